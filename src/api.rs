@@ -1,0 +1,131 @@
+//! The safe Rust API over the same engine, in the style of `libloading`.
+
+use crate::error::{Error, Result};
+use crate::registry::{self, Handle, Input};
+use std::ffi::OsStr;
+use std::marker::PhantomData;
+use std::os::unix::ffi::OsStrExt;
+
+pub use crate::registry::{DEEPBIND, GLOBAL, LAZY, NODELETE, NOLOAD, NOW};
+
+/// A loaded library. Dropping it releases its reference; the library (and the dependencies only
+/// it held) is unloaded when no other reference is left. Dependencies are kept alive by the
+/// library that needs them, as reference-counted (`Arc`) objects inside the registry.
+#[derive(Debug)]
+pub struct Library {
+    handle: Handle,
+}
+
+impl Library {
+    /// Open a library by path (with a `/`) or by name (searched like `dlopen`).
+    /// `flags` are the `RL_*` values: [`NOW`], [`LAZY`], [`GLOBAL`], …
+    ///
+    /// # Safety
+    /// Opening runs the library's initializers, which may do anything.
+    pub unsafe fn open(path: impl AsRef<OsStr>, flags: i32) -> Result<Library> {
+        let p = std::str::from_utf8(path.as_ref().as_bytes())
+            .map_err(|_| Error::InvalidArgument("path is not valid UTF-8".into()))?;
+        registry::open(Input::Path(p), flags).map(|handle| Library { handle })
+    }
+
+    /// Load a library from an ELF image in memory (copied; `bytes` may be dropped afterwards).
+    ///
+    /// # Safety
+    /// As for [`Library::open`].
+    pub unsafe fn from_bytes(bytes: &[u8], name: &str, flags: i32) -> Result<Library> {
+        if bytes.is_empty() {
+            return Err(Error::InvalidArgument(format!("{name}: image is empty")));
+        }
+        registry::open(Input::Memory { image: bytes, name }, flags).map(|handle| Library { handle })
+    }
+
+    /// The global scope: the program, its dependencies and libraries opened with [`GLOBAL`].
+    pub fn global() -> Library {
+        Library { handle: Handle::GLOBAL }
+    }
+
+    /// Look a symbol up in this library and its dependencies.
+    ///
+    /// # Safety
+    /// `T` must match the symbol's real type (a function pointer or a pointer to data).
+    pub unsafe fn get<T: Copy>(&self, name: &str) -> Result<Symbol<'_, T>> {
+        self.lookup(name, None)
+    }
+
+    /// Look a specific version of a symbol up.
+    ///
+    /// # Safety
+    /// As for [`Library::get`].
+    pub unsafe fn get_version<T: Copy>(&self, name: &str, version: &str) -> Result<Symbol<'_, T>> {
+        self.lookup(name, Some(version))
+    }
+
+    fn lookup<T: Copy>(&self, name: &str, version: Option<&str>) -> Result<Symbol<'_, T>> {
+        assert_eq!(std::mem::size_of::<T>(), std::mem::size_of::<usize>(), "a symbol is pointer-sized");
+        let addr = registry::sym(self.handle, name.as_bytes(), version.map(str::as_bytes))?;
+        Ok(Symbol { addr, _lib: PhantomData })
+    }
+
+    /// The name the library was opened under.
+    pub fn name(&self) -> String {
+        registry::name(self.handle).unwrap_or_default()
+    }
+
+    /// Close the library now, reporting errors (dropping it closes it too).
+    pub fn close(self) -> Result<()> {
+        let h = self.handle;
+        std::mem::forget(self);
+        registry::close(h)
+    }
+}
+
+impl Drop for Library {
+    fn drop(&mut self) {
+        let _ = registry::close(self.handle);
+    }
+}
+
+/// A symbol borrowed from a [`Library`]: it cannot outlive the library it came from.
+pub struct Symbol<'lib, T> {
+    addr: usize,
+    _lib: PhantomData<(&'lib Library, T)>,
+}
+
+impl<T: Copy> Symbol<'_, T> {
+    /// The symbol's value as `T` (a function pointer, or a pointer to the data).
+    pub fn get(&self) -> T {
+        // SAFETY: `T` is pointer-sized (checked at lookup) and the caller of `Library::get`
+        // vouched that it matches the symbol.
+        unsafe { std::mem::transmute_copy::<usize, T>(&self.addr) }
+    }
+
+    /// The raw address.
+    pub fn addr(&self) -> *const std::ffi::c_void {
+        self.addr as *const _
+    }
+}
+
+impl<T: Copy> std::ops::Deref for Symbol<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: `T` is pointer-sized and layout-compatible with the stored address.
+        unsafe { &*(&self.addr as *const usize as *const T) }
+    }
+}
+
+impl<T> std::fmt::Debug for Symbol<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Symbol({:#x})", self.addr)
+    }
+}
+
+/// A symbol cannot outlive its library: this does not compile.
+///
+/// ```compile_fail
+/// let lib = unsafe { relink::Library::open("libz.so.1", relink::NOW) }.unwrap();
+/// let version = unsafe { lib.get::<extern "C" fn() -> *const std::ffi::c_char>("zlibVersion") }.unwrap();
+/// drop(lib);
+/// version();
+/// ```
+#[doc(hidden)]
+pub struct _SymbolOutlivesLibrary;

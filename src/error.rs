@@ -1,0 +1,65 @@
+//! Errors. Every message names the file concerned and, for symbols, the symbol and its version.
+
+use std::fmt;
+
+/// Why an operation failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The file could not be opened or read.
+    Io { file: String, reason: String },
+    /// The image is not an object relink can load (bad header, bad segment, wrong machine …).
+    Malformed { file: String, reason: String },
+    /// A feature the object needs is not supported (yet).
+    Unsupported { file: String, what: String },
+    /// A DT_NEEDED dependency was not found.
+    MissingDependency { file: String, needed: String },
+    /// A strong symbol reference has no definition in scope.
+    Undefined { file: String, symbol: String, version: Option<String> },
+    /// A dependency does not define a version the object needs.
+    MissingVersion { file: String, version: String, needed: String },
+    /// `rl_sym`/`rl_vsym` found no such symbol.
+    SymbolNotFound { file: String, symbol: String, version: Option<String> },
+    /// RL_NOLOAD was given and the library is not loaded.
+    NotLoaded { file: String },
+    /// The handle is closed, was never returned by relink, or is garbage.
+    InvalidHandle,
+    /// An argument was NULL or otherwise unusable.
+    InvalidArgument(String),
+    /// Mapping memory failed.
+    Map { file: String, reason: String },
+}
+
+fn version_suffix(v: &Option<String>) -> String {
+    v.as_ref().map(|v| format!(", version {v}")).unwrap_or_default()
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io { file, reason } => write!(f, "{file}: cannot open: {reason}"),
+            Error::Malformed { file, reason } => write!(f, "{file}: invalid ELF image: {reason}"),
+            Error::Unsupported { file, what } => write!(f, "{file}: unsupported: {what}"),
+            Error::MissingDependency { file, needed } => {
+                write!(f, "{file}: cannot find dependency {needed}: no such file in the library search path")
+            }
+            Error::Undefined { file, symbol, version } => {
+                write!(f, "{file}: undefined symbol: {symbol}{}", version_suffix(version))
+            }
+            Error::MissingVersion { file, version, needed } => {
+                write!(f, "{file}: version {version} not found in {needed}")
+            }
+            Error::SymbolNotFound { file, symbol, version } => {
+                write!(f, "{file}: symbol not found: {symbol}{}", version_suffix(version))
+            }
+            Error::NotLoaded { file } => write!(f, "{file}: not loaded (RL_NOLOAD)"),
+            Error::InvalidHandle => write!(f, "invalid handle: closed, garbage, or never returned by relink"),
+            Error::InvalidArgument(what) => write!(f, "invalid argument: {what}"),
+            Error::Map { file, reason } => write!(f, "{file}: cannot map: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T> = std::result::Result<T, Error>;

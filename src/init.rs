@@ -1,0 +1,79 @@
+//! Stage 5 — init: run an object's DT_INIT and DT_INIT_ARRAY with (argc, argv, envp), and at
+//! unload its DT_FINI_ARRAY (in reverse) and DT_FINI.
+
+use crate::module::Module;
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+
+static ARGC: AtomicI32 = AtomicI32::new(0);
+static ARGV: AtomicUsize = AtomicUsize::new(0);
+static ENVP: AtomicUsize = AtomicUsize::new(0);
+
+type InitFn = unsafe extern "C" fn(libc::c_int, *const *const libc::c_char, *const *const libc::c_char);
+type FiniFn = unsafe extern "C" fn();
+
+/// The system loader calls this with the program's arguments when it initializes relink (as a
+/// shared library, or linked statically into the program).
+unsafe extern "C" fn capture_args(argc: libc::c_int, argv: *const *const libc::c_char, envp: *const *const libc::c_char) {
+    ARGC.store(argc, Ordering::Relaxed);
+    ARGV.store(argv as usize, Ordering::Relaxed);
+    ENVP.store(envp as usize, Ordering::Relaxed);
+}
+
+#[used]
+#[link_section = ".init_array"]
+static CAPTURE_ARGS: InitFn = capture_args;
+
+fn args() -> (libc::c_int, *const *const libc::c_char, *const *const libc::c_char) {
+    static EMPTY: [usize; 1] = [0];
+    let argv = ARGV.load(Ordering::Relaxed);
+    let envp = ENVP.load(Ordering::Relaxed);
+    extern "C" {
+        static environ: *const *const libc::c_char;
+    }
+    let empty = EMPTY.as_ptr() as *const *const libc::c_char;
+    // SAFETY: reading the C library's `environ` pointer.
+    let env = if envp != 0 { envp as *const _ } else { unsafe { environ } };
+    (ARGC.load(Ordering::Relaxed), if argv != 0 { argv as *const _ } else { empty }, env)
+}
+
+fn array(m: &Module, arr: Option<(usize, usize)>) -> &'static [usize] {
+    arr.and_then(|(a, n)| m.span.slice::<u64>(a, n))
+        // SAFETY: u64 and usize have the same layout on 64-bit targets.
+        .map(|s| unsafe { std::slice::from_raw_parts(s.as_ptr() as *const usize, s.len()) })
+        .unwrap_or(&[])
+}
+
+/// Whether an init/fini array entry is a function to call (0 and -1 are placeholders).
+fn callable(f: usize) -> bool {
+    f != 0 && f != usize::MAX
+}
+
+/// Run the object's initializers.
+pub fn run_init(m: &Module) {
+    let (argc, argv, envp) = args();
+    if let Some(f) = m.dynamic.init {
+        // SAFETY: DT_INIT of a relocated object is a function with this signature (glibc passes
+        // the same arguments).
+        unsafe { std::mem::transmute::<usize, InitFn>(f)(argc, argv, envp) };
+    }
+    for &f in array(m, m.dynamic.init_array) {
+        if callable(f) {
+            // SAFETY: entries of a relocated DT_INIT_ARRAY are initializer functions.
+            unsafe { std::mem::transmute::<usize, InitFn>(f)(argc, argv, envp) };
+        }
+    }
+}
+
+/// Run the object's finalizers.
+pub fn run_fini(m: &Module) {
+    for &f in array(m, m.dynamic.fini_array).iter().rev() {
+        if callable(f) {
+            // SAFETY: entries of a relocated DT_FINI_ARRAY are finalizer functions.
+            unsafe { std::mem::transmute::<usize, FiniFn>(f)() };
+        }
+    }
+    if let Some(f) = m.dynamic.fini {
+        // SAFETY: DT_FINI of a relocated object is a function taking nothing.
+        unsafe { std::mem::transmute::<usize, FiniFn>(f)() };
+    }
+}

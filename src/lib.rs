@@ -1,0 +1,34 @@
+//! relink: a runtime linker for ELF shared libraries, with a C ABI and a safe Rust API.
+//!
+//! The loader is a pipeline, one module per stage:
+//! parse → map → resolve → relocate → init → registry → C ABI.
+//!
+//! ```no_run
+//! use relink::{Library, NOW};
+//! let lib = unsafe { Library::open("libz.so.1", NOW) }.unwrap();
+//! let version = unsafe { lib.get::<extern "C" fn() -> *const std::ffi::c_char>("zlibVersion") }.unwrap();
+//! let _v = version();
+//! // drop(lib) here would not compile while `version` is still used.
+//! ```
+
+mod arch;
+mod error;
+mod os;
+mod raw;
+
+mod parse;
+mod map;
+mod module;
+mod host;
+mod search;
+mod symbols;
+mod resolve;
+mod relocate;
+mod init;
+mod registry;
+
+mod api;
+pub mod ffi;
+
+pub use api::{Library, Symbol, DEEPBIND, GLOBAL, LAZY, NODELETE, NOLOAD, NOW};
+pub use error::{Error, Result};

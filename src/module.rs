@@ -1,0 +1,95 @@
+//! A loaded object as every later stage sees it: the host's own objects (mapped by the system
+//! loader, read in place) and the objects relink maps itself share this one type.
+
+use crate::os::{Prot, Region};
+use crate::parse::DynInfo;
+use crate::raw::Span;
+use crate::symbols::SymTab;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+
+/// Thread-local storage of a host object, as the system loader set it up.
+#[derive(Clone, Copy, Debug)]
+pub struct HostTls {
+    pub modid: usize,
+    /// Offset of the block from the thread pointer, for objects in static TLS.
+    pub tp_offset: Option<isize>,
+}
+
+/// What relink keeps of an image it mapped itself.
+#[derive(Debug)]
+pub struct Image {
+    /// The whole reserved span; unmapping it unmaps the object.
+    pub region: Region,
+    /// Ranges relocations may write to while the object is being relocated.
+    pub writable: Vec<(usize, usize)>,
+    /// Protections to restore after relocation (segments made writable for text relocations).
+    pub restore: Vec<(usize, usize, Prot)>,
+    /// The page-aligned RELRO range, made read-only after relocation.
+    pub relro: Option<(usize, usize)>,
+}
+
+/// One object in the process.
+pub struct Module {
+    /// Unique for the life of the process; also the handle's identity.
+    pub id: u64,
+    /// The path it was opened from, the name given to `rl_open_mem`, or the system loader's name.
+    pub name: String,
+    /// The directory `$ORIGIN` expands to.
+    pub origin: Option<PathBuf>,
+    /// Device and inode of the file it came from.
+    pub file_id: Option<(u64, u64)>,
+    /// Runtime address minus link-time address.
+    pub bias: usize,
+    /// The readable ranges of the object's image.
+    pub span: Span,
+    pub dynamic: DynInfo,
+    pub symtab: SymTab,
+    /// Set for objects the system loader mapped.
+    pub host_tls: Option<HostTls>,
+    pub is_host: bool,
+    /// Set for objects relink mapped.
+    pub image: Option<Image>,
+    /// Whether its initializers have run (always true for host objects).
+    pub initialized: AtomicBool,
+    /// The thread running its initializers.
+    pub init_owner: AtomicU64,
+}
+
+// SAFETY: a Module is immutable once built; its raw views point into mappings that live as long
+// as the Module (its own image) or the process (host objects).
+unsafe impl Send for Module {}
+// SAFETY: as above; nothing in it is mutated through a shared reference.
+unsafe impl Sync for Module {}
+
+impl Module {
+    /// A string of the object's dynamic string table.
+    pub fn string(&self, off: u32) -> Option<&'static [u8]> {
+        self.symtab.strtab.get(off)
+    }
+
+    pub fn soname(&self) -> Option<&'static [u8]> {
+        self.dynamic.soname.and_then(|o| self.string(o))
+    }
+
+    /// Whether a DT_NEEDED / rl_open name without a slash denotes this object: its SONAME, or
+    /// the last component of the name it was loaded under.
+    pub fn answers_to(&self, name: &[u8]) -> bool {
+        if self.soname() == Some(name) {
+            return true;
+        }
+        let base = self.name.rsplit('/').next().unwrap_or("");
+        !base.is_empty() && base.as_bytes() == name
+    }
+
+    /// Whether this object defines any STB_GNU_UNIQUE symbol (which pins it in memory).
+    pub fn has_unique_symbols(&self) -> bool {
+        self.symtab.definitions().any(|(_, s)| s.bind() == elf::abi::STB_GNU_UNIQUE)
+    }
+}
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Module({} @ {:#x})", self.name, self.bias)
+    }
+}

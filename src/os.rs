@@ -1,0 +1,250 @@
+//! The one seam between the loader and the operating system.
+//!
+//! Every system call the pipeline makes — opening and reading files, reserving address space,
+//! mapping segments, changing protections — goes through this module, so that a port to another
+//! OS (or a sandboxed variant) touches only this file.
+
+use std::ffi::CString;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// Page size of the running system.
+pub fn page_size() -> usize {
+    static PAGE: once_cell::sync::OnceCell<usize> = once_cell::sync::OnceCell::new();
+    // SAFETY: sysconf has no preconditions.
+    *PAGE.get_or_init(|| unsafe { libc::sysconf(libc::_SC_PAGESIZE) as usize })
+}
+
+/// An open file, read only through its descriptor. Closed on drop.
+#[derive(Debug)]
+pub struct File {
+    fd: libc::c_int,
+    /// Size in bytes, from fstat at open time.
+    pub size: u64,
+    /// Device and inode: the identity of the file, whatever path named it.
+    pub id: (u64, u64),
+}
+
+impl File {
+    /// Open a regular file read-only (O_CLOEXEC).
+    pub fn open(path: &Path) -> io::Result<File> {
+        let c = CString::new(path.as_os_str().as_bytes())
+            .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        // SAFETY: `c` is a valid NUL-terminated string.
+        let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let mut file = File { fd, size: 0, id: (0, 0) };
+        // SAFETY: an all-zero stat is a valid value for fstat to overwrite.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: `fd` is open and `st` is a valid out-pointer.
+        if unsafe { libc::fstat(fd, &mut st) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+            let e = if st.st_mode & libc::S_IFMT == libc::S_IFDIR { libc::EISDIR } else { libc::EINVAL };
+            return Err(io::Error::from_raw_os_error(e));
+        }
+        file.size = st.st_size as u64;
+        file.id = (st.st_dev, st.st_ino);
+        Ok(file)
+    }
+
+    /// Read exactly `buf.len()` bytes at `offset`.
+    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        let mut done = 0;
+        while done < buf.len() {
+            // SAFETY: the destination range lies inside `buf`.
+            let n = unsafe {
+                libc::pread(
+                    self.fd,
+                    buf[done..].as_mut_ptr().cast(),
+                    buf.len() - done,
+                    (offset + done as u64) as libc::off_t,
+                )
+            };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            if n == 0 {
+                return Err(io::Error::from(io::ErrorKind::UnexpectedEof));
+            }
+            done += n as usize;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for File {
+    fn drop(&mut self) {
+        // SAFETY: we own the descriptor and close it exactly once.
+        unsafe { libc::close(self.fd) };
+    }
+}
+
+/// Device and inode of a path, without opening it.
+pub fn file_id(path: &Path) -> Option<(u64, u64)> {
+    let c = CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: an all-zero stat is a valid value for stat to overwrite.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is NUL-terminated and `st` a valid out-pointer.
+    (unsafe { libc::stat(c.as_ptr(), &mut st) } == 0).then_some((st.st_dev, st.st_ino))
+}
+
+/// Memory protection, as the loader sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Prot {
+    pub read: bool,
+    pub write: bool,
+    pub exec: bool,
+}
+
+impl Prot {
+    pub const RW: Prot = Prot { read: true, write: true, exec: false };
+
+    fn bits(self) -> libc::c_int {
+        // Never both writable and executable.
+        assert!(!(self.write && self.exec), "W^X violation");
+        (if self.read { libc::PROT_READ } else { 0 })
+            | (if self.write { libc::PROT_WRITE } else { 0 })
+            | (if self.exec { libc::PROT_EXEC } else { 0 })
+    }
+}
+
+/// A reserved span of address space, unmapped on drop.
+#[derive(Debug)]
+pub struct Region {
+    pub base: usize,
+    pub len: usize,
+}
+
+impl Region {
+    /// Reserve `len` bytes aligned to `align` (a power of two, at least the page size).
+    pub fn reserve(len: usize, align: usize) -> io::Result<Region> {
+        let extra = align.saturating_sub(page_size());
+        let total = len.checked_add(extra).ok_or_else(|| io::Error::from_raw_os_error(libc::ENOMEM))?;
+        // SAFETY: anonymous PROT_NONE reservation at an address the kernel picks.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                total,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let start = p as usize;
+        let base = (start + align - 1) & !(align - 1);
+        // SAFETY: trimming the unaligned head and the tail of our own fresh reservation.
+        unsafe {
+            if base > start {
+                libc::munmap(p, base - start);
+            }
+            let end = start + total;
+            if end > base + len {
+                libc::munmap((base + len) as *mut _, end - (base + len));
+            }
+        }
+        Ok(Region { base, len })
+    }
+
+    fn check(&self, addr: usize, len: usize) {
+        assert!(addr >= self.base && addr + len <= self.base + self.len, "mapping outside its region");
+    }
+
+    /// Map `len` bytes of `file` at `offset` over `addr` (page aligned, inside the region).
+    pub fn map_file(&self, addr: usize, len: usize, file: &File, offset: u64, prot: Prot) -> io::Result<()> {
+        self.check(addr, len);
+        // SAFETY: MAP_FIXED replaces only pages of our own reservation (checked above).
+        let p = unsafe {
+            libc::mmap(
+                addr as *mut _,
+                len,
+                prot.bits(),
+                libc::MAP_PRIVATE | libc::MAP_FIXED,
+                file.fd,
+                offset as libc::off_t,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Map zero-filled anonymous memory over `addr` (page aligned, inside the region).
+    pub fn map_anon(&self, addr: usize, len: usize, prot: Prot) -> io::Result<()> {
+        self.check(addr, len);
+        // SAFETY: MAP_FIXED replaces only pages of our own reservation (checked above).
+        let p = unsafe {
+            libc::mmap(
+                addr as *mut _,
+                len,
+                prot.bits(),
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Change the protection of pages inside the region.
+    pub fn protect(&self, addr: usize, len: usize, prot: Prot) -> io::Result<()> {
+        self.check(addr, len);
+        // SAFETY: the pages belong to our region (checked above).
+        if unsafe { libc::mprotect(addr as *mut _, len, prot.bits()) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Region {
+    fn drop(&mut self) {
+        // SAFETY: the region is ours; nothing refers to it any more once it is dropped.
+        unsafe { libc::munmap(self.base as *mut _, self.len) };
+    }
+}
+
+/// A value from the auxiliary vector.
+pub fn auxv(key: libc::c_ulong) -> libc::c_ulong {
+    // SAFETY: getauxval has no preconditions.
+    unsafe { libc::getauxval(key) }
+}
+
+/// A string from the auxiliary vector (AT_PLATFORM, …).
+pub fn auxv_string(key: libc::c_ulong) -> Option<Vec<u8>> {
+    let p = auxv(key);
+    // SAFETY: a non-zero string-valued auxv entry points to a NUL-terminated string that lives
+    // as long as the process.
+    (p != 0).then(|| unsafe { std::ffi::CStr::from_ptr(p as *const libc::c_char) }.to_bytes().to_vec())
+}
+
+/// Read a whole (small, trusted) system file such as /etc/ld.so.cache.
+pub fn read_file(path: &Path) -> io::Result<Vec<u8>> {
+    std::fs::read(path)
+}
+
+/// Whether `path` names a directory.
+pub fn is_dir(path: &Path) -> bool {
+    std::fs::metadata(path).map(|m| m.is_dir()).unwrap_or(false)
+}
+
+/// The path of the running program.
+pub fn executable() -> Option<std::path::PathBuf> {
+    std::fs::read_link("/proc/self/exe").ok()
+}

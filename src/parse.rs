@@ -1,0 +1,277 @@
+//! Stage 1 — parse: validate the ELF header and program headers before anything is mapped, and
+//! read the dynamic section once the image is in memory.
+
+use crate::raw::{Dyn, Span};
+use elf::abi;
+use elf::endian::LittleEndian;
+use elf::file::{Class, FileHeader};
+use elf::segment::ProgramHeader;
+
+/// Tags the `elf` crate does not name yet.
+const DT_RELRSZ: i64 = 35;
+const DT_RELR: i64 = 36;
+const DT_RELRENT: i64 = 37;
+
+/// Size of an ELF64 file header.
+pub const EHDR_SIZE: usize = 64;
+const PHDR_SIZE: usize = 56;
+/// The largest address span relink agrees to reserve for one object.
+const MAX_SPAN: u64 = 1 << 40;
+
+/// What the headers say about an image, checked against the image's length.
+#[derive(Debug)]
+pub struct Layout {
+    pub loads: Vec<ProgramHeader>,
+    pub dynamic: Option<ProgramHeader>,
+    pub relro: Option<ProgramHeader>,
+    pub tls: Option<ProgramHeader>,
+    pub phdrs: Vec<ProgramHeader>,
+    /// Link-time address of the program headers in memory, if a load segment covers them.
+    pub phdr_vaddr: Option<u64>,
+    /// Page-aligned link-time span `[lo, hi)` of all load segments.
+    pub lo: u64,
+    pub hi: u64,
+    /// The largest segment alignment (at least a page).
+    pub align: u64,
+}
+
+fn machine_name(m: u16) -> &'static str {
+    match m {
+        abi::EM_386 => "i386",
+        abi::EM_ARM => "arm",
+        abi::EM_AARCH64 => "aarch64",
+        abi::EM_RISCV => "riscv",
+        abi::EM_PPC64 => "ppc64",
+        abi::EM_S390 => "s390",
+        _ => "another machine",
+    }
+}
+
+/// Validate the file header (`ident` holds at least its first [`EHDR_SIZE`] bytes, or the whole
+/// image when shorter) and return `(e_phoff, e_phnum)`.
+pub fn check_header(ident: &[u8], image_len: u64) -> Result<(u64, usize), String> {
+    if ident.len() < 4 || &ident[..4] != b"\x7fELF" {
+        return Err("not an ELF file (bad magic)".into());
+    }
+    if ident.len() < EHDR_SIZE {
+        return Err(format!("truncated ELF file ({} bytes)", ident.len()));
+    }
+    let id = elf::file::parse_ident::<LittleEndian>(ident).map_err(|e| match e {
+        elf::ParseError::UnsupportedElfEndianness(_) => "big-endian ELF files are not supported".to_string(),
+        e => format!("bad ELF identification: {e}"),
+    })?;
+    if id.1 != Class::ELF64 {
+        return Err("32-bit ELF (ELFCLASS32) is not supported: relink loads 64-bit objects".into());
+    }
+    let h: FileHeader<LittleEndian> = FileHeader::parse_tail(id, &ident[abi::EI_NIDENT..EHDR_SIZE])
+        .map_err(|e| format!("bad ELF header: {e}"))?;
+    if h.e_machine != crate::arch::ELF_MACHINE {
+        return Err(format!(
+            "built for {} (e_machine {}), not {}",
+            machine_name(h.e_machine),
+            h.e_machine,
+            crate::arch::NAME
+        ));
+    }
+    match h.e_type {
+        abi::ET_DYN => {}
+        abi::ET_EXEC => return Err("is an executable (ET_EXEC), not a shared library".into()),
+        abi::ET_REL => return Err("is a relocatable object (ET_REL); loading .o files is not supported yet".into()),
+        t => return Err(format!("unsupported ELF type {t}")),
+    }
+    if h.e_phnum == 0 {
+        return Err("no program headers".into());
+    }
+    if h.e_phentsize as usize != PHDR_SIZE {
+        return Err(format!("bad program header size {}", h.e_phentsize));
+    }
+    let end = (h.e_phnum as u64)
+        .checked_mul(PHDR_SIZE as u64)
+        .and_then(|n| n.checked_add(h.e_phoff))
+        .ok_or("program header table overflows")?;
+    if end > image_len {
+        return Err(format!("program header table (ends at {end:#x}) lies past the end of the image ({image_len:#x})"));
+    }
+    Ok((h.e_phoff, h.e_phnum as usize))
+}
+
+/// Validate the program headers (`raw` is the table's bytes) against an image of `image_len` bytes.
+pub fn check_segments(raw: &[u8], phoff: u64, image_len: u64, page: u64) -> Result<Layout, String> {
+    let table: elf::segment::SegmentTable<LittleEndian> =
+        elf::parse::ParsingTable::new(LittleEndian, Class::ELF64, raw);
+    let phdrs: Vec<ProgramHeader> = table.iter().collect();
+    let mut l = Layout {
+        loads: Vec::new(),
+        dynamic: None,
+        relro: None,
+        tls: None,
+        phdrs: phdrs.clone(),
+        phdr_vaddr: None,
+        lo: u64::MAX,
+        hi: 0,
+        align: page,
+    };
+    for ph in &phdrs {
+        match ph.p_type {
+            abi::PT_LOAD => {
+                if ph.p_memsz == 0 {
+                    continue;
+                }
+                let file_end = ph.p_offset.checked_add(ph.p_filesz).ok_or("segment offset overflows")?;
+                if file_end > image_len {
+                    return Err(format!(
+                        "segment at offset {:#x} (+{:#x}) lies past the end of the image ({image_len:#x} bytes)",
+                        ph.p_offset, ph.p_filesz
+                    ));
+                }
+                if ph.p_filesz > ph.p_memsz {
+                    return Err("segment file size exceeds its memory size".into());
+                }
+                if ph.p_align > 1 && !ph.p_align.is_power_of_two() {
+                    return Err(format!("segment alignment {:#x} is not a power of two", ph.p_align));
+                }
+                if ph.p_vaddr % page != ph.p_offset % page {
+                    return Err("segment address and file offset disagree modulo the page size".into());
+                }
+                let end = ph.p_vaddr.checked_add(ph.p_memsz).ok_or("segment address overflows")?;
+                if let Some(prev) = l.loads.last() {
+                    if ph.p_vaddr < prev.p_vaddr + prev.p_memsz {
+                        return Err("load segments overlap or are not in address order".into());
+                    }
+                }
+                l.lo = l.lo.min(ph.p_vaddr & !(page - 1));
+                l.hi = l.hi.max(end.checked_add(page - 1).ok_or("segment address overflows")? & !(page - 1));
+                l.align = l.align.max(ph.p_align);
+                l.loads.push(*ph);
+            }
+            abi::PT_DYNAMIC => l.dynamic = Some(*ph),
+            abi::PT_GNU_RELRO => l.relro = Some(*ph),
+            abi::PT_TLS => l.tls = Some(*ph),
+            abi::PT_INTERP => return Err("is an executable (it has PT_INTERP), not a shared library".into()),
+            abi::PT_GNU_STACK if ph.p_flags & abi::PF_X != 0 => {
+                return Err("asks for an executable stack (PT_GNU_STACK with PF_X), which relink refuses".into())
+            }
+            _ => {}
+        }
+    }
+    if l.loads.is_empty() {
+        return Err("no loadable segments".into());
+    }
+    if l.hi - l.lo > MAX_SPAN {
+        return Err(format!("address span {:#x} is too large", l.hi - l.lo));
+    }
+    if l.dynamic.is_none() {
+        return Err("no dynamic section (PT_DYNAMIC)".into());
+    }
+    // Where the program headers sit in memory, for dl_iterate_phdr-style introspection.
+    l.phdr_vaddr = l.phdrs.iter().find(|p| p.p_type == abi::PT_PHDR).map(|p| p.p_vaddr).or_else(|| {
+        l.loads
+            .iter()
+            .find(|p| phoff >= p.p_offset && phoff + raw.len() as u64 <= p.p_offset + p.p_filesz)
+            .map(|p| p.p_vaddr + (phoff - p.p_offset))
+    });
+    Ok(l)
+}
+
+/// What relink needs from a dynamic section. Addresses are runtime addresses.
+#[derive(Debug, Default, Clone)]
+pub struct DynInfo {
+    pub strtab: usize,
+    pub strsz: usize,
+    pub symtab: usize,
+    pub hash: Option<usize>,
+    pub gnu_hash: Option<usize>,
+    pub versym: Option<usize>,
+    pub verdef: Option<usize>,
+    pub verdefnum: usize,
+    pub verneed: Option<usize>,
+    pub verneednum: usize,
+    pub rela: Option<(usize, usize)>,
+    pub jmprel: Option<(usize, usize)>,
+    pub pltrel_is_rela: bool,
+    pub relr: Option<(usize, usize)>,
+    pub has_rel: bool,
+    pub init: Option<usize>,
+    pub init_array: Option<(usize, usize)>,
+    pub fini: Option<usize>,
+    pub fini_array: Option<(usize, usize)>,
+    pub needed: Vec<u32>,
+    pub soname: Option<u32>,
+    pub rpath: Option<u32>,
+    pub runpath: Option<u32>,
+    pub flags: u64,
+    pub flags_1: u64,
+    pub textrel: bool,
+    pub symbolic: bool,
+}
+
+impl DynInfo {
+    pub fn nodelete(&self) -> bool {
+        self.flags_1 & abi::DF_1_NODELETE as u64 != 0
+    }
+
+    /// Read the dynamic section at `addr` (runtime address) inside `span`. `fix` turns a d_ptr
+    /// value into a runtime address (objects relink maps add the bias; the host's objects
+    /// were already adjusted in place by the system loader).
+    pub fn read(span: &Span, addr: usize, max: usize, fix: impl Fn(u64) -> usize) -> Result<DynInfo, String> {
+        let all = span.slice::<Dyn>(addr, max.min(span.room(addr) / 16))
+            .ok_or("dynamic section out of bounds")?;
+        let mut d = DynInfo::default();
+        let (mut rela, mut relasz, mut jmprel, mut pltrelsz, mut relr, mut relrsz) = (None, 0, None, 0, None, 0);
+        let (mut ia, mut iasz, mut fa, mut fasz) = (None, 0, None, 0);
+        let (mut strtab, mut symtab) = (None, None);
+        for e in all {
+            let v = e.d_val;
+            match e.d_tag {
+                abi::DT_NULL => break,
+                abi::DT_NEEDED => d.needed.push(v as u32),
+                abi::DT_STRTAB => strtab = Some(fix(v)),
+                abi::DT_STRSZ => d.strsz = v as usize,
+                abi::DT_SYMTAB => symtab = Some(fix(v)),
+                abi::DT_SYMENT if v != 24 => return Err(format!("bad symbol entry size {v}")),
+                abi::DT_HASH => d.hash = Some(fix(v)),
+                abi::DT_GNU_HASH => d.gnu_hash = Some(fix(v)),
+                abi::DT_VERSYM => d.versym = Some(fix(v)),
+                abi::DT_VERDEF => d.verdef = Some(fix(v)),
+                abi::DT_VERDEFNUM => d.verdefnum = v as usize,
+                abi::DT_VERNEED => d.verneed = Some(fix(v)),
+                abi::DT_VERNEEDNUM => d.verneednum = v as usize,
+                abi::DT_RELA => rela = Some(fix(v)),
+                abi::DT_RELASZ => relasz = v as usize,
+                abi::DT_RELAENT if v != 24 => return Err(format!("bad RELA entry size {v}")),
+                abi::DT_REL | abi::DT_RELSZ => d.has_rel |= v != 0,
+                abi::DT_JMPREL => jmprel = Some(fix(v)),
+                abi::DT_PLTRELSZ => pltrelsz = v as usize,
+                abi::DT_PLTREL => d.pltrel_is_rela = v == abi::DT_RELA as u64,
+                DT_RELR => relr = Some(fix(v)),
+                DT_RELRSZ => relrsz = v as usize,
+                DT_RELRENT if v != 8 => return Err(format!("bad RELR entry size {v}")),
+                abi::DT_INIT => d.init = Some(fix(v)),
+                abi::DT_FINI => d.fini = Some(fix(v)),
+                abi::DT_INIT_ARRAY => ia = Some(fix(v)),
+                abi::DT_INIT_ARRAYSZ => iasz = v as usize,
+                abi::DT_FINI_ARRAY => fa = Some(fix(v)),
+                abi::DT_FINI_ARRAYSZ => fasz = v as usize,
+                abi::DT_SONAME => d.soname = Some(v as u32),
+                abi::DT_RPATH => d.rpath = Some(v as u32),
+                abi::DT_RUNPATH => d.runpath = Some(v as u32),
+                abi::DT_FLAGS => d.flags = v,
+                abi::DT_FLAGS_1 => d.flags_1 = v,
+                abi::DT_TEXTREL => d.textrel = true,
+                abi::DT_BIND_NOW => d.flags |= abi::DF_BIND_NOW as u64,
+                abi::DT_SYMBOLIC => d.symbolic = true,
+                _ => {}
+            }
+        }
+        d.strtab = strtab.ok_or("no string table (DT_STRTAB)")?;
+        d.symtab = symtab.ok_or("no symbol table (DT_SYMTAB)")?;
+        d.textrel |= d.flags & abi::DF_TEXTREL as u64 != 0;
+        d.symbolic |= d.flags & abi::DF_SYMBOLIC as u64 != 0;
+        d.rela = rela.map(|a| (a, relasz / 24));
+        d.jmprel = jmprel.map(|a| (a, pltrelsz / 24));
+        d.relr = relr.map(|a| (a, relrsz / 8));
+        d.init_array = ia.map(|a| (a, iasz / 8));
+        d.fini_array = fa.map(|a| (a, fasz / 8));
+        Ok(d)
+    }
+}

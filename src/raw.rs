@@ -1,0 +1,222 @@
+//! All byte-casting lives here: the in-memory ELF64 records the loader reads from mapped images,
+//! and the bounds-checked views that hand them out.
+//!
+//! The `elf` crate parses headers from bytes; once an image is mapped, the dynamic linker reads its
+//! tables in place (as every loader does), through [`Span`], which checks every range once.
+
+use std::ffi::CStr;
+
+/// `Elf64_Sym`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Sym {
+    pub st_name: u32,
+    pub st_info: u8,
+    pub st_other: u8,
+    pub st_shndx: u16,
+    pub st_value: u64,
+    pub st_size: u64,
+}
+
+impl Sym {
+    pub fn bind(&self) -> u8 {
+        self.st_info >> 4
+    }
+    pub fn kind(&self) -> u8 {
+        self.st_info & 0xf
+    }
+}
+
+/// `Elf64_Rela`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Rela {
+    pub r_offset: u64,
+    pub r_info: u64,
+    pub r_addend: i64,
+}
+
+impl Rela {
+    pub fn sym(&self) -> u32 {
+        (self.r_info >> 32) as u32
+    }
+    pub fn kind(&self) -> u32 {
+        self.r_info as u32
+    }
+}
+
+/// `Elf64_Dyn`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Dyn {
+    pub d_tag: i64,
+    pub d_val: u64,
+}
+
+/// `Elf64_Verdef`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Verdef {
+    pub vd_version: u16,
+    pub vd_flags: u16,
+    pub vd_ndx: u16,
+    pub vd_cnt: u16,
+    pub vd_hash: u32,
+    pub vd_aux: u32,
+    pub vd_next: u32,
+}
+
+/// `Elf64_Verdaux`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Verdaux {
+    pub vda_name: u32,
+    pub vda_next: u32,
+}
+
+/// `Elf64_Verneed`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Verneed {
+    pub vn_version: u16,
+    pub vn_cnt: u16,
+    pub vn_file: u32,
+    pub vn_aux: u32,
+    pub vn_next: u32,
+}
+
+/// `Elf64_Vernaux`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Vernaux {
+    pub vna_hash: u32,
+    pub vna_flags: u16,
+    pub vna_other: u16,
+    pub vna_name: u32,
+    pub vna_next: u32,
+}
+
+/// Marker for plain-old-data records that any bit pattern makes valid.
+///
+/// # Safety
+/// Implementors must be `repr(C)` structs of integers (or integers) with no padding invariants.
+pub unsafe trait Pod: Copy {}
+// SAFETY: all of these are repr(C) aggregates of integers, or integers.
+unsafe impl Pod for Sym {}
+// SAFETY: as above.
+unsafe impl Pod for Rela {}
+// SAFETY: as above.
+unsafe impl Pod for Dyn {}
+// SAFETY: as above.
+unsafe impl Pod for Verdef {}
+// SAFETY: as above.
+unsafe impl Pod for Verdaux {}
+// SAFETY: as above.
+unsafe impl Pod for Verneed {}
+// SAFETY: as above.
+unsafe impl Pod for Vernaux {}
+// SAFETY: integers.
+unsafe impl Pod for u8 {}
+// SAFETY: integers.
+unsafe impl Pod for u16 {}
+// SAFETY: integers.
+unsafe impl Pod for u32 {}
+// SAFETY: integers.
+unsafe impl Pod for u64 {}
+
+/// The readable address ranges of a mapped object. Everything the loader reads out of an image
+/// in memory is checked against one of these, so a table pointing into a gap between segments
+/// (left inaccessible) or outside the object is an error, never a fault.
+#[derive(Clone, Debug, Default)]
+pub struct Span {
+    /// Disjoint `[lo, hi)` ranges.
+    pub ranges: Vec<(usize, usize)>,
+}
+
+impl Span {
+    fn contains(&self, addr: usize, end: usize) -> bool {
+        self.ranges.iter().any(|&(lo, hi)| addr >= lo && end <= hi)
+    }
+
+    /// `n` records of type `T` at `addr`, if they lie inside one range and are aligned.
+    pub fn slice<T: Pod>(&self, addr: usize, n: usize) -> Option<&'static [T]> {
+        let bytes = n.checked_mul(std::mem::size_of::<T>())?;
+        let end = addr.checked_add(bytes)?;
+        if !self.contains(addr, end) || addr % std::mem::align_of::<T>() != 0 {
+            return None;
+        }
+        // SAFETY: the range is inside a readable mapping of the object (the span's invariant),
+        // aligned, and `T` is valid for any bit pattern. The 'static lifetime is the caller's
+        // contract: the object outlives every use (it is unmapped only after it is unreachable).
+        Some(unsafe { std::slice::from_raw_parts(addr as *const T, n) })
+    }
+
+    /// One record at `addr`.
+    pub fn get<T: Pod>(&self, addr: usize) -> Option<&'static T> {
+        self.slice::<T>(addr, 1).map(|s| &s[0])
+    }
+
+    /// The bytes from `addr` to the end of its range, for tables whose length is found by walking.
+    pub fn rest(&self, addr: usize) -> Option<&'static [u8]> {
+        let &(_, hi) = self.ranges.iter().find(|&&(lo, hi)| addr >= lo && addr <= hi)?;
+        self.slice::<u8>(addr, hi - addr)
+    }
+
+    /// Bytes available from `addr` to the end of its range (0 when outside).
+    pub fn room(&self, addr: usize) -> usize {
+        self.ranges.iter().find(|&&(lo, hi)| addr >= lo && addr <= hi).map_or(0, |&(_, hi)| hi - addr)
+    }
+}
+
+/// A string table: its bytes, bounds-checked on every access.
+#[derive(Clone, Copy, Debug)]
+pub struct StrTab(pub &'static [u8]);
+
+impl StrTab {
+    /// The NUL-terminated string at `off`, without its NUL.
+    #[inline]
+    pub fn get(&self, off: u32) -> Option<&'static [u8]> {
+        let tail = self.0.get(off as usize..)?;
+        let n = tail.iter().position(|&b| b == 0)?;
+        Some(&tail[..n])
+    }
+
+    /// Whether the string at `off` equals `name` (cheaper than `get` for a miss).
+    #[inline]
+    pub fn eq(&self, off: u32, name: &[u8]) -> bool {
+        let off = off as usize;
+        match self.0.get(off..off + name.len() + 1) {
+            Some(s) => s[name.len()] == 0 && &s[..name.len()] == name,
+            None => false,
+        }
+    }
+}
+
+/// Read a C string the caller vouches for.
+///
+/// # Safety
+/// `p` must be non-NULL and point to a NUL-terminated string that lives for `'a`.
+pub unsafe fn cstr<'a>(p: *const libc::c_char) -> &'a [u8] {
+    // SAFETY: guaranteed by the caller.
+    unsafe { CStr::from_ptr(p) }.to_bytes()
+}
+
+/// Write a relocated word of `N` bytes at `addr` (unaligned writes allowed).
+///
+/// # Safety
+/// `addr..addr+N` must be writable memory of an object being relocated.
+#[inline]
+pub unsafe fn write_bytes<const N: usize>(addr: usize, value: [u8; N]) {
+    // SAFETY: guaranteed by the caller.
+    unsafe { std::ptr::copy_nonoverlapping(value.as_ptr(), addr as *mut u8, N) }
+}
+
+/// Read a 64-bit word at `addr` (unaligned reads allowed).
+///
+/// # Safety
+/// `addr..addr+8` must be readable.
+#[inline]
+pub unsafe fn read_u64(addr: usize) -> u64 {
+    // SAFETY: guaranteed by the caller.
+    unsafe { std::ptr::read_unaligned(addr as *const u64) }
+}

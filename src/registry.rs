@@ -1,0 +1,478 @@
+//! Stage 6 — registry: the process-wide table of loaded objects and reference-counted handles.
+//!
+//! Locking: one `RwLock`. Symbol lookups (`sym`) take it shared. `open` and `close` take it
+//! upgradable (so lookups go on while an object is mapped and relocated) and exclusive only to
+//! commit. Initializers and finalizers run with no lock held, so they may call back into relink.
+//!
+//! Unloading is mark and sweep, as in glibc: objects reachable from an open handle (or pinned by
+//! NODELETE / STB_GNU_UNIQUE) through their dependencies stay; the rest are finalized, dependents
+//! first, and unmapped.
+
+use crate::error::{Error, Result};
+use crate::map::{self, Source};
+use crate::module::Module;
+use crate::resolve::{self, Found, Known};
+use crate::symbols::{Query, Version};
+use crate::{init, relocate};
+use once_cell::sync::Lazy;
+use parking_lot::{RwLock, RwLockUpgradableReadGuard};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// Signalled whenever a group of objects finishes initializing, so that a thread opening a
+/// library whose constructors another thread is still running waits for them (as with glibc).
+static INIT_DONE: (parking_lot::Mutex<()>, parking_lot::Condvar) = (parking_lot::Mutex::new(()), parking_lot::Condvar::new());
+
+fn this_thread() -> u64 {
+    // SAFETY: pthread_self has no preconditions.
+    unsafe { libc::pthread_self() as u64 }
+}
+
+/// Wait until every object in `scope` is initialized, unless this thread is the one running its
+/// initializers (a constructor that opens its own library gets it as it is, as with glibc).
+fn wait_initialized(scope: &[Arc<Module>]) {
+    let me = this_thread();
+    let pending = || scope.iter().any(|m| !m.initialized.load(Ordering::Acquire) && m.init_owner.load(Ordering::Relaxed) != me);
+    if !pending() {
+        return;
+    }
+    let mut g = INIT_DONE.0.lock();
+    while pending() {
+        INIT_DONE.1.wait(&mut g);
+    }
+}
+
+pub const LAZY: i32 = 0x1;
+pub const NOW: i32 = 0x2;
+pub const NOLOAD: i32 = 0x4;
+pub const DEEPBIND: i32 = 0x8;
+pub const GLOBAL: i32 = 0x100;
+pub const NODELETE: i32 = 0x1000;
+
+/// A handle's identity. [`Handle::GLOBAL`] stands for the global scope (`rl_open(NULL)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Handle(pub u64);
+
+impl Handle {
+    pub const GLOBAL: Handle = Handle(1);
+}
+
+struct Entry {
+    module: Arc<Module>,
+    /// Direct DT_NEEDED dependencies.
+    needed: Vec<Arc<Module>>,
+    /// Objects outside the dependency tree that relocations bound to (kept alive too).
+    reldeps: Vec<Arc<Module>>,
+    /// Breadth-first dependency scope, the object itself first.
+    scope: Vec<Arc<Module>>,
+    /// References held through handles.
+    opens: usize,
+    nodelete: bool,
+    /// Position in initialization order; finalizers run in the reverse order.
+    init_seq: u64,
+}
+
+struct Registry {
+    host: Vec<Arc<Module>>,
+    host_gen: (u64, u64),
+    entries: HashMap<u64, Entry>,
+    /// Roots opened with RL_GLOBAL, in order; their scopes join the global scope.
+    global: Vec<u64>,
+    next_id: u64,
+    next_seq: u64,
+}
+
+static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
+    let mut r = Registry {
+        host: Vec::new(),
+        host_gen: (u64::MAX, u64::MAX),
+        entries: HashMap::new(),
+        global: Vec::new(),
+        next_id: 2,
+        next_seq: 0,
+    };
+    r.refresh_host();
+    // Like the system loader, run the finalizers of libraries still loaded when the process exits.
+    // SAFETY: registering a plain function; atexit has no other precondition.
+    unsafe { libc::atexit(finalize_all_at_exit) };
+    RwLock::new(r)
+});
+
+extern "C" fn finalize_all_at_exit() {
+    let mut gone: Vec<Entry> = {
+        let mut w = REGISTRY.write();
+        let ids: Vec<u64> = w.entries.iter().filter(|(_, e)| !e.module.is_host).map(|(id, _)| *id).collect();
+        w.global.clear();
+        ids.iter().filter_map(|id| w.entries.remove(id)).collect()
+    };
+    gone.sort_by_key(|e| std::cmp::Reverse(e.init_seq));
+    for e in &gone {
+        init::run_fini(&e.module);
+    }
+    // Finalized but left mapped: code later in the exit sequence may still point into them.
+    std::mem::forget(gone);
+}
+
+impl Registry {
+    fn refresh_host(&mut self) {
+        let gen = crate::host::generation();
+        if gen == self.host_gen {
+            return;
+        }
+        self.host_gen = gen;
+        let old: HashMap<usize, Arc<Module>> = self.host.drain(..).map(|m| (m.bias, m)).collect();
+        let mut fresh = crate::host::enumerate(&mut || 0);
+        let mut next = self.next_id;
+        self.host = fresh
+            .drain(..)
+            .map(|mut m| match old.get(&m.bias) {
+                Some(o) if o.name == m.name => o.clone(),
+                _ => {
+                    m.id = next;
+                    next += 1;
+                    Arc::new(m)
+                }
+            })
+            .collect();
+        self.next_id = next;
+    }
+
+    fn global_scope(&self) -> Vec<&Module> {
+        let mut v: Vec<&Module> = self.host.iter().map(|m| &**m).collect();
+        for id in &self.global {
+            if let Some(e) = self.entries.get(id) {
+                for m in &e.scope {
+                    if !v.iter().any(|x| x.id == m.id) {
+                        v.push(m);
+                    }
+                }
+            }
+        }
+        v
+    }
+}
+
+impl Known for Registry {
+    fn by_name(&self, name: &[u8]) -> Option<Arc<Module>> {
+        let mut loaded: Vec<&Entry> = self.entries.values().filter(|e| !e.module.is_host).collect();
+        loaded.sort_by_key(|e| e.module.id);
+        loaded
+            .into_iter()
+            .map(|e| &e.module)
+            .chain(self.host.iter())
+            .find(|m| m.answers_to(name))
+            .cloned()
+    }
+
+    fn by_file(&self, id: (u64, u64)) -> Option<Arc<Module>> {
+        self.entries
+            .values()
+            .map(|e| &e.module)
+            .chain(self.host.iter())
+            .find(|m| m.file_id == Some(id))
+            .cloned()
+    }
+
+    fn deps_of(&self, m: &Module) -> Vec<Arc<Module>> {
+        self.entries.get(&m.id).map(|e| e.needed.clone()).unwrap_or_default()
+    }
+
+    fn program(&self) -> Option<Arc<Module>> {
+        self.host.first().cloned()
+    }
+}
+
+/// What to open.
+pub enum Input<'a> {
+    Path(&'a str),
+    Memory { image: &'a [u8], name: &'a str },
+}
+
+fn check_flags(flags: i32) -> Result<()> {
+    if flags & (LAZY | NOW) == 0 {
+        return Err(Error::InvalidArgument("flags must include RL_LAZY or RL_NOW".into()));
+    }
+    Ok(())
+}
+
+/// Open a library (or find it already open) and return a handle holding one reference.
+pub fn open(input: Input, flags: i32) -> Result<Handle> {
+    check_flags(flags)?;
+    let guard = REGISTRY.upgradable_read();
+    let guard = if crate::host::generation() != guard.host_gen {
+        let mut w = RwLockUpgradableReadGuard::upgrade(guard);
+        w.refresh_host();
+        parking_lot::RwLockWriteGuard::downgrade_to_upgradable(w)
+    } else {
+        guard
+    };
+
+    // Is it loaded already?
+    let (display, found): (String, Option<Found>) = match &input {
+        Input::Path(p) => {
+            let found = if p.contains('/') {
+                let path = Path::new(p);
+                let f = crate::os::File::open(path).map_err(|e| Error::Io { file: p.to_string(), reason: e.to_string() })?;
+                let src = Source::File(f);
+                map::read_layout(&src, p)?;
+                let Source::File(f) = src else { unreachable!() };
+                match guard.by_file(f.id) {
+                    Some(m) => Some(Found::Existing(m)),
+                    None => Some(Found::File(path.to_path_buf(), f)),
+                }
+            } else {
+                resolve::find(p, None, &*guard)
+            };
+            (p.to_string(), found)
+        }
+        Input::Memory { name, .. } => (name.to_string(), None),
+    };
+    if let Some(Found::Existing(m)) = &found {
+        let id = m.id;
+        let m = m.clone();
+        let mut w = RwLockUpgradableReadGuard::upgrade(guard);
+        let e = w.entries.entry(id).or_insert_with(|| Entry {
+            module: m.clone(),
+            needed: Vec::new(),
+            reldeps: Vec::new(),
+            scope: vec![m.clone()],
+            opens: 0,
+            nodelete: true,
+            init_seq: 0,
+        });
+        e.opens += 1;
+        e.nodelete |= flags & NODELETE != 0;
+        let scope = e.scope.clone();
+        if flags & GLOBAL != 0 && !m.is_host && !w.global.contains(&id) {
+            w.global.push(id);
+        }
+        drop(w);
+        wait_initialized(&scope);
+        return Ok(Handle(id));
+    }
+    if flags & NOLOAD != 0 {
+        return Err(Error::NotLoaded { file: display });
+    }
+
+    // Map the root and its new dependencies.
+    let mut next_id = guard.next_id;
+    let mut ids = || {
+        next_id += 1;
+        next_id - 1
+    };
+    let root = match (&input, found) {
+        (Input::Memory { image, name }, _) => map::load(&Source::Memory(image), name, None, ids())?,
+        (_, Some(Found::File(path, f))) => {
+            let origin = resolve::absolute(&path).parent().map(Path::to_path_buf);
+            map::load(&Source::File(f), &path.to_string_lossy(), origin, ids())?
+        }
+        (Input::Path(p), _) => {
+            return Err(Error::Io { file: p.to_string(), reason: "not found in the library search path".into() })
+        }
+    };
+    let group = resolve::load_group(root, &*guard, &mut ids)?;
+    drop(ids);
+
+    for (m, deps) in group.modules.iter().zip(&group.deps) {
+        resolve::check_versions(m, deps)?;
+    }
+
+    // Scopes, then relocation, dependencies first.
+    let n = group.modules.len();
+    let new_ids: HashSet<u64> = group.modules.iter().map(|m| m.id).collect();
+    let index: HashMap<u64, usize> = group.modules.iter().enumerate().map(|(i, m)| (m.id, i)).collect();
+    let deps_of = |m: &Module| match index.get(&m.id) {
+        Some(&i) => group.deps[i].clone(),
+        None => guard.deps_of(m),
+    };
+    let scopes: Vec<Vec<Arc<Module>>> = group.modules.iter().map(|m| resolve::local_scope(m, &deps_of)).collect();
+    let global = guard.global_scope();
+    let mut reldeps: Vec<Vec<Arc<Module>>> = vec![Vec::new(); n];
+    for i in (0..n).rev() {
+        let m = &group.modules[i];
+        let local: Vec<&Module> = scopes[i].iter().map(|m| &**m).collect();
+        let mut scope: Vec<&Module> = Vec::with_capacity(global.len() + local.len() + 1);
+        if m.dynamic.symbolic {
+            scope.push(m);
+        }
+        if flags & DEEPBIND != 0 {
+            scope.extend(&local);
+            scope.extend(&global);
+        } else {
+            scope.extend(&global);
+            scope.extend(&local);
+        }
+        let mut bound = Vec::new();
+        relocate::relocate(m, &scope, &mut bound)?;
+        for id in bound {
+            if new_ids.contains(&id) || scopes[i].iter().any(|s| s.id == id) {
+                continue;
+            }
+            if let Some(e) = guard.entries.get(&id) {
+                reldeps[i].push(e.module.clone());
+            }
+        }
+    }
+    drop(global);
+
+    // Initialization order: dependencies first (depth-first post-order over the new objects).
+    let mut order = Vec::with_capacity(n);
+    let mut seen = HashSet::new();
+    fn visit(i: usize, g: &resolve::Group, index: &HashMap<u64, usize>, seen: &mut HashSet<usize>, out: &mut Vec<usize>) {
+        if !seen.insert(i) {
+            return;
+        }
+        for d in &g.deps[i] {
+            if let Some(&j) = index.get(&d.id) {
+                visit(j, g, index, seen, out);
+            }
+        }
+        out.push(i);
+    }
+    visit(0, &group, &index, &mut seen, &mut order);
+
+    // Commit.
+    let mut w = RwLockUpgradableReadGuard::upgrade(guard);
+    w.next_id = next_id;
+    let root_id = group.modules[0].id;
+    let mut seq = vec![0u64; n];
+    for &i in &order {
+        seq[i] = w.next_seq;
+        w.next_seq += 1;
+    }
+    let resolve::Group { modules, deps } = group;
+    let me = this_thread();
+    for m in &modules {
+        m.init_owner.store(me, Ordering::Relaxed);
+    }
+    let root_scope = scopes[0].clone();
+    for (i, ((m, needed), (scope, reldeps))) in modules.iter().zip(deps).zip(scopes.into_iter().zip(reldeps)).enumerate() {
+        let root = i == 0;
+        let nodelete = m.dynamic.nodelete() || m.has_unique_symbols() || (root && flags & NODELETE != 0);
+        w.entries.insert(
+            m.id,
+            Entry { module: m.clone(), needed, reldeps, scope, opens: root as usize, nodelete, init_seq: seq[i] },
+        );
+    }
+    if flags & GLOBAL != 0 {
+        w.global.push(root_id);
+    }
+    drop(w);
+
+    // Dependencies loaded earlier may still be initializing in another thread.
+    wait_initialized(&root_scope);
+    for i in order {
+        init::run_init(&modules[i]);
+        modules[i].initialized.store(true, Ordering::Release);
+    }
+    let _g = INIT_DONE.0.lock();
+    INIT_DONE.1.notify_all();
+    Ok(Handle(root_id))
+}
+
+/// Release one reference; unload what is no longer reachable.
+pub fn close(h: Handle) -> Result<()> {
+    if h == Handle::GLOBAL {
+        return Ok(());
+    }
+    let guard = REGISTRY.upgradable_read();
+    match guard.entries.get(&h.0) {
+        Some(e) if e.opens > 0 => {}
+        _ => return Err(Error::InvalidHandle),
+    }
+    let mut w = RwLockUpgradableReadGuard::upgrade(guard);
+    let e = w.entries.get_mut(&h.0).expect("checked above");
+    e.opens -= 1;
+    if e.opens > 0 || e.nodelete {
+        return Ok(());
+    }
+    // Mark.
+    let mut live: HashSet<u64> = HashSet::new();
+    let mut stack: Vec<u64> = w.entries.iter().filter(|(_, e)| e.opens > 0 || e.nodelete).map(|(id, _)| *id).collect();
+    while let Some(id) = stack.pop() {
+        if !live.insert(id) {
+            continue;
+        }
+        if let Some(e) = w.entries.get(&id) {
+            stack.extend(e.needed.iter().chain(&e.reldeps).map(|m| m.id));
+        }
+    }
+    // Sweep.
+    let dead: Vec<u64> = w.entries.keys().filter(|id| !live.contains(id)).copied().collect();
+    let mut gone: Vec<Entry> = dead.iter().filter_map(|id| w.entries.remove(id)).collect();
+    w.global.retain(|id| !dead.contains(id));
+    drop(w);
+    gone.sort_by_key(|e| std::cmp::Reverse(e.init_seq));
+    for e in &gone {
+        if !e.module.is_host {
+            init::run_fini(&e.module);
+        }
+    }
+    drop(gone);
+    Ok(())
+}
+
+/// Look a symbol up through a handle: the library and its dependencies, or the global scope.
+pub fn sym(h: Handle, name: &[u8], version: Option<&[u8]>) -> Result<usize> {
+    let mut q = Query::new(name, version.map(Version::new));
+    q.explicit = true;
+    let not_found = |file: &str| Error::SymbolNotFound {
+        file: file.to_string(),
+        symbol: String::from_utf8_lossy(name).into_owned(),
+        version: version.map(|v| String::from_utf8_lossy(v).into_owned()),
+    };
+    if h == Handle::GLOBAL {
+        {
+            let r = REGISTRY.read();
+            if let Some(b) = resolve::lookup(r.global_scope(), &q) {
+                return address(&b);
+            }
+            if crate::host::generation() == r.host_gen {
+                return Err(not_found("global scope"));
+            }
+        }
+        let mut w = REGISTRY.write();
+        w.refresh_host();
+        let r = parking_lot::RwLockWriteGuard::downgrade(w);
+        return match resolve::lookup(r.global_scope(), &q) {
+            Some(b) => address(&b),
+            None => Err(not_found("global scope")),
+        };
+    }
+    let r = REGISTRY.read();
+    let e = match r.entries.get(&h.0) {
+        Some(e) if e.opens > 0 => e,
+        _ => return Err(Error::InvalidHandle),
+    };
+    match resolve::lookup(e.scope.iter().map(|m| &**m), &q) {
+        Some(b) => address(&b),
+        None => Err(not_found(&e.module.name)),
+    }
+}
+
+fn address(b: &resolve::Binding) -> Result<usize> {
+    if b.sym.kind() != elf::abi::STT_TLS {
+        return Ok(b.address());
+    }
+    match b.module.host_tls.and_then(|t| t.tp_offset) {
+        Some(off) => Ok((crate::arch::thread_pointer() as isize + off) as usize + b.sym.st_value as usize),
+        None => Err(Error::Unsupported {
+            file: b.module.name.clone(),
+            what: "the address of a thread-local variable outside static TLS".into(),
+        }),
+    }
+}
+
+/// The name a handle was opened under.
+pub fn name(h: Handle) -> Result<String> {
+    if h == Handle::GLOBAL {
+        return Ok(String::new());
+    }
+    let r = REGISTRY.read();
+    match r.entries.get(&h.0) {
+        Some(e) if e.opens > 0 => Ok(e.module.name.clone()),
+        _ => Err(Error::InvalidHandle),
+    }
+}

@@ -1,0 +1,266 @@
+//! Stage 4 — relocate: one generic loop applies every relocation of an object, using the kinds
+//! the architecture file maps raw types onto; then RELRO is made read-only.
+//!
+//! Each distinct symbol of an object is looked up once, however many relocations name it.
+
+use crate::arch::{self, Kind};
+use crate::error::{Error, Result};
+use crate::module::Module;
+use crate::raw::{self, Rela};
+use crate::resolve::{self, Binding};
+use crate::symbols::Query;
+use elf::abi;
+
+/// What a symbol reference resolved to.
+#[derive(Clone, Copy)]
+struct Resolved {
+    /// Runtime address (IFUNCs already called), or 0 for an undefined weak reference.
+    value: usize,
+    /// The defining object and symbol, for TLS relocations.
+    def: Option<(*const Module, u64)>,
+}
+
+/// Relocate `m`, looking its symbols up through `scope`. `bound` collects the ids of the objects
+/// that definitions came from.
+pub fn relocate(m: &Module, scope: &[&Module], bound: &mut Vec<u64>) -> Result<()> {
+    let image = m.image.as_ref().expect("only objects relink mapped are relocated");
+    let mut cache: Vec<Option<Resolved>> = vec![None; m.symtab.len()];
+    let mut ctx = Ctx { m, scope, cache: &mut cache, writable: &image.writable, last: 0, bound };
+
+    if let Some((addr, n)) = m.dynamic.relr {
+        let words = span_slice::<u64>(m, addr, n)?;
+        ctx.apply_relr(words)?;
+    }
+    for table in [m.dynamic.rela, m.dynamic.jmprel].into_iter().flatten() {
+        let relas = span_slice::<Rela>(m, table.0, table.1)?;
+        for r in relas {
+            ctx.apply(r)?;
+        }
+    }
+    let region = &image.region;
+    let prot_err = |e: std::io::Error| Error::Map { file: m.name.clone(), reason: e.to_string() };
+    for &(start, len, prot) in &image.restore {
+        region.protect(start, len, prot).map_err(prot_err)?;
+    }
+    if let Some((start, len)) = image.relro {
+        if len > 0 {
+            region.protect(start, len, crate::os::Prot { read: true, write: false, exec: false }).map_err(prot_err)?;
+        }
+    }
+    Ok(())
+}
+
+fn span_slice<T: raw::Pod>(m: &Module, addr: usize, n: usize) -> Result<&'static [T]> {
+    m.span.slice::<T>(addr, n).ok_or_else(|| Error::Malformed {
+        file: m.name.clone(),
+        reason: "relocation table outside the readable segments".into(),
+    })
+}
+
+struct Ctx<'a, 'c> {
+    m: &'a Module,
+    scope: &'a [&'a Module],
+    cache: &'c mut Vec<Option<Resolved>>,
+    writable: &'a [(usize, usize)],
+    last: usize,
+    bound: &'c mut Vec<u64>,
+}
+
+impl Ctx<'_, '_> {
+    fn bad(&self, reason: impl Into<String>) -> Error {
+        Error::Malformed { file: self.m.name.clone(), reason: reason.into() }
+    }
+
+    /// Check that `[p, p + n)` lies in a segment relocations may write.
+    #[inline]
+    fn place(&mut self, p: usize, n: usize) -> Result<usize> {
+        let (lo, hi) = self.writable.get(self.last).copied().unwrap_or((1, 0));
+        if p >= lo && p.wrapping_add(n) <= hi {
+            return Ok(p);
+        }
+        for (i, &(lo, hi)) in self.writable.iter().enumerate() {
+            if p >= lo && p.wrapping_add(n) <= hi {
+                self.last = i;
+                return Ok(p);
+            }
+        }
+        Err(self.bad(format!("relocation at {:#x} outside the writable segments", p.wrapping_sub(self.m.bias))))
+    }
+
+    fn apply_relr(&mut self, words: &[u64]) -> Result<()> {
+        let bias = self.m.bias;
+        let mut next = 0usize;
+        for &w in words {
+            if w & 1 == 0 {
+                let p = self.place(bias.wrapping_add(w as usize), 8)?;
+                // SAFETY: `place` checked that the word is inside a writable segment.
+                unsafe { raw::write_bytes(p, (raw::read_u64(p).wrapping_add(bias as u64)).to_le_bytes()) };
+                next = p + 8;
+            } else {
+                let mut bits = w >> 1;
+                let mut p = next;
+                while bits != 0 {
+                    if bits & 1 != 0 {
+                        let q = self.place(p, 8)?;
+                        // SAFETY: as above.
+                        unsafe { raw::write_bytes(q, (raw::read_u64(q).wrapping_add(bias as u64)).to_le_bytes()) };
+                    }
+                    bits >>= 1;
+                    p += 8;
+                }
+                next += 63 * 8;
+            }
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn apply(&mut self, r: &Rela) -> Result<()> {
+        let bias = self.m.bias;
+        let p = bias.wrapping_add(r.r_offset as usize);
+        let a = r.r_addend;
+        let ty = r.kind();
+        if ty == arch::RELATIVE {
+            let p = self.place(p, 8)?;
+            // SAFETY: `place` checked the target.
+            unsafe { raw::write_bytes(p, (bias as u64).wrapping_add(a as u64).to_le_bytes()) };
+            return Ok(());
+        }
+        let kind = arch::classify(ty);
+        let word = |v: u64| v.to_le_bytes();
+        match kind {
+            Kind::None => {}
+            Kind::Relative => unreachable!("handled above"),
+            Kind::Irelative => {
+                let p = self.place(p, 8)?;
+                // SAFETY: the resolver lies in this object, whose code is mapped executable.
+                let v = unsafe { arch::call_ifunc(bias.wrapping_add(a as usize)) };
+                // SAFETY: `place` checked the target.
+                unsafe { raw::write_bytes(p, word(v as u64)) };
+            }
+            Kind::Symbolic | Kind::GotEntry | Kind::PltSlot => {
+                let s = self.symbol(r.sym())?.value as u64;
+                let v = if kind == Kind::Symbolic { s.wrapping_add(a as u64) } else { s };
+                let p = self.place(p, 8)?;
+                // SAFETY: `place` checked the target.
+                unsafe { raw::write_bytes(p, word(v)) };
+            }
+            Kind::PcRel32 | Kind::Abs32 | Kind::Abs32Signed => {
+                let s = self.symbol(r.sym())?.value as i64;
+                let v = match kind {
+                    Kind::PcRel32 => s.wrapping_add(a).wrapping_sub(p as i64),
+                    _ => s.wrapping_add(a),
+                };
+                let fits = match kind {
+                    Kind::Abs32 => (0..=u32::MAX as i64).contains(&v),
+                    _ => (i32::MIN as i64..=i32::MAX as i64).contains(&v),
+                };
+                if !fits {
+                    return Err(self.bad(format!("{} value out of range", arch::type_name(ty))));
+                }
+                let p = self.place(p, 4)?;
+                // SAFETY: `place` checked the target.
+                unsafe { raw::write_bytes(p, (v as u32).to_le_bytes()) };
+            }
+            Kind::DtpMod | Kind::DtpOff | Kind::TpOff => {
+                let v = self.tls(r, kind)?;
+                let p = self.place(p, 8)?;
+                // SAFETY: `place` checked the target.
+                unsafe { raw::write_bytes(p, word(v)) };
+            }
+            Kind::Copy => {
+                return Err(Error::Unsupported {
+                    file: self.m.name.clone(),
+                    what: "R_X86_64_COPY relocation in a shared object".into(),
+                })
+            }
+            Kind::TlsDesc | Kind::Unknown => {
+                return Err(Error::Unsupported {
+                    file: self.m.name.clone(),
+                    what: format!("relocation type {} ({ty})", arch::type_name(ty)),
+                })
+            }
+        }
+        Ok(())
+    }
+
+    /// TLS relocations against the host's static TLS (relink's own TLS comes later).
+    fn tls(&mut self, r: &Rela, kind: Kind) -> Result<u64> {
+        let res = self.symbol(r.sym())?;
+        let unsupported = |what: String| Error::Unsupported { file: self.m.name.clone(), what };
+        let Some((def, value)) = res.def else {
+            return Err(unsupported(format!("{} against an undefined weak symbol", arch::type_name(r.kind()))));
+        };
+        // SAFETY: `def` points into the scope, which outlives this relocation pass.
+        let def = unsafe { &*def };
+        let Some(tls) = def.host_tls else {
+            return Err(unsupported(format!(
+                "{} against thread-local storage of {} (TLS in objects loaded by relink is not supported yet)",
+                arch::type_name(r.kind()),
+                def.name
+            )));
+        };
+        let off = value.wrapping_add(r.r_addend as u64);
+        Ok(match kind {
+            Kind::DtpMod => tls.modid as u64,
+            Kind::DtpOff => off,
+            _ => match tls.tp_offset {
+                Some(t) => (t as i64 as u64).wrapping_add(off),
+                None => {
+                    return Err(unsupported(format!(
+                        "{}: {} uses dynamic TLS, so it has no static TLS offset",
+                        arch::type_name(r.kind()),
+                        def.name
+                    )))
+                }
+            },
+        })
+    }
+
+    fn symbol(&mut self, idx: u32) -> Result<Resolved> {
+        if let Some(Some(r)) = self.cache.get(idx as usize) {
+            return Ok(*r);
+        }
+        let r = self.resolve(idx)?;
+        if let Some(slot) = self.cache.get_mut(idx as usize) {
+            *slot = Some(r);
+        }
+        Ok(r)
+    }
+
+    fn resolve(&mut self, idx: u32) -> Result<Resolved> {
+        let m = self.m;
+        if idx == 0 {
+            return Ok(Resolved { value: 0, def: None });
+        }
+        let sym = m.symtab.sym(idx).ok_or_else(|| self.bad(format!("symbol index {idx} out of range")))?;
+        let local = sym.bind() == abi::STB_LOCAL
+            || (sym.st_shndx != abi::SHN_UNDEF && (sym.st_other & 3) != abi::STV_DEFAULT);
+        let binding = if local {
+            Some(Binding { module: m, sym })
+        } else {
+            let name = m.symtab.name(sym);
+            let version = m.symtab.needed_version(idx);
+            let q = Query::new(name, version);
+            let found = resolve::lookup(self.scope.iter().copied(), &q);
+            if found.is_none() && sym.bind() != abi::STB_WEAK {
+                return Err(Error::Undefined {
+                    file: m.name.clone(),
+                    symbol: String::from_utf8_lossy(name).into_owned(),
+                    version: version.map(|v| String::from_utf8_lossy(v.name).into_owned()),
+                });
+            }
+            found
+        };
+        Ok(match binding {
+            None => Resolved { value: 0, def: None },
+            Some(b) => {
+                if b.module.id != m.id && !self.bound.contains(&b.module.id) {
+                    self.bound.push(b.module.id);
+                }
+                let value = if b.sym.kind() == abi::STT_TLS { 0 } else { b.address() };
+                Resolved { value, def: Some((b.module as *const Module, b.sym.st_value)) }
+            }
+        })
+    }
+}

@@ -1,0 +1,212 @@
+//! Stage 3 — resolve: find and map an object's dependencies breadth-first (reusing what the host
+//! or relink already has), build lookup scopes, and look symbols up through them.
+
+use crate::error::{Error, Result};
+use crate::map::{self, Source};
+use crate::module::Module;
+use crate::os;
+use crate::raw::Sym;
+use crate::search::{self, SearchPaths};
+use crate::symbols::Query;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What already exists outside the group being loaded.
+pub trait Known {
+    /// A loaded object (relink's or the host's) that a slash-less name denotes.
+    fn by_name(&self, name: &[u8]) -> Option<Arc<Module>>;
+    /// A loaded object with this device and inode.
+    fn by_file(&self, id: (u64, u64)) -> Option<Arc<Module>>;
+    /// The direct dependencies of an object loaded earlier.
+    fn deps_of(&self, m: &Module) -> Vec<Arc<Module>>;
+    /// The host program, whose DT_RPATH applies to every search.
+    fn program(&self) -> Option<Arc<Module>>;
+}
+
+/// Objects mapped by one open: the root (unless it existed) and the dependencies it pulled in,
+/// in breadth-first order, with each one's direct dependencies. Dropping it unmaps them all.
+pub struct Group {
+    pub modules: Vec<Arc<Module>>,
+    pub deps: Vec<Vec<Arc<Module>>>,
+}
+
+/// The absolute form of a path, for $ORIGIN (without resolving symbolic links, as glibc does).
+pub fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+    }
+}
+
+fn origin_of(p: &Path) -> Option<PathBuf> {
+    absolute(p).parent().map(Path::to_path_buf)
+}
+
+/// Open a candidate file and check it is an object for this machine (glibc moves on to the next
+/// directory when it is not).
+fn try_open(path: &Path) -> Option<os::File> {
+    let f = os::File::open(path).ok()?;
+    let src = Source::File(f);
+    map::read_layout(&src, &path.to_string_lossy()).ok()?;
+    match src {
+        Source::File(f) => Some(f),
+        Source::Memory(_) => None,
+    }
+}
+
+/// Where a needed name was found.
+pub enum Found {
+    Existing(Arc<Module>),
+    File(PathBuf, os::File),
+}
+
+/// Find `name` as object `requester` (None: the program, as for `rl_open`) would.
+pub fn find(name: &str, requester: Option<&Module>, known: &dyn Known) -> Option<Found> {
+    if !name.contains('/') {
+        if let Some(m) = known.by_name(name.as_bytes()) {
+            return Some(Found::Existing(m));
+        }
+    }
+    let program = known.program();
+    let str_of = |m: &Module, off: Option<u32>| off.and_then(|o| m.string(o)).and_then(|s| std::str::from_utf8(s).ok());
+    let mut paths = SearchPaths { rpath: Vec::new(), runpath: None };
+    let mut chain: Vec<&Module> = Vec::new();
+    if let Some(r) = requester {
+        chain.push(r);
+    }
+    if let Some(p) = program.as_deref() {
+        if !chain.iter().any(|m| m.id == p.id) {
+            chain.push(p);
+        }
+    }
+    let own_runpath = requester.and_then(|r| str_of(r, r.dynamic.runpath));
+    if own_runpath.is_none() {
+        for m in &chain {
+            if str_of(m, m.dynamic.runpath).is_some() && m.id != chain[0].id {
+                break;
+            }
+            if let Some(rp) = str_of(m, m.dynamic.rpath) {
+                paths.rpath.push((rp, m.origin.as_deref()));
+            }
+        }
+    }
+    if let (Some(r), Some(rp)) = (requester, own_runpath) {
+        paths.runpath = Some((rp, r.origin.as_deref()));
+    }
+    search::search(name, requester.and_then(|r| r.origin.as_deref()), &paths, |p| {
+        let f = try_open(p)?;
+        Some(match known.by_file(f.id) {
+            Some(m) => Found::Existing(m),
+            None => Found::File(p.to_path_buf(), f),
+        })
+    })
+}
+
+/// Map `root` and, breadth-first, every dependency that is not loaded yet.
+pub fn load_group(root: Module, known: &dyn Known, next_id: &mut dyn FnMut() -> u64) -> Result<Group> {
+    let mut modules: Vec<Arc<Module>> = vec![Arc::new(root)];
+    let mut deps: Vec<Vec<Arc<Module>>> = Vec::new();
+    let mut i = 0;
+    while i < modules.len() {
+        let m = modules[i].clone();
+        let mut mine = Vec::new();
+        for &off in &m.dynamic.needed {
+            let needed = m.string(off).ok_or_else(|| Error::Malformed {
+                file: m.name.clone(),
+                reason: "DT_NEEDED name out of bounds".into(),
+            })?;
+            let needed = String::from_utf8_lossy(needed).into_owned();
+            // An object mapped earlier in this group?
+            let in_group = modules.iter().find(|g| !needed.contains('/') && g.answers_to(needed.as_bytes())).cloned();
+            let dep = match in_group {
+                Some(g) => g,
+                None => match find(&needed, Some(&m), known) {
+                    Some(Found::Existing(e)) => e,
+                    Some(Found::File(path, f)) => {
+                        if let Some(g) = modules.iter().find(|g| g.file_id == Some(f.id)) {
+                            g.clone()
+                        } else {
+                            let name = path.to_string_lossy().into_owned();
+                            let origin = origin_of(&path);
+                            let new = Arc::new(map::load(&Source::File(f), &name, origin, next_id())?);
+                            modules.push(new.clone());
+                            new
+                        }
+                    }
+                    None => return Err(Error::MissingDependency { file: m.name.clone(), needed }),
+                },
+            };
+            mine.push(dep);
+        }
+        deps.push(mine);
+        i += 1;
+    }
+    Ok(Group { modules, deps })
+}
+
+/// The breadth-first dependency scope of `root` (itself first), given each object's direct
+/// dependencies.
+pub fn local_scope(root: &Arc<Module>, deps_of: &dyn Fn(&Module) -> Vec<Arc<Module>>) -> Vec<Arc<Module>> {
+    let mut out = vec![root.clone()];
+    let mut i = 0;
+    while i < out.len() {
+        for d in deps_of(&out[i]) {
+            if !out.iter().any(|o| o.id == d.id) {
+                out.push(d);
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// A definition found by a lookup.
+#[derive(Clone, Copy)]
+pub struct Binding<'a> {
+    pub module: &'a Module,
+    pub sym: &'static Sym,
+}
+
+impl Binding<'_> {
+    /// The symbol's runtime address (calling the resolver of an IFUNC).
+    pub fn address(&self) -> usize {
+        let a = self.module.bias.wrapping_add(self.sym.st_value as usize);
+        if self.sym.kind() == elf::abi::STT_GNU_IFUNC {
+            // SAFETY: the defining object is relocated (lookups only reach such objects, or
+            // objects of the current group relocated dependencies first).
+            unsafe { crate::arch::call_ifunc(a) }
+        } else {
+            a
+        }
+    }
+}
+
+/// Look `q` up through `scope`, in order.
+pub fn lookup<'a, I>(scope: I, q: &Query) -> Option<Binding<'a>>
+where
+    I: IntoIterator<Item = &'a Module>,
+{
+    for m in scope {
+        if let Some(idx) = m.symtab.lookup(q) {
+            return Some(Binding { module: m, sym: m.symtab.sym(idx)? });
+        }
+    }
+    None
+}
+
+/// Check that each dependency defines the versions `m` needs from it (glibc does this before
+/// relocating, so that a missing version is reported as such rather than as a missing symbol).
+pub fn check_versions(m: &Module, deps: &[Arc<Module>]) -> Result<()> {
+    for (version, file, weak) in m.symtab.needed_versions() {
+        let Some(dep) = deps.iter().find(|d| d.answers_to(file)) else { continue };
+        if !weak && !dep.symtab.defines_version(&version) {
+            return Err(Error::MissingVersion {
+                file: m.name.clone(),
+                version: String::from_utf8_lossy(version.name).into_owned(),
+                needed: dep.name.clone(),
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,1717 @@
+//! Finding the file behind a `DT_NEEDED` entry or an `rl_open` name.
+//!
+//! The rules are those of glibc's dynamic loader as shipped in Debian 12
+//! (glibc 2.36, x86_64, multiarch layout):
+//!
+//! * A name that contains a `/` is a path. Its dynamic string tokens are
+//!   expanded and the result is tried, nothing else.
+//! * Otherwise these directories are tried in order: the `DT_RPATH` chain
+//!   (only when the requester has no `DT_RUNPATH`), `LD_LIBRARY_PATH`, the
+//!   requester's `DT_RUNPATH`, then the entry for the name in
+//!   `/etc/ld.so.cache`, then the system directories.
+//! * In every directory the loader first looks into the capability
+//!   subdirectories that apply to this CPU (`glibc-hwcaps/x86-64-v4/` ...
+//!   `glibc-hwcaps/x86-64-v2/`, then the legacy `tls/` and platform
+//!   combinations), then into the directory itself. Subdirectory groups that
+//!   do not exist are skipped with a single `stat` each, which keeps the
+//!   order of the remaining candidates unchanged.
+//!
+//! Not modelled: `DF_1_NODEFLIB`, `GLIBC_TUNABLES`, `LD_HWCAP_MASK`, and
+//! glibc's numeric comparison of version digits when matching cache keys
+//! (keys are matched byte for byte).
+
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsStr;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::Path;
+
+use once_cell::sync::Lazy;
+
+use crate::{arch, os};
+
+#[cfg(not(target_arch = "x86_64"))]
+compile_error!("the library search rules in search.rs are only defined for x86_64");
+
+/// What `$LIB` expands to (Debian's multiarch directory).
+const DST_LIB: &[u8] = b"lib/x86_64-linux-gnu";
+
+/// The system search directories, in glibc's order.
+const DEFAULT_DIRS: [&[u8]; 4] = [
+    b"/lib/x86_64-linux-gnu/",
+    b"/usr/lib/x86_64-linux-gnu/",
+    b"/lib/",
+    b"/usr/lib/",
+];
+
+const LD_SO_CACHE: &str = "/etc/ld.so.cache";
+
+/// Where one object's own search strings come from.
+#[derive(Debug, Clone, Default)]
+pub struct SearchPaths<'a> {
+    /// `DT_RPATH` entries to try, in order, each with the `$ORIGIN` of the
+    /// object that carries it: the requester's, then its loader's, ..., then
+    /// the executable's. Only consulted when `runpath` is `None`.
+    pub rpath: Vec<(&'a str, Option<&'a Path>)>,
+    /// The requester's `DT_RUNPATH` and its `$ORIGIN`.
+    pub runpath: Option<(&'a str, Option<&'a Path>)>,
+}
+
+/// Expand `$ORIGIN`, `${ORIGIN}`, `$LIB`, `${LIB}`, `$PLATFORM` and
+/// `${PLATFORM}` in `s`.
+///
+/// Returns `None` when a token's value is unknown (`$ORIGIN` without an
+/// origin, or no platform string); glibc drops such an entry. In a setuid or
+/// setgid process `$ORIGIN` is only honoured as the whole first path
+/// component and when the result lies in a system directory. A `$` that
+/// does not start one of these tokens is kept as it is.
+#[cfg(test)]
+pub fn expand_dst(s: &str, origin: Option<&Path>) -> Option<String> {
+    let origin = origin.map(|p| p.as_os_str().as_bytes());
+    let out = expand_dst_bytes(s.as_bytes(), origin, &HOST, is_secure())?;
+    Some(match String::from_utf8(out) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
+/// Try candidates in glibc's order and return the first for which
+/// `try_path` returns `Some`.
+///
+/// A name containing `/` is tried as is (after DST expansion with the
+/// requester's `origin`, e.g. a `DT_NEEDED` entry of `$ORIGIN/libfoo.so`)
+/// and nothing else. Otherwise: rpath entries (when there is no runpath),
+/// `LD_LIBRARY_PATH`, runpath, `/etc/ld.so.cache`, then the default
+/// directories. `try_path` opens and validates a candidate; returning `None`
+/// (for example for a wrong ELF class or machine) makes the search go on.
+pub fn search<T>(
+    name: &str,
+    origin: Option<&Path>,
+    paths: &SearchPaths<'_>,
+    try_path: impl FnMut(&Path) -> Option<T>,
+) -> Option<T> {
+    let ctx = Ctx {
+        host: &HOST,
+        secure: is_secure(),
+        llp: LD_LIBRARY_PATH.as_deref(),
+        exe_origin: EXE_ORIGIN.as_deref(),
+        cache: &LD_CACHE,
+        default_dirs: &DEFAULT_DIRS,
+    };
+    let origin = origin.map(|p| p.as_os_str().as_bytes());
+    search_in(&ctx, name.as_bytes(), origin, paths, try_path)
+}
+
+/// `getauxval(AT_SECURE)`: the process runs setuid/setgid or with extra
+/// capabilities.
+fn is_secure() -> bool {
+    os::auxv(libc::AT_SECURE) != 0
+}
+
+/// `LD_LIBRARY_PATH` as it was when first needed; the loader reads it once
+/// too (at process start). Ignored in secure processes.
+static LD_LIBRARY_PATH: Lazy<Option<Vec<u8>>> = Lazy::new(|| {
+    if is_secure() {
+        return None;
+    }
+    std::env::var_os("LD_LIBRARY_PATH").map(|v| v.into_vec())
+});
+
+/// The executable's directory: `$ORIGIN` inside `LD_LIBRARY_PATH`.
+static EXE_ORIGIN: Lazy<Option<Vec<u8>>> = Lazy::new(|| {
+    let exe = os::executable()?;
+    let bytes = exe.into_os_string().into_vec();
+    Some(dirname(&bytes)?.to_vec())
+});
+
+/// The parsed `/etc/ld.so.cache` (empty when missing or unusable).
+static LD_CACHE: Lazy<Cache> = Lazy::new(|| match os::read_file(Path::new(LD_SO_CACHE)) {
+    Ok(data) => Cache::parse(&data, &HOST),
+    Err(_) => Cache::default(),
+});
+
+static HOST: Lazy<Host> = Lazy::new(Host::detect);
+
+fn dirname(path: &[u8]) -> Option<&[u8]> {
+    let slash = path.iter().rposition(|&c| c == b'/')?;
+    Some(if slash == 0 { b"/" } else { &path[..slash] })
+}
+
+// ---------------------------------------------------------------------------
+// The host: platform string, hardware capabilities, capability subdirectories.
+
+/// `HWCAP_X86_64` and `HWCAP_X86_AVX512_1` in glibc's x86 numbering, with
+/// the subdirectory names they stand for.
+const HWCAP_NAMES: [(u64, &str); 2] = [(1 << 1, "x86_64"), (1 << 2, "avx512_1")];
+/// Bits of the platform index in a legacy cache entry's hwcap field.
+const HWCAP_PLATFORM_MASK: u64 = 0xf << 48;
+/// The `tls` bit in a legacy cache entry's hwcap field.
+const HWCAP_TLS_MASK: u64 = 1 << 63;
+
+#[derive(Debug, Clone)]
+struct Host {
+    /// The value of `$PLATFORM`.
+    platform: Option<Vec<u8>>,
+    /// The platform bit legacy cache entries must carry (all ones when the
+    /// platform has no number).
+    platform_bit: u64,
+    /// The loader's hwcap word, limited to the bits that pick directories.
+    hwcap: u64,
+    /// Supported ISA levels: bit 0 baseline, 1 x86-64-v2, 2 v3, 3 v4.
+    isa_levels: u32,
+    /// Active `glibc-hwcaps` subdirectory names, most preferred first.
+    hwcaps_names: Vec<&'static str>,
+    /// Subdirectories tried in each search directory, each ending in `/`,
+    /// in order; the last one is empty (the directory itself).
+    subdirs: Vec<Vec<u8>>,
+}
+
+impl Host {
+    fn detect() -> Host {
+        Host::new(&arch::cpu_info(), os::auxv_string(libc::AT_PLATFORM))
+    }
+
+    fn new(cpu: &arch::CpuInfo, auxv_platform: Option<Vec<u8>>) -> Host {
+        // The loader starts from AT_PLATFORM and, on Intel CPUs only,
+        // replaces it with "xeon_phi" or "haswell".
+        let mut platform = auxv_platform;
+        let mut hwcap = HWCAP_NAMES[0].0;
+        if cpu.intel {
+            let mut special: Option<&[u8]> = None;
+            if cpu.avx512cd {
+                if cpu.avx512er {
+                    if cpu.avx512pf {
+                        special = Some(b"xeon_phi");
+                    }
+                } else if cpu.avx512bw && cpu.avx512dq && cpu.avx512vl {
+                    hwcap |= HWCAP_NAMES[1].0;
+                }
+            }
+            if special.is_none()
+                && cpu.avx2
+                && cpu.fma
+                && cpu.bmi1
+                && cpu.bmi2
+                && cpu.lzcnt
+                && cpu.movbe
+                && cpu.popcnt
+            {
+                special = Some(b"haswell");
+            }
+            if let Some(s) = special {
+                platform = Some(s.to_vec());
+            }
+        }
+        let platform_bit = match platform.as_deref() {
+            Some(b"haswell") => 1 << (48 + 2),
+            Some(b"xeon_phi") => 1 << (48 + 3),
+            _ => u64::MAX,
+        };
+
+        let mut hwcaps_names = Vec::new();
+        if cpu.v2 && cpu.v3 && cpu.v4 {
+            hwcaps_names.push("x86-64-v4");
+        }
+        if cpu.v2 && cpu.v3 {
+            hwcaps_names.push("x86-64-v3");
+        }
+        if cpu.v2 {
+            hwcaps_names.push("x86-64-v2");
+        }
+        let isa_levels = 1 | (cpu.v2 as u32) << 1 | (cpu.v3 as u32) << 2 | (cpu.v4 as u32) << 3;
+
+        let mut subdirs: Vec<Vec<u8>> = hwcaps_names
+            .iter()
+            .map(|n| format!("glibc-hwcaps/{n}/").into_bytes())
+            .collect();
+
+        // Legacy subdirectories: every subset of (hwcap names in bit order,
+        // platform, "tls"), largest first, each written with the last
+        // element outermost.
+        let mut elems: Vec<&[u8]> = HWCAP_NAMES
+            .iter()
+            .filter(|(b, _)| hwcap & b != 0)
+            .map(|(_, n)| n.as_bytes())
+            .collect();
+        if let Some(p) = platform.as_deref() {
+            elems.push(p);
+        }
+        elems.push(b"tls");
+        let count = elems.len();
+        for m in (0..1u32 << count).rev() {
+            let mut s = Vec::new();
+            for n in (0..count).rev() {
+                if m & (1 << n) != 0 {
+                    s.extend_from_slice(elems[n]);
+                    s.push(b'/');
+                }
+            }
+            if !subdirs.contains(&s) {
+                subdirs.push(s);
+            }
+        }
+
+        Host {
+            platform,
+            platform_bit,
+            hwcap,
+            isa_levels,
+            hwcaps_names,
+            subdirs,
+        }
+    }
+
+    /// Priority of a `glibc-hwcaps` subdirectory name: 1 is best, 0 means
+    /// not usable on this CPU.
+    fn hwcaps_priority(&self, name: &[u8]) -> u32 {
+        self.hwcaps_names
+            .iter()
+            .position(|n| n.as_bytes() == name)
+            .map_or(0, |i| i as u32 + 1)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Dynamic string tokens.
+
+#[derive(Clone, Copy)]
+enum Dst {
+    Origin,
+    Platform,
+    Lib,
+}
+
+/// Recognise a token right after a `$`; returns it and the number of bytes
+/// it takes (without the `$`).
+fn parse_dst(s: &[u8]) -> Option<(Dst, usize)> {
+    for (name, dst) in [
+        (&b"ORIGIN"[..], Dst::Origin),
+        (&b"PLATFORM"[..], Dst::Platform),
+        (&b"LIB"[..], Dst::Lib),
+    ] {
+        let curly = s.first() == Some(&b'{');
+        let body = if curly { &s[1..] } else { s };
+        if !body.starts_with(name) {
+            continue;
+        }
+        let next = body.get(name.len()).copied();
+        if curly {
+            if next == Some(b'}') {
+                return Some((dst, name.len() + 2));
+            }
+        } else if !matches!(next, Some(c) if c.is_ascii_alphanumeric() || c == b'_') {
+            return Some((dst, name.len()));
+        }
+    }
+    None
+}
+
+fn expand_dst_bytes(s: &[u8], origin: Option<&[u8]>, host: &Host, secure: bool) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() + 32);
+    let mut used_origin = false;
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'$' {
+            if let Some((dst, len)) = parse_dst(&s[i + 1..]) {
+                let value: &[u8] = match dst {
+                    Dst::Origin => {
+                        if secure && (i != 0 || !matches!(s.get(i + 1 + len), None | Some(b'/'))) {
+                            return None;
+                        }
+                        used_origin = true;
+                        origin?
+                    }
+                    Dst::Platform => host.platform.as_deref()?,
+                    Dst::Lib => DST_LIB,
+                };
+                out.extend_from_slice(value);
+                i += 1 + len;
+                continue;
+            }
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    if secure && used_origin && !is_trusted_dir(&out) {
+        return None;
+    }
+    Some(out)
+}
+
+/// Whether an absolute path, once `.`/`..`/`//` are resolved lexically,
+/// lies in one of the system directories.
+fn is_trusted_dir(path: &[u8]) -> bool {
+    if path.first() != Some(&b'/') {
+        return false;
+    }
+    let mut parts: Vec<&[u8]> = Vec::new();
+    for part in path.split(|&c| c == b'/') {
+        match part {
+            b"" | b"." => {}
+            b".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    let mut norm = Vec::with_capacity(path.len() + 1);
+    for p in &parts {
+        norm.push(b'/');
+        norm.extend_from_slice(p);
+    }
+    norm.push(b'/');
+    DEFAULT_DIRS.iter().any(|d| norm.starts_with(d))
+}
+
+// ---------------------------------------------------------------------------
+// /etc/ld.so.cache
+
+const OLD_MAGIC: &[u8] = b"ld.so-1.7.0";
+const OLD_HEADER: usize = 16;
+const OLD_ENTRY: usize = 12;
+const NEW_MAGIC: &[u8] = b"glibc-ld.so.cache1.1";
+const NEW_HEADER: usize = 48;
+const NEW_ENTRY: usize = 24;
+const EXTENSION_MAGIC: u32 = 0xeaa4_2174;
+const EXTENSION_TAG_GLIBC_HWCAPS: u32 = 1;
+/// `FLAG_ELF_LIBC6 | FLAG_X8664_LIB64`: the only flags the x86_64 loader
+/// accepts.
+const CACHE_FLAGS_X86_64: u32 = 0x0003 | 0x0300;
+const HWCAP_EXTENSION: u64 = 1 << 62;
+const HWCAP_ISA_LEVEL_MASK: u64 = 0x3ff;
+
+/// Name to path, as resolved from the cache for this host.
+#[derive(Debug, Default)]
+struct Cache {
+    map: HashMap<Box<[u8]>, Box<[u8]>>,
+}
+
+fn read_u32(d: &[u8], off: usize) -> Option<u32> {
+    let b = d.get(off..off.checked_add(4)?)?;
+    Some(u32::from_le_bytes(b.try_into().ok()?))
+}
+
+fn read_u64(d: &[u8], off: usize) -> Option<u64> {
+    let b = d.get(off..off.checked_add(8)?)?;
+    Some(u64::from_le_bytes(b.try_into().ok()?))
+}
+
+/// The NUL-terminated string at `off` in `table`.
+fn string_at(table: &[u8], off: u32) -> Option<&[u8]> {
+    let rest = table.get(off as usize..)?;
+    let len = rest.iter().position(|&c| c == 0)?;
+    Some(&rest[..len])
+}
+
+/// Whether the endianness byte of a new-format header fits this host
+/// (0: unknown, accepted; 2: little endian).
+fn endian_ok(flags: u8) -> bool {
+    matches!(flags & 3, 0 | 2)
+}
+
+struct RawEntry {
+    flags: u32,
+    key: u32,
+    value: u32,
+    hwcap: Option<u64>,
+}
+
+#[derive(Default)]
+struct Pick<'d> {
+    best: Option<&'d [u8]>,
+    priority: u32,
+    done: bool,
+}
+
+impl Cache {
+    fn lookup(&self, name: &[u8]) -> Option<&[u8]> {
+        self.map.get(name).map(|v| &**v)
+    }
+
+    /// Parse a cache image. Anything malformed yields fewer (or no)
+    /// entries, never a panic.
+    fn parse(data: &[u8], host: &Host) -> Cache {
+        Cache::try_parse(data, host).unwrap_or_default()
+    }
+
+    fn try_parse(data: &[u8], host: &Host) -> Option<Cache> {
+        if data.len() > NEW_HEADER && data.starts_with(NEW_MAGIC) {
+            let nlibs = read_u32(data, 20)? as usize;
+            if (data.len() - NEW_HEADER) / NEW_ENTRY < nlibs || !endian_ok(data[28]) {
+                return None;
+            }
+            return Some(Cache::parse_new(data, 0, nlibs, host));
+        }
+        if data.len() > OLD_HEADER && data.starts_with(OLD_MAGIC) {
+            let nlibs = read_u32(data, 12)? as usize;
+            if (data.len() - OLD_HEADER) / OLD_ENTRY < nlibs {
+                return None;
+            }
+            let old_end = OLD_HEADER + nlibs * OLD_ENTRY;
+            let new_start = old_end.checked_add(7)? & !7;
+            if let Some(new) = data.get(new_start..) {
+                if new.len() >= NEW_HEADER && new.starts_with(NEW_MAGIC) {
+                    if !endian_ok(new[28]) {
+                        return None;
+                    }
+                    let nlibs_new = read_u32(new, 20)? as usize;
+                    let fits = (new.len() - NEW_HEADER) / NEW_ENTRY >= nlibs_new;
+                    if fits {
+                        return Some(Cache::parse_new(data, new_start, nlibs_new, host));
+                    }
+                }
+            }
+            let entries = (0..nlibs).filter_map(|i| {
+                let at = OLD_HEADER + i * OLD_ENTRY;
+                Some(RawEntry {
+                    flags: read_u32(data, at)?,
+                    key: read_u32(data, at + 4)?,
+                    value: read_u32(data, at + 8)?,
+                    hwcap: None,
+                })
+            });
+            return Some(Cache::build(&data[old_end..], entries, &[], host));
+        }
+        None
+    }
+
+    /// New-format entries start `start` bytes into `file`; their string
+    /// offsets count from `start`, extension offsets from the file start.
+    fn parse_new(file: &[u8], start: usize, nlibs: usize, host: &Host) -> Cache {
+        let Some(new) = file.get(start..) else {
+            return Cache::default();
+        };
+        let hwcaps = read_hwcaps_names(file, read_u32(new, 32).unwrap_or(0));
+        let entries = (0..nlibs).filter_map(|i| {
+            let at = NEW_HEADER + i * NEW_ENTRY;
+            Some(RawEntry {
+                flags: read_u32(new, at)?,
+                key: read_u32(new, at + 4)?,
+                value: read_u32(new, at + 8)?,
+                hwcap: Some(read_u64(new, at + 16)?),
+            })
+        });
+        Cache::build(new, entries, &hwcaps, host)
+    }
+
+    /// Choose, for every name, the entry the loader would pick: entries
+    /// for `glibc-hwcaps` subdirectories come first and the usable one
+    /// with the best priority wins; failing that, the first plain entry
+    /// that fits this host.
+    fn build(
+        table: &[u8],
+        entries: impl Iterator<Item = RawEntry>,
+        hwcaps: &[Option<&[u8]>],
+        host: &Host,
+    ) -> Cache {
+        let exclude = !(host.hwcap | HWCAP_PLATFORM_MASK | HWCAP_TLS_MASK);
+        let mut picks: HashMap<&[u8], Pick<'_>> = HashMap::new();
+        for e in entries {
+            let Some(key) = string_at(table, e.key) else {
+                continue;
+            };
+            let pick = picks.entry(key).or_default();
+            if pick.done || e.flags != CACHE_FLAGS_X86_64 {
+                continue;
+            }
+            let Some(value) = string_at(table, e.value) else {
+                continue;
+            };
+            if let Some(hwcap) = e.hwcap {
+                let named = (hwcap >> 32) & !HWCAP_ISA_LEVEL_MASK == HWCAP_EXTENSION >> 32;
+                if named {
+                    let level = (hwcap >> 32) & HWCAP_ISA_LEVEL_MASK;
+                    if level >= 32 || host.isa_levels & (1 << level) == 0 {
+                        continue;
+                    }
+                } else if pick.best.is_some() {
+                    pick.done = true;
+                    continue;
+                } else if hwcap & exclude != 0 {
+                    continue;
+                }
+                let platform = hwcap & HWCAP_PLATFORM_MASK;
+                if platform != 0 && platform != host.platform_bit {
+                    continue;
+                }
+                if named {
+                    let index = hwcap as u32 as usize;
+                    let priority = match hwcaps.get(index) {
+                        Some(Some(n)) => host.hwcaps_priority(n),
+                        _ => 0,
+                    };
+                    if priority == 0 || (pick.best.is_some() && priority >= pick.priority) {
+                        continue;
+                    }
+                    pick.best = Some(value);
+                    pick.priority = priority;
+                    continue;
+                }
+            }
+            pick.best = Some(value);
+            pick.done = true;
+        }
+        let map = picks
+            .into_iter()
+            .filter_map(|(k, p)| Some((Box::from(k), Box::from(p.best?))))
+            .collect();
+        Cache { map }
+    }
+}
+
+/// The subdirectory names of the `glibc-hwcaps` extension section, by
+/// index (`None` for an unreadable one).
+fn read_hwcaps_names(file: &[u8], ext_offset: u32) -> Vec<Option<&[u8]>> {
+    let ext = ext_offset as usize;
+    if ext == 0 || read_u32(file, ext) != Some(EXTENSION_MAGIC) {
+        return Vec::new();
+    }
+    let Some(count) = read_u32(file, ext + 4) else {
+        return Vec::new();
+    };
+    for i in 0..count as usize {
+        let Some(at) = i.checked_mul(16).and_then(|o| o.checked_add(ext + 8)) else {
+            break;
+        };
+        let (Some(tag), Some(offset), Some(size)) = (
+            read_u32(file, at),
+            read_u32(file, at + 8),
+            read_u32(file, at + 12),
+        ) else {
+            break;
+        };
+        if tag != EXTENSION_TAG_GLIBC_HWCAPS || offset % 4 != 0 || size % 4 != 0 {
+            continue;
+        }
+        let (offset, size) = (offset as usize, size as usize);
+        let Some(bytes) = offset
+            .checked_add(size)
+            .and_then(|end| file.get(offset..end))
+        else {
+            return Vec::new();
+        };
+        return bytes
+            .chunks_exact(4)
+            .map(|c| string_at(file, u32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+            .collect();
+    }
+    Vec::new()
+}
+
+// ---------------------------------------------------------------------------
+// The search itself.
+
+/// Everything the search depends on besides its arguments.
+struct Ctx<'a> {
+    host: &'a Host,
+    secure: bool,
+    /// Raw `LD_LIBRARY_PATH` (`None` when unset or in a secure process).
+    llp: Option<&'a [u8]>,
+    exe_origin: Option<&'a [u8]>,
+    cache: &'a Cache,
+    default_dirs: &'a [&'a [u8]],
+}
+
+/// Split a search list into directories: DSTs expanded, entries with an
+/// unknown token dropped, trailing slashes normalised to one, an empty
+/// element meaning the current directory (written as an empty prefix).
+fn split_dirs(list: &[u8], seps: &[u8], origin: Option<&[u8]>, ctx: &Ctx<'_>) -> Vec<Vec<u8>> {
+    let mut dirs: Vec<Vec<u8>> = Vec::new();
+    for elem in list.split(|c| seps.contains(c)) {
+        let dir = if elem.is_empty() {
+            Vec::new()
+        } else {
+            let Some(mut d) = expand_dst_bytes(elem, origin, ctx.host, ctx.secure) else {
+                continue;
+            };
+            if d.is_empty() {
+                continue;
+            }
+            while d.len() > 1 && d.ends_with(b"/") {
+                d.pop();
+            }
+            if !d.ends_with(b"/") {
+                d.push(b'/');
+            }
+            d
+        };
+        if !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    dirs
+}
+
+fn path_bytes(p: Option<&Path>) -> Option<&[u8]> {
+    p.map(|p| p.as_os_str().as_bytes())
+}
+
+fn as_path(bytes: &[u8]) -> &Path {
+    Path::new(OsStr::from_bytes(bytes))
+}
+
+struct Walker<'c, 'n, F> {
+    ctx: &'c Ctx<'c>,
+    name: &'n [u8],
+    tried: HashSet<Vec<u8>>,
+    try_path: F,
+}
+
+impl<T, F: FnMut(&Path) -> Option<T>> Walker<'_, '_, F> {
+    fn try_file(&mut self, path: Vec<u8>) -> Option<T> {
+        if self.tried.contains(&path) {
+            return None;
+        }
+        let found = (self.try_path)(as_path(&path));
+        self.tried.insert(path);
+        found
+    }
+
+    /// Try the name in `dir` (empty or ending in `/`) and its capability
+    /// subdirectories.
+    fn try_dir(&mut self, dir: &[u8]) -> Option<T> {
+        let mut missing: Vec<&[u8]> = Vec::new();
+        let mut present: Vec<&[u8]> = Vec::new();
+        let ctx = self.ctx;
+        for sub in &ctx.host.subdirs {
+            if let Some(slash) = sub.iter().position(|&c| c == b'/') {
+                let top = &sub[..slash];
+                if missing.contains(&top) {
+                    continue;
+                }
+                if !present.contains(&top) {
+                    let mut p = dir.to_vec();
+                    p.extend_from_slice(top);
+                    let is_dir = os::is_dir(as_path(&p));
+                    if is_dir {
+                        present.push(top);
+                    } else {
+                        missing.push(top);
+                        continue;
+                    }
+                }
+            }
+            let mut p = Vec::with_capacity(dir.len() + sub.len() + self.name.len());
+            p.extend_from_slice(dir);
+            p.extend_from_slice(sub);
+            p.extend_from_slice(self.name);
+            if let Some(t) = self.try_file(p) {
+                return Some(t);
+            }
+        }
+        None
+    }
+
+    fn try_list(&mut self, dirs: &[Vec<u8>]) -> Option<T> {
+        dirs.iter().find_map(|d| self.try_dir(d))
+    }
+}
+
+fn search_in<T>(
+    ctx: &Ctx<'_>,
+    name: &[u8],
+    origin: Option<&[u8]>,
+    paths: &SearchPaths<'_>,
+    mut try_path: impl FnMut(&Path) -> Option<T>,
+) -> Option<T> {
+    if name.is_empty() || name.contains(&0) {
+        return None;
+    }
+    if name.contains(&b'/') {
+        let path = expand_dst_bytes(name, origin, ctx.host, ctx.secure)?;
+        if path.is_empty() {
+            return None;
+        }
+        return try_path(as_path(&path));
+    }
+
+    let mut w = Walker {
+        ctx,
+        name,
+        tried: HashSet::new(),
+        try_path,
+    };
+
+    if paths.runpath.is_none() {
+        for &(list, o) in &paths.rpath {
+            if list.is_empty() {
+                continue;
+            }
+            let dirs = split_dirs(list.as_bytes(), b":", path_bytes(o), ctx);
+            if let Some(t) = w.try_list(&dirs) {
+                return Some(t);
+            }
+        }
+    }
+    if let Some(llp) = ctx.llp.filter(|l| !l.is_empty() && !ctx.secure) {
+        let dirs = split_dirs(llp, b":;", ctx.exe_origin, ctx);
+        if let Some(t) = w.try_list(&dirs) {
+            return Some(t);
+        }
+    }
+    if let Some((list, o)) = paths.runpath {
+        if !list.is_empty() {
+            let dirs = split_dirs(list.as_bytes(), b":", path_bytes(o), ctx);
+            if let Some(t) = w.try_list(&dirs) {
+                return Some(t);
+            }
+        }
+    }
+    if let Some(p) = ctx.cache.lookup(name) {
+        if let Some(t) = w.try_file(p.to_vec()) {
+            return Some(t);
+        }
+    }
+    for dir in ctx.default_dirs {
+        if let Some(t) = w.try_dir(dir) {
+            return Some(t);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arch::CpuInfo;
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn test_host() -> Host {
+        Host {
+            platform: Some(b"x86_64".to_vec()),
+            platform_bit: u64::MAX,
+            hwcap: 1 << 1,
+            isa_levels: 0b11,
+            hwcaps_names: vec!["x86-64-v2"],
+            subdirs: vec![
+                b"glibc-hwcaps/x86-64-v2/".to_vec(),
+                b"tls/".to_vec(),
+                Vec::new(),
+            ],
+        }
+    }
+
+    /// A fresh directory under the system temp dir, removed on drop.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new(tag: &str) -> TempDir {
+            static N: AtomicUsize = AtomicUsize::new(0);
+            let n = N.fetch_add(1, Ordering::Relaxed);
+            let p = std::env::temp_dir()
+                .join(format!("relink-search-{}-{tag}-{n}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&p);
+            std::fs::create_dir_all(&p).unwrap();
+            TempDir(p)
+        }
+        fn sub(&self, rel: &str) -> PathBuf {
+            let p = self.0.join(rel);
+            std::fs::create_dir_all(&p).unwrap();
+            p
+        }
+        fn file(&self, rel: &str) -> PathBuf {
+            let p = self.0.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, b"x").unwrap();
+            p
+        }
+        fn s(&self, rel: &str) -> String {
+            self.0.join(rel).to_str().unwrap().to_owned()
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn ctx<'a>(
+        host: &'a Host,
+        cache: &'a Cache,
+        llp: Option<&'a [u8]>,
+        defaults: &'a [&'a [u8]],
+    ) -> Ctx<'a> {
+        Ctx {
+            host,
+            secure: false,
+            llp,
+            exe_origin: Some(b"/exe/dir"),
+            cache,
+            default_dirs: defaults,
+        }
+    }
+
+    /// Run a search that accepts existing files; returns the hit and every
+    /// path tried.
+    fn run(ctx: &Ctx<'_>, name: &str, paths: &SearchPaths<'_>) -> (Option<PathBuf>, Vec<PathBuf>) {
+        let mut tried = Vec::new();
+        let hit = search_in(ctx, name.as_bytes(), None, paths, |p| {
+            tried.push(p.to_path_buf());
+            p.is_file().then(|| p.to_path_buf())
+        });
+        (hit, tried)
+    }
+
+    // -- DST expansion -----------------------------------------------------
+
+    fn exp(s: &str, origin: Option<&str>) -> Option<String> {
+        let out = expand_dst_bytes(s.as_bytes(), origin.map(str::as_bytes), &test_host(), false)?;
+        Some(String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn dst_origin_forms() {
+        assert_eq!(
+            exp("$ORIGIN/lib", Some("/opt/app")).as_deref(),
+            Some("/opt/app/lib")
+        );
+        assert_eq!(
+            exp("${ORIGIN}/lib", Some("/opt/app")).as_deref(),
+            Some("/opt/app/lib")
+        );
+        assert_eq!(exp("$ORIGIN", Some("/o")).as_deref(), Some("/o"));
+        assert_eq!(exp("a/${ORIGIN}b", Some("/o")).as_deref(), Some("a//ob"));
+        assert_eq!(exp("$ORIGIN/lib", None), None);
+        assert_eq!(exp("${ORIGIN}", None), None);
+    }
+
+    #[test]
+    fn dst_lib_and_platform() {
+        assert_eq!(
+            exp("/usr/$LIB/foo", None).as_deref(),
+            Some("/usr/lib/x86_64-linux-gnu/foo")
+        );
+        assert_eq!(
+            exp("/usr/${LIB}", None).as_deref(),
+            Some("/usr/lib/x86_64-linux-gnu")
+        );
+        assert_eq!(exp("/p/$PLATFORM/x", None).as_deref(), Some("/p/x86_64/x"));
+        assert_eq!(exp("/p/${PLATFORM}", None).as_deref(), Some("/p/x86_64"));
+        assert_eq!(
+            exp("$ORIGIN/$LIB/${PLATFORM}", Some("/a")).as_deref(),
+            Some("/a/lib/x86_64-linux-gnu/x86_64")
+        );
+        let no_platform = Host {
+            platform: None,
+            ..test_host()
+        };
+        assert_eq!(
+            expand_dst_bytes(b"/p/$PLATFORM", None, &no_platform, false),
+            None
+        );
+    }
+
+    #[test]
+    fn dst_non_tokens_are_literal() {
+        assert_eq!(
+            exp("$ORIGINAL/x", Some("/o")).as_deref(),
+            Some("$ORIGINAL/x")
+        );
+        assert_eq!(exp("$LIB_X", None).as_deref(), Some("$LIB_X"));
+        assert_eq!(exp("$LIB9", None).as_deref(), Some("$LIB9"));
+        assert_eq!(exp("${ORIGIN", Some("/o")).as_deref(), Some("${ORIGIN"));
+        assert_eq!(exp("$HOME/x", None).as_deref(), Some("$HOME/x"));
+        assert_eq!(exp("a$", None).as_deref(), Some("a$"));
+        assert_eq!(exp("", None).as_deref(), Some(""));
+        assert_eq!(
+            exp("$LIB.so", None).as_deref(),
+            Some("lib/x86_64-linux-gnu.so")
+        );
+    }
+
+    #[test]
+    fn dst_secure_rules() {
+        let h = test_host();
+        let sec = |s: &str, o: &str| expand_dst_bytes(s.as_bytes(), Some(o.as_bytes()), &h, true);
+        assert_eq!(
+            sec("$ORIGIN", "/usr/lib/x86_64-linux-gnu").as_deref(),
+            Some(&b"/usr/lib/x86_64-linux-gnu"[..])
+        );
+        assert_eq!(
+            sec("$ORIGIN/sub", "/usr/lib").as_deref(),
+            Some(&b"/usr/lib/sub"[..])
+        );
+        assert_eq!(
+            sec("$ORIGIN/../lib", "/usr/lib/x"),
+            Some(b"/usr/lib/x/../lib".to_vec())
+        );
+        assert_eq!(sec("$ORIGIN", "/home/user"), None);
+        assert_eq!(sec("$ORIGIN/../../tmp", "/usr/lib"), None);
+        assert_eq!(sec("/usr/lib/$ORIGIN", "/usr/lib"), None);
+        assert_eq!(sec("${ORIGIN}x", "/usr/lib"), None);
+        assert_eq!(
+            expand_dst_bytes(b"/usr/$LIB", None, &h, true),
+            Some(b"/usr/lib/x86_64-linux-gnu".to_vec())
+        );
+    }
+
+    #[test]
+    fn public_expand_dst() {
+        let lib = expand_dst("/x/$LIB", None).unwrap();
+        assert_eq!(lib, "/x/lib/x86_64-linux-gnu");
+        assert_eq!(
+            expand_dst("$ORIGIN/a", Some(Path::new("/b"))).as_deref(),
+            Some("/b/a")
+        );
+        assert_eq!(expand_dst("$ORIGIN/a", None), None);
+        let plat = expand_dst("$PLATFORM", None).unwrap();
+        assert!(!plat.is_empty() && !plat.contains('$'));
+    }
+
+    // -- host capabilities ---------------------------------------------------
+
+    #[test]
+    fn legacy_subdirs_match_loader_order() {
+        // AT_PLATFORM x86_64 on a non-Intel CPU with x86-64-v4, as the loader
+        // reports on such machines.
+        let cpu = CpuInfo {
+            v2: true,
+            v3: true,
+            v4: true,
+            ..CpuInfo::default()
+        };
+        let h = Host::new(&cpu, Some(b"x86_64".to_vec()));
+        let subdirs: Vec<String> = h
+            .subdirs
+            .iter()
+            .map(|s| String::from_utf8(s.clone()).unwrap())
+            .collect();
+        assert_eq!(
+            subdirs,
+            [
+                "glibc-hwcaps/x86-64-v4/",
+                "glibc-hwcaps/x86-64-v3/",
+                "glibc-hwcaps/x86-64-v2/",
+                "tls/x86_64/x86_64/",
+                "tls/x86_64/",
+                "tls/",
+                "x86_64/x86_64/",
+                "x86_64/",
+                "",
+            ]
+        );
+        assert_eq!(h.platform.as_deref(), Some(&b"x86_64"[..]));
+    }
+
+    #[test]
+    fn intel_platform_override() {
+        let haswell = CpuInfo {
+            intel: true,
+            v2: true,
+            v3: true,
+            avx2: true,
+            fma: true,
+            bmi1: true,
+            bmi2: true,
+            lzcnt: true,
+            movbe: true,
+            popcnt: true,
+            ..CpuInfo::default()
+        };
+        let h = Host::new(&haswell, Some(b"x86_64".to_vec()));
+        assert_eq!(h.platform.as_deref(), Some(&b"haswell"[..]));
+        assert_eq!(h.platform_bit, 1 << 50);
+        assert_eq!(h.hwcaps_names, ["x86-64-v3", "x86-64-v2"]);
+        let skx = CpuInfo {
+            v4: true,
+            avx512cd: true,
+            avx512bw: true,
+            avx512dq: true,
+            avx512vl: true,
+            ..haswell
+        };
+        let h = Host::new(&skx, Some(b"x86_64".to_vec()));
+        assert_eq!(h.hwcap, 0b110);
+        assert_eq!(h.subdirs[3], b"tls/haswell/avx512_1/x86_64/");
+        assert_eq!(h.subdirs.last().unwrap(), b"");
+        // Same features, other vendor: AT_PLATFORM stays.
+        let h = Host::new(
+            &CpuInfo {
+                intel: false,
+                ..skx
+            },
+            Some(b"x86_64".to_vec()),
+        );
+        assert_eq!(h.platform.as_deref(), Some(&b"x86_64"[..]));
+        assert_eq!(h.hwcap, 0b10);
+    }
+
+    #[test]
+    fn detected_host_is_consistent() {
+        let h = Host::detect();
+        assert_eq!(h.subdirs.last().unwrap(), b"");
+        assert!(h.platform.is_some());
+        if h.hwcaps_names.contains(&"x86-64-v4") {
+            assert!(h.hwcaps_names.contains(&"x86-64-v3"));
+        }
+        if h.hwcaps_names.contains(&"x86-64-v3") {
+            assert!(h.hwcaps_names.contains(&"x86-64-v2"));
+        }
+    }
+
+    // -- ld.so.cache ---------------------------------------------------------
+
+    #[test]
+    fn system_cache_finds_libz() {
+        let p = LD_CACHE
+            .lookup(b"libz.so.1")
+            .expect("libz.so.1 in /etc/ld.so.cache");
+        assert!(
+            p == b"/lib/x86_64-linux-gnu/libz.so.1" || p == b"/usr/lib/x86_64-linux-gnu/libz.so.1",
+            "{}",
+            String::from_utf8_lossy(p)
+        );
+        assert!(LD_CACHE
+            .lookup(b"libz.so")
+            .map_or(true, |p| p.ends_with(b"libz.so")));
+        assert!(LD_CACHE.lookup(b"libdefinitely-not-there.so.7").is_none());
+
+        let found = search("libz.so.1", None, &SearchPaths::default(), |p| {
+            p.is_file().then(|| p.to_path_buf())
+        });
+        let found = found.expect("libz.so.1 found by search");
+        assert!(found.ends_with("libz.so.1"));
+    }
+
+    /// Builder for synthetic new-format cache images.
+    struct CacheImage {
+        strings: Vec<u8>,
+        entries: Vec<(u32, u32, u32, u64)>,
+        hwcaps: Vec<u32>,
+    }
+
+    impl CacheImage {
+        fn new() -> CacheImage {
+            CacheImage {
+                strings: Vec::new(),
+                entries: Vec::new(),
+                hwcaps: Vec::new(),
+            }
+        }
+        /// String offsets are relative to the string area; fixed up on build.
+        fn add_str(&mut self, s: &str) -> u32 {
+            let off = self.strings.len() as u32;
+            self.strings.extend_from_slice(s.as_bytes());
+            self.strings.push(0);
+            off
+        }
+        fn entry(&mut self, flags: u32, key: &str, value: &str, hwcap: u64) -> &mut Self {
+            let (k, v) = (self.add_str(key), self.add_str(value));
+            self.entries.push((flags, k, v, hwcap));
+            self
+        }
+        fn hwcap_name(&mut self, name: &str) -> u64 {
+            let off = self.add_str(name);
+            self.hwcaps.push(off);
+            HWCAP_EXTENSION | (self.hwcaps.len() as u64 - 1)
+        }
+        fn build(&self) -> Vec<u8> {
+            let strings_at = NEW_HEADER + self.entries.len() * NEW_ENTRY;
+            let ext_at = (strings_at + self.strings.len() + 3) & !3;
+            let mut d = Vec::new();
+            d.extend_from_slice(NEW_MAGIC);
+            d.extend_from_slice(&(self.entries.len() as u32).to_le_bytes());
+            d.extend_from_slice(&(self.strings.len() as u32).to_le_bytes());
+            d.extend_from_slice(&[2, 0, 0, 0]);
+            let ext_off = if self.hwcaps.is_empty() {
+                0
+            } else {
+                ext_at as u32
+            };
+            d.extend_from_slice(&ext_off.to_le_bytes());
+            d.extend_from_slice(&[0; 12]);
+            assert_eq!(d.len(), NEW_HEADER);
+            let s = strings_at as u32;
+            for &(f, k, v, h) in &self.entries {
+                d.extend_from_slice(&f.to_le_bytes());
+                d.extend_from_slice(&(k + s).to_le_bytes());
+                d.extend_from_slice(&(v + s).to_le_bytes());
+                d.extend_from_slice(&0u32.to_le_bytes());
+                d.extend_from_slice(&h.to_le_bytes());
+            }
+            d.extend_from_slice(&self.strings);
+            if !self.hwcaps.is_empty() {
+                d.resize(ext_at, 0);
+                let data_at = ext_at + 8 + 16;
+                d.extend_from_slice(&EXTENSION_MAGIC.to_le_bytes());
+                d.extend_from_slice(&1u32.to_le_bytes());
+                for x in [
+                    EXTENSION_TAG_GLIBC_HWCAPS,
+                    0,
+                    data_at as u32,
+                    4 * self.hwcaps.len() as u32,
+                ] {
+                    d.extend_from_slice(&x.to_le_bytes());
+                }
+                for &o in &self.hwcaps {
+                    d.extend_from_slice(&(o + s).to_le_bytes());
+                }
+            }
+            d
+        }
+    }
+
+    const F: u32 = CACHE_FLAGS_X86_64;
+
+    #[test]
+    fn cache_first_matching_entry_wins() {
+        let mut img = CacheImage::new();
+        img.entry(0x0003, "liba.so.1", "/i386/liba.so.1", 0) // no 64-bit flag
+            .entry(0x0803, "liba.so.1", "/x32/liba.so.1", 0)
+            .entry(F, "liba.so.1", "/first/liba.so.1", 0)
+            .entry(F, "liba.so.1", "/second/liba.so.1", 0)
+            .entry(F, "libb.so.2", "/b/libb.so.2", 0)
+            .entry(F, "libc-like.so", "/tls/libc-like.so", 1 << 63)
+            .entry(0x0003, "libonly32.so", "/i386/libonly32.so", 0);
+        let c = Cache::parse(&img.build(), &test_host());
+        assert_eq!(c.lookup(b"liba.so.1"), Some(&b"/first/liba.so.1"[..]));
+        assert_eq!(c.lookup(b"libb.so.2"), Some(&b"/b/libb.so.2"[..]));
+        assert_eq!(c.lookup(b"libc-like.so"), Some(&b"/tls/libc-like.so"[..]));
+        assert_eq!(c.lookup(b"libonly32.so"), None);
+        assert_eq!(c.lookup(b"liba.so"), None);
+        assert_eq!(c.lookup(b"liba.so.01"), None);
+    }
+
+    #[test]
+    fn cache_legacy_hwcap_entries() {
+        let mut img = CacheImage::new();
+        img.entry(F, "libp.so", "/haswell/libp.so", 1 << 50) // platform haswell
+            .entry(F, "libp.so", "/avx512/libp.so", 1 << 2) // hwcap avx512_1
+            .entry(F, "libp.so", "/plain/libp.so", 0);
+        let data = img.build();
+        let c = Cache::parse(&data, &test_host());
+        assert_eq!(c.lookup(b"libp.so"), Some(&b"/plain/libp.so"[..]));
+        let intel = Host {
+            platform: Some(b"haswell".to_vec()),
+            platform_bit: 1 << 50,
+            ..test_host()
+        };
+        let c = Cache::parse(&data, &intel);
+        assert_eq!(c.lookup(b"libp.so"), Some(&b"/haswell/libp.so"[..]));
+    }
+
+    #[test]
+    fn cache_glibc_hwcaps_entries() {
+        let mut img = CacheImage::new();
+        let v3 = img.hwcap_name("x86-64-v3");
+        let v2 = img.hwcap_name("x86-64-v2");
+        let odd = img.hwcap_name("power10");
+        img.entry(F, "libh.so", "/odd/libh.so", odd)
+            .entry(F, "libh.so", "/v2/libh.so", v2)
+            .entry(F, "libh.so", "/v3/libh.so", v3)
+            .entry(F, "libh.so", "/plain/libh.so", 0)
+            .entry(F, "libg.so", "/v3/libg.so", v3)
+            .entry(F, "libg.so", "/plain/libg.so", 0)
+            .entry(F, "libn.so", "/v3/libn.so", v3 | (2 << 32)); // needs ISA level v3
+        let data = img.build();
+
+        let v2_only = test_host();
+        let c = Cache::parse(&data, &v2_only);
+        assert_eq!(c.lookup(b"libh.so"), Some(&b"/v2/libh.so"[..]));
+        assert_eq!(c.lookup(b"libg.so"), Some(&b"/plain/libg.so"[..]));
+        assert_eq!(c.lookup(b"libn.so"), None);
+
+        let v3_host = Host {
+            hwcaps_names: vec!["x86-64-v3", "x86-64-v2"],
+            isa_levels: 0b111,
+            ..test_host()
+        };
+        let c = Cache::parse(&data, &v3_host);
+        assert_eq!(c.lookup(b"libh.so"), Some(&b"/v3/libh.so"[..]));
+        assert_eq!(c.lookup(b"libg.so"), Some(&b"/v3/libg.so"[..]));
+        assert_eq!(c.lookup(b"libn.so"), Some(&b"/v3/libn.so"[..]));
+
+        let baseline = Host {
+            hwcaps_names: vec![],
+            isa_levels: 1,
+            ..test_host()
+        };
+        let c = Cache::parse(&data, &baseline);
+        assert_eq!(c.lookup(b"libh.so"), Some(&b"/plain/libh.so"[..]));
+    }
+
+    fn old_image(entries: &[(u32, &str, &str)]) -> Vec<u8> {
+        let mut strings = Vec::new();
+        let mut offs = Vec::new();
+        for (_, k, v) in entries {
+            let ko = strings.len() as u32;
+            strings.extend_from_slice(k.as_bytes());
+            strings.push(0);
+            let vo = strings.len() as u32;
+            strings.extend_from_slice(v.as_bytes());
+            strings.push(0);
+            offs.push((ko, vo));
+        }
+        let mut d = Vec::new();
+        d.extend_from_slice(OLD_MAGIC);
+        d.push(0);
+        d.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+        for ((f, _, _), (k, v)) in entries.iter().zip(&offs) {
+            d.extend_from_slice(&f.to_le_bytes());
+            d.extend_from_slice(&k.to_le_bytes());
+            d.extend_from_slice(&v.to_le_bytes());
+        }
+        d.extend_from_slice(&strings);
+        d
+    }
+
+    #[test]
+    fn cache_old_format_and_combined() {
+        let old = old_image(&[
+            (F, "libo.so.1", "/old/libo.so.1"),
+            (1, "libe.so", "/libc5/libe.so"),
+        ]);
+        let c = Cache::parse(&old, &test_host());
+        assert_eq!(c.lookup(b"libo.so.1"), Some(&b"/old/libo.so.1"[..]));
+        assert_eq!(c.lookup(b"libe.so"), None);
+
+        // Old header and entries, padding to 8 bytes, then a new-format
+        // block: the new one is used, its offsets counting from its own
+        // header.
+        let mut combined = old_image(&[(F, "libo.so.1", "/old/libo.so.1")]);
+        let old_end = OLD_HEADER + OLD_ENTRY;
+        let aligned = (old_end + 7) & !7;
+        combined.truncate(old_end);
+        combined.resize(aligned, 0);
+        let mut img = CacheImage::new();
+        img.entry(F, "libo.so.1", "/new/libo.so.1", 0);
+        combined.extend_from_slice(&img.build());
+        let c = Cache::parse(&combined, &test_host());
+        assert_eq!(c.lookup(b"libo.so.1"), Some(&b"/new/libo.so.1"[..]));
+
+        // A new block of the wrong endianness makes the whole file unusable.
+        let mut bad = combined.clone();
+        bad[aligned + 28] = 3;
+        assert!(Cache::parse(&bad, &test_host()).map.is_empty());
+    }
+
+    #[test]
+    fn cache_rejects_bad_headers() {
+        let mut img = CacheImage::new();
+        img.entry(F, "liba.so", "/a/liba.so", 0);
+        let good = img.build();
+        assert_eq!(Cache::parse(&good, &test_host()).map.len(), 1);
+
+        let mut big_endian = good.clone();
+        big_endian[28] = 3;
+        assert!(Cache::parse(&big_endian, &test_host()).map.is_empty());
+        let mut too_many = good.clone();
+        too_many[20..24].copy_from_slice(&2u32.to_le_bytes());
+        assert!(Cache::parse(&too_many, &test_host()).map.is_empty());
+        assert!(Cache::parse(b"", &test_host()).map.is_empty());
+        assert!(Cache::parse(NEW_MAGIC, &test_host()).map.is_empty());
+        assert!(
+            Cache::parse(b"not a cache at all, just some text", &test_host())
+                .map
+                .is_empty()
+        );
+    }
+
+    /// Small deterministic generator for the corruption tests.
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            self.0 >> 33
+        }
+    }
+
+    #[test]
+    fn corrupted_caches_never_panic() {
+        let host = test_host();
+        let mut samples: Vec<Vec<u8>> = Vec::new();
+        let mut img = CacheImage::new();
+        let v2 = img.hwcap_name("x86-64-v2");
+        img.entry(F, "liba.so", "/a/liba.so", 0)
+            .entry(F, "libb.so", "/b/libb.so", v2);
+        samples.push(img.build());
+        samples.push(old_image(&[
+            (F, "libo.so", "/o/libo.so"),
+            (F, "libp.so", "/p/libp.so"),
+        ]));
+        if let Ok(real) = std::fs::read(LD_SO_CACHE) {
+            samples.push(real);
+        }
+
+        let mut rng = Lcg(0x5eed);
+        for base in &samples {
+            // Every truncation of the first part, and a spread of the rest.
+            let step = (base.len() / 500).max(1);
+            for len in (0..base.len().min(200)).chain((200..base.len()).step_by(step)) {
+                let _ = Cache::parse(&base[..len], &host);
+            }
+            // Random byte damage.
+            for _ in 0..300 {
+                let mut d = base.clone();
+                for _ in 0..1 + rng.next() % 16 {
+                    let i = rng.next() as usize % d.len();
+                    d[i] = rng.next() as u8;
+                }
+                let _ = Cache::parse(&d, &host);
+            }
+            // Counts and offsets pushed to their limits.
+            for field in [12usize, 20, 24, 32] {
+                for v in [u32::MAX, u32::MAX - 7, 0x8000_0000, base.len() as u32, 1] {
+                    let mut d = base.clone();
+                    if d.len() >= field + 4 {
+                        d[field..field + 4].copy_from_slice(&v.to_le_bytes());
+                    }
+                    let _ = Cache::parse(&d, &host);
+                }
+            }
+            // Every 32-bit word replaced by an out-of-range value, one at a time.
+            for at in (0..base.len().saturating_sub(4)).step_by(4).take(1500) {
+                let mut d = base.clone();
+                d[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+                let _ = Cache::parse(&d, &host);
+            }
+        }
+        // Strings without a terminator and an extension pointing past the end.
+        let mut img = CacheImage::new();
+        let v2 = img.hwcap_name("x86-64-v2");
+        img.entry(F, "libz", "/z", v2);
+        let mut d = img.build();
+        let n = d.len();
+        d[n - 1] = b'x';
+        let _ = Cache::parse(&d, &host);
+        let mut d = img.build();
+        d[32..36].copy_from_slice(&(n as u32 - 2).to_le_bytes());
+        let _ = Cache::parse(&d, &host);
+        let mut d = img.build();
+        d.truncate(n - 5);
+        let _ = Cache::parse(&d, &host);
+    }
+
+    // -- search order --------------------------------------------------------
+
+    #[test]
+    fn order_rpath_then_llp_then_runpath_then_cache_then_defaults() {
+        let t = TempDir::new("order");
+        for d in ["rp1", "rp2", "llp", "run", "cache", "def"] {
+            t.file(&format!("{d}/libq.so"));
+        }
+        let mut img = CacheImage::new();
+        img.entry(F, "libq.so", &t.s("cache/libq.so"), 0);
+        let cache = Cache::parse(&img.build(), &test_host());
+        let def = format!("{}/", t.s("def"));
+        let defaults = [def.as_bytes()];
+        let host = test_host();
+        let llp = t.s("llp");
+
+        let (rp1, rp2, rn) = (t.s("rp1"), t.s("rp2"), t.s("run"));
+        let with_rpath = SearchPaths {
+            rpath: vec![(&rp1, None), (&rp2, None)],
+            runpath: None,
+        };
+        let c = ctx(&host, &cache, Some(llp.as_bytes()), &defaults);
+        assert_eq!(
+            run(&c, "libq.so", &with_rpath).0,
+            Some(t.0.join("rp1/libq.so"))
+        );
+
+        std::fs::remove_file(t.0.join("rp1/libq.so")).unwrap();
+        assert_eq!(
+            run(&c, "libq.so", &with_rpath).0,
+            Some(t.0.join("rp2/libq.so"))
+        );
+        std::fs::remove_file(t.0.join("rp2/libq.so")).unwrap();
+        assert_eq!(
+            run(&c, "libq.so", &with_rpath).0,
+            Some(t.0.join("llp/libq.so"))
+        );
+
+        // With a runpath the rpath list is not used, and LD_LIBRARY_PATH
+        // still comes first.
+        t.file("rp1/libq.so");
+        let with_runpath = SearchPaths {
+            rpath: vec![(&rp1, None)],
+            runpath: Some((&rn, None)),
+        };
+        assert_eq!(
+            run(&c, "libq.so", &with_runpath).0,
+            Some(t.0.join("llp/libq.so"))
+        );
+        let c_nollp = ctx(&host, &cache, None, &defaults);
+        assert_eq!(
+            run(&c_nollp, "libq.so", &with_runpath).0,
+            Some(t.0.join("run/libq.so"))
+        );
+
+        std::fs::remove_file(t.0.join("run/libq.so")).unwrap();
+        assert_eq!(
+            run(&c_nollp, "libq.so", &with_runpath).0,
+            Some(t.0.join("cache/libq.so"))
+        );
+        std::fs::remove_file(t.0.join("cache/libq.so")).unwrap();
+        assert_eq!(
+            run(&c_nollp, "libq.so", &with_runpath).0,
+            Some(t.0.join("def/libq.so"))
+        );
+        std::fs::remove_file(t.0.join("def/libq.so")).unwrap();
+        let (hit, tried) = run(&c_nollp, "libq.so", &with_runpath);
+        assert_eq!(hit, None);
+        let expect: Vec<PathBuf> = ["run/libq.so", "cache/libq.so", "def/libq.so"]
+            .iter()
+            .map(|r| t.0.join(r))
+            .collect();
+        assert_eq!(tried, expect);
+    }
+
+    #[test]
+    fn order_of_tried_candidates() {
+        let t = TempDir::new("tried");
+        for d in ["a", "b", "l1", "l2", "r"] {
+            t.sub(d);
+        }
+        let cache = Cache::default();
+        let host = test_host();
+        let llp = format!("{}:{};{}", t.s("l1"), t.s("l2"), t.s("l1"));
+        let (a, b, r) = (
+            format!("{}:{}", t.s("a"), t.s("a")),
+            t.s("b"),
+            format!("{}//", t.s("r")),
+        );
+        let paths = SearchPaths {
+            rpath: vec![(&a, None), (&b, None), ("", None)],
+            runpath: None,
+        };
+        let c = ctx(&host, &cache, Some(llp.as_bytes()), &[]);
+        let (hit, tried) = run(&c, "libnone.so", &paths);
+        assert_eq!(hit, None);
+        let expect: Vec<PathBuf> = [
+            "a/libnone.so",
+            "b/libnone.so",
+            "l1/libnone.so",
+            "l2/libnone.so",
+        ]
+        .iter()
+        .map(|r| t.0.join(r))
+        .collect();
+        assert_eq!(tried, expect);
+
+        let paths = SearchPaths {
+            rpath: vec![(&a, None)],
+            runpath: Some((&r, None)),
+        };
+        let (_, tried) = run(&c, "libnone.so", &paths);
+        let expect: Vec<PathBuf> = ["l1/libnone.so", "l2/libnone.so", "r/libnone.so"]
+            .iter()
+            .map(|r| t.0.join(r))
+            .collect();
+        assert_eq!(tried, expect);
+    }
+
+    #[test]
+    fn capability_subdirs_come_first() {
+        let t = TempDir::new("hwcaps");
+        t.file("d/libc1.so");
+        t.file("d/tls/libc1.so");
+        t.file("d/glibc-hwcaps/x86-64-v2/libc1.so");
+        t.sub("d/glibc-hwcaps/x86-64-v3");
+        t.file("d/glibc-hwcaps/x86-64-v3/libc1.so"); // not active on the test host
+        let cache = Cache::default();
+        let host = test_host();
+        let d = t.s("d");
+        let c = ctx(&host, &cache, None, &[]);
+        let paths = SearchPaths {
+            rpath: vec![],
+            runpath: Some((&d, None)),
+        };
+        assert_eq!(
+            run(&c, "libc1.so", &paths).0,
+            Some(t.0.join("d/glibc-hwcaps/x86-64-v2/libc1.so"))
+        );
+        std::fs::remove_file(t.0.join("d/glibc-hwcaps/x86-64-v2/libc1.so")).unwrap();
+        assert_eq!(
+            run(&c, "libc1.so", &paths).0,
+            Some(t.0.join("d/tls/libc1.so"))
+        );
+        std::fs::remove_file(t.0.join("d/tls/libc1.so")).unwrap();
+        let (hit, tried) = run(&c, "libc1.so", &paths);
+        assert_eq!(hit, Some(t.0.join("d/libc1.so")));
+        assert_eq!(
+            tried,
+            [
+                t.0.join("d/glibc-hwcaps/x86-64-v2/libc1.so"),
+                t.0.join("d/tls/libc1.so"),
+                t.0.join("d/libc1.so")
+            ]
+        );
+    }
+
+    #[test]
+    fn try_path_rejection_continues_the_search() {
+        let t = TempDir::new("reject");
+        t.file("wrong/libw.so");
+        t.file("right/libw.so");
+        let cache = Cache::default();
+        let host = test_host();
+        let list = format!("{}:{}", t.s("wrong"), t.s("right"));
+        let c = ctx(&host, &cache, None, &[]);
+        let paths = SearchPaths {
+            rpath: vec![(&list, None)],
+            runpath: None,
+        };
+        let wrong = t.0.join("wrong/libw.so");
+        let hit = search_in(&c, b"libw.so", None, &paths, |p| {
+            (p.is_file() && p != wrong).then(|| p.to_path_buf())
+        });
+        assert_eq!(hit, Some(t.0.join("right/libw.so")));
+    }
+
+    #[test]
+    fn origin_in_search_lists() {
+        let t = TempDir::new("origin");
+        t.file("app/lib/libo.so");
+        t.file("exe/x/libe.so");
+        let cache = Cache::default();
+        let host = test_host();
+        let app = t.0.join("app");
+        let c = ctx(&host, &cache, None, &[]);
+        let paths = SearchPaths {
+            rpath: vec![("$ORIGIN/lib", Some(&app))],
+            runpath: None,
+        };
+        assert_eq!(
+            run(&c, "libo.so", &paths).0,
+            Some(t.0.join("app/lib/libo.so"))
+        );
+        // Unknown origin: the entry is dropped.
+        let paths = SearchPaths {
+            rpath: vec![("${ORIGIN}/lib", None)],
+            runpath: None,
+        };
+        let (hit, tried) = run(&c, "libo.so", &paths);
+        assert_eq!((hit, tried.len()), (None, 0));
+        let paths = SearchPaths {
+            rpath: vec![],
+            runpath: Some(("$ORIGIN/lib", Some(&app))),
+        };
+        assert_eq!(
+            run(&c, "libo.so", &paths).0,
+            Some(t.0.join("app/lib/libo.so"))
+        );
+
+        // $ORIGIN in LD_LIBRARY_PATH is the executable's directory.
+        let exe = t.0.join("exe").into_os_string().into_vec();
+        let c = Ctx {
+            exe_origin: Some(&exe),
+            llp: Some(b"$ORIGIN/x"),
+            ..ctx(&host, &cache, None, &[])
+        };
+        assert_eq!(
+            run(&c, "libe.so", &SearchPaths::default()).0,
+            Some(t.0.join("exe/x/libe.so"))
+        );
+    }
+
+    #[test]
+    fn llp_empty_element_is_current_dir() {
+        let cache = Cache::default();
+        let host = test_host();
+        let c = ctx(&host, &cache, Some(b"/nonexistent-relink-dir:"), &[]);
+        let (_, tried) = run(&c, "libcwd.so", &SearchPaths::default());
+        assert_eq!(
+            tried,
+            [
+                PathBuf::from("/nonexistent-relink-dir/libcwd.so"),
+                PathBuf::from("libcwd.so")
+            ]
+        );
+        // An empty variable is no list at all.
+        let c = ctx(&host, &cache, Some(b""), &[]);
+        assert!(run(&c, "libcwd.so", &SearchPaths::default()).1.is_empty());
+        // Semicolons separate too.
+        let c = ctx(&host, &cache, Some(b"/n1;/n2"), &[]);
+        assert_eq!(
+            run(&c, "l.so", &SearchPaths::default()).1,
+            [PathBuf::from("/n1/l.so"), PathBuf::from("/n2/l.so")]
+        );
+        // DT_RPATH/DT_RUNPATH split on ':' only.
+        let c = ctx(&host, &cache, None, &[]);
+        let paths = SearchPaths {
+            rpath: vec![],
+            runpath: Some(("/n1;/n2", None)),
+        };
+        assert_eq!(run(&c, "l.so", &paths).1, [PathBuf::from("/n1;/n2/l.so")]);
+    }
+
+    #[test]
+    fn names_with_slash_are_tried_alone() {
+        let t = TempDir::new("slash");
+        t.file("o/libs.so");
+        t.file("r/libs.so");
+        let mut img = CacheImage::new();
+        img.entry(F, "./libs.so", "/cache/libs.so", 0);
+        let cache = Cache::parse(&img.build(), &test_host());
+        let host = test_host();
+        let r = t.s("r");
+        let c = ctx(&host, &cache, Some(r.as_bytes()), &[b"/lib/"]);
+        let paths = SearchPaths {
+            rpath: vec![(&r, None)],
+            runpath: Some((&r, None)),
+        };
+
+        let mut tried = Vec::new();
+        let hit = search_in(&c, b"./libs.so", None, &paths, |p| {
+            tried.push(p.to_path_buf());
+            None::<()>
+        });
+        assert_eq!((hit, tried), (None, vec![PathBuf::from("./libs.so")]));
+
+        let o = t.0.join("o");
+        let mut tried = Vec::new();
+        let hit = search_in(
+            &c,
+            b"$ORIGIN/libs.so",
+            Some(o.as_os_str().as_bytes()),
+            &paths,
+            |p| {
+                tried.push(p.to_path_buf());
+                p.is_file().then_some(())
+            },
+        );
+        assert_eq!((hit, tried), (Some(()), vec![t.0.join("o/libs.so")]));
+
+        let mut called = false;
+        let hit = search_in(&c, b"$ORIGIN/libs.so", None, &paths, |_| {
+            called = true;
+            Some(())
+        });
+        assert_eq!((hit, called), (None, false));
+        assert_eq!(search_in(&c, b"", None, &paths, |_| Some(())), None);
+    }
+
+    #[test]
+    fn secure_mode_rules() {
+        let t = TempDir::new("secure");
+        t.file("l/libs.so");
+        let cache = Cache::default();
+        let host = test_host();
+        let l = t.s("l");
+        let c = Ctx {
+            secure: true,
+            ..ctx(&host, &cache, Some(l.as_bytes()), &[])
+        };
+        let (hit, tried) = run(&c, "libs.so", &SearchPaths::default());
+        assert_eq!((hit, tried.len()), (None, 0));
+        // $ORIGIN outside the system directories is refused.
+        let o = t.0.join("l");
+        let paths = SearchPaths {
+            rpath: vec![("$ORIGIN", Some(&o))],
+            runpath: None,
+        };
+        let (hit, tried) = run(&c, "libs.so", &paths);
+        assert_eq!((hit, tried.len()), (None, 0));
+        // Plain directories still work.
+        let paths = SearchPaths {
+            rpath: vec![(&l, None)],
+            runpath: None,
+        };
+        assert_eq!(run(&c, "libs.so", &paths).0, Some(t.0.join("l/libs.so")));
+    }
+}

@@ -1,0 +1,336 @@
+//! Dynamic symbol tables: GNU hash (with its Bloom filter), SysV hash, and symbol versions.
+//!
+//! One [`SymTab`] serves both the host's objects (read where the system loader mapped them) and
+//! the objects relink maps itself. A [`Query`] carries a name with its hashes computed once, so
+//! that walking a scope of many objects hashes the name a single time.
+
+use crate::parse::DynInfo;
+use crate::raw::{Span, StrTab, Sym, Verdaux, Verdef, Verneed, Vernaux};
+use elf::abi;
+
+/// A version a reference asks for, or a definition carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Version<'a> {
+    pub name: &'a [u8],
+    pub hash: u32,
+}
+
+impl<'a> Version<'a> {
+    pub fn new(name: &'a [u8]) -> Self {
+        Version { name, hash: elf::hash::sysv_hash(name) }
+    }
+}
+
+/// A symbol name with its hashes, and the version wanted (if any).
+#[derive(Clone, Copy, Debug)]
+pub struct Query<'a> {
+    pub name: &'a [u8],
+    pub gnu: u32,
+    pub version: Option<Version<'a>>,
+    /// An explicit lookup (`rl_sym`, `rl_vsym`) rather than a relocation: an unversioned query
+    /// takes the default (`@@`) version, and a versioned one only that exact version.
+    pub explicit: bool,
+}
+
+impl<'a> Query<'a> {
+    pub fn new(name: &'a [u8], version: Option<Version<'a>>) -> Self {
+        Query { name, gnu: gnu_hash(name), version, explicit: false }
+    }
+}
+
+#[inline]
+fn gnu_hash(name: &[u8]) -> u32 {
+    name.iter().fold(5381u32, |h, &c| h.wrapping_mul(33).wrapping_add(c as u32))
+}
+
+struct GnuHash {
+    symoffset: u32,
+    shift: u32,
+    bloom: &'static [u64],
+    buckets: &'static [u32],
+    /// Indexed by `symidx - symoffset`.
+    chain: &'static [u32],
+}
+
+struct SysvHash {
+    buckets: &'static [u32],
+    chains: &'static [u32],
+}
+
+/// The dynamic symbol table of one object.
+pub struct SymTab {
+    syms: &'static [Sym],
+    pub strtab: StrTab,
+    gnu: Option<GnuHash>,
+    sysv: Option<SysvHash>,
+    versym: Option<&'static [u16]>,
+    /// Version definitions by index (`vd_ndx`); `None` where the index defines nothing.
+    defs: Vec<Option<Version<'static>>>,
+    /// Versions this object needs, by index (`vna_other`), with the file that should provide
+    /// them and whether the need is weak.
+    needs: Vec<Option<(Version<'static>, &'static [u8], bool)>>,
+}
+
+impl SymTab {
+    /// Build the table from a parsed dynamic section. Every range is checked against `span`.
+    pub fn new(d: &DynInfo, span: &Span) -> Result<SymTab, String> {
+        let strtab = StrTab(span.slice::<u8>(d.strtab, d.strsz).ok_or("string table out of bounds")?);
+        let gnu = match d.gnu_hash {
+            Some(a) => Some(read_gnu(span, a).ok_or("GNU hash table out of bounds")?),
+            None => None,
+        };
+        let sysv = match d.hash {
+            Some(a) => Some(read_sysv(span, a).ok_or("SysV hash table out of bounds")?),
+            None => None,
+        };
+        let nsyms = if let Some(s) = &sysv {
+            s.chains.len()
+        } else if let Some(g) = &gnu {
+            g.symoffset as usize + g.chain.len()
+        } else {
+            0
+        };
+        let syms = if nsyms == 0 {
+            &[][..]
+        } else {
+            span.slice::<Sym>(d.symtab, nsyms).ok_or("symbol table out of bounds")?
+        };
+        let versym = match d.versym {
+            Some(a) => Some(span.slice::<u16>(a, nsyms).ok_or("version symbol table out of bounds")?),
+            None => None,
+        };
+        let mut t = SymTab { syms, strtab, gnu, sysv, versym, defs: Vec::new(), needs: Vec::new() };
+        if let Some(a) = d.verdef {
+            t.read_verdefs(span, a, d.verdefnum).ok_or("version definitions out of bounds")?;
+        }
+        if let Some(a) = d.verneed {
+            t.read_verneeds(span, a, d.verneednum).ok_or("version needs out of bounds")?;
+        }
+        Ok(t)
+    }
+
+    fn read_verdefs(&mut self, span: &Span, mut at: usize, count: usize) -> Option<()> {
+        for _ in 0..count {
+            let vd: &Verdef = span.get(at)?;
+            let aux: &Verdaux = span.get(at.checked_add(vd.vd_aux as usize)?)?;
+            let name = self.strtab.get(aux.vda_name)?;
+            let mut ndx = vd.vd_ndx as usize & 0x7fff;
+            // The base definition (the object's own name) is no version a symbol can ask for.
+            if vd.vd_flags & abi::VER_FLG_BASE != 0 {
+                ndx = 0;
+            }
+            if ndx != 0 && self.defs.len() <= ndx {
+                self.defs.resize(ndx + 1, None);
+            }
+            if ndx != 0 {
+                self.defs[ndx] = Some(Version { name, hash: vd.vd_hash });
+            }
+            if vd.vd_next == 0 {
+                break;
+            }
+            at = at.checked_add(vd.vd_next as usize)?;
+        }
+        Some(())
+    }
+
+    fn read_verneeds(&mut self, span: &Span, mut at: usize, count: usize) -> Option<()> {
+        for _ in 0..count {
+            let vn: &Verneed = span.get(at)?;
+            let file = self.strtab.get(vn.vn_file)?;
+            let mut aux_at = at.checked_add(vn.vn_aux as usize)?;
+            for _ in 0..vn.vn_cnt {
+                let a: &Vernaux = span.get(aux_at)?;
+                let ndx = a.vna_other as usize & 0x7fff;
+                if self.needs.len() <= ndx {
+                    self.needs.resize(ndx + 1, None);
+                }
+                let weak = a.vna_flags & abi::VER_FLG_WEAK != 0;
+                self.needs[ndx] = Some((Version { name: self.strtab.get(a.vna_name)?, hash: a.vna_hash }, file, weak));
+                if a.vna_next == 0 {
+                    break;
+                }
+                aux_at = aux_at.checked_add(a.vna_next as usize)?;
+            }
+            if vn.vn_next == 0 {
+                break;
+            }
+            at = at.checked_add(vn.vn_next as usize)?;
+        }
+        Some(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.syms.len()
+    }
+
+    pub fn sym(&self, idx: u32) -> Option<&'static Sym> {
+        self.syms.get(idx as usize)
+    }
+
+    pub fn name(&self, sym: &Sym) -> &'static [u8] {
+        self.strtab.get(sym.st_name).unwrap_or(b"")
+    }
+
+    /// The version a reference through symbol `idx` of this object asks for, if any.
+    pub fn needed_version(&self, idx: u32) -> Option<Version<'static>> {
+        let ndx = *self.versym?.get(idx as usize)? as usize & 0x7fff;
+        self.needs.get(ndx).copied().flatten().map(|(v, _, _)| v)
+    }
+
+    /// Every version this object needs: (version, file that should define it, weak).
+    pub fn needed_versions(&self) -> impl Iterator<Item = (Version<'static>, &'static [u8], bool)> + '_ {
+        self.needs.iter().flatten().copied()
+    }
+
+    /// Whether a defined symbol is a candidate at all (not undefined, not local, a data/code kind).
+    #[inline]
+    fn is_definition(sym: &Sym) -> bool {
+        if sym.st_shndx == abi::SHN_UNDEF || (sym.st_value == 0 && sym.kind() != abi::STT_TLS) {
+            return false;
+        }
+        if !matches!(sym.bind(), abi::STB_GLOBAL | abi::STB_WEAK | abi::STB_GNU_UNIQUE) {
+            return false;
+        }
+        matches!(
+            sym.kind(),
+            abi::STT_NOTYPE | abi::STT_OBJECT | abi::STT_FUNC | abi::STT_COMMON | abi::STT_TLS | abi::STT_GNU_IFUNC
+        )
+    }
+
+    /// glibc's version check for a candidate definition at `idx`.
+    #[inline]
+    fn version_ok(&self, idx: usize, q: &Query) -> bool {
+        let Some(versym) = self.versym else { return true };
+        let raw = versym[idx];
+        let ndx = (raw & 0x7fff) as usize;
+        let hidden = raw & 0x8000 != 0;
+        match q.version {
+            Some(want) => match self.defs.get(ndx).copied().flatten() {
+                Some(have) => have.hash == want.hash && have.name == want.name,
+                // Index 0/1 (or a gap): an unversioned definition satisfies a versioned reference
+                // from a relocation (as in glibc), not an explicit request for that version.
+                None => !hidden && !q.explicit,
+            },
+            // An unversioned reference takes an unversioned definition, or the default version.
+            None => {
+                if ndx < if q.explicit { 2 } else { 3 } {
+                    true
+                } else {
+                    !hidden
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn check(&self, idx: usize, q: &Query) -> bool {
+        let sym = &self.syms[idx];
+        Self::is_definition(sym) && self.strtab.eq(sym.st_name, q.name) && self.version_ok(idx, q)
+    }
+
+    /// Find the definition matching `q`, returning its index.
+    pub fn lookup(&self, q: &Query) -> Option<u32> {
+        if let Some(g) = &self.gnu {
+            let h = q.gnu;
+            if g.bloom.is_empty() || g.buckets.is_empty() {
+                return None;
+            }
+            let word = g.bloom[(h as usize / 64) % g.bloom.len()];
+            let mask = (1u64 << (h % 64)) | (1u64 << ((h >> g.shift) % 64));
+            if word & mask != mask {
+                return None;
+            }
+            let mut idx = g.buckets[h as usize % g.buckets.len()];
+            if idx < g.symoffset {
+                return None;
+            }
+            loop {
+                let c = *g.chain.get((idx - g.symoffset) as usize)?;
+                if (c | 1) == (h | 1) && (idx as usize) < self.syms.len() && self.check(idx as usize, q) {
+                    return Some(idx);
+                }
+                if c & 1 != 0 {
+                    return None;
+                }
+                idx += 1;
+            }
+        } else if let Some(s) = &self.sysv {
+            if s.buckets.is_empty() {
+                return None;
+            }
+            let mut idx = s.buckets[elf::hash::sysv_hash(q.name) as usize % s.buckets.len()];
+            let mut steps = 0;
+            while idx != 0 && (idx as usize) < self.syms.len() && steps <= self.syms.len() {
+                if self.check(idx as usize, q) {
+                    return Some(idx);
+                }
+                idx = s.chains[idx as usize];
+                steps += 1;
+            }
+            None
+        } else {
+            None
+        }
+    }
+
+    /// Every defined, exported symbol index (for pin checks and introspection).
+    pub fn definitions(&self) -> impl Iterator<Item = (u32, &'static Sym)> + '_ {
+        self.syms.iter().enumerate().filter(|(_, s)| Self::is_definition(s)).map(|(i, s)| (i as u32, s))
+    }
+
+    /// Whether the object defines the version `v` at all.
+    pub fn defines_version(&self, v: &Version) -> bool {
+        self.defs.iter().flatten().any(|d| d.hash == v.hash && d.name == v.name)
+    }
+}
+
+fn read_gnu(span: &Span, at: usize) -> Option<GnuHash> {
+    let hdr = span.slice::<u32>(at, 4)?;
+    let (nbuckets, symoffset, bloom_size, shift) = (hdr[0] as usize, hdr[1], hdr[2] as usize, hdr[3]);
+    let bloom_at = at + 16;
+    let bloom = span.slice::<u64>(bloom_at, bloom_size)?;
+    let buckets_at = bloom_at.checked_add(bloom_size.checked_mul(8)?)?;
+    let buckets = span.slice::<u32>(buckets_at, nbuckets)?;
+    // The chain's length is found by walking from the highest bucket to its end marker.
+    let chain_at = buckets_at.checked_add(nbuckets.checked_mul(4)?)?;
+    let max = buckets.iter().copied().max().unwrap_or(0);
+    let mut len = 0usize;
+    if max >= symoffset {
+        let all = span.rest(chain_at)?;
+        let words = all.len() / 4;
+        let mut i = (max - symoffset) as usize;
+        loop {
+            if i >= words {
+                return None;
+            }
+            let w = u32::from_le_bytes(all[i * 4..i * 4 + 4].try_into().ok()?);
+            if w & 1 != 0 {
+                break;
+            }
+            i += 1;
+        }
+        len = i + 1;
+    }
+    let chain = span.slice::<u32>(chain_at, len)?;
+    Some(GnuHash { symoffset, shift: shift % 32, bloom, buckets, chain })
+}
+
+fn read_sysv(span: &Span, at: usize) -> Option<SysvHash> {
+    let hdr = span.slice::<u32>(at, 2)?;
+    let (nbucket, nchain) = (hdr[0] as usize, hdr[1] as usize);
+    let buckets = span.slice::<u32>(at + 8, nbucket)?;
+    let chains = span.slice::<u32>(at.checked_add(8 + nbucket.checked_mul(4)?)?, nchain)?;
+    Some(SysvHash { buckets, chains })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gnu_hash_matches_the_reference_values() {
+        assert_eq!(gnu_hash(b""), 5381);
+        assert_eq!(gnu_hash(b"printf"), 0x156b2bb8);
+        assert_eq!(gnu_hash(b"exit"), elf::hash::gnu_hash(b"exit"));
+    }
+}
