@@ -1,0 +1,567 @@
+//! C-level tests of the relink ABI (include/relink.h): each test builds its
+//! fixture libraries from c-tests/fixtures, builds one C test program from
+//! c-tests/ against librelink, and runs it.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::process::Command;
+
+fn fixture(name: &str) -> String {
+    fixtures_dir().join(name).to_string_lossy().into_owned()
+}
+
+fn readelf(args: &[&str], file: &Path) -> String {
+    let out = Command::new("readelf")
+        .args(args)
+        .arg(file)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run readelf: {e}"));
+    assert!(
+        out.status.success(),
+        "readelf {args:?} {} failed",
+        file.display()
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn assert_fixture(cond: bool, what: &str, detail: &str) {
+    assert!(cond, "fixture is not as the test expects: {what}\n{detail}");
+}
+
+#[test]
+fn deps_chain_runpath_origin() {
+    let s = Scratch::new("deps_chain");
+    s.lib("chain/sub/libc_chain.so", &["chain_c.c"], &[]);
+    s.lib("chain/sub/libd.so", &["chain_d.c"], &[]);
+    s.lib(
+        "chain/sub/libb.so",
+        &["chain_b.c"],
+        &[
+            "-Lchain/sub",
+            "-lc_chain",
+            "-Wl,-rpath,$ORIGIN",
+            "-Wl,--enable-new-dtags",
+        ],
+    );
+    let liba = s.lib(
+        "chain/liba.so",
+        &["chain_a.c"],
+        &[
+            "-Wl,--no-as-needed",
+            "-Lchain/sub",
+            "-lb",
+            "-ld",
+            "-Wl,-rpath,$ORIGIN/sub",
+            "-Wl,--enable-new-dtags",
+            "-Wl,-rpath-link,chain/sub",
+        ],
+    );
+    s.lib("chain/libb.so", &["chain_b_decoy.c"], &[]);
+    let d = readelf(&["-d"], &liba);
+    let (nb, nd) = (d.find("[libb.so]"), d.find("[libd.so]"));
+    assert_fixture(
+        d.contains("RUNPATH")
+            && d.contains("[$ORIGIN/sub]")
+            && nb.is_some()
+            && nd.is_some()
+            && nb < nd,
+        "liba RUNPATH $ORIGIN/sub, NEEDED libb.so before libd.so",
+        &d,
+    );
+
+    let prog = s.program("deps_chain.c", &[]);
+    s.run_ok(
+        &prog,
+        &[s.dir_arg()],
+        &[("LD_LIBRARY_PATH", &s.p("chain/sub"))],
+    );
+}
+
+#[test]
+fn symbol_versions() {
+    let s = Scratch::new("symbol_versions");
+    let script = |m: &str| format!("-Wl,--version-script={}", fixture(m));
+    s.lib(
+        "old/libver.so",
+        &["ver_old.c"],
+        &[script("ver_old.map").as_str(), "-Wl,-soname,libver.so"],
+    );
+    s.lib(
+        "future/libver.so",
+        &["ver_future.c"],
+        &[script("ver_future.map").as_str(), "-Wl,-soname,libver.so"],
+    );
+    let ver = s.lib(
+        "libver.so",
+        &["ver_two.c"],
+        &[script("ver_two.map").as_str()],
+    );
+    let rpath = ["-Wl,-rpath,$ORIGIN", "-Wl,--enable-new-dtags"];
+    let old_c = s.lib(
+        "libconsumer_old.so",
+        &["ver_consumer.c"],
+        &[&["-Lold", "-lver"][..], &rpath].concat(),
+    );
+    let new_c = s.lib(
+        "libconsumer_new.so",
+        &["ver_consumer.c"],
+        &[&["-L.", "-lver"][..], &rpath].concat(),
+    );
+    let fut_c = s.lib(
+        "libconsumer_future.so",
+        &["ver_consumer.c"],
+        &[&["-Lfuture", "-lver"][..], &rpath].concat(),
+    );
+
+    let syms = readelf(&["--dyn-syms", "-W"], &ver);
+    assert_fixture(
+        syms.contains("foo@VER_1") && syms.contains("foo@@VER_2"),
+        "libver.so versions",
+        &syms,
+    );
+    let syms = readelf(&["--dyn-syms", "-W"], &old_c);
+    assert_fixture(
+        syms.contains("foo@VER_1"),
+        "libconsumer_old.so references foo@VER_1",
+        &syms,
+    );
+    let syms = readelf(&["--dyn-syms", "-W"], &new_c);
+    assert_fixture(
+        syms.contains("foo@VER_2"),
+        "libconsumer_new.so references foo@VER_2",
+        &syms,
+    );
+    let syms = readelf(&["--dyn-syms", "-W"], &fut_c);
+    assert_fixture(
+        syms.contains("foo@VER_3"),
+        "libconsumer_future.so references foo@VER_3",
+        &syms,
+    );
+
+    let prog = s.program("symbol_versions.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+#[test]
+fn ifunc() {
+    let s = Scratch::new("ifunc");
+    let lib = s.lib("libifunc.so", &["ifunc.c"], &[]);
+    let r = readelf(&["-rW"], &lib);
+    assert_fixture(
+        r.contains("R_X86_64_IRELATIV")
+            && r.contains("R_X86_64_JUMP_SLO")
+            && r.contains("R_X86_64_64"),
+        "libifunc.so relocations",
+        &r,
+    );
+    let prog = s.program("ifunc.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+fn build_ctor_libs(s: &Scratch) {
+    let dt = ["-Wl,-init=ctor_dt_init", "-Wl,-fini=ctor_dt_fini"];
+    s.lib(
+        "libctor_dep.so",
+        &["ctor_lib.c"],
+        &[&["-DCTOR_NAME=\"dep\""][..], &dt].concat(),
+    );
+    let top = s.lib(
+        "libctor_top.so",
+        &["ctor_lib.c"],
+        &[
+            &[
+                "-DCTOR_NAME=\"top\"",
+                "-DCTOR_TOP",
+                "-L.",
+                "-lctor_dep",
+                "-Wl,-rpath,$ORIGIN",
+            ][..],
+            &dt,
+        ]
+        .concat(),
+    );
+    for lib in [s.path("libctor_dep.so"), top.clone()] {
+        for sec in [".init_array", ".fini_array"] {
+            let dump = readelf(&["-x", sec], &lib);
+            let words: Vec<&str> = dump
+                .lines()
+                .filter(|l| l.trim_start().starts_with("0x"))
+                .flat_map(|l| l.split_whitespace().skip(1).take(4))
+                .filter(|w| w.len() == 8 && w.chars().all(|c| c.is_ascii_hexdigit()))
+                .collect();
+            let zero_entry = words.chunks(2).any(|e| e.iter().all(|w| *w == "00000000"));
+            assert_fixture(
+                !zero_entry && words.len() >= 8,
+                &format!("{sec} without padding entries"),
+                &dump,
+            );
+        }
+    }
+    let d = readelf(&["-d"], &top);
+    assert_fixture(
+        d.contains("(INIT)")
+            && d.contains("(FINI)")
+            && d.contains("INIT_ARRAY")
+            && d.contains("[libctor_dep.so]"),
+        "libctor_top.so dynamic section",
+        &d,
+    );
+}
+
+#[test]
+fn ctor_dtor_order() {
+    let s = Scratch::new("ctor_order");
+    build_ctor_libs(&s);
+    let prog = s.program("ctor_order.c", &[]);
+    s.run_ok(
+        &prog,
+        &[s.dir_arg(), "second-arg".to_string()],
+        &[("RELINK_CTOR_MARK", "present")],
+    );
+
+    // libctor_top.so was still open at exit: its finalizers, then its
+    // dependency's, must have run then.
+    let log = std::fs::read_to_string(s.path("atexit.log")).unwrap_or_default();
+    let lines: Vec<&str> = log.lines().collect();
+    let at = |what: &str| {
+        let hits: Vec<usize> = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| **l == what)
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(
+            hits.len(),
+            1,
+            "{what} should run exactly once at exit; log:\n{log}"
+        );
+        hits[0]
+    };
+    for lib in ["top", "dep"] {
+        let f1 = at(&format!("{lib}:fini_array[1]"));
+        let f0 = at(&format!("{lib}:fini_array[0]"));
+        let dtor = at(&format!("{lib}:dtor"));
+        let dt_fini = at(&format!("{lib}:DT_FINI"));
+        assert!(
+            f1 < f0 && f0 < dt_fini && dtor < dt_fini,
+            "{lib}: finalizer order at exit; log:\n{log}"
+        );
+    }
+    assert!(
+        at("top:DT_FINI") < at("dep:fini_array[1]"),
+        "dependents finalized first at exit; log:\n{log}"
+    );
+    assert!(
+        !log.contains("init"),
+        "no initializer may run at exit; log:\n{log}"
+    );
+}
+
+#[test]
+fn global_scope_rl_global() {
+    let s = Scratch::new("global_scope");
+    s.lib("libprovider.so", &["provider.c"], &[]);
+    s.lib("libprovider_copy.so", &["provider.c"], &[]);
+    let user = s.lib("libuser.so", &["user.c"], &[]);
+    let syms = readelf(&["--dyn-syms", "-W"], &user);
+    assert_fixture(
+        syms.contains("UND provided_value"),
+        "libuser.so leaves provided_value undefined",
+        &syms,
+    );
+    let prog = s.program("global_scope.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+#[test]
+fn deepbind() {
+    let s = Scratch::new("deepbind");
+    let lib = s.lib("libdeep1.so", &["deep.c"], &[]);
+    s.copy("libdeep1.so", "libdeep2.so");
+    let r = readelf(&["-rW"], &lib);
+    assert_fixture(
+        r.contains("which_impl"),
+        "libdeep calls which_impl through a relocation",
+        &r,
+    );
+    let prog = s.program("deepbind.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+fn build_ctor_open(s: &Scratch) {
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    s.lib("libopener.so", &["opener.c"], &[]);
+}
+
+#[test]
+fn constructor_calls_rl_open() {
+    let s = Scratch::new("ctor_open");
+    build_ctor_open(&s);
+    let prog = s.program("ctor_open.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+#[test]
+fn static_link_constructor_calls_rl_open() {
+    let s = Scratch::new("ctor_open_static");
+    build_ctor_open(&s);
+    let prog = s.program_static("ctor_open.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+fn build_handles(s: &Scratch) {
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    s.symlink("libsimple.so", "link.so");
+    std::fs::hard_link(s.path("libsimple.so"), s.path("hard.so")).expect("hard link");
+    s.mkdir("sub");
+    s.copy("libsimple.so", "libsimple_copy.so");
+    s.copy("libsimple.so", "libnd_flag.so");
+    s.copy("libsimple.so", "libnd_late.so");
+    let z = s.lib("libznodelete.so", &["simple.c"], &["-Wl,-z,nodelete"]);
+    let d = readelf(&["-d"], &z);
+    assert_fixture(
+        d.contains("NODELETE"),
+        "libznodelete.so has DF_1_NODELETE",
+        &d,
+    );
+}
+
+#[test]
+fn handles() {
+    let s = Scratch::new("handles");
+    build_handles(&s);
+    let prog = s.program("handles.c", &[]);
+    let out = s.run_ok(&prog, &[s.dir_arg()], &[]);
+    assert!(
+        out.contains("printf through rl_sym(self)"),
+        "printf via rl_sym printed nothing:\n{out}"
+    );
+}
+
+#[test]
+fn static_link_handles() {
+    let s = Scratch::new("handles_static");
+    build_handles(&s);
+    let prog = s.program_static("handles.c", &[]);
+    let d = readelf(&["-d"], &prog);
+    assert_fixture(
+        !d.contains("librelink"),
+        "the static test program does not need librelink.so",
+        &d,
+    );
+    let out = s.run_ok(&prog, &[s.dir_arg()], &[]);
+    assert!(
+        out.contains("printf through rl_sym(self)"),
+        "printf via rl_sym printed nothing:\n{out}"
+    );
+}
+
+fn system_test(test: &str, src: &str, libs: &[&str], headers: &[(&str, &str)], static_link: bool) {
+    for l in libs {
+        system_lib(l);
+    }
+    for (h, pkg) in headers {
+        require_header(h, pkg);
+    }
+    let s = Scratch::new(test);
+    let prog = if static_link {
+        s.program_static(src, &[])
+    } else {
+        s.program(src, &[])
+    };
+    let d = readelf(&["-d"], &prog);
+    for l in libs {
+        let stem = l.split(".so").next().unwrap();
+        assert!(
+            !d.contains(&format!("[{stem}.so")),
+            "{src} must not link {l} itself:\n{d}"
+        );
+    }
+    s.run_ok(&prog, &[] as &[&str], &[]);
+}
+
+#[test]
+fn system_libz() {
+    system_test(
+        "sys_zlib",
+        "sys_zlib.c",
+        &["libz.so.1"],
+        &[("zlib.h", "zlib1g-dev")],
+        false,
+    );
+}
+
+#[test]
+fn static_link_system_libz() {
+    system_test(
+        "sys_zlib_static",
+        "sys_zlib.c",
+        &["libz.so.1"],
+        &[("zlib.h", "zlib1g-dev")],
+        true,
+    );
+}
+
+#[test]
+fn system_libsqlite3() {
+    system_test(
+        "sys_sqlite",
+        "sys_sqlite.c",
+        &["libsqlite3.so.0"],
+        &[("sqlite3.h", "libsqlite3-dev")],
+        false,
+    );
+}
+
+#[test]
+fn system_libcrypto() {
+    system_test(
+        "sys_crypto",
+        "sys_crypto.c",
+        &["libcrypto.so.3"],
+        &[("openssl/sha.h", "libssl-dev")],
+        false,
+    );
+}
+
+#[test]
+fn system_libssl() {
+    system_test(
+        "sys_ssl",
+        "sys_ssl.c",
+        &["libssl.so.3", "libcrypto.so.3"],
+        &[("openssl/ssl.h", "libssl-dev")],
+        false,
+    );
+}
+
+#[test]
+fn open_close_cycles_sqlite() {
+    system_lib("libsqlite3.so.0");
+    let s = Scratch::new("cycles");
+    let prog = s.program("open_close_cycles.c", &[]);
+    let out = s.run_ok(&prog, &["1000"], &[]);
+    eprint!("{}", out.lines().next().unwrap_or(""));
+}
+
+/// A 32-bit x86 shared object: built with `-m32` when the toolchain can, else
+/// a minimal hand-made ELF32 image (header + one PT_LOAD + PT_DYNAMIC).
+fn make_elf32(s: &Scratch) {
+    let out = s.path("elf32.so");
+    let built = Command::new(compiler())
+        .args(["-m32", "-shared", "-fPIC", "-nostdlib", "-o"])
+        .arg(&out)
+        .arg(fixtures_dir().join("simple.c"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if built && readelf(&["-h"], &out).contains("ELF32") {
+        return;
+    }
+    let mut img = vec![0u8; 4096];
+    let put16 =
+        |b: &mut Vec<u8>, off: usize, v: u16| b[off..off + 2].copy_from_slice(&v.to_le_bytes());
+    let put32 =
+        |b: &mut Vec<u8>, off: usize, v: u32| b[off..off + 4].copy_from_slice(&v.to_le_bytes());
+    img[..16].copy_from_slice(&[0x7f, b'E', b'L', b'F', 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    put16(&mut img, 16, 3); // ET_DYN
+    put16(&mut img, 18, 3); // EM_386
+    put32(&mut img, 20, 1); // EV_CURRENT
+    put32(&mut img, 28, 52); // e_phoff
+    put16(&mut img, 40, 52); // e_ehsize
+    put16(&mut img, 42, 32); // e_phentsize
+    put16(&mut img, 44, 2); // e_phnum
+    put16(&mut img, 46, 40); // e_shentsize
+    let ph = 52;
+    put32(&mut img, ph, 1); // PT_LOAD
+    put32(&mut img, ph + 16, 4096); // p_filesz
+    put32(&mut img, ph + 20, 4096); // p_memsz
+    put32(&mut img, ph + 24, 5); // R+X
+    put32(&mut img, ph + 28, 4096); // p_align
+    let ph2 = ph + 32;
+    put32(&mut img, ph2, 2); // PT_DYNAMIC, empty DT_NULL-terminated table at 0x100
+    put32(&mut img, ph2 + 4, 0x100);
+    put32(&mut img, ph2 + 8, 0x100);
+    put32(&mut img, ph2 + 16, 8);
+    put32(&mut img, ph2 + 20, 8);
+    put32(&mut img, ph2 + 24, 6);
+    put32(&mut img, ph2 + 28, 4);
+    s.write("elf32.so", &img);
+}
+
+#[test]
+fn bad_input() {
+    let s = Scratch::new("bad_input");
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    make_elf32(&s);
+    s.fixture_exe("exe_nopie", &["exe_main.c"], &["-fno-pie", "-no-pie"]);
+    s.fixture_exe("exe_pie", &["exe_main.c"], &["-fPIE", "-pie"]);
+    let h = readelf(&["-h"], &s.path("exe_nopie"));
+    assert_fixture(h.contains("EXEC"), "exe_nopie is ET_EXEC", &h);
+    let l = readelf(&["-lW"], &s.path("exe_pie"));
+    assert_fixture(
+        l.contains("DYN") && l.contains("INTERP"),
+        "exe_pie is ET_DYN with PT_INTERP",
+        &l,
+    );
+
+    s.lib("ghost/libghost.so", &["ghost.c"], &[]);
+    let nm = s.lib(
+        "libneeds_missing.so",
+        &["needs_missing.c"],
+        &[
+            "-Wl,--no-as-needed",
+            "-L.",
+            "-lsimple",
+            "-Lghost",
+            "-lghost",
+            "-Wl,-rpath,$ORIGIN",
+        ],
+    );
+    std::fs::remove_dir_all(s.path("ghost")).unwrap();
+    let d = readelf(&["-d"], &nm);
+    assert_fixture(
+        d.contains("[libsimple.so]") && d.contains("[libghost.so]"),
+        "libneeds_missing NEEDED",
+        &d,
+    );
+
+    s.lib("libunresolved.so", &["unresolved.c"], &[]);
+    s.lib("libunresolved_data.so", &["unresolved_data.c"], &[]);
+    s.write(
+        "notelf.so",
+        b"this is not an ELF file, just some text\n"
+            .repeat(50)
+            .as_slice(),
+    );
+    s.mkdir("adir.so");
+
+    let prog = s.program("bad_input.c", &[]);
+    // libsimple.so must be found for the in-memory copy of libneeds_missing.so
+    // too, which has no $ORIGIN: only libghost.so may be missing.
+    s.run_ok(&prog, &[s.dir_arg()], &[("LD_LIBRARY_PATH", &s.dir_arg())]);
+}
+
+#[test]
+fn threads() {
+    let s = Scratch::new("threads");
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    s.lib("libmt_dep.so", &["mt_dep.c"], &[]);
+    s.lib("libmt_shared.so", &["mt_shared.c"], &[]);
+    for i in 0..8 {
+        s.lib(
+            &format!("libmt{i}.so"),
+            &["mt.c"],
+            &[
+                format!("-DMT_ID={i}").as_str(),
+                "-L.",
+                "-lmt_dep",
+                "-Wl,-rpath,$ORIGIN",
+            ],
+        );
+    }
+    let prog = s.program("threads.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
