@@ -117,6 +117,7 @@ fn module_of(f: Found, is_program: bool, tp: usize, id: u64) -> Option<Module> {
         dynamic,
         symtab,
         host_tls,
+        tls_id: None,
         is_host: true,
         image: None,
         initialized: true.into(),

@@ -26,6 +26,7 @@ mod resolve;
 mod relocate;
 mod init;
 mod registry;
+mod tls;
 
 mod api;
 pub mod ffi;

@@ -61,12 +61,6 @@ pub fn load(src: &Source, name: &str, origin: Option<PathBuf>, id: u64) -> Resul
     let layout = read_layout(src, name)?;
     let file = || name.to_string();
     let map_err = |e: std::io::Error| Error::Map { file: file(), reason: e.to_string() };
-    if layout.tls.is_some() {
-        return Err(Error::Unsupported {
-            file: file(),
-            what: "thread-local storage (PT_TLS) in objects loaded by relink is not supported yet".into(),
-        });
-    }
     let page = os::page_size();
     let region = Region::reserve((layout.hi - layout.lo) as usize, layout.align as usize).map_err(map_err)?;
     let bias = region.base.wrapping_sub(layout.lo as usize);
@@ -154,6 +148,26 @@ pub fn load(src: &Source, name: &str, origin: Option<PathBuf>, id: u64) -> Resul
         }
     }
     let symtab = SymTab::new(&dynamic, &span).map_err(|reason| Error::Malformed { file: file(), reason })?;
+    if layout.tls.is_some() && dynamic.flags & abi::DF_STATIC_TLS as u64 != 0 {
+        return Err(Error::Unsupported {
+            file: file(),
+            what: "static TLS (DF_STATIC_TLS, initial-exec thread-local variables): relink gives its \
+                   objects dynamic TLS only; build the library with -ftls-model=global-dynamic"
+                .into(),
+        });
+    }
+    let tls_id = match layout.tls {
+        Some(t) => Some(
+            crate::tls::register(crate::tls::Template {
+                image: bias + t.p_vaddr as usize,
+                filesz: t.p_filesz as usize,
+                memsz: t.p_memsz as usize,
+                align: t.p_align.max(1) as usize,
+            })
+            .map_err(|reason| Error::Malformed { file: file(), reason })?,
+        ),
+        None => None,
+    };
     let relro = layout.relro.map(|r| {
         let s = (bias + r.p_vaddr as usize) & !(page - 1);
         let e = (bias + (r.p_vaddr + r.p_memsz) as usize) & !(page - 1);
@@ -172,8 +186,9 @@ pub fn load(src: &Source, name: &str, origin: Option<PathBuf>, id: u64) -> Resul
         dynamic,
         symtab,
         host_tls: None,
+        tls_id,
         is_host: false,
-        image: Some(Image { region, writable, restore, relro }),
+        image: Some(Image { region, writable, restore, relro, tls_descs: Default::default() }),
         initialized: false.into(),
         init_owner: 0.into(),
     })

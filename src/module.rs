@@ -27,6 +27,8 @@ pub struct Image {
     pub restore: Vec<(usize, usize, Prot)>,
     /// The page-aligned RELRO range, made read-only after relocation.
     pub relro: Option<(usize, usize)>,
+    /// Arguments of dynamic TLS descriptors, which must live as long as the object.
+    pub tls_descs: parking_lot::Mutex<Vec<Box<crate::tls::TlsIndex>>>,
 }
 
 /// One object in the process.
@@ -47,6 +49,8 @@ pub struct Module {
     pub symtab: SymTab,
     /// Set for objects the system loader mapped.
     pub host_tls: Option<HostTls>,
+    /// Module id of the object's own TLS block, for objects relink mapped.
+    pub tls_id: Option<u64>,
     pub is_host: bool,
     /// Set for objects relink mapped.
     pub image: Option<Image>,
@@ -85,6 +89,14 @@ impl Module {
     /// Whether this object defines any STB_GNU_UNIQUE symbol (which pins it in memory).
     pub fn has_unique_symbols(&self) -> bool {
         self.symtab.definitions().any(|(_, s)| s.bind() == elf::abi::STB_GNU_UNIQUE)
+    }
+}
+
+impl Drop for Module {
+    fn drop(&mut self) {
+        if let Some(id) = self.tls_id {
+            crate::tls::unregister(id);
+        }
     }
 }
 

@@ -456,12 +456,17 @@ fn address(b: &resolve::Binding) -> Result<usize> {
     if b.sym.kind() != elf::abi::STT_TLS {
         return Ok(b.address());
     }
-    match b.module.host_tls.and_then(|t| t.tp_offset) {
-        Some(off) => Ok((crate::arch::thread_pointer() as isize + off) as usize + b.sym.st_value as usize),
-        None => Err(Error::Unsupported {
-            file: b.module.name.clone(),
-            what: "the address of a thread-local variable outside static TLS".into(),
-        }),
+    // A thread-local variable: its address in the calling thread.
+    let value = b.sym.st_value as usize;
+    if let Some(id) = b.module.tls_id {
+        return Ok(crate::tls::block(id) + value);
+    }
+    match b.module.host_tls {
+        Some(t) => {
+            let ti = crate::tls::TlsIndex { module: t.modid as u64, offset: value as u64 };
+            Ok(crate::tls::tls_get_addr(&ti) as usize)
+        }
+        None => Err(Error::Malformed { file: b.module.name.clone(), reason: "TLS symbol without a TLS segment".into() }),
     }
 }
 

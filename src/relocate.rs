@@ -11,6 +11,15 @@ use crate::resolve::{self, Binding};
 use crate::symbols::Query;
 use elf::abi;
 
+/// Where a thread-local variable's block is.
+#[derive(Clone, Copy)]
+enum Tls {
+    /// At a fixed offset from the thread pointer (the host's static TLS), with its module id.
+    Static { modid: u64, tp: isize },
+    /// Reached through a module id.
+    Dynamic(u64),
+}
+
 /// What a symbol reference resolved to.
 #[derive(Clone, Copy)]
 struct Resolved {
@@ -162,19 +171,14 @@ impl Ctx<'_, '_> {
                 // SAFETY: `place` checked the target.
                 unsafe { raw::write_bytes(p, (v as u32).to_le_bytes()) };
             }
-            Kind::DtpMod | Kind::DtpOff | Kind::TpOff => {
-                let v = self.tls(r, kind)?;
-                let p = self.place(p, 8)?;
-                // SAFETY: `place` checked the target.
-                unsafe { raw::write_bytes(p, word(v)) };
-            }
+            Kind::DtpMod | Kind::DtpOff | Kind::TpOff | Kind::TlsDesc => self.apply_tls(r, kind, p)?,
             Kind::Copy => {
                 return Err(Error::Unsupported {
                     file: self.m.name.clone(),
                     what: "R_X86_64_COPY relocation in a shared object".into(),
                 })
             }
-            Kind::TlsDesc | Kind::Unknown => {
+            Kind::Unknown => {
                 return Err(Error::Unsupported {
                     file: self.m.name.clone(),
                     what: format!("relocation type {} ({ty})", arch::type_name(ty)),
@@ -184,37 +188,66 @@ impl Ctx<'_, '_> {
         Ok(())
     }
 
-    /// TLS relocations against the host's static TLS (relink's own TLS comes later).
-    fn tls(&mut self, r: &Rela, kind: Kind) -> Result<u64> {
-        let res = self.symbol(r.sym())?;
+    /// Where a TLS relocation's variable lives: the defining module's TLS and the offset of
+    /// S + A inside its block.
+    fn tls_target(&mut self, r: &Rela) -> Result<(Tls, u64)> {
         let unsupported = |what: String| Error::Unsupported { file: self.m.name.clone(), what };
-        let Some((def, value)) = res.def else {
-            return Err(unsupported(format!("{} against an undefined weak symbol", arch::type_name(r.kind()))));
-        };
-        // SAFETY: `def` points into the scope, which outlives this relocation pass.
-        let def = unsafe { &*def };
-        let Some(tls) = def.host_tls else {
-            return Err(unsupported(format!(
-                "{} against thread-local storage of {} (TLS in objects loaded by relink is not supported yet)",
-                arch::type_name(r.kind()),
-                def.name
-            )));
+        let (def, value): (&Module, u64) = if r.sym() == 0 {
+            // Local-dynamic and descriptor references to the object's own block.
+            (self.m, 0)
+        } else {
+            let res = self.symbol(r.sym())?;
+            let Some((def, value)) = res.def else {
+                return Err(unsupported(format!("{} against an undefined weak symbol", arch::type_name(r.kind()))));
+            };
+            // SAFETY: `def` points into the scope, which outlives this relocation pass.
+            (unsafe { &*def }, value)
         };
         let off = value.wrapping_add(r.r_addend as u64);
-        Ok(match kind {
-            Kind::DtpMod => tls.modid as u64,
-            Kind::DtpOff => off,
-            _ => match tls.tp_offset {
-                Some(t) => (t as i64 as u64).wrapping_add(off),
-                None => {
-                    return Err(unsupported(format!(
-                        "{}: {} uses dynamic TLS, so it has no static TLS offset",
-                        arch::type_name(r.kind()),
-                        def.name
-                    )))
-                }
-            },
-        })
+        match (def.tls_id, def.host_tls) {
+            (Some(id), _) => Ok((Tls::Dynamic(id), off)),
+            (None, Some(t)) => {
+                let modid = t.modid as u64;
+                Ok((t.tp_offset.map_or(Tls::Dynamic(modid), |tp| Tls::Static { modid, tp }), off))
+            }
+            (None, None) => Err(self.bad(format!("{} refers to {}, which has no TLS segment", arch::type_name(r.kind()), def.name))),
+        }
+    }
+
+    fn apply_tls(&mut self, r: &Rela, kind: Kind, p: usize) -> Result<()> {
+        let ty = arch::type_name(r.kind());
+        let (tls, off) = self.tls_target(r)?;
+        let words: [u64; 2] = match (kind, tls) {
+            (Kind::DtpMod, Tls::Dynamic(modid) | Tls::Static { modid, .. }) => [modid, 0],
+            (Kind::DtpOff, _) => [off, 0],
+            (Kind::TpOff, Tls::Static { tp, .. }) => [(tp as i64 as u64).wrapping_add(off), 0],
+            (Kind::TpOff, Tls::Dynamic(_)) => {
+                return Err(Error::Unsupported {
+                    file: self.m.name.clone(),
+                    what: format!(
+                        "{ty}: initial-exec access to thread-local storage that relink places in dynamic TLS; \
+                         build with -ftls-model=global-dynamic"
+                    ),
+                })
+            }
+            (Kind::TlsDesc, Tls::Static { tp, .. }) => [arch::tlsdesc_entries().0 as u64, (tp as i64 as u64).wrapping_add(off)],
+            (Kind::TlsDesc, Tls::Dynamic(id)) => {
+                let arg = Box::new(crate::tls::TlsIndex { module: id, offset: off });
+                let a = &*arg as *const crate::tls::TlsIndex as u64;
+                self.m.image.as_ref().expect("mapped").tls_descs.lock().push(arg);
+                [arch::tlsdesc_entries().1 as u64, a]
+            }
+            _ => unreachable!("not a TLS kind"),
+        };
+        let n = if kind == Kind::TlsDesc { 16 } else { 8 };
+        let p = self.place(p, n)?;
+        // SAFETY: `place` checked the target.
+        unsafe { raw::write_bytes(p, words[0].to_le_bytes()) };
+        if n == 16 {
+            // SAFETY: as above (the checked range covers both words).
+            unsafe { raw::write_bytes(p + 8, words[1].to_le_bytes()) };
+        }
+        Ok(())
     }
 
     fn symbol(&mut self, idx: u32) -> Result<Resolved> {
@@ -236,6 +269,10 @@ impl Ctx<'_, '_> {
         let sym = m.symtab.sym(idx).ok_or_else(|| self.bad(format!("symbol index {idx} out of range")))?;
         let local = sym.bind() == abi::STB_LOCAL
             || (sym.st_shndx != abi::SHN_UNDEF && (sym.st_other & 3) != abi::STV_DEFAULT);
+        if !local && m.symtab.name(sym) == b"__tls_get_addr" {
+            // Relocated code reaches relink's TLS blocks (and, through it, glibc's) via this.
+            return Ok(Resolved { value: arch::tls_get_addr_entry(), def: None });
+        }
         let binding = if local {
             Some(Binding { module: m, sym })
         } else {

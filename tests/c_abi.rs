@@ -565,3 +565,13 @@ fn threads() {
     let prog = s.program("threads.c", &[]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+#[test]
+fn thread_local_storage() {
+    let s = Scratch::new("tls");
+    let lib = s.lib("libtls.so", &["tls.c"], &[]);
+    let l = readelf(&["-lW"], &lib);
+    assert_fixture(l.contains("TLS"), "libtls.so has PT_TLS", &l);
+    let prog = s.program("tls.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}

@@ -184,3 +184,108 @@ pub fn cpu_info() -> CpuInfo {
     let v4 = v3 && avx512f && c.avx512bw && c.avx512cd && c.avx512dq && c.avx512vl;
     CpuInfo { v2, v3, v4, ..c }
 }
+
+// Entry points called by relocated code with conventions Rust functions cannot meet directly.
+//
+// - `relink_tls_get_addr`: `__tls_get_addr` for relink-relocated code. General-dynamic code
+//   sequences may call it with a misaligned stack, so it realigns before calling into Rust.
+// - `relink_tlsdesc_static` / `relink_tlsdesc_dynamic`: TLS descriptor functions. They get the
+//   descriptor in %rax, return the variable's offset from the thread pointer in %rax, and must
+//   preserve every other register, vector registers included: the dynamic one saves the full
+//   extended state with XSAVE around its call into Rust.
+std::arch::global_asm!(
+    ".globl relink_tls_get_addr",
+    ".hidden relink_tls_get_addr",
+    ".type relink_tls_get_addr, @function",
+    "relink_tls_get_addr:",
+    "    push rbp",
+    "    mov rbp, rsp",
+    "    and rsp, -16",
+    "    call {get_addr}",
+    "    mov rsp, rbp",
+    "    pop rbp",
+    "    ret",
+    ".size relink_tls_get_addr, . - relink_tls_get_addr",
+    "",
+    ".globl relink_tlsdesc_static",
+    ".hidden relink_tlsdesc_static",
+    ".type relink_tlsdesc_static, @function",
+    "relink_tlsdesc_static:",
+    "    mov rax, [rax + 8]",
+    "    ret",
+    ".size relink_tlsdesc_static, . - relink_tlsdesc_static",
+    "",
+    ".globl relink_tlsdesc_dynamic",
+    ".hidden relink_tlsdesc_dynamic",
+    ".type relink_tlsdesc_dynamic, @function",
+    "relink_tlsdesc_dynamic:",
+    "    push rbp",
+    "    mov rbp, rsp",
+    "    push rdi",
+    "    push rsi",
+    "    push rdx",
+    "    push rcx",
+    "    push r8",
+    "    push r9",
+    "    push r10",
+    "    push r11",
+    "    sub rsp, 8",
+    "    mov r11, rax",
+    "    and rsp, -64",
+    "    sub rsp, {xsave_size}",
+    // XRSTOR requires the XSAVE header (bytes 512..575) to be zero apart from what XSAVE writes.
+    "    xor eax, eax",
+    "    mov [rsp + 512], rax",
+    "    mov [rsp + 520], rax",
+    "    mov [rsp + 528], rax",
+    "    mov [rsp + 536], rax",
+    "    mov [rsp + 544], rax",
+    "    mov [rsp + 552], rax",
+    "    mov [rsp + 560], rax",
+    "    mov [rsp + 568], rax",
+    "    mov eax, -1",
+    "    mov edx, -1",
+    "    xsave [rsp]",
+    "    mov rdi, [r11 + 8]",
+    "    call {desc_offset}",
+    "    mov [rbp - 72], rax",
+    "    mov eax, -1",
+    "    mov edx, -1",
+    "    xrstor [rsp]",
+    "    mov rax, [rbp - 72]",
+    "    lea rsp, [rbp - 64]",
+    "    pop r11",
+    "    pop r10",
+    "    pop r9",
+    "    pop r8",
+    "    pop rcx",
+    "    pop rdx",
+    "    pop rsi",
+    "    pop rdi",
+    "    pop rbp",
+    "    ret",
+    ".size relink_tlsdesc_dynamic, . - relink_tlsdesc_dynamic",
+    get_addr = sym crate::tls::tls_get_addr,
+    desc_offset = sym crate::tls::tlsdesc_offset,
+    xsave_size = const XSAVE_AREA,
+);
+
+/// Stack reserved for XSAVE: enough for every state component Linux enables by default
+/// (x87/SSE/AVX/AVX-512, about 2.7 KiB) and for AMX tile data if a process enables it.
+const XSAVE_AREA: usize = 16384;
+
+extern "C" {
+    fn relink_tls_get_addr();
+    fn relink_tlsdesc_static();
+    fn relink_tlsdesc_dynamic();
+}
+
+/// Address of relink's `__tls_get_addr`, bound for relink-relocated code.
+pub fn tls_get_addr_entry() -> usize {
+    relink_tls_get_addr as *const () as usize
+}
+
+/// TLS descriptor functions: (static, dynamic).
+pub fn tlsdesc_entries() -> (usize, usize) {
+    (relink_tlsdesc_static as *const () as usize, relink_tlsdesc_dynamic as *const () as usize)
+}
