@@ -288,9 +288,26 @@ pub fn open(input: Input, flags: i32) -> Result<Handle> {
         None => guard.deps_of(m),
     };
     let scopes: Vec<Vec<Arc<Module>>> = group.modules.iter().map(|m| resolve::local_scope(m, &deps_of)).collect();
+    // Relocation and initialization order: dependencies first (depth-first post-order over the
+    // new objects), so that IFUNC resolvers and constructors find their dependencies ready.
+    let mut order = Vec::with_capacity(n);
+    let mut seen = HashSet::new();
+    fn visit(i: usize, g: &resolve::Group, index: &HashMap<u64, usize>, seen: &mut HashSet<usize>, out: &mut Vec<usize>) {
+        if !seen.insert(i) {
+            return;
+        }
+        for d in &g.deps[i] {
+            if let Some(&j) = index.get(&d.id) {
+                visit(j, g, index, seen, out);
+            }
+        }
+        out.push(i);
+    }
+    visit(0, &group, &index, &mut seen, &mut order);
+
     let global = guard.global_scope();
     let mut reldeps: Vec<Vec<Arc<Module>>> = vec![Vec::new(); n];
-    for i in (0..n).rev() {
+    for &i in &order {
         let m = &group.modules[i];
         let local: Vec<&Module> = scopes[i].iter().map(|m| &**m).collect();
         let mut scope: Vec<&Module> = Vec::with_capacity(global.len() + local.len() + 1);
@@ -316,22 +333,6 @@ pub fn open(input: Input, flags: i32) -> Result<Handle> {
         }
     }
     drop(global);
-
-    // Initialization order: dependencies first (depth-first post-order over the new objects).
-    let mut order = Vec::with_capacity(n);
-    let mut seen = HashSet::new();
-    fn visit(i: usize, g: &resolve::Group, index: &HashMap<u64, usize>, seen: &mut HashSet<usize>, out: &mut Vec<usize>) {
-        if !seen.insert(i) {
-            return;
-        }
-        for d in &g.deps[i] {
-            if let Some(&j) = index.get(&d.id) {
-                visit(j, g, index, seen, out);
-            }
-        }
-        out.push(i);
-    }
-    visit(0, &group, &index, &mut seen, &mut order);
 
     // Commit.
     let mut w = RwLockUpgradableReadGuard::upgrade(guard);
