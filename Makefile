@@ -3,7 +3,7 @@
 #   make / make build   release build of librelink.so, librelink.a
 #   make test           cargo tests (release) and the install layout check
 #   make demo           build and run the C demo in examples/demo
-#   make bench          benchmarks (not yet available)
+#   make bench          relink vs glibc side by side (CALLGRIND=1 adds instruction counts)
 #   make header         regenerate include/relink.h
 #   make install        install into $(DESTDIR)$(PREFIX)
 #   make clean          remove build output
@@ -16,6 +16,7 @@ CFLAGS ?= -O2 -g
 DEMO_CFLAGS := -Wall -Wextra -Werror
 PKG_CONFIG ?= pkg-config
 READELF ?= readelf
+CALLGRIND ?= 0
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -61,7 +62,7 @@ demo: build
 	$(DEMO)/demo $(DEMO)/libdemo_plugin.so
 
 bench:
-	@echo "relink: benchmarks are not yet available"
+	CALLGRIND=$(CALLGRIND) bench/run.sh
 
 header:
 	RELINK_UPDATE_HEADER=1 $(CARGO) test --release --test header

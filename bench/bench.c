@@ -1,0 +1,1429 @@
+/*
+ * relink-bench: relink (rl_open/rl_sym/rl_close) against glibc (dlopen/dlsym/dlclose), measured
+ * sample by sample in alternation (relink, glibc, relink, glibc, ...).
+ *
+ *   relink-bench run --fixtures DIR --report FILE [--callgrind] [--quick] [--lib NAME]...
+ *   relink-bench child-open relink|glibc FLAGS LIB FD
+ *
+ * The driver ("run") never opens a measured library nor calls relink itself, so every process it
+ * forks starts clean:
+ *   - first opens run in a freshly exec'd "child-open" process per sample, which does exactly one
+ *     open inside bench_open_once() and writes "ok NS RSS_KIB" or "err MESSAGE" to FD;
+ *   - steady-state measurements run in two persistent forked workers (one per loader) that the
+ *     driver steps one sample at a time, so the two loaders never share a process;
+ *   - instruction counts run child-open under valgrind --tool=callgrind, collecting only inside
+ *     bench_open_once().
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gnu/libc-version.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "relink.h"
+
+enum { RL = 0, DL = 1 };
+static const char *const LOADER[2] = {"relink", "glibc"};
+
+#define MAX_SAMPLES 201
+#define MAX_ROWS 16
+#define MAX_NAMES 1000
+#define ERR_LEN 480
+
+/* ---------------------------------------------------------------- small utilities */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("relink-bench: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(2);
+}
+
+/* Copies src into dst, truncated to cap - 1 bytes. */
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? strnlen(src, cap - 1) : 0;
+    memcpy(dst, src ? src : "", n);
+    dst[n] = 0;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Reads until len bytes or EOF; returns the byte count. */
+static size_t read_full(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, p + got, len - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    return got;
+}
+
+/* Resident set size in KiB, read without allocating. */
+static long rss_kib(void)
+{
+    char buf[128];
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t n = read_full(fd, buf, sizeof buf - 1);
+    close(fd);
+    buf[n] = 0;
+    long size, resident;
+    if (sscanf(buf, "%ld %ld", &size, &resident) != 2)
+        return -1;
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* Whether a file with this canonical path is mapped into the calling process. */
+static int is_mapped(const char *path)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return 0;
+    char *line = NULL;
+    size_t cap = 0, plen = strlen(path);
+    int found = 0;
+    ssize_t n;
+    while (!found && (n = getline(&line, &cap, f)) > 0) {
+        if (line[n - 1] == '\n')
+            line[--n] = 0;
+        if ((size_t)n >= plen && strcmp(line + n - plen, path) == 0 &&
+            ((size_t)n == plen || line[n - plen - 1] == ' '))
+            found = 1;
+    }
+    free(line);
+    fclose(f);
+    return found;
+}
+
+/* ---------------------------------------------------------------- the two loaders */
+
+static void *ld_open(int l, const char *lib, int flags)
+{
+    return l == RL ? (void *)rl_open(lib, flags) : dlopen(lib, flags);
+}
+
+static void *ld_sym(int l, void *h, const char *name)
+{
+    return l == RL ? rl_sym(h, name) : dlsym(h, name);
+}
+
+static int ld_close(int l, void *h)
+{
+    return l == RL ? rl_close(h) : dlclose(h);
+}
+
+static const char *ld_error(int l)
+{
+    const char *e = l == RL ? rl_error() : dlerror();
+    return e ? e : "failed without an error message";
+}
+
+/* The one open that first-open timing and callgrind measure. */
+__attribute__((noinline, used)) void *bench_open_once(int loader, const char *lib, int flags)
+{
+    void *h = ld_open(loader, lib, flags);
+    __asm__ volatile("" ::: "memory");
+    return h;
+}
+
+static int loader_of(const char *name)
+{
+    if (strcmp(name, "relink") == 0)
+        return RL;
+    if (strcmp(name, "glibc") == 0)
+        return DL;
+    die("unknown loader %s", name);
+    return -1;
+}
+
+static int child_open_main(int argc, char **argv)
+{
+    if (argc != 4)
+        die("usage: child-open relink|glibc FLAGS LIB FD");
+    int loader = loader_of(argv[0]);
+    int flags = atoi(argv[1]);
+    const char *lib = argv[2];
+    int fd = atoi(argv[3]);
+    char out[ERR_LEN + 64];
+
+    (void)now_ns();
+    long rss0 = rss_kib();
+    uint64_t t0 = now_ns();
+    void *h = bench_open_once(loader, lib, flags);
+    uint64_t t1 = now_ns();
+    long rss1 = rss_kib();
+
+    if (h)
+        snprintf(out, sizeof out, "ok %llu %ld\n", (unsigned long long)(t1 - t0), rss1 - rss0);
+    else
+        snprintf(out, sizeof out, "err %.*s\n", ERR_LEN - 1, ld_error(loader));
+    for (char *p = out + 4; *p && p[1]; p++)
+        if (*p == '\n')
+            *p = ' ';
+    write_all(fd, out, strlen(out));
+    _exit(0);
+}
+
+/* ---------------------------------------------------------------- results and the report */
+
+struct series {
+    int n;
+    double v[MAX_SAMPLES];
+    char err[ERR_LEN];
+    int refcount_only;
+};
+
+struct row {
+    char label[96];
+    char extra[48];
+    struct series s[2];
+};
+
+enum unit { U_TIME, U_KIB, U_RATE, U_COUNT };
+
+struct table {
+    const char *title;
+    const char *first_col;
+    const char *extra_col; /* NULL: no extra column */
+    const char *note;
+    enum unit unit;
+    int nrows;
+    struct row rows[MAX_ROWS];
+};
+
+struct stats {
+    double med, min, max;
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static struct stats stats_of(const struct series *s)
+{
+    double v[MAX_SAMPLES];
+    memcpy(v, s->v, sizeof(double) * (size_t)s->n);
+    qsort(v, (size_t)s->n, sizeof v[0], cmp_double);
+    struct stats st = {v[s->n / 2], v[0], v[s->n - 1]};
+    if (s->n % 2 == 0)
+        st.med = (v[s->n / 2 - 1] + v[s->n / 2]) / 2;
+    return st;
+}
+
+static void push(struct series *s, double v)
+{
+    if (s->n < MAX_SAMPLES)
+        s->v[s->n++] = v;
+}
+
+static void set_err(struct series *s, const char *msg)
+{
+    copy_str(s->err, sizeof s->err, msg);
+}
+
+static struct row *add_row(struct table *t, const char *label, const char *extra)
+{
+    if (t->nrows == MAX_ROWS)
+        die("too many rows in %s", t->title);
+    struct row *r = &t->rows[t->nrows++];
+    memset(r, 0, sizeof *r);
+    copy_str(r->label, sizeof r->label, label);
+    copy_str(r->extra, sizeof r->extra, extra);
+    return r;
+}
+
+static void md_text(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|')
+            fputs("\\|", f);
+        else if (*s == '\n' || *s == '\r')
+            fputc(' ', f);
+        else
+            fputc(*s, f);
+    }
+}
+
+static int decimals(double x)
+{
+    x = x < 0 ? -x : x;
+    return x < 10 ? 2 : x < 100 ? 1 : 0;
+}
+
+static void fmt_stats(FILE *f, struct stats st, enum unit u)
+{
+    double scale = 1;
+    const char *name = "";
+    double m = st.med < 0 ? -st.med : st.med;
+    switch (u) {
+    case U_TIME:
+        if (m < 1e3)
+            scale = 1, name = "ns";
+        else if (m < 1e6)
+            scale = 1e3, name = "µs";
+        else
+            scale = 1e6, name = "ms";
+        break;
+    case U_KIB:
+        if (m < 10240)
+            scale = 1, name = "KiB";
+        else
+            scale = 1024, name = "MiB";
+        break;
+    case U_RATE:
+        if (m < 1e6)
+            scale = 1e3, name = "k/s";
+        else
+            scale = 1e6, name = "M/s";
+        break;
+    case U_COUNT:
+        if (m < 1e6)
+            scale = 1e3, name = "k";
+        else
+            scale = 1e6, name = "M";
+        break;
+    }
+    int d = decimals(st.med / scale);
+    fprintf(f, "%.*f %s (%.*f–%.*f)", d, st.med / scale, name, d, st.min / scale, d,
+            st.max / scale);
+}
+
+static void cell(FILE *f, const struct series *s, enum unit u)
+{
+    if (s->err[0]) {
+        fputs("error: ", f);
+        md_text(f, s->err);
+    } else if (s->n == 0) {
+        fputs("—", f);
+    } else {
+        fmt_stats(f, stats_of(s), u);
+        if (s->refcount_only)
+            fputs(" (refcount only)", f);
+    }
+}
+
+static void render_table(FILE *f, const struct table *t)
+{
+    fprintf(f, "### %s\n\n", t->title);
+    fprintf(f, "| %s | relink / glibc |", t->first_col);
+    if (t->extra_col)
+        fprintf(f, " %s |", t->extra_col);
+    fputs(" relink: median (min–max) | glibc: median (min–max) |\n", f);
+    fputs(t->extra_col ? "|---|---:|---:|---:|---:|\n" : "|---|---:|---:|---:|\n", f);
+    int footnote = 0;
+    for (int i = 0; i < t->nrows; i++) {
+        const struct row *r = &t->rows[i];
+        fprintf(f, "| %s | ", r->label);
+        const struct series *a = &r->s[RL], *b = &r->s[DL];
+        if (!a->err[0] && !b->err[0] && a->n > 0 && b->n > 0 && stats_of(b).med != 0)
+            fprintf(f, "%.2f×", stats_of(a).med / stats_of(b).med);
+        else
+            fputs("—", f);
+        fputs(" |", f);
+        if (t->extra_col)
+            fprintf(f, " %s |", r->extra);
+        fputc(' ', f);
+        cell(f, a, t->unit);
+        fputs(" | ", f);
+        cell(f, b, t->unit);
+        fputs(" |\n", f);
+        footnote |= a->refcount_only | b->refcount_only;
+    }
+    fputc('\n', f);
+    if (t->note)
+        fprintf(f, "%s\n\n", t->note);
+    if (footnote)
+        fputs("(refcount only): the library was still mapped after its close, so opening it "
+              "again only counted a reference (no load, no unload).\n\n",
+              f);
+}
+
+/* ---------------------------------------------------------------- library names and paths */
+
+struct lib {
+    const char *name;
+    char path[PATH_MAX]; /* canonical path, as /proc/self/maps shows it; "" when not found */
+    char **names;        /* exported names for the lookup benchmark */
+    int nnames;
+    char **missing; /* the same names with "_nope" */
+};
+
+static int resolve_with_ldconfig(const char *soname, char *out, size_t cap)
+{
+    static const char *const tools[] = {"/sbin/ldconfig", "/usr/sbin/ldconfig", "ldconfig"};
+    for (size_t t = 0; t < sizeof tools / sizeof tools[0]; t++) {
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "%s -p 2>/dev/null", tools[t]);
+        FILE *p = popen(cmd, "r");
+        if (!p)
+            continue;
+        char line[1024];
+        int found = 0, any = 0;
+        size_t slen = strlen(soname);
+        while (fgets(line, sizeof line, p)) {
+            any = 1;
+            char *s = line;
+            while (*s == ' ' || *s == '\t')
+                s++;
+            char *arrow = strstr(s, " => ");
+            if (found || !arrow || strncmp(s, soname, slen) != 0 || s[slen] != ' ')
+                continue;
+#if defined(__x86_64__)
+            if (!strstr(s, "x86-64"))
+                continue;
+#endif
+            char *path = arrow + 4;
+            path[strcspn(path, "\n")] = 0;
+            copy_str(out, cap, path);
+            found = 1;
+        }
+        pclose(p);
+        if (any)
+            return found;
+    }
+    return 0;
+}
+
+static int resolve_lib(const char *soname, char *out, size_t cap)
+{
+    char found[PATH_MAX] = "";
+    if (strchr(soname, '/')) {
+        copy_str(found, sizeof found, soname);
+    } else if (!resolve_with_ldconfig(soname, found, sizeof found)) {
+        static const char *const dirs[] = {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
+                                           "/lib64", "/usr/lib64", "/lib", "/usr/lib",
+                                           "/usr/local/lib"};
+        for (size_t i = 0; i < sizeof dirs / sizeof dirs[0] && !found[0]; i++) {
+            char p[PATH_MAX];
+            snprintf(p, sizeof p, "%s/%s", dirs[i], soname);
+            if (access(p, R_OK) == 0)
+                copy_str(found, sizeof found, p);
+        }
+    }
+    if (!found[0])
+        return 0;
+    char real[PATH_MAX];
+    if (!realpath(found, real))
+        return 0;
+    copy_str(out, cap, real);
+    return 1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Defined, default-visible FUNC/OBJECT symbols of the file's .dynsym that an unversioned lookup
+ * finds (no hidden versions), sorted and deduplicated. */
+static int read_exports(const char *path, char ***out)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || (size_t)st.st_size < sizeof(Elf64_Ehdr)) {
+        close(fd);
+        return -1;
+    }
+    size_t size = (size_t)st.st_size;
+    const unsigned char *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED)
+        return -1;
+
+    int count = -1;
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)map;
+#define IN_FILE(off, len) ((uint64_t)(off) <= size && (uint64_t)(len) <= size - (uint64_t)(off))
+    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh->e_shentsize != sizeof(Elf64_Shdr) ||
+        !IN_FILE(eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr)))
+        goto done;
+    const Elf64_Shdr *sh = (const Elf64_Shdr *)(map + eh->e_shoff);
+    const Elf64_Shdr *dynsym = NULL, *versym = NULL;
+    for (int i = 0; i < eh->e_shnum; i++) {
+        if (sh[i].sh_type == SHT_DYNSYM)
+            dynsym = &sh[i];
+        else if (sh[i].sh_type == SHT_GNU_versym)
+            versym = &sh[i];
+    }
+    if (!dynsym || dynsym->sh_link >= eh->e_shnum || !IN_FILE(dynsym->sh_offset, dynsym->sh_size))
+        goto done;
+    const Elf64_Shdr *strsec = &sh[dynsym->sh_link];
+    if (!IN_FILE(strsec->sh_offset, strsec->sh_size))
+        goto done;
+    const Elf64_Sym *syms = (const Elf64_Sym *)(map + dynsym->sh_offset);
+    size_t nsyms = dynsym->sh_size / sizeof(Elf64_Sym);
+    const char *strtab = (const char *)(map + strsec->sh_offset);
+    const Elf64_Half *vs = NULL;
+    if (versym && IN_FILE(versym->sh_offset, versym->sh_size) &&
+        versym->sh_size / sizeof(Elf64_Half) >= nsyms)
+        vs = (const Elf64_Half *)(map + versym->sh_offset);
+
+    char **names = malloc(sizeof(char *) * (nsyms + 1));
+    int n = 0;
+    for (size_t i = 1; i < nsyms; i++) {
+        const Elf64_Sym *s = &syms[i];
+        int type = ELF64_ST_TYPE(s->st_info), bind = ELF64_ST_BIND(s->st_info);
+        int vis = ELF64_ST_VISIBILITY(s->st_other);
+        if (s->st_shndx == SHN_UNDEF || s->st_shndx == SHN_ABS ||
+            (type != STT_FUNC && type != STT_OBJECT))
+            continue;
+        if ((bind != STB_GLOBAL && bind != STB_WEAK) ||
+            (vis != STV_DEFAULT && vis != STV_PROTECTED))
+            continue;
+        if (vs && ((vs[i] & 0x8000) || (vs[i] & 0x7fff) == 0))
+            continue;
+        if (s->st_name >= strsec->sh_size)
+            continue;
+        const char *name = strtab + s->st_name;
+        size_t len = strnlen(name, strsec->sh_size - s->st_name);
+        if (len == 0 || len == strsec->sh_size - s->st_name)
+            continue;
+        names[n++] = strndup(name, len);
+    }
+    qsort(names, (size_t)n, sizeof(char *), cmp_str);
+    int uniq = 0;
+    for (int i = 0; i < n; i++) {
+        if (uniq > 0 && strcmp(names[uniq - 1], names[i]) == 0)
+            free(names[i]);
+        else
+            names[uniq++] = names[i];
+    }
+    *out = names;
+    count = uniq;
+done:
+    munmap((void *)map, size);
+    return count;
+#undef IN_FILE
+}
+
+/* Up to MAX_NAMES exports, spread evenly over the sorted list, and their "_nope" twins. */
+static void pick_names(struct lib *l)
+{
+    char **all;
+    int n = read_exports(l->path, &all);
+    if (n <= 0)
+        return;
+    int keep = n < MAX_NAMES ? n : MAX_NAMES;
+    l->names = malloc(sizeof(char *) * (size_t)keep);
+    l->missing = malloc(sizeof(char *) * (size_t)keep);
+    for (int i = 0; i < keep; i++) {
+        l->names[i] = all[(long)i * n / keep];
+        if (asprintf(&l->missing[i], "%s_nope", l->names[i]) < 0)
+            die("out of memory");
+    }
+    l->nnames = keep;
+}
+
+/* ---------------------------------------------------------------- first opens (exec per sample) */
+
+static char self_exe[PATH_MAX];
+
+struct open_result {
+    int ok;
+    double ns, rss_kib;
+    char err[ERR_LEN];
+};
+
+/* One child-open process; under callgrind when cg_out is set. */
+static void run_child_open(int loader, int flags, const char *lib, const char *cg_out,
+                           struct open_result *r)
+{
+    memset(r, 0, sizeof *r);
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0)
+        die("pipe: %s", strerror(errno));
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        int fd = dup(p[1]);
+        char fdstr[16], flagstr[16], outarg[PATH_MAX + 32];
+        snprintf(fdstr, sizeof fdstr, "%d", fd);
+        snprintf(flagstr, sizeof flagstr, "%d", flags);
+        char *args[16];
+        int a = 0;
+        if (cg_out) {
+            int null = open("/dev/null", O_WRONLY);
+            dup2(null, 1);
+            dup2(null, 2);
+            snprintf(outarg, sizeof outarg, "--callgrind-out-file=%s", cg_out);
+            args[a++] = "valgrind";
+            args[a++] = "--tool=callgrind";
+            args[a++] = outarg;
+            args[a++] = "--collect-atstart=no";
+            args[a++] = "--toggle-collect=bench_open_once";
+        }
+        args[a++] = self_exe;
+        args[a++] = "child-open";
+        args[a++] = (char *)LOADER[loader];
+        args[a++] = flagstr;
+        args[a++] = (char *)lib;
+        args[a++] = fdstr;
+        args[a] = NULL;
+        execvp(args[0], args);
+        dprintf(fd, "err cannot run %s: %s\n", args[0], strerror(errno));
+        _exit(127);
+    }
+    close(p[1]);
+    char buf[ERR_LEN + 64];
+    size_t n = read_full(p[0], buf, sizeof buf - 1);
+    close(p[0]);
+    buf[n] = 0;
+    buf[strcspn(buf, "\n")] = 0;
+    int status = 0;
+    waitpid(pid, &status, 0);
+    unsigned long long ns;
+    long rss;
+    if (sscanf(buf, "ok %llu %ld", &ns, &rss) == 2) {
+        r->ok = 1;
+        r->ns = (double)ns;
+        r->rss_kib = (double)rss;
+    } else if (strncmp(buf, "err ", 4) == 0) {
+        copy_str(r->err, sizeof r->err, buf + 4);
+    } else if (WIFSIGNALED(status)) {
+        snprintf(r->err, sizeof r->err, "the open crashed the process (%s)",
+                 strsignal(WTERMSIG(status)));
+    } else {
+        snprintf(r->err, sizeof r->err, "the child exited with status %d and no result",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    }
+}
+
+/* RTLD_NOW and RTLD_LAZY samples alternate too: relink NOW, glibc NOW, relink LAZY, glibc LAZY. */
+static void first_opens(struct lib *l, int samples, struct row *now, struct row *lazy,
+                        struct row *rss)
+{
+    struct row *rows[2] = {now, lazy};
+    const int flags[2] = {RTLD_NOW, RTLD_LAZY};
+    int ok[2][2];
+    struct open_result r;
+    for (int m = 0; m < 2; m++) {
+        for (int i = 0; i < 2; i++) { /* a discarded sample each: page cache, and errors */
+            run_child_open(i, flags[m], l->name, NULL, &r);
+            ok[m][i] = r.ok;
+            if (!r.ok) {
+                set_err(&rows[m]->s[i], r.err);
+                if (m == 0)
+                    set_err(&rss->s[i], r.err);
+            }
+        }
+    }
+    for (int k = 0; k < samples; k++) {
+        for (int m = 0; m < 2; m++) {
+            for (int i = 0; i < 2; i++) {
+                if (!ok[m][i])
+                    continue;
+                run_child_open(i, flags[m], l->name, NULL, &r);
+                if (!r.ok) {
+                    set_err(&rows[m]->s[i], r.err);
+                    ok[m][i] = 0;
+                    continue;
+                }
+                push(&rows[m]->s[i], r.ns);
+                if (m == 0)
+                    push(&rss->s[i], r.rss_kib);
+            }
+        }
+    }
+}
+
+static int callgrind_total(const char *file, double *ir)
+{
+    FILE *f = fopen(file, "re");
+    if (!f)
+        return 0;
+    char line[4096];
+    int found = 0;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long long v;
+        if (sscanf(line, "totals: %llu", &v) == 1 || (!found && sscanf(line, "summary: %llu", &v) == 1)) {
+            *ir = (double)v;
+            found = 1;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+static void callgrind_opens(struct lib *l, const char *dir, int samples, struct row *row)
+{
+    int ok[2] = {1, 1};
+    for (int k = 0; k < samples; k++) {
+        for (int i = 0; i < 2; i++) {
+            if (!ok[i])
+                continue;
+            char out[PATH_MAX + 128];
+            snprintf(out, sizeof out, "%s/callgrind.%s.%s.%d", dir, LOADER[i], l->name, k);
+            unlink(out);
+            struct open_result r;
+            run_child_open(i, RTLD_NOW, l->name, out, &r);
+            double ir;
+            if (!r.ok) {
+                set_err(&row->s[i], r.err);
+                ok[i] = 0;
+            } else if (!callgrind_total(out, &ir)) {
+                set_err(&row->s[i], "no totals: line in callgrind's output");
+                ok[i] = 0;
+            } else {
+                push(&row->s[i], ir);
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- persistent workers */
+
+struct job {
+    int loader;
+    const char *lib;  /* argument to the open */
+    const char *path; /* canonical path, for the mapped-after-close check */
+    int flags;
+    char **names, **missing; /* lookups: parent's lists, inherited by fork */
+    int nnames;
+    long throws; /* throw/catch per thread per sample */
+
+    /* worker-side state */
+    void *h;
+    long reps;
+    char **hits, **misses;
+    int nhits, nmisses;
+    long hit_lookups, miss_lookups;
+    int (*call_all)(int);
+    long (*throw_catch)(long);
+};
+
+struct reply {
+    int ok;
+    int flag;
+    double v;
+    char text[ERR_LEN];
+};
+
+struct worker {
+    pid_t pid;
+    int to, from;
+};
+
+static volatile uintptr_t sink;
+
+static void fail(struct reply *r, const char *what, const char *msg)
+{
+    r->ok = 0;
+    if (what)
+        snprintf(r->text, sizeof r->text, "%s: %s", what, msg);
+    else
+        copy_str(r->text, sizeof r->text, msg);
+}
+
+static void clear_error(int l)
+{
+    if (l == RL)
+        (void)rl_error();
+    else
+        (void)dlerror();
+}
+
+/* 'c': open and close once, note whether the library stays mapped, size the batch. */
+static void cycle_setup(struct job *j, struct reply *r)
+{
+    double best = 1e18;
+    for (int k = 0; k < 4; k++) {
+        clear_error(j->loader);
+        uint64_t t0 = now_ns();
+        void *h = ld_open(j->loader, j->lib, RTLD_NOW);
+        if (!h)
+            return fail(r, NULL, ld_error(j->loader));
+        if (ld_close(j->loader, h) != 0)
+            return fail(r, "close", ld_error(j->loader));
+        uint64_t t1 = now_ns();
+        if (k == 0)
+            r->flag = is_mapped(j->path);
+        else if (t1 - t0 < best)
+            best = (double)(t1 - t0);
+    }
+    j->reps = (long)(2e6 / (best > 20 ? best : 20));
+    j->reps = j->reps < 1 ? 1 : j->reps > 100000 ? 100000 : j->reps;
+}
+
+/* 'C': reps open+close cycles, ns per cycle. */
+static void cycle_sample(struct job *j, struct reply *r)
+{
+    uint64_t t0 = now_ns();
+    for (long k = 0; k < j->reps; k++) {
+        void *h = ld_open(j->loader, j->lib, RTLD_NOW);
+        if (!h)
+            return fail(r, NULL, ld_error(j->loader));
+        ld_close(j->loader, h);
+    }
+    r->v = (double)(now_ns() - t0) / (double)j->reps;
+}
+
+static double lookup_loop(int loader, void *h, char **names, int n, long total)
+{
+    uintptr_t acc = 0;
+    int idx = 0;
+    uint64_t t0 = now_ns();
+    if (loader == RL) {
+        for (long k = 0; k < total; k++) {
+            acc ^= (uintptr_t)rl_sym(h, names[idx]);
+            if (++idx == n)
+                idx = 0;
+        }
+    } else {
+        for (long k = 0; k < total; k++) {
+            acc ^= (uintptr_t)dlsym(h, names[idx]);
+            if (++idx == n)
+                idx = 0;
+        }
+    }
+    uint64_t t1 = now_ns();
+    sink ^= acc;
+    return (double)(t1 - t0) / (double)total;
+}
+
+static long lookups_for(double ns_per_call, int n)
+{
+    long total = (long)(3e6 / (ns_per_call > 1 ? ns_per_call : 1));
+    total = (total + n - 1) / n * n;
+    return total < n ? n : total;
+}
+
+/* 'y': open, keep the names this loader finds (and the "_nope" names it does not). */
+static void sym_setup(struct job *j, struct reply *r)
+{
+    clear_error(j->loader);
+    j->h = ld_open(j->loader, j->lib, RTLD_NOW);
+    if (!j->h)
+        return fail(r, NULL, ld_error(j->loader));
+    j->hits = malloc(sizeof(char *) * (size_t)(j->nnames + 1));
+    j->misses = malloc(sizeof(char *) * (size_t)(j->nnames + 1));
+    for (int i = 0; i < j->nnames; i++) {
+        if (ld_sym(j->loader, j->h, j->names[i]))
+            j->hits[j->nhits++] = j->names[i];
+        if (!ld_sym(j->loader, j->h, j->missing[i]))
+            j->misses[j->nmisses++] = j->missing[i];
+    }
+    clear_error(j->loader);
+    if (j->nhits == 0 || j->nmisses == 0)
+        return fail(r, NULL, "no usable names");
+    lookup_loop(j->loader, j->h, j->hits, j->nhits, j->nhits);
+    j->hit_lookups = lookups_for(lookup_loop(j->loader, j->h, j->hits, j->nhits, j->nhits), j->nhits);
+    lookup_loop(j->loader, j->h, j->misses, j->nmisses, j->nmisses);
+    j->miss_lookups =
+        lookups_for(lookup_loop(j->loader, j->h, j->misses, j->nmisses, j->nmisses), j->nmisses);
+    r->flag = j->nhits;
+    if (j->nhits < j->nnames || j->nmisses < j->nnames)
+        snprintf(r->text, sizeof r->text, "%d of %d names not found, %d \"_nope\" names found",
+                 j->nnames - j->nhits, j->nnames, j->nnames - j->nmisses);
+}
+
+/* 'p': one full open/call/close to warm the page cache; note whether the fixture unloads. */
+static void plt_setup(struct job *j, struct reply *r)
+{
+    clear_error(j->loader);
+    void *h = ld_open(j->loader, j->lib, j->flags);
+    if (!h)
+        return fail(r, NULL, ld_error(j->loader));
+    int (*f)(int) = (int (*)(int))ld_sym(j->loader, h, "plt_call_all");
+    if (!f)
+        return fail(r, "plt_call_all", ld_error(j->loader));
+    sink ^= (uintptr_t)f(1);
+    ld_close(j->loader, h);
+    r->flag = is_mapped(j->path);
+}
+
+/* 'P': open, look plt_call_all up, time its first call (200 first calls through PLT slots), close. */
+static void plt_sample(struct job *j, struct reply *r)
+{
+    void *h = ld_open(j->loader, j->lib, j->flags);
+    if (!h)
+        return fail(r, NULL, ld_error(j->loader));
+    int (*f)(int) = (int (*)(int))ld_sym(j->loader, h, "plt_call_all");
+    if (!f)
+        return fail(r, "plt_call_all", ld_error(j->loader));
+    uint64_t t0 = now_ns();
+    int v = f(1);
+    uint64_t t1 = now_ns();
+    sink ^= (uintptr_t)v;
+    ld_close(j->loader, h);
+    r->v = (double)(t1 - t0);
+}
+
+struct thrower {
+    long (*fn)(long);
+    long n, caught;
+    pthread_barrier_t *go;
+    uint64_t start, end;
+};
+
+static void *thrower_main(void *arg)
+{
+    struct thrower *t = arg;
+    pthread_barrier_wait(t->go);
+    t->start = now_ns();
+    t->caught = t->fn(t->n);
+    t->end = now_ns();
+    return NULL;
+}
+
+/* 't': open the C++ plugin and warm its unwind path. */
+static void throw_setup(struct job *j, struct reply *r)
+{
+    clear_error(j->loader);
+    j->h = ld_open(j->loader, j->lib, RTLD_NOW);
+    if (!j->h)
+        return fail(r, NULL, ld_error(j->loader));
+    j->throw_catch = (long (*)(long))ld_sym(j->loader, j->h, "bench_throw_catch");
+    if (!j->throw_catch)
+        return fail(r, "bench_throw_catch", ld_error(j->loader));
+    if (j->throw_catch(1000) != 1000)
+        return fail(r, NULL, "bench_throw_catch did not catch every exception");
+}
+
+/* '1'/'2': throw/catch per second over all threads, from the first start to the last end. */
+static void throw_sample(struct job *j, int threads, struct reply *r)
+{
+    struct thrower t[2];
+    pthread_t tid[2];
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, (unsigned)threads + 1);
+    for (int i = 0; i < threads; i++) {
+        t[i] = (struct thrower){j->throw_catch, j->throws, 0, &go, 0, 0};
+        if (pthread_create(&tid[i], NULL, thrower_main, &t[i]) != 0)
+            return fail(r, "pthread_create", strerror(errno));
+    }
+    pthread_barrier_wait(&go);
+    long caught = 0;
+    uint64_t t0 = UINT64_MAX, t1 = 0;
+    for (int i = 0; i < threads; i++) {
+        pthread_join(tid[i], NULL);
+        caught += t[i].caught;
+        t0 = t[i].start < t0 ? t[i].start : t0;
+        t1 = t[i].end > t1 ? t[i].end : t1;
+    }
+    pthread_barrier_destroy(&go);
+    if (caught != j->throws * threads)
+        return fail(r, NULL, "bench_throw_catch did not catch every exception");
+    r->v = (double)caught * 1e9 / (double)(t1 - t0);
+}
+
+static void worker_loop(struct job *j, int in, int out)
+{
+    for (;;) {
+        char cmd;
+        if (read_full(in, &cmd, 1) != 1 || cmd == 'q')
+            _exit(0);
+        struct reply r;
+        memset(&r, 0, sizeof r);
+        r.ok = 1;
+        switch (cmd) {
+        case 'c': cycle_setup(j, &r); break;
+        case 'C': cycle_sample(j, &r); break;
+        case 'y': sym_setup(j, &r); break;
+        case 'h': r.v = lookup_loop(j->loader, j->h, j->hits, j->nhits, j->hit_lookups); break;
+        case 'm': r.v = lookup_loop(j->loader, j->h, j->misses, j->nmisses, j->miss_lookups); break;
+        case 'p': plt_setup(j, &r); break;
+        case 'P': plt_sample(j, &r); break;
+        case 't': throw_setup(j, &r); break;
+        case '1': throw_sample(j, 1, &r); break;
+        case '2': throw_sample(j, 2, &r); break;
+        default: fail(&r, NULL, "unknown command"); break;
+        }
+        if (write_all(out, &r, sizeof r) != 0)
+            _exit(1);
+    }
+}
+
+static void worker_start(struct worker *w, struct job *j)
+{
+    int down[2], up[2];
+    if (pipe2(down, O_CLOEXEC) != 0 || pipe2(up, O_CLOEXEC) != 0)
+        die("pipe: %s", strerror(errno));
+    fflush(NULL);
+    w->pid = fork();
+    if (w->pid < 0)
+        die("fork: %s", strerror(errno));
+    if (w->pid == 0) {
+        for (int fd = 3; fd < 1024; fd++)
+            if (fd != down[0] && fd != up[1])
+                close(fd);
+        worker_loop(j, down[0], up[1]);
+    }
+    close(down[0]);
+    close(up[1]);
+    w->to = down[1];
+    w->from = up[0];
+}
+
+static void worker_call(struct worker *w, char cmd, struct reply *r)
+{
+    memset(r, 0, sizeof *r);
+    if (w->pid <= 0) {
+        fail(r, NULL, "worker not running");
+        return;
+    }
+    if (write_all(w->to, &cmd, 1) == 0 && read_full(w->from, r, sizeof *r) == sizeof *r)
+        return;
+    int status = 0;
+    waitpid(w->pid, &status, 0);
+    w->pid = -1;
+    if (WIFSIGNALED(status))
+        snprintf(r->text, sizeof r->text, "the worker crashed (%s)", strsignal(WTERMSIG(status)));
+    else
+        snprintf(r->text, sizeof r->text, "the worker exited with status %d",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    r->ok = 0;
+}
+
+static void worker_stop(struct worker *w)
+{
+    if (w->pid > 0) {
+        char q = 'q';
+        write_all(w->to, &q, 1);
+        waitpid(w->pid, NULL, 0);
+    }
+    close(w->to);
+    close(w->from);
+    w->pid = -1;
+}
+
+/* Two workers, one per loader, driven in alternation. */
+struct pair {
+    struct worker w[2];
+    struct reply setup[2];
+};
+
+static void pair_start(struct pair *p, struct job jobs[2], char setup_cmd)
+{
+    for (int i = 0; i < 2; i++)
+        worker_start(&p->w[i], &jobs[i]);
+    for (int i = 0; i < 2; i++)
+        worker_call(&p->w[i], setup_cmd, &p->setup[i]);
+}
+
+static void pair_sample(struct pair *p, char cmd, int samples, struct row *row)
+{
+    int ok[2];
+    for (int i = 0; i < 2; i++) {
+        ok[i] = p->setup[i].ok;
+        if (!ok[i])
+            set_err(&row->s[i], p->setup[i].text);
+    }
+    for (int k = 0; k < samples; k++) {
+        for (int i = 0; i < 2; i++) {
+            if (!ok[i])
+                continue;
+            struct reply r;
+            worker_call(&p->w[i], cmd, &r);
+            if (!r.ok) {
+                set_err(&row->s[i], r.text);
+                ok[i] = 0;
+            } else {
+                push(&row->s[i], r.v);
+            }
+        }
+    }
+}
+
+static void pair_stop(struct pair *p)
+{
+    for (int i = 0; i < 2; i++)
+        worker_stop(&p->w[i]);
+}
+
+static void make_jobs(struct job jobs[2], const char *lib, const char *path, int flags)
+{
+    for (int i = 0; i < 2; i++) {
+        memset(&jobs[i], 0, sizeof jobs[i]);
+        jobs[i].loader = i;
+        jobs[i].lib = lib;
+        jobs[i].path = path;
+        jobs[i].flags = flags;
+    }
+}
+
+/* ---------------------------------------------------------------- the run */
+
+static const char *const DEFAULT_LIBS[] = {
+    "libz.so.1",      "libsqlite3.so.0",      "libstdc++.so.6",  "libcrypto.so.3",
+    "libicuuc.so.72", "libpython3.11.so.1.0", "libLLVM-14.so.1",
+};
+
+static struct table t_open_now = {
+    .title = "1. First open in a fresh process, RTLD_NOW",
+    .first_col = "library",
+    .note = "One open per freshly exec'd process (dependencies included; relink's first call also "
+            "builds its view of the host's objects).",
+    .unit = U_TIME};
+static struct table t_open_lazy = {
+    .title = "1b. First open in a fresh process, RTLD_LAZY",
+    .first_col = "library",
+    .note = "relink binds everything at open for RL_LAZY too.",
+    .unit = U_TIME};
+static struct table t_cycle = {
+    .title = "2. Steady open + close cycle (RTLD_NOW), per cycle",
+    .first_col = "library",
+    .unit = U_TIME};
+static struct table t_hit = {
+    .title = "3. Symbol lookup, hits (rl_sym vs dlsym), per call",
+    .first_col = "library",
+    .extra_col = "names",
+    .note = "Exported FUNC/OBJECT names of the library's .dynsym (up to 1000, spread over the "
+            "sorted list), looked up round robin on one handle.",
+    .unit = U_TIME};
+static struct table t_miss = {
+    .title = "3b. Symbol lookup, misses (each name + \"_nope\"), per call",
+    .first_col = "library",
+    .extra_col = "names",
+    .unit = U_TIME};
+static struct table t_plt = {
+    .title = "4. First call of 200 functions through fresh PLT slots (libplt.so → libplt_dep.so)",
+    .first_col = "open mode",
+    .note = "Time of one call of plt_call_all() right after the open: 200 first calls, each "
+            "through a distinct PLT slot. The fixture is linked without -z now.",
+    .unit = U_TIME};
+static struct table t_rss = {
+    .title = "5. Resident memory added by the first open (RTLD_NOW)",
+    .first_col = "library",
+    .note = "RSS from /proc/self/statm right before and after the open, in the same fresh "
+            "processes as table 1.",
+    .unit = U_KIB};
+static struct table t_throw = {
+    .title = "6. C++ throw/catch throughput through a plugin (libthrow.so), all threads together",
+    .first_col = "threads",
+    .note = "Higher is better here: a ratio above 1 means relink's process throws faster.",
+    .unit = U_RATE};
+static struct table t_cg = {
+    .title = "7. Instructions of one open (RTLD_NOW) under callgrind",
+    .first_col = "library",
+    .note = "Total Ir collected inside bench_open_once() (valgrind --tool=callgrind "
+            "--toggle-collect), one fresh process per sample.",
+    .unit = U_COUNT};
+
+static void progress(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("bench: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void read_load(char *out, size_t cap)
+{
+    copy_str(out, cap, "unknown");
+    FILE *f = fopen("/proc/loadavg", "re");
+    if (!f)
+        return;
+    double a, b, c;
+    if (fscanf(f, "%lf %lf %lf", &a, &b, &c) == 3)
+        snprintf(out, cap, "%.2f, %.2f, %.2f", a, b, c);
+    fclose(f);
+}
+
+static void write_header(FILE *f, int quick, const char *const *libs, int nlibs)
+{
+    struct utsname u;
+    uname(&u);
+    char cpu[256] = "unknown CPU";
+    FILE *ci = fopen("/proc/cpuinfo", "re");
+    if (ci) {
+        char line[512];
+        while (fgets(line, sizeof line, ci)) {
+            if (strncmp(line, "model name", 10) == 0 && strchr(line, ':')) {
+                char *s = strchr(line, ':') + 1;
+                while (*s == ' ')
+                    s++;
+                s[strcspn(s, "\n")] = 0;
+                copy_str(cpu, sizeof cpu, s);
+                break;
+            }
+        }
+        fclose(ci);
+    }
+    time_t t = time(NULL);
+    char date[64];
+    strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S %Z", localtime(&t));
+    fprintf(f, "# relink vs glibc: benchmark report\n\n");
+    fprintf(f, "- date: %s\n- machine: %s, %ld CPUs, Linux %s %s\n- glibc: %s\n", date, cpu,
+            sysconf(_SC_NPROCESSORS_ONLN), u.release, u.machine, gnu_get_libc_version());
+    fprintf(f, "- libraries:");
+    for (int i = 0; i < nlibs; i++)
+        fprintf(f, " %s", libs[i]);
+    fprintf(f, "\n- sampling: relink and glibc alternate sample by sample; each cell is the median "
+               "(min–max) of its samples; the ratio is relink's median over glibc's median%s\n",
+            quick ? "; QUICK mode (few samples)" : "");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "child-open") == 0)
+        return child_open_main(argc - 2, argv + 2);
+    if (argc < 2 || strcmp(argv[1], "run") != 0)
+        die("usage: relink-bench run --fixtures DIR --report FILE [--callgrind] [--quick] "
+            "[--lib NAME]...\n       relink-bench child-open relink|glibc FLAGS LIB FD");
+
+    const char *fixtures = NULL, *report = NULL;
+    int callgrind = 0, quick = 0;
+    const char *libs_arg[32];
+    int nlibs = 0;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--fixtures") == 0 && i + 1 < argc)
+            fixtures = argv[++i];
+        else if (strcmp(argv[i], "--report") == 0 && i + 1 < argc)
+            report = argv[++i];
+        else if (strcmp(argv[i], "--callgrind") == 0)
+            callgrind = 1;
+        else if (strcmp(argv[i], "--quick") == 0)
+            quick = 1;
+        else if (strcmp(argv[i], "--lib") == 0 && i + 1 < argc && nlibs < 32)
+            libs_arg[nlibs++] = argv[++i];
+        else
+            die("unknown argument %s", argv[i]);
+    }
+    if (!fixtures)
+        die("--fixtures DIR is required");
+    const char *const *libnames = nlibs ? libs_arg : DEFAULT_LIBS;
+    if (!nlibs)
+        nlibs = (int)(sizeof DEFAULT_LIBS / sizeof DEFAULT_LIBS[0]);
+
+    ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
+    if (n <= 0)
+        die("cannot read /proc/self/exe");
+    self_exe[n] = 0;
+
+    char plt_path[PATH_MAX], throw_path[PATH_MAX], plt_real[PATH_MAX], cgdir[PATH_MAX];
+    snprintf(plt_path, sizeof plt_path, "%s/libplt.so", fixtures);
+    snprintf(throw_path, sizeof throw_path, "%s/libthrow.so", fixtures);
+    snprintf(cgdir, sizeof cgdir, "%s/callgrind", fixtures);
+    if (!realpath(plt_path, plt_real) || access(throw_path, R_OK) != 0)
+        die("fixtures missing in %s (build them first: bench/run.sh)", fixtures);
+
+    /* Sample counts: first opens per loader per mode; steady-state samples are batches. */
+    const int open_samples = quick ? 5 : 101, open_samples_big = quick ? 3 : 31;
+    const int steady_samples = quick ? 5 : 41, plt_samples = quick ? 5 : 101;
+    const int throw_samples = quick ? 3 : 21, cg_samples = quick ? 1 : 3, cg_samples_big = 1;
+    const long throws_per_thread = quick ? 5000 : 20000;
+    char load_start[64];
+    read_load(load_start, sizeof load_start);
+
+    struct lib *libs = calloc((size_t)nlibs, sizeof *libs);
+    for (int i = 0; i < nlibs; i++) {
+        libs[i].name = libnames[i];
+        if (resolve_lib(libs[i].name, libs[i].path, sizeof libs[i].path))
+            pick_names(&libs[i]);
+        if (libs[i].path[0] && is_mapped(libs[i].path))
+            die("%s is already mapped in the driver; it must stay clean", libs[i].name);
+    }
+
+    uint64_t start = now_ns();
+
+    /* 1 and 5: fresh processes. */
+    for (int i = 0; i < nlibs; i++) {
+        struct lib *l = &libs[i];
+        struct row *now = add_row(&t_open_now, l->name, NULL);
+        struct row *lazy = add_row(&t_open_lazy, l->name, NULL);
+        struct row *rss = add_row(&t_rss, l->name, NULL);
+        if (!l->path[0]) {
+            for (int k = 0; k < 2; k++) {
+                set_err(&now->s[k], "not installed");
+                set_err(&lazy->s[k], "not installed");
+                set_err(&rss->s[k], "not installed");
+            }
+            continue;
+        }
+        int big = strstr(l->name, "LLVM") != NULL;
+        progress("first opens: %s", l->name);
+        first_opens(l, big ? open_samples_big : open_samples, now, lazy, rss);
+    }
+
+    for (int i = 0; i < nlibs; i++)
+        if (libs[i].path[0] && is_mapped(libs[i].path))
+            die("%s got mapped in the driver", libs[i].name);
+
+    /* 2 and 3: steady state, one worker per loader. */
+    for (int i = 0; i < nlibs; i++) {
+        struct lib *l = &libs[i];
+        char names[32];
+        snprintf(names, sizeof names, "%d", l->nnames);
+        struct row *cyc = add_row(&t_cycle, l->name, NULL);
+        struct row *hit = add_row(&t_hit, l->name, names);
+        struct row *miss = add_row(&t_miss, l->name, names);
+        if (!l->path[0]) {
+            for (int k = 0; k < 2; k++) {
+                set_err(&cyc->s[k], "not installed");
+                set_err(&hit->s[k], "not installed");
+                set_err(&miss->s[k], "not installed");
+            }
+            continue;
+        }
+        progress("open/close cycles and lookups: %s", l->name);
+        struct job jobs[2];
+        struct pair p;
+        make_jobs(jobs, l->name, l->path, RTLD_NOW);
+        pair_start(&p, jobs, 'c');
+        for (int k = 0; k < 2; k++)
+            cyc->s[k].refcount_only = p.setup[k].ok && p.setup[k].flag;
+        pair_sample(&p, 'C', steady_samples, cyc);
+        pair_stop(&p);
+
+        make_jobs(jobs, l->name, l->path, RTLD_NOW);
+        for (int k = 0; k < 2; k++) {
+            jobs[k].names = l->names;
+            jobs[k].missing = l->missing;
+            jobs[k].nnames = l->nnames;
+        }
+        if (l->nnames == 0) {
+            for (int k = 0; k < 2; k++) {
+                set_err(&hit->s[k], "no exported names found in .dynsym");
+                set_err(&miss->s[k], "no exported names found in .dynsym");
+            }
+            continue;
+        }
+        pair_start(&p, jobs, 'y');
+        for (int k = 0; k < 2; k++) {
+            if (p.setup[k].ok && p.setup[k].text[0])
+                progress("  %s: %s", LOADER[k], p.setup[k].text);
+        }
+        if (p.setup[RL].ok && p.setup[DL].ok && p.setup[RL].flag != p.setup[DL].flag)
+            snprintf(hit->extra, sizeof hit->extra, "%d / %d", p.setup[RL].flag, p.setup[DL].flag);
+        pair_sample(&p, 'h', steady_samples, hit);
+        pair_sample(&p, 'm', steady_samples, miss);
+        pair_stop(&p);
+    }
+
+    /* 4: lazily vs eagerly bound PLT slots. */
+    progress("PLT first calls");
+    static const struct {
+        const char *label;
+        int flags;
+    } plt_modes[] = {{"RTLD_LAZY", RTLD_LAZY}, {"RTLD_NOW", RTLD_NOW}};
+    for (size_t m = 0; m < 2; m++) {
+        struct row *row = add_row(&t_plt, plt_modes[m].label, NULL);
+        struct job jobs[2];
+        struct pair p;
+        make_jobs(jobs, plt_path, plt_real, plt_modes[m].flags);
+        pair_start(&p, jobs, 'p');
+        for (int k = 0; k < 2; k++)
+            row->s[k].refcount_only = p.setup[k].ok && p.setup[k].flag;
+        pair_sample(&p, 'P', plt_samples, row);
+        pair_stop(&p);
+    }
+
+    /* 6: C++ exceptions through a plugin. */
+    progress("C++ throw/catch");
+    {
+        struct job jobs[2];
+        struct pair p;
+        make_jobs(jobs, throw_path, throw_path, RTLD_NOW);
+        jobs[0].throws = jobs[1].throws = throws_per_thread;
+        pair_start(&p, jobs, 't');
+        pair_sample(&p, '1', throw_samples, add_row(&t_throw, "1", NULL));
+        pair_sample(&p, '2', throw_samples, add_row(&t_throw, "2", NULL));
+        pair_stop(&p);
+    }
+
+    /* 7: instruction counts. */
+    if (callgrind) {
+        mkdir(cgdir, 0755);
+        for (int i = 0; i < nlibs; i++) {
+            struct lib *l = &libs[i];
+            struct row *row = add_row(&t_cg, l->name, NULL);
+            if (!l->path[0]) {
+                set_err(&row->s[0], "not installed");
+                set_err(&row->s[1], "not installed");
+                continue;
+            }
+            progress("callgrind: %s", l->name);
+            callgrind_opens(l, cgdir, strstr(l->name, "LLVM") ? cg_samples_big : cg_samples, row);
+        }
+    }
+
+    double secs = (double)(now_ns() - start) / 1e9;
+
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    char load_end[64];
+    read_load(load_end, sizeof load_end);
+    write_header(f, quick, libnames, nlibs);
+    fprintf(f, "- load average (1, 5, 15 min) before: %s; after: %s\n", load_start, load_end);
+    fprintf(f, "- samples per loader: first opens %d (%d for LLVM), steady state %d batches of "
+               "~2–3 ms each, PLT %d, throw/catch %d × %ld per thread",
+            open_samples, open_samples_big, steady_samples, plt_samples, throw_samples,
+            throws_per_thread);
+    if (callgrind)
+        fprintf(f, ", callgrind %d (%d for LLVM)", cg_samples, cg_samples_big);
+    fputs("\n\n", f);
+    const struct table *tables[] = {&t_open_now, &t_open_lazy, &t_cycle, &t_hit, &t_miss,
+                                    &t_plt,      &t_rss,       &t_throw, &t_cg};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+        if (tables[i]->nrows > 0)
+            render_table(f, tables[i]);
+    if (!callgrind)
+        fputs("Instruction counts (callgrind) were not measured: run with CALLGRIND=1.\n\n", f);
+    fprintf(f, "Measurement time: %.1f s.\n", secs);
+    fclose(f);
+
+    fputs(text, stdout);
+    fflush(stdout);
+    if (report) {
+        FILE *out = fopen(report, "we");
+        if (!out || fputs(text, out) < 0 || fclose(out) != 0)
+            die("cannot write %s", report);
+    }
+    free(text);
+    return 0;
+}
