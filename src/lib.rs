@@ -27,6 +27,7 @@ mod relocate;
 mod init;
 mod registry;
 mod tls;
+mod unwind;
 
 mod api;
 pub mod ffi;

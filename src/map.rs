@@ -168,6 +168,7 @@ pub fn load(src: &Source, name: &str, origin: Option<PathBuf>, id: u64) -> Resul
         ),
         None => None,
     };
+    let eh_frame = layout.eh_frame_hdr.and_then(|h| crate::unwind::eh_frame_from_hdr(&span, bias + h.p_vaddr as usize));
     let relro = layout.relro.map(|r| {
         let s = (bias + r.p_vaddr as usize) & !(page - 1);
         let e = (bias + (r.p_vaddr + r.p_memsz) as usize) & !(page - 1);
@@ -188,7 +189,16 @@ pub fn load(src: &Source, name: &str, origin: Option<PathBuf>, id: u64) -> Resul
         host_tls: None,
         tls_id,
         is_host: false,
-        image: Some(Image { region, writable, restore, relro, tls_descs: Default::default() }),
+        image: Some(Image {
+            region,
+            writable,
+            restore,
+            relro,
+            eh_frame,
+            unwinders: Default::default(),
+            lazy: Default::default(),
+            tls_descs: Default::default(),
+        }),
         initialized: false.into(),
         init_owner: 0.into(),
     })

@@ -27,6 +27,12 @@ pub struct Image {
     pub restore: Vec<(usize, usize, Prot)>,
     /// The page-aligned RELRO range, made read-only after relocation.
     pub relro: Option<(usize, usize)>,
+    /// Start of .eh_frame (found through PT_GNU_EH_FRAME), for the unwinder.
+    pub eh_frame: Option<usize>,
+    /// `__deregister_frame` of each unwinder the object's frames were registered with.
+    pub unwinders: parking_lot::Mutex<Vec<usize>>,
+    /// What the lazy-binding trampoline needs, for objects bound lazily.
+    pub lazy: parking_lot::Mutex<Option<Box<crate::relocate::LazyCtx>>>,
     /// Arguments of dynamic TLS descriptors, which must live as long as the object.
     pub tls_descs: parking_lot::Mutex<Vec<Box<crate::tls::TlsIndex>>>,
 }
@@ -94,6 +100,9 @@ impl Module {
 
 impl Drop for Module {
     fn drop(&mut self) {
+        if let Some(image) = &self.image {
+            crate::unwind::deregister(image);
+        }
         if let Some(id) = self.tls_id {
             crate::tls::unregister(id);
         }

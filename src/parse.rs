@@ -25,6 +25,7 @@ pub struct Layout {
     pub dynamic: Option<ProgramHeader>,
     pub relro: Option<ProgramHeader>,
     pub tls: Option<ProgramHeader>,
+    pub eh_frame_hdr: Option<ProgramHeader>,
     pub phdrs: Vec<ProgramHeader>,
     /// Link-time address of the program headers in memory, if a load segment covers them.
     pub phdr_vaddr: Option<u64>,
@@ -105,6 +106,7 @@ pub fn check_segments(raw: &[u8], phoff: u64, image_len: u64, page: u64) -> Resu
         dynamic: None,
         relro: None,
         tls: None,
+        eh_frame_hdr: None,
         phdrs: phdrs.clone(),
         phdr_vaddr: None,
         lo: u64::MAX,
@@ -147,6 +149,7 @@ pub fn check_segments(raw: &[u8], phoff: u64, image_len: u64, page: u64) -> Resu
             abi::PT_DYNAMIC => l.dynamic = Some(*ph),
             abi::PT_GNU_RELRO => l.relro = Some(*ph),
             abi::PT_TLS => l.tls = Some(*ph),
+            abi::PT_GNU_EH_FRAME => l.eh_frame_hdr = Some(*ph),
             abi::PT_INTERP => return Err("is an executable (it has PT_INTERP), not a shared library".into()),
             abi::PT_GNU_STACK if ph.p_flags & abi::PF_X != 0 => {
                 return Err("asks for an executable stack (PT_GNU_STACK with PF_X), which relink refuses".into())
@@ -189,6 +192,7 @@ pub struct DynInfo {
     pub rela: Option<(usize, usize)>,
     pub jmprel: Option<(usize, usize)>,
     pub pltrel_is_rela: bool,
+    pub pltgot: Option<usize>,
     pub relr: Option<(usize, usize)>,
     pub has_rel: bool,
     pub init: Option<usize>,
@@ -206,6 +210,10 @@ pub struct DynInfo {
 }
 
 impl DynInfo {
+    /// DF_BIND_NOW / DF_1_NOW: the object asks to be bound at load.
+    pub fn bind_now(&self) -> bool {
+        self.flags & abi::DF_BIND_NOW as u64 != 0 || self.flags_1 & abi::DF_1_NOW as u64 != 0
+    }
     pub fn nodelete(&self) -> bool {
         self.flags_1 & abi::DF_1_NODELETE as u64 != 0
     }
@@ -243,6 +251,7 @@ impl DynInfo {
                 abi::DT_JMPREL => jmprel = Some(fix(v)),
                 abi::DT_PLTRELSZ => pltrelsz = v as usize,
                 abi::DT_PLTREL => d.pltrel_is_rela = v == abi::DT_RELA as u64,
+                abi::DT_PLTGOT => d.pltgot = Some(fix(v)),
                 DT_RELR => relr = Some(fix(v)),
                 DT_RELRSZ => relrsz = v as usize,
                 DT_RELRENT if v != 8 => return Err(format!("bad RELR entry size {v}")),

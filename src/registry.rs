@@ -139,8 +139,8 @@ impl Registry {
         self.next_id = next;
     }
 
-    fn global_scope(&self) -> Vec<&Module> {
-        let mut v: Vec<&Module> = self.host.iter().map(|m| &**m).collect();
+    fn global_scope(&self) -> Vec<&Arc<Module>> {
+        let mut v: Vec<&Arc<Module>> = self.host.iter().collect();
         for id in &self.global {
             if let Some(e) = self.entries.get(id) {
                 for m in &e.scope {
@@ -188,6 +188,12 @@ impl Known for Registry {
 pub enum Input<'a> {
     Path(&'a str),
     Memory { image: &'a [u8], name: &'a str },
+}
+
+/// LD_BIND_NOW set to a non-empty value turns lazy binding off, as for the system loader.
+fn bind_now_from_env() -> bool {
+    static BIND_NOW: Lazy<bool> = Lazy::new(|| std::env::var_os("LD_BIND_NOW").is_some_and(|v| !v.is_empty()));
+    *BIND_NOW
 }
 
 fn check_flags(flags: i32) -> Result<()> {
@@ -307,22 +313,25 @@ pub fn open(input: Input, flags: i32) -> Result<Handle> {
 
     let global = guard.global_scope();
     let mut reldeps: Vec<Vec<Arc<Module>>> = vec![Vec::new(); n];
+    let lazy = flags & LAZY != 0 && flags & NOW == 0 && !bind_now_from_env();
     for &i in &order {
         let m = &group.modules[i];
-        let local: Vec<&Module> = scopes[i].iter().map(|m| &**m).collect();
-        let mut scope: Vec<&Module> = Vec::with_capacity(global.len() + local.len() + 1);
+        let local = &scopes[i];
+        let mut scope: Vec<&Arc<Module>> = Vec::with_capacity(global.len() + local.len() + 1);
         if m.dynamic.symbolic {
             scope.push(m);
         }
         if flags & DEEPBIND != 0 {
-            scope.extend(&local);
+            scope.extend(local);
             scope.extend(&global);
         } else {
             scope.extend(&global);
-            scope.extend(&local);
+            scope.extend(local);
         }
+        let weak = (lazy && !m.dynamic.bind_now()).then(|| scope.iter().map(|m| Arc::downgrade(m)).collect());
+        let scope: Vec<&Module> = scope.into_iter().map(|m| &**m).collect();
         let mut bound = Vec::new();
-        relocate::relocate(m, &scope, &mut bound)?;
+        relocate::relocate(m, &scope, weak, &mut bound)?;
         for id in bound {
             if new_ids.contains(&id) || scopes[i].iter().any(|s| s.id == id) {
                 continue;
@@ -333,6 +342,12 @@ pub fn open(input: Input, flags: i32) -> Result<Handle> {
         }
     }
     drop(global);
+
+    // Frames become visible to the unwinder before any constructor runs.
+    for (m, scope) in group.modules.iter().zip(&scopes) {
+        let providers: Vec<&Module> = guard.host.iter().chain(scope.iter()).map(|m| &**m).collect();
+        crate::unwind::register(m, &providers);
+    }
 
     // Commit.
     let mut w = RwLockUpgradableReadGuard::upgrade(guard);
@@ -427,7 +442,7 @@ pub fn sym(h: Handle, name: &[u8], version: Option<&[u8]>) -> Result<usize> {
     if h == Handle::GLOBAL {
         {
             let r = REGISTRY.read();
-            if let Some(b) = resolve::lookup(r.global_scope(), &q) {
+            if let Some(b) = resolve::lookup(r.global_scope().into_iter().map(|m| &**m), &q) {
                 return address(&b);
             }
             if crate::host::generation() == r.host_gen {
@@ -437,7 +452,7 @@ pub fn sym(h: Handle, name: &[u8], version: Option<&[u8]>) -> Result<usize> {
         let mut w = REGISTRY.write();
         w.refresh_host();
         let r = parking_lot::RwLockWriteGuard::downgrade(w);
-        return match resolve::lookup(r.global_scope(), &q) {
+        return match resolve::lookup(r.global_scope().into_iter().map(|m| &**m), &q) {
             Some(b) => address(&b),
             None => Err(not_found("global scope")),
         };

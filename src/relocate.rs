@@ -10,6 +10,7 @@ use crate::raw::{self, Rela};
 use crate::resolve::{self, Binding};
 use crate::symbols::Query;
 use elf::abi;
+use std::sync::{Arc, Weak};
 
 /// Where a thread-local variable's block is.
 #[derive(Clone, Copy)]
@@ -29,9 +30,23 @@ struct Resolved {
     def: Option<(*const Module, u64)>,
 }
 
+/// What the lazy-binding trampoline is handed (through GOT[1]) to bind a PLT slot on first call.
+#[derive(Debug)]
+pub struct LazyCtx {
+    module: *const Module,
+    /// The scope eager binding would have used; objects unloaded since are skipped.
+    scope: Vec<Weak<Module>>,
+}
+
+// SAFETY: read-only after creation; `module` is the object that owns the context.
+unsafe impl Send for LazyCtx {}
+// SAFETY: as above.
+unsafe impl Sync for LazyCtx {}
+
 /// Relocate `m`, looking its symbols up through `scope`. `bound` collects the ids of the objects
-/// that definitions came from.
-pub fn relocate(m: &Module, scope: &[&Module], bound: &mut Vec<u64>) -> Result<()> {
+/// that definitions came from. With `lazy` (the same scope, held weakly), PLT slots are left to
+/// be bound on first call.
+pub fn relocate(m: &Module, scope: &[&Module], lazy: Option<Vec<Weak<Module>>>, bound: &mut Vec<u64>) -> Result<()> {
     let image = m.image.as_ref().expect("only objects relink mapped are relocated");
     let mut cache: Vec<Option<Resolved>> = vec![None; m.symtab.len()];
     let mut ctx = Ctx { m, scope, cache: &mut cache, writable: &image.writable, last: 0, bound };
@@ -40,10 +55,39 @@ pub fn relocate(m: &Module, scope: &[&Module], bound: &mut Vec<u64>) -> Result<(
         let words = span_slice::<u64>(m, addr, n)?;
         ctx.apply_relr(words)?;
     }
-    for table in [m.dynamic.rela, m.dynamic.jmprel].into_iter().flatten() {
-        let relas = span_slice::<Rela>(m, table.0, table.1)?;
-        for r in relas {
+    if let Some((addr, n)) = m.dynamic.rela {
+        for r in span_slice::<Rela>(m, addr, n)? {
             ctx.apply(r)?;
+        }
+    }
+    if let Some((addr, n)) = m.dynamic.jmprel {
+        let relas = span_slice::<Rela>(m, addr, n)?;
+        match (lazy, m.dynamic.pltgot) {
+            (Some(scope), Some(got)) => {
+                for r in relas {
+                    if arch::classify(r.kind()) == Kind::PltSlot {
+                        // The slot points at its PLT entry's push/jmp to PLT0: relocate it.
+                        let p = ctx.place(m.bias.wrapping_add(r.r_offset as usize), 8)?;
+                        // SAFETY: `place` checked the target.
+                        unsafe { raw::write_bytes(p, raw::read_u64(p).wrapping_add(m.bias as u64).to_le_bytes()) };
+                    } else {
+                        ctx.apply(r)?;
+                    }
+                }
+                let lazy = Box::new(LazyCtx { module: m, scope });
+                let got1 = ctx.place(got + 8, 16)?;
+                // SAFETY: GOT[1] and GOT[2] are reserved for the dynamic linker; `place` checked them.
+                unsafe {
+                    raw::write_bytes(got1, (&*lazy as *const LazyCtx as u64).to_le_bytes());
+                    raw::write_bytes(got1 + 8, (arch::lazy_entry() as u64).to_le_bytes());
+                }
+                *image.lazy.lock() = Some(lazy);
+            }
+            _ => {
+                for r in relas {
+                    ctx.apply(r)?;
+                }
+            }
         }
     }
     let region = &image.region;
@@ -262,42 +306,87 @@ impl Ctx<'_, '_> {
     }
 
     fn resolve(&mut self, idx: u32) -> Result<Resolved> {
-        let m = self.m;
-        if idx == 0 {
-            return Ok(Resolved { value: 0, def: None });
-        }
-        let sym = m.symtab.sym(idx).ok_or_else(|| self.bad(format!("symbol index {idx} out of range")))?;
-        let local = sym.bind() == abi::STB_LOCAL
-            || (sym.st_shndx != abi::SHN_UNDEF && (sym.st_other & 3) != abi::STV_DEFAULT);
-        if !local && m.symtab.name(sym) == b"__tls_get_addr" {
-            // Relocated code reaches relink's TLS blocks (and, through it, glibc's) via this.
-            return Ok(Resolved { value: arch::tls_get_addr_entry(), def: None });
-        }
-        let binding = if local {
-            Some(Binding { module: m, sym })
-        } else {
-            let name = m.symtab.name(sym);
-            let version = m.symtab.needed_version(idx);
-            let q = Query::new(name, version);
-            let found = resolve::lookup(self.scope.iter().copied(), &q);
-            if found.is_none() && sym.bind() != abi::STB_WEAK {
-                return Err(Error::Undefined {
-                    file: m.name.clone(),
-                    symbol: String::from_utf8_lossy(name).into_owned(),
-                    version: version.map(|v| String::from_utf8_lossy(v.name).into_owned()),
-                });
+        let r = bind_symbol(self.m, idx, self.scope.iter().copied())?;
+        if let Some((def, _)) = r.def {
+            // SAFETY: `def` points into the scope, which outlives this relocation pass.
+            let id = unsafe { &*def }.id;
+            if id != self.m.id && !self.bound.contains(&id) {
+                self.bound.push(id);
             }
-            found
-        };
-        Ok(match binding {
-            None => Resolved { value: 0, def: None },
-            Some(b) => {
-                if b.module.id != m.id && !self.bound.contains(&b.module.id) {
-                    self.bound.push(b.module.id);
-                }
-                let value = if b.sym.kind() == abi::STT_TLS { 0 } else { b.address() };
-                Resolved { value, def: Some((b.module as *const Module, b.sym.st_value)) }
-            }
-        })
+        }
+        Ok(r)
     }
+}
+
+/// Bind the reference through symbol `idx` of `m`, looking it up through `scope` (used by the
+/// eager relocation loop and by lazy binding alike).
+fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl IntoIterator<Item = &'a Module>) -> Result<Resolved> {
+    if idx == 0 {
+        return Ok(Resolved { value: 0, def: None });
+    }
+    let sym = m.symtab.sym(idx).ok_or_else(|| Error::Malformed {
+        file: m.name.clone(),
+        reason: format!("symbol index {idx} out of range"),
+    })?;
+    let local = sym.bind() == abi::STB_LOCAL || (sym.st_shndx != abi::SHN_UNDEF && (sym.st_other & 3) != abi::STV_DEFAULT);
+    let name = m.symtab.name(sym);
+    if !local && name == b"__tls_get_addr" {
+        // Relocated code reaches relink's TLS blocks (and, through it, glibc's) via this.
+        return Ok(Resolved { value: arch::tls_get_addr_entry(), def: None });
+    }
+    let binding = if local {
+        Some(Binding { module: m, sym })
+    } else {
+        let version = m.symtab.needed_version(idx);
+        let found = resolve::lookup(scope, &Query::new(name, version));
+        if found.is_none() && sym.bind() != abi::STB_WEAK {
+            return Err(Error::Undefined {
+                file: m.name.clone(),
+                symbol: String::from_utf8_lossy(name).into_owned(),
+                version: version.map(|v| String::from_utf8_lossy(v.name).into_owned()),
+            });
+        }
+        found
+    };
+    Ok(match binding {
+        None => Resolved { value: 0, def: None },
+        Some(b) => {
+            let value = if b.sym.kind() == abi::STT_TLS { 0 } else { b.address() };
+            Resolved { value, def: Some((b.module as *const Module, b.sym.st_value)) }
+        }
+    })
+}
+
+/// Bind PLT slot `index` of the object behind `ctx` on its first call (from the arch file's
+/// trampoline) and return the target. An undefined symbol ends the process, as with glibc.
+pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, index: u64) -> usize {
+    // SAFETY: GOT[1] holds the context of the object whose PLT called us; it lives as long as
+    // the object, which is executing.
+    let ctx = unsafe { &*ctx };
+    // SAFETY: as above.
+    let m = unsafe { &*ctx.module };
+    let rela = m
+        .dynamic
+        .jmprel
+        .and_then(|(addr, n)| m.span.slice::<Rela>(addr, n))
+        .and_then(|relas| relas.get(index as usize));
+    let Some(r) = rela else { fatal(m, "bad PLT relocation index") };
+    let scope: Vec<Arc<Module>> = ctx.scope.iter().filter_map(Weak::upgrade).collect();
+    let own = std::iter::once(m).filter(|_| !scope.iter().any(|s| s.id == m.id));
+    match bind_symbol(m, r.sym(), scope.iter().map(|a| &**a).chain(own)) {
+        Ok(res) => {
+            let slot = m.bias.wrapping_add(r.r_offset as usize);
+            // SAFETY: the slot is this object's GOT entry for the PLT entry being called; it
+            // stays writable under lazy binding (it is outside RELRO).
+            unsafe { raw::write_bytes(slot, (res.value as u64).to_le_bytes()) };
+            res.value
+        }
+        Err(e) => fatal(m, &format!("symbol lookup error: {e}")),
+    }
+}
+
+fn fatal(m: &Module, what: &str) -> ! {
+    eprintln!("relink: {}: {what}", m.name);
+    // SAFETY: ending the process, as the system loader does for an unresolvable lazy symbol.
+    unsafe { libc::_exit(127) }
 }

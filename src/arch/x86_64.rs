@@ -191,9 +191,37 @@ pub fn cpu_info() -> CpuInfo {
 //   sequences may call it with a misaligned stack, so it realigns before calling into Rust.
 // - `relink_tlsdesc_static` / `relink_tlsdesc_dynamic`: TLS descriptor functions. They get the
 //   descriptor in %rax, return the variable's offset from the thread pointer in %rax, and must
-//   preserve every other register, vector registers included: the dynamic one saves the full
-//   extended state with XSAVE around its call into Rust.
+//   preserve every other register.
+// - `relink_lazy_entry`: PLT0 jumps here with the object's lazy context and the relocation index
+//   pushed; every argument register (vector registers included, and %rax for variadic calls)
+//   must reach the bound function unchanged.
+//
+// The last two save the complete extended register state with XSAVE around their call into Rust
+// (the `xstate_save`/`xstate_restore` macros), as glibc's resolvers do.
 std::arch::global_asm!(
+    ".macro relink_xstate_save",
+    "    and rsp, -64",
+    "    sub rsp, {xsave_size}",
+    // XRSTOR requires the XSAVE header (bytes 512..575) to be zero apart from what XSAVE writes.
+    "    xor eax, eax",
+    "    mov [rsp + 512], rax",
+    "    mov [rsp + 520], rax",
+    "    mov [rsp + 528], rax",
+    "    mov [rsp + 536], rax",
+    "    mov [rsp + 544], rax",
+    "    mov [rsp + 552], rax",
+    "    mov [rsp + 560], rax",
+    "    mov [rsp + 568], rax",
+    "    mov eax, -1",
+    "    mov edx, -1",
+    "    xsave [rsp]",
+    ".endm",
+    ".macro relink_xstate_restore",
+    "    mov eax, -1",
+    "    mov edx, -1",
+    "    xrstor [rsp]",
+    ".endm",
+    "",
     ".globl relink_tls_get_addr",
     ".hidden relink_tls_get_addr",
     ".type relink_tls_get_addr, @function",
@@ -215,12 +243,14 @@ std::arch::global_asm!(
     "    ret",
     ".size relink_tlsdesc_static, . - relink_tlsdesc_static",
     "",
+    // Frame: [rbp-8] result, then rdi rsi rdx rcx r8 r9 r10 r11 down to [rbp-72].
     ".globl relink_tlsdesc_dynamic",
     ".hidden relink_tlsdesc_dynamic",
     ".type relink_tlsdesc_dynamic, @function",
     "relink_tlsdesc_dynamic:",
     "    push rbp",
     "    mov rbp, rsp",
+    "    sub rsp, 8",
     "    push rdi",
     "    push rsi",
     "    push rdx",
@@ -229,31 +259,13 @@ std::arch::global_asm!(
     "    push r9",
     "    push r10",
     "    push r11",
-    "    sub rsp, 8",
     "    mov r11, rax",
-    "    and rsp, -64",
-    "    sub rsp, {xsave_size}",
-    // XRSTOR requires the XSAVE header (bytes 512..575) to be zero apart from what XSAVE writes.
-    "    xor eax, eax",
-    "    mov [rsp + 512], rax",
-    "    mov [rsp + 520], rax",
-    "    mov [rsp + 528], rax",
-    "    mov [rsp + 536], rax",
-    "    mov [rsp + 544], rax",
-    "    mov [rsp + 552], rax",
-    "    mov [rsp + 560], rax",
-    "    mov [rsp + 568], rax",
-    "    mov eax, -1",
-    "    mov edx, -1",
-    "    xsave [rsp]",
+    "    relink_xstate_save",
     "    mov rdi, [r11 + 8]",
     "    call {desc_offset}",
-    "    mov [rbp - 72], rax",
-    "    mov eax, -1",
-    "    mov edx, -1",
-    "    xrstor [rsp]",
-    "    mov rax, [rbp - 72]",
-    "    lea rsp, [rbp - 64]",
+    "    mov [rbp - 8], rax",
+    "    relink_xstate_restore",
+    "    lea rsp, [rbp - 72]",
     "    pop r11",
     "    pop r10",
     "    pop r9",
@@ -262,11 +274,51 @@ std::arch::global_asm!(
     "    pop rdx",
     "    pop rsi",
     "    pop rdi",
-    "    pop rbp",
+    "    mov rax, [rbp - 8]",
+    "    leave",
     "    ret",
     ".size relink_tlsdesc_dynamic, . - relink_tlsdesc_dynamic",
+    "",
+    // Entry stack: [rsp] lazy context (GOT[1]), [rsp+8] relocation index, [rsp+16] return
+    // address. Frame: [rbp-8] target, then rax rdi rsi rdx rcx r8 r9 r10 down to [rbp-72].
+    ".globl relink_lazy_entry",
+    ".hidden relink_lazy_entry",
+    ".type relink_lazy_entry, @function",
+    "relink_lazy_entry:",
+    "    push rbp",
+    "    mov rbp, rsp",
+    "    sub rsp, 8",
+    "    push rax",
+    "    push rdi",
+    "    push rsi",
+    "    push rdx",
+    "    push rcx",
+    "    push r8",
+    "    push r9",
+    "    push r10",
+    "    relink_xstate_save",
+    "    mov rdi, [rbp + 8]",
+    "    mov rsi, [rbp + 16]",
+    "    call {fixup}",
+    "    mov [rbp - 8], rax",
+    "    relink_xstate_restore",
+    "    lea rsp, [rbp - 72]",
+    "    pop r10",
+    "    pop r9",
+    "    pop r8",
+    "    pop rcx",
+    "    pop rdx",
+    "    pop rsi",
+    "    pop rdi",
+    "    pop rax",
+    "    mov r11, [rbp - 8]",
+    "    leave",
+    "    add rsp, 16",
+    "    jmp r11",
+    ".size relink_lazy_entry, . - relink_lazy_entry",
     get_addr = sym crate::tls::tls_get_addr,
     desc_offset = sym crate::tls::tlsdesc_offset,
+    fixup = sym crate::relocate::lazy_fixup,
     xsave_size = const XSAVE_AREA,
 );
 
@@ -275,6 +327,7 @@ std::arch::global_asm!(
 const XSAVE_AREA: usize = 16384;
 
 extern "C" {
+    fn relink_lazy_entry();
     fn relink_tls_get_addr();
     fn relink_tlsdesc_static();
     fn relink_tlsdesc_dynamic();
@@ -288,4 +341,9 @@ pub fn tls_get_addr_entry() -> usize {
 /// TLS descriptor functions: (static, dynamic).
 pub fn tlsdesc_entries() -> (usize, usize) {
     (relink_tlsdesc_static as *const () as usize, relink_tlsdesc_dynamic as *const () as usize)
+}
+
+/// The lazy-binding trampoline PLT0 jumps to (GOT[2]).
+pub fn lazy_entry() -> usize {
+    relink_lazy_entry as *const () as usize
 }
