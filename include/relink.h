@@ -13,9 +13,11 @@
 #define RELINK_H
 
 #include <stddef.h>
+#include <link.h>
+struct dl_phdr_info;  /* from <link.h> */
 
 /**
- * Resolve undefined functions when they are first called (for now bound at open, like RL_NOW).
+ * Bind functions on their first call (data references are still bound at open).
  */
 #define RL_LAZY 1
 
@@ -53,6 +55,33 @@
  * An open library, or the global scope (`rl_open(NULL, …)`). Opaque: only relink reads it.
  */
 typedef struct rl_handle rl_handle;
+
+/**
+ * What [`rl_addr`] reports about an address (the layout of glibc's `Dl_info`).
+ */
+typedef struct rl_addr_info {
+  /**
+   * Path the object was loaded from (or the name given to `rl_open_mem`).
+   */
+  const char *fname;
+  /**
+   * Its base address.
+   */
+  void *fbase;
+  /**
+   * The nearest exported symbol at or below the address, or NULL.
+   */
+  const char *sname;
+  /**
+   * That symbol's address, or NULL.
+   */
+  void *saddr;
+} rl_addr_info;
+
+/**
+ * The callback type of [`rl_iterate_phdr`], as for `dl_iterate_phdr`.
+ */
+typedef int (*rl_phdr_callback)(struct dl_phdr_info*, size_t, void*);
 
 #ifdef __cplusplus
 extern "C" {
@@ -114,6 +143,36 @@ int rl_close(struct rl_handle *h);
  * valid until the next `rl_error()` call on the same thread.
  */
 const char *rl_error(void);
+
+/**
+ * Describe the relink-loaded object containing `addr`, like `dladdr`. Returns nonzero and fills
+ * `*info` when `addr` lies in an object relink loaded; 0 otherwise (including for the host's
+ * own objects: ask `dladdr` about those). The strings live as long as the object is loaded.
+ *
+ * # Safety
+ * `info` is NULL or points to writable memory for one `rl_addr_info`.
+ */
+int rl_addr(const void *addr, struct rl_addr_info *info);
+
+/**
+ * Call `cb` for every object of the process, like `dl_iterate_phdr`: the host's objects first
+ * (through the system loader), then each object relink loaded. Stops at the first nonzero
+ * return value and returns it. No relink lock is held while `cb` runs, so it may call relink.
+ *
+ * # Safety
+ * `cb` must be safe to call with a `dl_phdr_info` and `data`.
+ */
+int rl_iterate_phdr(rl_phdr_callback cb, void *data);
+
+/**
+ * Describe the object behind a handle: the path it was loaded from (or its `rl_open_mem`
+ * name; valid while it stays loaded), its base address, and its TLS module id (0 without TLS).
+ * Each out pointer may be NULL. Returns 0, or -1 with `rl_error()` set.
+ *
+ * # Safety
+ * Each out pointer is NULL or writable.
+ */
+int rl_info(struct rl_handle *h, const char **path, void **base, size_t *tls_modid);
 
 #ifdef __cplusplus
 }  // extern "C"

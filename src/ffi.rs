@@ -10,13 +10,27 @@ use crate::registry::{self, Handle, Input};
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_void, CString};
 
+/// What [`rl_addr`] reports about an address (the layout of glibc's `Dl_info`).
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct rl_addr_info {
+    /// Path the object was loaded from (or the name given to `rl_open_mem`).
+    pub fname: *const c_char,
+    /// Its base address.
+    pub fbase: *mut c_void,
+    /// The nearest exported symbol at or below the address, or NULL.
+    pub sname: *const c_char,
+    /// That symbol's address, or NULL.
+    pub saddr: *mut c_void,
+}
+
 /// An open library, or the global scope (`rl_open(NULL, …)`). Opaque: only relink reads it.
 #[allow(non_camel_case_types)]
 pub struct rl_handle {
     _private: [u8; 0],
 }
 
-/// Resolve undefined functions when they are first called (for now bound at open, like RL_NOW).
+/// Bind functions on their first call (data references are still bound at open).
 pub const RL_LAZY: c_int = 0x1;
 /// Resolve every undefined symbol at open.
 pub const RL_NOW: c_int = 0x2;
@@ -188,4 +202,98 @@ pub extern "C" fn rl_error() -> *const c_char {
             e.1.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())
         })
         .unwrap_or(std::ptr::null())
+}
+
+/// Describe the relink-loaded object containing `addr`, like `dladdr`. Returns nonzero and fills
+/// `*info` when `addr` lies in an object relink loaded; 0 otherwise (including for the host's
+/// own objects: ask `dladdr` about those). The strings live as long as the object is loaded.
+///
+/// # Safety
+/// `info` is NULL or points to writable memory for one `rl_addr_info`.
+#[no_mangle]
+pub unsafe extern "C" fn rl_addr(addr: *const c_void, info: *mut rl_addr_info) -> c_int {
+    ffi_boundary!(0, {
+        if info.is_null() {
+            return Err(Error::InvalidArgument("info is NULL".into()));
+        }
+        let Some(m) = registry::containing(addr as usize) else { return Ok(0) };
+        let (sname, saddr) = match m.symbol_at(addr as usize) {
+            // The name points into the object's string table, which is NUL-terminated.
+            Some((name, a)) => (name.as_ptr() as *const c_char, a as *mut c_void),
+            None => (std::ptr::null(), std::ptr::null_mut()),
+        };
+        // SAFETY: `info` is non-NULL and writable by the caller's contract.
+        unsafe {
+            info.write(rl_addr_info { fname: m.c_name.as_ptr(), fbase: m.base() as *mut c_void, sname, saddr });
+        }
+        Ok(1)
+    })
+}
+
+/// The callback type of [`rl_iterate_phdr`], as for `dl_iterate_phdr`.
+#[allow(non_camel_case_types)]
+pub type rl_phdr_callback = Option<unsafe extern "C" fn(*mut libc::dl_phdr_info, usize, *mut c_void) -> c_int>;
+
+/// Call `cb` for every object of the process, like `dl_iterate_phdr`: the host's objects first
+/// (through the system loader), then each object relink loaded. Stops at the first nonzero
+/// return value and returns it. No relink lock is held while `cb` runs, so it may call relink.
+///
+/// # Safety
+/// `cb` must be safe to call with a `dl_phdr_info` and `data`.
+#[no_mangle]
+pub unsafe extern "C" fn rl_iterate_phdr(cb: rl_phdr_callback, data: *mut c_void) -> c_int {
+    ffi_boundary!(-1, {
+        let Some(f) = cb else { return Err(Error::InvalidArgument("callback is NULL".into())) };
+        // SAFETY: the system loader calls `f` with its own records and `data`, as the caller asked.
+        let host = unsafe { libc::dl_iterate_phdr(cb, data) };
+        if host != 0 {
+            return Ok(host);
+        }
+        let (objects, (adds, subs)) = registry::loaded();
+        for m in &objects {
+            let mut info = libc::dl_phdr_info {
+                dlpi_addr: m.bias as u64,
+                dlpi_name: m.c_name.as_ptr(),
+                dlpi_phdr: m.phdr.0 as *const libc::Elf64_Phdr,
+                dlpi_phnum: m.phdr.1 as u16,
+                dlpi_adds: adds,
+                dlpi_subs: subs,
+                dlpi_tls_modid: m.tls_id.unwrap_or(0) as usize,
+                dlpi_tls_data: m.tls_id.map_or(std::ptr::null_mut(), |id| crate::tls::block(id) as *mut c_void),
+            };
+            // SAFETY: `info` describes a loaded object (kept alive by `objects`) and lives
+            // across the call.
+            let r = unsafe { f(&mut info, std::mem::size_of::<libc::dl_phdr_info>(), data) };
+            if r != 0 {
+                return Ok(r);
+            }
+        }
+        Ok(0)
+    })
+}
+
+/// Describe the object behind a handle: the path it was loaded from (or its `rl_open_mem`
+/// name; valid while it stays loaded), its base address, and its TLS module id (0 without TLS).
+/// Each out pointer may be NULL. Returns 0, or -1 with `rl_error()` set.
+///
+/// # Safety
+/// Each out pointer is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn rl_info(h: *mut rl_handle, path: *mut *const c_char, base: *mut *mut c_void, tls_modid: *mut usize) -> c_int {
+    ffi_boundary!(-1, {
+        let (p, b, t) = registry::info(from_ptr(h)?)?;
+        // SAFETY: each pointer is NULL or writable by the caller's contract.
+        unsafe {
+            if !path.is_null() {
+                path.write(p);
+            }
+            if !base.is_null() {
+                base.write(b as *mut c_void);
+            }
+            if !tls_modid.is_null() {
+                tls_modid.write(t as usize);
+            }
+        }
+        Ok(0)
+    })
 }

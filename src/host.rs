@@ -109,6 +109,8 @@ fn module_of(f: Found, is_program: bool, tp: usize, id: u64) -> Option<Module> {
     });
     Some(Module {
         id,
+        c_name: std::ffi::CString::new(name.replace('\0', "?")).unwrap_or_default(),
+        phdr: (f.phdr, f.phnum),
         origin: path.as_deref().and_then(Path::parent).map(Path::to_path_buf),
         file_id: path.as_deref().and_then(crate::os::file_id),
         name,

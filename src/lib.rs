@@ -26,6 +26,7 @@ mod resolve;
 mod relocate;
 mod init;
 mod registry;
+mod runtime;
 mod tls;
 mod unwind;
 

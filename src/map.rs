@@ -174,9 +174,12 @@ pub fn load(src: &Source, name: &str, origin: Option<PathBuf>, id: u64) -> Resul
         let e = (bias + (r.p_vaddr + r.p_memsz) as usize) & !(page - 1);
         (s, e.saturating_sub(s))
     });
+    let phdr = (layout.phdr_vaddr.map_or(0, |v| bias + v as usize), layout.phdrs.len());
     Ok(Module {
         id,
         name: name.to_string(),
+        c_name: std::ffi::CString::new(name.replace('\0', "?")).unwrap_or_default(),
+        phdr,
         origin,
         file_id: match src {
             Source::File(f) => Some(f.id),

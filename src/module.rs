@@ -43,6 +43,10 @@ pub struct Module {
     pub id: u64,
     /// The path it was opened from, the name given to `rl_open_mem`, or the system loader's name.
     pub name: String,
+    /// `name` as a C string, for introspection calls that hand it out.
+    pub c_name: std::ffi::CString,
+    /// Program headers in memory: (address, count).
+    pub phdr: (usize, usize),
     /// The directory `$ORIGIN` expands to.
     pub origin: Option<PathBuf>,
     /// Device and inode of the file it came from.
@@ -76,6 +80,36 @@ impl Module {
     /// A string of the object's dynamic string table.
     pub fn string(&self, off: u32) -> Option<&'static [u8]> {
         self.symtab.strtab.get(off)
+    }
+
+    /// The lowest address of the object's mapping.
+    pub fn base(&self) -> usize {
+        self.image.as_ref().map_or(self.bias, |i| i.region.base)
+    }
+
+    /// Whether `addr` lies inside the object's mapping.
+    pub fn contains(&self, addr: usize) -> bool {
+        self.image.as_ref().is_some_and(|i| addr >= i.region.base && addr < i.region.base + i.region.len)
+    }
+
+    /// The exported symbol nearest at or below `addr` (dladdr's choice): its name and address.
+    pub fn symbol_at(&self, addr: usize) -> Option<(&'static [u8], usize)> {
+        let mut best: Option<(&'static crate::raw::Sym, usize)> = None;
+        for (_, s) in self.symtab.definitions() {
+            if s.kind() == elf::abi::STT_TLS {
+                continue;
+            }
+            let a = self.bias.wrapping_add(s.st_value as usize);
+            let inside = addr >= a && addr < a + (s.st_size as usize).max(1);
+            let better = match best {
+                None => a <= addr,
+                Some((b, ba)) => a <= addr && (a > ba || (a == ba && inside && b.st_size == 0)),
+            };
+            if better {
+                best = Some((s, a));
+            }
+        }
+        best.map(|(s, a)| (self.symtab.name(s), a))
     }
 
     pub fn soname(&self) -> Option<&'static [u8]> {

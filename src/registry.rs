@@ -82,6 +82,9 @@ struct Registry {
     global: Vec<u64>,
     next_id: u64,
     next_seq: u64,
+    /// Objects mapped and unmapped so far (dl_iterate_phdr's dlpi_adds / dlpi_subs).
+    adds: u64,
+    subs: u64,
 }
 
 static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
@@ -92,6 +95,8 @@ static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
         global: Vec::new(),
         next_id: 2,
         next_seq: 0,
+        adds: 0,
+        subs: 0,
     };
     r.refresh_host();
     // Like the system loader, run the finalizers of libraries still loaded when the process exits.
@@ -375,6 +380,7 @@ pub fn open(input: Input, flags: i32) -> Result<Handle> {
     if flags & GLOBAL != 0 {
         w.global.push(root_id);
     }
+    w.adds += n as u64;
     drop(w);
 
     // Dependencies loaded earlier may still be initializing in another thread.
@@ -419,6 +425,7 @@ pub fn close(h: Handle) -> Result<()> {
     let dead: Vec<u64> = w.entries.keys().filter(|id| !live.contains(id)).copied().collect();
     let mut gone: Vec<Entry> = dead.iter().filter_map(|id| w.entries.remove(id)).collect();
     w.global.retain(|id| !dead.contains(id));
+    w.subs += gone.iter().filter(|e| !e.module.is_host).count() as u64;
     drop(w);
     gone.sort_by_key(|e| std::cmp::Reverse(e.init_seq));
     for e in &gone {
@@ -496,4 +503,40 @@ pub fn name(h: Handle) -> Result<String> {
         Some(e) if e.opens > 0 => Ok(e.module.name.clone()),
         _ => Err(Error::InvalidHandle),
     }
+}
+
+/// A handle's object: (its name as a C string, its base address, its TLS module id or 0). The
+/// string lives as long as the object is loaded.
+pub fn info(h: Handle) -> Result<(*const std::ffi::c_char, usize, u64)> {
+    let r = REGISTRY.read();
+    let e = match r.entries.get(&h.0) {
+        Some(e) if e.opens > 0 => e,
+        _ if h == Handle::GLOBAL => return Err(Error::InvalidArgument("the global scope has no single object".into())),
+        _ => return Err(Error::InvalidHandle),
+    };
+    let m = &e.module;
+    Ok((m.c_name.as_ptr(), m.base(), m.tls_id.or(m.host_tls.map(|t| t.modid as u64)).unwrap_or(0)))
+}
+
+/// The relink-loaded objects, in load order, kept alive while the caller holds them, with the
+/// (adds, subs) counters.
+pub fn loaded() -> (Vec<Arc<Module>>, (u64, u64)) {
+    let r = REGISTRY.read();
+    let mut v: Vec<Arc<Module>> = r.entries.values().filter(|e| !e.module.is_host).map(|e| e.module.clone()).collect();
+    v.sort_by_key(|m| m.id);
+    (v, (r.adds, r.subs))
+}
+
+/// The relink-loaded object containing `addr`.
+pub fn containing(addr: usize) -> Option<Arc<Module>> {
+    let r = REGISTRY.read();
+    r.entries.values().find(|e| e.module.contains(addr)).map(|e| e.module.clone())
+}
+
+/// The relink-loaded object containing `addr` together with its dependency scope and reldeps:
+/// holding them keeps all of them mapped.
+pub fn pin(addr: usize) -> Option<Vec<Arc<Module>>> {
+    let r = REGISTRY.read_recursive();
+    let e = r.entries.values().find(|e| e.module.contains(addr))?;
+    Some(e.scope.iter().chain(&e.reldeps).cloned().collect())
 }

@@ -330,9 +330,10 @@ fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl IntoIterator<Item = &'a 
     })?;
     let local = sym.bind() == abi::STB_LOCAL || (sym.st_shndx != abi::SHN_UNDEF && (sym.st_other & 3) != abi::STV_DEFAULT);
     let name = m.symtab.name(sym);
-    if !local && name == b"__tls_get_addr" {
-        // Relocated code reaches relink's TLS blocks (and, through it, glibc's) via this.
-        return Ok(Resolved { value: arch::tls_get_addr_entry(), def: None });
+    if !local {
+        if let Some(value) = crate::runtime::interposed(name) {
+            return Ok(Resolved { value, def: None });
+        }
     }
     let binding = if local {
         Some(Binding { module: m, sym })

@@ -1,0 +1,57 @@
+//! Runtime functions relink binds in the objects it relocates, in place of the C library's,
+//! because the system loader cannot do their job for objects it does not know:
+//!
+//! - `__tls_get_addr`: serves relink's TLS module ids (see `tls.rs`).
+//! - `__cxa_thread_atexit_impl` / `__cxa_thread_atexit`: a C++ `thread_local` destructor
+//!   registered by a relink-loaded object keeps that object and its dependencies mapped until it
+//!   has run, even if the library is closed first (glibc pins its own objects the same way).
+
+use crate::module::Module;
+use std::ffi::{c_int, c_void};
+use std::sync::Arc;
+
+type Dtor = unsafe extern "C" fn(*mut c_void);
+
+extern "C" {
+    /// glibc's.
+    #[link_name = "__cxa_thread_atexit_impl"]
+    fn glibc_thread_atexit(dtor: Dtor, obj: *mut c_void, dso: *mut c_void) -> c_int;
+}
+
+/// The address of relink's replacement for `name`, if it has one.
+pub fn interposed(name: &[u8]) -> Option<usize> {
+    match name {
+        b"__tls_get_addr" => Some(crate::arch::tls_get_addr_entry()),
+        b"__cxa_thread_atexit_impl" | b"__cxa_thread_atexit" => Some(thread_atexit as *const () as usize),
+        _ => None,
+    }
+}
+
+struct Pending {
+    dtor: Dtor,
+    obj: *mut c_void,
+    /// The object that registered the destructor and its dependencies.
+    _pin: Vec<Arc<Module>>,
+}
+
+/// A byte of relink's own, handed to glibc as the registering object.
+static ANCHOR: u8 = 0;
+
+extern "C" fn thread_atexit(dtor: Dtor, obj: *mut c_void, dso: *mut c_void) -> c_int {
+    let Some(pin) = crate::registry::pin(dso as usize) else {
+        // SAFETY: forwarding the caller's registration unchanged.
+        return unsafe { glibc_thread_atexit(dtor, obj, dso) };
+    };
+    let pending = Box::into_raw(Box::new(Pending { dtor, obj, _pin: pin }));
+    // SAFETY: `run_pending` takes back the box exactly once, when the thread exits.
+    unsafe { glibc_thread_atexit(run_pending, pending as *mut c_void, &ANCHOR as *const u8 as *mut c_void) }
+}
+
+unsafe extern "C" fn run_pending(p: *mut c_void) {
+    // SAFETY: `p` is the box made by `thread_atexit`, passed back once by glibc.
+    let pending = unsafe { Box::from_raw(p as *mut Pending) };
+    // SAFETY: the destructor and its object belong to a pinned (still mapped) object.
+    unsafe { (pending.dtor)(pending.obj) };
+    // Dropping the pin may unmap the object now.
+    drop(pending);
+}
