@@ -52,6 +52,26 @@ struct dl_phdr_info;  /* from <link.h> */
 #define RL_NODELETE 4096
 
 /**
+ * Consulted before every scope.
+ */
+#define RL_HOOK_BEFORE 1
+
+/**
+ * Consulted only when no scope (and no `rl_define`) defines the symbol.
+ */
+#define RL_HOOK_AFTER 2
+
+/**
+ * An object was mapped and relocated (told before its constructors run).
+ */
+#define RL_EVENT_MAP 1
+
+/**
+ * An object was finalized and is being unmapped.
+ */
+#define RL_EVENT_UNMAP 2
+
+/**
  * An open library, or the global scope (`rl_open(NULL, …)`). Opaque: only relink reads it.
  */
 typedef struct rl_handle rl_handle;
@@ -82,6 +102,89 @@ typedef struct rl_addr_info {
  * The callback type of [`rl_iterate_phdr`], as for `dl_iterate_phdr`.
  */
 typedef int (*rl_phdr_callback)(struct dl_phdr_info*, size_t, void*);
+
+/**
+ * A lookup hook. Called with the symbol's name, the version the reference asks for (NULL for
+ * an unversioned reference) and the path (or `rl_open_mem` name) of the object whose reference
+ * is being bound. Returns the address to bind, or NULL to pass the question on.
+ */
+typedef void *(*rl_lookup_fn)(void *user, const char *name, const char *version, const char *requester);
+
+/**
+ * An event callback: `event` is `RL_EVENT_MAP` or `RL_EVENT_UNMAP`, `path` the object's path (or
+ * `rl_open_mem` name), `base` its base address, `h` its handle identity (usable with rl_* calls
+ * only while a reference to it is held).
+ */
+typedef void (*rl_event_fn)(void *user, int event, const char *path, void *base, struct rl_handle *h);
+
+/**
+ * One symbolic relocation, shown to a relocation callback.
+ */
+typedef struct rl_reloc {
+  /**
+   * Path (or `rl_open_mem` name) of the object being relocated.
+   */
+  const char *requester;
+  /**
+   * The relocation type (`R_X86_64_*`).
+   */
+  uint32_t r_type;
+  /**
+   * The symbol's name, and the version asked for (NULL if unversioned).
+   */
+  const char *name;
+  const char *version;
+  /**
+   * Where the value will be written.
+   */
+  void *place;
+  /**
+   * The value relink computed; the callback may replace it.
+   */
+  size_t value;
+  /**
+   * Set by a callback that returns nonzero: why it refuses the load (copied by relink).
+   */
+  const char *veto;
+} rl_reloc;
+
+/**
+ * A relocation callback: return 0 to go on (with `r->value` possibly replaced), nonzero to
+ * refuse the whole load (with `r->veto` saying why).
+ */
+typedef int (*rl_reloc_fn)(void *user, struct rl_reloc *r);
+
+/**
+ * Options for [`rl_open_ex`]. Zero-initialize it and set `size` to `sizeof(rl_open_opts)`:
+ * fields added later go at the end, and relink reads only the first `size` bytes.
+ */
+typedef struct rl_open_opts {
+  /**
+   * `sizeof(rl_open_opts)` as the caller knows it.
+   */
+  size_t size;
+  /**
+   * A lookup hook consulted before every scope (and before the global hooks), with its user
+   * pointer.
+   */
+  rl_lookup_fn before;
+  void *before_user;
+  /**
+   * A lookup hook consulted when no scope defines a symbol (before the global ones).
+   */
+  rl_lookup_fn after;
+  void *after_user;
+  /**
+   * Handles whose libraries (and their dependencies) are searched after the global scope.
+   */
+  struct rl_handle *const *search;
+  size_t search_len;
+  /**
+   * A relocation callback and its user pointer.
+   */
+  rl_reloc_fn on_relocation;
+  void *relocation_user;
+} rl_open_opts;
 
 #ifdef __cplusplus
 extern "C" {
@@ -173,6 +276,78 @@ int rl_iterate_phdr(rl_phdr_callback cb, void *data);
  * Each out pointer is NULL or writable.
  */
 int rl_info(struct rl_handle *h, const char **path, void **base, size_t *tls_modid);
+
+/**
+ * Add a global lookup hook for every object relink binds from now on, eager or lazy.
+ * `phase` is `RL_HOOK_BEFORE` or `RL_HOOK_AFTER`; hooks of a phase are consulted in the order
+ * they were added, and the first non-NULL answer decides. Returns 0, or -1 with `rl_error()`.
+ *
+ * The hook is called from the thread that binds: the one calling `rl_open*` (with relink's
+ * registry lock held for reading, so it may call `rl_sym`, `rl_vsym`, `rl_error`, `rl_addr`,
+ * but not `rl_open*`, `rl_close` or the hook calls), or the thread making the first call
+ * through a lazily bound PLT slot (no lock held). It must be thread-safe.
+ *
+ * # Safety
+ * `f` must stay callable with `user` until it is removed.
+ */
+int rl_hook_add(rl_lookup_fn f, void *user, int phase);
+
+/**
+ * Remove the global lookup hook added with this function and user pointer. Returns 0, or -1
+ * with `rl_error()` when there is none. Bindings it already decided stay.
+ *
+ * # Safety
+ * None beyond passing values.
+ */
+int rl_hook_remove(rl_lookup_fn f, void *user);
+
+/**
+ * Add `name` at `addr` to relink's global scope: references no loaded object defines bind to
+ * it (before the RL_HOOK_AFTER hooks). Defining a name again replaces its address. For hosts
+ * whose functions are not in their dynamic symbol table. Returns 0, or -1 with `rl_error()`.
+ *
+ * # Safety
+ * `name` is a NUL-terminated string.
+ */
+int rl_define(const char *name, void *addr);
+
+/**
+ * Remove a symbol added with [`rl_define`]. Returns 0, or -1 with `rl_error()` if it was not
+ * defined. Bindings made with it stay.
+ *
+ * # Safety
+ * `name` is a NUL-terminated string.
+ */
+int rl_undefine(const char *name);
+
+/**
+ * Be told of every object relink maps or unmaps. Called without relink's locks held, from the
+ * thread that opens or closes; it may call any rl_* function. Returns 0, or -1 with `rl_error()`.
+ *
+ * # Safety
+ * `f` must stay callable with `user` until removed with [`rl_off_event`].
+ */
+int rl_on_event(rl_event_fn f, void *user);
+
+/**
+ * Stop the event callback added with this function and user pointer. Returns 0, or -1.
+ *
+ * # Safety
+ * None beyond passing values.
+ */
+int rl_off_event(rl_event_fn f, void *user);
+
+/**
+ * Open with options: `image`/`len` non-NULL loads from memory (then `path` is the name, and
+ * may be NULL), otherwise `path` is opened as by [`rl_open`] (NULL is refused here). `opts`
+ * may be NULL. Per-open hooks apply to the objects this call maps; a library that is already
+ * loaded is returned as it is.
+ *
+ * # Safety
+ * As for [`rl_open`] and [`rl_open_mem`]; `opts` is NULL or points to at least `opts->size`
+ * readable bytes laid out as `rl_open_opts`; `opts->search` points to `search_len` handles.
+ */
+struct rl_handle *rl_open_ex(const char *path, const void *image, size_t len, int flags, const struct rl_open_opts *opts);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -25,7 +25,7 @@ impl Library {
     pub unsafe fn open(path: impl AsRef<OsStr>, flags: i32) -> Result<Library> {
         let p = std::str::from_utf8(path.as_ref().as_bytes())
             .map_err(|_| Error::InvalidArgument("path is not valid UTF-8".into()))?;
-        registry::open(Input::Path(p), flags).map(|handle| Library { handle })
+        registry::open(Input::Path(p), flags, &Default::default()).map(|handle| Library { handle })
     }
 
     /// Load a library from an ELF image in memory (copied; `bytes` may be dropped afterwards).
@@ -36,7 +36,7 @@ impl Library {
         if bytes.is_empty() {
             return Err(Error::InvalidArgument(format!("{name}: image is empty")));
         }
-        registry::open(Input::Memory { image: bytes, name }, flags).map(|handle| Library { handle })
+        registry::open(Input::Memory { image: bytes, name }, flags, &Default::default()).map(|handle| Library { handle })
     }
 
     /// The global scope: the program, its dependencies and libraries opened with [`GLOBAL`].
@@ -129,3 +129,137 @@ impl<T> std::fmt::Debug for Symbol<'_, T> {
 /// ```
 #[doc(hidden)]
 pub struct _SymbolOutlivesLibrary;
+
+/// A symbolic relocation shown to an [`OpenOptions::on_relocation`] callback.
+pub struct Relocation<'a> {
+    /// Path (or in-memory name) of the object being relocated.
+    pub requester: &'a str,
+    /// The relocation type (`R_X86_64_*`).
+    pub r_type: u32,
+    pub name: &'a str,
+    pub version: Option<&'a str>,
+    /// Where the value will be written.
+    pub place: *const std::ffi::c_void,
+    /// The value relink computed; the callback may replace it.
+    pub value: usize,
+}
+
+/// Opening with hooks, builder style:
+///
+/// ```no_run
+/// use relink::{OpenOptions, NOW};
+/// extern "C" fn fake_time(_: *mut i64) -> i64 { 1_000_000 }
+/// let lib = unsafe {
+///     OpenOptions::new()
+///         .flags(NOW)
+///         .before(|name, _version, _requester| (name == "time").then_some(fake_time as *const std::ffi::c_void))
+///         .open("libplugin.so")
+/// };
+/// ```
+#[derive(Clone, Default)]
+pub struct OpenOptions {
+    flags: i32,
+    hooks: crate::hooks::OpenHooks,
+}
+
+fn lossy(c: &std::ffi::CStr) -> std::borrow::Cow<'_, str> {
+    c.to_string_lossy()
+}
+
+impl OpenOptions {
+    /// Options with `NOW` binding and no hooks.
+    pub fn new() -> OpenOptions {
+        OpenOptions { flags: NOW, hooks: Default::default() }
+    }
+
+    /// The `RL_*` flags.
+    pub fn flags(mut self, flags: i32) -> Self {
+        self.flags = flags;
+        self
+    }
+
+    /// A lookup consulted before every scope: `(name, version, requester)` → the address to
+    /// bind, or `None` to let the usual lookup go on.
+    pub fn before<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&str, Option<&str>, &str) -> Option<*const std::ffi::c_void> + Send + Sync + 'static,
+    {
+        self.hooks.before = Some(std::sync::Arc::new(move |n, v, r| {
+            f(&lossy(n), v.map(lossy).as_deref(), &lossy(r)).map(|p| p as usize)
+        }));
+        self
+    }
+
+    /// A lookup consulted only when no scope defines the symbol.
+    pub fn after<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&str, Option<&str>, &str) -> Option<*const std::ffi::c_void> + Send + Sync + 'static,
+    {
+        self.hooks.after = Some(std::sync::Arc::new(move |n, v, r| {
+            f(&lossy(n), v.map(lossy).as_deref(), &lossy(r)).map(|p| p as usize)
+        }));
+        self
+    }
+
+    /// Also search `lib` (and its dependencies) after the global scope.
+    pub fn search(mut self, lib: &Library) -> Self {
+        self.hooks.search.push(lib.handle);
+        self
+    }
+
+    /// See every symbolic relocation; change `value` to redirect it, or return `Err(message)`
+    /// to refuse the whole load.
+    pub fn on_relocation<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&mut Relocation) -> std::result::Result<(), String> + Send + Sync + 'static,
+    {
+        self.hooks.on_relocation = Some(std::sync::Arc::new(move |ev: &mut crate::hooks::RelocEvent| {
+            let (requester, name) = (lossy(ev.requester), lossy(ev.name));
+            let version = ev.version.map(lossy);
+            let mut r = Relocation {
+                requester: &requester,
+                r_type: ev.r_type,
+                name: &name,
+                version: version.as_deref(),
+                place: ev.place as *const _,
+                value: ev.value,
+            };
+            f(&mut r)?;
+            ev.value = r.value;
+            Ok(())
+        }));
+        self
+    }
+
+    /// Open a library by path or name with these options.
+    ///
+    /// # Safety
+    /// As for [`Library::open`]; the hooks run while the library is bound, possibly later
+    /// (lazy binding) and on other threads.
+    pub unsafe fn open(&self, path: impl AsRef<OsStr>) -> Result<Library> {
+        let p = std::str::from_utf8(path.as_ref().as_bytes())
+            .map_err(|_| Error::InvalidArgument("path is not valid UTF-8".into()))?;
+        registry::open(Input::Path(p), self.flags, &self.hooks).map(|handle| Library { handle })
+    }
+
+    /// Load from an ELF image in memory with these options.
+    ///
+    /// # Safety
+    /// As for [`OpenOptions::open`].
+    pub unsafe fn open_bytes(&self, bytes: &[u8], name: &str) -> Result<Library> {
+        if bytes.is_empty() {
+            return Err(Error::InvalidArgument(format!("{name}: image is empty")));
+        }
+        registry::open(Input::Memory { image: bytes, name }, self.flags, &self.hooks).map(|handle| Library { handle })
+    }
+}
+
+/// Add `name` at `addr` to relink's global scope (see `rl_define`).
+pub fn define(name: &str, addr: *const std::ffi::c_void) {
+    crate::hooks::define(name.as_bytes(), addr as usize);
+}
+
+/// Remove a symbol added with [`define`]; whether it was defined.
+pub fn undefine(name: &str) -> bool {
+    crate::hooks::undefine(name.as_bytes())
+}

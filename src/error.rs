@@ -26,6 +26,8 @@ pub enum Error {
     InvalidHandle,
     /// An argument was NULL or otherwise unusable.
     InvalidArgument(String),
+    /// A relocation callback refused the load.
+    Vetoed { file: String, message: String },
     /// Mapping memory failed.
     Map { file: String, reason: String },
 }
@@ -55,6 +57,7 @@ impl fmt::Display for Error {
             Error::NotLoaded { file } => write!(f, "{file}: not loaded (RL_NOLOAD)"),
             Error::InvalidHandle => write!(f, "invalid handle: closed, garbage, or never returned by relink"),
             Error::InvalidArgument(what) => write!(f, "invalid argument: {what}"),
+            Error::Vetoed { file, message } => write!(f, "{file}: load refused by the relocation callback: {message}"),
             Error::Map { file, reason } => write!(f, "{file}: cannot map: {reason}"),
         }
     }

@@ -6,6 +6,7 @@
 //! registry and rejected.
 
 use crate::error::Error;
+use crate::hooks::{self, Event, OpenHooks, Phase};
 use crate::registry::{self, Handle, Input};
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_void, CString};
@@ -116,7 +117,7 @@ pub unsafe extern "C" fn rl_open(path: *const c_char, flags: c_int) -> *mut rl_h
         }
         // SAFETY: non-NULL, NUL-terminated by the caller's contract.
         let path = unsafe { arg(path, "path") }?;
-        registry::open(Input::Path(path), flags).map(to_ptr)
+        registry::open(Input::Path(path), flags, &OpenHooks::default()).map(to_ptr)
     })
 }
 
@@ -140,7 +141,7 @@ pub unsafe extern "C" fn rl_open_mem(image: *const c_void, len: usize, name: *co
         }
         // SAFETY: the caller guarantees `len` readable bytes at `image`.
         let bytes = unsafe { std::slice::from_raw_parts(image as *const u8, len) };
-        registry::open(Input::Memory { image: bytes, name }, flags).map(to_ptr)
+        registry::open(Input::Memory { image: bytes, name }, flags, &OpenHooks::default()).map(to_ptr)
     })
 }
 
@@ -296,4 +297,302 @@ pub unsafe extern "C" fn rl_info(h: *mut rl_handle, path: *mut *const c_char, ba
         }
         Ok(0)
     })
+}
+
+/// A lookup hook. Called with the symbol's name, the version the reference asks for (NULL for
+/// an unversioned reference) and the path (or `rl_open_mem` name) of the object whose reference
+/// is being bound. Returns the address to bind, or NULL to pass the question on.
+#[allow(non_camel_case_types)]
+pub type rl_lookup_fn =
+    Option<unsafe extern "C" fn(user: *mut c_void, name: *const c_char, version: *const c_char, requester: *const c_char) -> *mut c_void>;
+
+/// Consulted before every scope.
+pub const RL_HOOK_BEFORE: c_int = 1;
+/// Consulted only when no scope (and no `rl_define`) defines the symbol.
+pub const RL_HOOK_AFTER: c_int = 2;
+
+/// One symbolic relocation, shown to a relocation callback.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct rl_reloc {
+    /// Path (or `rl_open_mem` name) of the object being relocated.
+    pub requester: *const c_char,
+    /// The relocation type (`R_X86_64_*`).
+    pub r_type: u32,
+    /// The symbol's name, and the version asked for (NULL if unversioned).
+    pub name: *const c_char,
+    pub version: *const c_char,
+    /// Where the value will be written.
+    pub place: *mut c_void,
+    /// The value relink computed; the callback may replace it.
+    pub value: usize,
+    /// Set by a callback that returns nonzero: why it refuses the load (copied by relink).
+    pub veto: *const c_char,
+}
+
+/// A relocation callback: return 0 to go on (with `r->value` possibly replaced), nonzero to
+/// refuse the whole load (with `r->veto` saying why).
+#[allow(non_camel_case_types)]
+pub type rl_reloc_fn = Option<unsafe extern "C" fn(user: *mut c_void, r: *mut rl_reloc) -> c_int>;
+
+/// Options for [`rl_open_ex`]. Zero-initialize it and set `size` to `sizeof(rl_open_opts)`:
+/// fields added later go at the end, and relink reads only the first `size` bytes.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct rl_open_opts {
+    /// `sizeof(rl_open_opts)` as the caller knows it.
+    pub size: usize,
+    /// A lookup hook consulted before every scope (and before the global hooks), with its user
+    /// pointer.
+    pub before: rl_lookup_fn,
+    pub before_user: *mut c_void,
+    /// A lookup hook consulted when no scope defines a symbol (before the global ones).
+    pub after: rl_lookup_fn,
+    pub after_user: *mut c_void,
+    /// Handles whose libraries (and their dependencies) are searched after the global scope.
+    pub search: *const *mut rl_handle,
+    pub search_len: usize,
+    /// A relocation callback and its user pointer.
+    pub on_relocation: rl_reloc_fn,
+    pub relocation_user: *mut c_void,
+}
+
+/// An event callback: `event` is `RL_EVENT_MAP` or `RL_EVENT_UNMAP`, `path` the object's path (or
+/// `rl_open_mem` name), `base` its base address, `h` its handle identity (usable with rl_* calls
+/// only while a reference to it is held).
+#[allow(non_camel_case_types)]
+pub type rl_event_fn =
+    Option<unsafe extern "C" fn(user: *mut c_void, event: c_int, path: *const c_char, base: *mut c_void, h: *mut rl_handle)>;
+
+/// An object was mapped and relocated (told before its constructors run).
+pub const RL_EVENT_MAP: c_int = 1;
+/// An object was finalized and is being unmapped.
+pub const RL_EVENT_UNMAP: c_int = 2;
+
+/// A C user pointer handed back to the C callback it came with.
+#[derive(Clone, Copy)]
+struct User(*mut c_void);
+// SAFETY: relink only passes it back to the caller's own callback; its thread-safety is the
+// caller's contract (documented in the header).
+unsafe impl Send for User {}
+// SAFETY: as above.
+unsafe impl Sync for User {}
+
+fn lookup_hook(f: unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *const c_char) -> *mut c_void, user: *mut c_void) -> hooks::LookupHook {
+    let user = User(user);
+    std::sync::Arc::new(move |name, version, requester| {
+        let user = user;
+        let v = version.map_or(std::ptr::null(), |v| v.as_ptr());
+        // SAFETY: the caller registered `f` for exactly these arguments.
+        let r = unsafe { f(user.0, name.as_ptr(), v, requester.as_ptr()) };
+        (!r.is_null()).then_some(r as usize)
+    })
+}
+
+/// Add a global lookup hook for every object relink binds from now on, eager or lazy.
+/// `phase` is `RL_HOOK_BEFORE` or `RL_HOOK_AFTER`; hooks of a phase are consulted in the order
+/// they were added, and the first non-NULL answer decides. Returns 0, or -1 with `rl_error()`.
+///
+/// The hook is called from the thread that binds: the one calling `rl_open*` (with relink's
+/// registry lock held for reading, so it may call `rl_sym`, `rl_vsym`, `rl_error`, `rl_addr`,
+/// but not `rl_open*`, `rl_close` or the hook calls), or the thread making the first call
+/// through a lazily bound PLT slot (no lock held). It must be thread-safe.
+///
+/// # Safety
+/// `f` must stay callable with `user` until it is removed.
+#[no_mangle]
+pub unsafe extern "C" fn rl_hook_add(f: rl_lookup_fn, user: *mut c_void, phase: c_int) -> c_int {
+    ffi_boundary!(-1, {
+        let Some(f) = f else { return Err(Error::InvalidArgument("hook function is NULL".into())) };
+        let phase = match phase {
+            RL_HOOK_BEFORE => Phase::Before,
+            RL_HOOK_AFTER => Phase::After,
+            p => return Err(Error::InvalidArgument(format!("phase {p} is neither RL_HOOK_BEFORE nor RL_HOOK_AFTER"))),
+        };
+        hooks::add_lookup((f as usize, user as usize), phase, lookup_hook(f, user));
+        Ok(0)
+    })
+}
+
+/// Remove the global lookup hook added with this function and user pointer. Returns 0, or -1
+/// with `rl_error()` when there is none. Bindings it already decided stay.
+///
+/// # Safety
+/// None beyond passing values.
+#[no_mangle]
+pub unsafe extern "C" fn rl_hook_remove(f: rl_lookup_fn, user: *mut c_void) -> c_int {
+    ffi_boundary!(-1, {
+        let key = (f.map_or(0, |f| f as usize), user as usize);
+        if hooks::remove_lookup(key) {
+            Ok(0)
+        } else {
+            Err(Error::InvalidArgument("no such lookup hook".into()))
+        }
+    })
+}
+
+/// Add `name` at `addr` to relink's global scope: references no loaded object defines bind to
+/// it (before the RL_HOOK_AFTER hooks). Defining a name again replaces its address. For hosts
+/// whose functions are not in their dynamic symbol table. Returns 0, or -1 with `rl_error()`.
+///
+/// # Safety
+/// `name` is a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn rl_define(name: *const c_char, addr: *mut c_void) -> c_int {
+    ffi_boundary!(-1, {
+        // SAFETY: NUL-terminated by the caller's contract.
+        let name = unsafe { arg(name, "symbol name") }?;
+        hooks::define(name.as_bytes(), addr as usize);
+        Ok(0)
+    })
+}
+
+/// Remove a symbol added with [`rl_define`]. Returns 0, or -1 with `rl_error()` if it was not
+/// defined. Bindings made with it stay.
+///
+/// # Safety
+/// `name` is a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn rl_undefine(name: *const c_char) -> c_int {
+    ffi_boundary!(-1, {
+        // SAFETY: NUL-terminated by the caller's contract.
+        let name = unsafe { arg(name, "symbol name") }?;
+        if hooks::undefine(name.as_bytes()) {
+            Ok(0)
+        } else {
+            Err(Error::InvalidArgument(format!("{name} was not defined with rl_define")))
+        }
+    })
+}
+
+/// Be told of every object relink maps or unmaps. Called without relink's locks held, from the
+/// thread that opens or closes; it may call any rl_* function. Returns 0, or -1 with `rl_error()`.
+///
+/// # Safety
+/// `f` must stay callable with `user` until removed with [`rl_off_event`].
+#[no_mangle]
+pub unsafe extern "C" fn rl_on_event(f: rl_event_fn, user: *mut c_void) -> c_int {
+    ffi_boundary!(-1, {
+        let Some(f) = f else { return Err(Error::InvalidArgument("event function is NULL".into())) };
+        let u = User(user);
+        let hook: hooks::EventHook = std::sync::Arc::new(move |event, path, base, id| {
+            let u = u;
+            let e = if event == Event::Map { RL_EVENT_MAP } else { RL_EVENT_UNMAP };
+            // SAFETY: the caller registered `f` for exactly these arguments.
+            unsafe { f(u.0, e, path.as_ptr(), base as *mut c_void, to_ptr(Handle(id))) };
+        });
+        hooks::add_event((f as usize, user as usize), hook);
+        Ok(0)
+    })
+}
+
+/// Stop the event callback added with this function and user pointer. Returns 0, or -1.
+///
+/// # Safety
+/// None beyond passing values.
+#[no_mangle]
+pub unsafe extern "C" fn rl_off_event(f: rl_event_fn, user: *mut c_void) -> c_int {
+    ffi_boundary!(-1, {
+        if hooks::remove_event((f.map_or(0, |f| f as usize), user as usize)) {
+            Ok(0)
+        } else {
+            Err(Error::InvalidArgument("no such event callback".into()))
+        }
+    })
+}
+
+/// Open with options: `image`/`len` non-NULL loads from memory (then `path` is the name, and
+/// may be NULL), otherwise `path` is opened as by [`rl_open`] (NULL is refused here). `opts`
+/// may be NULL. Per-open hooks apply to the objects this call maps; a library that is already
+/// loaded is returned as it is.
+///
+/// # Safety
+/// As for [`rl_open`] and [`rl_open_mem`]; `opts` is NULL or points to at least `opts->size`
+/// readable bytes laid out as `rl_open_opts`; `opts->search` points to `search_len` handles.
+#[no_mangle]
+pub unsafe extern "C" fn rl_open_ex(path: *const c_char, image: *const c_void, len: usize, flags: c_int, opts: *const rl_open_opts) -> *mut rl_handle {
+    ffi_boundary!(std::ptr::null_mut(), {
+        // SAFETY: per the contract, `opts` is NULL or valid for `opts->size` bytes.
+        let hooks = unsafe { open_hooks(opts) }?;
+        let input = if !image.is_null() {
+            if len == 0 {
+                return Err(Error::InvalidArgument("image length is 0".into()));
+            }
+            let name = if path.is_null() {
+                "<memory image>"
+            } else {
+                // SAFETY: NUL-terminated by the caller's contract.
+                unsafe { arg(path, "name") }?
+            };
+            // SAFETY: the caller guarantees `len` readable bytes at `image`.
+            Input::Memory { image: unsafe { std::slice::from_raw_parts(image as *const u8, len) }, name }
+        } else {
+            // SAFETY: NUL-terminated by the caller's contract.
+            Input::Path(unsafe { arg(path, "path") }?)
+        };
+        registry::open(input, flags, &hooks).map(to_ptr)
+    })
+}
+
+/// Read the fields of `opts` that its `size` covers.
+///
+/// # Safety
+/// As for [`rl_open_ex`].
+unsafe fn open_hooks(opts: *const rl_open_opts) -> Result<OpenHooks, Error> {
+    let mut out = OpenHooks::default();
+    if opts.is_null() {
+        return Ok(out);
+    }
+    // SAFETY: `size` is the first field, always present.
+    let size = unsafe { (*opts).size };
+    if size < std::mem::size_of::<usize>() {
+        return Err(Error::InvalidArgument("rl_open_opts.size is too small".into()));
+    }
+    // Copy what the caller has into a zeroed full-size structure.
+    let mut o = std::mem::MaybeUninit::<rl_open_opts>::zeroed();
+    let n = size.min(std::mem::size_of::<rl_open_opts>());
+    // SAFETY: `opts` has at least `size` readable bytes; the destination is large enough; an
+    // all-zero rl_open_opts is valid (NULL pointers, None callbacks, zero lengths).
+    let o = unsafe {
+        std::ptr::copy_nonoverlapping(opts as *const u8, o.as_mut_ptr() as *mut u8, n);
+        o.assume_init()
+    };
+    out.before = o.before.map(|f| lookup_hook(f, o.before_user));
+    out.after = o.after.map(|f| lookup_hook(f, o.after_user));
+    if o.search_len > 0 {
+        if o.search.is_null() {
+            return Err(Error::InvalidArgument("rl_open_opts.search is NULL".into()));
+        }
+        // SAFETY: the caller guarantees `search_len` handles at `search`.
+        let hs = unsafe { std::slice::from_raw_parts(o.search, o.search_len) };
+        out.search = hs.iter().map(|&h| from_ptr(h)).collect::<Result<_, _>>()?;
+    }
+    if let Some(f) = o.on_relocation {
+        let u = User(o.relocation_user);
+        out.on_relocation = Some(std::sync::Arc::new(move |ev: &mut hooks::RelocEvent| {
+            let u = u;
+            let mut r = rl_reloc {
+                requester: ev.requester.as_ptr(),
+                r_type: ev.r_type,
+                name: ev.name.as_ptr(),
+                version: ev.version.map_or(std::ptr::null(), |v| v.as_ptr()),
+                place: ev.place as *mut c_void,
+                value: ev.value,
+                veto: std::ptr::null(),
+            };
+            // SAFETY: the caller registered `f` for exactly these arguments.
+            if unsafe { f(u.0, &mut r) } != 0 {
+                let why = if r.veto.is_null() {
+                    "vetoed".to_string()
+                } else {
+                    // SAFETY: the callback set a NUL-terminated message.
+                    String::from_utf8_lossy(unsafe { crate::raw::cstr(r.veto) }).into_owned()
+                };
+                return Err(why);
+            }
+            ev.value = r.value;
+            Ok(())
+        }));
+    }
+    Ok(out)
 }

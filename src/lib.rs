@@ -25,6 +25,7 @@ mod symbols;
 mod resolve;
 mod relocate;
 mod init;
+mod hooks;
 mod registry;
 mod runtime;
 mod tls;
@@ -33,5 +34,5 @@ mod unwind;
 mod api;
 pub mod ffi;
 
-pub use api::{Library, Symbol, DEEPBIND, GLOBAL, LAZY, NODELETE, NOLOAD, NOW};
+pub use api::{define, undefine, Library, OpenOptions, Relocation, Symbol, DEEPBIND, GLOBAL, LAZY, NODELETE, NOLOAD, NOW};
 pub use error::{Error, Result};

@@ -181,6 +181,12 @@ impl StrTab {
         Some(&tail[..n])
     }
 
+    /// The NUL-terminated string at `off`, as a C string.
+    pub fn get_cstr(&self, off: u32) -> Option<&'static CStr> {
+        let tail = self.0.get(off as usize..)?;
+        CStr::from_bytes_until_nul(tail).ok()
+    }
+
     /// Whether the string at `off` equals `name` (cheaper than `get` for a miss).
     #[inline]
     pub fn eq(&self, off: u32, name: &[u8]) -> bool {

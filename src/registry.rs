@@ -9,6 +9,7 @@
 //! first, and unmapped.
 
 use crate::error::{Error, Result};
+use crate::hooks::{self, Event, Lookups, OpenHooks};
 use crate::map::{self, Source};
 use crate::module::Module;
 use crate::resolve::{self, Found, Known};
@@ -209,7 +210,7 @@ fn check_flags(flags: i32) -> Result<()> {
 }
 
 /// Open a library (or find it already open) and return a handle holding one reference.
-pub fn open(input: Input, flags: i32) -> Result<Handle> {
+pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
     check_flags(flags)?;
     let guard = REGISTRY.upgradable_read();
     let guard = if crate::host::generation() != guard.host_gen {
@@ -319,6 +320,16 @@ pub fn open(input: Input, flags: i32) -> Result<Handle> {
     let global = guard.global_scope();
     let mut reldeps: Vec<Vec<Arc<Module>>> = vec![Vec::new(); n];
     let lazy = flags & LAZY != 0 && flags & NOW == 0 && !bind_now_from_env();
+    // Handles the caller asked to search after the global scope.
+    let mut extra: Vec<&Arc<Module>> = Vec::new();
+    for h in &hooks.search {
+        match guard.entries.get(&h.0) {
+            Some(e) if e.opens > 0 => extra.extend(e.scope.iter()),
+            _ if *h == Handle::GLOBAL => {}
+            _ => return Err(Error::InvalidHandle),
+        }
+    }
+    let bind_hooks = relocate::Hooks { lookups: Lookups::snapshot(hooks), on_relocation: hooks.on_relocation.clone() };
     for &i in &order {
         let m = &group.modules[i];
         let local = &scopes[i];
@@ -329,14 +340,16 @@ pub fn open(input: Input, flags: i32) -> Result<Handle> {
         if flags & DEEPBIND != 0 {
             scope.extend(local);
             scope.extend(&global);
+            scope.extend(&extra);
         } else {
             scope.extend(&global);
+            scope.extend(&extra);
             scope.extend(local);
         }
         let weak = (lazy && !m.dynamic.bind_now()).then(|| scope.iter().map(|m| Arc::downgrade(m)).collect());
         let scope: Vec<&Module> = scope.into_iter().map(|m| &**m).collect();
         let mut bound = Vec::new();
-        relocate::relocate(m, &scope, weak, &mut bound)?;
+        relocate::relocate(m, &scope, &bind_hooks, weak, &mut bound)?;
         for id in bound {
             if new_ids.contains(&id) || scopes[i].iter().any(|s| s.id == id) {
                 continue;
@@ -382,6 +395,10 @@ pub fn open(input: Input, flags: i32) -> Result<Handle> {
     }
     w.adds += n as u64;
     drop(w);
+
+    for m in &modules {
+        hooks::notify(Event::Map, m);
+    }
 
     // Dependencies loaded earlier may still be initializing in another thread.
     wait_initialized(&root_scope);
@@ -431,6 +448,7 @@ pub fn close(h: Handle) -> Result<()> {
     for e in &gone {
         if !e.module.is_host {
             init::run_fini(&e.module);
+            hooks::notify(Event::Unmap, &e.module);
         }
     }
     drop(gone);
@@ -448,7 +466,7 @@ pub fn sym(h: Handle, name: &[u8], version: Option<&[u8]>) -> Result<usize> {
     };
     if h == Handle::GLOBAL {
         {
-            let r = REGISTRY.read();
+            let r = REGISTRY.read_recursive();
             if let Some(b) = resolve::lookup(r.global_scope().into_iter().map(|m| &**m), &q) {
                 return address(&b);
             }
@@ -464,7 +482,7 @@ pub fn sym(h: Handle, name: &[u8], version: Option<&[u8]>) -> Result<usize> {
             None => Err(not_found("global scope")),
         };
     }
-    let r = REGISTRY.read();
+    let r = REGISTRY.read_recursive();
     let e = match r.entries.get(&h.0) {
         Some(e) if e.opens > 0 => e,
         _ => return Err(Error::InvalidHandle),
@@ -498,7 +516,7 @@ pub fn name(h: Handle) -> Result<String> {
     if h == Handle::GLOBAL {
         return Ok(String::new());
     }
-    let r = REGISTRY.read();
+    let r = REGISTRY.read_recursive();
     match r.entries.get(&h.0) {
         Some(e) if e.opens > 0 => Ok(e.module.name.clone()),
         _ => Err(Error::InvalidHandle),
@@ -508,7 +526,7 @@ pub fn name(h: Handle) -> Result<String> {
 /// A handle's object: (its name as a C string, its base address, its TLS module id or 0). The
 /// string lives as long as the object is loaded.
 pub fn info(h: Handle) -> Result<(*const std::ffi::c_char, usize, u64)> {
-    let r = REGISTRY.read();
+    let r = REGISTRY.read_recursive();
     let e = match r.entries.get(&h.0) {
         Some(e) if e.opens > 0 => e,
         _ if h == Handle::GLOBAL => return Err(Error::InvalidArgument("the global scope has no single object".into())),
@@ -521,7 +539,7 @@ pub fn info(h: Handle) -> Result<(*const std::ffi::c_char, usize, u64)> {
 /// The relink-loaded objects, in load order, kept alive while the caller holds them, with the
 /// (adds, subs) counters.
 pub fn loaded() -> (Vec<Arc<Module>>, (u64, u64)) {
-    let r = REGISTRY.read();
+    let r = REGISTRY.read_recursive();
     let mut v: Vec<Arc<Module>> = r.entries.values().filter(|e| !e.module.is_host).map(|e| e.module.clone()).collect();
     v.sort_by_key(|m| m.id);
     (v, (r.adds, r.subs))
@@ -529,7 +547,7 @@ pub fn loaded() -> (Vec<Arc<Module>>, (u64, u64)) {
 
 /// The relink-loaded object containing `addr`.
 pub fn containing(addr: usize) -> Option<Arc<Module>> {
-    let r = REGISTRY.read();
+    let r = REGISTRY.read_recursive();
     r.entries.values().find(|e| e.module.contains(addr)).map(|e| e.module.clone())
 }
 

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::module::Module;
 use crate::raw::{self, Rela};
 use crate::resolve::{self, Binding};
+use crate::hooks::{Lookups, Phase, RelocEvent, RelocHook};
 use crate::symbols::Query;
 use elf::abi;
 use std::sync::{Arc, Weak};
@@ -36,6 +37,21 @@ pub struct LazyCtx {
     module: *const Module,
     /// The scope eager binding would have used; objects unloaded since are skipped.
     scope: Vec<Weak<Module>>,
+    /// The hooks eager binding would have consulted.
+    hooks: Hooks,
+}
+
+/// The hooks one binding pass consults.
+#[derive(Clone, Default)]
+pub struct Hooks {
+    pub lookups: Lookups,
+    pub on_relocation: Option<RelocHook>,
+}
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hooks")
+    }
 }
 
 // SAFETY: read-only after creation; `module` is the object that owns the context.
@@ -46,10 +62,10 @@ unsafe impl Sync for LazyCtx {}
 /// Relocate `m`, looking its symbols up through `scope`. `bound` collects the ids of the objects
 /// that definitions came from. With `lazy` (the same scope, held weakly), PLT slots are left to
 /// be bound on first call.
-pub fn relocate(m: &Module, scope: &[&Module], lazy: Option<Vec<Weak<Module>>>, bound: &mut Vec<u64>) -> Result<()> {
+pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<Vec<Weak<Module>>>, bound: &mut Vec<u64>) -> Result<()> {
     let image = m.image.as_ref().expect("only objects relink mapped are relocated");
     let mut cache: Vec<Option<Resolved>> = vec![None; m.symtab.len()];
-    let mut ctx = Ctx { m, scope, cache: &mut cache, writable: &image.writable, last: 0, bound };
+    let mut ctx = Ctx { m, scope, hooks, cache: &mut cache, writable: &image.writable, last: 0, bound };
 
     if let Some((addr, n)) = m.dynamic.relr {
         let words = span_slice::<u64>(m, addr, n)?;
@@ -74,7 +90,7 @@ pub fn relocate(m: &Module, scope: &[&Module], lazy: Option<Vec<Weak<Module>>>, 
                         ctx.apply(r)?;
                     }
                 }
-                let lazy = Box::new(LazyCtx { module: m, scope });
+                let lazy = Box::new(LazyCtx { module: m, scope, hooks: hooks.clone() });
                 let got1 = ctx.place(got + 8, 16)?;
                 // SAFETY: GOT[1] and GOT[2] are reserved for the dynamic linker; `place` checked them.
                 unsafe {
@@ -113,6 +129,7 @@ fn span_slice<T: raw::Pod>(m: &Module, addr: usize, n: usize) -> Result<&'static
 struct Ctx<'a, 'c> {
     m: &'a Module,
     scope: &'a [&'a Module],
+    hooks: &'a Hooks,
     cache: &'c mut Vec<Option<Resolved>>,
     writable: &'a [(usize, usize)],
     last: usize,
@@ -194,12 +211,14 @@ impl Ctx<'_, '_> {
             Kind::Symbolic | Kind::GotEntry | Kind::PltSlot => {
                 let s = self.symbol(r.sym())?.value as u64;
                 let v = if kind == Kind::Symbolic { s.wrapping_add(a as u64) } else { s };
+                let v = self.observe(r, p, v as usize)? as u64;
                 let p = self.place(p, 8)?;
                 // SAFETY: `place` checked the target.
                 unsafe { raw::write_bytes(p, word(v)) };
             }
             Kind::PcRel32 | Kind::Abs32 | Kind::Abs32Signed => {
-                let s = self.symbol(r.sym())?.value as i64;
+                let s = self.symbol(r.sym())?.value;
+                let s = self.observe(r, p, s)? as i64;
                 let v = match kind {
                     Kind::PcRel32 => s.wrapping_add(a).wrapping_sub(p as i64),
                     _ => s.wrapping_add(a),
@@ -305,8 +324,16 @@ impl Ctx<'_, '_> {
         Ok(r)
     }
 
+    /// Show a symbolic relocation to the relocation callback, which may replace its value.
+    fn observe(&self, r: &Rela, place: usize, value: usize) -> Result<usize> {
+        match &self.hooks.on_relocation {
+            None => Ok(value),
+            Some(hook) => observe(hook, self.m, r, place, value),
+        }
+    }
+
     fn resolve(&mut self, idx: u32) -> Result<Resolved> {
-        let r = bind_symbol(self.m, idx, self.scope.iter().copied())?;
+        let r = bind_symbol(self.m, idx, self.scope.iter().copied(), &self.hooks.lookups)?;
         if let Some((def, _)) = r.def {
             // SAFETY: `def` points into the scope, which outlives this relocation pass.
             let id = unsafe { &*def }.id;
@@ -320,7 +347,7 @@ impl Ctx<'_, '_> {
 
 /// Bind the reference through symbol `idx` of `m`, looking it up through `scope` (used by the
 /// eager relocation loop and by lazy binding alike).
-fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl IntoIterator<Item = &'a Module>) -> Result<Resolved> {
+fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl IntoIterator<Item = &'a Module>, hooks: &Lookups) -> Result<Resolved> {
     if idx == 0 {
         return Ok(Resolved { value: 0, def: None });
     }
@@ -339,7 +366,21 @@ fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl IntoIterator<Item = &'a 
         Some(Binding { module: m, sym })
     } else {
         let version = m.symtab.needed_version(idx);
+        let hooked = |phase| {
+            if hooks.is_empty() {
+                return None;
+            }
+            hooks.ask(phase, m.symtab.name_cstr(sym), m.symtab.needed_version_cstr(idx), &m.c_name)
+        };
+        if let Some(value) = hooked(Phase::Before) {
+            return Ok(Resolved { value, def: None });
+        }
         let found = resolve::lookup(scope, &Query::new(name, version));
+        if found.is_none() {
+            if let Some(value) = crate::hooks::defined(name).or_else(|| hooked(Phase::After)) {
+                return Ok(Resolved { value, def: None });
+            }
+        }
         if found.is_none() && sym.bind() != abi::STB_WEAK {
             return Err(Error::Undefined {
                 file: m.name.clone(),
@@ -374,9 +415,14 @@ pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, index: u64) -> usize {
     let Some(r) = rela else { fatal(m, "bad PLT relocation index") };
     let scope: Vec<Arc<Module>> = ctx.scope.iter().filter_map(Weak::upgrade).collect();
     let own = std::iter::once(m).filter(|_| !scope.iter().any(|s| s.id == m.id));
-    match bind_symbol(m, r.sym(), scope.iter().map(|a| &**a).chain(own)) {
+    let bound = bind_symbol(m, r.sym(), scope.iter().map(|a| &**a).chain(own), &ctx.hooks.lookups);
+    let slot = m.bias.wrapping_add(r.r_offset as usize);
+    let observed = bound.and_then(|res| match &ctx.hooks.on_relocation {
+        Some(hook) => observe(hook, m, r, slot, res.value).map(|value| Resolved { value, ..res }),
+        None => Ok(res),
+    });
+    match observed {
         Ok(res) => {
-            let slot = m.bias.wrapping_add(r.r_offset as usize);
             // SAFETY: the slot is this object's GOT entry for the PLT entry being called; it
             // stays writable under lazy binding (it is outside RELRO).
             unsafe { raw::write_bytes(slot, (res.value as u64).to_le_bytes()) };
@@ -390,4 +436,21 @@ fn fatal(m: &Module, what: &str) -> ! {
     eprintln!("relink: {}: {what}", m.name);
     // SAFETY: ending the process, as the system loader does for an unresolvable lazy symbol.
     unsafe { libc::_exit(127) }
+}
+
+/// Run the relocation callback on one symbolic relocation; its veto becomes the load's error.
+fn observe(hook: &RelocHook, m: &Module, r: &Rela, place: usize, value: usize) -> Result<usize> {
+    let sym = m.symtab.sym(r.sym());
+    let mut ev = RelocEvent {
+        requester: &m.c_name,
+        r_type: r.kind(),
+        name: sym.map_or(c"", |s| m.symtab.name_cstr(s)),
+        version: m.symtab.needed_version_cstr(r.sym()),
+        place,
+        value,
+    };
+    match hook(&mut ev) {
+        Ok(()) => Ok(ev.value),
+        Err(message) => Err(Error::Vetoed { file: m.name.clone(), message }),
+    }
 }

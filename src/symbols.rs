@@ -66,9 +66,9 @@ pub struct SymTab {
     versym: Option<&'static [u16]>,
     /// Version definitions by index (`vd_ndx`); `None` where the index defines nothing.
     defs: Vec<Option<Version<'static>>>,
-    /// Versions this object needs, by index (`vna_other`), with the file that should provide
-    /// them and whether the need is weak.
-    needs: Vec<Option<(Version<'static>, &'static [u8], bool)>>,
+    /// Versions this object needs, by index (`vna_other`): the version, the file that should
+    /// provide it, whether the need is weak, and the version name's string-table offset.
+    needs: Vec<Option<(Version<'static>, &'static [u8], bool, u32)>>,
 }
 
 impl SymTab {
@@ -145,7 +145,8 @@ impl SymTab {
                     self.needs.resize(ndx + 1, None);
                 }
                 let weak = a.vna_flags & abi::VER_FLG_WEAK != 0;
-                self.needs[ndx] = Some((Version { name: self.strtab.get(a.vna_name)?, hash: a.vna_hash }, file, weak));
+                let v = Version { name: self.strtab.get(a.vna_name)?, hash: a.vna_hash };
+                self.needs[ndx] = Some((v, file, weak, a.vna_name));
                 if a.vna_next == 0 {
                     break;
                 }
@@ -171,15 +172,27 @@ impl SymTab {
         self.strtab.get(sym.st_name).unwrap_or(b"")
     }
 
+    /// The name of `sym` as a C string.
+    pub fn name_cstr(&self, sym: &Sym) -> &'static std::ffi::CStr {
+        self.strtab.get_cstr(sym.st_name).unwrap_or(c"")
+    }
+
+    /// The name of the version a reference through symbol `idx` asks for, as a C string.
+    pub fn needed_version_cstr(&self, idx: u32) -> Option<&'static std::ffi::CStr> {
+        let ndx = *self.versym?.get(idx as usize)? as usize & 0x7fff;
+        let (_, _, _, off) = self.needs.get(ndx).copied().flatten()?;
+        self.strtab.get_cstr(off)
+    }
+
     /// The version a reference through symbol `idx` of this object asks for, if any.
     pub fn needed_version(&self, idx: u32) -> Option<Version<'static>> {
         let ndx = *self.versym?.get(idx as usize)? as usize & 0x7fff;
-        self.needs.get(ndx).copied().flatten().map(|(v, _, _)| v)
+        self.needs.get(ndx).copied().flatten().map(|(v, ..)| v)
     }
 
     /// Every version this object needs: (version, file that should define it, weak).
     pub fn needed_versions(&self) -> impl Iterator<Item = (Version<'static>, &'static [u8], bool)> + '_ {
-        self.needs.iter().flatten().copied()
+        self.needs.iter().flatten().map(|&(v, file, weak, _)| (v, file, weak))
     }
 
     /// Whether a defined symbol is a candidate at all (not undefined, not local, a data/code kind).
