@@ -244,7 +244,7 @@ impl Ctx<'_, '_> {
             Kind::Unknown => {
                 return Err(Error::Unsupported {
                     file: self.m.name.clone(),
-                    what: format!("relocation type {} ({ty})", arch::type_name(ty)),
+                    what: format!("{} (type {ty})", arch::type_name(ty)),
                 })
             }
         }

@@ -575,3 +575,274 @@ fn thread_local_storage() {
     let prog = s.program("tls.c", &[]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+#[test]
+fn executable_stack_refused() {
+    let s = Scratch::new("execstack");
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    let lib = s.lib("libexecstack.so", &["simple.c"], &["-Wl,-z,execstack"]);
+    let l = readelf(&["-lW"], &lib);
+    let stack = l.lines().find(|l| l.contains("GNU_STACK")).unwrap_or("");
+    assert_fixture(
+        stack.contains("RWE"),
+        "libexecstack.so has PT_GNU_STACK with PF_X",
+        &l,
+    );
+    let l = readelf(&["-lW"], &s.path("libsimple.so"));
+    let stack = l.lines().find(|l| l.contains("GNU_STACK")).unwrap_or("");
+    assert_fixture(
+        stack.contains("RW ") && !stack.contains("RWE"),
+        "libsimple.so has a non-executable PT_GNU_STACK",
+        &l,
+    );
+    let prog = s.program("execstack.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+#[test]
+fn bad_relocation_types_refused() {
+    let s = Scratch::new("bad_reloc");
+    let lib = s.lib("libreloc_victim.so", &["reloc_victim.c"], &[]);
+    let r = readelf(&["-rW"], &lib);
+    let (dyn_part, plt_part) = r.split_at(r.find(".rela.plt").unwrap_or(r.len()));
+    let has = |part: &str, ty: &str, sym: &str| {
+        part.lines()
+            .any(|l| l.contains(ty) && l.split_whitespace().any(|w| w == sym))
+    };
+    assert_fixture(
+        dyn_part.contains(".rela.dyn")
+            && has(dyn_part, "R_X86_64_GLOB_DAT", "victim_var")
+            && has(dyn_part, "R_X86_64_64 ", "victim_var")
+            && has(plt_part, "R_X86_64_JUMP_SLO", "victim_add"),
+        "libreloc_victim.so: GLOB_DAT and 64 against victim_var in .rela.dyn, JUMP_SLOT against victim_add in .rela.plt",
+        &r,
+    );
+    let prog = s.program("bad_reloc.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+#[test]
+fn relr_relocations() {
+    let s = Scratch::new("relr");
+    let lib = s.lib("librelr.so", &["relr.c"], &["-Wl,-z,pack-relative-relocs"]);
+    let d = readelf(&["-d"], &lib);
+    assert_fixture(
+        d.contains("(RELR)") && d.contains("(RELRSZ)"),
+        "librelr.so has DT_RELR (needs binutils >= 2.38)",
+        &d,
+    );
+    let r = readelf(&["-rW"], &lib);
+    let offsets = r
+        .lines()
+        .find_map(|l| l.trim().strip_suffix(" offsets")?.parse::<u32>().ok())
+        .unwrap_or(0);
+    assert_fixture(
+        r.contains(".relr.dyn") && offsets >= 600 && !r.contains("R_X86_64_RELATIVE"),
+        "librelr.so: at least 600 offsets in .relr.dyn, no R_X86_64_RELATIVE in .rela.dyn",
+        &r,
+    );
+    let prog = s.program("relr.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+#[test]
+fn hash_styles() {
+    let s = Scratch::new("hash_styles");
+    let sysv = s.lib(
+        "libhash_sysv.so",
+        &["hash_syms.c"],
+        &["-Wl,--hash-style=sysv"],
+    );
+    let gnu = s.lib(
+        "libhash_gnu.so",
+        &["hash_syms.c"],
+        &["-Wl,--hash-style=gnu"],
+    );
+    let user = s.lib(
+        "libhash_user.so",
+        &["hash_user.c"],
+        &["-L.", "-lhash_sysv", "-Wl,-rpath,$ORIGIN"],
+    );
+    let sections = |lib: &Path| -> Vec<String> {
+        readelf(&["-SW"], lib)
+            .lines()
+            .filter_map(|l| Some(l.split(']').nth(1)?.split_whitespace().next()?.to_string()))
+            .collect()
+    };
+    let (ss, gs) = (sections(&sysv), sections(&gnu));
+    assert_fixture(
+        ss.iter().any(|n| n == ".hash") && !ss.iter().any(|n| n == ".gnu.hash"),
+        "libhash_sysv.so has .hash and no .gnu.hash",
+        &ss.join(" "),
+    );
+    assert_fixture(
+        gs.iter().any(|n| n == ".gnu.hash") && !gs.iter().any(|n| n == ".hash"),
+        "libhash_gnu.so has .gnu.hash and no .hash",
+        &gs.join(" "),
+    );
+    for lib in [&sysv, &gnu] {
+        let syms = readelf(&["--dyn-syms", "-W"], lib);
+        let n = syms
+            .lines()
+            .filter(|l| l.contains(" hash_sym_") && !l.contains(" UND "))
+            .count();
+        assert_fixture(n == 600, "600 hash_sym_* definitions", &syms);
+    }
+    let d = readelf(&["-d"], &user);
+    assert_fixture(
+        d.contains("[libhash_sysv.so]"),
+        "libhash_user.so NEEDED libhash_sysv.so",
+        &d,
+    );
+    let r = readelf(&["-rW"], &user);
+    assert_fixture(
+        r.lines().filter(|l| l.contains(" hash_sym_")).count() == 900,
+        "libhash_user.so has 900 relocations against hash_sym_*",
+        &r,
+    );
+    let prog = s.program("hash_styles.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+#[test]
+fn pc32_relocation() {
+    let s = Scratch::new("pcrel");
+    s.lib("libpcrel_target.so", &["pcrel_target.c"], &[]);
+    let lib = s.lib(
+        "libpcrel.so",
+        &["pcrel.S"],
+        &["-L.", "-lpcrel_target", "-Wl,-rpath,$ORIGIN"],
+    );
+    let r = readelf(&["-rW"], &lib);
+    let pc32 = |sym: &str| {
+        r.lines()
+            .any(|l| l.contains("R_X86_64_PC32") && l.split_whitespace().any(|w| w == sym))
+    };
+    assert_fixture(
+        pc32("target_var") && pc32("target_array"),
+        "libpcrel.so has R_X86_64_PC32 against target_var and target_array",
+        &r,
+    );
+    let d = readelf(&["-d"], &lib);
+    assert_fixture(
+        d.contains("[libpcrel_target.so]") && !d.contains("TEXTREL"),
+        "libpcrel.so NEEDED libpcrel_target.so, no text relocations",
+        &d,
+    );
+    let l = readelf(&["-lW"], &lib);
+    let stack = l.lines().find(|l| l.contains("GNU_STACK")).unwrap_or("");
+    assert_fixture(
+        stack.contains("RW ") && !stack.contains("RWE"),
+        "libpcrel.so has a non-executable stack",
+        &l,
+    );
+    let prog = s.program("pcrel.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+#[test]
+fn wx_and_relro() {
+    system_lib("libsqlite3.so.0");
+    system_lib("libcrypto.so.3");
+    let s = Scratch::new("wx_relro");
+    let lib = s.lib("librelro.so", &["relro.c"], &["-Wl,-z,relro", "-Wl,-z,now"]);
+    let l = readelf(&["-lW"], &lib);
+    assert_fixture(l.contains("GNU_RELRO"), "librelro.so has PT_GNU_RELRO", &l);
+    let d = readelf(&["-d"], &lib);
+    assert_fixture(
+        d.contains("BIND_NOW") || d.contains("Flags: NOW"),
+        "librelro.so is linked -z now",
+        &d,
+    );
+    let r = readelf(&["-rW"], &lib);
+    assert_fixture(
+        r.lines()
+            .any(|l| l.contains("R_X86_64_GLOB_DAT") && l.contains("relro_var")),
+        "librelro.so reads relro_var through the GOT",
+        &r,
+    );
+    let prog = s.program("wx_relro.c", &[]);
+    let d = readelf(&["-d"], &prog);
+    assert_fixture(
+        !d.contains("libsqlite3") && !d.contains("libcrypto"),
+        "wx_relro does not link sqlite or crypto itself",
+        &d,
+    );
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+#[test]
+fn host_objects_loaded_later_are_reused() {
+    system_lib("libz.so.1");
+    require_header("zlib.h", "zlib1g-dev");
+    let s = Scratch::new("host_reuse");
+    let lib = s.lib("libzuser.so", &["zuser.c"], &["-lz"]);
+    let d = readelf(&["-d"], &lib);
+    assert_fixture(
+        d.contains("[libz.so.1]"),
+        "libzuser.so NEEDED libz.so.1",
+        &d,
+    );
+    let prog = s.program("host_reuse.c", &["-ldl"]);
+    let d = readelf(&["-d"], &prog);
+    assert_fixture(
+        !d.contains("libz"),
+        "host_reuse does not link libz itself",
+        &d,
+    );
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+#[test]
+fn ld_library_path_vs_runpath_and_rpath() {
+    let s = Scratch::new("search_order");
+    s.lib("a/libpick.so", &["pick.c"], &["-DPICK_VALUE=1"]);
+    s.lib("b/libpick.so", &["pick.c"], &["-DPICK_VALUE=2"]);
+    s.mkdir("empty");
+    let runpath = s.lib(
+        "libpicker_runpath.so",
+        &["picker.c"],
+        &[
+            "-La",
+            "-lpick",
+            "-Wl,-rpath,$ORIGIN/a",
+            "-Wl,--enable-new-dtags",
+        ],
+    );
+    let rpath = s.lib(
+        "libpicker_rpath.so",
+        &["picker.c"],
+        &[
+            "-La",
+            "-lpick",
+            "-Wl,-rpath,$ORIGIN/a",
+            "-Wl,--disable-new-dtags",
+        ],
+    );
+    let d = readelf(&["-d"], &runpath);
+    assert_fixture(
+        d.contains("(RUNPATH)")
+            && !d.contains("(RPATH)")
+            && d.contains("[$ORIGIN/a]")
+            && d.contains("[libpick.so]"),
+        "libpicker_runpath.so: DT_RUNPATH $ORIGIN/a only, NEEDED libpick.so",
+        &d,
+    );
+    let d = readelf(&["-d"], &rpath);
+    assert_fixture(
+        d.contains("(RPATH)")
+            && !d.contains("(RUNPATH)")
+            && d.contains("[$ORIGIN/a]")
+            && d.contains("[libpick.so]"),
+        "libpicker_rpath.so: DT_RPATH $ORIGIN/a only, NEEDED libpick.so",
+        &d,
+    );
+    let prog = s.program("search_order.c", &[]);
+    for sub in ["b", "empty"] {
+        s.run_ok(
+            &prog,
+            &[s.dir_arg(), sub.to_string()],
+            &[("LD_LIBRARY_PATH", &s.p(sub))],
+        );
+    }
+}

@@ -50,8 +50,8 @@ pub fn classify(r_type: u32) -> Kind {
 }
 
 /// The psABI name of a relocation type, for messages.
-pub fn type_name(r_type: u32) -> String {
-    let n = match r_type {
+pub fn type_name(r_type: u32) -> &'static str {
+    match r_type {
         abi::R_X86_64_NONE => "R_X86_64_NONE",
         abi::R_X86_64_64 => "R_X86_64_64",
         abi::R_X86_64_PC32 => "R_X86_64_PC32",
@@ -68,9 +68,8 @@ pub fn type_name(r_type: u32) -> String {
         abi::R_X86_64_TPOFF64 => "R_X86_64_TPOFF64",
         abi::R_X86_64_TLSDESC => "R_X86_64_TLSDESC",
         abi::R_X86_64_IRELATIVE => "R_X86_64_IRELATIVE",
-        _ => return format!("relocation type {r_type}"),
-    };
-    n.to_string()
+        _ => "an unknown relocation type",
+    }
 }
 
 /// The thread pointer of the calling thread (%fs:0 holds its own address).

@@ -1,0 +1,200 @@
+//! What librelink.so shows the outside world: only the rl_* functions in its
+//! dynamic symbol table, the SONAME librelink.so.0, and an include/relink.h
+//! that strict C99 and C++11 programs compile and link against.
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+fn readelf(args: &[&str], file: &Path) -> String {
+    let out = Command::new("readelf")
+        .args(args)
+        .arg(file)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run readelf: {e}"));
+    assert!(
+        out.status.success(),
+        "readelf {args:?} {} failed",
+        file.display()
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Names (without @version) of the symbols librelink.so defines in .dynsym.
+fn defined_dynamic_symbols() -> Vec<String> {
+    let out = readelf(&["--dyn-syms", "-W"], &relink_so());
+    let mut names = Vec::new();
+    let mut rows = 0;
+    for line in out.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() < 7 || !f[0].ends_with(':') || f[0].trim_end_matches(':').parse::<u32>().is_err()
+        {
+            continue;
+        }
+        rows += 1;
+        if f[6] == "UND" || f.len() < 8 {
+            continue;
+        }
+        names.push(f[7].split('@').next().unwrap().to_string());
+    }
+    assert!(
+        rows > 1,
+        "no symbol rows in readelf --dyn-syms output:\n{out}"
+    );
+    names
+}
+
+/// The functions include/relink.h declares.
+fn header_functions() -> Vec<String> {
+    let h = std::fs::read_to_string(include_dir().join("relink.h")).expect("include/relink.h");
+    let mut names: Vec<String> = h
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('*') && !l.trim_start().starts_with("/*"))
+        .filter_map(|l| {
+            let open = l.find('(')?;
+            let name = l[..open]
+                .rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .next()?;
+            name.starts_with("rl_").then(|| name.to_string())
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+#[test]
+fn exports_only_rl_functions() {
+    let mut defined = defined_dynamic_symbols();
+    defined.sort();
+    let foreign: Vec<&String> = defined.iter().filter(|n| !n.starts_with("rl_")).collect();
+    assert!(
+        foreign.is_empty(),
+        "librelink.so exports symbols outside the rl_ namespace: {foreign:?}"
+    );
+    for name in [
+        "dlopen",
+        "dlsym",
+        "dlvsym",
+        "dlclose",
+        "dlerror",
+        "dladdr",
+        "dlinfo",
+        "dlmopen",
+        "dl_iterate_phdr",
+        "malloc",
+        "free",
+        "calloc",
+        "realloc",
+        "memcpy",
+        "memset",
+        "strlen",
+        "pthread_create",
+        "__cxa_finalize",
+        "_init",
+        "_fini",
+        "rust_begin_unwind",
+        "rust_eh_personality",
+    ] {
+        assert!(
+            !defined.iter().any(|d| d == name),
+            "librelink.so must not define {name}; it defines {defined:?}"
+        );
+    }
+    let api = header_functions();
+    for core in [
+        "rl_close",
+        "rl_error",
+        "rl_open",
+        "rl_open_mem",
+        "rl_sym",
+        "rl_vsym",
+    ] {
+        assert!(
+            api.iter().any(|f| f == core),
+            "include/relink.h declares {core}; found {api:?}"
+        );
+    }
+    assert_eq!(
+        defined, api,
+        "librelink.so defines exactly the functions of include/relink.h"
+    );
+}
+
+#[test]
+fn soname_is_librelink_so_0() {
+    let d = readelf(&["-d"], &relink_so());
+    let sonames: Vec<&str> = d.lines().filter(|l| l.contains("(SONAME)")).collect();
+    assert_eq!(
+        sonames.len(),
+        1,
+        "librelink.so has exactly one DT_SONAME:\n{d}"
+    );
+    assert!(
+        sonames[0].contains("Library soname: [librelink.so.0]"),
+        "SONAME of librelink.so: {}",
+        sonames[0]
+    );
+}
+
+/// The C++ compiler, as the `cc` crate finds it (honours $CXX).
+fn cxx_compiler() -> &'static Path {
+    static CXX: OnceLock<PathBuf> = OnceLock::new();
+    CXX.get_or_init(|| {
+        cc::Build::new()
+            .cpp(true)
+            .opt_level(1)
+            .target("x86_64-unknown-linux-gnu")
+            .host("x86_64-unknown-linux-gnu")
+            .cargo_metadata(false)
+            .warnings(false)
+            .get_compiler()
+            .path()
+            .to_path_buf()
+    })
+}
+
+/// Builds c-tests/<src> with `compiler` and `flags` into an executable
+/// linked against this run's librelink.so, runs it and checks its output.
+fn build_and_run(s: &Scratch, compiler: &Path, src: &str, flags: &[&str]) {
+    let out = s.path(Path::new(src).file_stem().unwrap().to_str().unwrap());
+    let mut cmd = Command::new(compiler);
+    cmd.current_dir(&s.dir)
+        .args(flags)
+        .arg("-I")
+        .arg(include_dir())
+        .arg(c_tests_dir().join(src))
+        .arg("-L")
+        .arg(&s.dir)
+        .arg("-lrelink")
+        .arg(format!("-Wl,-rpath,{}", s.dir.display()))
+        .arg("-o")
+        .arg(&out);
+    run_build(cmd);
+    s.run_ok(&out, &[] as &[&str], &[]);
+}
+
+#[test]
+fn header_compiles_as_strict_c99() {
+    let s = Scratch::new("header_c99");
+    build_and_run(
+        &s,
+        compiler(),
+        "header_c99.c",
+        &["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"],
+    );
+}
+
+#[test]
+fn header_compiles_as_cxx11_and_links() {
+    let s = Scratch::new("header_cxx");
+    build_and_run(
+        &s,
+        cxx_compiler(),
+        "header_cxx.cpp",
+        &["-std=c++11", "-Wall", "-Wextra", "-Werror", "-pedantic"],
+    );
+}
