@@ -20,7 +20,7 @@
 //! glibc's numeric comparison of version digits when matching cache keys
 //! (keys are matched byte for byte).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
@@ -125,7 +125,7 @@ static EXE_ORIGIN: Lazy<Option<Vec<u8>>> = Lazy::new(|| {
 
 /// The parsed `/etc/ld.so.cache` (empty when missing or unusable).
 static LD_CACHE: Lazy<Cache> = Lazy::new(|| match os::read_file(Path::new(LD_SO_CACHE)) {
-    Ok(data) => Cache::parse(&data, &HOST),
+    Ok(data) => Cache::from_vec(data, &HOST),
     Err(_) => Cache::default(),
 });
 
@@ -379,10 +379,26 @@ const CACHE_FLAGS_X86_64: u32 = 0x0003 | 0x0300;
 const HWCAP_EXTENSION: u64 = 1 << 62;
 const HWCAP_ISA_LEVEL_MASK: u64 = 0x3ff;
 
-/// Name to path, as resolved from the cache for this host.
+/// A validated cache image. Names are resolved on demand by walking the
+/// entries; nothing is indexed up front.
 #[derive(Debug, Default)]
 struct Cache {
-    map: HashMap<Box<[u8]>, Box<[u8]>>,
+    data: Box<[u8]>,
+    /// Whether the entries are in the new format (24 bytes, with hwcap).
+    new_format: bool,
+    /// Where string offsets count from.
+    table: usize,
+    /// Where the first entry starts.
+    entries: usize,
+    /// Number of entries; all of them lie within `data`.
+    nlibs: usize,
+    /// Priority (see `Host::hwcaps_priority`) of each `glibc-hwcaps`
+    /// extension name, by index; 0 for unusable or unreadable names.
+    hwcaps_priority: Vec<u32>,
+    /// Legacy hwcap bits that rule an entry out on this host.
+    exclude: u64,
+    platform_bit: u64,
+    isa_levels: u32,
 }
 
 fn read_u32(d: &[u8], off: usize) -> Option<u32> {
@@ -402,6 +418,21 @@ fn string_at(table: &[u8], off: u32) -> Option<&[u8]> {
     Some(&rest[..len])
 }
 
+/// Whether the NUL-terminated string at `off` in `table` is exactly
+/// `name` (which must not contain a NUL; `first` is its first byte, or 0
+/// when it is empty).
+#[inline]
+fn string_is(table: &[u8], off: u32, name: &[u8], first: u8) -> bool {
+    let off = off as usize;
+    if table.get(off) != Some(&first) {
+        return false;
+    }
+    let Some(end) = off.checked_add(name.len()) else {
+        return false;
+    };
+    table.get(end) == Some(&0) && table.get(off..end) == Some(name)
+}
+
 /// Whether the endianness byte of a new-format header fits this host
 /// (0: unknown, accepted; 2: little endian).
 fn endian_ok(flags: u8) -> bool {
@@ -410,36 +441,141 @@ fn endian_ok(flags: u8) -> bool {
 
 struct RawEntry {
     flags: u32,
-    key: u32,
     value: u32,
     hwcap: Option<u64>,
 }
 
-#[derive(Default)]
-struct Pick<'d> {
-    best: Option<&'d [u8]>,
-    priority: u32,
-    done: bool,
+/// Where the entries of a validated image are.
+struct Layout {
+    new_format: bool,
+    table: usize,
+    entries: usize,
+    nlibs: usize,
+    /// Offset of the `glibc-hwcaps` extension (0: none).
+    ext_offset: u32,
 }
 
 impl Cache {
+    /// The path the loader would pick for `name` on this host: entries for
+    /// `glibc-hwcaps` subdirectories come first and the usable one with the
+    /// best priority wins; failing that, the first plain entry that fits
+    /// this host.
     fn lookup(&self, name: &[u8]) -> Option<&[u8]> {
-        self.map.get(name).map(|v| &**v)
+        if self.nlibs == 0 || name.contains(&0) {
+            return None;
+        }
+        let data = &self.data[..];
+        let table = data.get(self.table..)?;
+        let first = name.first().copied().unwrap_or(0);
+        let size = self.entry_size();
+        let mut best: Option<&[u8]> = None;
+        let mut best_priority = 0;
+        for i in 0..self.nlibs {
+            let at = self.entries + i * size;
+            let Some(key) = read_u32(data, at + 4) else {
+                continue;
+            };
+            if !string_is(table, key, name, first) {
+                continue;
+            }
+            let Some(e) = self.entry(at) else {
+                continue;
+            };
+            if e.flags != CACHE_FLAGS_X86_64 {
+                continue;
+            }
+            let Some(value) = string_at(table, e.value) else {
+                continue;
+            };
+            if let Some(hwcap) = e.hwcap {
+                let named = (hwcap >> 32) & !HWCAP_ISA_LEVEL_MASK == HWCAP_EXTENSION >> 32;
+                if named {
+                    let level = (hwcap >> 32) & HWCAP_ISA_LEVEL_MASK;
+                    if level >= 32 || self.isa_levels & (1 << level) == 0 {
+                        continue;
+                    }
+                } else if best.is_some() {
+                    break;
+                } else if hwcap & self.exclude != 0 {
+                    continue;
+                }
+                let platform = hwcap & HWCAP_PLATFORM_MASK;
+                if platform != 0 && platform != self.platform_bit {
+                    continue;
+                }
+                if named {
+                    let index = hwcap as u32 as usize;
+                    let priority = self.hwcaps_priority.get(index).copied().unwrap_or(0);
+                    if priority == 0 || (best.is_some() && priority >= best_priority) {
+                        continue;
+                    }
+                    best = Some(value);
+                    best_priority = priority;
+                    continue;
+                }
+            }
+            return Some(value);
+        }
+        best
     }
 
-    /// Parse a cache image. Anything malformed yields fewer (or no)
-    /// entries, never a panic.
+    fn entry_size(&self) -> usize {
+        if self.new_format {
+            NEW_ENTRY
+        } else {
+            OLD_ENTRY
+        }
+    }
+
+    /// The entry at byte offset `at` of the image.
+    fn entry(&self, at: usize) -> Option<RawEntry> {
+        let d = &self.data[..];
+        Some(RawEntry {
+            flags: read_u32(d, at)?,
+            value: read_u32(d, at + 8)?,
+            hwcap: if self.new_format {
+                Some(read_u64(d, at + 16)?)
+            } else {
+                None
+            },
+        })
+    }
+
+    #[cfg(test)]
     fn parse(data: &[u8], host: &Host) -> Cache {
-        Cache::try_parse(data, host).unwrap_or_default()
+        Cache::from_vec(data.to_vec(), host)
     }
 
-    fn try_parse(data: &[u8], host: &Host) -> Option<Cache> {
+    /// Take a cache image. Anything malformed yields fewer (or no)
+    /// entries, never a panic.
+    fn from_vec(data: Vec<u8>, host: &Host) -> Cache {
+        let Some(layout) = Cache::layout(&data) else {
+            return Cache::default();
+        };
+        let hwcaps_priority = read_hwcaps_names(&data, layout.ext_offset)
+            .into_iter()
+            .map(|n| n.map_or(0, |n| host.hwcaps_priority(n)))
+            .collect();
+        Cache {
+            data: data.into_boxed_slice(),
+            new_format: layout.new_format,
+            table: layout.table,
+            entries: layout.entries,
+            nlibs: layout.nlibs,
+            hwcaps_priority,
+            exclude: !(host.hwcap | HWCAP_PLATFORM_MASK | HWCAP_TLS_MASK),
+            platform_bit: host.platform_bit,
+            isa_levels: host.isa_levels,
+        }
+    }
+
+    fn layout(data: &[u8]) -> Option<Layout> {
         if data.len() > NEW_HEADER && data.starts_with(NEW_MAGIC) {
             let nlibs = read_u32(data, 20)? as usize;
             if (data.len() - NEW_HEADER) / NEW_ENTRY < nlibs || !endian_ok(data[28]) {
                 return None;
             }
-            return Some(Cache::parse_new(data, 0, nlibs, host));
+            return Some(Cache::layout_new(data, 0, nlibs));
         }
         if data.len() > OLD_HEADER && data.starts_with(OLD_MAGIC) {
             let nlibs = read_u32(data, 12)? as usize;
@@ -456,105 +592,67 @@ impl Cache {
                     let nlibs_new = read_u32(new, 20)? as usize;
                     let fits = (new.len() - NEW_HEADER) / NEW_ENTRY >= nlibs_new;
                     if fits {
-                        return Some(Cache::parse_new(data, new_start, nlibs_new, host));
+                        return Some(Cache::layout_new(data, new_start, nlibs_new));
                     }
                 }
             }
-            let entries = (0..nlibs).filter_map(|i| {
-                let at = OLD_HEADER + i * OLD_ENTRY;
-                Some(RawEntry {
-                    flags: read_u32(data, at)?,
-                    key: read_u32(data, at + 4)?,
-                    value: read_u32(data, at + 8)?,
-                    hwcap: None,
-                })
+            return Some(Layout {
+                new_format: false,
+                table: old_end,
+                entries: OLD_HEADER,
+                nlibs,
+                ext_offset: 0,
             });
-            return Some(Cache::build(&data[old_end..], entries, &[], host));
         }
         None
     }
 
     /// New-format entries start `start` bytes into `file`; their string
     /// offsets count from `start`, extension offsets from the file start.
-    fn parse_new(file: &[u8], start: usize, nlibs: usize, host: &Host) -> Cache {
-        let Some(new) = file.get(start..) else {
-            return Cache::default();
-        };
-        let hwcaps = read_hwcaps_names(file, read_u32(new, 32).unwrap_or(0));
-        let entries = (0..nlibs).filter_map(|i| {
-            let at = NEW_HEADER + i * NEW_ENTRY;
-            Some(RawEntry {
-                flags: read_u32(new, at)?,
-                key: read_u32(new, at + 4)?,
-                value: read_u32(new, at + 8)?,
-                hwcap: Some(read_u64(new, at + 16)?),
-            })
-        });
-        Cache::build(new, entries, &hwcaps, host)
+    /// The caller has checked that the `nlibs` entries fit.
+    fn layout_new(file: &[u8], start: usize, nlibs: usize) -> Layout {
+        Layout {
+            new_format: true,
+            table: start,
+            entries: start + NEW_HEADER,
+            nlibs,
+            ext_offset: read_u32(file, start + 32).unwrap_or(0),
+        }
     }
 
-    /// Choose, for every name, the entry the loader would pick: entries
-    /// for `glibc-hwcaps` subdirectories come first and the usable one
-    /// with the best priority wins; failing that, the first plain entry
-    /// that fits this host.
-    fn build(
-        table: &[u8],
-        entries: impl Iterator<Item = RawEntry>,
-        hwcaps: &[Option<&[u8]>],
-        host: &Host,
-    ) -> Cache {
-        let exclude = !(host.hwcap | HWCAP_PLATFORM_MASK | HWCAP_TLS_MASK);
-        let mut picks: HashMap<&[u8], Pick<'_>> = HashMap::new();
-        for e in entries {
-            let Some(key) = string_at(table, e.key) else {
+    /// Every distinct key in the image, in entry order.
+    #[cfg(test)]
+    fn keys(&self) -> Vec<&[u8]> {
+        let size = self.entry_size();
+        let table = self.data.get(self.table..).unwrap_or(&[]);
+        let mut keys: Vec<&[u8]> = Vec::new();
+        let mut seen = HashSet::new();
+        for i in 0..self.nlibs {
+            let at = self.entries + i * size;
+            let (Some(_), Some(key)) = (self.entry(at), read_u32(&self.data, at + 4)) else {
                 continue;
             };
-            let pick = picks.entry(key).or_default();
-            if pick.done || e.flags != CACHE_FLAGS_X86_64 {
-                continue;
-            }
-            let Some(value) = string_at(table, e.value) else {
-                continue;
-            };
-            if let Some(hwcap) = e.hwcap {
-                let named = (hwcap >> 32) & !HWCAP_ISA_LEVEL_MASK == HWCAP_EXTENSION >> 32;
-                if named {
-                    let level = (hwcap >> 32) & HWCAP_ISA_LEVEL_MASK;
-                    if level >= 32 || host.isa_levels & (1 << level) == 0 {
-                        continue;
-                    }
-                } else if pick.best.is_some() {
-                    pick.done = true;
-                    continue;
-                } else if hwcap & exclude != 0 {
-                    continue;
-                }
-                let platform = hwcap & HWCAP_PLATFORM_MASK;
-                if platform != 0 && platform != host.platform_bit {
-                    continue;
-                }
-                if named {
-                    let index = hwcap as u32 as usize;
-                    let priority = match hwcaps.get(index) {
-                        Some(Some(n)) => host.hwcaps_priority(n),
-                        _ => 0,
-                    };
-                    if priority == 0 || (pick.best.is_some() && priority >= pick.priority) {
-                        continue;
-                    }
-                    pick.best = Some(value);
-                    pick.priority = priority;
-                    continue;
+            if let Some(k) = string_at(table, key) {
+                if seen.insert(k) {
+                    keys.push(k);
                 }
             }
-            pick.best = Some(value);
-            pick.done = true;
         }
-        let map = picks
+        keys
+    }
+
+    /// Number of names that resolve to a path.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.keys()
             .into_iter()
-            .filter_map(|(k, p)| Some((Box::from(k), Box::from(p.best?))))
-            .collect();
-        Cache { map }
+            .filter(|k| self.lookup(k).is_some())
+            .count()
+    }
+
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -1283,7 +1381,7 @@ mod tests {
         // A new block of the wrong endianness makes the whole file unusable.
         let mut bad = combined.clone();
         bad[aligned + 28] = 3;
-        assert!(Cache::parse(&bad, &test_host()).map.is_empty());
+        assert!(Cache::parse(&bad, &test_host()).is_empty());
     }
 
     #[test]
@@ -1291,21 +1389,17 @@ mod tests {
         let mut img = CacheImage::new();
         img.entry(F, "liba.so", "/a/liba.so", 0);
         let good = img.build();
-        assert_eq!(Cache::parse(&good, &test_host()).map.len(), 1);
+        assert_eq!(Cache::parse(&good, &test_host()).len(), 1);
 
         let mut big_endian = good.clone();
         big_endian[28] = 3;
-        assert!(Cache::parse(&big_endian, &test_host()).map.is_empty());
+        assert!(Cache::parse(&big_endian, &test_host()).is_empty());
         let mut too_many = good.clone();
         too_many[20..24].copy_from_slice(&2u32.to_le_bytes());
-        assert!(Cache::parse(&too_many, &test_host()).map.is_empty());
-        assert!(Cache::parse(b"", &test_host()).map.is_empty());
-        assert!(Cache::parse(NEW_MAGIC, &test_host()).map.is_empty());
-        assert!(
-            Cache::parse(b"not a cache at all, just some text", &test_host())
-                .map
-                .is_empty()
-        );
+        assert!(Cache::parse(&too_many, &test_host()).is_empty());
+        assert!(Cache::parse(b"", &test_host()).is_empty());
+        assert!(Cache::parse(NEW_MAGIC, &test_host()).is_empty());
+        assert!(Cache::parse(b"not a cache at all, just some text", &test_host()).is_empty());
     }
 
     /// Small deterministic generator for the corruption tests.
