@@ -846,3 +846,13 @@ fn ld_library_path_vs_runpath_and_rpath() {
         );
     }
 }
+
+#[test]
+fn gnu_unique_symbol_pins_the_library() {
+    let s = Scratch::new("unique_pin");
+    let lib = s.lib("libunique.so", &["unique.cpp"], &["-lstdc++"]);
+    let syms = readelf(&["--dyn-syms", "-W"], &lib);
+    assert_fixture(syms.contains("UNIQUE"), "libunique.so defines an STB_GNU_UNIQUE symbol", &syms);
+    let prog = s.program("unique_pin.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
