@@ -28,6 +28,8 @@ pub enum Error {
     InvalidArgument(String),
     /// A relocation callback refused the load.
     Vetoed { file: String, message: String },
+    /// relink itself failed (a bug): the operation was abandoned.
+    Internal,
     /// Mapping memory failed.
     Map { file: String, reason: String },
 }
@@ -58,6 +60,7 @@ impl fmt::Display for Error {
             Error::InvalidHandle => write!(f, "invalid handle: closed, garbage, or never returned by relink"),
             Error::InvalidArgument(what) => write!(f, "invalid argument: {what}"),
             Error::Vetoed { file, message } => write!(f, "{file}: load refused by the relocation callback: {message}"),
+            Error::Internal => write!(f, "internal error: relink panicked; the operation was abandoned"),
             Error::Map { file, reason } => write!(f, "{file}: cannot map: {reason}"),
         }
     }

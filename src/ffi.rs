@@ -47,13 +47,13 @@ pub const RL_LOCAL: c_int = 0;
 pub const RL_NODELETE: c_int = 0x1000;
 
 thread_local! {
-    /// The error waiting to be read, and the one returned last (kept alive for the caller).
-    static ERROR: RefCell<(Option<CString>, Option<CString>)> = const { RefCell::new((None, None)) };
+    /// The error waiting to be read (formatted only when it is), and the message returned
+    /// last (kept alive for the caller).
+    static ERROR: RefCell<(Option<Error>, Option<CString>)> = const { RefCell::new((None, None)) };
 }
 
-fn set_error(msg: String) {
-    let c = CString::new(msg.replace('\0', "?")).unwrap_or_default();
-    ERROR.with(|e| e.borrow_mut().0 = Some(c));
+fn set_error(e: Error) {
+    let _ = ERROR.try_with(|slot| slot.borrow_mut().0 = Some(e));
 }
 
 /// Run `body`, turning an `Err` or a panic into `fail` with the message stored for `rl_error`.
@@ -62,11 +62,11 @@ macro_rules! ffi_boundary {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<_, Error> { $body })) {
             Ok(Ok(v)) => v,
             Ok(Err(e)) => {
-                set_error(e.to_string());
+                set_error(e);
                 $fail
             }
             Err(_) => {
-                set_error("internal error: relink panicked; the operation was abandoned".to_string());
+                set_error(Error::Internal);
                 $fail
             }
         }
@@ -198,7 +198,7 @@ pub extern "C" fn rl_error() -> *const c_char {
     ERROR
         .try_with(|e| {
             let mut e = e.borrow_mut();
-            let pending = e.0.take();
+            let pending = e.0.take().map(|err| CString::new(err.to_string().replace('\0', "?")).unwrap_or_default());
             e.1 = pending;
             e.1.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())
         })

@@ -124,5 +124,6 @@ fn module_of(f: Found, is_program: bool, tp: usize, id: u64) -> Option<Module> {
         image: None,
         initialized: true.into(),
         init_owner: 0.into(),
+        unique: Default::default(),
     })
 }

@@ -204,5 +204,6 @@ pub fn load(src: &Source, name: &str, origin: Option<PathBuf>, id: u64) -> Resul
         }),
         initialized: false.into(),
         init_owner: 0.into(),
+        unique: Default::default(),
     })
 }

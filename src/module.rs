@@ -68,6 +68,8 @@ pub struct Module {
     pub initialized: AtomicBool,
     /// The thread running its initializers.
     pub init_owner: AtomicU64,
+    /// Whether it defines STB_GNU_UNIQUE symbols, once asked.
+    pub unique: once_cell::sync::OnceCell<bool>,
 }
 
 // SAFETY: a Module is immutable once built; its raw views point into mappings that live as long
@@ -127,8 +129,9 @@ impl Module {
     }
 
     /// Whether this object defines any STB_GNU_UNIQUE symbol (which pins it in memory).
+    /// Scanning every symbol is not free: it is asked only when the object could be unloaded.
     pub fn has_unique_symbols(&self) -> bool {
-        self.symtab.definitions().any(|(_, s)| s.bind() == elf::abi::STB_GNU_UNIQUE)
+        *self.unique.get_or_init(|| self.symtab.definitions().any(|(_, s)| s.bind() == elf::abi::STB_GNU_UNIQUE))
     }
 }
 

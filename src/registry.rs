@@ -75,10 +75,31 @@ struct Entry {
     init_seq: u64,
 }
 
+/// Module ids are small distinct integers: a multiplicative hash is all a map of them needs (the
+/// default SipHash would dominate `rl_sym`).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | b as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type IdMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<IdHasher>>;
+
 struct Registry {
     host: Vec<Arc<Module>>,
     host_gen: (u64, u64),
-    entries: HashMap<u64, Entry>,
+    entries: IdMap<Entry>,
     /// Roots opened with RL_GLOBAL, in order; their scopes join the global scope.
     global: Vec<u64>,
     next_id: u64,
@@ -92,7 +113,7 @@ static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
     let mut r = Registry {
         host: Vec::new(),
         host_gen: (u64::MAX, u64::MAX),
-        entries: HashMap::new(),
+        entries: IdMap::default(),
         global: Vec::new(),
         next_id: 2,
         next_seq: 0,
@@ -329,7 +350,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
             _ => return Err(Error::InvalidHandle),
         }
     }
-    let bind_hooks = relocate::Hooks { lookups: Lookups::snapshot(hooks), on_relocation: hooks.on_relocation.clone() };
+    let bind_hooks = relocate::Hooks { open: hooks.clone(), lookups: Lookups::snapshot(hooks) };
     for &i in &order {
         let m = &group.modules[i];
         let local = &scopes[i];
@@ -384,7 +405,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
     let root_scope = scopes[0].clone();
     for (i, ((m, needed), (scope, reldeps))) in modules.iter().zip(deps).zip(scopes.into_iter().zip(reldeps)).enumerate() {
         let root = i == 0;
-        let nodelete = m.dynamic.nodelete() || m.has_unique_symbols() || (root && flags & NODELETE != 0);
+        let nodelete = m.dynamic.nodelete() || (root && flags & NODELETE != 0);
         w.entries.insert(
             m.id,
             Entry { module: m.clone(), needed, reldeps, scope, opens: root as usize, nodelete, init_seq: seq[i] },
@@ -429,7 +450,8 @@ pub fn close(h: Handle) -> Result<()> {
     }
     // Mark.
     let mut live: HashSet<u64> = HashSet::new();
-    let mut stack: Vec<u64> = w.entries.iter().filter(|(_, e)| e.opens > 0 || e.nodelete).map(|(id, _)| *id).collect();
+    let pinned = |e: &Entry| e.opens > 0 || e.nodelete || e.module.has_unique_symbols();
+    let mut stack: Vec<u64> = w.entries.iter().filter(|(_, e)| pinned(e)).map(|(id, _)| *id).collect();
     while let Some(id) = stack.pop() {
         if !live.insert(id) {
             continue;

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::module::Module;
 use crate::raw::{self, Rela};
 use crate::resolve::{self, Binding};
-use crate::hooks::{Lookups, Phase, RelocEvent, RelocHook};
+use crate::hooks::{Lookups, OpenHooks, Phase, RelocEvent, RelocHook};
 use crate::symbols::Query;
 use elf::abi;
 use std::sync::{Arc, Weak};
@@ -32,25 +32,27 @@ struct Resolved {
 }
 
 /// What the lazy-binding trampoline is handed (through GOT[1]) to bind a PLT slot on first call.
-#[derive(Debug)]
 pub struct LazyCtx {
     module: *const Module,
     /// The scope eager binding would have used; objects unloaded since are skipped.
     scope: Vec<Weak<Module>>,
-    /// The hooks eager binding would have consulted.
-    hooks: Hooks,
+    /// The hooks of the open that mapped the object; global hooks are read at each binding, so
+    /// a hook added later is consulted and a removed one never called again.
+    hooks: OpenHooks,
 }
 
-/// The hooks one binding pass consults.
+/// The hooks one eager binding pass consults.
 #[derive(Clone, Default)]
 pub struct Hooks {
+    /// The open's own hooks.
+    pub open: OpenHooks,
+    /// Those and the global ones, as they are when the pass starts.
     pub lookups: Lookups,
-    pub on_relocation: Option<RelocHook>,
 }
 
-impl std::fmt::Debug for Hooks {
+impl std::fmt::Debug for LazyCtx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Hooks")
+        write!(f, "LazyCtx({} objects in scope)", self.scope.len())
     }
 }
 
@@ -72,9 +74,7 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<Vec<W
         ctx.apply_relr(words)?;
     }
     if let Some((addr, n)) = m.dynamic.rela {
-        for r in span_slice::<Rela>(m, addr, n)? {
-            ctx.apply(r)?;
-        }
+        ctx.apply_all(span_slice::<Rela>(m, addr, n)?)?;
     }
     if let Some((addr, n)) = m.dynamic.jmprel {
         let relas = span_slice::<Rela>(m, addr, n)?;
@@ -90,7 +90,7 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<Vec<W
                         ctx.apply(r)?;
                     }
                 }
-                let lazy = Box::new(LazyCtx { module: m, scope, hooks: hooks.clone() });
+                let lazy = Box::new(LazyCtx { module: m, scope, hooks: hooks.open.clone() });
                 let got1 = ctx.place(got + 8, 16)?;
                 // SAFETY: GOT[1] and GOT[2] are reserved for the dynamic linker; `place` checked them.
                 unsafe {
@@ -99,11 +99,7 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<Vec<W
                 }
                 *image.lazy.lock() = Some(lazy);
             }
-            _ => {
-                for r in relas {
-                    ctx.apply(r)?;
-                }
-            }
+            _ => ctx.apply_all(relas)?,
         }
     }
     let region = &image.region;
@@ -184,23 +180,41 @@ impl Ctx<'_, '_> {
         Ok(())
     }
 
-    #[inline]
+    /// Apply a RELA table. RELATIVE relocations — most of them in large libraries — take a
+    /// tight path that checks the target against the first writable segment only.
+    fn apply_all(&mut self, relas: &[Rela]) -> Result<()> {
+        let bias = self.m.bias as u64;
+        let (lo, hi) = self.writable.first().copied().unwrap_or((1, 0));
+        for r in relas {
+            if r.kind() == arch::RELATIVE {
+                let p = bias.wrapping_add(r.r_offset) as usize;
+                if p < lo || p.wrapping_add(8) > hi {
+                    self.place(p, 8)?;
+                }
+                // SAFETY: the target lies in a writable segment (checked just above).
+                unsafe { raw::write_bytes(p, bias.wrapping_add(r.r_addend as u64).to_le_bytes()) };
+            } else {
+                self.apply(r)?;
+            }
+        }
+        Ok(())
+    }
+
+    #[inline(never)]
     fn apply(&mut self, r: &Rela) -> Result<()> {
         let bias = self.m.bias;
         let p = bias.wrapping_add(r.r_offset as usize);
         let a = r.r_addend;
         let ty = r.kind();
-        if ty == arch::RELATIVE {
-            let p = self.place(p, 8)?;
-            // SAFETY: `place` checked the target.
-            unsafe { raw::write_bytes(p, (bias as u64).wrapping_add(a as u64).to_le_bytes()) };
-            return Ok(());
-        }
         let kind = arch::classify(ty);
         let word = |v: u64| v.to_le_bytes();
         match kind {
             Kind::None => {}
-            Kind::Relative => unreachable!("handled above"),
+            Kind::Relative => {
+                let p = self.place(p, 8)?;
+                // SAFETY: `place` checked the target.
+                unsafe { raw::write_bytes(p, word((bias as u64).wrapping_add(a as u64))) };
+            }
             Kind::Irelative => {
                 let p = self.place(p, 8)?;
                 // SAFETY: the resolver lies in this object, whose code is mapped executable.
@@ -313,10 +327,16 @@ impl Ctx<'_, '_> {
         Ok(())
     }
 
+    #[inline]
     fn symbol(&mut self, idx: u32) -> Result<Resolved> {
-        if let Some(Some(r)) = self.cache.get(idx as usize) {
-            return Ok(*r);
+        match self.cache.get(idx as usize) {
+            Some(Some(r)) => Ok(*r),
+            _ => self.symbol_slow(idx),
         }
+    }
+
+    #[inline(never)]
+    fn symbol_slow(&mut self, idx: u32) -> Result<Resolved> {
         let r = self.resolve(idx)?;
         if let Some(slot) = self.cache.get_mut(idx as usize) {
             *slot = Some(r);
@@ -326,7 +346,7 @@ impl Ctx<'_, '_> {
 
     /// Show a symbolic relocation to the relocation callback, which may replace its value.
     fn observe(&self, r: &Rela, place: usize, value: usize) -> Result<usize> {
-        match &self.hooks.on_relocation {
+        match &self.hooks.open.on_relocation {
             None => Ok(value),
             Some(hook) => observe(hook, self.m, r, place, value),
         }
@@ -415,7 +435,7 @@ pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, index: u64) -> usize {
     let Some(r) = rela else { fatal(m, "bad PLT relocation index") };
     let scope: Vec<Arc<Module>> = ctx.scope.iter().filter_map(Weak::upgrade).collect();
     let own = std::iter::once(m).filter(|_| !scope.iter().any(|s| s.id == m.id));
-    let bound = bind_symbol(m, r.sym(), scope.iter().map(|a| &**a).chain(own), &ctx.hooks.lookups);
+    let bound = bind_symbol(m, r.sym(), scope.iter().map(|a| &**a).chain(own), &Lookups::snapshot(&ctx.hooks));
     let slot = m.bias.wrapping_add(r.r_offset as usize);
     let observed = bound.and_then(|res| match &ctx.hooks.on_relocation {
         Some(hook) => observe(hook, m, r, slot, res.value).map(|value| Resolved { value, ..res }),

@@ -245,10 +245,11 @@ impl SymTab {
     pub fn lookup(&self, q: &Query) -> Option<u32> {
         if let Some(g) = &self.gnu {
             let h = q.gnu;
-            if g.bloom.is_empty() || g.buckets.is_empty() {
+            if g.buckets.is_empty() {
                 return None;
             }
-            let word = g.bloom[(h as usize / 64) % g.bloom.len()];
+            // The Bloom filter's size is a power of two (checked when the table was read).
+            let word = g.bloom[(h as usize / 64) & (g.bloom.len() - 1)];
             let mask = (1u64 << (h % 64)) | (1u64 << ((h >> g.shift) % 64));
             if word & mask != mask {
                 return None;
@@ -301,6 +302,9 @@ fn read_gnu(span: &Span, at: usize) -> Option<GnuHash> {
     let hdr = span.slice::<u32>(at, 4)?;
     let (nbuckets, symoffset, bloom_size, shift) = (hdr[0] as usize, hdr[1], hdr[2] as usize, hdr[3]);
     let bloom_at = at + 16;
+    if !bloom_size.is_power_of_two() {
+        return None;
+    }
     let bloom = span.slice::<u64>(bloom_at, bloom_size)?;
     let buckets_at = bloom_at.checked_add(bloom_size.checked_mul(8)?)?;
     let buckets = span.slice::<u32>(buckets_at, nbuckets)?;
