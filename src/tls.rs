@@ -8,13 +8,12 @@
 //! (`-mtls-dialect=gnu2`) use the same blocks through an assembly trampoline in the arch file.
 //!
 //! A thread's block is allocated on its first access and initialized from the module's template
-//! (.tdata copied, .tbss zeroed). It is freed when the thread exits, or when the module is
-//! unloaded, whichever comes first. Module ids are never reused, so a stale entry in an exited
+//! (.tdata copied, .tbss zeroed). It is freed when the thread exits (after its other thread-exit
+//! destructors have run), or when the module is unloaded, whichever comes first. Module ids are never reused, so a stale entry in an exited
 //! module's slot is never looked at again.
 
 use parking_lot::{Mutex, RwLock};
 use std::alloc::Layout;
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -52,17 +51,22 @@ static TEMPLATES: RwLock<Vec<Option<Template>>> = RwLock::new(Vec::new());
 static LIVE: Mutex<Option<HashMap<usize, HashMap<u64, usize>>>> = Mutex::new(None);
 static NEXT_THREAD: AtomicU64 = AtomicU64::new(1);
 
+/// One thread's blocks, by module slot. Reached through a pthread key rather than a Rust
+/// thread-local: glibc runs C++ `thread_local` destructors first and pthread key destructors
+/// after, and code in both may still use TLS of relink-loaded objects. The key's destructor
+/// re-arms itself until the last destructor round, then frees the blocks.
 struct ThreadBlocks {
     token: u64,
-    blocks: RefCell<Vec<usize>>,
+    blocks: Vec<usize>,
+    /// Destructor rounds seen so far.
+    rounds: u32,
 }
 
-impl Drop for ThreadBlocks {
-    fn drop(&mut self) {
-        let blocks = self.blocks.borrow();
+impl ThreadBlocks {
+    fn free_all(&mut self) {
         let mut live = LIVE.lock();
         let templates = TEMPLATES.read();
-        for (slot, &b) in blocks.iter().enumerate() {
+        for (slot, &b) in self.blocks.iter().enumerate() {
             if b == 0 {
                 continue;
             }
@@ -73,14 +77,58 @@ impl Drop for ThreadBlocks {
                 unsafe { std::alloc::dealloc(p as *mut u8, t.layout()) };
             }
         }
+        self.blocks.clear();
     }
 }
 
-thread_local! {
-    static MINE: ThreadBlocks = ThreadBlocks {
+/// glibc's PTHREAD_DESTRUCTOR_ITERATIONS: how many rounds of key destructors a thread gets.
+const DESTRUCTOR_ROUNDS: u32 = 4;
+
+unsafe extern "C" fn thread_exit(p: *mut libc::c_void) {
+    // SAFETY: the key only ever holds a leaked Box<ThreadBlocks> of this thread.
+    let t = unsafe { &mut *(p as *mut ThreadBlocks) };
+    t.rounds += 1;
+    if t.rounds < DESTRUCTOR_ROUNDS {
+        // Later destructors (this round's and the next) may still use TLS: stay until the last.
+        // SAFETY: setting this thread's own value of our key.
+        unsafe { libc::pthread_setspecific(key(), p) };
+        return;
+    }
+    t.free_all();
+    // SAFETY: reclaiming the box leaked by `table`; the key no longer refers to it.
+    drop(unsafe { Box::from_raw(p as *mut ThreadBlocks) });
+}
+
+fn key() -> libc::pthread_key_t {
+    static KEY: once_cell::sync::OnceCell<libc::pthread_key_t> = once_cell::sync::OnceCell::new();
+    *KEY.get_or_init(|| {
+        let mut k: libc::pthread_key_t = 0;
+        // SAFETY: `k` is a valid out-pointer; `thread_exit` has the destructor signature.
+        if unsafe { libc::pthread_key_create(&mut k, Some(thread_exit)) } != 0 {
+            std::process::abort();
+        }
+        k
+    })
+}
+
+/// The calling thread's table, created on first use.
+fn table() -> &'static mut ThreadBlocks {
+    let k = key();
+    // SAFETY: reading this thread's own value of our key.
+    let p = unsafe { libc::pthread_getspecific(k) } as *mut ThreadBlocks;
+    if !p.is_null() {
+        // SAFETY: the value is this thread's leaked table, used only by this thread.
+        return unsafe { &mut *p };
+    }
+    let t = Box::into_raw(Box::new(ThreadBlocks {
         token: NEXT_THREAD.fetch_add(1, Ordering::Relaxed),
-        blocks: RefCell::new(Vec::new()),
-    };
+        blocks: Vec::new(),
+        rounds: 0,
+    }));
+    // SAFETY: storing this thread's own value; `thread_exit` reclaims it.
+    unsafe { libc::pthread_setspecific(k, t as *mut libc::c_void) };
+    // SAFETY: freshly leaked, used only by this thread.
+    unsafe { &mut *t }
 }
 
 /// Register a module's template and return its module id.
@@ -106,7 +154,7 @@ pub fn unregister(id: u64) {
     }
 }
 
-fn allocate(slot: usize, token: Option<u64>) -> usize {
+fn allocate(slot: usize, token: u64) -> usize {
     let Some(Some(t)) = TEMPLATES.read().get(slot).copied() else {
         // A module that is not (or no longer) loaded: nothing valid to return.
         std::process::abort();
@@ -121,32 +169,25 @@ fn allocate(slot: usize, token: Option<u64>) -> usize {
         std::ptr::copy_nonoverlapping(t.image as *const u8, p, t.filesz);
         std::ptr::write_bytes(p.add(t.filesz), 0, t.memsz - t.filesz);
     }
-    if let Some(token) = token {
-        LIVE.lock().get_or_insert_with(HashMap::new).entry(slot).or_default().insert(token, p as usize);
-    }
+    LIVE.lock().get_or_insert_with(HashMap::new).entry(slot).or_default().insert(token, p as usize);
     p as usize
 }
 
 /// The calling thread's block of module `id`, allocated on first use.
 pub fn block(id: u64) -> usize {
     let slot = (id - MODID_BASE) as usize;
-    let got = MINE.try_with(|m| {
-        if let Some(&b) = m.blocks.borrow().get(slot) {
-            if b != 0 {
-                return b;
-            }
+    let t = table();
+    if let Some(&b) = t.blocks.get(slot) {
+        if b != 0 {
+            return b;
         }
-        let b = allocate(slot, Some(m.token));
-        let mut v = m.blocks.borrow_mut();
-        if v.len() <= slot {
-            v.resize(slot + 1, 0);
-        }
-        v[slot] = b;
-        b
-    });
-    // After this thread's table is gone (other thread-exit destructors running late), the
-    // block cannot be tracked: it lives until the process ends.
-    got.unwrap_or_else(|_| allocate(slot, None))
+    }
+    let b = allocate(slot, t.token);
+    if t.blocks.len() <= slot {
+        t.blocks.resize(slot + 1, 0);
+    }
+    t.blocks[slot] = b;
+    b
 }
 
 extern "C" {
