@@ -135,11 +135,12 @@ typedef struct rl_reloc {
   const char *name;
   const char *version;
   /**
-   * Where the value will be written.
+   * Where the relocation writes.
    */
   void *place;
   /**
-   * The value relink computed; the callback may replace it.
+   * The address the symbol resolved to (the addend, and for PC-relative types the place, are
+   * applied afterwards); the callback may replace it to redirect the reference.
    */
   size_t value;
   /**
@@ -150,7 +151,11 @@ typedef struct rl_reloc {
 
 /**
  * A relocation callback: return 0 to go on (with `r->value` possibly replaced), nonzero to
- * refuse the whole load (with `r->veto` saying why).
+ * refuse the whole load (with `r->veto` saying why). It runs for every symbolic relocation of
+ * the objects an `rl_open_ex` maps, in the opening thread with the registry lock held (it may
+ * call `rl_sym`, `rl_vsym`, `rl_error`, `rl_addr`, not `rl_open*` or `rl_close`). For a PLT slot
+ * bound lazily it runs at the first call instead, in the calling thread; a veto there cannot
+ * refuse a load any more and ends the process, as an unresolvable lazy symbol does.
  */
 typedef int (*rl_reloc_fn)(void *user, struct rl_reloc *r);
 
@@ -293,8 +298,9 @@ int rl_info(struct rl_handle *h, const char **path, void **base, size_t *tls_mod
 int rl_hook_add(rl_lookup_fn f, void *user, int phase);
 
 /**
- * Remove the global lookup hook added with this function and user pointer. Returns 0, or -1
- * with `rl_error()` when there is none. Bindings it already decided stay.
+ * Remove the global lookup hook(s) added with this function and user pointer. Returns 0, or -1
+ * with `rl_error()` when there is none. Bindings it already decided stay; it is not called for
+ * later bindings, lazy ones included.
  *
  * # Safety
  * None beyond passing values.
@@ -330,7 +336,7 @@ int rl_undefine(const char *name);
 int rl_on_event(rl_event_fn f, void *user);
 
 /**
- * Stop the event callback added with this function and user pointer. Returns 0, or -1.
+ * Stop the event callback(s) added with this function and user pointer. Returns 0, or -1.
  *
  * # Safety
  * None beyond passing values.

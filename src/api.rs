@@ -138,9 +138,10 @@ pub struct Relocation<'a> {
     pub r_type: u32,
     pub name: &'a str,
     pub version: Option<&'a str>,
-    /// Where the value will be written.
+    /// Where the relocation writes.
     pub place: *const std::ffi::c_void,
-    /// The value relink computed; the callback may replace it.
+    /// The address the symbol resolved to (addend and PC applied afterwards); the callback may
+    /// replace it.
     pub value: usize,
 }
 

@@ -16,6 +16,8 @@ pub enum Error {
     MissingDependency { file: String, needed: String },
     /// A strong symbol reference has no definition in scope.
     Undefined { file: String, symbol: String, version: Option<String> },
+    /// A dependency was found but could not be loaded.
+    Dependency { file: String, source: Box<Error> },
     /// A dependency does not define a version the object needs.
     MissingVersion { file: String, version: String, needed: String },
     /// `rl_sym`/`rl_vsym` found no such symbol.
@@ -50,6 +52,7 @@ impl fmt::Display for Error {
             Error::Undefined { file, symbol, version } => {
                 write!(f, "{file}: undefined symbol: {symbol}{}", version_suffix(version))
             }
+            Error::Dependency { file, source } => write!(f, "{file}: cannot load a dependency: {source}"),
             Error::MissingVersion { file, version, needed } => {
                 write!(f, "{file}: version {version} not found in {needed}")
             }

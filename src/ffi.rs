@@ -322,16 +322,21 @@ pub struct rl_reloc {
     /// The symbol's name, and the version asked for (NULL if unversioned).
     pub name: *const c_char,
     pub version: *const c_char,
-    /// Where the value will be written.
+    /// Where the relocation writes.
     pub place: *mut c_void,
-    /// The value relink computed; the callback may replace it.
+    /// The address the symbol resolved to (the addend, and for PC-relative types the place, are
+    /// applied afterwards); the callback may replace it to redirect the reference.
     pub value: usize,
     /// Set by a callback that returns nonzero: why it refuses the load (copied by relink).
     pub veto: *const c_char,
 }
 
 /// A relocation callback: return 0 to go on (with `r->value` possibly replaced), nonzero to
-/// refuse the whole load (with `r->veto` saying why).
+/// refuse the whole load (with `r->veto` saying why). It runs for every symbolic relocation of
+/// the objects an `rl_open_ex` maps, in the opening thread with the registry lock held (it may
+/// call `rl_sym`, `rl_vsym`, `rl_error`, `rl_addr`, not `rl_open*` or `rl_close`). For a PLT slot
+/// bound lazily it runs at the first call instead, in the calling thread; a veto there cannot
+/// refuse a load any more and ends the process, as an unresolvable lazy symbol does.
 #[allow(non_camel_case_types)]
 pub type rl_reloc_fn = Option<unsafe extern "C" fn(user: *mut c_void, r: *mut rl_reloc) -> c_int>;
 
@@ -414,8 +419,9 @@ pub unsafe extern "C" fn rl_hook_add(f: rl_lookup_fn, user: *mut c_void, phase: 
     })
 }
 
-/// Remove the global lookup hook added with this function and user pointer. Returns 0, or -1
-/// with `rl_error()` when there is none. Bindings it already decided stay.
+/// Remove the global lookup hook(s) added with this function and user pointer. Returns 0, or -1
+/// with `rl_error()` when there is none. Bindings it already decided stay; it is not called for
+/// later bindings, lazy ones included.
 ///
 /// # Safety
 /// None beyond passing values.
@@ -486,7 +492,7 @@ pub unsafe extern "C" fn rl_on_event(f: rl_event_fn, user: *mut c_void) -> c_int
     })
 }
 
-/// Stop the event callback added with this function and user pointer. Returns 0, or -1.
+/// Stop the event callback(s) added with this function and user pointer. Returns 0, or -1.
 ///
 /// # Safety
 /// None beyond passing values.

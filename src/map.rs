@@ -151,8 +151,8 @@ pub fn load(src: &Source, name: &str, origin: Option<PathBuf>, id: u64) -> Resul
     if layout.tls.is_some() && dynamic.flags & abi::DF_STATIC_TLS as u64 != 0 {
         return Err(Error::Unsupported {
             file: file(),
-            what: "static TLS (DF_STATIC_TLS, initial-exec thread-local variables): relink gives its \
-                   objects dynamic TLS only; build the library with -ftls-model=global-dynamic"
+            what: "static TLS (DF_STATIC_TLS: initial-exec thread-local variables), but relink gives the \
+                   objects it loads dynamic TLS only; build the library with -ftls-model=global-dynamic"
                 .into(),
         });
     }

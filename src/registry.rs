@@ -110,6 +110,7 @@ struct Registry {
 }
 
 static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
+    crate::arch::init();
     let mut r = Registry {
         host: Vec::new(),
         host_gen: (u64::MAX, u64::MAX),
@@ -230,10 +231,32 @@ fn check_flags(flags: i32) -> Result<()> {
     Ok(())
 }
 
+thread_local! {
+    /// Set while this thread holds the registry lock for a load (hooks run then).
+    static LOADING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Clears [`LOADING`] when the load ends, however it ends.
+struct Loading;
+
+impl Loading {
+    fn start() -> Loading {
+        LOADING.set(true);
+        Loading
+    }
+}
+
+impl Drop for Loading {
+    fn drop(&mut self) {
+        LOADING.set(false);
+    }
+}
+
 /// Open a library (or find it already open) and return a handle holding one reference.
 pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
     check_flags(flags)?;
     let guard = REGISTRY.upgradable_read();
+    let loading = Loading::start();
     let guard = if crate::host::generation() != guard.host_gen {
         let mut w = RwLockUpgradableReadGuard::upgrade(guard);
         w.refresh_host();
@@ -338,14 +361,14 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
     }
     visit(0, &group, &index, &mut seen, &mut order);
 
-    let global = guard.global_scope();
+    let global: Vec<Arc<Module>> = guard.global_scope().into_iter().cloned().collect();
     let mut reldeps: Vec<Vec<Arc<Module>>> = vec![Vec::new(); n];
     let lazy = flags & LAZY != 0 && flags & NOW == 0 && !bind_now_from_env();
     // Handles the caller asked to search after the global scope.
-    let mut extra: Vec<&Arc<Module>> = Vec::new();
+    let mut extra: Vec<Arc<Module>> = Vec::new();
     for h in &hooks.search {
         match guard.entries.get(&h.0) {
-            Some(e) if e.opens > 0 => extra.extend(e.scope.iter()),
+            Some(e) if e.opens > 0 => extra.extend(e.scope.iter().cloned()),
             _ if *h == Handle::GLOBAL => {}
             _ => return Err(Error::InvalidHandle),
         }
@@ -353,24 +376,13 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
     let bind_hooks = relocate::Hooks { open: hooks.clone(), lookups: Lookups::snapshot(hooks) };
     for &i in &order {
         let m = &group.modules[i];
-        let local = &scopes[i];
-        let mut scope: Vec<&Arc<Module>> = Vec::with_capacity(global.len() + local.len() + 1);
-        if m.dynamic.symbolic {
-            scope.push(m);
-        }
-        if flags & DEEPBIND != 0 {
-            scope.extend(local);
-            scope.extend(&global);
-            scope.extend(&extra);
-        } else {
-            scope.extend(&global);
-            scope.extend(&extra);
-            scope.extend(local);
-        }
-        let weak = (lazy && !m.dynamic.bind_now()).then(|| scope.iter().map(|m| Arc::downgrade(m)).collect());
-        let scope: Vec<&Module> = scope.into_iter().map(|m| &**m).collect();
+        let deepbind = flags & DEEPBIND != 0;
+        let scope = resolve::binding_scope(m, &global, &extra, &scopes[i], deepbind);
+        let weak = |v: &[Arc<Module>]| v.iter().map(Arc::downgrade).collect();
+        let lazy_scope = (lazy && !m.dynamic.bind_now())
+            .then(|| relocate::LazyScope { local: weak(&scopes[i]), extra: weak(&extra), deepbind });
         let mut bound = Vec::new();
-        relocate::relocate(m, &scope, &bind_hooks, weak, &mut bound)?;
+        relocate::relocate(m, &scope, &bind_hooks, lazy_scope, &mut bound)?;
         for id in bound {
             if new_ids.contains(&id) || scopes[i].iter().any(|s| s.id == id) {
                 continue;
@@ -416,6 +428,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
     }
     w.adds += n as u64;
     drop(w);
+    drop(loading);
 
     for m in &modules {
         hooks::notify(Event::Map, m);
@@ -492,7 +505,9 @@ pub fn sym(h: Handle, name: &[u8], version: Option<&[u8]>) -> Result<usize> {
             if let Some(b) = resolve::lookup(r.global_scope().into_iter().map(|m| &**m), &q) {
                 return address(&b);
             }
-            if crate::host::generation() == r.host_gen {
+            // Inside a load (a hook calling rl_sym) this thread holds the lock already: the host's
+            // view is refreshed by the next open instead.
+            if crate::host::generation() == r.host_gen || LOADING.get() {
                 return Err(not_found("global scope"));
             }
         }
@@ -579,4 +594,10 @@ pub fn pin(addr: usize) -> Option<Vec<Arc<Module>>> {
     let r = REGISTRY.read_recursive();
     let e = r.entries.values().find(|e| e.module.contains(addr))?;
     Some(e.scope.iter().chain(&e.reldeps).cloned().collect())
+}
+
+/// The global scope as it is now (for lazy binding, which sees libraries opened RL_GLOBAL after
+/// the object, as with glibc).
+pub fn global_scope_now() -> Vec<Arc<Module>> {
+    REGISTRY.read_recursive().global_scope().into_iter().cloned().collect()
 }

@@ -34,11 +34,21 @@ struct Resolved {
 /// What the lazy-binding trampoline is handed (through GOT[1]) to bind a PLT slot on first call.
 pub struct LazyCtx {
     module: *const Module,
-    /// The scope eager binding would have used; objects unloaded since are skipped.
-    scope: Vec<Weak<Module>>,
+    /// The scopes besides the global one (read at each binding); objects unloaded since are
+    /// skipped.
+    scope: LazyScope,
     /// The hooks of the open that mapped the object; global hooks are read at each binding, so
     /// a hook added later is consulted and a removed one never called again.
     hooks: OpenHooks,
+}
+
+/// What lazy binding needs to rebuild an object's lookup scope at a first call.
+pub struct LazyScope {
+    /// The object's own dependency scope (itself first).
+    pub local: Vec<Weak<Module>>,
+    /// Extra handles' scopes from the open's options.
+    pub extra: Vec<Weak<Module>>,
+    pub deepbind: bool,
 }
 
 /// The hooks one eager binding pass consults.
@@ -52,7 +62,7 @@ pub struct Hooks {
 
 impl std::fmt::Debug for LazyCtx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "LazyCtx({} objects in scope)", self.scope.len())
+        write!(f, "LazyCtx({} objects in its own scope)", self.scope.local.len())
     }
 }
 
@@ -64,7 +74,7 @@ unsafe impl Sync for LazyCtx {}
 /// Relocate `m`, looking its symbols up through `scope`. `bound` collects the ids of the objects
 /// that definitions came from. With `lazy` (the same scope, held weakly), PLT slots are left to
 /// be bound on first call.
-pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<Vec<Weak<Module>>>, bound: &mut Vec<u64>) -> Result<()> {
+pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyScope>, bound: &mut Vec<u64>) -> Result<()> {
     let image = m.image.as_ref().expect("only objects relink mapped are relocated");
     let mut cache: Vec<Option<Resolved>> = vec![None; m.symtab.len()];
     let mut ctx = Ctx { m, scope, hooks, cache: &mut cache, writable: &image.writable, last: 0, bound };
@@ -223,9 +233,9 @@ impl Ctx<'_, '_> {
                 unsafe { raw::write_bytes(p, word(v as u64)) };
             }
             Kind::Symbolic | Kind::GotEntry | Kind::PltSlot => {
-                let s = self.symbol(r.sym())?.value as u64;
+                let s = self.symbol(r.sym())?.value;
+                let s = self.observe(r, p, s)? as u64;
                 let v = if kind == Kind::Symbolic { s.wrapping_add(a as u64) } else { s };
-                let v = self.observe(r, p, v as usize)? as u64;
                 let p = self.place(p, 8)?;
                 // SAFETY: `place` checked the target.
                 unsafe { raw::write_bytes(p, word(v)) };
@@ -299,13 +309,15 @@ impl Ctx<'_, '_> {
             (Kind::DtpOff, _) => [off, 0],
             (Kind::TpOff, Tls::Static { tp, .. }) => [(tp as i64 as u64).wrapping_add(off), 0],
             (Kind::TpOff, Tls::Dynamic(_)) => {
+                let sym = self.m.symtab.sym(r.sym()).map_or(&b""[..], |s| self.m.symtab.name(s));
+                let what = if sym.is_empty() { "its own thread-local storage".to_string() } else { String::from_utf8_lossy(sym).into_owned() };
                 return Err(Error::Unsupported {
                     file: self.m.name.clone(),
                     what: format!(
-                        "{ty}: initial-exec access to thread-local storage that relink places in dynamic TLS; \
-                         build with -ftls-model=global-dynamic"
+                        "static TLS: {ty} against {what} (initial-exec access), but relink gives the objects it \
+                         loads dynamic TLS only; build with -ftls-model=global-dynamic"
                     ),
-                })
+                });
             }
             (Kind::TlsDesc, Tls::Static { tp, .. }) => [arch::tlsdesc_entries().0 as u64, (tp as i64 as u64).wrapping_add(off)],
             (Kind::TlsDesc, Tls::Dynamic(id)) => {
@@ -433,9 +445,12 @@ pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, index: u64) -> usize {
         .and_then(|(addr, n)| m.span.slice::<Rela>(addr, n))
         .and_then(|relas| relas.get(index as usize));
     let Some(r) = rela else { fatal(m, "bad PLT relocation index") };
-    let scope: Vec<Arc<Module>> = ctx.scope.iter().filter_map(Weak::upgrade).collect();
-    let own = std::iter::once(m).filter(|_| !scope.iter().any(|s| s.id == m.id));
-    let bound = bind_symbol(m, r.sym(), scope.iter().map(|a| &**a).chain(own), &Lookups::snapshot(&ctx.hooks));
+    let live = |v: &[Weak<Module>]| -> Vec<Arc<Module>> { v.iter().filter_map(Weak::upgrade).collect() };
+    let (local, extra) = (live(&ctx.scope.local), live(&ctx.scope.extra));
+    let global = crate::registry::global_scope_now();
+    let Some(this) = local.first().filter(|s| s.id == m.id) else { fatal(m, "lazy binding after unload") };
+    let scope = resolve::binding_scope(this, &global, &extra, &local, ctx.scope.deepbind);
+    let bound = bind_symbol(m, r.sym(), scope, &Lookups::snapshot(&ctx.hooks));
     let slot = m.bias.wrapping_add(r.r_offset as usize);
     let observed = bound.and_then(|res| match &ctx.hooks.on_relocation {
         Some(hook) => observe(hook, m, r, slot, res.value).map(|value| Resolved { value, ..res }),

@@ -129,7 +129,9 @@ pub fn load_group(root: Module, known: &dyn Known, next_id: &mut dyn FnMut() -> 
                         } else {
                             let name = path.to_string_lossy().into_owned();
                             let origin = origin_of(&path);
-                            let new = Arc::new(map::load(&Source::File(f), &name, origin, next_id())?);
+                            let new = map::load(&Source::File(f), &name, origin, next_id())
+                                .map_err(|e| Error::Dependency { file: m.name.clone(), source: Box::new(e) })?;
+                            let new = Arc::new(new);
                             modules.push(new.clone());
                             new
                         }
@@ -209,4 +211,23 @@ pub fn check_versions(m: &Module, deps: &[Arc<Module>]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The order a relocation's symbol is looked up in, as glibc does: the object itself first under
+/// DT_SYMBOLIC; then the global scope, the extra handles and the object's own dependency scope,
+/// or with RL_DEEPBIND its own scope first.
+pub fn binding_scope<'a, M: std::ops::Deref<Target = Module>>(
+    m: &'a M,
+    global: &'a [M],
+    extra: &'a [M],
+    local: &'a [M],
+    deepbind: bool,
+) -> Vec<&'a Module> {
+    let mut scope: Vec<&Module> = Vec::with_capacity(global.len() + extra.len() + local.len() + 1);
+    if m.dynamic.symbolic {
+        scope.push(m);
+    }
+    let (first, second, third) = if deepbind { (local, global, extra) } else { (global, extra, local) };
+    scope.extend(first.iter().chain(second).chain(third).map(|m| &**m));
+    scope
 }

@@ -21,6 +21,7 @@
 //! The thread pointer is %fs:0 and the TLS blocks of static modules sit below it (variant II).
 
 use super::Kind;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use elf::abi;
 
 pub const ELF_MACHINE: u16 = abi::EM_X86_64;
@@ -200,7 +201,7 @@ pub fn cpu_info() -> CpuInfo {
 std::arch::global_asm!(
     ".macro relink_xstate_save",
     "    and rsp, -64",
-    "    sub rsp, {xsave_size}",
+    "    sub rsp, qword ptr [rip + {xsave_size}]",
     // XRSTOR requires the XSAVE header (bytes 512..575) to be zero apart from what XSAVE writes.
     "    xor eax, eax",
     "    mov [rsp + 512], rax",
@@ -318,12 +319,23 @@ std::arch::global_asm!(
     get_addr = sym crate::tls::tls_get_addr,
     desc_offset = sym crate::tls::tlsdesc_offset,
     fixup = sym crate::relocate::lazy_fixup,
-    xsave_size = const XSAVE_AREA,
+    xsave_size = sym XSAVE_SIZE,
 );
 
-/// Stack reserved for XSAVE: enough for every state component Linux enables by default
-/// (x87/SSE/AVX/AVX-512, about 2.7 KiB) and for AMX tile data if a process enables it.
-const XSAVE_AREA: usize = 16384;
+/// Stack the trampolines reserve for XSAVE, a multiple of 64: what CPUID says the enabled state
+/// components need (about 2.7 KiB with AVX-512), set by [`init`]. Until then, a size that covers
+/// every component, AMX tile data included.
+static XSAVE_SIZE: AtomicUsize = AtomicUsize::new(16384);
+
+/// Size the XSAVE area for this CPU (before any object is relocated). Keeping it small matters:
+/// the lazy-binding trampoline runs on the caller's stack, which may be a small thread stack.
+pub fn init() {
+    // CPUID leaf 0xD, sub-leaf 0: EBX is the size XSAVE needs for the components enabled in XCR0.
+    let size = std::arch::x86_64::__cpuid_count(0xd, 0).ebx as usize;
+    if (576..=16384).contains(&size) {
+        XSAVE_SIZE.store((size + 63) & !63, Ordering::Relaxed);
+    }
+}
 
 extern "C" {
     fn relink_lazy_entry();
