@@ -856,3 +856,14 @@ fn gnu_unique_symbol_pins_the_library() {
     let prog = s.program("unique_pin.c", &[]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+#[test]
+fn lazy_binding_sees_later_global_libraries() {
+    let s = Scratch::new("lazy_late_global");
+    let user = s.lib("liblate_user.so", &["late_user.c"], &["-Wl,-z,lazy"]);
+    let d = readelf(&["-dW"], &user);
+    assert_fixture(!d.contains("BIND_NOW") && !d.contains("NOW"), "liblate_user.so is not -z now", &d);
+    s.lib("liblate_prov.so", &["late_prov.c"], &[]);
+    let prog = s.program("lazy_late_global.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
