@@ -132,7 +132,7 @@ static inline char *strf(const char *fmt, ...)
     va_start(ap, fmt);
     n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    s = n < 0 ? NULL : malloc((size_t)n + 1);
+    s = n < 0 ? NULL : (char *)malloc((size_t)n + 1);
     if (s == NULL) {
         fprintf(stderr, "out of memory\n");
         exit(1);
@@ -156,7 +156,7 @@ static inline char *read_file_or_die(const char *path, size_t *len)
         fprintf(stderr, "cannot size %s\n", path);
         exit(1);
     }
-    buf = malloc((size_t)size + 1);
+    buf = (char *)malloc((size_t)size + 1);
     if (buf == NULL || fread(buf, 1, (size_t)size, f) != (size_t)size) {
         fprintf(stderr, "cannot read %s\n", path);
         exit(1);
@@ -188,7 +188,7 @@ static inline char *canonical(const char *path)
 static inline char *read_maps(void)
 {
     size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
+    char *buf = (char *)malloc(cap);
     int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
     ssize_t n;
     if (fd < 0 || buf == NULL) {
@@ -198,7 +198,7 @@ static inline char *read_maps(void)
     for (;;) {
         if (cap - len < 4096) {
             cap *= 2;
-            buf = realloc(buf, cap);
+            buf = (char *)realloc(buf, cap);
             if (buf == NULL) {
                 fprintf(stderr, "out of memory\n");
                 exit(1);

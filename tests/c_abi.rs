@@ -12,23 +12,7 @@ fn fixture(name: &str) -> String {
     fixtures_dir().join(name).to_string_lossy().into_owned()
 }
 
-fn readelf(args: &[&str], file: &Path) -> String {
-    let out = Command::new("readelf")
-        .args(args)
-        .arg(file)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run readelf: {e}"));
-    assert!(
-        out.status.success(),
-        "readelf {args:?} {} failed",
-        file.display()
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
-fn assert_fixture(cond: bool, what: &str, detail: &str) {
-    assert!(cond, "fixture is not as the test expects: {what}\n{detail}");
-}
 
 #[test]
 fn deps_chain_runpath_origin() {

@@ -9,19 +9,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-fn readelf(args: &[&str], file: &Path) -> String {
-    let out = Command::new("readelf")
-        .args(args)
-        .arg(file)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run readelf: {e}"));
-    assert!(
-        out.status.success(),
-        "readelf {args:?} {} failed",
-        file.display()
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// Names (without @version) of the symbols librelink.so defines in .dynsym.
 fn defined_dynamic_symbols() -> Vec<String> {

@@ -484,3 +484,19 @@ pub fn require_header(rel: &str, package: &str) {
         p.display()
     );
 }
+
+/// Runs readelf on a fixture, for checking it really has the property a test relies on.
+pub fn readelf(args: &[&str], file: &Path) -> String {
+    let out = Command::new("readelf")
+        .args(args)
+        .arg(file)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run readelf: {e}"));
+    assert!(out.status.success(), "readelf {args:?} {} failed", file.display());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Fails the test when a fixture is not what the test expects.
+pub fn assert_fixture(cond: bool, what: &str, detail: &str) {
+    assert!(cond, "fixture is not as the test expects: {what}\n{detail}");
+}
