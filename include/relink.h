@@ -106,7 +106,10 @@ typedef int (*rl_phdr_callback)(struct dl_phdr_info*, size_t, void*);
 /**
  * A lookup hook. Called with the symbol's name, the version the reference asks for (NULL for
  * an unversioned reference) and the path (or `rl_open_mem` name) of the object whose reference
- * is being bound. Returns the address to bind, or NULL to pass the question on.
+ * is being bound. Returns the address to bind, or NULL to pass the question on. It is asked once
+ * per distinct symbol an object references (not per relocation). The strings are valid during
+ * the call only. When and where it runs, and what it may call: see [`rl_hook_add`] (per-open
+ * hooks given through [`rl_open_opts`] follow the same contract).
  */
 typedef void *(*rl_lookup_fn)(void *user, const char *name, const char *version, const char *requester);
 
@@ -169,13 +172,15 @@ typedef struct rl_open_opts {
    */
   size_t size;
   /**
-   * A lookup hook consulted before every scope (and before the global hooks), with its user
-   * pointer.
+   * A lookup hook consulted before every scope (and before the global RL_HOOK_BEFORE hooks),
+   * with its user pointer. It stays in use for the library's lazy bindings, so it (and its
+   * user data) must stay valid as long as the library is loaded.
    */
   rl_lookup_fn before;
   void *before_user;
   /**
-   * A lookup hook consulted when no scope defines a symbol (before the global ones).
+   * A lookup hook consulted when no scope and no `rl_define` defines a symbol (before the
+   * global RL_HOOK_AFTER hooks); same lifetime rule as `before`.
    */
   rl_lookup_fn after;
   void *after_user;

@@ -301,7 +301,10 @@ pub unsafe extern "C" fn rl_info(h: *mut rl_handle, path: *mut *const c_char, ba
 
 /// A lookup hook. Called with the symbol's name, the version the reference asks for (NULL for
 /// an unversioned reference) and the path (or `rl_open_mem` name) of the object whose reference
-/// is being bound. Returns the address to bind, or NULL to pass the question on.
+/// is being bound. Returns the address to bind, or NULL to pass the question on. It is asked once
+/// per distinct symbol an object references (not per relocation). The strings are valid during
+/// the call only. When and where it runs, and what it may call: see [`rl_hook_add`] (per-open
+/// hooks given through [`rl_open_opts`] follow the same contract).
 #[allow(non_camel_case_types)]
 pub type rl_lookup_fn =
     Option<unsafe extern "C" fn(user: *mut c_void, name: *const c_char, version: *const c_char, requester: *const c_char) -> *mut c_void>;
@@ -347,11 +350,13 @@ pub type rl_reloc_fn = Option<unsafe extern "C" fn(user: *mut c_void, r: *mut rl
 pub struct rl_open_opts {
     /// `sizeof(rl_open_opts)` as the caller knows it.
     pub size: usize,
-    /// A lookup hook consulted before every scope (and before the global hooks), with its user
-    /// pointer.
+    /// A lookup hook consulted before every scope (and before the global RL_HOOK_BEFORE hooks),
+    /// with its user pointer. It stays in use for the library's lazy bindings, so it (and its
+    /// user data) must stay valid as long as the library is loaded.
     pub before: rl_lookup_fn,
     pub before_user: *mut c_void,
-    /// A lookup hook consulted when no scope defines a symbol (before the global ones).
+    /// A lookup hook consulted when no scope and no `rl_define` defines a symbol (before the
+    /// global RL_HOOK_AFTER hooks); same lifetime rule as `before`.
     pub after: rl_lookup_fn,
     pub after_user: *mut c_void,
     /// Handles whose libraries (and their dependencies) are searched after the global scope.
