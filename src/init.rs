@@ -48,6 +48,29 @@ fn callable(f: usize) -> bool {
     f != 0 && f != usize::MAX
 }
 
+/// Check, once the object is relocated, that its initializers and finalizers are its own code,
+/// so that a malformed image is refused rather than jumping anywhere.
+pub fn check(m: &Module) -> crate::error::Result<()> {
+    let single = [m.dynamic.init, m.dynamic.fini].into_iter().flatten();
+    let arrays = array(m, m.dynamic.init_array).iter().chain(array(m, m.dynamic.fini_array)).copied();
+    let declared = |a: Option<(usize, usize)>| a.is_some_and(|(_, n)| n > 0);
+    if (declared(m.dynamic.init_array) && array(m, m.dynamic.init_array).is_empty())
+        || (declared(m.dynamic.fini_array) && array(m, m.dynamic.fini_array).is_empty())
+    {
+        return Err(crate::error::Error::Malformed {
+            file: m.name.clone(),
+            reason: "init or fini array outside the object's readable segments".into(),
+        });
+    }
+    match single.chain(arrays.filter(|&f| callable(f))).find(|&f| !m.is_code(f)) {
+        None => Ok(()),
+        Some(f) => Err(crate::error::Error::Malformed {
+            file: m.name.clone(),
+            reason: format!("initializer or finalizer at {:#x} lies outside the object's code", f.wrapping_sub(m.bias)),
+        }),
+    }
+}
+
 /// Run the object's initializers.
 pub fn run_init(m: &Module) {
     let (argc, argv, envp) = args();

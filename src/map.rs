@@ -68,6 +68,7 @@ pub fn load(src: &Source, name: &str, origin: Option<PathBuf>, id: u64) -> Resul
     let mut writable = Vec::new();
     let mut restore = Vec::new();
     let mut readable = Vec::new();
+    let mut exec = Vec::new();
     for ph in &layout.loads {
         let want = prot_of(ph.p_flags);
         if want.write && want.exec {
@@ -113,6 +114,9 @@ pub fn load(src: &Source, name: &str, origin: Option<PathBuf>, id: u64) -> Resul
         }
         if want.read {
             readable.push((start, mem_end));
+        }
+        if want.exec {
+            exec.push((bias + ph.p_vaddr as usize, bias + (ph.p_vaddr + ph.p_memsz) as usize));
         }
         if want.write {
             writable.push((bias + ph.p_vaddr as usize, bias + (ph.p_vaddr + ph.p_memsz) as usize));
@@ -195,6 +199,7 @@ pub fn load(src: &Source, name: &str, origin: Option<PathBuf>, id: u64) -> Resul
         image: Some(Image {
             region,
             writable,
+            exec,
             restore,
             relro,
             eh_frame,

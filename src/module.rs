@@ -23,6 +23,8 @@ pub struct Image {
     pub region: Region,
     /// Ranges relocations may write to while the object is being relocated.
     pub writable: Vec<(usize, usize)>,
+    /// Executable ranges: resolvers, initializers and finalizers must lie in one.
+    pub exec: Vec<(usize, usize)>,
     /// Protections to restore after relocation (segments made writable for text relocations).
     pub restore: Vec<(usize, usize, Prot)>,
     /// The page-aligned RELRO range, made read-only after relocation.
@@ -82,6 +84,12 @@ impl Module {
     /// A string of the object's dynamic string table.
     pub fn string(&self, off: u32) -> Option<&'static [u8]> {
         self.symtab.strtab.get(off)
+    }
+
+    /// Whether `addr` is code of this object: always for the host's objects (the system loader
+    /// vouched for them), within an executable segment for relink's.
+    pub fn is_code(&self, addr: usize) -> bool {
+        self.image.as_ref().is_none_or(|i| i.exec.iter().any(|&(lo, hi)| addr >= lo && addr < hi))
     }
 
     /// The lowest address of the object's mapping.

@@ -158,13 +158,16 @@ impl Region {
         Ok(Region { base, len })
     }
 
-    fn check(&self, addr: usize, len: usize) {
-        assert!(addr >= self.base && addr + len <= self.base + self.len, "mapping outside its region");
+    fn check(&self, addr: usize, len: usize) -> io::Result<()> {
+        match addr.checked_add(len) {
+            Some(end) if addr >= self.base && end <= self.base + self.len => Ok(()),
+            _ => Err(io::Error::new(io::ErrorKind::InvalidInput, "range outside the object's reserved span")),
+        }
     }
 
     /// Map `len` bytes of `file` at `offset` over `addr` (page aligned, inside the region).
     pub fn map_file(&self, addr: usize, len: usize, file: &File, offset: u64, prot: Prot) -> io::Result<()> {
-        self.check(addr, len);
+        self.check(addr, len)?;
         // SAFETY: MAP_FIXED replaces only pages of our own reservation (checked above).
         let p = unsafe {
             libc::mmap(
@@ -184,7 +187,7 @@ impl Region {
 
     /// Map zero-filled anonymous memory over `addr` (page aligned, inside the region).
     pub fn map_anon(&self, addr: usize, len: usize, prot: Prot) -> io::Result<()> {
-        self.check(addr, len);
+        self.check(addr, len)?;
         // SAFETY: MAP_FIXED replaces only pages of our own reservation (checked above).
         let p = unsafe {
             libc::mmap(
@@ -204,7 +207,7 @@ impl Region {
 
     /// Change the protection of pages inside the region.
     pub fn protect(&self, addr: usize, len: usize, prot: Prot) -> io::Result<()> {
-        self.check(addr, len);
+        self.check(addr, len)?;
         // SAFETY: the pages belong to our region (checked above).
         if unsafe { libc::mprotect(addr as *mut _, len, prot.bits()) } != 0 {
             return Err(io::Error::last_os_error());

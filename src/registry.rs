@@ -394,6 +394,10 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
     }
     drop(global);
 
+    for m in &group.modules {
+        init::check(m)?;
+    }
+
     // Frames become visible to the unwinder before any constructor runs.
     for (m, scope) in group.modules.iter().zip(&scopes) {
         let providers: Vec<&Module> = guard.host.iter().chain(scope.iter()).map(|m| &**m).collect();
@@ -532,7 +536,7 @@ pub fn sym(h: Handle, name: &[u8], version: Option<&[u8]>) -> Result<usize> {
 
 fn address(b: &resolve::Binding) -> Result<usize> {
     if b.sym.kind() != elf::abi::STT_TLS {
-        return Ok(b.address());
+        return b.address();
     }
     // A thread-local variable: its address in the calling thread.
     let value = b.sym.st_value as usize;

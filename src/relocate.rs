@@ -227,8 +227,7 @@ impl Ctx<'_, '_> {
             }
             Kind::Irelative => {
                 let p = self.place(p, 8)?;
-                // SAFETY: the resolver lies in this object, whose code is mapped executable.
-                let v = unsafe { arch::call_ifunc(bias.wrapping_add(a as usize)) };
+                let v = resolve::call_resolver(self.m, bias.wrapping_add(a as usize))?;
                 // SAFETY: `place` checked the target.
                 unsafe { raw::write_bytes(p, word(v as u64)) };
             }
@@ -425,7 +424,7 @@ fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl IntoIterator<Item = &'a 
     Ok(match binding {
         None => Resolved { value: 0, def: None },
         Some(b) => {
-            let value = if b.sym.kind() == abi::STT_TLS { 0 } else { b.address() };
+            let value = if b.sym.kind() == abi::STT_TLS { 0 } else { b.address()? };
             Resolved { value, def: Some((b.module as *const Module, b.sym.st_value)) }
         }
     })

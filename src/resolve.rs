@@ -172,17 +172,28 @@ pub struct Binding<'a> {
 
 impl Binding<'_> {
     /// The symbol's runtime address (calling the resolver of an IFUNC).
-    pub fn address(&self) -> usize {
+    pub fn address(&self) -> Result<usize> {
         let a = self.module.bias.wrapping_add(self.sym.st_value as usize);
-        if self.sym.kind() == elf::abi::STT_GNU_IFUNC {
-            // SAFETY: the defining object is relocated (lookups only reach such objects, or
-            // objects of the current group relocated dependencies first).
-            unsafe { crate::arch::call_ifunc(a) }
-        } else {
-            a
+        if self.sym.kind() != elf::abi::STT_GNU_IFUNC {
+            return Ok(a);
         }
+        call_resolver(self.module, a)
     }
 }
+
+/// Call an IFUNC resolver of `m` at `addr`, once it is known to be code of `m`.
+pub fn call_resolver(m: &Module, addr: usize) -> Result<usize> {
+    if !m.is_code(addr) {
+        return Err(Error::Malformed {
+            file: m.name.clone(),
+            reason: format!("IFUNC resolver at {:#x} lies outside the object's code", addr.wrapping_sub(m.bias)),
+        });
+    }
+    // SAFETY: `addr` is code of a relocated object (lookups only reach such objects, or objects
+    // of the current group, relocated dependencies first).
+    Ok(unsafe { crate::arch::call_ifunc(addr) })
+}
+
 
 /// Look `q` up through `scope`, in order.
 pub fn lookup<'a, I>(scope: I, q: &Query) -> Option<Binding<'a>>
