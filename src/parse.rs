@@ -137,8 +137,11 @@ pub fn check_segments(raw: &[u8], phoff: u64, image_len: u64, page: u64) -> Resu
                 }
                 let end = ph.p_vaddr.checked_add(ph.p_memsz).ok_or("segment address overflows")?;
                 if let Some(prev) = l.loads.last() {
-                    if ph.p_vaddr < prev.p_vaddr + prev.p_memsz {
-                        return Err("load segments overlap or are not in address order".into());
+                    // Each segment gets pages of its own (protections are per page); no linker
+                    // makes segments share one.
+                    let prev_end = (prev.p_vaddr + prev.p_memsz).checked_add(page - 1).ok_or("segment address overflows")?;
+                    if prev_end & !(page - 1) > ph.p_vaddr & !(page - 1) {
+                        return Err("load segments overlap, share a page, or are not in address order".into());
                     }
                 }
                 l.lo = l.lo.min(ph.p_vaddr & !(page - 1));

@@ -394,6 +394,14 @@ fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl IntoIterator<Item = &'a 
         }
     }
     let binding = if local {
+        // A reference the object resolves to itself must name something it defines.
+        let addr = m.bias.wrapping_add(sym.st_value as usize);
+        if sym.st_shndx == abi::SHN_UNDEF || (sym.st_shndx != abi::SHN_ABS && sym.kind() != abi::STT_TLS && !m.contains(addr)) {
+            return Err(Error::Malformed {
+                file: m.name.clone(),
+                reason: format!("relocation against local symbol {idx} that the object does not define"),
+            });
+        }
         Some(Binding { module: m, sym })
     } else {
         let version = m.symtab.needed_version(idx);

@@ -851,3 +851,30 @@ fn lazy_binding_sees_later_global_libraries() {
     let prog = s.program("lazy_late_global.c", &[]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+#[test]
+fn corrupted_headers_never_crash() {
+    let s = Scratch::new("fuzz_headers");
+    let lib = "/usr/lib/x86_64-linux-gnu/libz.so.1";
+    // File ranges of the structure relink must validate: the ELF and program headers and the
+    // hash tables (up to the end of .gnu.hash), the version tables, and the dynamic section.
+    let sections = readelf(&["-SW"], Path::new(lib));
+    let range = |name: &str| -> (usize, usize) {
+        let line = sections.lines().find(|l| l.split_whitespace().any(|w| w == name));
+        let f: Vec<usize> = line
+            .map(|l| l[l.find(name).unwrap() + name.len()..].split_whitespace().skip(2).take(2))
+            .map(|w| w.filter_map(|x| usize::from_str_radix(x, 16).ok()).collect())
+            .unwrap_or_default();
+        assert_eq!(f.len(), 2, "no {name} in libz's section headers:\n{sections}");
+        (f[0], f[0] + f[1])
+    };
+    let (_, hash_end) = range(".gnu.hash");
+    let (versym, _) = range(".gnu.version");
+    let (_, verneed_end) = range(".gnu.version_r");
+    let (dyn_lo, dyn_hi) = range(".dynamic");
+    let args: Vec<String> = [0, hash_end, versym, verneed_end, dyn_lo, dyn_hi].iter().map(|v| v.to_string()).collect();
+    let mut argv = vec![lib, "1000", "7"];
+    argv.extend(args.iter().map(String::as_str));
+    let prog = s.program("fuzz_headers.c", &[]);
+    s.run_ok(&prog, &argv, &[]);
+}
