@@ -241,17 +241,27 @@ impl SymTab {
         Self::is_definition(sym) && self.strtab.eq(sym.st_name, q.name) && self.version_ok(idx, q)
     }
 
-    /// Find the definition matching `q`, returning its index.
+    /// Find the definition matching `q`, returning its index. The Bloom filter test is inlined
+    /// into the caller: most objects of a scope are rejected by it.
+    #[inline(always)]
     pub fn lookup(&self, q: &Query) -> Option<u32> {
         if let Some(g) = &self.gnu {
             let h = q.gnu;
-            if g.buckets.is_empty() {
-                return None;
-            }
             // The Bloom filter's size is a power of two (checked when the table was read).
             let word = g.bloom[(h as usize / 64) & (g.bloom.len() - 1)];
             let mask = (1u64 << (h % 64)) | (1u64 << ((h >> g.shift) % 64));
             if word & mask != mask {
+                return None;
+            }
+        }
+        self.lookup_past_bloom(q)
+    }
+
+    #[inline(never)]
+    fn lookup_past_bloom(&self, q: &Query) -> Option<u32> {
+        if let Some(g) = &self.gnu {
+            let h = q.gnu;
+            if g.buckets.is_empty() {
                 return None;
             }
             let mut idx = g.buckets[h as usize % g.buckets.len()];
