@@ -107,23 +107,16 @@ fn module_of(f: Found, is_program: bool, tp: usize, id: u64) -> Option<Module> {
         // dynamically and has no fixed offset.
         tp_offset: Some(f.tls_data.wrapping_sub(tp) as isize).filter(|o| f.tls_data != 0 && (-(1 << 24)..0).contains(o)),
     });
-    Some(Module {
+    let parts = crate::module::Parts {
         id,
-        c_name: std::ffi::CString::new(name.replace('\0', "?")).unwrap_or_default(),
-        phdr: (f.phdr, f.phnum),
+        name: &name,
         origin: path.as_deref().and_then(Path::parent).map(Path::to_path_buf),
         file_id: path.as_deref().and_then(crate::os::file_id),
-        name,
         bias,
         span,
         dynamic,
         symtab,
-        host_tls,
-        tls_id: None,
-        is_host: true,
-        image: None,
-        initialized: true.into(),
-        init_owner: 0.into(),
-        unique: Default::default(),
-    })
+        phdr: (f.phdr, f.phnum),
+    };
+    Some(Module::new(parts, host_tls, None, None))
 }

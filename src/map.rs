@@ -6,7 +6,7 @@
 //! and a segment made writable for text relocations loses its execute bit until relocation ends.
 
 use crate::error::{Error, Result};
-use crate::module::{Image, Module};
+use crate::module::{Image, Module, Parts};
 use crate::os::{self, Prot, Region};
 use crate::parse::{self, DynInfo, Layout};
 use crate::raw::Span;
@@ -56,70 +56,82 @@ pub fn read_layout(src: &Source, name: &str) -> Result<Layout> {
     parse::check_segments(&raw, phoff, src.len(), os::page_size() as u64).map_err(bad)
 }
 
+/// One PT_LOAD in memory (runtime addresses).
+struct Segment {
+    /// First page and end of the last page.
+    start: usize,
+    end: usize,
+    /// The segment's own bytes: `[lo, hi)`, of which `[lo, file_end)` come from the image.
+    lo: usize,
+    hi: usize,
+    file_end: usize,
+    prot: Prot,
+}
+
 /// Map an image and build its [`Module`]. On error everything mapped so far is unmapped.
 pub fn load(src: &Source, name: &str, origin: Option<PathBuf>, id: u64) -> Result<Module> {
     let layout = read_layout(src, name)?;
     let file = || name.to_string();
+    let bad = |reason: &str| Error::Malformed { file: file(), reason: reason.to_string() };
     let map_err = |e: std::io::Error| Error::Map { file: file(), reason: e.to_string() };
     let page = os::page_size();
     let region = Region::reserve((layout.hi - layout.lo) as usize, layout.align as usize).map_err(map_err)?;
     let bias = region.base.wrapping_sub(layout.lo as usize);
+    let at = |vaddr: u64| bias.wrapping_add(vaddr as usize);
 
-    let mut writable = Vec::new();
+    let segments: Vec<Segment> = layout
+        .loads
+        .iter()
+        .map(|ph| {
+            let lo = at(ph.p_vaddr);
+            let hi = at(ph.p_vaddr + ph.p_memsz);
+            Segment {
+                start: lo & !(page - 1),
+                end: (hi + page - 1) & !(page - 1),
+                lo,
+                hi,
+                file_end: lo + ph.p_filesz as usize,
+                prot: prot_of(ph.p_flags),
+            }
+        })
+        .collect();
     let mut restore = Vec::new();
-    let mut readable = Vec::new();
-    let mut exec = Vec::new();
-    for ph in &layout.loads {
-        let want = prot_of(ph.p_flags);
-        if want.write && want.exec {
-            return Err(Error::Malformed {
-                file: file(),
-                reason: "a segment is both writable and executable, which relink refuses".into(),
-            });
+    for (seg, ph) in segments.iter().zip(&layout.loads) {
+        if seg.prot.write && seg.prot.exec {
+            return Err(bad("a segment is both writable and executable, which relink refuses"));
         }
-        let start = (bias + ph.p_vaddr as usize) & !(page - 1);
-        let file_end = bias + (ph.p_vaddr + ph.p_filesz) as usize;
-        let mem_end = (bias + (ph.p_vaddr + ph.p_memsz) as usize + page - 1) & !(page - 1);
-        let file_pages_end = (file_end + page - 1) & !(page - 1);
-        let has_bss_tail = ph.p_memsz > ph.p_filesz && file_end % page != 0;
+        let file_pages_end = (seg.file_end + page - 1) & !(page - 1);
+        // The part of the last file page past the file bytes belongs to .bss: zero it.
+        let bss_tail = ph.p_filesz > 0 && ph.p_memsz > ph.p_filesz && seg.file_end % page != 0;
         // Map writable first when bytes must be written into a non-writable segment.
-        let mut first = want;
-        if !want.write && (has_bss_tail || matches!(src, Source::Memory(_))) {
+        let mut first = seg.prot;
+        if !seg.prot.write && (bss_tail || matches!(src, Source::Memory(_))) {
             first = Prot::RW;
-            restore.push((start, mem_end - start, want));
+            restore.push((seg.start, seg.end - seg.start, seg.prot));
         }
-        match src {
-            Source::File(f) if ph.p_filesz > 0 => {
-                let off = ph.p_offset & !(page as u64 - 1);
-                region.map_file(start, file_pages_end - start, f, off, first).map_err(map_err)?;
+        if ph.p_filesz > 0 {
+            match src {
+                Source::File(f) => {
+                    let off = ph.p_offset & !(page as u64 - 1);
+                    region.map_file(seg.start, file_pages_end - seg.start, f, off, first).map_err(map_err)?;
+                }
+                Source::Memory(m) => {
+                    region.map_anon(seg.start, file_pages_end - seg.start, first).map_err(map_err)?;
+                    let head = seg.lo - seg.start;
+                    let off = ph.p_offset as usize - head;
+                    // SAFETY: the destination lies in the fresh RW mapping just made; the source
+                    // range was checked against the image's length by check_segments.
+                    unsafe { std::ptr::copy_nonoverlapping(m.as_ptr().add(off), seg.start as *mut u8, ph.p_filesz as usize + head) };
+                }
             }
-            Source::Memory(m) if ph.p_filesz > 0 => {
-                region.map_anon(start, file_pages_end - start, first).map_err(map_err)?;
-                let head = (bias + ph.p_vaddr as usize) - start;
-                let off = ph.p_offset as usize - head;
-                let len = ph.p_filesz as usize + head;
-                // SAFETY: the destination lies in the fresh RW mapping just made; the source
-                // range was checked against the image's length by check_segments.
-                unsafe { std::ptr::copy_nonoverlapping(m.as_ptr().add(off), start as *mut u8, len) };
-            }
-            _ => {}
         }
-        if has_bss_tail {
+        if bss_tail {
             // SAFETY: the tail of the last file page belongs to this segment and is writable now.
-            unsafe { std::ptr::write_bytes(file_end as *mut u8, 0, file_pages_end - file_end) };
+            unsafe { std::ptr::write_bytes(seg.file_end as *mut u8, 0, file_pages_end - seg.file_end) };
         }
-        let anon_start = if ph.p_filesz > 0 { file_pages_end } else { start };
-        if mem_end > anon_start {
-            region.map_anon(anon_start, mem_end - anon_start, first).map_err(map_err)?;
-        }
-        if want.read {
-            readable.push((start, mem_end));
-        }
-        if want.exec {
-            exec.push((bias + ph.p_vaddr as usize, bias + (ph.p_vaddr + ph.p_memsz) as usize));
-        }
-        if want.write {
-            writable.push((bias + ph.p_vaddr as usize, bias + (ph.p_vaddr + ph.p_memsz) as usize));
+        let anon_start = if ph.p_filesz > 0 { file_pages_end } else { seg.start };
+        if seg.end > anon_start {
+            region.map_anon(anon_start, seg.end - anon_start, first).map_err(map_err)?;
         }
     }
     // Bytes are in place: give the segments written above their final protections now, so
@@ -127,88 +139,89 @@ pub fn load(src: &Source, name: &str, origin: Option<PathBuf>, id: u64) -> Resul
     for (start, len, prot) in restore.drain(..) {
         region.protect(start, len, prot).map_err(map_err)?;
     }
-    let span = Span { ranges: readable };
+    let span = Span { ranges: segments.iter().filter(|s| s.prot.read).map(|s| (s.start, s.end)).collect() };
+    let mut writable: Vec<(usize, usize)> = segments.iter().filter(|s| s.prot.write).map(|s| (s.lo, s.hi)).collect();
+    let exec = segments.iter().filter(|s| s.prot.exec).map(|s| (s.lo, s.hi)).collect();
+
     let dynph = layout.dynamic.expect("checked by parse");
-    let dyn_addr = bias + dynph.p_vaddr as usize;
-    let fix = |v: u64| bias.wrapping_add(v as usize);
-    let dynamic = DynInfo::read(&span, dyn_addr, dynph.p_memsz as usize / 16, fix)
+    let dynamic = DynInfo::read(&span, at(dynph.p_vaddr), dynph.p_memsz as usize / 16, at)
         .map_err(|reason| Error::Malformed { file: file(), reason })?;
-    if dynamic.has_rel {
-        return Err(Error::Malformed { file: file(), reason: "REL relocations are not used on x86_64".into() });
+    if dynamic.has_rel || (dynamic.jmprel.is_some() && !dynamic.pltrel_is_rela) {
+        return Err(bad("REL relocations (DT_REL, DT_PLTREL = DT_REL): this architecture uses RELA"));
     }
     if dynamic.textrel {
         // Text relocations: make the non-writable segments writable (never executable) until
-        // relocation is done.
-        for ph in &layout.loads {
-            let want = prot_of(ph.p_flags);
-            if want.write {
-                continue;
-            }
-            let start = (bias + ph.p_vaddr as usize) & !(page - 1);
-            let end = (bias + (ph.p_vaddr + ph.p_memsz) as usize + page - 1) & !(page - 1);
-            region.protect(start, end - start, Prot::RW).map_err(map_err)?;
-            restore.push((start, end - start, want));
-            writable.push((bias + ph.p_vaddr as usize, bias + (ph.p_vaddr + ph.p_memsz) as usize));
+        // relocation is done. Their code cannot run meanwhile, so IFUNCs are refused for them.
+        for seg in segments.iter().filter(|s| !s.prot.write) {
+            region.protect(seg.start, seg.end - seg.start, Prot::RW).map_err(map_err)?;
+            restore.push((seg.start, seg.end - seg.start, seg.prot));
+            writable.push((seg.lo, seg.hi));
         }
     }
     let symtab = SymTab::new(&dynamic, &span).map_err(|reason| Error::Malformed { file: file(), reason })?;
-    if layout.tls.is_some() && dynamic.flags & abi::DF_STATIC_TLS as u64 != 0 {
-        return Err(Error::Unsupported {
-            file: file(),
-            what: "static TLS (DF_STATIC_TLS: initial-exec thread-local variables), but relink gives the \
-                   objects it loads dynamic TLS only; build the library with -ftls-model=global-dynamic"
-                .into(),
-        });
-    }
     let tls_id = match layout.tls {
-        Some(t) => Some(
-            crate::tls::register(crate::tls::Template {
-                image: bias + t.p_vaddr as usize,
+        Some(_) if dynamic.flags & abi::DF_STATIC_TLS as u64 != 0 => {
+            return Err(Error::Unsupported {
+                file: file(),
+                what: "static TLS (DF_STATIC_TLS: initial-exec thread-local variables), but relink gives the \
+                       objects it loads dynamic TLS only; build the library with -ftls-model=global-dynamic"
+                    .into(),
+            });
+        }
+        Some(t) => {
+            let image = at(t.p_vaddr);
+            if span.slice::<u8>(image, t.p_filesz as usize).is_none() || t.p_memsz > 1 << 30 || t.p_align > 1 << 20 {
+                return Err(bad("PT_TLS segment outside the image or too large"));
+            }
+            let template = crate::tls::Template {
+                image,
                 filesz: t.p_filesz as usize,
                 memsz: t.p_memsz as usize,
                 align: t.p_align.max(1) as usize,
-            })
-            .map_err(|reason| Error::Malformed { file: file(), reason })?,
-        ),
+            };
+            Some(crate::tls::register(template).map_err(|reason| Error::Malformed { file: file(), reason })?)
+        }
         None => None,
     };
-    let eh_frame = layout.eh_frame_hdr.and_then(|h| crate::unwind::eh_frame_from_hdr(&span, bias + h.p_vaddr as usize));
+    let eh_frame = layout.eh_frame_hdr.and_then(|h| crate::unwind::eh_frame_from_hdr(&span, at(h.p_vaddr)));
     let relro = layout.relro.map(|r| {
-        let s = (bias + r.p_vaddr as usize) & !(page - 1);
-        let e = (bias + (r.p_vaddr + r.p_memsz) as usize) & !(page - 1);
+        let s = at(r.p_vaddr) & !(page - 1);
+        let e = at(r.p_vaddr.wrapping_add(r.p_memsz)) & !(page - 1);
         (s, e.saturating_sub(s))
     });
-    let phdr = (layout.phdr_vaddr.map_or(0, |v| bias + v as usize), layout.phdrs.len());
-    Ok(Module {
-        id,
-        name: name.to_string(),
-        c_name: std::ffi::CString::new(name.replace('\0', "?")).unwrap_or_default(),
-        phdr,
-        origin,
-        file_id: match src {
-            Source::File(f) => Some(f.id),
-            Source::Memory(_) => None,
-        },
-        bias,
-        span,
-        dynamic,
-        symtab,
-        host_tls: None,
-        tls_id,
-        is_host: false,
-        image: Some(Image {
-            region,
-            writable,
-            exec,
-            restore,
-            relro,
-            eh_frame,
-            unwinders: Default::default(),
-            lazy: Default::default(),
-            tls_descs: Default::default(),
-        }),
-        initialized: false.into(),
-        init_owner: 0.into(),
-        unique: Default::default(),
-    })
+    // The program headers handed to rl_iterate_phdr callbacks: a copy relink owns.
+    let phdrs: Box<[libc::Elf64_Phdr]> = layout
+        .phdrs
+        .iter()
+        .map(|p| libc::Elf64_Phdr {
+            p_type: p.p_type,
+            p_flags: p.p_flags,
+            p_offset: p.p_offset,
+            p_vaddr: p.p_vaddr,
+            p_paddr: p.p_paddr,
+            p_filesz: p.p_filesz,
+            p_memsz: p.p_memsz,
+            p_align: p.p_align,
+        })
+        .collect();
+    let phdr = (phdrs.as_ptr() as usize, phdrs.len());
+    let file_id = match src {
+        Source::File(f) => Some(f.id),
+        Source::Memory(_) => None,
+    };
+    let image = Image {
+        region,
+        writable,
+        exec,
+        restore,
+        relro,
+        eh_frame,
+        _phdrs: phdrs,
+        unwinders: Default::default(),
+        lazy: Default::default(),
+        lazy_pins: Default::default(),
+        tls_descs: Default::default(),
+    };
+    let parts = Parts { id, name, origin, file_id, bias, span, dynamic, symtab, phdr };
+    Ok(Module::new(parts, None, tls_id, Some(image)))
 }

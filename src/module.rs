@@ -29,10 +29,15 @@ pub struct Image {
     pub restore: Vec<(usize, usize, Prot)>,
     /// The page-aligned RELRO range, made read-only after relocation.
     pub relro: Option<(usize, usize)>,
+    /// A copy of the program headers: owns what `Module::phdr` points at.
+    pub _phdrs: Box<[libc::Elf64_Phdr]>,
+    /// Objects outside its own scope that lazy binding bound it to (kept loaded with it).
+    pub lazy_pins: parking_lot::Mutex<Vec<std::sync::Arc<Module>>>,
     /// Start of .eh_frame (found through PT_GNU_EH_FRAME), for the unwinder.
     pub eh_frame: Option<usize>,
-    /// `__deregister_frame` of each unwinder the object's frames were registered with.
-    pub unwinders: parking_lot::Mutex<Vec<usize>>,
+    /// `__deregister_frame` of each unwinder the object's frames were registered with, and the
+    /// object that defines it (held, so that it is still mapped when this one is unmapped).
+    pub unwinders: parking_lot::Mutex<Vec<(usize, std::sync::Arc<Module>)>>,
     /// What the lazy-binding trampoline needs, for objects bound lazily.
     pub lazy: parking_lot::Mutex<Option<Box<crate::relocate::LazyCtx>>>,
     /// Arguments of dynamic TLS descriptors, which must live as long as the object.
@@ -72,6 +77,48 @@ pub struct Module {
     pub init_owner: AtomicU64,
     /// Whether it defines STB_GNU_UNIQUE symbols, once asked.
     pub unique: once_cell::sync::OnceCell<bool>,
+    /// C++ `thread_local` destructors it registered that have not run yet: while any is
+    /// pending, the object stays loaded (as glibc does).
+    pub pending_tls_dtors: std::sync::atomic::AtomicUsize,
+}
+
+/// What the loader found out about an object, host or relink-mapped.
+pub struct Parts<'a> {
+    pub id: u64,
+    pub name: &'a str,
+    pub origin: Option<PathBuf>,
+    pub file_id: Option<(u64, u64)>,
+    pub bias: usize,
+    pub span: Span,
+    pub dynamic: DynInfo,
+    pub symtab: SymTab,
+    pub phdr: (usize, usize),
+}
+
+impl Module {
+    /// A host object (`image` None, already initialized) or one relink mapped.
+    pub fn new(p: Parts, host_tls: Option<HostTls>, tls_id: Option<u64>, image: Option<Image>) -> Module {
+        Module {
+            id: p.id,
+            name: p.name.to_string(),
+            c_name: std::ffi::CString::new(p.name.replace('\0', "?")).unwrap_or_default(),
+            phdr: p.phdr,
+            origin: p.origin,
+            file_id: p.file_id,
+            bias: p.bias,
+            span: p.span,
+            dynamic: p.dynamic,
+            symtab: p.symtab,
+            host_tls,
+            tls_id,
+            is_host: image.is_none(),
+            initialized: image.is_none().into(),
+            image,
+            init_owner: 0.into(),
+            unique: Default::default(),
+            pending_tls_dtors: 0.into(),
+        }
+    }
 }
 
 // SAFETY: a Module is immutable once built; its raw views point into mappings that live as long

@@ -129,18 +129,32 @@ static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
 });
 
 extern "C" fn finalize_all_at_exit() {
-    let mut gone: Vec<Entry> = {
-        let mut w = REGISTRY.write();
-        let ids: Vec<u64> = w.entries.iter().filter(|(_, e)| !e.module.is_host).map(|(id, _)| *id).collect();
-        w.global.clear();
-        ids.iter().filter_map(|id| w.entries.remove(id)).collect()
-    };
-    gone.sort_by_key(|e| std::cmp::Reverse(e.init_seq));
-    for e in &gone {
-        init::run_fini(&e.module);
-    }
+    // exit() called from inside a load (a constructor, a hook) finds the lock taken: the objects
+    // are left as they are then.
+    let Some(mut w) = REGISTRY.try_write_for(std::time::Duration::from_millis(100)) else { return };
+    let ids: Vec<u64> = w.entries.iter().filter(|(_, e)| !e.module.is_host).map(|(id, _)| *id).collect();
+    w.global.clear();
+    let gone: Vec<Entry> = ids.iter().filter_map(|id| w.entries.remove(id)).collect();
+    drop(w);
     // Finalized but left mapped: code later in the exit sequence may still point into them.
-    std::mem::forget(gone);
+    std::mem::forget(finalize(gone));
+}
+
+/// Run the finalizers of objects removed from the table, dependents first, and tell the event
+/// callbacks. Returns them, still mapped: dropping them unmaps what nothing else holds.
+fn finalize(mut gone: Vec<Entry>) -> Vec<Entry> {
+    gone.sort_by_key(|e| std::cmp::Reverse(e.init_seq));
+    for e in gone.iter().filter(|e| !e.module.is_host) {
+        init::run_fini(&e.module);
+        hooks::notify(Event::Unmap, &e.module);
+    }
+    // Break reference cycles between objects going together (lazy bindings into each other).
+    for e in &gone {
+        if let Some(image) = &e.module.image {
+            image.lazy_pins.lock().clear();
+        }
+    }
+    gone
 }
 
 impl Registry {
@@ -377,10 +391,12 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
     for &i in &order {
         let m = &group.modules[i];
         let deepbind = flags & DEEPBIND != 0;
-        let scope = resolve::binding_scope(m, &global, &extra, &scopes[i], deepbind);
+        // Every object an open maps looks symbols up in the opened library's scope (as with
+        // glibc), so an underlinked dependency still finds what its siblings define.
+        let scope = resolve::binding_scope(m, &global, &extra, &scopes[0], deepbind);
         let weak = |v: &[Arc<Module>]| v.iter().map(Arc::downgrade).collect();
         let lazy_scope = (lazy && !m.dynamic.bind_now())
-            .then(|| relocate::LazyScope { local: weak(&scopes[i]), extra: weak(&extra), deepbind });
+            .then(|| relocate::LazyScope { local: weak(&scopes[0]), extra: weak(&extra), deepbind });
         let mut bound = Vec::new();
         relocate::relocate(m, &scope, &bind_hooks, lazy_scope, &mut bound)?;
         for id in bound {
@@ -400,7 +416,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
 
     // Frames become visible to the unwinder before any constructor runs.
     for (m, scope) in group.modules.iter().zip(&scopes) {
-        let providers: Vec<&Module> = guard.host.iter().chain(scope.iter()).map(|m| &**m).collect();
+        let providers: Vec<&Arc<Module>> = guard.host.iter().chain(scope.iter()).collect();
         crate::unwind::register(m, &providers);
     }
 
@@ -465,33 +481,47 @@ pub fn close(h: Handle) -> Result<()> {
     if e.opens > 0 || e.nodelete {
         return Ok(());
     }
-    // Mark.
-    let mut live: HashSet<u64> = HashSet::new();
-    let pinned = |e: &Entry| e.opens > 0 || e.nodelete || e.module.has_unique_symbols();
-    let mut stack: Vec<u64> = w.entries.iter().filter(|(_, e)| pinned(e)).map(|(id, _)| *id).collect();
-    while let Some(id) = stack.pop() {
-        if !live.insert(id) {
-            continue;
-        }
-        if let Some(e) = w.entries.get(&id) {
-            stack.extend(e.needed.iter().chain(&e.reldeps).map(|m| m.id));
-        }
-    }
-    // Sweep.
-    let dead: Vec<u64> = w.entries.keys().filter(|id| !live.contains(id)).copied().collect();
-    let mut gone: Vec<Entry> = dead.iter().filter_map(|id| w.entries.remove(id)).collect();
-    w.global.retain(|id| !dead.contains(id));
-    w.subs += gone.iter().filter(|e| !e.module.is_host).count() as u64;
+    let gone = w.sweep();
     drop(w);
-    gone.sort_by_key(|e| std::cmp::Reverse(e.init_seq));
-    for e in &gone {
-        if !e.module.is_host {
-            init::run_fini(&e.module);
-            hooks::notify(Event::Unmap, &e.module);
-        }
-    }
-    drop(gone);
+    drop(finalize(gone));
     Ok(())
+}
+
+/// Unload what became unreachable for another reason than a close (a pending thread_local
+/// destructor has run).
+pub fn collect() {
+    let mut w = REGISTRY.write();
+    let gone = w.sweep();
+    drop(w);
+    drop(finalize(gone));
+}
+
+impl Registry {
+    /// Mark every object reachable from an open handle or a pin (NODELETE, STB_GNU_UNIQUE, a
+    /// pending thread_local destructor) through dependencies and bindings; take the rest out.
+    fn sweep(&mut self) -> Vec<Entry> {
+        let mut live: HashSet<u64> = HashSet::new();
+        let pinned = |e: &Entry| {
+            e.opens > 0 || e.nodelete || e.module.pending_tls_dtors.load(Ordering::Acquire) > 0 || e.module.has_unique_symbols()
+        };
+        let mut stack: Vec<u64> = self.entries.iter().filter(|(_, e)| pinned(e)).map(|(id, _)| *id).collect();
+        while let Some(id) = stack.pop() {
+            if !live.insert(id) {
+                continue;
+            }
+            if let Some(e) = self.entries.get(&id) {
+                stack.extend(e.needed.iter().chain(&e.reldeps).map(|m| m.id));
+                if let Some(image) = &e.module.image {
+                    stack.extend(image.lazy_pins.lock().iter().map(|m| m.id));
+                }
+            }
+        }
+        let dead: Vec<u64> = self.entries.keys().filter(|id| !live.contains(id)).copied().collect();
+        let gone: Vec<Entry> = dead.iter().filter_map(|id| self.entries.remove(id)).collect();
+        self.global.retain(|id| !dead.contains(id));
+        self.subs += gone.iter().filter(|e| !e.module.is_host).count() as u64;
+        gone
+    }
 }
 
 /// Look a symbol up through a handle: the library and its dependencies, or the global scope.
@@ -592,8 +622,8 @@ pub fn containing(addr: usize) -> Option<Arc<Module>> {
     r.entries.values().find(|e| e.module.contains(addr)).map(|e| e.module.clone())
 }
 
-/// The relink-loaded object containing `addr` together with its dependency scope and reldeps:
-/// holding them keeps all of them mapped.
+/// The relink-loaded object containing `addr` (first) together with its dependency scope and
+/// reldeps: holding them keeps all of them mapped.
 pub fn pin(addr: usize) -> Option<Vec<Arc<Module>>> {
     let r = REGISTRY.read_recursive();
     let e = r.entries.values().find(|e| e.module.contains(addr))?;

@@ -44,7 +44,7 @@ pub struct LazyCtx {
 
 /// What lazy binding needs to rebuild an object's lookup scope at a first call.
 pub struct LazyScope {
-    /// The object's own dependency scope (itself first).
+    /// The dependency scope of the library whose open mapped the object (it among them).
     pub local: Vec<Weak<Module>>,
     /// Extra handles' scopes from the open's options.
     pub extra: Vec<Weak<Module>>,
@@ -93,6 +93,10 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyS
                 for r in relas {
                     if arch::classify(r.kind()) == Kind::PltSlot {
                         // The slot points at its PLT entry's push/jmp to PLT0: relocate it.
+                        // (Aligned: it is later rewritten with one atomic store.)
+                        if r.r_offset % 8 != 0 {
+                            return Err(ctx.bad("misaligned PLT slot"));
+                        }
                         let p = ctx.place(m.bias.wrapping_add(r.r_offset as usize), 8)?;
                         // SAFETY: `place` checked the target.
                         unsafe { raw::write_bytes(p, raw::read_u64(p).wrapping_add(m.bias as u64).to_le_bytes()) };
@@ -455,7 +459,7 @@ pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, index: u64) -> usize {
     let live = |v: &[Weak<Module>]| -> Vec<Arc<Module>> { v.iter().filter_map(Weak::upgrade).collect() };
     let (local, extra) = (live(&ctx.scope.local), live(&ctx.scope.extra));
     let global = crate::registry::global_scope_now();
-    let Some(this) = local.first().filter(|s| s.id == m.id) else { fatal(m, "lazy binding after unload") };
+    let Some(this) = local.iter().find(|s| s.id == m.id) else { fatal(m, "lazy binding after unload") };
     let scope = resolve::binding_scope(this, &global, &extra, &local, ctx.scope.deepbind);
     let bound = bind_symbol(m, r.sym(), scope, &Lookups::snapshot(&ctx.hooks));
     let slot = m.bias.wrapping_add(r.r_offset as usize);
@@ -463,11 +467,25 @@ pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, index: u64) -> usize {
         Some(hook) => observe(hook, m, r, slot, res.value).map(|value| Resolved { value, ..res }),
         None => Ok(res),
     });
+    if let Ok(Resolved { def: Some((def, _)), .. }) = &observed {
+        // SAFETY: `def` is one of the scope's objects, held above.
+        let id = unsafe { &**def }.id;
+        if !local.iter().any(|l| l.id == id) {
+            // Bound outside its own dependencies: keep the definition loaded with this object.
+            if let (Some(image), Some(target)) = (&m.image, global.iter().chain(&extra).find(|g| g.id == id)) {
+                let mut pins = image.lazy_pins.lock();
+                if !pins.iter().any(|p| p.id == id) {
+                    pins.push(target.clone());
+                }
+            }
+        }
+    }
     match observed {
         Ok(res) => {
-            // SAFETY: the slot is this object's GOT entry for the PLT entry being called; it
-            // stays writable under lazy binding (it is outside RELRO).
-            unsafe { raw::write_bytes(slot, (res.value as u64).to_le_bytes()) };
+            // One atomic store: other threads may be jumping through the slot right now.
+            // SAFETY: the slot is this object's 8-byte-aligned GOT entry for the PLT entry being
+            // called; it stays writable under lazy binding (it is outside RELRO).
+            unsafe { (*(slot as *const std::sync::atomic::AtomicU64)).store(res.value as u64, std::sync::atomic::Ordering::Release) };
             res.value
         }
         Err(e) => fatal(m, &format!("symbol lookup error: {e}")),

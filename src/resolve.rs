@@ -68,13 +68,12 @@ pub fn find(name: &str, requester: Option<&Module>, known: &dyn Known) -> Option
             return Some(Found::Existing(m));
         }
     }
+    // rl_open searches as dlopen called from the program does: with the program's paths.
     let program = known.program();
+    let requester = requester.or(program.as_deref());
     let str_of = |m: &Module, off: Option<u32>| off.and_then(|o| m.string(o)).and_then(|s| std::str::from_utf8(s).ok());
     let mut paths = SearchPaths { rpath: Vec::new(), runpath: None };
-    let mut chain: Vec<&Module> = Vec::new();
-    if let Some(r) = requester {
-        chain.push(r);
-    }
+    let mut chain: Vec<&Module> = requester.into_iter().collect();
     if let Some(p) = program.as_deref() {
         if !chain.iter().any(|m| m.id == p.id) {
             chain.push(p);
@@ -173,7 +172,9 @@ pub struct Binding<'a> {
 impl Binding<'_> {
     /// The symbol's runtime address (calling the resolver of an IFUNC).
     pub fn address(&self) -> Result<usize> {
-        let a = self.module.bias.wrapping_add(self.sym.st_value as usize);
+        // An absolute symbol's value is not relative to the object (glibc 2.28 and later).
+        let base = if self.sym.st_shndx == elf::abi::SHN_ABS { 0 } else { self.module.bias };
+        let a = base.wrapping_add(self.sym.st_value as usize);
         if self.sym.kind() != elf::abi::STT_GNU_IFUNC {
             return Ok(a);
         }
@@ -183,6 +184,12 @@ impl Binding<'_> {
 
 /// Call an IFUNC resolver of `m` at `addr`, once it is known to be code of `m`.
 pub fn call_resolver(m: &Module, addr: usize) -> Result<usize> {
+    if m.image.is_some() && m.dynamic.textrel {
+        return Err(Error::Unsupported {
+            file: m.name.clone(),
+            what: "an IFUNC in an object with text relocations (its code is not executable while it is relocated)".into(),
+        });
+    }
     if !m.is_code(addr) {
         return Err(Error::Malformed {
             file: m.name.clone(),

@@ -3,11 +3,13 @@
 //!
 //! - `__tls_get_addr`: serves relink's TLS module ids (see `tls.rs`).
 //! - `__cxa_thread_atexit_impl` / `__cxa_thread_atexit`: a C++ `thread_local` destructor
-//!   registered by a relink-loaded object keeps that object and its dependencies mapped until it
-//!   has run, even if the library is closed first (glibc pins its own objects the same way).
+//!   registered by a relink-loaded object keeps that object (and so its dependencies) loaded
+//!   until it has run, even if the library is closed first: its finalizers run, and it is
+//!   unmapped, only then (glibc treats pending destructors the same way).
 
 use crate::module::Module;
 use std::ffi::{c_int, c_void};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 type Dtor = unsafe extern "C" fn(*mut c_void);
@@ -42,6 +44,9 @@ extern "C" fn thread_atexit(dtor: Dtor, obj: *mut c_void, dso: *mut c_void) -> c
         // SAFETY: forwarding the caller's registration unchanged.
         return unsafe { glibc_thread_atexit(dtor, obj, dso) };
     };
+    if let Some(m) = pin.first() {
+        m.pending_tls_dtors.fetch_add(1, Ordering::AcqRel);
+    }
     let pending = Box::into_raw(Box::new(Pending { dtor, obj, _pin: pin }));
     // SAFETY: `run_pending` takes back the box exactly once, when the thread exits.
     unsafe { glibc_thread_atexit(run_pending, pending as *mut c_void, &ANCHOR as *const u8 as *mut c_void) }
@@ -50,8 +55,13 @@ extern "C" fn thread_atexit(dtor: Dtor, obj: *mut c_void, dso: *mut c_void) -> c
 unsafe extern "C" fn run_pending(p: *mut c_void) {
     // SAFETY: `p` is the box made by `thread_atexit`, passed back once by glibc.
     let pending = unsafe { Box::from_raw(p as *mut Pending) };
-    // SAFETY: the destructor and its object belong to a pinned (still mapped) object.
+    // SAFETY: the destructor and its object belong to a pinned (still loaded) object.
     unsafe { (pending.dtor)(pending.obj) };
-    // Dropping the pin may unmap the object now.
+    let last = pending._pin.first().is_some_and(|m| m.pending_tls_dtors.fetch_sub(1, Ordering::AcqRel) == 1);
+    // Without the pin the object may be unreachable now: unload it (it is unmapped when the
+    // last reference, possibly this one, goes).
     drop(pending);
+    if last {
+        crate::registry::collect();
+    }
 }

@@ -198,7 +198,7 @@ impl SymTab {
     /// Whether a defined symbol is a candidate at all (not undefined, not local, a data/code kind).
     #[inline]
     fn is_definition(sym: &Sym) -> bool {
-        if sym.st_shndx == abi::SHN_UNDEF || (sym.st_value == 0 && sym.kind() != abi::STT_TLS) {
+        if sym.st_shndx == abi::SHN_UNDEF || (sym.st_value == 0 && sym.kind() != abi::STT_TLS && sym.st_shndx != abi::SHN_ABS) {
             return false;
         }
         if !matches!(sym.bind(), abi::STB_GLOBAL | abi::STB_WEAK | abi::STB_GNU_UNIQUE) {

@@ -8,6 +8,7 @@
 use crate::module::{Image, Module};
 use crate::raw::Span;
 use crate::symbols::Query;
+use std::sync::Arc;
 
 const DW_EH_PE_OMIT: u8 = 0xff;
 
@@ -36,7 +37,7 @@ pub fn eh_frame_from_hdr(span: &Span, hdr: usize) -> Option<usize> {
 }
 
 /// Register `m`'s frames with the unwinders defined by `providers`.
-pub fn register(m: &Module, providers: &[&Module]) {
+pub fn register(m: &Module, providers: &[&Arc<Module>]) {
     let Some(image) = &m.image else { return };
     let Some(eh_frame) = image.eh_frame else { return };
     let reg_q = Query::new(b"__register_frame", None);
@@ -47,22 +48,21 @@ pub fn register(m: &Module, providers: &[&Module]) {
         let (Some(r), Some(d)) = (p.symtab.sym(r), p.symtab.sym(d)) else { continue };
         let reg = p.bias.wrapping_add(r.st_value as usize);
         let dereg = p.bias.wrapping_add(d.st_value as usize);
-        if done.contains(&dereg) {
+        if done.iter().any(|(d, _)| *d == dereg) {
             continue;
         }
         // SAFETY: `__register_frame(void *)` of a loaded libgcc, given the object's .eh_frame,
         // which stays mapped until `deregister` has run.
         unsafe { std::mem::transmute::<usize, extern "C" fn(usize)>(reg)(eh_frame) };
-        done.push(dereg);
+        done.push((dereg, Arc::clone(p)));
     }
 }
 
 /// Undo [`register`] (called when the object is unmapped).
 pub fn deregister(image: &Image) {
     let Some(eh_frame) = image.eh_frame else { return };
-    for dereg in image.unwinders.lock().drain(..) {
-        // SAFETY: the matching `__deregister_frame`; its library outlives this object (it is the
-        // host's, or one of the object's own dependencies).
+    for (dereg, _provider) in image.unwinders.lock().drain(..) {
+        // SAFETY: the matching `__deregister_frame`, in a library this entry holds mapped.
         unsafe { std::mem::transmute::<usize, extern "C" fn(usize)>(dereg)(eh_frame) };
     }
 }
