@@ -64,11 +64,35 @@ pub fn enumerate(next_id: &mut impl FnMut() -> u64) -> Vec<Module> {
     // SAFETY: the callback only pushes into `found`.
     unsafe { libc::dl_iterate_phdr(Some(cb), &mut found as *mut _ as *mut libc::c_void) };
     let tp = crate::arch::thread_pointer();
-    found
+    let mut modules: Vec<Module> = found
         .into_iter()
         .enumerate()
         .filter_map(|(i, f)| module_of(f, i == 0, tp, next_id()))
-        .collect()
+        .collect();
+    // A block is in static TLS only if it lies in the static TLS area, whose size the system
+    // loader tells; anything else was allocated dynamically and has no fixed offset.
+    let size = static_tls_size(&modules);
+    for m in &mut modules {
+        if let Some(t) = &mut m.host_tls {
+            t.tp_offset = t.tp_offset.filter(|&o| crate::arch::in_static_tls(o, size));
+        }
+    }
+    modules
+}
+
+/// The size of glibc's static TLS area (`_dl_get_tls_static_info`, in the dynamic loader), or 0.
+fn static_tls_size(modules: &[Module]) -> usize {
+    let q = crate::symbols::Query::new(b"_dl_get_tls_static_info", None);
+    for m in modules {
+        let Some(sym) = m.symtab.lookup(&q).and_then(|i| m.symtab.sym(i)) else { continue };
+        let f = m.bias.wrapping_add(sym.st_value as usize);
+        let (mut size, mut align) = (0usize, 0usize);
+        // SAFETY: glibc's `void _dl_get_tls_static_info(size_t *, size_t *)`, given two
+        // valid out-pointers.
+        unsafe { std::mem::transmute::<usize, extern "C" fn(*mut usize, *mut usize)>(f)(&mut size, &mut align) };
+        return size;
+    }
+    0
 }
 
 fn module_of(f: Found, is_program: bool, tp: usize, id: u64) -> Option<Module> {
@@ -103,9 +127,8 @@ fn module_of(f: Found, is_program: bool, tp: usize, id: u64) -> Option<Module> {
     let name = path.as_ref().map_or(f.name.clone(), |p| p.to_string_lossy().into_owned());
     let host_tls = (f.tls_modid != 0).then(|| HostTls {
         modid: f.tls_modid,
-        // Static TLS blocks sit just below the thread pointer; a block elsewhere was allocated
-        // dynamically and has no fixed offset.
-        tp_offset: Some(f.tls_data.wrapping_sub(tp) as isize).filter(|o| f.tls_data != 0 && (-(1 << 24)..0).contains(o)),
+        // Checked against the static TLS area once every object is known.
+        tp_offset: (f.tls_data != 0).then(|| f.tls_data.wrapping_sub(tp) as isize),
     });
     let parts = crate::module::Parts {
         id,
@@ -119,4 +142,28 @@ fn module_of(f: Found, is_program: bool, tp: usize, id: u64) -> Option<Module> {
         phdr: (f.phdr, f.phnum),
     };
     Some(Module::new(parts, host_tls, None, None))
+}
+
+/// Take a reference on a host object from the system loader, once, so that it stays mapped
+/// while relink's objects (or handles) use it; it is released when relink forgets the object.
+pub fn pin(m: &Module) {
+    if !m.is_host {
+        return;
+    }
+    m.glibc_ref.get_or_init(|| {
+        // SAFETY: RTLD_NOLOAD only looks the object up and counts a reference; it maps nothing
+        // and runs no initializer.
+        let h = unsafe { libc::dlopen(m.c_name.as_ptr(), libc::RTLD_NOLOAD | libc::RTLD_LAZY) };
+        h as usize
+    });
+}
+
+/// Give back the reference [`pin`] took.
+pub fn unpin(m: &Module) {
+    if let Some(&h) = m.glibc_ref.get() {
+        if h != 0 {
+            // SAFETY: `h` came from dlopen above and is released exactly once, as the Module goes.
+            unsafe { libc::dlclose(h as *mut libc::c_void) };
+        }
+    }
 }

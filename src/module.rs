@@ -80,6 +80,8 @@ pub struct Module {
     /// C++ `thread_local` destructors it registered that have not run yet: while any is
     /// pending, the object stays loaded (as glibc does).
     pub pending_tls_dtors: std::sync::atomic::AtomicUsize,
+    /// For host objects: the system loader's handle taken by `host::pin`, if any.
+    pub glibc_ref: once_cell::sync::OnceCell<usize>,
 }
 
 /// What the loader found out about an object, host or relink-mapped.
@@ -117,6 +119,7 @@ impl Module {
             init_owner: 0.into(),
             unique: Default::default(),
             pending_tls_dtors: 0.into(),
+            glibc_ref: Default::default(),
         }
     }
 }
@@ -195,6 +198,7 @@ impl Drop for Module {
         if let Some(image) = &self.image {
             crate::unwind::deregister(image);
         }
+        crate::host::unpin(self);
         if let Some(id) = self.tls_id {
             crate::tls::unregister(id);
         }

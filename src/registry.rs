@@ -170,7 +170,7 @@ impl Registry {
         self.host = fresh
             .drain(..)
             .map(|mut m| match old.get(&m.bias) {
-                Some(o) if o.name == m.name => o.clone(),
+                Some(o) if o.name == m.name && o.file_id == m.file_id => o.clone(),
                 _ => {
                     m.id = next;
                     next += 1;
@@ -314,6 +314,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         });
         e.opens += 1;
         e.nodelete |= flags & NODELETE != 0;
+        crate::host::pin(&m);
         let scope = e.scope.clone();
         if flags & GLOBAL != 0 && !m.is_host && !w.global.contains(&id) {
             w.global.push(id);
@@ -377,7 +378,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
 
     let global: Vec<Arc<Module>> = guard.global_scope().into_iter().cloned().collect();
     let mut reldeps: Vec<Vec<Arc<Module>>> = vec![Vec::new(); n];
-    let lazy = flags & LAZY != 0 && flags & NOW == 0 && !bind_now_from_env();
+    let lazy = flags & LAZY != 0 && flags & NOW == 0 && !bind_now_from_env() && crate::arch::trampolines_supported();
     // Handles the caller asked to search after the global scope.
     let mut extra: Vec<Arc<Module>> = Vec::new();
     for h in &hooks.search {
@@ -433,6 +434,10 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
     let me = this_thread();
     for m in &modules {
         m.init_owner.store(me, Ordering::Relaxed);
+    }
+    // Host objects relink's objects now depend on must not be unmapped by the system loader.
+    for m in deps.iter().flatten().chain(reldeps.iter().flatten()) {
+        crate::host::pin(m);
     }
     let root_scope = scopes[0].clone();
     for (i, ((m, needed), (scope, reldeps))) in modules.iter().zip(deps).zip(scopes.into_iter().zip(reldeps)).enumerate() {
@@ -534,20 +539,7 @@ pub fn sym(h: Handle, name: &[u8], version: Option<&[u8]>) -> Result<usize> {
         version: version.map(|v| String::from_utf8_lossy(v).into_owned()),
     };
     if h == Handle::GLOBAL {
-        {
-            let r = REGISTRY.read_recursive();
-            if let Some(b) = resolve::lookup(r.global_scope().into_iter().map(|m| &**m), &q) {
-                return address(&b);
-            }
-            // Inside a load (a hook calling rl_sym) this thread holds the lock already: the host's
-            // view is refreshed by the next open instead.
-            if crate::host::generation() == r.host_gen || LOADING.get() {
-                return Err(not_found("global scope"));
-            }
-        }
-        let mut w = REGISTRY.write();
-        w.refresh_host();
-        let r = parking_lot::RwLockWriteGuard::downgrade(w);
+        let r = fresh_view();
         return match resolve::lookup(r.global_scope().into_iter().map(|m| &**m), &q) {
             Some(b) => address(&b),
             None => Err(not_found("global scope")),
@@ -633,5 +625,19 @@ pub fn pin(addr: usize) -> Option<Vec<Arc<Module>>> {
 /// The global scope as it is now (for lazy binding, which sees libraries opened RL_GLOBAL after
 /// the object, as with glibc).
 pub fn global_scope_now() -> Vec<Arc<Module>> {
-    REGISTRY.read_recursive().global_scope().into_iter().cloned().collect()
+    fresh_view().global_scope().into_iter().cloned().collect()
+}
+
+/// The registry for reading, with the host's objects as the system loader has them now (it may
+/// have unmapped some since relink last looked). Inside a load this thread holds the lock
+/// already and the view cannot change under it; the next open refreshes it.
+fn fresh_view() -> parking_lot::RwLockReadGuard<'static, Registry> {
+    let r = REGISTRY.read_recursive();
+    if LOADING.get() || crate::host::generation() == r.host_gen {
+        return r;
+    }
+    drop(r);
+    let mut w = REGISTRY.write();
+    w.refresh_host();
+    parking_lot::RwLockWriteGuard::downgrade(w)
 }

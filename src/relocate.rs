@@ -323,6 +323,12 @@ impl Ctx<'_, '_> {
                 });
             }
             (Kind::TlsDesc, Tls::Static { tp, .. }) => [arch::tlsdesc_entries().0 as u64, (tp as i64 as u64).wrapping_add(off)],
+            (Kind::TlsDesc, Tls::Dynamic(_)) if !arch::trampolines_supported() => {
+                return Err(Error::Unsupported {
+                    file: self.m.name.clone(),
+                    what: "dynamic TLS descriptors on a CPU without XSAVE".into(),
+                })
+            }
             (Kind::TlsDesc, Tls::Dynamic(id)) => {
                 let arg = Box::new(crate::tls::TlsIndex { module: id, offset: off });
                 let a = &*arg as *const crate::tls::TlsIndex as u64;

@@ -82,6 +82,12 @@ pub fn thread_pointer() -> usize {
     tp
 }
 
+/// Whether a TLS block at `offset` from the thread pointer lies in a static TLS area of `size`
+/// bytes. TLS variant II: the area is just below the thread pointer.
+pub fn in_static_tls(offset: isize, size: usize) -> bool {
+    offset < 0 && offset.unsigned_abs() <= size
+}
+
 /// Call an IFUNC resolver the way glibc does on x86-64 (no arguments).
 ///
 /// # Safety
@@ -212,12 +218,12 @@ std::arch::global_asm!(
     "    mov [rsp + 552], rax",
     "    mov [rsp + 560], rax",
     "    mov [rsp + 568], rax",
-    "    mov eax, -1",
+    "    mov eax, {rfbm_lo}",
     "    mov edx, -1",
     "    xsave [rsp]",
     ".endm",
     ".macro relink_xstate_restore",
-    "    mov eax, -1",
+    "    mov eax, {rfbm_lo}",
     "    mov edx, -1",
     "    xrstor [rsp]",
     ".endm",
@@ -226,6 +232,7 @@ std::arch::global_asm!(
     ".hidden relink_tls_get_addr",
     ".type relink_tls_get_addr, @function",
     "relink_tls_get_addr:",
+    "    endbr64",
     "    push rbp",
     "    mov rbp, rsp",
     "    and rsp, -16",
@@ -239,6 +246,7 @@ std::arch::global_asm!(
     ".hidden relink_tlsdesc_static",
     ".type relink_tlsdesc_static, @function",
     "relink_tlsdesc_static:",
+    "    endbr64",
     "    mov rax, [rax + 8]",
     "    ret",
     ".size relink_tlsdesc_static, . - relink_tlsdesc_static",
@@ -248,6 +256,7 @@ std::arch::global_asm!(
     ".hidden relink_tlsdesc_dynamic",
     ".type relink_tlsdesc_dynamic, @function",
     "relink_tlsdesc_dynamic:",
+    "    endbr64",
     "    push rbp",
     "    mov rbp, rsp",
     "    sub rsp, 8",
@@ -285,6 +294,7 @@ std::arch::global_asm!(
     ".hidden relink_lazy_entry",
     ".type relink_lazy_entry, @function",
     "relink_lazy_entry:",
+    "    endbr64",
     "    push rbp",
     "    mov rbp, rsp",
     "    sub rsp, 8",
@@ -320,21 +330,50 @@ std::arch::global_asm!(
     desc_offset = sym crate::tls::tlsdesc_offset,
     fixup = sym crate::relocate::lazy_fixup,
     xsave_size = sym XSAVE_SIZE,
+    rfbm_lo = const RFBM_LO,
 );
+
+/// The state components saved: all but AMX tile configuration and data (17, 18), which glibc
+/// leaves out too (argument registers never live there, and they are large).
+const RFBM_LO: u32 = !(0b11 << 17);
 
 /// Stack the trampolines reserve for XSAVE, a multiple of 64: what CPUID says the enabled state
 /// components need (about 2.7 KiB with AVX-512), set by [`init`]. Until then, a size that covers
 /// every component, AMX tile data included.
 static XSAVE_SIZE: AtomicUsize = AtomicUsize::new(16384);
 
+/// Whether the trampolines can run here (XSAVE enabled by the OS).
+static XSAVE_OK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Size the XSAVE area for this CPU (before any object is relocated). Keeping it small matters:
 /// the lazy-binding trampoline runs on the caller's stack, which may be a small thread stack.
 pub fn init() {
-    // CPUID leaf 0xD, sub-leaf 0: EBX is the size XSAVE needs for the components enabled in XCR0.
-    let size = std::arch::x86_64::__cpuid_count(0xd, 0).ebx as usize;
-    if (576..=16384).contains(&size) {
-        XSAVE_SIZE.store((size + 63) & !63, Ordering::Relaxed);
+    use std::arch::x86_64::{__cpuid, __cpuid_count, _xgetbv};
+    let max_leaf = __cpuid(0).eax;
+    let osxsave = __cpuid(1).ecx & (1 << 27) != 0;
+    if max_leaf < 0xd || !osxsave {
+        return;
     }
+    // SAFETY: OSXSAVE is set, so XGETBV is enabled.
+    let xcr0 = unsafe { _xgetbv(0) } & RFBM_LO as u64;
+    // The legacy area and the header, then each enabled component at its standard offset.
+    let mut size = 576usize;
+    for i in 2..32 {
+        if xcr0 & (1 << i) != 0 {
+            let c = __cpuid_count(0xd, i);
+            size = size.max(c.ebx as usize + c.eax as usize);
+        }
+    }
+    if size <= 16384 {
+        XSAVE_SIZE.store((size + 63) & !63, Ordering::Relaxed);
+        XSAVE_OK.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Whether lazy binding and dynamic TLS descriptors, whose trampolines save the extended
+/// register state with XSAVE, are available on this machine.
+pub fn trampolines_supported() -> bool {
+    XSAVE_OK.load(Ordering::Relaxed)
 }
 
 extern "C" {
