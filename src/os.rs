@@ -251,3 +251,62 @@ pub fn is_dir(path: &Path) -> bool {
 pub fn executable() -> Option<std::path::PathBuf> {
     std::fs::read_link("/proc/self/exe").ok()
 }
+
+/// An environment variable, as bytes.
+pub fn env(name: &str) -> Option<std::ffi::OsString> {
+    std::env::var_os(name)
+}
+
+/// The current directory (for making paths absolute).
+pub fn current_dir() -> Option<std::path::PathBuf> {
+    std::env::current_dir().ok()
+}
+
+/// Run `f` when the process exits (after handlers registered later).
+pub fn at_exit(f: extern "C" fn()) {
+    // SAFETY: registering a plain function; atexit has no other precondition.
+    unsafe { libc::atexit(f) };
+}
+
+/// End the process at once with a message on standard error, as the system loader does for an
+/// error it cannot return (an unresolvable lazily bound symbol).
+pub fn die(message: &str) -> ! {
+    eprintln!("relink: {message}");
+    // SAFETY: _exit has no preconditions; nothing of this process runs afterwards.
+    unsafe { libc::_exit(127) }
+}
+
+/// An identifier of the calling thread.
+pub fn thread_id() -> u64 {
+    // SAFETY: pthread_self has no preconditions.
+    unsafe { libc::pthread_self() as u64 }
+}
+
+/// A per-thread pointer slot with a destructor called at thread exit (a pthread key).
+pub struct ThreadSlot(libc::pthread_key_t);
+
+impl ThreadSlot {
+    /// A new slot; `dtor` runs at thread exit for each thread whose value is not NULL, in up to
+    /// [`THREAD_SLOT_ROUNDS`] rounds while values are set again.
+    pub fn new(dtor: unsafe extern "C" fn(*mut libc::c_void)) -> ThreadSlot {
+        let mut k: libc::pthread_key_t = 0;
+        // SAFETY: `k` is a valid out-pointer and `dtor` has the destructor signature.
+        if unsafe { libc::pthread_key_create(&mut k, Some(dtor)) } != 0 {
+            die("cannot create a thread-specific key");
+        }
+        ThreadSlot(k)
+    }
+
+    pub fn get(&self) -> *mut libc::c_void {
+        // SAFETY: reading the calling thread's value of a key we created.
+        unsafe { libc::pthread_getspecific(self.0) }
+    }
+
+    pub fn set(&self, p: *mut libc::c_void) {
+        // SAFETY: setting the calling thread's value of a key we created.
+        unsafe { libc::pthread_setspecific(self.0, p) };
+    }
+}
+
+/// How many rounds of thread-exit destructors glibc runs (PTHREAD_DESTRUCTOR_ITERATIONS).
+pub const THREAD_SLOT_ROUNDS: u32 = 4;

@@ -27,8 +27,7 @@ use std::sync::Arc;
 static INIT_DONE: (parking_lot::Mutex<()>, parking_lot::Condvar) = (parking_lot::Mutex::new(()), parking_lot::Condvar::new());
 
 fn this_thread() -> u64 {
-    // SAFETY: pthread_self has no preconditions.
-    unsafe { libc::pthread_self() as u64 }
+    crate::os::thread_id()
 }
 
 /// Wait until every object in `scope` is initialized, unless this thread is the one running its
@@ -123,8 +122,7 @@ static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
     };
     r.refresh_host();
     // Like the system loader, run the finalizers of libraries still loaded when the process exits.
-    // SAFETY: registering a plain function; atexit has no other precondition.
-    unsafe { libc::atexit(finalize_all_at_exit) };
+    crate::os::at_exit(finalize_all_at_exit);
     RwLock::new(r)
 });
 
@@ -234,7 +232,7 @@ pub enum Input<'a> {
 
 /// LD_BIND_NOW set to a non-empty value turns lazy binding off, as for the system loader.
 fn bind_now_from_env() -> bool {
-    static BIND_NOW: Lazy<bool> = Lazy::new(|| std::env::var_os("LD_BIND_NOW").is_some_and(|v| !v.is_empty()));
+    static BIND_NOW: Lazy<bool> = Lazy::new(|| crate::os::env("LD_BIND_NOW").is_some_and(|v| !v.is_empty()));
     *BIND_NOW
 }
 

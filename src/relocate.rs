@@ -92,8 +92,9 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyS
             (Some(scope), Some(got)) => {
                 for r in relas {
                     if arch::classify(r.kind()) == Kind::PltSlot {
-                        // The slot points at its PLT entry's push/jmp to PLT0: relocate it.
-                        // (Aligned: it is later rewritten with one atomic store.)
+                        // The slot holds the link-time address of code in its PLT entry that
+                        // enters the trampoline: relocate it. (Aligned: it is later rewritten
+                        // with one atomic store.)
                         if r.r_offset % 8 != 0 {
                             return Err(ctx.bad("misaligned PLT slot"));
                         }
@@ -105,11 +106,12 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyS
                     }
                 }
                 let lazy = Box::new(LazyCtx { module: m, scope, hooks: hooks.open.clone() });
-                let got1 = ctx.place(got + 8, 16)?;
-                // SAFETY: GOT[1] and GOT[2] are reserved for the dynamic linker; `place` checked them.
+                let context = ctx.place(got + 8 * arch::LAZY_GOT_CONTEXT, 8)?;
+                let entry = ctx.place(got + 8 * arch::LAZY_GOT_ENTRY, 8)?;
+                // SAFETY: these GOT words are reserved for the dynamic linker; `place` checked them.
                 unsafe {
-                    raw::write_bytes(got1, (&*lazy as *const LazyCtx as u64).to_le_bytes());
-                    raw::write_bytes(got1 + 8, (arch::lazy_entry() as u64).to_le_bytes());
+                    raw::write_bytes(context, (&*lazy as *const LazyCtx as u64).to_le_bytes());
+                    raw::write_bytes(entry, (arch::lazy_entry() as u64).to_le_bytes());
                 }
                 *image.lazy.lock() = Some(lazy);
             }
@@ -499,9 +501,7 @@ pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, index: u64) -> usize {
 }
 
 fn fatal(m: &Module, what: &str) -> ! {
-    eprintln!("relink: {}: {what}", m.name);
-    // SAFETY: ending the process, as the system loader does for an unresolvable lazy symbol.
-    unsafe { libc::_exit(127) }
+    crate::os::die(&format!("{}: {what}", m.name))
 }
 
 /// Run the relocation callback on one symbolic relocation; its veto becomes the load's error.

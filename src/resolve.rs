@@ -35,7 +35,7 @@ pub fn absolute(p: &Path) -> PathBuf {
     if p.is_absolute() {
         p.to_path_buf()
     } else {
-        std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+        os::current_dir().map(|d| d.join(p)).unwrap_or_else(|| p.to_path_buf())
     }
 }
 

@@ -113,7 +113,7 @@ static LD_LIBRARY_PATH: Lazy<Option<Vec<u8>>> = Lazy::new(|| {
     if is_secure() {
         return None;
     }
-    std::env::var_os("LD_LIBRARY_PATH").map(|v| v.into_vec())
+    os::env("LD_LIBRARY_PATH").map(|v| v.into_vec())
 });
 
 /// The executable's directory: `$ORIGIN` inside `LD_LIBRARY_PATH`.

@@ -12,6 +12,7 @@
 //! destructors have run), or when the module is unloaded, whichever comes first. Module ids are never reused, so a stale entry in an exited
 //! module's slot is never looked at again.
 
+use crate::os;
 use parking_lot::{Mutex, RwLock};
 use std::alloc::Layout;
 use std::collections::HashMap;
@@ -81,41 +82,28 @@ impl ThreadBlocks {
     }
 }
 
-/// glibc's PTHREAD_DESTRUCTOR_ITERATIONS: how many rounds of key destructors a thread gets.
-const DESTRUCTOR_ROUNDS: u32 = 4;
-
 unsafe extern "C" fn thread_exit(p: *mut libc::c_void) {
-    // SAFETY: the key only ever holds a leaked Box<ThreadBlocks> of this thread.
+    // SAFETY: the slot only ever holds a leaked Box<ThreadBlocks> of this thread.
     let t = unsafe { &mut *(p as *mut ThreadBlocks) };
     t.rounds += 1;
-    if t.rounds < DESTRUCTOR_ROUNDS {
+    if t.rounds < os::THREAD_SLOT_ROUNDS {
         // Later destructors (this round's and the next) may still use TLS: stay until the last.
-        // SAFETY: setting this thread's own value of our key.
-        unsafe { libc::pthread_setspecific(key(), p) };
+        slot().set(p);
         return;
     }
     t.free_all();
-    // SAFETY: reclaiming the box leaked by `table`; the key no longer refers to it.
+    // SAFETY: reclaiming the box leaked by `table`; the slot no longer refers to it.
     drop(unsafe { Box::from_raw(p as *mut ThreadBlocks) });
 }
 
-fn key() -> libc::pthread_key_t {
-    static KEY: once_cell::sync::OnceCell<libc::pthread_key_t> = once_cell::sync::OnceCell::new();
-    *KEY.get_or_init(|| {
-        let mut k: libc::pthread_key_t = 0;
-        // SAFETY: `k` is a valid out-pointer; `thread_exit` has the destructor signature.
-        if unsafe { libc::pthread_key_create(&mut k, Some(thread_exit)) } != 0 {
-            std::process::abort();
-        }
-        k
-    })
+fn slot() -> &'static os::ThreadSlot {
+    static SLOT: once_cell::sync::OnceCell<os::ThreadSlot> = once_cell::sync::OnceCell::new();
+    SLOT.get_or_init(|| os::ThreadSlot::new(thread_exit))
 }
 
 /// The calling thread's table, created on first use.
 fn table() -> &'static mut ThreadBlocks {
-    let k = key();
-    // SAFETY: reading this thread's own value of our key.
-    let p = unsafe { libc::pthread_getspecific(k) } as *mut ThreadBlocks;
+    let p = slot().get() as *mut ThreadBlocks;
     if !p.is_null() {
         // SAFETY: the value is this thread's leaked table, used only by this thread.
         return unsafe { &mut *p };
@@ -125,8 +113,8 @@ fn table() -> &'static mut ThreadBlocks {
         blocks: Vec::new(),
         rounds: 0,
     }));
-    // SAFETY: storing this thread's own value; `thread_exit` reclaims it.
-    unsafe { libc::pthread_setspecific(k, t as *mut libc::c_void) };
+    // `thread_exit` reclaims it.
+    slot().set(t as *mut libc::c_void);
     // SAFETY: freshly leaked, used only by this thread.
     unsafe { &mut *t }
 }

@@ -393,6 +393,11 @@ pub fn tlsdesc_entries() -> (usize, usize) {
     (relink_tlsdesc_static as *const () as usize, relink_tlsdesc_dynamic as *const () as usize)
 }
 
+/// GOT words reserved for lazy binding: PLT0 pushes GOT[1] (relink's context for the object)
+/// and jumps to GOT[2] (the trampoline).
+pub const LAZY_GOT_CONTEXT: usize = 1;
+pub const LAZY_GOT_ENTRY: usize = 2;
+
 /// The lazy-binding trampoline PLT0 jumps to (GOT[2]).
 pub fn lazy_entry() -> usize {
     relink_lazy_entry as *const () as usize
