@@ -167,6 +167,14 @@ fn lossy(c: &std::ffi::CStr) -> std::borrow::Cow<'_, str> {
     c.to_string_lossy()
 }
 
+/// A lookup closure over `&str`s as the engine's hook over C strings.
+fn lookup_hook<F>(f: F) -> crate::hooks::LookupHook
+where
+    F: Fn(&str, Option<&str>, &str) -> Option<*const std::ffi::c_void> + Send + Sync + 'static,
+{
+    std::sync::Arc::new(move |n, v, r| f(&lossy(n), v.map(lossy).as_deref(), &lossy(r)).map(|p| p as usize))
+}
+
 impl OpenOptions {
     /// Options with `NOW` binding and no hooks.
     pub fn new() -> OpenOptions {
@@ -185,9 +193,7 @@ impl OpenOptions {
     where
         F: Fn(&str, Option<&str>, &str) -> Option<*const std::ffi::c_void> + Send + Sync + 'static,
     {
-        self.hooks.before = Some(std::sync::Arc::new(move |n, v, r| {
-            f(&lossy(n), v.map(lossy).as_deref(), &lossy(r)).map(|p| p as usize)
-        }));
+        self.hooks.before = Some(lookup_hook(f));
         self
     }
 
@@ -196,9 +202,7 @@ impl OpenOptions {
     where
         F: Fn(&str, Option<&str>, &str) -> Option<*const std::ffi::c_void> + Send + Sync + 'static,
     {
-        self.hooks.after = Some(std::sync::Arc::new(move |n, v, r| {
-            f(&lossy(n), v.map(lossy).as_deref(), &lossy(r)).map(|p| p as usize)
-        }));
+        self.hooks.after = Some(lookup_hook(f));
         self
     }
 

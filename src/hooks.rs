@@ -77,10 +77,7 @@ pub fn add_lookup(key: (usize, usize), phase: Phase, hook: LookupHook) {
 
 /// Remove the global lookup hook(s) identified by `key`; whether there was one.
 pub fn remove_lookup(key: (usize, usize)) -> bool {
-    let mut t = TABLE.write();
-    let before = t.lookups.len();
-    t.lookups.retain(|(_, g)| g.key != key);
-    t.lookups.len() != before
+    remove_keyed(&mut TABLE.write().lookups, |(_, g)| g.key == key)
 }
 
 pub fn add_event(key: (usize, usize), hook: EventHook) {
@@ -88,10 +85,14 @@ pub fn add_event(key: (usize, usize), hook: EventHook) {
 }
 
 pub fn remove_event(key: (usize, usize)) -> bool {
-    let mut t = TABLE.write();
-    let before = t.events.len();
-    t.events.retain(|g| g.key != key);
-    t.events.len() != before
+    remove_keyed(&mut TABLE.write().events, |g| g.key == key)
+}
+
+/// Remove the registrations `matches` picks; whether there was any.
+fn remove_keyed<T>(list: &mut Vec<T>, matches: impl Fn(&T) -> bool) -> bool {
+    let before = list.len();
+    list.retain(|x| !matches(x));
+    list.len() != before
 }
 
 /// Define (or redefine) a symbol of the host in relink's global scope.

@@ -52,17 +52,15 @@ fn callable(f: usize) -> bool {
 /// so that a malformed image is refused rather than jumping anywhere.
 pub fn check(m: &Module) -> crate::error::Result<()> {
     let single = [m.dynamic.init, m.dynamic.fini].into_iter().flatten();
-    let arrays = array(m, m.dynamic.init_array).iter().chain(array(m, m.dynamic.fini_array)).copied();
+    let (inits, finis) = (array(m, m.dynamic.init_array), array(m, m.dynamic.fini_array));
     let declared = |a: Option<(usize, usize)>| a.is_some_and(|(_, n)| n > 0);
-    if (declared(m.dynamic.init_array) && array(m, m.dynamic.init_array).is_empty())
-        || (declared(m.dynamic.fini_array) && array(m, m.dynamic.fini_array).is_empty())
-    {
+    if (declared(m.dynamic.init_array) && inits.is_empty()) || (declared(m.dynamic.fini_array) && finis.is_empty()) {
         return Err(crate::error::Error::Malformed {
             file: m.name.clone(),
             reason: "init or fini array outside the object's readable segments".into(),
         });
     }
-    match single.chain(arrays.filter(|&f| callable(f))).find(|&f| !m.is_code(f)) {
+    match single.chain(inits.iter().chain(finis).copied().filter(|&f| callable(f))).find(|&f| !m.is_code(f)) {
         None => Ok(()),
         Some(f) => Err(crate::error::Error::Malformed {
             file: m.name.clone(),

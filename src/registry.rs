@@ -196,14 +196,9 @@ impl Registry {
 
 impl Known for Registry {
     fn by_name(&self, name: &[u8]) -> Option<Arc<Module>> {
-        let mut loaded: Vec<&Entry> = self.entries.values().filter(|e| !e.module.is_host).collect();
-        loaded.sort_by_key(|e| e.module.id);
-        loaded
-            .into_iter()
-            .map(|e| &e.module)
-            .chain(self.host.iter())
-            .find(|m| m.answers_to(name))
-            .cloned()
+        // The earliest loaded of relink's objects that answers to the name, else the host's.
+        let loaded = self.entries.values().map(|e| &e.module).filter(|m| !m.is_host && m.answers_to(name));
+        loaded.min_by_key(|m| m.id).or_else(|| self.host.iter().find(|m| m.answers_to(name))).cloned()
     }
 
     fn by_file(&self, id: (u64, u64)) -> Option<Arc<Module>> {
@@ -281,15 +276,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
     let (display, found): (String, Option<Found>) = match &input {
         Input::Path(p) => {
             let found = if p.contains('/') {
-                let path = Path::new(p);
-                let f = crate::os::File::open(path).map_err(|e| Error::Io { file: p.to_string(), reason: e.to_string() })?;
-                let src = Source::File(f);
-                map::read_layout(&src, p)?;
-                let Source::File(f) = src else { unreachable!() };
-                match guard.by_file(f.id) {
-                    Some(m) => Some(Found::Existing(m)),
-                    None => Some(Found::File(path.to_path_buf(), f)),
-                }
+                Some(resolve::open_path(Path::new(p), &*guard)?)
             } else {
                 resolve::find(p, None, &*guard)
             };
@@ -342,7 +329,6 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         }
     };
     let group = resolve::load_group(root, &*guard, &mut ids)?;
-    drop(ids);
 
     for (m, deps) in group.modules.iter().zip(&group.deps) {
         resolve::check_versions(m, deps)?;

@@ -45,20 +45,23 @@ fn origin_of(p: &Path) -> Option<PathBuf> {
 
 /// Open a candidate file and check it is an object for this machine (glibc moves on to the next
 /// directory when it is not).
-fn try_open(path: &Path) -> Option<os::File> {
-    let f = os::File::open(path).ok()?;
-    let src = Source::File(f);
-    map::read_layout(&src, &path.to_string_lossy()).ok()?;
-    match src {
-        Source::File(f) => Some(f),
-        Source::Memory(_) => None,
-    }
-}
-
 /// Where a needed name was found.
 pub enum Found {
     Existing(Arc<Module>),
     File(PathBuf, os::File),
+}
+
+/// Open `path`, check its headers, and tell whether that file is loaded already.
+pub fn open_path(path: &Path, known: &dyn Known) -> Result<Found> {
+    let name = path.to_string_lossy();
+    let f = os::File::open(path).map_err(|e| Error::Io { file: name.to_string(), reason: e.to_string() })?;
+    let src = Source::File(f);
+    map::read_layout(&src, &name)?;
+    let Source::File(f) = src else { unreachable!("made from a file above") };
+    Ok(match known.by_file(f.id) {
+        Some(m) => Found::Existing(m),
+        None => Found::File(path.to_path_buf(), f),
+    })
 }
 
 /// Find `name` as object `requester` (None: the program, as for `rl_open`) would.
@@ -93,13 +96,8 @@ pub fn find(name: &str, requester: Option<&Module>, known: &dyn Known) -> Option
     if let (Some(r), Some(rp)) = (requester, own_runpath) {
         paths.runpath = Some((rp, r.origin.as_deref()));
     }
-    search::search(name, requester.and_then(|r| r.origin.as_deref()), &paths, |p| {
-        let f = try_open(p)?;
-        Some(match known.by_file(f.id) {
-            Some(m) => Found::Existing(m),
-            None => Found::File(p.to_path_buf(), f),
-        })
-    })
+    // A candidate that cannot be opened or is not for this machine is skipped, as glibc does.
+    search::search(name, requester.and_then(|r| r.origin.as_deref()), &paths, |p| open_path(p, known).ok())
 }
 
 /// Map `root` and, breadth-first, every dependency that is not loaded yet.

@@ -177,17 +177,20 @@ impl SymTab {
         self.strtab.get_cstr(sym.st_name).unwrap_or(c"")
     }
 
+    /// What a reference through symbol `idx` asks for: (version, provider, weak, name offset).
+    fn need_of(&self, idx: u32) -> Option<(Version<'static>, &'static [u8], bool, u32)> {
+        let ndx = *self.versym?.get(idx as usize)? as usize & 0x7fff;
+        self.needs.get(ndx).copied().flatten()
+    }
+
     /// The name of the version a reference through symbol `idx` asks for, as a C string.
     pub fn needed_version_cstr(&self, idx: u32) -> Option<&'static std::ffi::CStr> {
-        let ndx = *self.versym?.get(idx as usize)? as usize & 0x7fff;
-        let (_, _, _, off) = self.needs.get(ndx).copied().flatten()?;
-        self.strtab.get_cstr(off)
+        self.need_of(idx).and_then(|(.., off)| self.strtab.get_cstr(off))
     }
 
     /// The version a reference through symbol `idx` of this object asks for, if any.
     pub fn needed_version(&self, idx: u32) -> Option<Version<'static>> {
-        let ndx = *self.versym?.get(idx as usize)? as usize & 0x7fff;
-        self.needs.get(ndx).copied().flatten().map(|(v, ..)| v)
+        self.need_of(idx).map(|(v, ..)| v)
     }
 
     /// Every version this object needs: (version, file that should define it, weak).
