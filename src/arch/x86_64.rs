@@ -120,32 +120,46 @@ pub struct CpuInfo {
     pub avx512vl: bool,
 }
 
-#[allow(unused_unsafe)]
+/// glibc's `struct cpuid_feature` (<sys/platform/x86.h>): the CPUID words it read at startup.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct CpuidFeature {
+    cpuid: [u32; 4],
+    active: [u32; 4],
+}
+
+extern "C" {
+    /// glibc 2.33+: its cached CPUID leaves, so that relink does not execute CPUID (which traps
+    /// to the hypervisor in a virtual machine: microseconds per instruction).
+    fn __x86_get_cpuid_feature_leaf(index: u32) -> *const CpuidFeature;
+}
+
+/// A CPUID leaf as glibc read it: `index` is glibc's CPUID_INDEX_* (0: leaf 1, 1: leaf 7,
+/// 2: leaf 0x80000001). Registers in EAX, EBX, ECX, EDX order; zero when the CPU lacks it.
+fn glibc_leaf(index: u32) -> [u32; 4] {
+    // SAFETY: the function returns a pointer to static data for any index (a zeroed entry for
+    // indices it does not know).
+    unsafe { __x86_get_cpuid_feature_leaf(index).as_ref() }.map_or([0; 4], |f| f.cpuid)
+}
+
+/// CPUID leaf 0: (highest leaf, whether the vendor is Intel). Executed once.
+fn leaf0() -> (u32, bool) {
+    static LEAF0: once_cell::sync::OnceCell<(u32, bool)> = once_cell::sync::OnceCell::new();
+    *LEAF0.get_or_init(|| {
+        let l0 = std::arch::x86_64::__cpuid(0);
+        let intel = &l0.ebx.to_le_bytes() == b"Genu" && &l0.edx.to_le_bytes() == b"ineI" && &l0.ecx.to_le_bytes() == b"ntel";
+        (l0.eax, intel)
+    })
+}
+
 pub fn cpu_info() -> CpuInfo {
-    use core::arch::x86_64::{__cpuid, __cpuid_count, _xgetbv};
+    use core::arch::x86_64::_xgetbv;
     let bit = |reg: u32, n: u32| reg & (1 << n) != 0;
 
-    // SAFETY: cpuid is available on every x86_64 CPU.
-    let l0 = unsafe { __cpuid(0) };
-    let intel = &l0.ebx.to_le_bytes() == b"Genu"
-        && &l0.edx.to_le_bytes() == b"ineI"
-        && &l0.ecx.to_le_bytes() == b"ntel";
-    // SAFETY: as above.
-    let ecx1 = unsafe { __cpuid(1) }.ecx;
-    let ebx7 = if l0.eax >= 7 {
-        // SAFETY: as above; leaf 7 exists.
-        unsafe { __cpuid_count(7, 0) }.ebx
-    } else {
-        0
-    };
-    // SAFETY: as above.
-    let ext_max = unsafe { __cpuid(0x8000_0000) }.eax;
-    let ecx81 = if ext_max >= 0x8000_0001 {
-        // SAFETY: as above; the extended leaf exists.
-        unsafe { __cpuid(0x8000_0001) }.ecx
-    } else {
-        0
-    };
+    let intel = leaf0().1;
+    let ecx1 = glibc_leaf(0)[2];
+    let ebx7 = glibc_leaf(1)[1];
+    let ecx81 = glibc_leaf(2)[2];
 
     let osxsave = bit(ecx1, 27);
     let xcr0 = if osxsave {
@@ -348,20 +362,24 @@ static XSAVE_OK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::
 /// Size the XSAVE area for this CPU (before any object is relocated). Keeping it small matters:
 /// the lazy-binding trampoline runs on the caller's stack, which may be a small thread stack.
 pub fn init() {
-    use std::arch::x86_64::{__cpuid, __cpuid_count, _xgetbv};
-    let max_leaf = __cpuid(0).eax;
-    let osxsave = __cpuid(1).ecx & (1 << 27) != 0;
-    if max_leaf < 0xd || !osxsave {
+    use std::arch::x86_64::{__cpuid_count, _xgetbv};
+    let osxsave = glibc_leaf(0)[2] & (1 << 27) != 0;
+    if leaf0().0 < 0xd || !osxsave {
         return;
     }
     // SAFETY: OSXSAVE is set, so XGETBV is enabled.
-    let xcr0 = unsafe { _xgetbv(0) } & RFBM_LO as u64;
-    // The legacy area and the header, then each enabled component at its standard offset.
-    let mut size = 576usize;
-    for i in 2..32 {
-        if xcr0 & (1 << i) != 0 {
-            let c = __cpuid_count(0xd, i);
-            size = size.max(c.ebx as usize + c.eax as usize);
+    let all = unsafe { _xgetbv(0) };
+    let xcr0 = all & RFBM_LO as u64;
+    // EBX of leaf 0xD is the size for every component XCR0 enables; only when that includes the
+    // components left out (AMX) is the size worked out component by component.
+    let mut size = __cpuid_count(0xd, 0).ebx as usize;
+    if all != xcr0 {
+        size = 576;
+        for i in 2..32 {
+            if xcr0 & (1 << i) != 0 {
+                let c = __cpuid_count(0xd, i);
+                size = size.max(c.ebx as usize + c.eax as usize);
+            }
         }
     }
     if size <= 16384 {
