@@ -260,7 +260,7 @@ pub unsafe extern "C" fn rl_iterate_phdr(cb: rl_phdr_callback, data: *mut c_void
                 dlpi_adds: adds,
                 dlpi_subs: subs,
                 dlpi_tls_modid: m.tls_id.unwrap_or(0) as usize,
-                dlpi_tls_data: m.tls_id.map_or(std::ptr::null_mut(), |id| crate::tls::block(id) as *mut c_void),
+                dlpi_tls_data: m.tls_id.and_then(crate::tls::existing_block).map_or(std::ptr::null_mut(), |b| b as *mut c_void),
             };
             // SAFETY: `info` describes a loaded object (kept alive by `objects`) and lives
             // across the call.

@@ -161,6 +161,15 @@ fn allocate(slot: usize, token: u64) -> usize {
     p as usize
 }
 
+/// The calling thread's block of module `id` if it has one already (dl_iterate_phdr's
+/// `dlpi_tls_data`: NULL until the thread first uses the module's TLS).
+pub fn existing_block(id: u64) -> Option<usize> {
+    let p = slot().get() as *const ThreadBlocks;
+    // SAFETY: the slot holds this thread's own table, or NULL.
+    let t = unsafe { p.as_ref() }?;
+    t.blocks.get((id - MODID_BASE) as usize).copied().filter(|&b| b != 0)
+}
+
 /// The calling thread's block of module `id`, allocated on first use.
 pub fn block(id: u64) -> usize {
     let slot = (id - MODID_BASE) as usize;
