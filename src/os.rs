@@ -237,9 +237,57 @@ pub fn auxv_string(key: libc::c_ulong) -> Option<Vec<u8>> {
     (p != 0).then(|| unsafe { std::ffi::CStr::from_ptr(p as *const libc::c_char) }.to_bytes().to_vec())
 }
 
-/// Read a whole (small, trusted) system file such as /etc/ld.so.cache.
-pub fn read_file(path: &Path) -> io::Result<Vec<u8>> {
-    std::fs::read(path)
+/// The bytes of a whole file, mapped read-only (or owned, for data made in memory).
+#[derive(Debug)]
+pub enum Bytes {
+    Mapped { addr: usize, len: usize },
+    Owned(Vec<u8>),
+}
+
+// SAFETY: the mapping is read-only and private to this value.
+unsafe impl Send for Bytes {}
+// SAFETY: as above.
+unsafe impl Sync for Bytes {}
+
+impl Default for Bytes {
+    fn default() -> Bytes {
+        Bytes::Owned(Vec::new())
+    }
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            // SAFETY: the mapping covers `len` readable bytes for the life of the value.
+            Bytes::Mapped { addr, len } => unsafe { std::slice::from_raw_parts(*addr as *const u8, *len) },
+            Bytes::Owned(v) => v,
+        }
+    }
+}
+
+impl Drop for Bytes {
+    fn drop(&mut self) {
+        if let Bytes::Mapped { addr, len } = *self {
+            // SAFETY: unmapping our own mapping, which nothing refers to any more.
+            unsafe { libc::munmap(addr as *mut _, len) };
+        }
+    }
+}
+
+/// Map a whole system file such as /etc/ld.so.cache read-only: no copy, and only the pages
+/// looked at are touched (as the system loader does with it).
+pub fn map_file(path: &Path) -> io::Result<Bytes> {
+    let f = File::open(path)?;
+    if f.size == 0 {
+        return Ok(Bytes::Owned(Vec::new()));
+    }
+    // SAFETY: a fresh read-only private mapping of an open file.
+    let p = unsafe { libc::mmap(std::ptr::null_mut(), f.size as usize, libc::PROT_READ, libc::MAP_PRIVATE, f.fd, 0) };
+    if p == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(Bytes::Mapped { addr: p as usize, len: f.size as usize })
 }
 
 /// Whether `path` names a directory.

@@ -53,10 +53,19 @@ pub enum Found {
 
 /// Open `path`, check its headers, and tell whether that file is loaded already.
 pub fn open_path(path: &Path, known: &dyn Known) -> Result<Found> {
-    let name = path.to_string_lossy();
-    let f = os::File::open(path).map_err(|e| Error::Io { file: name.to_string(), reason: e.to_string() })?;
+    let f = os::File::open(path).map_err(|e| Error::Io { file: path.to_string_lossy().into_owned(), reason: e.to_string() })?;
+    checked(path, f, known)
+}
+
+/// A search candidate: like [`open_path`], but a file that cannot be opened is just skipped
+/// (most candidates do not exist; their errors are never formatted).
+fn try_candidate(path: &Path, known: &dyn Known) -> Option<Found> {
+    checked(path, os::File::open(path).ok()?, known).ok()
+}
+
+fn checked(path: &Path, f: os::File, known: &dyn Known) -> Result<Found> {
     let src = Source::File(f);
-    map::read_layout(&src, &name)?;
+    map::read_layout(&src, &path.to_string_lossy())?;
     let Source::File(f) = src else { unreachable!("made from a file above") };
     Ok(match known.by_file(f.id) {
         Some(m) => Found::Existing(m),
@@ -97,7 +106,7 @@ pub fn find(name: &str, requester: Option<&Module>, known: &dyn Known) -> Option
         paths.runpath = Some((rp, r.origin.as_deref()));
     }
     // A candidate that cannot be opened or is not for this machine is skipped, as glibc does.
-    search::search(name, requester.and_then(|r| r.origin.as_deref()), &paths, |p| open_path(p, known).ok())
+    search::search(name, requester.and_then(|r| r.origin.as_deref()), &paths, |p| try_candidate(p, known))
 }
 
 /// Map `root` and, breadth-first, every dependency that is not loaded yet.

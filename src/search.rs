@@ -124,8 +124,8 @@ static EXE_ORIGIN: Lazy<Option<Vec<u8>>> = Lazy::new(|| {
 });
 
 /// The parsed `/etc/ld.so.cache` (empty when missing or unusable).
-static LD_CACHE: Lazy<Cache> = Lazy::new(|| match os::read_file(Path::new(LD_SO_CACHE)) {
-    Ok(data) => Cache::from_vec(data, &HOST),
+static LD_CACHE: Lazy<Cache> = Lazy::new(|| match os::map_file(Path::new(LD_SO_CACHE)) {
+    Ok(data) => Cache::from_bytes(data, &HOST),
     Err(_) => Cache::default(),
 });
 
@@ -383,7 +383,7 @@ const HWCAP_ISA_LEVEL_MASK: u64 = 0x3ff;
 /// entries; nothing is indexed up front.
 #[derive(Debug, Default)]
 struct Cache {
-    data: Box<[u8]>,
+    data: os::Bytes,
     /// Whether the entries are in the new format (24 bytes, with hwcap).
     new_format: bool,
     /// Where string offsets count from.
@@ -543,12 +543,12 @@ impl Cache {
 
     #[cfg(test)]
     fn parse(data: &[u8], host: &Host) -> Cache {
-        Cache::from_vec(data.to_vec(), host)
+        Cache::from_bytes(os::Bytes::Owned(data.to_vec()), host)
     }
 
     /// Take a cache image. Anything malformed yields fewer (or no)
     /// entries, never a panic.
-    fn from_vec(data: Vec<u8>, host: &Host) -> Cache {
+    fn from_bytes(data: os::Bytes, host: &Host) -> Cache {
         let Some(layout) = Cache::layout(&data) else {
             return Cache::default();
         };
@@ -557,7 +557,7 @@ impl Cache {
             .map(|n| n.map_or(0, |n| host.hwcaps_priority(n)))
             .collect();
         Cache {
-            data: data.into_boxed_slice(),
+            data,
             new_format: layout.new_format,
             table: layout.table,
             entries: layout.entries,
