@@ -5,9 +5,8 @@
 mod common;
 
 use common::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::OnceLock;
 
 
 /// Names (without @version) of the symbols librelink.so defines in .dynsym.
@@ -127,22 +126,6 @@ fn soname_is_librelink_so_0() {
     );
 }
 
-/// The C++ compiler, as the `cc` crate finds it (honours $CXX).
-fn cxx_compiler() -> &'static Path {
-    static CXX: OnceLock<PathBuf> = OnceLock::new();
-    CXX.get_or_init(|| {
-        cc::Build::new()
-            .cpp(true)
-            .opt_level(1)
-            .target("x86_64-unknown-linux-gnu")
-            .host("x86_64-unknown-linux-gnu")
-            .cargo_metadata(false)
-            .warnings(false)
-            .get_compiler()
-            .path()
-            .to_path_buf()
-    })
-}
 
 /// Builds c-tests/<src> with `compiler` and `flags` into an executable
 /// linked against this run's librelink.so, runs it and checks its output.

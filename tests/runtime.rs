@@ -11,12 +11,6 @@ use std::process::Command;
 
 
 
-/// The C++ compiler: $CXX, else g++.
-fn cxx_compiler() -> PathBuf {
-    std::env::var_os("CXX")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("g++"))
-}
 
 fn cxx(s: &Scratch) -> Command {
     let mut cmd = Command::new(cxx_compiler());

@@ -75,17 +75,26 @@ pub fn relink_lib_dir() -> PathBuf {
 /// The C compiler, as the `cc` crate finds it (honours $CC).
 pub fn compiler() -> &'static Path {
     static CC: OnceLock<PathBuf> = OnceLock::new();
-    CC.get_or_init(|| {
-        cc::Build::new()
-            .opt_level(1)
-            .target("x86_64-unknown-linux-gnu")
-            .host("x86_64-unknown-linux-gnu")
-            .cargo_metadata(false)
-            .warnings(false)
-            .get_compiler()
-            .path()
-            .to_path_buf()
-    })
+    CC.get_or_init(|| find_compiler(false))
+}
+
+/// The C++ compiler, as the `cc` crate finds it (honours $CXX).
+pub fn cxx_compiler() -> &'static Path {
+    static CXX: OnceLock<PathBuf> = OnceLock::new();
+    CXX.get_or_init(|| find_compiler(true))
+}
+
+fn find_compiler(cpp: bool) -> PathBuf {
+    cc::Build::new()
+        .cpp(cpp)
+        .opt_level(1)
+        .target("x86_64-unknown-linux-gnu")
+        .host("x86_64-unknown-linux-gnu")
+        .cargo_metadata(false)
+        .warnings(false)
+        .get_compiler()
+        .path()
+        .to_path_buf()
 }
 
 /// Flags every C compilation gets.
