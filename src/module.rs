@@ -75,8 +75,8 @@ pub struct Module {
     pub initialized: AtomicBool,
     /// The thread running its initializers.
     pub init_owner: AtomicU64,
-    /// Whether it defines STB_GNU_UNIQUE symbols, once asked.
-    pub unique: once_cell::sync::OnceCell<bool>,
+    /// Whether one of its STB_GNU_UNIQUE definitions was bound (see `note_bound`).
+    pub unique_in_use: AtomicBool,
     /// C++ `thread_local` destructors it registered that have not run yet: while any is
     /// pending, the object stays loaded (as glibc does).
     pub pending_tls_dtors: std::sync::atomic::AtomicUsize,
@@ -117,7 +117,7 @@ impl Module {
             initialized: image.is_none().into(),
             image,
             init_owner: 0.into(),
-            unique: Default::default(),
+            unique_in_use: false.into(),
             pending_tls_dtors: 0.into(),
             glibc_ref: Default::default(),
         }
@@ -186,10 +186,13 @@ impl Module {
         !base.is_empty() && base.as_bytes() == name
     }
 
-    /// Whether this object defines any STB_GNU_UNIQUE symbol (which pins it in memory).
-    /// Scanning every symbol is not free: it is asked only when the object could be unloaded.
-    pub fn has_unique_symbols(&self) -> bool {
-        *self.unique.get_or_init(|| self.symtab.definitions().any(|(_, s)| s.bind() == elf::abi::STB_GNU_UNIQUE))
+    /// Note that a reference was bound to `sym`, one of this object's definitions: an
+    /// STB_GNU_UNIQUE definition in use pins the object for good (as with glibc), since every
+    /// later reference in the process must reach that same definition.
+    pub fn note_bound(&self, sym: &crate::raw::Sym) {
+        if sym.bind() == elf::abi::STB_GNU_UNIQUE {
+            self.unique_in_use.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 }
 

@@ -491,7 +491,7 @@ impl Registry {
     fn sweep(&mut self) -> Vec<Entry> {
         let mut live: HashSet<u64> = HashSet::new();
         let pinned = |e: &Entry| {
-            e.opens > 0 || e.nodelete || e.module.pending_tls_dtors.load(Ordering::Acquire) > 0 || e.module.has_unique_symbols()
+            e.opens > 0 || e.nodelete || e.module.pending_tls_dtors.load(Ordering::Acquire) > 0 || e.module.unique_in_use.load(Ordering::Relaxed)
         };
         let mut stack: Vec<u64> = self.entries.iter().filter(|(_, e)| pinned(e)).map(|(id, _)| *id).collect();
         while let Some(id) = stack.pop() {
@@ -541,6 +541,7 @@ pub fn sym(h: Handle, name: &[u8], version: Option<&[u8]>) -> Result<usize> {
 }
 
 fn address(b: &resolve::Binding) -> Result<usize> {
+    b.module.note_bound(b.sym);
     if b.sym.kind() != elf::abi::STT_TLS {
         return b.address();
     }
