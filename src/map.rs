@@ -69,8 +69,12 @@ struct Segment {
 }
 
 /// Map an image and build its [`Module`]. On error everything mapped so far is unmapped.
-pub fn load(src: &Source, name: &str, origin: Option<PathBuf>, id: u64) -> Result<Module> {
-    let layout = read_layout(src, name)?;
+/// `layout` is the image's checked headers when the caller has read them already.
+pub fn load(src: &Source, layout: Option<Layout>, name: &str, origin: Option<PathBuf>, id: u64) -> Result<Module> {
+    let layout = match layout {
+        Some(l) => l,
+        None => read_layout(src, name)?,
+    };
     let file = || name.to_string();
     let bad = |reason: &str| Error::Malformed { file: file(), reason: reason.to_string() };
     let map_err = |e: std::io::Error| Error::Map { file: file(), reason: e.to_string() };

@@ -54,6 +54,9 @@ pub struct Module {
     pub c_name: std::ffi::CString,
     /// Program headers in memory: (address, count).
     pub phdr: (usize, usize),
+    /// Its DT_SONAME, and where the last component of `name` starts (for `answers_to`).
+    pub soname: Option<&'static [u8]>,
+    pub basename_at: usize,
     /// The directory `$ORIGIN` expands to.
     pub origin: Option<PathBuf>,
     /// Device and inode of the file it came from.
@@ -104,6 +107,8 @@ impl Module {
             id: p.id,
             name: p.name.to_string(),
             c_name: std::ffi::CString::new(p.name.replace('\0', "?")).unwrap_or_default(),
+            soname: p.dynamic.soname.and_then(|o| p.symtab.strtab.get(o)),
+            basename_at: p.name.rfind('/').map_or(0, |i| i + 1),
             phdr: p.phdr,
             origin: p.origin,
             file_id: p.file_id,
@@ -172,18 +177,10 @@ impl Module {
         best.map(|(s, a)| (self.symtab.name(s), a))
     }
 
-    pub fn soname(&self) -> Option<&'static [u8]> {
-        self.dynamic.soname.and_then(|o| self.string(o))
-    }
-
     /// Whether a DT_NEEDED / rl_open name without a slash denotes this object: its SONAME, or
     /// the last component of the name it was loaded under.
     pub fn answers_to(&self, name: &[u8]) -> bool {
-        if self.soname() == Some(name) {
-            return true;
-        }
-        let base = self.name.rsplit('/').next().unwrap_or("");
-        !base.is_empty() && base.as_bytes() == name
+        self.soname == Some(name) || (self.basename_at < self.name.len() && &self.name.as_bytes()[self.basename_at..] == name)
     }
 
     /// Note that a reference was bound to `sym`, one of this object's definitions: an

@@ -3,6 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::map::{self, Source};
+use crate::parse::Layout;
 use crate::module::Module;
 use crate::os;
 use crate::raw::Sym;
@@ -48,7 +49,8 @@ fn origin_of(p: &Path) -> Option<PathBuf> {
 /// Where a needed name was found.
 pub enum Found {
     Existing(Arc<Module>),
-    File(PathBuf, os::File),
+    /// A file to load, with its headers already checked.
+    File(PathBuf, os::File, Layout),
 }
 
 /// Open `path`, check its headers, and tell whether that file is loaded already.
@@ -65,11 +67,11 @@ fn try_candidate(path: &Path, known: &dyn Known) -> Option<Found> {
 
 fn checked(path: &Path, f: os::File, known: &dyn Known) -> Result<Found> {
     let src = Source::File(f);
-    map::read_layout(&src, &path.to_string_lossy())?;
+    let layout = map::read_layout(&src, &path.to_string_lossy())?;
     let Source::File(f) = src else { unreachable!("made from a file above") };
     Ok(match known.by_file(f.id) {
         Some(m) => Found::Existing(m),
-        None => Found::File(path.to_path_buf(), f),
+        None => Found::File(path.to_path_buf(), f, layout),
     })
 }
 
@@ -129,13 +131,13 @@ pub fn load_group(root: Module, known: &dyn Known, next_id: &mut dyn FnMut() -> 
                 Some(g) => g,
                 None => match find(&needed, Some(&m), known) {
                     Some(Found::Existing(e)) => e,
-                    Some(Found::File(path, f)) => {
+                    Some(Found::File(path, f, layout)) => {
                         if let Some(g) = modules.iter().find(|g| g.file_id == Some(f.id)) {
                             g.clone()
                         } else {
                             let name = path.to_string_lossy().into_owned();
                             let origin = origin_of(&path);
-                            let new = map::load(&Source::File(f), &name, origin, next_id())
+                            let new = map::load(&Source::File(f), Some(layout), &name, origin, next_id())
                                 .map_err(|e| Error::Dependency { file: m.name.clone(), source: Box::new(e) })?;
                             let new = Arc::new(new);
                             modules.push(new.clone());
