@@ -101,6 +101,9 @@ struct Registry {
     entries: IdMap<Entry>,
     /// Roots opened with RL_GLOBAL, in order; their scopes join the global scope.
     global: Vec<u64>,
+    /// The global scope, rebuilt whenever it changes: cloning it is one reference count, so
+    /// global lookups and lazy binding need no allocation.
+    global_view: Arc<[Arc<Module>]>,
     next_id: u64,
     next_seq: u64,
     /// Objects mapped and unmapped so far (dl_iterate_phdr's dlpi_adds / dlpi_subs).
@@ -115,6 +118,7 @@ static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
         host_gen: (u64::MAX, u64::MAX),
         entries: IdMap::default(),
         global: Vec::new(),
+        global_view: Arc::new([]),
         next_id: 2,
         next_seq: 0,
         adds: 0,
@@ -132,6 +136,7 @@ extern "C" fn finalize_all_at_exit() {
     let Some(mut w) = REGISTRY.try_write_for(std::time::Duration::from_millis(100)) else { return };
     let ids: Vec<u64> = w.entries.iter().filter(|(_, e)| !e.module.is_host).map(|(id, _)| *id).collect();
     w.global.clear();
+    w.rebuild_global();
     let gone: Vec<Entry> = ids.iter().filter_map(|id| w.entries.remove(id)).collect();
     drop(w);
     // Finalized but left mapped: code later in the exit sequence may still point into them.
@@ -177,20 +182,23 @@ impl Registry {
             })
             .collect();
         self.next_id = next;
+        self.rebuild_global();
     }
 
-    fn global_scope(&self) -> Vec<&Arc<Module>> {
-        let mut v: Vec<&Arc<Module>> = self.host.iter().collect();
+    /// Rebuild [`Registry::global_view`]: the host's objects, then the scopes of the libraries
+    /// opened RL_GLOBAL, in order, each object once.
+    fn rebuild_global(&mut self) {
+        let mut v: Vec<Arc<Module>> = self.host.clone();
         for id in &self.global {
             if let Some(e) = self.entries.get(id) {
                 for m in &e.scope {
                     if !v.iter().any(|x| x.id == m.id) {
-                        v.push(m);
+                        v.push(m.clone());
                     }
                 }
             }
         }
-        v
+        self.global_view = v.into();
     }
 }
 
@@ -303,6 +311,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         let scope = e.scope.clone();
         if flags & GLOBAL != 0 && !m.is_host && !w.global.contains(&id) {
             w.global.push(id);
+            w.rebuild_global();
         }
         drop(w);
         wait_initialized(&scope);
@@ -360,7 +369,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
     }
     visit(0, &group, &index, &mut seen, &mut order);
 
-    let global: Vec<Arc<Module>> = guard.global_scope().into_iter().cloned().collect();
+    let global = guard.global_view.clone();
     let mut reldeps: Vec<Vec<Arc<Module>>> = vec![Vec::new(); n];
     let lazy = flags & LAZY != 0 && flags & NOW == 0 && !bind_now_from_env() && crate::arch::trampolines_supported();
     // Handles the caller asked to search after the global scope.
@@ -378,7 +387,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         let deepbind = flags & DEEPBIND != 0;
         // Every object an open maps looks symbols up in the opened library's scope (as with
         // glibc), so an underlinked dependency still finds what its siblings define.
-        let scope = resolve::binding_scope(m, &global, &extra, &scopes[0], deepbind);
+        let scope: Vec<&Module> = resolve::binding_scope(m, &global, &extra, &scopes[0], deepbind).collect();
         let weak = |v: &[Arc<Module>]| v.iter().map(Arc::downgrade).collect();
         let lazy_scope = (lazy && !m.dynamic.bind_now())
             .then(|| relocate::LazyScope { local: weak(&scopes[0]), extra: weak(&extra), deepbind });
@@ -434,6 +443,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
     }
     if flags & GLOBAL != 0 {
         w.global.push(root_id);
+        w.rebuild_global();
     }
     w.adds += n as u64;
     drop(w);
@@ -507,7 +517,11 @@ impl Registry {
         }
         let dead: Vec<u64> = self.entries.keys().filter(|id| !live.contains(id)).copied().collect();
         let gone: Vec<Entry> = dead.iter().filter_map(|id| self.entries.remove(id)).collect();
+        let before = self.global.len();
         self.global.retain(|id| !dead.contains(id));
+        if self.global.len() != before {
+            self.rebuild_global();
+        }
         self.subs += gone.iter().filter(|e| !e.module.is_host).count() as u64;
         gone
     }
@@ -524,7 +538,7 @@ pub fn sym(h: Handle, name: &[u8], version: Option<&[u8]>) -> Result<usize> {
     };
     if h == Handle::GLOBAL {
         let r = fresh_view();
-        return match resolve::lookup(r.global_scope().into_iter().map(|m| &**m), &q) {
+        return match resolve::lookup(r.global_view.iter().map(|m| &**m), &q) {
             Some(b) => address(&b),
             None => Err(not_found("global scope")),
         };
@@ -609,8 +623,8 @@ pub fn pin(addr: usize) -> Option<Vec<Arc<Module>>> {
 
 /// The global scope as it is now (for lazy binding, which sees libraries opened RL_GLOBAL after
 /// the object, as with glibc).
-pub fn global_scope_now() -> Vec<Arc<Module>> {
-    fresh_view().global_scope().into_iter().cloned().collect()
+pub fn global_scope_now() -> Arc<[Arc<Module>]> {
+    fresh_view().global_view.clone()
 }
 
 /// The registry for reading, with the host's objects as the system loader has them now (it may

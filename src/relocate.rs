@@ -468,8 +468,10 @@ pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, index: u64) -> usize {
     let live = |v: &[Weak<Module>]| -> Vec<Arc<Module>> { v.iter().filter_map(Weak::upgrade).collect() };
     let (local, extra) = (live(&ctx.scope.local), live(&ctx.scope.extra));
     let global = crate::registry::global_scope_now();
-    let Some(this) = local.iter().find(|s| s.id == m.id) else { fatal(m, "lazy binding after unload") };
-    let scope = resolve::binding_scope(this, &global, &extra, &local, ctx.scope.deepbind);
+    if !local.iter().any(|s| s.id == m.id) {
+        fatal(m, "lazy binding after unload");
+    }
+    let scope = resolve::binding_scope(m, &global, &extra, &local, ctx.scope.deepbind);
     let bound = bind_symbol(m, r.sym(), scope, &Lookups::snapshot(&ctx.hooks));
     let slot = m.bias.wrapping_add(r.r_offset as usize);
     let observed = bound.and_then(|res| match &ctx.hooks.on_relocation {

@@ -244,17 +244,13 @@ pub fn check_versions(m: &Module, deps: &[Arc<Module>]) -> Result<()> {
 /// DT_SYMBOLIC; then the global scope, the extra handles and the object's own dependency scope,
 /// or with RL_DEEPBIND its own scope first.
 pub fn binding_scope<'a, M: std::ops::Deref<Target = Module>>(
-    m: &'a M,
+    m: &'a Module,
     global: &'a [M],
     extra: &'a [M],
     local: &'a [M],
     deepbind: bool,
-) -> Vec<&'a Module> {
-    let mut scope: Vec<&Module> = Vec::with_capacity(global.len() + extra.len() + local.len() + 1);
-    if m.dynamic.symbolic {
-        scope.push(m);
-    }
+) -> impl Iterator<Item = &'a Module> + Clone {
+    let own = std::iter::once(m).filter(|m| m.dynamic.symbolic);
     let (first, second, third) = if deepbind { (local, global, extra) } else { (global, extra, local) };
-    scope.extend(first.iter().chain(second).chain(third).map(|m| &**m));
-    scope
+    own.chain(first.iter().chain(second).chain(third).map(|m| &**m))
 }
