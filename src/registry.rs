@@ -284,7 +284,12 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
     let (display, found): (String, Option<Found>) = match &input {
         Input::Path(p) => {
             let found = if p.contains('/') {
-                Some(resolve::open_path(Path::new(p), &*guard)?)
+                // A path a loaded object was opened under names it (as the system loader
+                // assumes too): no need to open the file again to compare identities.
+                match guard.entries.values().map(|e| &e.module).find(|m| !m.is_host && m.name == *p) {
+                    Some(m) => Some(Found::Existing(m.clone())),
+                    None => Some(resolve::open_path(Path::new(p), &*guard)?),
+                }
             } else {
                 resolve::find(p, None, &*guard)
             };
