@@ -878,3 +878,14 @@ fn corrupted_headers_never_crash() {
     let prog = s.program("fuzz_headers.c", &[]);
     s.run_ok(&prog, &argv, &[]);
 }
+
+#[test]
+fn each_symbol_is_looked_up_once() {
+    let s = Scratch::new("lookup_once");
+    let lib = s.lib("liblookup_once.so", &["lookup_once.c"], &["-Wl,-z,now"]);
+    let r = readelf(&["-rW"], &lib);
+    let strlen_relocs = r.lines().filter(|l| l.contains("strlen")).count();
+    assert_fixture(strlen_relocs >= 2, "liblookup_once.so has at least two relocations against strlen", &r);
+    let prog = s.program("lookup_once.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
