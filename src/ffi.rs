@@ -92,12 +92,21 @@ fn from_ptr(p: *mut rl_handle) -> Result<Handle, Error> {
 /// # Safety
 /// `p` is NULL or a NUL-terminated string valid for the call.
 unsafe fn arg<'a>(p: *const c_char, what: &str) -> Result<&'a str, Error> {
+    // SAFETY: forwarded contract.
+    let bytes = unsafe { bytes_arg(p, what) }?;
+    std::str::from_utf8(bytes).map_err(|_| Error::InvalidArgument(format!("{what} is not valid UTF-8")))
+}
+
+/// Borrow a C string argument as bytes (symbol and version names: compared, never decoded).
+///
+/// # Safety
+/// `p` is NULL or a NUL-terminated string valid for the call.
+unsafe fn bytes_arg<'a>(p: *const c_char, what: &str) -> Result<&'a [u8], Error> {
     if p.is_null() {
         return Err(Error::InvalidArgument(format!("{what} is NULL")));
     }
     // SAFETY: non-NULL and NUL-terminated by the caller's contract.
-    let bytes = unsafe { crate::raw::cstr(p) };
-    std::str::from_utf8(bytes).map_err(|_| Error::InvalidArgument(format!("{what} is not valid UTF-8")))
+    Ok(unsafe { crate::raw::cstr(p) })
 }
 
 /// Open a shared library and return a handle to it, or NULL with `rl_error()` set.
@@ -156,8 +165,8 @@ pub unsafe extern "C" fn rl_sym(h: *mut rl_handle, name: *const c_char) -> *mut 
     ffi_boundary!(std::ptr::null_mut(), {
         let h = from_ptr(h)?;
         // SAFETY: NUL-terminated by the caller's contract.
-        let name = unsafe { arg(name, "symbol name") }?;
-        registry::sym(h, name.as_bytes(), None).map(|a| a as *mut c_void)
+        let name = unsafe { bytes_arg(name, "symbol name") }?;
+        registry::sym(h, name, None).map(|a| a as *mut c_void)
     })
 }
 
@@ -170,10 +179,10 @@ pub unsafe extern "C" fn rl_vsym(h: *mut rl_handle, name: *const c_char, version
     ffi_boundary!(std::ptr::null_mut(), {
         let h = from_ptr(h)?;
         // SAFETY: NUL-terminated by the caller's contract.
-        let name = unsafe { arg(name, "symbol name") }?;
+        let name = unsafe { bytes_arg(name, "symbol name") }?;
         // SAFETY: as above.
-        let version = unsafe { arg(version, "version") }?;
-        registry::sym(h, name.as_bytes(), Some(version.as_bytes())).map(|a| a as *mut c_void)
+        let version = unsafe { bytes_arg(version, "version") }?;
+        registry::sym(h, name, Some(version)).map(|a| a as *mut c_void)
     })
 }
 
