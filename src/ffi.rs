@@ -1,6 +1,6 @@
 //! Stage 7 — the C ABI (`include/relink.h`, generated from this file by cbindgen).
 //!
-//! Every export goes through [`ffi_boundary!`]: panics never unwind into C, NULL and bad
+//! Every export goes through `ffi_boundary!`: panics never unwind into C, NULL and bad
 //! arguments are checked, and failures are reported through the thread-local [`rl_error`].
 //! Handles are opaque tokens, never dereferenced: a closed or garbage handle is looked up in the
 //! registry and rejected.

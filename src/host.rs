@@ -54,7 +54,7 @@ pub fn enumerate(next_id: &mut impl FnMut() -> u64) -> Vec<Module> {
                 name,
                 phdr: i.dlpi_phdr as usize,
                 phnum: i.dlpi_phnum as usize,
-                tls_modid: i.dlpi_tls_modid as usize,
+                tls_modid: i.dlpi_tls_modid,
                 tls_data: i.dlpi_tls_data as usize,
             });
         }

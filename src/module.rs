@@ -41,6 +41,8 @@ pub struct Image {
     /// What the lazy-binding trampoline needs, for objects bound lazily.
     pub lazy: parking_lot::Mutex<Option<Box<crate::relocate::LazyCtx>>>,
     /// Arguments of dynamic TLS descriptors, which must live as long as the object.
+    /// (Boxed: descriptors point at them, so they must not move when the list grows.)
+    #[allow(clippy::vec_box)]
     pub tls_descs: parking_lot::Mutex<Vec<Box<crate::tls::TlsIndex>>>,
 }
 

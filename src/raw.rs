@@ -142,7 +142,7 @@ impl Span {
     pub fn slice<T: Pod>(&self, addr: usize, n: usize) -> Option<&'static [T]> {
         let bytes = n.checked_mul(std::mem::size_of::<T>())?;
         let end = addr.checked_add(bytes)?;
-        if !self.contains(addr, end) || addr % std::mem::align_of::<T>() != 0 {
+        if !self.contains(addr, end) || !addr.is_multiple_of(std::mem::align_of::<T>()) {
             return None;
         }
         // SAFETY: the range is inside a readable mapping of the object (the span's invariant),

@@ -336,7 +336,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         (Input::Memory { image, name }, _) => map::load(&Source::Memory(image), None, name, None, ids())?,
         (_, Some(Found::File(path, f, layout))) => {
             let origin = resolve::absolute(&path).parent().map(Path::to_path_buf);
-            map::load(&Source::File(f), Some(layout), &path.to_string_lossy(), origin, ids())?
+            map::load(&Source::File(f), Some(*layout), &path.to_string_lossy(), origin, ids())?
         }
         (Input::Path(p), _) => {
             return Err(Error::Io { file: p.to_string(), reason: "not found in the library search path".into() })

@@ -50,7 +50,7 @@ fn origin_of(p: &Path) -> Option<PathBuf> {
 pub enum Found {
     Existing(Arc<Module>),
     /// A file to load, with its headers already checked.
-    File(PathBuf, os::File, Layout),
+    File(PathBuf, os::File, Box<Layout>),
 }
 
 /// Open `path`, check its headers, and tell whether that file is loaded already.
@@ -71,7 +71,7 @@ fn checked(path: &Path, f: os::File, known: &dyn Known) -> Result<Found> {
     let Source::File(f) = src else { unreachable!("made from a file above") };
     Ok(match known.by_file(f.id) {
         Some(m) => Found::Existing(m),
-        None => Found::File(path.to_path_buf(), f, layout),
+        None => Found::File(path.to_path_buf(), f, Box::new(layout)),
     })
 }
 
@@ -137,7 +137,7 @@ pub fn load_group(root: Module, known: &dyn Known, next_id: &mut dyn FnMut() -> 
                         } else {
                             let name = path.to_string_lossy().into_owned();
                             let origin = origin_of(&path);
-                            let new = map::load(&Source::File(f), Some(layout), &name, origin, next_id())
+                            let new = map::load(&Source::File(f), Some(*layout), &name, origin, next_id())
                                 .map_err(|e| Error::Dependency { file: m.name.clone(), source: Box::new(e) })?;
                             let new = Arc::new(new);
                             modules.push(new.clone());

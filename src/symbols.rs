@@ -57,6 +57,9 @@ struct SysvHash {
     chains: &'static [u32],
 }
 
+/// A version an object needs: (version, file that should define it, weak, name offset).
+type Need = (Version<'static>, &'static [u8], bool, u32);
+
 /// The dynamic symbol table of one object.
 pub struct SymTab {
     syms: &'static [Sym],
@@ -68,7 +71,7 @@ pub struct SymTab {
     defs: Vec<Option<Version<'static>>>,
     /// Versions this object needs, by index (`vna_other`): the version, the file that should
     /// provide it, whether the need is weak, and the version name's string-table offset.
-    needs: Vec<Option<(Version<'static>, &'static [u8], bool, u32)>>,
+    needs: Vec<Option<Need>>,
 }
 
 impl SymTab {
@@ -178,7 +181,7 @@ impl SymTab {
     }
 
     /// What a reference through symbol `idx` asks for: (version, provider, weak, name offset).
-    fn need_of(&self, idx: u32) -> Option<(Version<'static>, &'static [u8], bool, u32)> {
+    fn need_of(&self, idx: u32) -> Option<Need> {
         let ndx = *self.versym?.get(idx as usize)? as usize & 0x7fff;
         self.needs.get(ndx).copied().flatten()
     }
