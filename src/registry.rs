@@ -313,13 +313,16 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         e.opens += 1;
         e.nodelete |= flags & NODELETE != 0;
         crate::host::pin(&m);
-        let scope = e.scope.clone();
+        // Only a library still being initialized by another thread needs waiting for.
+        let pending = e.scope.iter().any(|m| !m.initialized.load(Ordering::Acquire)).then(|| e.scope.clone());
         if flags & GLOBAL != 0 && !m.is_host && !w.global.contains(&id) {
             w.global.push(id);
             w.rebuild_global();
         }
         drop(w);
-        wait_initialized(&scope);
+        if let Some(scope) = pending {
+            wait_initialized(&scope);
+        }
         return Ok(Handle(id));
     }
     if flags & NOLOAD != 0 {
