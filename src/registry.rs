@@ -312,7 +312,6 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         });
         e.opens += 1;
         e.nodelete |= flags & NODELETE != 0;
-        crate::host::pin(&m);
         // Only a library still being initialized by another thread needs waiting for.
         let pending = e.scope.iter().any(|m| !m.initialized.load(Ordering::Acquire)).then(|| e.scope.clone());
         if flags & GLOBAL != 0 && !m.is_host && !w.global.contains(&id) {
@@ -320,6 +319,9 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
             w.rebuild_global();
         }
         drop(w);
+        // Asking the system loader for a reference takes its lock: never under relink's (a
+        // constructor the system loader runs may be waiting for relink's lock).
+        crate::host::pin(&m);
         if let Some(scope) = pending {
             wait_initialized(&scope);
         }
@@ -436,10 +438,9 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
     for m in &modules {
         m.init_owner.store(me, Ordering::Relaxed);
     }
-    // Host objects relink's objects now depend on must not be unmapped by the system loader.
-    for m in deps.iter().flatten().chain(reldeps.iter().flatten()) {
-        crate::host::pin(m);
-    }
+    // Host objects relink's objects now depend on must not be unmapped by the system loader;
+    // they are pinned once relink's lock is released (see above).
+    let host_deps: Vec<Arc<Module>> = deps.iter().flatten().chain(reldeps.iter().flatten()).filter(|m| m.is_host).cloned().collect();
     let root_scope = scopes[0].clone();
     for (i, ((m, needed), (scope, reldeps))) in modules.iter().zip(deps).zip(scopes.into_iter().zip(reldeps)).enumerate() {
         let root = i == 0;
@@ -456,6 +457,9 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
     w.adds += n as u64;
     drop(w);
     drop(loading);
+    for m in &host_deps {
+        crate::host::pin(m);
+    }
 
     for m in &modules {
         hooks::notify(Event::Map, m);
