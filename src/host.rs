@@ -167,3 +167,36 @@ pub fn unpin(m: &Module) {
         }
     }
 }
+
+/// Find out whether a host object is in the system loader's global scope, by asking it
+/// (`dlsym(RTLD_DEFAULT)`) for a few of the object's own definitions: one that resolves into
+/// the object means global; one the default scope does not know at all means the object was
+/// opened RTLD_LOCAL; names defined by an earlier object too prove nothing, and if all tried are
+/// such, the object counts as global. Never call this with relink's lock held: dlsym takes the
+/// system loader's lock.
+pub fn classify(m: &Module) {
+    m.host_local.get_or_init(|| {
+        let candidates = m
+            .symtab
+            .definitions()
+            // Thread-local and IFUNC symbols do not resolve to an address inside the object, and
+            // absolute ones (version names among them) to no address of it at all.
+            .filter(|&(idx, sym)| {
+                !matches!(sym.kind(), elf::abi::STT_TLS | elf::abi::STT_GNU_IFUNC)
+                    && sym.st_shndx != elf::abi::SHN_ABS
+                    && m.symtab.is_default_version(idx)
+            })
+            .take(16);
+        for (_, sym) in candidates {
+            // SAFETY: looking a NUL-terminated name up in the default scope has no side effect.
+            let addr = unsafe { libc::dlsym(libc::RTLD_DEFAULT, m.symtab.name_cstr(sym).as_ptr()) } as usize;
+            if addr == 0 {
+                return true;
+            }
+            if m.span.ranges.iter().any(|&(lo, hi)| addr >= lo && addr < hi) {
+                return false;
+            }
+        }
+        false
+    });
+}

@@ -87,6 +87,9 @@ pub struct Module {
     pub pending_tls_dtors: std::sync::atomic::AtomicUsize,
     /// For host objects: the system loader's handle taken by `host::pin`, if any.
     pub glibc_ref: once_cell::sync::OnceCell<usize>,
+    /// For host objects: whether they are in the system loader's global scope (not opened
+    /// RTLD_LOCAL), once `host::classify` has found out; until then they count as global.
+    pub host_local: once_cell::sync::OnceCell<bool>,
 }
 
 /// What the loader found out about an object, host or relink-mapped.
@@ -127,6 +130,7 @@ impl Module {
             unique_in_use: false.into(),
             pending_tls_dtors: 0.into(),
             glibc_ref: Default::default(),
+            host_local: Default::default(),
         }
     }
 }

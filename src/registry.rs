@@ -188,7 +188,8 @@ impl Registry {
     /// Rebuild [`Registry::global_view`]: the host's objects, then the scopes of the libraries
     /// opened RL_GLOBAL, in order, each object once.
     fn rebuild_global(&mut self) {
-        let mut v: Vec<Arc<Module>> = self.host.clone();
+        // Host objects opened RTLD_LOCAL are not in the global scope (unclassified ones count).
+        let mut v: Vec<Arc<Module>> = self.host.iter().filter(|m| m.host_local.get() != Some(&true)).cloned().collect();
         for id in &self.global {
             if let Some(e) = self.entries.get(id) {
                 for m in &e.scope {
@@ -267,9 +268,32 @@ impl Drop for Loading {
     }
 }
 
+/// Bring relink's view of the host's objects up to date, and find out which of them are in the
+/// system loader's global scope. Called with no relink lock held: classifying asks the system
+/// loader, whose lock a constructor waiting for relink's lock may hold.
+fn prepare_host_view() {
+    if LOADING.get() {
+        return;
+    }
+    if crate::host::generation() != REGISTRY.read_recursive().host_gen {
+        REGISTRY.write().refresh_host();
+    }
+    let pending: Vec<Arc<Module>> = REGISTRY.read_recursive().host.iter().filter(|m| m.host_local.get().is_none()).cloned().collect();
+    if pending.is_empty() {
+        return;
+    }
+    for m in &pending {
+        crate::host::classify(m);
+    }
+    if pending.iter().any(|m| m.host_local.get() == Some(&true)) {
+        REGISTRY.write().rebuild_global();
+    }
+}
+
 /// Open a library (or find it already open) and return a handle holding one reference.
 pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
     check_flags(flags)?;
+    prepare_host_view();
     let guard = REGISTRY.upgradable_read();
     let loading = Loading::start();
     let guard = if crate::host::generation() != guard.host_gen {
@@ -643,12 +667,6 @@ pub fn global_scope_now() -> Arc<[Arc<Module>]> {
 /// have unmapped some since relink last looked). Inside a load this thread holds the lock
 /// already and the view cannot change under it; the next open refreshes it.
 fn fresh_view() -> parking_lot::RwLockReadGuard<'static, Registry> {
-    let r = REGISTRY.read_recursive();
-    if LOADING.get() || crate::host::generation() == r.host_gen {
-        return r;
-    }
-    drop(r);
-    let mut w = REGISTRY.write();
-    w.refresh_host();
-    parking_lot::RwLockWriteGuard::downgrade(w)
+    prepare_host_view();
+    REGISTRY.read_recursive()
 }

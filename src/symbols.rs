@@ -308,6 +308,12 @@ impl SymTab {
         self.syms.iter().enumerate().filter(|(_, s)| Self::is_definition(s)).map(|(i, s)| (i as u32, s))
     }
 
+    /// Whether symbol `idx` is what an unversioned lookup finds (unversioned, or the default
+    /// `@@` version).
+    pub fn is_default_version(&self, idx: u32) -> bool {
+        self.versym.and_then(|v| v.get(idx as usize)).is_none_or(|&x| x & 0x8000 == 0)
+    }
+
     /// Whether the object defines the version `v` at all.
     pub fn defines_version(&self, v: &Version) -> bool {
         self.defs.iter().flatten().any(|d| d.hash == v.hash && d.name == v.name)

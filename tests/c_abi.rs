@@ -889,3 +889,17 @@ fn each_symbol_is_looked_up_once() {
     let prog = s.program("lookup_once.c", &[]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+#[test]
+fn host_rtld_local_objects_are_not_global() {
+    let s = Scratch::new("host_local_scope");
+    s.lib("libscope_local_def.so", &["scope_local_def.c"], &[]);
+    s.lib("libscope_global_def.so", &["scope_global_def.c"], &[]);
+    s.lib("libscope_uses_local.so", &["scope_uses_local.c"], &[]);
+    s.lib("libscope_uses_global.so", &["scope_uses_global.c"], &[]);
+    let links = s.lib("libscope_links_local.so", &["scope_uses_local.c"], &["-L.", "-lscope_local_def", "-Wl,-rpath,$ORIGIN"]);
+    let d = readelf(&["-dW"], &links);
+    assert_fixture(d.contains("libscope_local_def.so"), "libscope_links_local.so needs libscope_local_def.so", &d);
+    let prog = s.program("host_local_scope.c", &["-ldl"]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
