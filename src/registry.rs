@@ -104,6 +104,8 @@ struct Registry {
     /// The global scope, rebuilt whenever it changes: cloning it is one reference count, so
     /// global lookups and lazy binding need no allocation.
     global_view: Arc<[Arc<Module>]>,
+    /// Whether some host objects are not classified yet (see `prepare_host_view`).
+    unclassified: bool,
     next_id: u64,
     next_seq: u64,
     /// Objects mapped and unmapped so far (dl_iterate_phdr's dlpi_adds / dlpi_subs).
@@ -119,6 +121,7 @@ static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
         entries: IdMap::default(),
         global: Vec::new(),
         global_view: Arc::new([]),
+        unclassified: false,
         next_id: 2,
         next_seq: 0,
         adds: 0,
@@ -182,6 +185,7 @@ impl Registry {
             })
             .collect();
         self.next_id = next;
+        self.unclassified = self.host.iter().any(|m| m.host_local.get().is_none());
         self.rebuild_global();
     }
 
@@ -275,18 +279,24 @@ fn prepare_host_view() {
     if LOADING.get() {
         return;
     }
-    if crate::host::generation() != REGISTRY.read_recursive().host_gen {
+    let (stale, unclassified) = {
+        let r = REGISTRY.read_recursive();
+        (crate::host::generation() != r.host_gen, r.unclassified)
+    };
+    if !stale && !unclassified {
+        return;
+    }
+    if stale {
         REGISTRY.write().refresh_host();
     }
     let pending: Vec<Arc<Module>> = REGISTRY.read_recursive().host.iter().filter(|m| m.host_local.get().is_none()).cloned().collect();
-    if pending.is_empty() {
-        return;
-    }
     for m in &pending {
         crate::host::classify(m);
     }
+    let mut w = REGISTRY.write();
+    w.unclassified = w.host.iter().any(|m| m.host_local.get().is_none());
     if pending.iter().any(|m| m.host_local.get() == Some(&true)) {
-        REGISTRY.write().rebuild_global();
+        w.rebuild_global();
     }
 }
 
