@@ -26,14 +26,10 @@ use std::sync::Arc;
 /// library whose constructors another thread is still running waits for them (as with glibc).
 static INIT_DONE: (parking_lot::Mutex<()>, parking_lot::Condvar) = (parking_lot::Mutex::new(()), parking_lot::Condvar::new());
 
-fn this_thread() -> u64 {
-    crate::os::thread_id()
-}
-
 /// Wait until every object in `scope` is initialized, unless this thread is the one running its
 /// initializers (a constructor that opens its own library gets it as it is, as with glibc).
 fn wait_initialized(scope: &[Arc<Module>]) {
-    let me = this_thread();
+    let me = crate::os::thread_id();
     let pending = || scope.iter().any(|m| !m.initialized.load(Ordering::Acquire) && m.init_owner.load(Ordering::Relaxed) != me);
     if !pending() {
         return;
@@ -306,13 +302,6 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
     prepare_host_view();
     let guard = REGISTRY.upgradable_read();
     let loading = Loading::start();
-    let guard = if crate::host::generation() != guard.host_gen {
-        let mut w = RwLockUpgradableReadGuard::upgrade(guard);
-        w.refresh_host();
-        parking_lot::RwLockWriteGuard::downgrade_to_upgradable(w)
-    } else {
-        guard
-    };
 
     // Is it loaded already?
     let (display, found): (String, Option<Found>) = match &input {
@@ -468,7 +457,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         w.next_seq += 1;
     }
     let resolve::Group { modules, deps } = group;
-    let me = this_thread();
+    let me = crate::os::thread_id();
     for m in &modules {
         m.init_owner.store(me, Ordering::Relaxed);
     }
