@@ -6,7 +6,7 @@
 //! Internally every hook is a Rust closure; the C ABI wraps its function pointers and user data.
 
 use crate::module::Module;
-use parking_lot::RwLock;
+use crate::sync::RwLock;
 use std::collections::HashMap;
 use std::ffi::CStr;
 use std::sync::Arc;
@@ -108,6 +108,17 @@ pub fn undefine(name: &[u8]) -> bool {
 /// A symbol added by [`define`].
 pub fn defined(name: &[u8]) -> Option<usize> {
     DEFINED.read().as_ref().and_then(|m| m.get(name).copied())
+}
+
+/// The hook tables, held across `fork()` (see `fork.rs`).
+pub struct ForkHold {
+    _defined: crate::sync::RwLockWriteGuard<'static, Option<HashMap<Vec<u8>, usize>>>,
+    _table: crate::sync::RwLockWriteGuard<'static, Table>,
+}
+
+pub fn fork_prepare() -> ForkHold {
+    let table = TABLE.write();
+    ForkHold { _defined: DEFINED.write(), _table: table }
 }
 
 /// Tell the event callbacks about `m`. Called with no relink lock held.

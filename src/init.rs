@@ -17,6 +17,7 @@ unsafe extern "C" fn capture_args(argc: libc::c_int, argv: *const *const libc::c
     ARGC.store(argc, Ordering::Relaxed);
     ARGV.store(argv as usize, Ordering::Relaxed);
     ENVP.store(envp as usize, Ordering::Relaxed);
+    crate::fork::install();
 }
 
 #[used]
@@ -71,6 +72,7 @@ pub fn check(m: &Module) -> crate::error::Result<()> {
 
 /// Run the object's initializers.
 pub fn run_init(m: &Module) {
+    let _running = crate::fork::UserCode::enter();
     let (argc, argv, envp) = args();
     if let Some(f) = m.dynamic.init {
         // SAFETY: DT_INIT of a relocated object is a function with this signature (glibc passes
@@ -87,6 +89,7 @@ pub fn run_init(m: &Module) {
 
 /// Run the object's finalizers.
 pub fn run_fini(m: &Module) {
+    let _running = crate::fork::UserCode::enter();
     for &f in array(m, m.dynamic.fini_array).iter().rev() {
         if callable(f) {
             // SAFETY: entries of a relocated DT_FINI_ARRAY are finalizer functions.

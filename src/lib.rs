@@ -30,6 +30,8 @@ mod registry;
 mod runtime;
 mod tls;
 mod unwind;
+mod sync;
+mod fork;
 
 mod api;
 pub mod ffi;

@@ -32,18 +32,18 @@ pub struct Image {
     /// A copy of the program headers: owns what `Module::phdr` points at.
     pub _phdrs: Box<[libc::Elf64_Phdr]>,
     /// Objects outside its own scope that lazy binding bound it to (kept loaded with it).
-    pub lazy_pins: parking_lot::Mutex<Vec<std::sync::Arc<Module>>>,
+    pub lazy_pins: crate::sync::Mutex<Vec<std::sync::Arc<Module>>>,
     /// Start of .eh_frame (found through PT_GNU_EH_FRAME), for the unwinder.
     pub eh_frame: Option<usize>,
     /// `__deregister_frame` of each unwinder the object's frames were registered with, and the
     /// object that defines it (held, so that it is still mapped when this one is unmapped).
-    pub unwinders: parking_lot::Mutex<Vec<(usize, std::sync::Arc<Module>)>>,
+    pub unwinders: crate::sync::Mutex<Vec<(usize, std::sync::Arc<Module>)>>,
     /// What the lazy-binding trampoline needs, for objects bound lazily.
-    pub lazy: parking_lot::Mutex<Option<Box<crate::relocate::LazyCtx>>>,
+    pub lazy: crate::sync::Mutex<Option<Box<crate::relocate::LazyCtx>>>,
     /// Arguments of dynamic TLS descriptors, which must live as long as the object.
     /// (Boxed: descriptors point at them, so they must not move when the list grows.)
     #[allow(clippy::vec_box)]
-    pub tls_descs: parking_lot::Mutex<Vec<Box<crate::tls::TlsIndex>>>,
+    pub tls_descs: crate::sync::Mutex<Vec<Box<crate::tls::TlsIndex>>>,
 }
 
 /// One object in the process.

@@ -358,3 +358,13 @@ impl ThreadSlot {
 
 /// How many rounds of thread-exit destructors glibc runs (PTHREAD_DESTRUCTOR_ITERATIONS).
 pub const THREAD_SLOT_ROUNDS: u32 = 4;
+
+/// Run `prepare` before every `fork()` in the forking thread, then `parent` in it and `child` in
+/// the new process.
+pub fn at_fork(prepare: extern "C" fn(), parent: extern "C" fn(), child: extern "C" fn()) {
+    // SAFETY: registering plain functions that stay valid as long as this code is mapped (in a
+    // shared library, glibc drops them when it is unloaded).
+    if unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) } != 0 {
+        die("cannot register fork handlers");
+    }
+}

@@ -16,7 +16,7 @@ use crate::resolve::{self, Found, Known};
 use crate::symbols::{Query, Version};
 use crate::{init, relocate};
 use once_cell::sync::Lazy;
-use parking_lot::{RwLock, RwLockUpgradableReadGuard};
+use crate::sync::{Condvar, Mutex, RwLock, RwLockUpgradableReadGuard};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 /// Signalled whenever a group of objects finishes initializing, so that a thread opening a
 /// library whose constructors another thread is still running waits for them (as with glibc).
-static INIT_DONE: (parking_lot::Mutex<()>, parking_lot::Condvar) = (parking_lot::Mutex::new(()), parking_lot::Condvar::new());
+static INIT_DONE: (Mutex<()>, Condvar) = (Mutex::new(()), Condvar::new());
 
 /// Wait until every object in `scope` is initialized, unless this thread is the one running its
 /// initializers (a constructor that opens its own library gets it as it is, as with glibc).
@@ -107,6 +107,9 @@ struct Registry {
     /// Objects mapped and unmapped so far (dl_iterate_phdr's dlpi_adds / dlpi_subs).
     adds: u64,
     subs: u64,
+    /// Opens that took a reference and have not returned it to their caller yet (their
+    /// constructors, or those of an object they wait for, are running): (root id, thread).
+    in_flight: Vec<(u64, u64)>,
 }
 
 static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
@@ -122,6 +125,7 @@ static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
         next_seq: 0,
         adds: 0,
         subs: 0,
+        in_flight: Vec::new(),
     };
     r.refresh_host();
     // Like the system loader, run the finalizers of libraries still loaded when the process exits.
@@ -147,7 +151,11 @@ extern "C" fn finalize_all_at_exit() {
 fn finalize(mut gone: Vec<Entry>) -> Vec<Entry> {
     gone.sort_by_key(|e| std::cmp::Reverse(e.init_seq));
     for e in gone.iter().filter(|e| !e.module.is_host) {
-        init::run_fini(&e.module);
+        // Finalizers only of objects whose initializers ran (a child of `fork()` drops objects
+        // whose constructors another thread of the parent was running).
+        if e.module.initialized.load(Ordering::Acquire) {
+            init::run_fini(&e.module);
+        }
         hooks::notify(Event::Unmap, &e.module);
     }
     // Break reference cycles between objects going together (lazy bindings into each other).
@@ -337,6 +345,9 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         e.nodelete |= flags & NODELETE != 0;
         // Only a library still being initialized by another thread needs waiting for.
         let pending = e.scope.iter().any(|m| !m.initialized.load(Ordering::Acquire)).then(|| e.scope.clone());
+        if pending.is_some() {
+            w.in_flight.push((id, crate::os::thread_id()));
+        }
         if flags & GLOBAL != 0 && !m.is_host && !w.global.contains(&id) {
             w.global.push(id);
             w.rebuild_global();
@@ -347,6 +358,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         crate::host::pin(&m);
         if let Some(scope) = pending {
             wait_initialized(&scope);
+            returned(id);
         }
         return Ok(Handle(id));
     }
@@ -478,6 +490,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         w.rebuild_global();
     }
     w.adds += n as u64;
+    w.in_flight.push((root_id, me));
     drop(w);
     drop(loading);
     for m in &host_deps {
@@ -494,9 +507,81 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         init::run_init(&modules[i]);
         modules[i].initialized.store(true, Ordering::Release);
     }
-    let _g = INIT_DONE.0.lock();
-    INIT_DONE.1.notify_all();
+    {
+        let _g = INIT_DONE.0.lock();
+        INIT_DONE.1.notify_all();
+    }
+    returned(root_id);
     Ok(Handle(root_id))
+}
+
+/// The open of `root` by this thread is returning its reference to the caller.
+fn returned(root: u64) {
+    let me = crate::os::thread_id();
+    let mut w = REGISTRY.write();
+    if let Some(i) = w.in_flight.iter().position(|&(r, t)| r == root && t == me) {
+        w.in_flight.swap_remove(i);
+    }
+}
+
+/// The registry, held by the forking thread across `fork()` (see `fork.rs`). Released in
+/// field order, the reverse of the order taken.
+pub struct ForkHold {
+    pins: Vec<crate::sync::MutexGuard<'static, Vec<Arc<Module>>>>,
+    init: crate::sync::MutexGuard<'static, ()>,
+    registry: crate::sync::RwLockWriteGuard<'static, Registry>,
+    /// The objects whose lazy-binding pins are held: dropped after their guards.
+    modules: Vec<Arc<Module>>,
+}
+
+/// Take the registry, the initialization signal and every object's lazy-binding pins (lazy
+/// binding takes those without the registry). `None` when this thread holds the registry
+/// already (it forks from inside an open).
+pub fn fork_prepare() -> Option<ForkHold> {
+    if LOADING.get() {
+        return None;
+    }
+    let registry = REGISTRY.write();
+    let init = INIT_DONE.0.lock();
+    let modules: Vec<Arc<Module>> = registry.entries.values().filter(|e| e.module.image.is_some()).map(|e| e.module.clone()).collect();
+    let pins = modules
+        .iter()
+        .filter_map(|m| m.image.as_ref())
+        .map(|image| {
+            let g = image.lazy_pins.lock();
+            // SAFETY: only the lifetime changes. The guard borrows an object that `modules`
+            // keeps alive, and ForkHold drops every guard before `modules`.
+            unsafe { std::mem::transmute::<crate::sync::MutexGuard<'_, Vec<Arc<Module>>>, crate::sync::MutexGuard<'static, Vec<Arc<Module>>>>(g) }
+        })
+        .collect();
+    Some(ForkHold { pins, init, registry, modules })
+}
+
+/// In the child: opens other threads had not returned from give their references back, what
+/// nothing holds any more is unloaded, and objects whose constructors a thread of the parent
+/// was running count as initialized (nobody is left to finish them). Then release everything.
+pub fn fork_child(held: ForkHold) {
+    let ForkHold { pins, init, mut registry, modules } = held;
+    drop(pins);
+    let me = crate::os::thread_id();
+    let r = &mut *registry;
+    for (id, _) in r.in_flight.iter().filter(|&&(_, t)| t != me) {
+        if let Some(e) = r.entries.get_mut(id) {
+            e.opens = e.opens.saturating_sub(1);
+        }
+    }
+    r.in_flight.retain(|&(_, t)| t == me);
+    let gone = r.sweep();
+    for e in r.entries.values() {
+        let m = &e.module;
+        if !m.initialized.load(Ordering::Acquire) && m.init_owner.load(Ordering::Relaxed) != me {
+            m.initialized.store(true, Ordering::Release);
+        }
+    }
+    drop(init);
+    drop(registry);
+    drop(modules);
+    drop(finalize(gone));
 }
 
 /// Release one reference; unload what is no longer reachable.
@@ -665,7 +750,7 @@ pub fn global_scope_now() -> Arc<[Arc<Module>]> {
 /// The registry for reading, with the host's objects as the system loader has them now (it may
 /// have unmapped some since relink last looked). Inside a load this thread holds the lock
 /// already and the view cannot change under it; the next open refreshes it.
-fn fresh_view() -> parking_lot::RwLockReadGuard<'static, Registry> {
+fn fresh_view() -> crate::sync::RwLockReadGuard<'static, Registry> {
     prepare_host_view();
     REGISTRY.read_recursive()
 }

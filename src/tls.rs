@@ -13,7 +13,7 @@
 //! module's slot is never looked at again.
 
 use crate::os;
-use parking_lot::{Mutex, RwLock};
+use crate::sync::{Mutex, RwLock};
 use std::alloc::Layout;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -139,6 +139,40 @@ pub fn unregister(id: u64) {
             // SAFETY: allocated with this layout; removed from LIVE, so freed exactly once.
             unsafe { std::alloc::dealloc(p as *mut u8, t.layout()) };
         }
+    }
+}
+
+/// The TLS tables, held across `fork()` (see `fork.rs`).
+pub struct ForkHold {
+    templates: crate::sync::RwLockWriteGuard<'static, Vec<Option<Template>>>,
+    live: crate::sync::MutexGuard<'static, Option<HashMap<usize, HashMap<u64, usize>>>>,
+}
+
+pub fn fork_prepare() -> ForkHold {
+    // The key must exist before the fork: its creation must not be cut in half.
+    slot();
+    let live = LIVE.lock();
+    ForkHold { templates: TEMPLATES.write(), live }
+}
+
+/// In the child: free the blocks of the threads that did not come along (only the forking
+/// thread did), then release the tables.
+pub fn fork_child(mut held: ForkHold) {
+    let p = slot().get() as *const ThreadBlocks;
+    // SAFETY: the slot holds this thread's own table (copied with it), or NULL.
+    let mine = unsafe { p.as_ref() }.map(|t| t.token);
+    let Some(live) = held.live.as_mut() else { return };
+    for (slot, blocks) in live.iter_mut() {
+        let Some(Some(t)) = held.templates.get(*slot) else { continue };
+        blocks.retain(|&token, &mut b| {
+            if Some(token) == mine {
+                return true;
+            }
+            // SAFETY: allocated with this layout by a thread that does not exist in this
+            // process; removed from LIVE, so freed exactly once and never used again.
+            unsafe { std::alloc::dealloc(b as *mut u8, t.layout()) };
+            false
+        });
     }
 }
 

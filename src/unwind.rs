@@ -12,6 +12,16 @@ use std::sync::Arc;
 
 const DW_EH_PE_OMIT: u8 = 0xff;
 
+/// Held around every call into an unwinder's registration functions. They take the unwinder's
+/// own lock, which a `fork()` would otherwise catch held by a thread the child does not have;
+/// the fork handlers take this one instead (see `fork.rs`).
+static CALLS: crate::sync::Mutex<()> = crate::sync::Mutex::new(());
+
+/// Keep registrations out of the way across `fork()`.
+pub fn fork_prepare() -> crate::sync::MutexGuard<'static, ()> {
+    CALLS.lock()
+}
+
 /// Decode the `eh_frame_ptr` field of .eh_frame_hdr at `hdr` into the address of .eh_frame.
 pub fn eh_frame_from_hdr(span: &Span, hdr: usize) -> Option<usize> {
     let head = span.slice::<u8>(hdr, 4)?;
@@ -43,6 +53,7 @@ pub fn register(m: &Module, providers: &[&Arc<Module>]) {
     let reg_q = Query::new(b"__register_frame", None);
     let dereg_q = Query::new(b"__deregister_frame", None);
     let mut done = image.unwinders.lock();
+    let _calls = CALLS.lock();
     for p in providers {
         let (Some(r), Some(d)) = (p.symtab.lookup(&reg_q), p.symtab.lookup(&dereg_q)) else { continue };
         let (Some(r), Some(d)) = (p.symtab.sym(r), p.symtab.sym(d)) else { continue };
@@ -61,8 +72,14 @@ pub fn register(m: &Module, providers: &[&Arc<Module>]) {
 /// Undo [`register`] (called when the object is unmapped).
 pub fn deregister(image: &Image) {
     let Some(eh_frame) = image.eh_frame else { return };
-    for (dereg, _provider) in image.unwinders.lock().drain(..) {
-        // SAFETY: the matching `__deregister_frame`, in a library this entry holds mapped.
-        unsafe { std::mem::transmute::<usize, extern "C" fn(usize)>(dereg)(eh_frame) };
+    let done: Vec<(usize, Arc<Module>)> = image.unwinders.lock().drain(..).collect();
+    {
+        let _calls = CALLS.lock();
+        for (dereg, _provider) in &done {
+            // SAFETY: the matching `__deregister_frame`, in a library `done` holds mapped.
+            unsafe { std::mem::transmute::<usize, extern "C" fn(usize)>(*dereg)(eh_frame) };
+        }
     }
+    // Only now may a provider go (its own unmapping calls back into this module).
+    drop(done);
 }

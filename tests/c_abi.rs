@@ -903,3 +903,19 @@ fn host_rtld_local_objects_are_not_global() {
     let prog = s.program("host_local_scope.c", &["-ldl"]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+/// relink in children of fork(): threads opening and closing real libraries while the main
+/// thread forks, a constructor that forks, a child reopening an inherited handle. Once with
+/// librelink.so and once linked statically (the fork handlers are registered either way).
+#[test]
+fn fork_safety() {
+    system_lib("libz.so.1");
+    system_lib("libsqlite3.so.0");
+    let s = Scratch::new("fork_safety");
+    s.lib("libfork_third.so", &["fork_third.c"], &[]);
+    s.lib("libfork_ctor.so", &["fork_ctor.c"], &[]);
+    let prog = s.program("fork_safety.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+    let prog = s.program_static("fork_safety.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
