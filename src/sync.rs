@@ -129,18 +129,29 @@ impl<T> RwLock<T> {
         RwLockWriteGuard { data: self.write_data(), _gate: gate }
     }
 
-    /// [`RwLock::write`], giving up after `timeout` if the gate stays taken.
+    /// [`RwLock::write`], giving up after `timeout`.
     pub fn try_write_for(&self, timeout: Duration) -> Option<RwLockWriteGuard<'_, T>> {
         let deadline = Instant::now() + timeout;
-        loop {
+        let retry = || {
+            let go_on = Instant::now() < deadline;
+            if go_on {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            go_on
+        };
+        let gate = loop {
             match self.gate.try_lock() {
-                Ok(gate) => return Some(RwLockWriteGuard { data: self.write_data(), _gate: gate }),
-                Err(std::sync::TryLockError::Poisoned(p)) => {
-                    return Some(RwLockWriteGuard { data: self.write_data(), _gate: p.into_inner() })
-                }
-                Err(std::sync::TryLockError::WouldBlock) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(1))
-                }
+                Ok(g) => break g,
+                Err(std::sync::TryLockError::Poisoned(p)) => break p.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) if retry() => {}
+                Err(std::sync::TryLockError::WouldBlock) => return None,
+            }
+        };
+        loop {
+            match self.data.try_write() {
+                Ok(data) => return Some(RwLockWriteGuard { data, _gate: gate }),
+                Err(std::sync::TryLockError::Poisoned(p)) => return Some(RwLockWriteGuard { data: p.into_inner(), _gate: gate }),
+                Err(std::sync::TryLockError::WouldBlock) if retry() => {}
                 Err(std::sync::TryLockError::WouldBlock) => return None,
             }
         }
@@ -203,11 +214,14 @@ mod tests {
     }
 
     #[test]
-    fn try_write_for_gives_up_while_the_gate_is_taken() {
+    fn try_write_for_gives_up_while_the_lock_is_held() {
         let lock = RwLock::new(());
         let u = lock.upgradable_read();
         assert!(lock.try_write_for(Duration::from_millis(5)).is_none());
         drop(u);
+        let r = lock.read();
+        assert!(lock.try_write_for(Duration::from_millis(5)).is_none());
+        drop(r);
         assert!(lock.try_write_for(Duration::from_millis(5)).is_some());
     }
 
