@@ -240,11 +240,22 @@ fn bind_now_from_env() -> bool {
     *BIND_NOW
 }
 
-fn check_flags(flags: i32) -> Result<()> {
+/// Check `flags` as glibc's dlopen checks its mode (unknown bits first), with its wording.
+fn check_flags(file: &str, flags: i32) -> Result<()> {
+    if flags & !(LAZY | NOW | NOLOAD | DEEPBIND | GLOBAL | NODELETE) != 0 {
+        return Err(Error::InvalidArgument(format!(
+            "{file}: invalid mode parameter {flags:#x}: only RL_LAZY, RL_NOW, RL_NOLOAD, RL_DEEPBIND, RL_GLOBAL and RL_NODELETE are defined"
+        )));
+    }
     if flags & (LAZY | NOW) == 0 {
-        return Err(Error::InvalidArgument("flags must include RL_LAZY or RL_NOW".into()));
+        return Err(Error::InvalidArgument(format!("{file}: invalid mode for dlopen(): flags must include RL_LAZY or RL_NOW")));
     }
     Ok(())
+}
+
+/// A handle on the global scope (`rl_open(NULL, flags)`), once `flags` are checked.
+pub fn open_global(flags: i32) -> Result<Handle> {
+    check_flags("global scope", flags).map(|()| Handle::GLOBAL)
 }
 
 thread_local! {
@@ -298,7 +309,7 @@ fn prepare_host_view() {
 
 /// Open a library (or find it already open) and return a handle holding one reference.
 pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
-    check_flags(flags)?;
+    check_flags(match &input { Input::Path(p) => p, Input::Memory { name, .. } => name }, flags)?;
     prepare_host_view();
     let guard = REGISTRY.upgradable_read();
     let loading = Loading::start();
@@ -350,8 +361,14 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         }
         return Ok(Handle(id));
     }
+    let not_found = |p: &str| Error::Io { file: p.to_string(), reason: "not found in the library search path".into() };
     if flags & NOLOAD != 0 {
-        return Err(Error::NotLoaded { file: display });
+        // A library that is not loaded is no error (the C ABI returns NULL), but a name that
+        // denotes no file is, as with glibc.
+        return Err(match (&input, &found) {
+            (Input::Path(p), None) => not_found(p),
+            _ => Error::NotLoaded { file: display },
+        });
     }
 
     // Map the root and its new dependencies.
@@ -366,9 +383,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
             let origin = resolve::absolute(&path).parent().map(Path::to_path_buf);
             map::load(&Source::File(f), Some(*layout), &path.to_string_lossy(), origin, ids())?
         }
-        (Input::Path(p), _) => {
-            return Err(Error::Io { file: p.to_string(), reason: "not found in the library search path".into() })
-        }
+        (Input::Path(p), _) => return Err(not_found(p)),
     };
     let group = resolve::load_group(root, &*guard, &mut ids)?;
 

@@ -903,3 +903,11 @@ fn host_rtld_local_objects_are_not_global() {
     let prog = s.program("host_local_scope.c", &["-ldl"]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+#[test]
+fn open_flags_checked_as_by_dlopen() {
+    let s = Scratch::new("open_flags");
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    let prog = s.program("open_flags.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[("LD_LIBRARY_PATH", &s.dir_arg())]);
+}
