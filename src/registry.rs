@@ -70,6 +70,20 @@ struct Entry {
     init_seq: u64,
 }
 
+impl Entry {
+    /// Whether the object can never be unloaded: NODELETE, or one of its STB_GNU_UNIQUE
+    /// definitions is in use (glibc marks such objects NODELETE too). As with glibc, its handle
+    /// then stays valid for good and closing it does nothing.
+    fn permanent(&self) -> bool {
+        self.nodelete || self.module.unique_in_use.load(Ordering::Relaxed)
+    }
+
+    /// Whether a handle on the object may be used.
+    fn is_open(&self) -> bool {
+        self.opens > 0 || self.permanent()
+    }
+}
+
 /// Module ids are small distinct integers: a multiplicative hash is all a map of them needs (the
 /// default SipHash would dominate `rl_sym`).
 #[derive(Default)]
@@ -424,7 +438,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
     let mut extra: Vec<Arc<Module>> = Vec::new();
     for h in &hooks.search {
         match guard.entries.get(&h.0) {
-            Some(e) if e.opens > 0 => extra.extend(e.scope.iter().cloned()),
+            Some(e) if e.is_open() => extra.extend(e.scope.iter().cloned()),
             _ if *h == Handle::GLOBAL => {}
             _ => return Err(Error::InvalidHandle),
         }
@@ -521,13 +535,14 @@ pub fn close(h: Handle) -> Result<()> {
     }
     let guard = REGISTRY.upgradable_read();
     match guard.entries.get(&h.0) {
+        Some(e) if e.permanent() => return Ok(()),
         Some(e) if e.opens > 0 => {}
         _ => return Err(Error::InvalidHandle),
     }
     let mut w = RwLockUpgradableReadGuard::upgrade(guard);
     let e = w.entries.get_mut(&h.0).expect("checked above");
     e.opens -= 1;
-    if e.opens > 0 || e.nodelete {
+    if e.opens > 0 {
         return Ok(());
     }
     let gone = w.sweep();
@@ -551,7 +566,7 @@ impl Registry {
     fn sweep(&mut self) -> Vec<Entry> {
         let mut live: HashSet<u64> = HashSet::new();
         let pinned = |e: &Entry| {
-            e.opens > 0 || e.nodelete || e.module.pending_tls_dtors.load(Ordering::Acquire) > 0 || e.module.unique_in_use.load(Ordering::Relaxed)
+            e.is_open() || e.module.pending_tls_dtors.load(Ordering::Acquire) > 0
         };
         let mut stack: Vec<u64> = self.entries.iter().filter(|(_, e)| pinned(e)).map(|(id, _)| *id).collect();
         while let Some(id) = stack.pop() {
@@ -595,7 +610,7 @@ pub fn sym(h: Handle, name: &[u8], version: Option<&[u8]>) -> Result<usize> {
     }
     let r = REGISTRY.read_recursive();
     let e = match r.entries.get(&h.0) {
-        Some(e) if e.opens > 0 => e,
+        Some(e) if e.is_open() => e,
         _ => return Err(Error::InvalidHandle),
     };
     match resolve::lookup(e.scope.iter().map(|m| &**m), &q) {
@@ -630,7 +645,7 @@ pub fn name(h: Handle) -> Result<String> {
     }
     let r = REGISTRY.read_recursive();
     match r.entries.get(&h.0) {
-        Some(e) if e.opens > 0 => Ok(e.module.name.clone()),
+        Some(e) if e.is_open() => Ok(e.module.name.clone()),
         _ => Err(Error::InvalidHandle),
     }
 }
@@ -640,7 +655,7 @@ pub fn name(h: Handle) -> Result<String> {
 pub fn info(h: Handle) -> Result<(*const std::ffi::c_char, usize, u64)> {
     let r = REGISTRY.read_recursive();
     let e = match r.entries.get(&h.0) {
-        Some(e) if e.opens > 0 => e,
+        Some(e) if e.is_open() => e,
         _ if h == Handle::GLOBAL => return Err(Error::InvalidArgument("the global scope has no single object".into())),
         _ => return Err(Error::InvalidHandle),
     };

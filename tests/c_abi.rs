@@ -911,3 +911,19 @@ fn open_flags_checked_as_by_dlopen() {
     let prog = s.program("open_flags.c", &[]);
     s.run_ok(&prog, &[s.dir_arg()], &[("LD_LIBRARY_PATH", &s.dir_arg())]);
 }
+
+#[test]
+fn nodelete_handles_stay_valid() {
+    let s = Scratch::new("nodelete_handle");
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    s.copy("libsimple.so", "libnd_flag.so");
+    s.copy("libsimple.so", "libnd_late.so");
+    let z = s.lib("libznodelete.so", &["simple.c"], &["-Wl,-z,nodelete"]);
+    let d = readelf(&["-d"], &z);
+    assert_fixture(d.contains("NODELETE"), "libznodelete.so has DF_1_NODELETE", &d);
+    let u = s.lib("libunique.so", &["unique.cpp"], &["-lstdc++"]);
+    let syms = readelf(&["--dyn-syms", "-W"], &u);
+    assert_fixture(syms.contains("UNIQUE"), "libunique.so defines an STB_GNU_UNIQUE symbol", &syms);
+    let prog = s.program("nodelete_handle.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
