@@ -290,6 +290,12 @@ impl Ctx<'_, '_> {
         } else {
             let res = self.symbol(r.sym())?;
             let Some((def, value)) = res.def else {
+                // An undefined weak reference gets module id 0, whose variables relink's
+                // `__tls_get_addr` places at address 0 (plus the offset), so that the code sees a
+                // NULL address as with glibc. An initial-exec access has no such way out.
+                if res.value == 0 && arch::classify(r.kind()) != Kind::TpOff {
+                    return Ok((Tls::Dynamic(0), r.r_addend as u64));
+                }
                 return Err(unsupported(format!("{} against an undefined weak symbol", arch::type_name(r.kind()))));
             };
             // SAFETY: `def` points into the scope, which outlives this relocation pass.

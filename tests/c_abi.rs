@@ -927,3 +927,33 @@ fn nodelete_handles_stay_valid() {
     let prog = s.program("nodelete_handle.c", &[]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+#[test]
+fn undefined_weak_tls_reference_loads() {
+    let s = Scratch::new("weak_tls");
+    s.lib("libweak_tls_def.so", &["weak_tls_def.c"], &[]);
+    let with_def = ["-Wl,--no-as-needed", "-L.", "-lweak_tls_def", "-Wl,-rpath,$ORIGIN"];
+    // (file, extra flags, relocations against weak_tls_var it must have, expected value)
+    let builds: [(&str, &[&str], &[&str], &str); 4] = [
+        ("libweak_tls_gd.so", &[], &["R_X86_64_DTPMOD64", "R_X86_64_DTPOFF64"], "-1"),
+        ("libweak_tls_desc.so", &["-mtls-dialect=gnu2"], &["R_X86_64_TLSDESC"], "-1"),
+        ("libweak_tls_gd_def.so", &with_def, &["R_X86_64_DTPMOD64", "R_X86_64_DTPOFF64"], "7"),
+        ("libweak_tls_desc_def.so", &[&["-mtls-dialect=gnu2"][..], &with_def].concat(), &["R_X86_64_TLSDESC"], "7"),
+    ];
+    let mut args = vec![s.dir_arg()];
+    for (file, flags, relocs, expected) in builds {
+        let lib = s.lib(file, &["weak_tls.c"], flags);
+        let r = readelf(&["-rW"], &lib);
+        let against = |ty: &str| r.lines().any(|l| l.contains(ty) && l.split_whitespace().any(|w| w == "weak_tls_var"));
+        assert_fixture(relocs.iter().all(|ty| against(ty)), &format!("{file}: {relocs:?} against weak_tls_var"), &r);
+        let syms = readelf(&["--dyn-syms", "-W"], &lib);
+        let weak_undef = syms.lines().any(|l| l.contains("TLS") && l.contains("WEAK") && l.contains("UND") && l.contains("weak_tls_var"));
+        assert_fixture(weak_undef, &format!("{file}: weak_tls_var is an undefined weak TLS symbol"), &syms);
+        let d = readelf(&["-d"], &lib);
+        assert_fixture(d.contains("[libweak_tls_def.so]") == (expected != "-1"), &format!("{file}: NEEDED"), &d);
+        args.push(file.to_string());
+        args.push(expected.to_string());
+    }
+    let prog = s.program("weak_tls.c", &[]);
+    s.run_ok(&prog, &args, &[]);
+}
