@@ -407,7 +407,6 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
 
     // Scopes, then relocation, dependencies first.
     let n = group.modules.len();
-    let new_ids: HashSet<u64> = group.modules.iter().map(|m| m.id).collect();
     let index: HashMap<u64, usize> = group.modules.iter().enumerate().map(|(i, m)| (m.id, i)).collect();
     let deps_of = |m: &Module| match index.get(&m.id) {
         Some(&i) => group.deps[i].clone(),
@@ -451,17 +450,22 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         // glibc), so an underlinked dependency still finds what its siblings define.
         let scope: Vec<&Module> = resolve::binding_scope(m, &global, &extra, &scopes[0], deepbind).collect();
         let weak = |v: &[Arc<Module>]| v.iter().map(Arc::downgrade).collect();
+        let own = scopes[i].iter().map(|m| m.id).collect();
         let lazy_scope = (lazy && !m.dynamic.bind_now())
-            .then(|| relocate::LazyScope { local: weak(&scopes[0]), extra: weak(&extra), deepbind });
+            .then(|| relocate::LazyScope { local: weak(&scopes[0]), extra: weak(&extra), deepbind, own });
         let mut bound = Vec::new();
         relocate::relocate(m, &scope, &bind_hooks, lazy_scope, &mut bound)?;
+        // A definition outside the object's own dependencies stays loaded as long as the object
+        // (glibc's l_reldeps), whether this open mapped it or an earlier one did.
         for id in bound {
-            if new_ids.contains(&id) || scopes[i].iter().any(|s| s.id == id) {
+            if scopes[i].iter().any(|s| s.id == id) {
                 continue;
             }
-            if let Some(e) = guard.entries.get(&id) {
-                reldeps[i].push(e.module.clone());
-            }
+            let target = match index.get(&id) {
+                Some(&j) => Some(&group.modules[j]),
+                None => guard.entries.get(&id).map(|e| &e.module),
+            };
+            reldeps[i].extend(target.cloned());
         }
     }
     drop(global);

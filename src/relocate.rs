@@ -49,6 +49,8 @@ pub struct LazyScope {
     /// Extra handles' scopes from the open's options.
     pub extra: Vec<Weak<Module>>,
     pub deepbind: bool,
+    /// The object's own dependency closure (ids): a binding outside it pins its target.
+    pub own: Vec<u64>,
 }
 
 /// The hooks one eager binding pass consults.
@@ -487,9 +489,10 @@ pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, index: u64) -> usize {
     if let Ok(Resolved { def: Some((def, _)), .. }) = &observed {
         // SAFETY: `def` is one of the scope's objects, held above.
         let id = unsafe { &**def }.id;
-        if !local.iter().any(|l| l.id == id) {
-            // Bound outside its own dependencies: keep the definition loaded with this object.
-            if let (Some(image), Some(target)) = (&m.image, global.iter().chain(&extra).find(|g| g.id == id)) {
+        if !ctx.scope.own.contains(&id) {
+            // Bound outside its own dependencies (if only to another object of the same open):
+            // keep the definition loaded with this object.
+            if let (Some(image), Some(target)) = (&m.image, global.iter().chain(&extra).chain(&local).find(|g| g.id == id)) {
                 let mut pins = image.lazy_pins.lock();
                 if !pins.iter().any(|p| p.id == id) {
                     pins.push(target.clone());

@@ -957,3 +957,40 @@ fn undefined_weak_tls_reference_loads() {
     let prog = s.program("weak_tls.c", &[]);
     s.run_ok(&prog, &args, &[]);
 }
+
+#[test]
+fn bindings_keep_their_targets_loaded() {
+    let s = Scratch::new("bound_deps");
+    let rpath = ["-L.", "-Wl,-rpath,$ORIGIN", "-Wl,-z,lazy", "-Wl,--no-as-needed"];
+    let child = s.lib("libuaf_child.so", &["uaf_child.c"], &["-DUAF_DATA", "-Wl,-z,lazy"]);
+    s.lib("libuaf_lchild.so", &["uaf_child.c"], &["-Wl,-z,lazy"]);
+    for (parent, child) in [("libuaf_parent.so", "uaf_child"), ("libuaf_lparent.so", "uaf_lchild")] {
+        let p = s.lib(parent, &["uaf_parent.c"], &[&rpath[..], &[format!("-l{child}").as_str()]].concat());
+        let d = readelf(&["-d"], &p);
+        assert_fixture(d.contains(&format!("[lib{child}.so]")), &format!("{parent} needs lib{child}.so"), &d);
+    }
+    let a = s.lib("libuaf_sib_a.so", &["uaf_sibling.c"], &["-DSELF=a", "-DOTHER=b", "-Wl,-z,lazy"]);
+    s.lib("libuaf_sib_b.so", &["uaf_sibling.c"], &["-DSELF=b", "-DOTHER=a", "-Wl,-z,lazy"]);
+    let root = s.lib("libuaf_siblings.so", &["uaf_siblings.c"], &[&rpath[..], &["-luaf_sib_a", "-luaf_sib_b"]].concat());
+    let d = readelf(&["-d"], &child);
+    assert_fixture(!d.contains("libuaf_parent"), "libuaf_child.so does not need libuaf_parent.so", &d);
+    let r = readelf(&["-rW"], &child);
+    assert_fixture(
+        r.lines().any(|l| l.contains("R_X86_64_GLOB_DAT") && l.contains("parent_data"))
+            && r.lines().any(|l| l.contains("R_X86_64_JUMP_SLOT") && l.contains("parent_value")),
+        "libuaf_child.so: GLOB_DAT against parent_data, JUMP_SLOT against parent_value",
+        &r,
+    );
+    let r = readelf(&["-rW"], &s.path("libuaf_lchild.so"));
+    assert_fixture(
+        !r.contains("parent_data") && r.lines().any(|l| l.contains("R_X86_64_JUMP_SLOT") && l.contains("parent_value")),
+        "libuaf_lchild.so: only a JUMP_SLOT against parent_value",
+        &r,
+    );
+    let r = readelf(&["-rW"], &a);
+    assert_fixture(r.lines().any(|l| l.contains("R_X86_64_JUMP_SLOT") && l.contains("sib_b_value")), "libuaf_sib_a.so calls sib_b_value through its PLT", &r);
+    let d = readelf(&["-d"], &root);
+    assert_fixture(d.contains("[libuaf_sib_a.so]") && d.contains("[libuaf_sib_b.so]"), "libuaf_siblings.so needs both siblings", &d);
+    let prog = s.program("bound_deps.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
