@@ -510,6 +510,10 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         w.global.push(root_id);
         w.rebuild_global();
     }
+    // Objects an earlier open mapped also bind lazily through this library's scope from now on.
+    for m in root_scope.iter().filter(|m| !index.contains_key(&m.id)) {
+        relocate::extend_lazy_scope(m, root_id, &root_scope);
+    }
     w.adds += n as u64;
     drop(w);
     drop(loading);

@@ -40,6 +40,9 @@ pub struct LazyCtx {
     /// The hooks of the open that mapped the object; global hooks are read at each binding, so
     /// a hook added later is consulted and a removed one never called again.
     hooks: OpenHooks,
+    /// The scopes of later opens that pulled the object in, after its own (glibc extends the
+    /// object's l_scope likewise), each with the id of the library opened.
+    later: parking_lot::Mutex<Vec<(u64, Vec<Weak<Module>>)>>,
 }
 
 /// What lazy binding needs to rebuild an object's lookup scope at a first call.
@@ -107,7 +110,7 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyS
                         ctx.apply(r)?;
                     }
                 }
-                let lazy = Box::new(LazyCtx { module: m, scope, hooks: hooks.open.clone() });
+                let lazy = Box::new(LazyCtx { module: m, scope, hooks: hooks.open.clone(), later: Default::default() });
                 let context = ctx.place(got + 8 * arch::LAZY_GOT_CONTEXT, 8)?;
                 let entry = ctx.place(got + 8 * arch::LAZY_GOT_ENTRY, 8)?;
                 // SAFETY: these GOT words are reserved for the dynamic linker; `place` checked them.
@@ -459,6 +462,20 @@ fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl IntoIterator<Item = &'a 
     })
 }
 
+/// Add the scope of library `root`, whose open pulled in `m` (mapped by an earlier open), to the
+/// scopes `m`'s lazy bindings search, once per library; scopes of libraries unloaded since are
+/// dropped.
+pub fn extend_lazy_scope(m: &Module, root: u64, scope: &[Arc<Module>]) {
+    let Some(image) = &m.image else { return };
+    let lazy = image.lazy.lock();
+    let Some(ctx) = lazy.as_ref() else { return };
+    let mut later = ctx.later.lock();
+    later.retain(|(_, v)| v.first().is_some_and(|r| r.strong_count() > 0));
+    if !later.iter().any(|(id, _)| *id == root) {
+        later.push((root, scope.iter().map(Arc::downgrade).collect()));
+    }
+}
+
 /// Bind PLT slot `index` of the object behind `ctx` on its first call (from the arch file's
 /// trampoline) and return the target. An undefined symbol ends the process, as with glibc.
 pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, index: u64) -> usize {
@@ -475,11 +492,12 @@ pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, index: u64) -> usize {
     let Some(r) = rela else { fatal(m, "bad PLT relocation index") };
     let live = |v: &[Weak<Module>]| -> Vec<Arc<Module>> { v.iter().filter_map(Weak::upgrade).collect() };
     let (local, extra) = (live(&ctx.scope.local), live(&ctx.scope.extra));
+    let later: Vec<Arc<Module>> = ctx.later.lock().iter().flat_map(|(_, v)| live(v)).collect();
     let global = crate::registry::global_scope_now();
     if !local.iter().any(|s| s.id == m.id) {
         fatal(m, "lazy binding after unload");
     }
-    let scope = resolve::binding_scope(m, &global, &extra, &local, ctx.scope.deepbind);
+    let scope = resolve::binding_scope(m, &global, &extra, &local, ctx.scope.deepbind).chain(later.iter().map(|l| &**l));
     let bound = bind_symbol(m, r.sym(), scope, &Lookups::snapshot(&ctx.hooks));
     let slot = m.bias.wrapping_add(r.r_offset as usize);
     let observed = bound.and_then(|res| match &ctx.hooks.on_relocation {
@@ -492,7 +510,7 @@ pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, index: u64) -> usize {
         if !ctx.scope.own.contains(&id) {
             // Bound outside its own dependencies (if only to another object of the same open):
             // keep the definition loaded with this object.
-            if let (Some(image), Some(target)) = (&m.image, global.iter().chain(&extra).chain(&local).find(|g| g.id == id)) {
+            if let (Some(image), Some(target)) = (&m.image, global.iter().chain(&extra).chain(&local).chain(&later).find(|g| g.id == id)) {
                 let mut pins = image.lazy_pins.lock();
                 if !pins.iter().any(|p| p.id == id) {
                     pins.push(target.clone());

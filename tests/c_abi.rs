@@ -994,3 +994,24 @@ fn bindings_keep_their_targets_loaded() {
     let prog = s.program("bound_deps.c", &[]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+#[test]
+fn lazy_binding_of_a_reused_object_sees_later_openers() {
+    let s = Scratch::new("later_scope");
+    let shared = s.lib("liblater_shared.so", &["later_shared.c"], &["-Wl,-z,lazy"]);
+    let opener = ["-Wl,--no-as-needed", "-L.", "-llater_shared", "-Wl,-rpath,$ORIGIN"];
+    s.lib("liblater_first.so", &["later_opener.c"], &[&["-DLATER_FIRST"][..], &opener].concat());
+    s.lib("liblater_second.so", &["later_opener.c"], &opener);
+    let d = readelf(&["-dW"], &shared);
+    assert_fixture(!d.contains("NEEDED") || !d.contains("liblater"), "liblater_shared.so needs neither opener", &d);
+    assert_fixture(!d.contains("BIND_NOW") && !d.contains("NOW"), "liblater_shared.so is not -z now", &d);
+    let r = readelf(&["-rW"], &shared);
+    let slot = |sym: &str| r.lines().any(|l| l.contains("R_X86_64_JUMP_SLOT") && l.split_whitespace().any(|w| w == sym));
+    assert_fixture(
+        slot("later_value") && slot("later_weak") && slot("both_value"),
+        "liblater_shared.so calls later_value, later_weak and both_value through its PLT",
+        &r,
+    );
+    let prog = s.program("later_scope.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
