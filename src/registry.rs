@@ -13,6 +13,7 @@ use crate::hooks::{self, Event, Lookups, OpenHooks};
 use crate::map::{self, Source};
 use crate::module::Module;
 use crate::resolve::{self, Found, Known};
+use crate::raw::Sym;
 use crate::symbols::{Query, Version};
 use crate::{init, relocate};
 use once_cell::sync::Lazy;
@@ -121,7 +122,15 @@ struct Registry {
     /// Objects mapped and unmapped so far (dl_iterate_phdr's dlpi_adds / dlpi_subs).
     adds: u64,
     subs: u64,
+    /// glibc's unique-symbol table: by name, the STB_GNU_UNIQUE definition every binding of the
+    /// name gets once one was bound. Entries stay for good (their objects are pinned). Lazy
+    /// binding and `rl_sym` add to it under a shared lock of the registry, hence its own mutex,
+    /// only ever taken inside the registry lock and never held across another lock.
+    unique: parking_lot::Mutex<HashMap<Box<[u8]>, UniqueDef>>,
 }
+
+/// An STB_GNU_UNIQUE definition: its object and symbol.
+type UniqueDef = (Arc<Module>, &'static Sym);
 
 static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
     crate::arch::init();
@@ -136,6 +145,7 @@ static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
         next_seq: 0,
         adds: 0,
         subs: 0,
+        unique: Default::default(),
     };
     r.refresh_host();
     // Like the system loader, run the finalizers of libraries still loaded when the process exits.
@@ -272,9 +282,16 @@ pub fn open_global(flags: i32) -> Result<Handle> {
     check_flags("global scope", flags).map(|()| Handle::GLOBAL)
 }
 
+/// An STB_GNU_UNIQUE definition a load bound first: (name, its object's id and address, the
+/// symbol).
+type PendingUnique = (Box<[u8]>, u64, *const Module, &'static Sym);
+
 thread_local! {
     /// Set while this thread holds the registry lock for a load (hooks run then).
     static LOADING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The STB_GNU_UNIQUE definitions the load in progress on this thread chose first: they
+    /// enter the unique-symbol table when it commits, and are forgotten if it fails.
+    static UNIQUE_PENDING: std::cell::RefCell<Vec<PendingUnique>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Clears [`LOADING`] when the load ends, however it ends.
@@ -290,6 +307,7 @@ impl Loading {
 impl Drop for Loading {
     fn drop(&mut self) {
         LOADING.set(false);
+        UNIQUE_PENDING.with_borrow_mut(Vec::clear);
     }
 }
 
@@ -506,6 +524,11 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
             Entry { module: m.clone(), needed, reldeps, scope, opens: root as usize, nodelete, init_seq: seq[i] },
         );
     }
+    for (name, id, _, sym) in UNIQUE_PENDING.take() {
+        if let Some(m) = w.entries.get(&id).map(|e| e.module.clone()) {
+            w.unique.get_mut().entry(name).or_insert((m, sym));
+        }
+    }
     if flags & GLOBAL != 0 {
         w.global.push(root_id);
         w.rebuild_global();
@@ -628,7 +651,7 @@ pub fn sym(h: Handle, name: &[u8], version: Option<&[u8]>) -> Result<usize> {
 }
 
 fn address(b: &resolve::Binding) -> Result<usize> {
-    b.module.note_bound(b.sym);
+    let b = definition(*b);
     if b.sym.kind() != elf::abi::STT_TLS {
         return b.address();
     }
@@ -643,6 +666,55 @@ fn address(b: &resolve::Binding) -> Result<usize> {
             Ok(crate::tls::tls_get_addr(&ti) as usize)
         }
         None => Err(Error::Malformed { file: b.module.name.clone(), reason: "TLS symbol without a TLS segment".into() }),
+    }
+}
+
+/// The definition a reference bound to `b` gets. For an STB_GNU_UNIQUE definition that is, as
+/// with glibc's unique-symbol table, the one every binding of the name in the process gets: the
+/// first one bound, or one of the host's objects' (the system loader's table would have it),
+/// else `b` itself, entered for the next ones. The chosen object is pinned (`note_bound`).
+pub fn definition(b: resolve::Binding) -> resolve::Binding {
+    if b.sym.bind() != elf::abi::STB_GNU_UNIQUE {
+        return b;
+    }
+    let chosen = REGISTRY.read_recursive().unique_definition(b);
+    chosen.module.note_bound(chosen.sym);
+    chosen
+}
+
+impl Registry {
+    fn unique_definition<'a>(&self, b: resolve::Binding<'a>) -> resolve::Binding<'a> {
+        let name = b.module.symtab.name(b.sym);
+        let mut table = self.unique.lock();
+        let q = Query::new(name, None);
+        let host = || {
+            let unique = |m: &Arc<Module>| m.symtab.lookup(&q).and_then(|i| m.symtab.sym(i)).filter(|s| s.bind() == elf::abi::STB_GNU_UNIQUE);
+            self.host.iter().find_map(|m| Some((m.clone(), unique(m)?)))
+        };
+        let entered = match table.get(name) {
+            Some(e) => Some(e),
+            None => host().map(|e| &*table.entry(name.into()).or_insert(e)),
+        };
+        if let Some((m, sym)) = entered {
+            // SAFETY: entries of the table are never removed, and each holds its object.
+            return resolve::Binding { module: unsafe { &*Arc::as_ptr(m) }, sym };
+        }
+        if LOADING.get() {
+            // The load in progress decides for itself until it commits.
+            return UNIQUE_PENDING.with_borrow_mut(|pending| match pending.iter().find(|p| *p.0 == *name) {
+                // SAFETY: the load holds every object its bindings reach until it commits, and
+                // clears this list when it ends.
+                Some(&(_, _, m, sym)) => resolve::Binding { module: unsafe { &*m }, sym },
+                None => {
+                    pending.push((name.into(), b.module.id, b.module, b.sym));
+                    b
+                }
+            });
+        }
+        if let Some(e) = self.entries.get(&b.module.id) {
+            table.insert(name.into(), (e.module.clone(), b.sym));
+        }
+        b
     }
 }
 

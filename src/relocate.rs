@@ -455,7 +455,7 @@ fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl IntoIterator<Item = &'a 
     Ok(match binding {
         None => Resolved { value: 0, def: None },
         Some(b) => {
-            b.module.note_bound(b.sym);
+            let b = crate::registry::definition(b);
             let value = if b.sym.kind() == abi::STT_TLS { 0 } else { b.address()? };
             Resolved { value, def: Some((b.module as *const Module, b.sym.st_value)) }
         }

@@ -1015,3 +1015,33 @@ fn lazy_binding_of_a_reused_object_sees_later_openers() {
     let prog = s.program("later_scope.c", &[]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+#[test]
+fn gnu_unique_symbols_are_process_wide() {
+    let s = Scratch::new("unique_shared");
+    let renamed = ["-lstdc++", "-Dshared_counter=hosted_counter"];
+    let builds: [(&str, &str, &[&str], &str); 6] = [
+        ("libunique_a.so", "unique.cpp", &["-lstdc++"], "_ZZ14shared_countervE1c"),
+        ("libunique_b.so", "unique.cpp", &["-lstdc++"], "_ZZ14shared_countervE1c"),
+        ("libunique_hosted.so", "unique.cpp", &renamed, "_ZZ14hosted_countervE1c"),
+        ("libunique_c.so", "unique.cpp", &renamed, "_ZZ14hosted_countervE1c"),
+        ("libnumpunct.so", "unique_numpunct.cpp", &["-lstdc++"], "_ZNSt7__cxx118numpunctIcE2idE"),
+        ("libnumpunct_deep.so", "unique_numpunct.cpp", &["-lstdc++"], "_ZNSt7__cxx118numpunctIcE2idE"),
+    ];
+    let unique_def = |syms: &str, name: &str| {
+        syms.lines().any(|l| l.contains(" UNIQUE ") && !l.contains(" UND ") && l.split_whitespace().any(|w| w == name || w.starts_with(&format!("{name}@"))))
+    };
+    for (file, src, flags, name) in builds {
+        let lib = s.lib(file, &[src], flags);
+        let syms = readelf(&["--dyn-syms", "-W"], &lib);
+        assert_fixture(unique_def(&syms, name), &format!("{file} defines {name} as STB_GNU_UNIQUE"), &syms);
+        let r = readelf(&["-rW"], &lib);
+        assert_fixture(r.lines().any(|l| l.contains(name)), &format!("{file} refers to {name} through a relocation"), &r);
+    }
+    let stdcxx = readelf(&["--dyn-syms", "-W"], Path::new("/usr/lib/x86_64-linux-gnu/libstdc++.so.6"));
+    assert_fixture(unique_def(&stdcxx, "_ZNSt7__cxx118numpunctIcE2idE"), "libstdc++ defines std::numpunct<char>::id as STB_GNU_UNIQUE", "");
+    let prog = s.program("unique_shared.c", &["-ldl", "-Wl,--no-as-needed", "-lstdc++"]);
+    let d = readelf(&["-d"], &prog);
+    assert_fixture(d.contains("libstdc++"), "unique_shared is linked with libstdc++", &d);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
