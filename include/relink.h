@@ -205,8 +205,9 @@ extern "C" {
  *
  * `path` containing a slash is opened as is; a bare name is searched like `dlopen` does
  * (DT_RPATH, LD_LIBRARY_PATH, DT_RUNPATH, /etc/ld.so.cache, default directories); NULL gives a
- * handle on the global scope. `flags` must include `RL_LAZY` or `RL_NOW`. Opening the same file
- * again returns the same handle with one more reference.
+ * handle on the global scope. `flags` must include `RL_LAZY` or `RL_NOW`, and no other bits
+ * than the `RL_*` flags. Opening the same file again returns the same handle with one more
+ * reference. With `RL_NOLOAD`, a library that is not loaded gives NULL without an error.
  *
  * # Safety
  * `path` is NULL or a NUL-terminated string.

@@ -109,12 +109,22 @@ unsafe fn bytes_arg<'a>(p: *const c_char, what: &str) -> Result<&'a [u8], Error>
     Ok(unsafe { crate::raw::cstr(p) })
 }
 
+/// What the open calls return: the handle, or NULL with no error when RL_NOLOAD found the
+/// library not loaded (as dlopen does).
+fn opened(r: Result<Handle, Error>) -> Result<*mut rl_handle, Error> {
+    match r {
+        Err(Error::NotLoaded { .. }) => Ok(std::ptr::null_mut()),
+        r => r.map(to_ptr),
+    }
+}
+
 /// Open a shared library and return a handle to it, or NULL with `rl_error()` set.
 ///
 /// `path` containing a slash is opened as is; a bare name is searched like `dlopen` does
 /// (DT_RPATH, LD_LIBRARY_PATH, DT_RUNPATH, /etc/ld.so.cache, default directories); NULL gives a
-/// handle on the global scope. `flags` must include `RL_LAZY` or `RL_NOW`. Opening the same file
-/// again returns the same handle with one more reference.
+/// handle on the global scope. `flags` must include `RL_LAZY` or `RL_NOW`, and no other bits
+/// than the `RL_*` flags. Opening the same file again returns the same handle with one more
+/// reference. With `RL_NOLOAD`, a library that is not loaded gives NULL without an error.
 ///
 /// # Safety
 /// `path` is NULL or a NUL-terminated string.
@@ -122,11 +132,11 @@ unsafe fn bytes_arg<'a>(p: *const c_char, what: &str) -> Result<&'a [u8], Error>
 pub unsafe extern "C" fn rl_open(path: *const c_char, flags: c_int) -> *mut rl_handle {
     ffi_boundary!(std::ptr::null_mut(), {
         if path.is_null() {
-            return Ok(to_ptr(Handle::GLOBAL));
+            return registry::open_global(flags).map(to_ptr);
         }
         // SAFETY: non-NULL, NUL-terminated by the caller's contract.
         let path = unsafe { arg(path, "path") }?;
-        registry::open(Input::Path(path), flags, &OpenHooks::default()).map(to_ptr)
+        opened(registry::open(Input::Path(path), flags, &OpenHooks::default()))
     })
 }
 
@@ -150,7 +160,7 @@ pub unsafe extern "C" fn rl_open_mem(image: *const c_void, len: usize, name: *co
         }
         // SAFETY: the caller guarantees `len` readable bytes at `image`.
         let bytes = unsafe { std::slice::from_raw_parts(image as *const u8, len) };
-        registry::open(Input::Memory { image: bytes, name }, flags, &OpenHooks::default()).map(to_ptr)
+        opened(registry::open(Input::Memory { image: bytes, name }, flags, &OpenHooks::default()))
     })
 }
 
@@ -550,7 +560,7 @@ pub unsafe extern "C" fn rl_open_ex(path: *const c_char, image: *const c_void, l
             // SAFETY: NUL-terminated by the caller's contract.
             Input::Path(unsafe { arg(path, "path") }?)
         };
-        registry::open(input, flags, &hooks).map(to_ptr)
+        opened(registry::open(input, flags, &hooks))
     })
 }
 

@@ -224,6 +224,7 @@ pub fn load(src: &Source, layout: Option<Layout>, name: &str, origin: Option<Pat
         unwinders: Default::default(),
         lazy: Default::default(),
         lazy_pins: Default::default(),
+        lazy_later: Default::default(),
         tls_descs: Default::default(),
     };
     let parts = Parts { id, name, origin, file_id, bias, span, dynamic, symtab, phdr };

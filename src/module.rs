@@ -33,6 +33,9 @@ pub struct Image {
     pub _phdrs: Box<[libc::Elf64_Phdr]>,
     /// Objects outside its own scope that lazy binding bound it to (kept loaded with it).
     pub lazy_pins: crate::sync::Mutex<Vec<std::sync::Arc<Module>>>,
+    /// The scopes of later opens that pulled the object in, searched by lazy binding after its
+    /// own (glibc extends the object's l_scope likewise), each with the id of the library opened.
+    pub lazy_later: crate::sync::Mutex<Vec<(u64, Vec<std::sync::Weak<Module>>)>>,
     /// Start of .eh_frame (found through PT_GNU_EH_FRAME), for the unwinder.
     pub eh_frame: Option<usize>,
     /// `__deregister_frame` of each unwinder the object's frames were registered with, and the

@@ -13,6 +13,7 @@ use crate::hooks::{self, Event, Lookups, OpenHooks};
 use crate::map::{self, Source};
 use crate::module::Module;
 use crate::resolve::{self, Found, Known};
+use crate::raw::Sym;
 use crate::symbols::{Query, Version};
 use crate::{init, relocate};
 use once_cell::sync::Lazy;
@@ -70,6 +71,20 @@ struct Entry {
     init_seq: u64,
 }
 
+impl Entry {
+    /// Whether the object can never be unloaded: NODELETE, or one of its STB_GNU_UNIQUE
+    /// definitions is in use (glibc marks such objects NODELETE too). As with glibc, its handle
+    /// then stays valid for good and closing it does nothing.
+    fn permanent(&self) -> bool {
+        self.nodelete || self.module.unique_in_use.load(Ordering::Relaxed)
+    }
+
+    /// Whether a handle on the object may be used.
+    fn is_open(&self) -> bool {
+        self.opens > 0 || self.permanent()
+    }
+}
+
 /// Module ids are small distinct integers: a multiplicative hash is all a map of them needs (the
 /// default SipHash would dominate `rl_sym`).
 #[derive(Default)]
@@ -110,7 +125,15 @@ struct Registry {
     /// Opens that took a reference and have not returned it to their caller yet (their
     /// constructors, or those of an object they wait for, are running): (root id, thread).
     in_flight: Vec<(u64, u64)>,
+    /// glibc's unique-symbol table: by name, the STB_GNU_UNIQUE definition every binding of the
+    /// name gets once one was bound. Entries stay for good (their objects are pinned). Lazy
+    /// binding and `rl_sym` add to it under a shared lock of the registry, hence its own mutex,
+    /// only ever taken inside the registry lock and never held across another lock.
+    unique: Mutex<HashMap<Box<[u8]>, UniqueDef>>,
 }
+
+/// An STB_GNU_UNIQUE definition: its object and symbol.
+type UniqueDef = (Arc<Module>, &'static Sym);
 
 static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
     crate::arch::init();
@@ -126,6 +149,7 @@ static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
         adds: 0,
         subs: 0,
         in_flight: Vec::new(),
+        unique: Default::default(),
     };
     r.refresh_host();
     // Like the system loader, run the finalizers of libraries still loaded when the process exits.
@@ -248,16 +272,34 @@ fn bind_now_from_env() -> bool {
     *BIND_NOW
 }
 
-fn check_flags(flags: i32) -> Result<()> {
+/// Check `flags` as glibc's dlopen checks its mode (unknown bits first), with its wording.
+fn check_flags(file: &str, flags: i32) -> Result<()> {
+    if flags & !(LAZY | NOW | NOLOAD | DEEPBIND | GLOBAL | NODELETE) != 0 {
+        return Err(Error::InvalidArgument(format!(
+            "{file}: invalid mode parameter {flags:#x}: only RL_LAZY, RL_NOW, RL_NOLOAD, RL_DEEPBIND, RL_GLOBAL and RL_NODELETE are defined"
+        )));
+    }
     if flags & (LAZY | NOW) == 0 {
-        return Err(Error::InvalidArgument("flags must include RL_LAZY or RL_NOW".into()));
+        return Err(Error::InvalidArgument(format!("{file}: invalid mode for dlopen(): flags must include RL_LAZY or RL_NOW")));
     }
     Ok(())
 }
 
+/// A handle on the global scope (`rl_open(NULL, flags)`), once `flags` are checked.
+pub fn open_global(flags: i32) -> Result<Handle> {
+    check_flags("global scope", flags).map(|()| Handle::GLOBAL)
+}
+
+/// An STB_GNU_UNIQUE definition a load bound first: (name, its object's id and address, the
+/// symbol).
+type PendingUnique = (Box<[u8]>, u64, *const Module, &'static Sym);
+
 thread_local! {
     /// Set while this thread holds the registry lock for a load (hooks run then).
     static LOADING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The STB_GNU_UNIQUE definitions the load in progress on this thread chose first: they
+    /// enter the unique-symbol table when it commits, and are forgotten if it fails.
+    static UNIQUE_PENDING: std::cell::RefCell<Vec<PendingUnique>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Clears [`LOADING`] when the load ends, however it ends.
@@ -273,6 +315,7 @@ impl Loading {
 impl Drop for Loading {
     fn drop(&mut self) {
         LOADING.set(false);
+        UNIQUE_PENDING.with_borrow_mut(Vec::clear);
     }
 }
 
@@ -306,7 +349,7 @@ fn prepare_host_view() {
 
 /// Open a library (or find it already open) and return a handle holding one reference.
 pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
-    check_flags(flags)?;
+    check_flags(match &input { Input::Path(p) => p, Input::Memory { name, .. } => name }, flags)?;
     prepare_host_view();
     let guard = REGISTRY.upgradable_read();
     let loading = Loading::start();
@@ -362,8 +405,14 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         }
         return Ok(Handle(id));
     }
+    let not_found = |p: &str| Error::Io { file: p.to_string(), reason: "not found in the library search path".into() };
     if flags & NOLOAD != 0 {
-        return Err(Error::NotLoaded { file: display });
+        // A library that is not loaded is no error (the C ABI returns NULL), but a name that
+        // denotes no file is, as with glibc.
+        return Err(match (&input, &found) {
+            (Input::Path(p), None) => not_found(p),
+            _ => Error::NotLoaded { file: display },
+        });
     }
 
     // Map the root and its new dependencies.
@@ -378,9 +427,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
             let origin = resolve::absolute(&path).parent().map(Path::to_path_buf);
             map::load(&Source::File(f), Some(*layout), &path.to_string_lossy(), origin, ids())?
         }
-        (Input::Path(p), _) => {
-            return Err(Error::Io { file: p.to_string(), reason: "not found in the library search path".into() })
-        }
+        (Input::Path(p), _) => return Err(not_found(p)),
     };
     let group = resolve::load_group(root, &*guard, &mut ids)?;
 
@@ -390,7 +437,6 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
 
     // Scopes, then relocation, dependencies first.
     let n = group.modules.len();
-    let new_ids: HashSet<u64> = group.modules.iter().map(|m| m.id).collect();
     let index: HashMap<u64, usize> = group.modules.iter().enumerate().map(|(i, m)| (m.id, i)).collect();
     let deps_of = |m: &Module| match index.get(&m.id) {
         Some(&i) => group.deps[i].clone(),
@@ -421,7 +467,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
     let mut extra: Vec<Arc<Module>> = Vec::new();
     for h in &hooks.search {
         match guard.entries.get(&h.0) {
-            Some(e) if e.opens > 0 => extra.extend(e.scope.iter().cloned()),
+            Some(e) if e.is_open() => extra.extend(e.scope.iter().cloned()),
             _ if *h == Handle::GLOBAL => {}
             _ => return Err(Error::InvalidHandle),
         }
@@ -434,17 +480,22 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         // glibc), so an underlinked dependency still finds what its siblings define.
         let scope: Vec<&Module> = resolve::binding_scope(m, &global, &extra, &scopes[0], deepbind).collect();
         let weak = |v: &[Arc<Module>]| v.iter().map(Arc::downgrade).collect();
+        let own = scopes[i].iter().map(|m| m.id).collect();
         let lazy_scope = (lazy && !m.dynamic.bind_now())
-            .then(|| relocate::LazyScope { local: weak(&scopes[0]), extra: weak(&extra), deepbind });
+            .then(|| relocate::LazyScope { local: weak(&scopes[0]), extra: weak(&extra), deepbind, own });
         let mut bound = Vec::new();
         relocate::relocate(m, &scope, &bind_hooks, lazy_scope, &mut bound)?;
+        // A definition outside the object's own dependencies stays loaded as long as the object
+        // (glibc's l_reldeps), whether this open mapped it or an earlier one did.
         for id in bound {
-            if new_ids.contains(&id) || scopes[i].iter().any(|s| s.id == id) {
+            if scopes[i].iter().any(|s| s.id == id) {
                 continue;
             }
-            if let Some(e) = guard.entries.get(&id) {
-                reldeps[i].push(e.module.clone());
-            }
+            let target = match index.get(&id) {
+                Some(&j) => Some(&group.modules[j]),
+                None => guard.entries.get(&id).map(|e| &e.module),
+            };
+            reldeps[i].extend(target.cloned());
         }
     }
     drop(global);
@@ -485,9 +536,18 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
             Entry { module: m.clone(), needed, reldeps, scope, opens: root as usize, nodelete, init_seq: seq[i] },
         );
     }
+    for (name, id, _, sym) in UNIQUE_PENDING.take() {
+        if let Some(m) = w.entries.get(&id).map(|e| e.module.clone()) {
+            w.unique.get_mut().entry(name).or_insert((m, sym));
+        }
+    }
     if flags & GLOBAL != 0 {
         w.global.push(root_id);
         w.rebuild_global();
+    }
+    // Objects an earlier open mapped also bind lazily through this library's scope from now on.
+    for m in root_scope.iter().filter(|m| !index.contains_key(&m.id)) {
+        relocate::extend_lazy_scope(m, root_id, &root_scope);
     }
     w.adds += n as u64;
     w.in_flight.push((root_id, me));
@@ -528,14 +588,15 @@ fn returned(root: u64) {
 /// field order, the reverse of the order taken.
 pub struct ForkHold {
     pins: Vec<crate::sync::MutexGuard<'static, Vec<Arc<Module>>>>,
+    later: Vec<crate::sync::MutexGuard<'static, Vec<(u64, Vec<std::sync::Weak<Module>>)>>>,
     init: crate::sync::MutexGuard<'static, ()>,
     registry: crate::sync::RwLockWriteGuard<'static, Registry>,
     /// The objects whose lazy-binding pins are held: dropped after their guards.
     modules: Vec<Arc<Module>>,
 }
 
-/// Take the registry, the initialization signal and every object's lazy-binding pins (lazy
-/// binding takes those without the registry). `None` when this thread holds the registry
+/// Take the registry, the initialization signal and every object's lazy-binding pins and later
+/// scopes (lazy binding takes those without the registry). `None` when this thread holds the registry
 /// already (it forks from inside an open).
 pub fn fork_prepare() -> Option<ForkHold> {
     if LOADING.get() {
@@ -554,14 +615,24 @@ pub fn fork_prepare() -> Option<ForkHold> {
             unsafe { std::mem::transmute::<crate::sync::MutexGuard<'_, Vec<Arc<Module>>>, crate::sync::MutexGuard<'static, Vec<Arc<Module>>>>(g) }
         })
         .collect();
-    Some(ForkHold { pins, init, registry, modules })
+    let later = modules
+        .iter()
+        .filter_map(|m| m.image.as_ref())
+        .map(|image| {
+            let g = image.lazy_later.lock();
+            // SAFETY: as above.
+            unsafe { std::mem::transmute::<crate::sync::MutexGuard<'_, _>, crate::sync::MutexGuard<'static, _>>(g) }
+        })
+        .collect();
+    Some(ForkHold { pins, later, init, registry, modules })
 }
 
 /// In the child: opens other threads had not returned from give their references back, what
 /// nothing holds any more is unloaded, and objects whose constructors a thread of the parent
 /// was running count as initialized (nobody is left to finish them). Then release everything.
 pub fn fork_child(held: ForkHold) {
-    let ForkHold { pins, init, mut registry, modules } = held;
+    let ForkHold { pins, later, init, mut registry, modules } = held;
+    drop(later);
     drop(pins);
     let me = crate::os::thread_id();
     let r = &mut *registry;
@@ -591,13 +662,14 @@ pub fn close(h: Handle) -> Result<()> {
     }
     let guard = REGISTRY.upgradable_read();
     match guard.entries.get(&h.0) {
+        Some(e) if e.permanent() => return Ok(()),
         Some(e) if e.opens > 0 => {}
         _ => return Err(Error::InvalidHandle),
     }
     let mut w = RwLockUpgradableReadGuard::upgrade(guard);
     let e = w.entries.get_mut(&h.0).expect("checked above");
     e.opens -= 1;
-    if e.opens > 0 || e.nodelete {
+    if e.opens > 0 {
         return Ok(());
     }
     let gone = w.sweep();
@@ -621,7 +693,7 @@ impl Registry {
     fn sweep(&mut self) -> Vec<Entry> {
         let mut live: HashSet<u64> = HashSet::new();
         let pinned = |e: &Entry| {
-            e.opens > 0 || e.nodelete || e.module.pending_tls_dtors.load(Ordering::Acquire) > 0 || e.module.unique_in_use.load(Ordering::Relaxed)
+            e.is_open() || e.module.pending_tls_dtors.load(Ordering::Acquire) > 0
         };
         let mut stack: Vec<u64> = self.entries.iter().filter(|(_, e)| pinned(e)).map(|(id, _)| *id).collect();
         while let Some(id) = stack.pop() {
@@ -665,7 +737,7 @@ pub fn sym(h: Handle, name: &[u8], version: Option<&[u8]>) -> Result<usize> {
     }
     let r = REGISTRY.read_recursive();
     let e = match r.entries.get(&h.0) {
-        Some(e) if e.opens > 0 => e,
+        Some(e) if e.is_open() => e,
         _ => return Err(Error::InvalidHandle),
     };
     match resolve::lookup(e.scope.iter().map(|m| &**m), &q) {
@@ -675,7 +747,7 @@ pub fn sym(h: Handle, name: &[u8], version: Option<&[u8]>) -> Result<usize> {
 }
 
 fn address(b: &resolve::Binding) -> Result<usize> {
-    b.module.note_bound(b.sym);
+    let b = definition(*b);
     if b.sym.kind() != elf::abi::STT_TLS {
         return b.address();
     }
@@ -693,6 +765,55 @@ fn address(b: &resolve::Binding) -> Result<usize> {
     }
 }
 
+/// The definition a reference bound to `b` gets. For an STB_GNU_UNIQUE definition that is, as
+/// with glibc's unique-symbol table, the one every binding of the name in the process gets: the
+/// first one bound, or one of the host's objects' (the system loader's table would have it),
+/// else `b` itself, entered for the next ones. The chosen object is pinned (`note_bound`).
+pub fn definition(b: resolve::Binding) -> resolve::Binding {
+    if b.sym.bind() != elf::abi::STB_GNU_UNIQUE {
+        return b;
+    }
+    let chosen = REGISTRY.read_recursive().unique_definition(b);
+    chosen.module.note_bound(chosen.sym);
+    chosen
+}
+
+impl Registry {
+    fn unique_definition<'a>(&self, b: resolve::Binding<'a>) -> resolve::Binding<'a> {
+        let name = b.module.symtab.name(b.sym);
+        let mut table = self.unique.lock();
+        let q = Query::new(name, None);
+        let host = || {
+            let unique = |m: &Arc<Module>| m.symtab.lookup(&q).and_then(|i| m.symtab.sym(i)).filter(|s| s.bind() == elf::abi::STB_GNU_UNIQUE);
+            self.host.iter().find_map(|m| Some((m.clone(), unique(m)?)))
+        };
+        let entered = match table.get(name) {
+            Some(e) => Some(e),
+            None => host().map(|e| &*table.entry(name.into()).or_insert(e)),
+        };
+        if let Some((m, sym)) = entered {
+            // SAFETY: entries of the table are never removed, and each holds its object.
+            return resolve::Binding { module: unsafe { &*Arc::as_ptr(m) }, sym };
+        }
+        if LOADING.get() {
+            // The load in progress decides for itself until it commits.
+            return UNIQUE_PENDING.with_borrow_mut(|pending| match pending.iter().find(|p| *p.0 == *name) {
+                // SAFETY: the load holds every object its bindings reach until it commits, and
+                // clears this list when it ends.
+                Some(&(_, _, m, sym)) => resolve::Binding { module: unsafe { &*m }, sym },
+                None => {
+                    pending.push((name.into(), b.module.id, b.module, b.sym));
+                    b
+                }
+            });
+        }
+        if let Some(e) = self.entries.get(&b.module.id) {
+            table.insert(name.into(), (e.module.clone(), b.sym));
+        }
+        b
+    }
+}
+
 /// The name a handle was opened under.
 pub fn name(h: Handle) -> Result<String> {
     if h == Handle::GLOBAL {
@@ -700,7 +821,7 @@ pub fn name(h: Handle) -> Result<String> {
     }
     let r = REGISTRY.read_recursive();
     match r.entries.get(&h.0) {
-        Some(e) if e.opens > 0 => Ok(e.module.name.clone()),
+        Some(e) if e.is_open() => Ok(e.module.name.clone()),
         _ => Err(Error::InvalidHandle),
     }
 }
@@ -710,7 +831,7 @@ pub fn name(h: Handle) -> Result<String> {
 pub fn info(h: Handle) -> Result<(*const std::ffi::c_char, usize, u64)> {
     let r = REGISTRY.read_recursive();
     let e = match r.entries.get(&h.0) {
-        Some(e) if e.opens > 0 => e,
+        Some(e) if e.is_open() => e,
         _ if h == Handle::GLOBAL => return Err(Error::InvalidArgument("the global scope has no single object".into())),
         _ => return Err(Error::InvalidHandle),
     };

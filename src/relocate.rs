@@ -49,6 +49,8 @@ pub struct LazyScope {
     /// Extra handles' scopes from the open's options.
     pub extra: Vec<Weak<Module>>,
     pub deepbind: bool,
+    /// The object's own dependency closure (ids): a binding outside it pins its target.
+    pub own: Vec<u64>,
 }
 
 /// The hooks one eager binding pass consults.
@@ -290,6 +292,12 @@ impl Ctx<'_, '_> {
         } else {
             let res = self.symbol(r.sym())?;
             let Some((def, value)) = res.def else {
+                // An undefined weak reference gets module id 0, whose variables relink's
+                // `__tls_get_addr` places at address 0 (plus the offset), so that the code sees a
+                // NULL address as with glibc. An initial-exec access has no such way out.
+                if res.value == 0 && arch::classify(r.kind()) != Kind::TpOff {
+                    return Ok((Tls::Dynamic(0), r.r_addend as u64));
+                }
                 return Err(unsupported(format!("{} against an undefined weak symbol", arch::type_name(r.kind()))));
             };
             // SAFETY: `def` points into the scope, which outlives this relocation pass.
@@ -444,11 +452,26 @@ fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl IntoIterator<Item = &'a 
     Ok(match binding {
         None => Resolved { value: 0, def: None },
         Some(b) => {
-            b.module.note_bound(b.sym);
+            let b = crate::registry::definition(b);
             let value = if b.sym.kind() == abi::STT_TLS { 0 } else { b.address()? };
             Resolved { value, def: Some((b.module as *const Module, b.sym.st_value)) }
         }
     })
+}
+
+/// Add the scope of library `root`, whose open pulled in `m` (mapped by an earlier open), to the
+/// scopes `m`'s lazy bindings search, once per library; scopes of libraries unloaded since are
+/// dropped.
+pub fn extend_lazy_scope(m: &Module, root: u64, scope: &[Arc<Module>]) {
+    let Some(image) = &m.image else { return };
+    if image.lazy.lock().is_none() {
+        return;
+    }
+    let mut later = image.lazy_later.lock();
+    later.retain(|(_, v)| v.first().is_some_and(|r| r.strong_count() > 0));
+    if !later.iter().any(|(id, _)| *id == root) {
+        later.push((root, scope.iter().map(Arc::downgrade).collect()));
+    }
 }
 
 /// Bind PLT slot `index` of the object behind `ctx` on its first call (from the arch file's
@@ -467,11 +490,12 @@ pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, index: u64) -> usize {
     let Some(r) = rela else { fatal(m, "bad PLT relocation index") };
     let live = |v: &[Weak<Module>]| -> Vec<Arc<Module>> { v.iter().filter_map(Weak::upgrade).collect() };
     let (local, extra) = (live(&ctx.scope.local), live(&ctx.scope.extra));
+    let later: Vec<Arc<Module>> = m.image.as_ref().map_or(Vec::new(), |i| i.lazy_later.lock().iter().flat_map(|(_, v)| live(v)).collect());
     let global = crate::registry::global_scope_now();
     if !local.iter().any(|s| s.id == m.id) {
         fatal(m, "lazy binding after unload");
     }
-    let scope = resolve::binding_scope(m, &global, &extra, &local, ctx.scope.deepbind);
+    let scope = resolve::binding_scope(m, &global, &extra, &local, ctx.scope.deepbind).chain(later.iter().map(|l| &**l));
     let bound = bind_symbol(m, r.sym(), scope, &Lookups::snapshot(&ctx.hooks));
     let slot = m.bias.wrapping_add(r.r_offset as usize);
     let observed = bound.and_then(|res| match &ctx.hooks.on_relocation {
@@ -481,9 +505,10 @@ pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, index: u64) -> usize {
     if let Ok(Resolved { def: Some((def, _)), .. }) = &observed {
         // SAFETY: `def` is one of the scope's objects, held above.
         let id = unsafe { &**def }.id;
-        if !local.iter().any(|l| l.id == id) {
-            // Bound outside its own dependencies: keep the definition loaded with this object.
-            if let (Some(image), Some(target)) = (&m.image, global.iter().chain(&extra).find(|g| g.id == id)) {
+        if !ctx.scope.own.contains(&id) {
+            // Bound outside its own dependencies (if only to another object of the same open):
+            // keep the definition loaded with this object.
+            if let (Some(image), Some(target)) = (&m.image, global.iter().chain(&extra).chain(&local).chain(&later).find(|g| g.id == id)) {
                 let mut pins = image.lazy_pins.lock();
                 if !pins.iter().any(|p| p.id == id) {
                     pins.push(target.clone());

@@ -234,6 +234,9 @@ pub extern "C" fn tls_get_addr(ti: *const TlsIndex) -> *mut u8 {
     let ti = unsafe { &*ti };
     if ti.module >= MODID_BASE {
         (block(ti.module) + ti.offset as usize) as *mut u8
+    } else if ti.module == 0 {
+        // An undefined weak variable (see `relocate`): at address 0, as glibc's resolves it.
+        ti.offset as usize as *mut u8
     } else {
         // SAFETY: forwarding the caller's own argument to the system loader.
         unsafe { glibc_tls_get_addr(ti) }

@@ -919,3 +919,145 @@ fn fork_safety() {
     let prog = s.program_static("fork_safety.c", &[]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+#[test]
+fn open_flags_checked_as_by_dlopen() {
+    let s = Scratch::new("open_flags");
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    let prog = s.program("open_flags.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[("LD_LIBRARY_PATH", &s.dir_arg())]);
+}
+
+#[test]
+fn nodelete_handles_stay_valid() {
+    let s = Scratch::new("nodelete_handle");
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    s.copy("libsimple.so", "libnd_flag.so");
+    s.copy("libsimple.so", "libnd_late.so");
+    let z = s.lib("libznodelete.so", &["simple.c"], &["-Wl,-z,nodelete"]);
+    let d = readelf(&["-d"], &z);
+    assert_fixture(d.contains("NODELETE"), "libznodelete.so has DF_1_NODELETE", &d);
+    let u = s.lib("libunique.so", &["unique.cpp"], &["-lstdc++"]);
+    let syms = readelf(&["--dyn-syms", "-W"], &u);
+    assert_fixture(syms.contains("UNIQUE"), "libunique.so defines an STB_GNU_UNIQUE symbol", &syms);
+    let prog = s.program("nodelete_handle.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+#[test]
+fn undefined_weak_tls_reference_loads() {
+    let s = Scratch::new("weak_tls");
+    s.lib("libweak_tls_def.so", &["weak_tls_def.c"], &[]);
+    let with_def = ["-Wl,--no-as-needed", "-L.", "-lweak_tls_def", "-Wl,-rpath,$ORIGIN"];
+    // (file, extra flags, relocations against weak_tls_var it must have, expected value)
+    let builds: [(&str, &[&str], &[&str], &str); 4] = [
+        ("libweak_tls_gd.so", &[], &["R_X86_64_DTPMOD64", "R_X86_64_DTPOFF64"], "-1"),
+        ("libweak_tls_desc.so", &["-mtls-dialect=gnu2"], &["R_X86_64_TLSDESC"], "-1"),
+        ("libweak_tls_gd_def.so", &with_def, &["R_X86_64_DTPMOD64", "R_X86_64_DTPOFF64"], "7"),
+        ("libweak_tls_desc_def.so", &[&["-mtls-dialect=gnu2"][..], &with_def].concat(), &["R_X86_64_TLSDESC"], "7"),
+    ];
+    let mut args = vec![s.dir_arg()];
+    for (file, flags, relocs, expected) in builds {
+        let lib = s.lib(file, &["weak_tls.c"], flags);
+        let r = readelf(&["-rW"], &lib);
+        let against = |ty: &str| r.lines().any(|l| l.contains(ty) && l.split_whitespace().any(|w| w == "weak_tls_var"));
+        assert_fixture(relocs.iter().all(|ty| against(ty)), &format!("{file}: {relocs:?} against weak_tls_var"), &r);
+        let syms = readelf(&["--dyn-syms", "-W"], &lib);
+        let weak_undef = syms.lines().any(|l| l.contains("TLS") && l.contains("WEAK") && l.contains("UND") && l.contains("weak_tls_var"));
+        assert_fixture(weak_undef, &format!("{file}: weak_tls_var is an undefined weak TLS symbol"), &syms);
+        let d = readelf(&["-d"], &lib);
+        assert_fixture(d.contains("[libweak_tls_def.so]") == (expected != "-1"), &format!("{file}: NEEDED"), &d);
+        args.push(file.to_string());
+        args.push(expected.to_string());
+    }
+    let prog = s.program("weak_tls.c", &[]);
+    s.run_ok(&prog, &args, &[]);
+}
+
+#[test]
+fn bindings_keep_their_targets_loaded() {
+    let s = Scratch::new("bound_deps");
+    let rpath = ["-L.", "-Wl,-rpath,$ORIGIN", "-Wl,-z,lazy", "-Wl,--no-as-needed"];
+    let child = s.lib("libuaf_child.so", &["uaf_child.c"], &["-DUAF_DATA", "-Wl,-z,lazy"]);
+    s.lib("libuaf_lchild.so", &["uaf_child.c"], &["-Wl,-z,lazy"]);
+    for (parent, child) in [("libuaf_parent.so", "uaf_child"), ("libuaf_lparent.so", "uaf_lchild")] {
+        let p = s.lib(parent, &["uaf_parent.c"], &[&rpath[..], &[format!("-l{child}").as_str()]].concat());
+        let d = readelf(&["-d"], &p);
+        assert_fixture(d.contains(&format!("[lib{child}.so]")), &format!("{parent} needs lib{child}.so"), &d);
+    }
+    let a = s.lib("libuaf_sib_a.so", &["uaf_sibling.c"], &["-DSELF=a", "-DOTHER=b", "-Wl,-z,lazy"]);
+    s.lib("libuaf_sib_b.so", &["uaf_sibling.c"], &["-DSELF=b", "-DOTHER=a", "-Wl,-z,lazy"]);
+    let root = s.lib("libuaf_siblings.so", &["uaf_siblings.c"], &[&rpath[..], &["-luaf_sib_a", "-luaf_sib_b"]].concat());
+    let d = readelf(&["-d"], &child);
+    assert_fixture(!d.contains("libuaf_parent"), "libuaf_child.so does not need libuaf_parent.so", &d);
+    let r = readelf(&["-rW"], &child);
+    assert_fixture(
+        r.lines().any(|l| l.contains("R_X86_64_GLOB_DAT") && l.contains("parent_data"))
+            && r.lines().any(|l| l.contains("R_X86_64_JUMP_SLOT") && l.contains("parent_value")),
+        "libuaf_child.so: GLOB_DAT against parent_data, JUMP_SLOT against parent_value",
+        &r,
+    );
+    let r = readelf(&["-rW"], &s.path("libuaf_lchild.so"));
+    assert_fixture(
+        !r.contains("parent_data") && r.lines().any(|l| l.contains("R_X86_64_JUMP_SLOT") && l.contains("parent_value")),
+        "libuaf_lchild.so: only a JUMP_SLOT against parent_value",
+        &r,
+    );
+    let r = readelf(&["-rW"], &a);
+    assert_fixture(r.lines().any(|l| l.contains("R_X86_64_JUMP_SLOT") && l.contains("sib_b_value")), "libuaf_sib_a.so calls sib_b_value through its PLT", &r);
+    let d = readelf(&["-d"], &root);
+    assert_fixture(d.contains("[libuaf_sib_a.so]") && d.contains("[libuaf_sib_b.so]"), "libuaf_siblings.so needs both siblings", &d);
+    let prog = s.program("bound_deps.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+#[test]
+fn lazy_binding_of_a_reused_object_sees_later_openers() {
+    let s = Scratch::new("later_scope");
+    let shared = s.lib("liblater_shared.so", &["later_shared.c"], &["-Wl,-z,lazy"]);
+    let opener = ["-Wl,--no-as-needed", "-L.", "-llater_shared", "-Wl,-rpath,$ORIGIN"];
+    s.lib("liblater_first.so", &["later_opener.c"], &[&["-DLATER_FIRST"][..], &opener].concat());
+    s.lib("liblater_second.so", &["later_opener.c"], &opener);
+    let d = readelf(&["-dW"], &shared);
+    assert_fixture(!d.contains("NEEDED") || !d.contains("liblater"), "liblater_shared.so needs neither opener", &d);
+    assert_fixture(!d.contains("BIND_NOW") && !d.contains("NOW"), "liblater_shared.so is not -z now", &d);
+    let r = readelf(&["-rW"], &shared);
+    let slot = |sym: &str| r.lines().any(|l| l.contains("R_X86_64_JUMP_SLOT") && l.split_whitespace().any(|w| w == sym));
+    assert_fixture(
+        slot("later_value") && slot("later_weak") && slot("both_value"),
+        "liblater_shared.so calls later_value, later_weak and both_value through its PLT",
+        &r,
+    );
+    let prog = s.program("later_scope.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+#[test]
+fn gnu_unique_symbols_are_process_wide() {
+    let s = Scratch::new("unique_shared");
+    let renamed = ["-lstdc++", "-Dshared_counter=hosted_counter"];
+    let builds: [(&str, &str, &[&str], &str); 6] = [
+        ("libunique_a.so", "unique.cpp", &["-lstdc++"], "_ZZ14shared_countervE1c"),
+        ("libunique_b.so", "unique.cpp", &["-lstdc++"], "_ZZ14shared_countervE1c"),
+        ("libunique_hosted.so", "unique.cpp", &renamed, "_ZZ14hosted_countervE1c"),
+        ("libunique_c.so", "unique.cpp", &renamed, "_ZZ14hosted_countervE1c"),
+        ("libnumpunct.so", "unique_numpunct.cpp", &["-lstdc++"], "_ZNSt7__cxx118numpunctIcE2idE"),
+        ("libnumpunct_deep.so", "unique_numpunct.cpp", &["-lstdc++"], "_ZNSt7__cxx118numpunctIcE2idE"),
+    ];
+    let unique_def = |syms: &str, name: &str| {
+        syms.lines().any(|l| l.contains(" UNIQUE ") && !l.contains(" UND ") && l.split_whitespace().any(|w| w == name || w.starts_with(&format!("{name}@"))))
+    };
+    for (file, src, flags, name) in builds {
+        let lib = s.lib(file, &[src], flags);
+        let syms = readelf(&["--dyn-syms", "-W"], &lib);
+        assert_fixture(unique_def(&syms, name), &format!("{file} defines {name} as STB_GNU_UNIQUE"), &syms);
+        let r = readelf(&["-rW"], &lib);
+        assert_fixture(r.lines().any(|l| l.contains(name)), &format!("{file} refers to {name} through a relocation"), &r);
+    }
+    let stdcxx = readelf(&["--dyn-syms", "-W"], Path::new("/usr/lib/x86_64-linux-gnu/libstdc++.so.6"));
+    assert_fixture(unique_def(&stdcxx, "_ZNSt7__cxx118numpunctIcE2idE"), "libstdc++ defines std::numpunct<char>::id as STB_GNU_UNIQUE", "");
+    let prog = s.program("unique_shared.c", &["-ldl", "-Wl,--no-as-needed", "-lstdc++"]);
+    let d = readelf(&["-d"], &prog);
+    assert_fixture(d.contains("libstdc++"), "unique_shared is linked with libstdc++", &d);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
