@@ -116,7 +116,8 @@ fn module_of(f: Found, is_program: bool, tp: usize, id: u64) -> Option<Module> {
     // dynamic sections (the vDSO's) keep link-time values.
     let fix = |v: u64| if (v as usize) < bias { bias.wrapping_add(v as usize) } else { v as usize };
     let dynamic = DynInfo::read(&span, dyn_addr, dyn_count, fix).ok()?;
-    let symtab = SymTab::new(&dynamic, &span).ok()?;
+    // Only lookups read a host object's symbols: its hash tables cover every one they can find.
+    let symtab = SymTab::new(&dynamic, &span, 0).ok()?;
     let path: Option<PathBuf> = if is_program {
         crate::os::executable()
     } else if f.name.is_empty() {

@@ -15,6 +15,10 @@ const DT_RELRENT: i64 = 37;
 /// Size of an ELF64 file header.
 pub const EHDR_SIZE: usize = 64;
 const PHDR_SIZE: usize = 56;
+/// Size of an ELF64 section header.
+pub const SHDR_SIZE: usize = 64;
+/// Size of an ELF64 symbol.
+const SYM_SIZE: u64 = 24;
 /// The largest address span relink agrees to reserve for one object.
 const MAX_SPAN: u64 = 1 << 40;
 
@@ -34,6 +38,17 @@ pub struct Layout {
     pub hi: u64,
     /// The largest segment alignment (at least a page).
     pub align: u64,
+    /// File offset and count of the section headers, when the file header declares them.
+    pub shdrs: Option<(u64, usize)>,
+}
+
+/// What the file header says about the image.
+pub struct Header {
+    pub phoff: u64,
+    pub phnum: usize,
+    /// File offset and count of the section headers (the loader does not need them; they
+    /// may be absent or wrong).
+    pub shdrs: Option<(u64, usize)>,
 }
 
 fn machine_name(m: u16) -> &'static str {
@@ -49,8 +64,8 @@ fn machine_name(m: u16) -> &'static str {
 }
 
 /// Validate the file header (`ident` holds at least its first [`EHDR_SIZE`] bytes, or the whole
-/// image when shorter) and return `(e_phoff, e_phnum)`.
-pub fn check_header(ident: &[u8], image_len: u64) -> Result<(u64, usize), String> {
+/// image when shorter).
+pub fn check_header(ident: &[u8], image_len: u64) -> Result<Header, String> {
     if ident.len() < 4 || &ident[..4] != b"\x7fELF" {
         return Err("not an ELF file (bad magic)".into());
     }
@@ -93,7 +108,20 @@ pub fn check_header(ident: &[u8], image_len: u64) -> Result<(u64, usize), String
     if end > image_len {
         return Err(format!("program header table (ends at {end:#x}) lies past the end of the image ({image_len:#x})"));
     }
-    Ok((h.e_phoff, h.e_phnum as usize))
+    let shdrs = (h.e_shoff != 0 && h.e_shnum != 0 && h.e_shentsize as usize == SHDR_SIZE)
+        .then_some((h.e_shoff, h.e_shnum as usize));
+    Ok(Header { phoff: h.e_phoff, phnum: h.e_phnum as usize, shdrs })
+}
+
+/// The number of entries of the dynamic symbol table at link-time address `symtab`, as the
+/// section headers (`raw`, the table's bytes) describe it, if one of them does.
+pub fn dynsym_count(raw: &[u8], symtab: u64) -> Option<usize> {
+    let table: elf::section::SectionHeaderTable<LittleEndian> =
+        elf::parse::ParsingTable::new(LittleEndian, Class::ELF64, raw);
+    table
+        .iter()
+        .find(|s| s.sh_type == abi::SHT_DYNSYM && s.sh_addr == symtab && s.sh_entsize == SYM_SIZE)
+        .map(|s| (s.sh_size / SYM_SIZE) as usize)
 }
 
 /// Validate the program headers (`raw` is the table's bytes) against an image of `image_len` bytes.
@@ -112,6 +140,7 @@ pub fn check_segments(raw: &[u8], phoff: u64, image_len: u64, page: u64) -> Resu
         lo: u64::MAX,
         hi: 0,
         align: page,
+        shdrs: None,
     };
     for ph in &phdrs {
         match ph.p_type {

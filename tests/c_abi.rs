@@ -903,3 +903,29 @@ fn host_rtld_local_objects_are_not_global() {
     let prog = s.program("host_local_scope.c", &["-ldl"]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+#[test]
+fn libraries_exporting_nothing_load() {
+    let s = Scratch::new("export_nothing");
+    let lib = s.lib(
+        "libctor_only.so",
+        &["ctor_only.c"],
+        &["-fvisibility=hidden", "-Wl,--hash-style=gnu", "-Wl,-z,lazy"],
+    );
+    s.copy("libctor_only.so", "libctor_only_lazy.so");
+    let syms = readelf(&["--dyn-syms", "-W"], &lib);
+    let rows: Vec<&str> = syms.lines().filter(|l| l.trim_start().split(':').next().is_some_and(|n| n.parse::<u32>().is_ok())).collect();
+    assert_fixture(
+        rows.len() > 2 && rows.iter().all(|l| l.contains(" UND")) && syms.contains("setenv"),
+        "libctor_only.so defines no dynamic symbol and imports setenv",
+        &syms,
+    );
+    let d = readelf(&["-d"], &lib);
+    assert_fixture(
+        d.contains("(GNU_HASH)") && !d.contains("(HASH)") && d.contains("(JMPREL)"),
+        "libctor_only.so has only a GNU hash table, and PLT relocations",
+        &d,
+    );
+    let prog = s.program("export_nothing.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
