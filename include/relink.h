@@ -89,7 +89,7 @@ typedef struct rl_addr_info {
    */
   void *fbase;
   /**
-   * The nearest exported symbol at or below the address, or NULL.
+   * The exported symbol whose bytes include the address (as `dladdr` picks it), or NULL.
    */
   const char *sname;
   /**

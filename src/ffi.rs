@@ -19,7 +19,7 @@ pub struct rl_addr_info {
     pub fname: *const c_char,
     /// Its base address.
     pub fbase: *mut c_void,
-    /// The nearest exported symbol at or below the address, or NULL.
+    /// The exported symbol whose bytes include the address (as `dladdr` picks it), or NULL.
     pub sname: *const c_char,
     /// That symbol's address, or NULL.
     pub saddr: *mut c_void,

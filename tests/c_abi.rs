@@ -929,3 +929,22 @@ fn libraries_exporting_nothing_load() {
     let prog = s.program("export_nothing.c", &[]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+#[test]
+fn rl_addr_matches_dladdr() {
+    let s = Scratch::new("addr_match");
+    let lib = s.lib("libaddr_syms.so", &["addr_syms.c"], &[]);
+    s.copy("libaddr_syms.so", "libaddr_syms_dl.so");
+    let syms = readelf(&["--dyn-syms", "-W"], &lib);
+    let row = |name: &str| syms.lines().find(|l| l.split_whitespace().nth(7) == Some(name)).unwrap_or("");
+    assert_fixture(
+        row("addr_code_mark").split_whitespace().nth(2) == Some("0")
+            && row("addr_data_mark").split_whitespace().nth(2) == Some("0")
+            && row("addr_bss_small").split_whitespace().nth(2) == Some("10")
+            && row("addr_func").split_whitespace().nth(1) == row("addr_func_alias").split_whitespace().nth(1),
+        "libaddr_syms.so: size-0 marks, a 10-byte .bss object, an alias of addr_func",
+        &syms,
+    );
+    let prog = s.program("addr_match.c", &["-ldl"]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
