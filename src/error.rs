@@ -34,6 +34,8 @@ pub enum Error {
     Internal,
     /// Mapping memory failed.
     Map { file: String, reason: String },
+    /// The object was linked with `-z nodlopen` (DF_1_NOOPEN) and is not loaded already.
+    NotDlopenable { file: String },
 }
 
 fn version_suffix(v: &Option<String>) -> String {
@@ -65,6 +67,9 @@ impl fmt::Display for Error {
             Error::Vetoed { file, message } => write!(f, "{file}: load refused by the relocation callback: {message}"),
             Error::Internal => write!(f, "internal error: relink panicked; the operation was abandoned"),
             Error::Map { file, reason } => write!(f, "{file}: cannot map: {reason}"),
+            Error::NotDlopenable { file } => {
+                write!(f, "{file}: shared object cannot be dlopen()ed (it is linked with -z nodlopen, DF_1_NOOPEN)")
+            }
         }
     }
 }

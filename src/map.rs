@@ -176,6 +176,11 @@ pub fn load(src: &Source, layout: Option<Layout>, name: &str, origin: Option<Pat
     let dynph = layout.dynamic.expect("checked by parse");
     let dynamic = DynInfo::read(&span, at(dynph.p_vaddr), dynph.p_memsz as usize / 16, at)
         .map_err(|reason| Error::Malformed { file: file(), reason })?;
+    // Everything relink maps is opened the way dlopen opens: objects that refuse that are left
+    // alone (one loaded already is reused without coming here).
+    if dynamic.flags_1 & abi::DF_1_NOOPEN as u64 != 0 {
+        return Err(Error::NotDlopenable { file: file() });
+    }
     if dynamic.has_rel || (dynamic.jmprel.is_some() && !dynamic.pltrel_is_rela) {
         return Err(bad("REL relocations (DT_REL, DT_PLTREL = DT_REL): this architecture uses RELA"));
     }

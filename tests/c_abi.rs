@@ -948,3 +948,24 @@ fn rl_addr_matches_dladdr() {
     let prog = s.program("addr_match.c", &["-ldl"]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+#[test]
+fn nodlopen_objects_are_refused() {
+    let s = Scratch::new("noopen");
+    let lib = s.lib("libnoopen.so", &["noopen.c"], &["-DNOOPEN_VALUE_FN=noopen_value", "-Wl,-z,nodlopen"]);
+    s.lib(
+        "libnoopen_user.so",
+        &["noopen_user.c"],
+        &["-DNOOPEN_VALUE_FN=noopen_value", "-L.", "-lnoopen", "-Wl,-rpath,$ORIGIN"],
+    );
+    s.lib("libnoopen_linked.so", &["noopen.c"], &["-DNOOPEN_VALUE_FN=noopen_linked_value", "-Wl,-z,nodlopen"]);
+    s.lib(
+        "libnoopen_linked_user.so",
+        &["noopen_user.c"],
+        &["-DNOOPEN_VALUE_FN=noopen_linked_value", "-L.", "-lnoopen_linked", "-Wl,-rpath,$ORIGIN"],
+    );
+    let d = readelf(&["-d"], &lib);
+    assert_fixture(d.contains("NOOPEN"), "libnoopen.so has DF_1_NOOPEN", &d);
+    let prog = s.program("noopen.c", &["-L.", "-lnoopen_linked"]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
