@@ -50,9 +50,12 @@ fn prot_of(flags: u32) -> Prot {
 /// Validate the headers of an image without mapping anything.
 pub fn read_layout(src: &Source, name: &str) -> Result<Layout> {
     let bad = |reason: String| Error::Malformed { file: name.to_string(), reason };
-    let io = |e: std::io::Error| Error::Io { file: name.to_string(), reason: e.to_string() };
+    let io = |e: std::io::Error| Error::Io { file: name.to_string(), reason: crate::error::io_reason(&e) };
     let head = src.read(0, parse::EHDR_SIZE).map_err(io)?;
-    let header = parse::check_header(&head, src.len()).map_err(bad)?;
+    let header = parse::check_header(&head, src.len()).map_err(|e| match e {
+        parse::HeaderError::WrongClass => Error::WrongClass { file: name.to_string() },
+        parse::HeaderError::Other(reason) => bad(reason),
+    })?;
     let raw = src.read(header.phoff, header.phnum * 56).map_err(io)?;
     let mut layout = parse::check_segments(&raw, header.phoff, src.len(), os::page_size() as u64).map_err(bad)?;
     layout.shdrs = header.shdrs;

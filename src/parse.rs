@@ -63,21 +63,41 @@ fn machine_name(m: u16) -> &'static str {
     }
 }
 
+/// Why a file header was refused.
+#[derive(Debug)]
+pub enum HeaderError {
+    /// A 32-bit object (the system loader words this case its own way).
+    WrongClass,
+    Other(String),
+}
+
+impl From<String> for HeaderError {
+    fn from(s: String) -> Self {
+        HeaderError::Other(s)
+    }
+}
+
+impl From<&str> for HeaderError {
+    fn from(s: &str) -> Self {
+        HeaderError::Other(s.to_string())
+    }
+}
+
 /// Validate the file header (`ident` holds at least its first [`EHDR_SIZE`] bytes, or the whole
 /// image when shorter).
-pub fn check_header(ident: &[u8], image_len: u64) -> Result<Header, String> {
+pub fn check_header(ident: &[u8], image_len: u64) -> Result<Header, HeaderError> {
     if ident.len() < 4 || &ident[..4] != b"\x7fELF" {
         return Err("not an ELF file (bad magic)".into());
     }
     if ident.len() < EHDR_SIZE {
-        return Err(format!("truncated ELF file ({} bytes)", ident.len()));
+        return Err(format!("truncated ELF file ({} bytes)", ident.len()).into());
     }
     let id = elf::file::parse_ident::<LittleEndian>(ident).map_err(|e| match e {
         elf::ParseError::UnsupportedElfEndianness(_) => "big-endian ELF files are not supported".to_string(),
         e => format!("bad ELF identification: {e}"),
     })?;
     if id.1 != Class::ELF64 {
-        return Err("32-bit ELF (ELFCLASS32) is not supported: relink loads 64-bit objects".into());
+        return Err(HeaderError::WrongClass);
     }
     let h: FileHeader<LittleEndian> = FileHeader::parse_tail(id, &ident[abi::EI_NIDENT..EHDR_SIZE])
         .map_err(|e| format!("bad ELF header: {e}"))?;
@@ -87,26 +107,27 @@ pub fn check_header(ident: &[u8], image_len: u64) -> Result<Header, String> {
             machine_name(h.e_machine),
             h.e_machine,
             crate::arch::NAME
-        ));
+        )
+        .into());
     }
     match h.e_type {
         abi::ET_DYN => {}
         abi::ET_EXEC => return Err("is an executable (ET_EXEC), not a shared library".into()),
         abi::ET_REL => return Err("is a relocatable object (ET_REL); loading .o files is not supported yet".into()),
-        t => return Err(format!("unsupported ELF type {t}")),
+        t => return Err(format!("unsupported ELF type {t}").into()),
     }
     if h.e_phnum == 0 {
         return Err("no program headers".into());
     }
     if h.e_phentsize as usize != PHDR_SIZE {
-        return Err(format!("bad program header size {}", h.e_phentsize));
+        return Err(format!("bad program header size {}", h.e_phentsize).into());
     }
     let end = (h.e_phnum as u64)
         .checked_mul(PHDR_SIZE as u64)
         .and_then(|n| n.checked_add(h.e_phoff))
         .ok_or("program header table overflows")?;
     if end > image_len {
-        return Err(format!("program header table (ends at {end:#x}) lies past the end of the image ({image_len:#x})"));
+        return Err(format!("program header table (ends at {end:#x}) lies past the end of the image ({image_len:#x})").into());
     }
     let shdrs = (h.e_shoff != 0 && h.e_shnum != 0 && h.e_shentsize as usize == SHDR_SIZE)
         .then_some((h.e_shoff, h.e_shnum as usize));

@@ -366,8 +366,12 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
             let origin = resolve::absolute(&path).parent().map(Path::to_path_buf);
             map::load(&Source::File(f), Some(*layout), &path.to_string_lossy(), origin, ids())?
         }
+        (Input::Path(p), Some(Found::OtherClass)) => return Err(Error::WrongClass { file: p.to_string() }),
         (Input::Path(p), _) => {
-            return Err(Error::Io { file: p.to_string(), reason: "not found in the library search path".into() })
+            return Err(Error::Io {
+                file: p.to_string(),
+                reason: "No such file or directory (not found in the library search path)".into(),
+            })
         }
     };
     let group = resolve::load_group(root, &*guard, &mut ids)?;

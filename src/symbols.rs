@@ -199,6 +199,12 @@ impl SymTab {
         self.need_of(idx).map(|(v, ..)| v)
     }
 
+    /// The file a reference through symbol `idx` takes its version from (its DT_VERNEED entry's
+    /// file name), if the reference is versioned.
+    pub fn needed_from(&self, idx: u32) -> Option<&'static [u8]> {
+        self.need_of(idx).map(|(_, file, ..)| file)
+    }
+
     /// Every version this object needs: (version, file that should define it, weak).
     pub fn needed_versions(&self) -> impl Iterator<Item = (Version<'static>, &'static [u8], bool)> + '_ {
         self.needs.iter().flatten().map(|&(v, file, weak, _)| (v, file, weak))

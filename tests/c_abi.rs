@@ -969,3 +969,31 @@ fn nodlopen_objects_are_refused() {
     let prog = s.program("noopen.c", &["-L.", "-lnoopen_linked"]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+#[test]
+fn error_messages_in_glibc_wording() {
+    let s = Scratch::new("glibc_messages");
+    make_elf32(&s);
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    s.lib("ghost/libghost.so", &["ghost.c"], &[]);
+    s.lib(
+        "libneeds_missing.so",
+        &["needs_missing.c"],
+        &["-Wl,--no-as-needed", "-L.", "-lsimple", "-Lghost", "-lghost", "-Wl,-rpath,$ORIGIN"],
+    );
+    std::fs::remove_dir_all(s.path("ghost")).unwrap();
+    s.lib("libunresolved.so", &["unresolved.c"], &[]);
+    s.lib("libnoopen.so", &["noopen.c"], &["-DNOOPEN_VALUE_FN=noopen_value", "-Wl,-z,nodlopen"]);
+    let script = |m: &str| format!("-Wl,--version-script={}", fixture(m));
+    s.lib("libver.so", &["ver_two.c"], &[script("ver_two.map").as_str()]);
+    s.copy("libver.so", "libver_dl.so");
+    s.lib("future/libver.so", &["ver_future.c"], &[script("ver_future.map").as_str(), "-Wl,-soname,libver.so"]);
+    s.lib("baz/libver.so", &["ver_baz.c"], &[script("ver_baz.map").as_str(), "-Wl,-soname,libver.so"]);
+    let rpath = ["-Wl,-rpath,$ORIGIN", "-Wl,--enable-new-dtags"];
+    s.lib("libconsumer_future.so", &["ver_consumer.c"], &[&["-Lfuture", "-lver"][..], &rpath].concat());
+    let baz = s.lib("libconsumer_baz.so", &["ver_baz_consumer.c"], &[&["-Lbaz", "-lver"][..], &rpath].concat());
+    let syms = readelf(&["--dyn-syms", "-W"], &baz);
+    assert_fixture(syms.contains("baz@VER_2"), "libconsumer_baz.so references baz@VER_2", &syms);
+    let prog = s.program("glibc_messages.c", &["-ldl"]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
