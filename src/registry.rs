@@ -307,11 +307,14 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
     let (display, found): (String, Option<Found>) = match &input {
         Input::Path(p) => {
             let found = if p.contains('/') {
+                // Dynamic string tokens are the program's, as for dlopen called from it.
+                let origin = guard.program().and_then(|m| m.origin.clone());
+                let path = resolve::expand_path(p, origin.as_deref())?;
                 // A path a loaded object was opened under names it (as the system loader
                 // assumes too): no need to open the file again to compare identities.
-                match guard.entries.values().map(|e| &e.module).find(|m| !m.is_host && m.name == *p) {
+                match guard.entries.values().map(|e| &e.module).find(|m| !m.is_host && m.name == *path) {
                     Some(m) => Some(Found::Existing(m.clone())),
-                    None => Some(resolve::open_path(Path::new(p), &*guard)?),
+                    None => Some(resolve::open_given(p, &path, &*guard)?),
                 }
             } else {
                 resolve::find(p, None, &*guard)

@@ -9,6 +9,7 @@ use crate::os;
 use crate::raw::Sym;
 use crate::search::{self, SearchPaths};
 use crate::symbols::Query;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -61,6 +62,29 @@ pub fn open_path(path: &Path, known: &dyn Known) -> Result<Found> {
     let f = os::File::open(path)
         .map_err(|e| Error::Io { file: path.to_string_lossy().into_owned(), reason: crate::error::io_reason(&e) })?;
     checked(path, f, known)
+}
+
+/// A path given to `rl_open` (one with a slash) with its dynamic string tokens expanded, as
+/// dlopen expands them: `$ORIGIN` is `origin`, the directory of the object that made the call.
+/// A token without a value leaves no file to open.
+pub fn expand_path<'a>(given: &'a str, origin: Option<&Path>) -> Result<Cow<'a, str>> {
+    if !given.contains('$') {
+        return Ok(Cow::Borrowed(given));
+    }
+    search::expand_dst(given, origin)
+        .map(Cow::Owned)
+        .ok_or_else(|| Error::Io { file: given.to_string(), reason: "No such file or directory".into() })
+}
+
+/// [`open_path`] for the expansion `path` of a path `given` to `rl_open`: a file that cannot be
+/// opened is reported under the name given, as glibc reports it.
+pub fn open_given(given: &str, path: &str, known: &dyn Known) -> Result<Found> {
+    open_path(Path::new(path), known).map_err(|e| match e {
+        Error::Io { reason, .. } if given != path => {
+            Error::Io { file: given.to_string(), reason: format!("{reason} (expanded to {path})") }
+        }
+        e => e,
+    })
 }
 
 /// A search candidate: like [`open_path`], but a file that cannot be opened is just skipped

@@ -997,3 +997,17 @@ fn error_messages_in_glibc_wording() {
     let prog = s.program("glibc_messages.c", &["-ldl"]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+#[test]
+fn rl_open_expands_dynamic_string_tokens() {
+    let s = Scratch::new("dst_open");
+    s.lib("libdst.so", &["dst_lib.c"], &["-DDST_VALUE=1"]);
+    s.lib("lib/x86_64-linux-gnu/libdst_lib.so", &["dst_lib.c"], &["-DDST_VALUE=2"]);
+    for (i, platform) in ["x86_64", "haswell", "xeon_phi"].iter().enumerate() {
+        let v = format!("-DDST_VALUE={}", 10 + i);
+        s.lib(&format!("{platform}/libdst_plat.so"), &["dst_lib.c"], &[v.as_str()]);
+        s.lib(&format!("{platform}/libdst_plat_dl.so"), &["dst_lib.c"], &[v.as_str()]);
+    }
+    let prog = s.program("dst_open.c", &["-ldl"]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
