@@ -39,6 +39,8 @@ pub enum Error {
     /// A versioned reference's version exists in the file that should define the symbol, but
     /// the symbol is not defined there with that version.
     VersionNotInFile { file: String, symbol: String, version: String, provider: String },
+    /// `RL_NEXT` was used from code that no loader loaded.
+    NextOutsideObjects,
     /// The object was linked with `-z nodlopen` (DF_1_NOOPEN) and is not loaded already.
     NotDlopenable { file: String },
 }
@@ -80,6 +82,10 @@ impl fmt::Display for Error {
             Error::VersionNotInFile { file, symbol, version, provider } => write!(
                 f,
                 "{file}: symbol {symbol} version {version} not defined in file {provider} with link time reference"
+            ),
+            Error::NextOutsideObjects => write!(
+                f,
+                "RL_NEXT used in code not dynamically loaded (the caller lies in no object of the system loader or relink)"
             ),
             Error::NotDlopenable { file } => {
                 write!(f, "{file}: shared object cannot be dlopen()ed (it is linked with -z nodlopen, DF_1_NOOPEN)")

@@ -1011,3 +1011,45 @@ fn rl_open_expands_dynamic_string_tokens() {
     let prog = s.program("dst_open.c", &["-ldl"]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+#[test]
+fn lookups_that_depend_on_the_caller() {
+    let s = Scratch::new("caller_scope");
+    // Calls into librelink must stay calls (their return address names the caller).
+    let cf = ["-fno-optimize-sibling-calls", "-L.", "-lrelink"];
+    let next = |name: &str, value: u32, extra: &[&str]| {
+        let v = format!("-DNEXT_VALUE={value}");
+        let f = format!("-DNEXT_FN=next_after_{name}");
+        s.lib(&format!("libnext_{name}.so"), &["next_lib.c"], &[&[v.as_str(), f.as_str()][..], &cf, extra].concat())
+    };
+    next("base", 3, &[]);
+    next("mid", 2, &[]);
+    let top = next("top", 1, &["-Wl,--no-as-needed", "-lnext_mid", "-lnext_base", "-Wl,-rpath,$ORIGIN"]);
+    let d = readelf(&["-d"], &top);
+    let (m, b) = (d.find("[libnext_mid.so]"), d.find("[libnext_base.so]"));
+    assert_fixture(m.is_some() && b.is_some() && m < b, "libnext_top.so NEEDED libnext_mid.so, then libnext_base.so", &d);
+    s.lib("libhost_next.so", &["host_next.c"], &cf);
+    let def = |out: &str, name: &str, value: u32, extra: &[&str]| {
+        let flags = [format!("-DDEF_VALUE_FN={name}_only_value"), format!("-DDEF_FINDS_FN=def_{name}_finds"), format!("-DDEF_VALUE={value}")];
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        s.lib(out, &["def_lib.c"], &[&flags[..], &cf, extra].concat());
+    };
+    def("libdef_dep.so", "dep", 22, &[]);
+    def("libdef_user.so", "user", 21, &["-Wl,--no-as-needed", "-L.", "-ldef_dep", "-Wl,-rpath,$ORIGIN"]);
+    let d = readelf(&["-d"], &s.path("libdef_user.so"));
+    assert_fixture(d.contains("[libdef_dep.so]"), "libdef_user.so NEEDED libdef_dep.so", &d);
+    s.lib("libprovider.so", &["provider.c"], &[]);
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    s.copy("libsimple.so", "libsimple_dl.so");
+    let loader = s.lib(
+        "plugins/libloader.so",
+        &["loader.c"],
+        &[&cf[..], &["-Wl,-rpath,$ORIGIN/sub", "-Wl,--enable-new-dtags"]].concat(),
+    );
+    let d = readelf(&["-d"], &loader);
+    assert_fixture(d.contains("(RUNPATH)") && d.contains("[$ORIGIN/sub]"), "libloader.so has DT_RUNPATH $ORIGIN/sub", &d);
+    s.lib("plugins/sub/libleaf.so", &["dst_lib.c"], &["-DDST_VALUE=31"]);
+    s.lib("plugins/sub2/libleaf2.so", &["dst_lib.c"], &["-DDST_VALUE=32"]);
+    let prog = s.program("caller_scope.c", &["-ldl", "-L.", "-lhost_next"]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
