@@ -307,6 +307,18 @@ int rl_iterate_phdr(rl_phdr_callback cb, void *data);
 int rl_info(struct rl_handle *h, const char **path, void **base, size_t *tls_modid);
 
 /**
+ * The calling thread's block of thread-local storage of the object behind `h` (as glibc's
+ * `dlinfo(RTLD_DI_TLS_DATA)`): the address its TLS segment's initialization image was copied
+ * to for this thread. NULL, without an error, when the object has no TLS or this thread has
+ * not used it yet (blocks are allocated on first use); NULL with `rl_error()` set when `h` is
+ * no open handle of one object.
+ *
+ * # Safety
+ * None beyond passing a value: invalid handles are reported.
+ */
+void *rl_tls_block(struct rl_handle *h);
+
+/**
  * Add a global lookup hook for every object relink binds from now on, eager or lazy.
  * `phase` is `RL_HOOK_BEFORE` or `RL_HOOK_AFTER`; hooks of a phase are consulted in the order
  * they were added, and the first non-NULL answer decides. Returns 0, or -1 with `rl_error()`.

@@ -358,6 +358,19 @@ pub unsafe extern "C" fn rl_info(h: *mut rl_handle, path: *mut *const c_char, ba
     })
 }
 
+/// The calling thread's block of thread-local storage of the object behind `h` (as glibc's
+/// `dlinfo(RTLD_DI_TLS_DATA)`): the address its TLS segment's initialization image was copied
+/// to for this thread. NULL, without an error, when the object has no TLS or this thread has
+/// not used it yet (blocks are allocated on first use); NULL with `rl_error()` set when `h` is
+/// no open handle of one object.
+///
+/// # Safety
+/// None beyond passing a value: invalid handles are reported.
+#[no_mangle]
+pub unsafe extern "C" fn rl_tls_block(h: *mut rl_handle) -> *mut c_void {
+    ffi_boundary!(std::ptr::null_mut(), { registry::tls_block(from_ptr(h)?).map(|b| b as *mut c_void) })
+}
+
 /// A lookup hook. Called with the symbol's name, the version the reference asks for (NULL for
 /// an unversioned reference) and the path (or `rl_open_mem` name) of the object whose reference
 /// is being bound. Returns the address to bind, or NULL to pass the question on. It is asked once

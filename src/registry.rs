@@ -771,17 +771,32 @@ pub fn name(h: Handle) -> Result<String> {
     }
 }
 
+/// The object behind an open handle.
+fn object(h: Handle) -> Result<Arc<Module>> {
+    let r = REGISTRY.read_recursive();
+    match r.entries.get(&h.0) {
+        Some(e) if e.opens > 0 => Ok(e.module.clone()),
+        _ if h == Handle::GLOBAL => Err(Error::InvalidArgument("the global scope has no single object".into())),
+        _ => Err(Error::InvalidHandle),
+    }
+}
+
 /// A handle's object: (its name as a C string, its base address, its TLS module id or 0). The
 /// string lives as long as the object is loaded.
 pub fn info(h: Handle) -> Result<(*const std::ffi::c_char, usize, u64)> {
-    let r = REGISTRY.read_recursive();
-    let e = match r.entries.get(&h.0) {
-        Some(e) if e.opens > 0 => e,
-        _ if h == Handle::GLOBAL => return Err(Error::InvalidArgument("the global scope has no single object".into())),
-        _ => return Err(Error::InvalidHandle),
-    };
-    let m = &e.module;
+    let m = object(h)?;
     Ok((m.c_name.as_ptr(), m.base(), m.tls_id.or(m.host_tls.map(|t| t.modid as u64)).unwrap_or(0)))
+}
+
+/// The calling thread's TLS block of a handle's object, or 0 when the object has no TLS or the
+/// thread has not used it yet.
+pub fn tls_block(h: Handle) -> Result<usize> {
+    let m = object(h)?;
+    let block = match m.tls_id {
+        Some(id) => crate::tls::existing_block(id),
+        None => crate::host::tls_block(&m),
+    };
+    Ok(block.unwrap_or(0))
 }
 
 /// The relink-loaded objects, in load order, kept alive while the caller holds them, with the

@@ -1053,3 +1053,15 @@ fn lookups_that_depend_on_the_caller() {
     let prog = s.program("caller_scope.c", &["-ldl", "-L.", "-lhost_next"]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+#[test]
+fn tls_block_of_a_handle() {
+    let s = Scratch::new("tls_block");
+    let lib = s.lib("libtls_block.so", &["tls_block.c"], &["-ftls-model=global-dynamic"]);
+    s.copy("libtls_block.so", "libtls_block_dl.so");
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    let l = readelf(&["-lW"], &lib);
+    assert_fixture(l.contains("TLS"), "libtls_block.so has PT_TLS", &l);
+    let prog = s.program("tls_block.c", &["-ldl"]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
