@@ -17,6 +17,14 @@
 struct dl_phdr_info;  /* from <link.h> */
 
 /**
+ * Pseudo-handles for rl_sym and rl_vsym, searching relative to the calling object (glibc's
+ * RTLD_DEFAULT and RTLD_NEXT): RL_DEFAULT the global scope, then the calling library's group;
+ * RL_NEXT the definitions after the calling object in its lookup order. See rl_sym.
+ */
+#define RL_DEFAULT ((rl_handle *)0)
+#define RL_NEXT ((rl_handle *)-1)
+
+/**
  * Bind functions on their first call (data references are still bound at open).
  */
 #define RL_LAZY 1
@@ -89,7 +97,7 @@ typedef struct rl_addr_info {
    */
   void *fbase;
   /**
-   * The nearest exported symbol at or below the address, or NULL.
+   * The exported symbol whose bytes include the address (as `dladdr` picks it), or NULL.
    */
   const char *sname;
   /**
@@ -203,11 +211,15 @@ extern "C" {
 /**
  * Open a shared library and return a handle to it, or NULL with `rl_error()` set.
  *
- * `path` containing a slash is opened as is; a bare name is searched like `dlopen` does
- * (DT_RPATH, LD_LIBRARY_PATH, DT_RUNPATH, /etc/ld.so.cache, default directories); NULL gives a
- * handle on the global scope. `flags` must include `RL_LAZY` or `RL_NOW`, and no other bits
- * than the `RL_*` flags. Opening the same file again returns the same handle with one more
- * reference. With `RL_NOLOAD`, a library that is not loaded gives NULL without an error.
+ * `path` containing a slash is opened as is, once its dynamic string tokens are expanded
+ * (`$ORIGIN`, `$LIB`, `$PLATFORM`, also written `${ORIGIN}` ...); a bare name is searched like
+ * `dlopen` does (DT_RPATH, LD_LIBRARY_PATH, DT_RUNPATH, /etc/ld.so.cache, default
+ * directories). As with `dlopen`, the calling object decides: its DT_RPATH/DT_RUNPATH are
+ * searched and `$ORIGIN` is its directory (the program's, when called from code no loader
+ * loaded). NULL gives a handle on the global scope. `flags` must include `RL_LAZY` or
+ * `RL_NOW`, and no other bits than the `RL_*` flags. Opening the same file again returns the same
+ * handle with one more reference. With `RL_NOLOAD`, a library that is not loaded gives NULL
+ * without an error.
  *
  * # Safety
  * `path` is NULL or a NUL-terminated string.
@@ -228,6 +240,14 @@ struct rl_handle *rl_open_mem(const void *image, size_t len, const char *name, i
  * The address of `name` in the library behind `h` or its dependencies (breadth-first), or in
  * the global scope for the handle of `rl_open(NULL, …)`. Takes the default version of a
  * versioned symbol. NULL with `rl_error()` set when it is not found.
+ *
+ * Two pseudo-handles search relative to the calling object, as glibc's `RTLD_DEFAULT` and
+ * `RTLD_NEXT` do: `RL_DEFAULT` the global scope, then (from a relink-loaded library) the
+ * group of libraries loaded with it; what it finds stays loaded as long as the caller (for
+ * ever, when the caller is the program's code). `RL_NEXT` the definitions after the caller in
+ * its own lookup order: for a relink-loaded library, the scope of the library whose
+ * `rl_open` loaded it; for the host's objects, the host's objects after it, then the
+ * libraries opened `RL_GLOBAL`. `RL_NEXT` from code no loader loaded is an error.
  *
  * # Safety
  * `name` is a NUL-terminated string. `h` may be anything: invalid handles are reported.
@@ -287,6 +307,18 @@ int rl_iterate_phdr(rl_phdr_callback cb, void *data);
  * Each out pointer is NULL or writable.
  */
 int rl_info(struct rl_handle *h, const char **path, void **base, size_t *tls_modid);
+
+/**
+ * The calling thread's block of thread-local storage of the object behind `h` (as glibc's
+ * `dlinfo(RTLD_DI_TLS_DATA)`): the address its TLS segment's initialization image was copied
+ * to for this thread. NULL, without an error, when the object has no TLS or this thread has
+ * not used it yet (blocks are allocated on first use); NULL with `rl_error()` set when `h` is
+ * no open handle of one object.
+ *
+ * # Safety
+ * None beyond passing a value: invalid handles are reported.
+ */
+void *rl_tls_block(struct rl_handle *h);
 
 /**
  * Add a global lookup hook for every object relink binds from now on, eager or lazy.
@@ -351,9 +383,9 @@ int rl_off_event(rl_event_fn f, void *user);
 
 /**
  * Open with options: `image`/`len` non-NULL loads from memory (then `path` is the name, and
- * may be NULL), otherwise `path` is opened as by [`rl_open`] (NULL is refused here). `opts`
- * may be NULL. Per-open hooks apply to the objects this call maps; a library that is already
- * loaded is returned as it is.
+ * may be NULL), otherwise `path` is opened as by [`rl_open`] (NULL is refused here), for the
+ * calling object as well. `opts` may be NULL. Per-open hooks apply to the objects this call
+ * maps; a library that is already loaded is returned as it is.
  *
  * # Safety
  * As for [`rl_open`] and [`rl_open_mem`]; `opts` is NULL or points to at least `opts->size`

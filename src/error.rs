@@ -34,6 +34,15 @@ pub enum Error {
     Internal,
     /// Mapping memory failed.
     Map { file: String, reason: String },
+    /// The object is a 32-bit one.
+    WrongClass { file: String },
+    /// A versioned reference's version exists in the file that should define the symbol, but
+    /// the symbol is not defined there with that version.
+    VersionNotInFile { file: String, symbol: String, version: String, provider: String },
+    /// `RL_NEXT` was used from code that no loader loaded.
+    NextOutsideObjects,
+    /// The object was linked with `-z nodlopen` (DF_1_NOOPEN) and is not loaded already.
+    NotDlopenable { file: String },
 }
 
 fn version_suffix(v: &Option<String>) -> String {
@@ -43,21 +52,23 @@ fn version_suffix(v: &Option<String>) -> String {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Io { file, reason } => write!(f, "{file}: cannot open: {reason}"),
+            Error::Io { file, reason } => write!(f, "{file}: cannot open shared object file: {reason}"),
             Error::Malformed { file, reason } => write!(f, "{file}: invalid ELF image: {reason}"),
             Error::Unsupported { file, what } => write!(f, "{file}: unsupported: {what}"),
-            Error::MissingDependency { file, needed } => {
-                write!(f, "{file}: cannot find dependency {needed}: no such file in the library search path")
-            }
+            Error::MissingDependency { file, needed } => write!(
+                f,
+                "{needed}: cannot open shared object file: No such file or directory (needed by {file}, not found in \
+                 the library search path)"
+            ),
             Error::Undefined { file, symbol, version } => {
                 write!(f, "{file}: undefined symbol: {symbol}{}", version_suffix(version))
             }
             Error::Dependency { file, source } => write!(f, "{file}: cannot load a dependency: {source}"),
             Error::MissingVersion { file, version, needed } => {
-                write!(f, "{file}: version {version} not found in {needed}")
+                write!(f, "{needed}: version `{version}' not found (required by {file})")
             }
             Error::SymbolNotFound { file, symbol, version } => {
-                write!(f, "{file}: symbol not found: {symbol}{}", version_suffix(version))
+                write!(f, "{file}: undefined symbol: {symbol}{}", version_suffix(version))
             }
             Error::NotLoaded { file } => write!(f, "{file}: not loaded (RL_NOLOAD)"),
             Error::InvalidHandle => write!(f, "invalid handle: closed, garbage, or never returned by relink"),
@@ -65,10 +76,33 @@ impl fmt::Display for Error {
             Error::Vetoed { file, message } => write!(f, "{file}: load refused by the relocation callback: {message}"),
             Error::Internal => write!(f, "internal error: relink panicked; the operation was abandoned"),
             Error::Map { file, reason } => write!(f, "{file}: cannot map: {reason}"),
+            Error::WrongClass { file } => {
+                write!(f, "{file}: wrong ELF class: ELFCLASS32 (relink loads 64-bit objects only)")
+            }
+            Error::VersionNotInFile { file, symbol, version, provider } => write!(
+                f,
+                "{file}: symbol {symbol} version {version} not defined in file {provider} with link time reference"
+            ),
+            Error::NextOutsideObjects => write!(
+                f,
+                "RL_NEXT used in code not dynamically loaded (the caller lies in no object of the system loader or relink)"
+            ),
+            Error::NotDlopenable { file } => {
+                write!(f, "{file}: shared object cannot be dlopen()ed (it is linked with -z nodlopen, DF_1_NOOPEN)")
+            }
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+/// An I/O error in the C library's words (`strerror`), without Rust's "(os error N)".
+pub fn io_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" (os error ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
 
 pub type Result<T> = std::result::Result<T, Error>;

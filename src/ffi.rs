@@ -7,7 +7,7 @@
 
 use crate::error::Error;
 use crate::hooks::{self, Event, OpenHooks, Phase};
-use crate::registry::{self, Handle, Input};
+use crate::registry::{self, Handle, Input, Target};
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_void, CString};
 
@@ -19,7 +19,7 @@ pub struct rl_addr_info {
     pub fname: *const c_char,
     /// Its base address.
     pub fbase: *mut c_void,
-    /// The nearest exported symbol at or below the address, or NULL.
+    /// The exported symbol whose bytes include the address (as `dladdr` picks it), or NULL.
     pub sname: *const c_char,
     /// That symbol's address, or NULL.
     pub saddr: *mut c_void,
@@ -120,23 +120,37 @@ fn opened(r: Result<Handle, Error>) -> Result<*mut rl_handle, Error> {
 
 /// Open a shared library and return a handle to it, or NULL with `rl_error()` set.
 ///
-/// `path` containing a slash is opened as is; a bare name is searched like `dlopen` does
-/// (DT_RPATH, LD_LIBRARY_PATH, DT_RUNPATH, /etc/ld.so.cache, default directories); NULL gives a
-/// handle on the global scope. `flags` must include `RL_LAZY` or `RL_NOW`, and no other bits
-/// than the `RL_*` flags. Opening the same file again returns the same handle with one more
-/// reference. With `RL_NOLOAD`, a library that is not loaded gives NULL without an error.
+/// `path` containing a slash is opened as is, once its dynamic string tokens are expanded
+/// (`$ORIGIN`, `$LIB`, `$PLATFORM`, also written `${ORIGIN}` ...); a bare name is searched like
+/// `dlopen` does (DT_RPATH, LD_LIBRARY_PATH, DT_RUNPATH, /etc/ld.so.cache, default
+/// directories). As with `dlopen`, the calling object decides: its DT_RPATH/DT_RUNPATH are
+/// searched and `$ORIGIN` is its directory (the program's, when called from code no loader
+/// loaded). NULL gives a handle on the global scope. `flags` must include `RL_LAZY` or
+/// `RL_NOW`, and no other bits than the `RL_*` flags. Opening the same file again returns the same
+/// handle with one more reference. With `RL_NOLOAD`, a library that is not loaded gives NULL
+/// without an error.
 ///
 /// # Safety
 /// `path` is NULL or a NUL-terminated string.
 #[no_mangle]
+// SAFETY: the body only passes the return address on to `rl_open_from` (see `with_caller`).
+#[unsafe(naked)]
 pub unsafe extern "C" fn rl_open(path: *const c_char, flags: c_int) -> *mut rl_handle {
+    crate::arch::with_caller!(rl_open_from, 2)
+}
+
+/// [`rl_open`] called from code at `caller`.
+///
+/// # Safety
+/// As for [`rl_open`].
+unsafe extern "C" fn rl_open_from(path: *const c_char, flags: c_int, caller: usize) -> *mut rl_handle {
     ffi_boundary!(std::ptr::null_mut(), {
         if path.is_null() {
             return registry::open_global(flags).map(to_ptr);
         }
         // SAFETY: non-NULL, NUL-terminated by the caller's contract.
         let path = unsafe { arg(path, "path") }?;
-        opened(registry::open(Input::Path(path), flags, &OpenHooks::default()))
+        opened(registry::open_from(Input::Path(path), flags, &OpenHooks::default(), caller))
     })
 }
 
@@ -168,15 +182,33 @@ pub unsafe extern "C" fn rl_open_mem(image: *const c_void, len: usize, name: *co
 /// the global scope for the handle of `rl_open(NULL, …)`. Takes the default version of a
 /// versioned symbol. NULL with `rl_error()` set when it is not found.
 ///
+/// Two pseudo-handles search relative to the calling object, as glibc's `RTLD_DEFAULT` and
+/// `RTLD_NEXT` do: `RL_DEFAULT` the global scope, then (from a relink-loaded library) the
+/// group of libraries loaded with it; what it finds stays loaded as long as the caller (for
+/// ever, when the caller is the program's code). `RL_NEXT` the definitions after the caller in
+/// its own lookup order: for a relink-loaded library, the scope of the library whose
+/// `rl_open` loaded it; for the host's objects, the host's objects after it, then the
+/// libraries opened `RL_GLOBAL`. `RL_NEXT` from code no loader loaded is an error.
+///
 /// # Safety
 /// `name` is a NUL-terminated string. `h` may be anything: invalid handles are reported.
 #[no_mangle]
+// SAFETY: the body only passes the return address on to `rl_sym_from` (see `with_caller`).
+#[unsafe(naked)]
 pub unsafe extern "C" fn rl_sym(h: *mut rl_handle, name: *const c_char) -> *mut c_void {
+    crate::arch::with_caller!(rl_sym_from, 2)
+}
+
+/// [`rl_sym`] called from code at `caller`.
+///
+/// # Safety
+/// As for [`rl_sym`].
+unsafe extern "C" fn rl_sym_from(h: *mut rl_handle, name: *const c_char, caller: usize) -> *mut c_void {
     ffi_boundary!(std::ptr::null_mut(), {
-        let h = from_ptr(h)?;
+        let target = target(h)?;
         // SAFETY: NUL-terminated by the caller's contract.
         let name = unsafe { bytes_arg(name, "symbol name") }?;
-        registry::sym(h, name, None).map(|a| a as *mut c_void)
+        registry::sym_from(target, name, None, caller).map(|a| a as *mut c_void)
     })
 }
 
@@ -185,14 +217,33 @@ pub unsafe extern "C" fn rl_sym(h: *mut rl_handle, name: *const c_char) -> *mut 
 /// # Safety
 /// `name` and `version` are NUL-terminated strings.
 #[no_mangle]
+// SAFETY: the body only passes the return address on to `rl_vsym_from` (see `with_caller`).
+#[unsafe(naked)]
 pub unsafe extern "C" fn rl_vsym(h: *mut rl_handle, name: *const c_char, version: *const c_char) -> *mut c_void {
+    crate::arch::with_caller!(rl_vsym_from, 3)
+}
+
+/// [`rl_vsym`] called from code at `caller`.
+///
+/// # Safety
+/// As for [`rl_vsym`].
+unsafe extern "C" fn rl_vsym_from(h: *mut rl_handle, name: *const c_char, version: *const c_char, caller: usize) -> *mut c_void {
     ffi_boundary!(std::ptr::null_mut(), {
-        let h = from_ptr(h)?;
+        let target = target(h)?;
         // SAFETY: NUL-terminated by the caller's contract.
         let name = unsafe { bytes_arg(name, "symbol name") }?;
         // SAFETY: as above.
         let version = unsafe { bytes_arg(version, "version") }?;
-        registry::sym(h, name, Some(version)).map(|a| a as *mut c_void)
+        registry::sym_from(target, name, Some(version), caller).map(|a| a as *mut c_void)
+    })
+}
+
+/// What a handle argument of [`rl_sym`]/[`rl_vsym`] asks to search.
+fn target(h: *mut rl_handle) -> Result<Target, Error> {
+    Ok(match h as usize {
+        0 => Target::Default,
+        usize::MAX => Target::Next,
+        _ => Target::Handle(from_ptr(h)?),
     })
 }
 
@@ -316,6 +367,19 @@ pub unsafe extern "C" fn rl_info(h: *mut rl_handle, path: *mut *const c_char, ba
         }
         Ok(0)
     })
+}
+
+/// The calling thread's block of thread-local storage of the object behind `h` (as glibc's
+/// `dlinfo(RTLD_DI_TLS_DATA)`): the address its TLS segment's initialization image was copied
+/// to for this thread. NULL, without an error, when the object has no TLS or this thread has
+/// not used it yet (blocks are allocated on first use); NULL with `rl_error()` set when `h` is
+/// no open handle of one object.
+///
+/// # Safety
+/// None beyond passing a value: invalid handles are reported.
+#[no_mangle]
+pub unsafe extern "C" fn rl_tls_block(h: *mut rl_handle) -> *mut c_void {
+    ffi_boundary!(std::ptr::null_mut(), { registry::tls_block(from_ptr(h)?).map(|b| b as *mut c_void) })
 }
 
 /// A lookup hook. Called with the symbol's name, the version the reference asks for (NULL for
@@ -532,15 +596,32 @@ pub unsafe extern "C" fn rl_off_event(f: rl_event_fn, user: *mut c_void) -> c_in
 }
 
 /// Open with options: `image`/`len` non-NULL loads from memory (then `path` is the name, and
-/// may be NULL), otherwise `path` is opened as by [`rl_open`] (NULL is refused here). `opts`
-/// may be NULL. Per-open hooks apply to the objects this call maps; a library that is already
-/// loaded is returned as it is.
+/// may be NULL), otherwise `path` is opened as by [`rl_open`] (NULL is refused here), for the
+/// calling object as well. `opts` may be NULL. Per-open hooks apply to the objects this call
+/// maps; a library that is already loaded is returned as it is.
 ///
 /// # Safety
 /// As for [`rl_open`] and [`rl_open_mem`]; `opts` is NULL or points to at least `opts->size`
 /// readable bytes laid out as `rl_open_opts`; `opts->search` points to `search_len` handles.
 #[no_mangle]
+// SAFETY: the body only passes the return address on to `rl_open_ex_from` (see `with_caller`).
+#[unsafe(naked)]
 pub unsafe extern "C" fn rl_open_ex(path: *const c_char, image: *const c_void, len: usize, flags: c_int, opts: *const rl_open_opts) -> *mut rl_handle {
+    crate::arch::with_caller!(rl_open_ex_from, 5)
+}
+
+/// [`rl_open_ex`] called from code at `caller`.
+///
+/// # Safety
+/// As for [`rl_open_ex`].
+unsafe extern "C" fn rl_open_ex_from(
+    path: *const c_char,
+    image: *const c_void,
+    len: usize,
+    flags: c_int,
+    opts: *const rl_open_opts,
+    caller: usize,
+) -> *mut rl_handle {
     ffi_boundary!(std::ptr::null_mut(), {
         // SAFETY: per the contract, `opts` is NULL or valid for `opts->size` bytes.
         let hooks = unsafe { open_hooks(opts) }?;
@@ -560,7 +641,7 @@ pub unsafe extern "C" fn rl_open_ex(path: *const c_char, image: *const c_void, l
             // SAFETY: NUL-terminated by the caller's contract.
             Input::Path(unsafe { arg(path, "path") }?)
         };
-        opened(registry::open(input, flags, &hooks))
+        opened(registry::open_from(input, flags, &hooks, caller))
     })
 }
 

@@ -116,7 +116,8 @@ fn module_of(f: Found, is_program: bool, tp: usize, id: u64) -> Option<Module> {
     // dynamic sections (the vDSO's) keep link-time values.
     let fix = |v: u64| if (v as usize) < bias { bias.wrapping_add(v as usize) } else { v as usize };
     let dynamic = DynInfo::read(&span, dyn_addr, dyn_count, fix).ok()?;
-    let symtab = SymTab::new(&dynamic, &span).ok()?;
+    // Only lookups read a host object's symbols: its hash tables cover every one they can find.
+    let symtab = SymTab::new(&dynamic, &span, 0).ok()?;
     let path: Option<PathBuf> = if is_program {
         crate::os::executable()
     } else if f.name.is_empty() {
@@ -142,6 +143,26 @@ fn module_of(f: Found, is_program: bool, tp: usize, id: u64) -> Option<Module> {
         phdr: (f.phdr, f.phnum),
     };
     Some(Module::new(parts, host_tls, None, None))
+}
+
+/// The calling thread's TLS block of a host object, as the system loader reports it: None when
+/// the object has no TLS, or its block is allocated on first use and the thread has not used it.
+pub fn tls_block(m: &Module) -> Option<usize> {
+    unsafe extern "C" fn cb(info: *mut libc::dl_phdr_info, _size: libc::size_t, data: *mut libc::c_void) -> libc::c_int {
+        // SAFETY: the system loader passes a valid info record; `data` is our (modid, block) pair.
+        unsafe {
+            let (modid, block) = &mut *(data as *mut (usize, usize));
+            if (*info).dlpi_tls_modid != *modid {
+                return 0;
+            }
+            *block = (*info).dlpi_tls_data as usize;
+        }
+        1
+    }
+    let mut found = (m.host_tls?.modid, 0usize);
+    // SAFETY: the callback only writes through `data`, which points to `found`.
+    unsafe { libc::dl_iterate_phdr(Some(cb), &mut found as *mut _ as *mut libc::c_void) };
+    (found.1 != 0).then_some(found.1)
 }
 
 /// Take a reference on a host object from the system loader, once, so that it stays mapped

@@ -28,9 +28,10 @@ impl Source<'_> {
         }
     }
 
-    /// Read up to `len` bytes at `off` (fewer when the image ends first).
+    /// Read up to `len` bytes at `off` (fewer when the image ends first, none past its end).
     fn read(&self, off: u64, len: usize) -> std::io::Result<Vec<u8>> {
-        let len = (len as u64).min(self.len().saturating_sub(off)) as usize;
+        let off = off.min(self.len());
+        let len = (len as u64).min(self.len() - off) as usize;
         match self {
             Source::File(f) => {
                 let mut buf = vec![0; len];
@@ -49,11 +50,39 @@ fn prot_of(flags: u32) -> Prot {
 /// Validate the headers of an image without mapping anything.
 pub fn read_layout(src: &Source, name: &str) -> Result<Layout> {
     let bad = |reason: String| Error::Malformed { file: name.to_string(), reason };
-    let io = |e: std::io::Error| Error::Io { file: name.to_string(), reason: e.to_string() };
+    let io = |e: std::io::Error| Error::Io { file: name.to_string(), reason: crate::error::io_reason(&e) };
     let head = src.read(0, parse::EHDR_SIZE).map_err(io)?;
-    let (phoff, phnum) = parse::check_header(&head, src.len()).map_err(bad)?;
-    let raw = src.read(phoff, phnum * 56).map_err(io)?;
-    parse::check_segments(&raw, phoff, src.len(), os::page_size() as u64).map_err(bad)
+    let header = parse::check_header(&head, src.len()).map_err(|e| match e {
+        parse::HeaderError::WrongClass => Error::WrongClass { file: name.to_string() },
+        parse::HeaderError::Other(reason) => bad(reason),
+    })?;
+    let raw = src.read(header.phoff, header.phnum * 56).map_err(io)?;
+    let mut layout = parse::check_segments(&raw, header.phoff, src.len(), os::page_size() as u64).map_err(bad)?;
+    layout.shdrs = header.shdrs;
+    Ok(layout)
+}
+
+/// How many symbols the object's relocations may refer to, beyond what its hash tables cover
+/// (they leave out what nothing can look up: the GNU hash table of an object that exports
+/// nothing covers symbol 0 only). The `.dynsym` section header tells, when there is a usable
+/// one; otherwise the highest symbol index the relocations use.
+fn symbols_in_use(src: &Source, layout: &Layout, d: &DynInfo, bias: usize, span: &Span) -> usize {
+    let from_headers = layout.shdrs.and_then(|(off, n)| {
+        let size = n.checked_mul(parse::SHDR_SIZE)?;
+        let raw = src.read(off, size).ok().filter(|r| r.len() == size)?;
+        let count = parse::dynsym_count(&raw, d.symtab.wrapping_sub(bias) as u64)?;
+        span.slice::<crate::raw::Sym>(d.symtab, count).map(|_| count)
+    });
+    from_headers.unwrap_or_else(|| {
+        [d.rela, d.jmprel]
+            .into_iter()
+            .flatten()
+            .filter_map(|(addr, n)| span.slice::<crate::raw::Rela>(addr, n))
+            .flatten()
+            .map(|r| r.sym() as usize + 1)
+            .max()
+            .unwrap_or(0)
+    })
 }
 
 /// One PT_LOAD in memory (runtime addresses).
@@ -150,6 +179,11 @@ pub fn load(src: &Source, layout: Option<Layout>, name: &str, origin: Option<Pat
     let dynph = layout.dynamic.expect("checked by parse");
     let dynamic = DynInfo::read(&span, at(dynph.p_vaddr), dynph.p_memsz as usize / 16, at)
         .map_err(|reason| Error::Malformed { file: file(), reason })?;
+    // Everything relink maps is opened the way dlopen opens: objects that refuse that are left
+    // alone (one loaded already is reused without coming here).
+    if dynamic.flags_1 & abi::DF_1_NOOPEN as u64 != 0 {
+        return Err(Error::NotDlopenable { file: file() });
+    }
     if dynamic.has_rel || (dynamic.jmprel.is_some() && !dynamic.pltrel_is_rela) {
         return Err(bad("REL relocations (DT_REL, DT_PLTREL = DT_REL): this architecture uses RELA"));
     }
@@ -162,7 +196,8 @@ pub fn load(src: &Source, layout: Option<Layout>, name: &str, origin: Option<Pat
             writable.push((seg.lo, seg.hi));
         }
     }
-    let symtab = SymTab::new(&dynamic, &span).map_err(|reason| Error::Malformed { file: file(), reason })?;
+    let in_use = symbols_in_use(src, &layout, &dynamic, bias, &span);
+    let symtab = SymTab::new(&dynamic, &span, in_use).map_err(|reason| Error::Malformed { file: file(), reason })?;
     let tls_id = match layout.tls {
         Some(_) if dynamic.flags & abi::DF_STATIC_TLS as u64 != 0 => {
             return Err(Error::Unsupported {

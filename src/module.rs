@@ -166,20 +166,20 @@ impl Module {
         self.image.as_ref().is_some_and(|i| addr >= i.region.base && addr < i.region.base + i.region.len)
     }
 
-    /// The exported symbol nearest at or below `addr` (dladdr's choice): its name and address.
+    /// The exported symbol `addr` lies in, as glibc's dladdr picks it: its name and address. A
+    /// symbol covers its `st_size` bytes (one of size 0 only its own address); of those covering
+    /// `addr`, the one at the highest address wins (the first found among equals). Thread-local
+    /// and absolute symbols name no address of the object.
     pub fn symbol_at(&self, addr: usize) -> Option<(&'static [u8], usize)> {
         let mut best: Option<(&'static crate::raw::Sym, usize)> = None;
         for (_, s) in self.symtab.definitions() {
-            if s.kind() == elf::abi::STT_TLS {
+            if s.kind() == elf::abi::STT_TLS || s.st_shndx == elf::abi::SHN_ABS {
                 continue;
             }
             let a = self.bias.wrapping_add(s.st_value as usize);
-            let inside = addr >= a && addr < a + (s.st_size as usize).max(1);
-            let better = match best {
-                None => a <= addr,
-                Some((b, ba)) => a <= addr && (a > ba || (a == ba && inside && b.st_size == 0)),
-            };
-            if better {
+            let Some(off) = addr.checked_sub(a) else { continue };
+            let covers = off < s.st_size as usize || (off == 0 && s.st_size == 0);
+            if covers && best.is_none_or(|(_, ba)| ba < a) {
                 best = Some((s, a));
             }
         }

@@ -15,6 +15,10 @@ const DT_RELRENT: i64 = 37;
 /// Size of an ELF64 file header.
 pub const EHDR_SIZE: usize = 64;
 const PHDR_SIZE: usize = 56;
+/// Size of an ELF64 section header.
+pub const SHDR_SIZE: usize = 64;
+/// Size of an ELF64 symbol.
+const SYM_SIZE: u64 = 24;
 /// The largest address span relink agrees to reserve for one object.
 const MAX_SPAN: u64 = 1 << 40;
 
@@ -34,6 +38,17 @@ pub struct Layout {
     pub hi: u64,
     /// The largest segment alignment (at least a page).
     pub align: u64,
+    /// File offset and count of the section headers, when the file header declares them.
+    pub shdrs: Option<(u64, usize)>,
+}
+
+/// What the file header says about the image.
+pub struct Header {
+    pub phoff: u64,
+    pub phnum: usize,
+    /// File offset and count of the section headers (the loader does not need them; they
+    /// may be absent or wrong).
+    pub shdrs: Option<(u64, usize)>,
 }
 
 fn machine_name(m: u16) -> &'static str {
@@ -48,21 +63,41 @@ fn machine_name(m: u16) -> &'static str {
     }
 }
 
+/// Why a file header was refused.
+#[derive(Debug)]
+pub enum HeaderError {
+    /// A 32-bit object (the system loader words this case its own way).
+    WrongClass,
+    Other(String),
+}
+
+impl From<String> for HeaderError {
+    fn from(s: String) -> Self {
+        HeaderError::Other(s)
+    }
+}
+
+impl From<&str> for HeaderError {
+    fn from(s: &str) -> Self {
+        HeaderError::Other(s.to_string())
+    }
+}
+
 /// Validate the file header (`ident` holds at least its first [`EHDR_SIZE`] bytes, or the whole
-/// image when shorter) and return `(e_phoff, e_phnum)`.
-pub fn check_header(ident: &[u8], image_len: u64) -> Result<(u64, usize), String> {
+/// image when shorter).
+pub fn check_header(ident: &[u8], image_len: u64) -> Result<Header, HeaderError> {
     if ident.len() < 4 || &ident[..4] != b"\x7fELF" {
         return Err("not an ELF file (bad magic)".into());
     }
     if ident.len() < EHDR_SIZE {
-        return Err(format!("truncated ELF file ({} bytes)", ident.len()));
+        return Err(format!("truncated ELF file ({} bytes)", ident.len()).into());
     }
     let id = elf::file::parse_ident::<LittleEndian>(ident).map_err(|e| match e {
         elf::ParseError::UnsupportedElfEndianness(_) => "big-endian ELF files are not supported".to_string(),
         e => format!("bad ELF identification: {e}"),
     })?;
     if id.1 != Class::ELF64 {
-        return Err("32-bit ELF (ELFCLASS32) is not supported: relink loads 64-bit objects".into());
+        return Err(HeaderError::WrongClass);
     }
     let h: FileHeader<LittleEndian> = FileHeader::parse_tail(id, &ident[abi::EI_NIDENT..EHDR_SIZE])
         .map_err(|e| format!("bad ELF header: {e}"))?;
@@ -72,28 +107,42 @@ pub fn check_header(ident: &[u8], image_len: u64) -> Result<(u64, usize), String
             machine_name(h.e_machine),
             h.e_machine,
             crate::arch::NAME
-        ));
+        )
+        .into());
     }
     match h.e_type {
         abi::ET_DYN => {}
         abi::ET_EXEC => return Err("is an executable (ET_EXEC), not a shared library".into()),
         abi::ET_REL => return Err("is a relocatable object (ET_REL); loading .o files is not supported yet".into()),
-        t => return Err(format!("unsupported ELF type {t}")),
+        t => return Err(format!("unsupported ELF type {t}").into()),
     }
     if h.e_phnum == 0 {
         return Err("no program headers".into());
     }
     if h.e_phentsize as usize != PHDR_SIZE {
-        return Err(format!("bad program header size {}", h.e_phentsize));
+        return Err(format!("bad program header size {}", h.e_phentsize).into());
     }
     let end = (h.e_phnum as u64)
         .checked_mul(PHDR_SIZE as u64)
         .and_then(|n| n.checked_add(h.e_phoff))
         .ok_or("program header table overflows")?;
     if end > image_len {
-        return Err(format!("program header table (ends at {end:#x}) lies past the end of the image ({image_len:#x})"));
+        return Err(format!("program header table (ends at {end:#x}) lies past the end of the image ({image_len:#x})").into());
     }
-    Ok((h.e_phoff, h.e_phnum as usize))
+    let shdrs = (h.e_shoff != 0 && h.e_shnum != 0 && h.e_shentsize as usize == SHDR_SIZE)
+        .then_some((h.e_shoff, h.e_shnum as usize));
+    Ok(Header { phoff: h.e_phoff, phnum: h.e_phnum as usize, shdrs })
+}
+
+/// The number of entries of the dynamic symbol table at link-time address `symtab`, as the
+/// section headers (`raw`, the table's bytes) describe it, if one of them does.
+pub fn dynsym_count(raw: &[u8], symtab: u64) -> Option<usize> {
+    let table: elf::section::SectionHeaderTable<LittleEndian> =
+        elf::parse::ParsingTable::new(LittleEndian, Class::ELF64, raw);
+    table
+        .iter()
+        .find(|s| s.sh_type == abi::SHT_DYNSYM && s.sh_addr == symtab && s.sh_entsize == SYM_SIZE)
+        .map(|s| (s.sh_size / SYM_SIZE) as usize)
 }
 
 /// Validate the program headers (`raw` is the table's bytes) against an image of `image_len` bytes.
@@ -112,6 +161,7 @@ pub fn check_segments(raw: &[u8], phoff: u64, image_len: u64, page: u64) -> Resu
         lo: u64::MAX,
         hi: 0,
         align: page,
+        shdrs: None,
     };
     for ph in &phdrs {
         match ph.p_type {

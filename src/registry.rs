@@ -69,6 +69,9 @@ struct Entry {
     nodelete: bool,
     /// Position in initialization order; finalizers run in the reverse order.
     init_seq: u64,
+    /// The library whose open loaded it (itself for a root): its scope is the object's group,
+    /// which `RL_NEXT` and `RL_DEFAULT` lookups from the object's code search.
+    root: u64,
 }
 
 impl Entry {
@@ -235,6 +238,22 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// The object whose code is at `addr`: one relink loaded, or one of the host's (the program
+    /// or a library the system loader mapped); None for code no loader knows.
+    fn object_at(&self, addr: usize) -> Option<&Arc<Module>> {
+        let loaded = self.entries.values().map(|e| &e.module).find(|m| m.contains(addr));
+        loaded.or_else(|| self.host.iter().find(|m| m.span.ranges.iter().any(|&(lo, hi)| addr >= lo && addr < hi)))
+    }
+
+    /// The group of a relink-loaded object: the scope of the library whose open loaded it (its
+    /// own scope once that library is gone).
+    fn group_of(&self, id: u64) -> &[Arc<Module>] {
+        let Some(e) = self.entries.get(&id) else { return &[] };
+        self.entries.get(&e.root).map_or(&e.scope, |root| &root.scope)
+    }
+}
+
 impl Known for Registry {
     fn by_name(&self, name: &[u8]) -> Option<Arc<Module>> {
         // The earliest loaded of relink's objects that answers to the name, else the host's.
@@ -349,23 +368,33 @@ fn prepare_host_view() {
 
 /// Open a library (or find it already open) and return a handle holding one reference.
 pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
+    open_from(input, flags, hooks, 0)
+}
+
+/// [`open`] called from code at `caller`: a bare name is searched with the calling object's
+/// DT_RPATH/DT_RUNPATH and `$ORIGIN` is its directory, as with dlopen (code no loader knows,
+/// like `caller` 0, counts as the program's).
+pub fn open_from(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Result<Handle> {
     check_flags(match &input { Input::Path(p) => p, Input::Memory { name, .. } => name }, flags)?;
     prepare_host_view();
     let guard = REGISTRY.upgradable_read();
     let loading = Loading::start();
+    let requester = guard.object_at(caller).cloned();
 
     // Is it loaded already?
     let (display, found): (String, Option<Found>) = match &input {
         Input::Path(p) => {
             let found = if p.contains('/') {
+                let origin = requester.clone().or_else(|| guard.program()).and_then(|m| m.origin.clone());
+                let path = resolve::expand_path(p, origin.as_deref())?;
                 // A path a loaded object was opened under names it (as the system loader
                 // assumes too): no need to open the file again to compare identities.
-                match guard.entries.values().map(|e| &e.module).find(|m| !m.is_host && m.name == *p) {
+                match guard.entries.values().map(|e| &e.module).find(|m| !m.is_host && m.name == *path) {
                     Some(m) => Some(Found::Existing(m.clone())),
-                    None => Some(resolve::open_path(Path::new(p), &*guard)?),
+                    None => Some(resolve::open_given(p, &path, &*guard)?),
                 }
             } else {
-                resolve::find(p, None, &*guard)
+                resolve::find(p, requester.as_deref(), &*guard)
             };
             (p.to_string(), found)
         }
@@ -383,6 +412,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
             opens: 0,
             nodelete: true,
             init_seq: 0,
+            root: id,
         });
         e.opens += 1;
         e.nodelete |= flags & NODELETE != 0;
@@ -405,7 +435,10 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         }
         return Ok(Handle(id));
     }
-    let not_found = |p: &str| Error::Io { file: p.to_string(), reason: "not found in the library search path".into() };
+    let not_found = |p: &str| Error::Io {
+        file: p.to_string(),
+        reason: "No such file or directory (not found in the library search path)".into(),
+    };
     if flags & NOLOAD != 0 {
         // A library that is not loaded is no error (the C ABI returns NULL), but a name that
         // denotes no file is, as with glibc.
@@ -427,6 +460,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
             let origin = resolve::absolute(&path).parent().map(Path::to_path_buf);
             map::load(&Source::File(f), Some(*layout), &path.to_string_lossy(), origin, ids())?
         }
+        (Input::Path(p), Some(Found::OtherClass)) => return Err(Error::WrongClass { file: p.to_string() }),
         (Input::Path(p), _) => return Err(not_found(p)),
     };
     let group = resolve::load_group(root, &*guard, &mut ids)?;
@@ -533,7 +567,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         let nodelete = m.dynamic.nodelete() || (root && flags & NODELETE != 0);
         w.entries.insert(
             m.id,
-            Entry { module: m.clone(), needed, reldeps, scope, opens: root as usize, nodelete, init_seq: seq[i] },
+            Entry { module: m.clone(), needed, reldeps, scope, opens: root as usize, nodelete, init_seq: seq[i], root: root_id },
         );
     }
     for (name, id, _, sym) in UNIQUE_PENDING.take() {
@@ -746,6 +780,123 @@ pub fn sym(h: Handle, name: &[u8], version: Option<&[u8]>) -> Result<usize> {
     }
 }
 
+/// What `rl_sym` and `rl_vsym` search.
+pub enum Target {
+    /// A handle's library and its dependencies, or the global scope.
+    Handle(Handle),
+    /// `RL_DEFAULT`: the global scope, then the calling object's group.
+    Default,
+    /// `RL_NEXT`: the calling object's lookup order, after it.
+    Next,
+}
+
+/// Look a symbol up as `rl_sym`/`rl_vsym` called from code at `caller` does.
+pub fn sym_from(target: Target, name: &[u8], version: Option<&[u8]>, caller: usize) -> Result<usize> {
+    let next = match target {
+        Target::Handle(h) => return sym(h, name, version),
+        Target::Default => false,
+        Target::Next => true,
+    };
+    let mut q = Query::new(name, version.map(Version::new));
+    q.explicit = true;
+    let r = fresh_view();
+    let me = r.object_at(caller).cloned();
+    let not_found = |m: Option<&Arc<Module>>| Error::SymbolNotFound {
+        file: m.cloned().or_else(|| r.program()).map_or_else(|| "the program".to_string(), |m| m.name.clone()),
+        symbol: String::from_utf8_lossy(name).into_owned(),
+        version: version.map(|v| String::from_utf8_lossy(v).into_owned()),
+    };
+    if next {
+        // RL_NEXT: the objects after the caller in its lookup order, as glibc's RTLD_NEXT. For
+        // the host's objects that is the host objects after it, then relink's global scope.
+        let Some(me) = me.as_ref() else { return Err(Error::NextOutsideObjects) };
+        let found = if me.is_host {
+            resolve::lookup(r.global_view.iter().filter(|m| !m.is_host || m.id > me.id).map(|m| &**m), &q)
+        } else {
+            resolve::lookup(r.group_of(me.id).iter().skip_while(|m| m.id != me.id).skip(1).map(|m| &**m), &q)
+        };
+        return match found {
+            Some(b) => address(&b),
+            None => Err(not_found(Some(me))),
+        };
+    }
+    // RL_DEFAULT: the global scope, then (for relink's objects) the caller's own group.
+    let group = me.as_ref().filter(|m| !m.is_host).map_or(&[][..], |m| r.group_of(m.id));
+    let Some(b) = resolve::lookup(r.global_view.iter().chain(group).map(|m| &**m), &q) else {
+        return Err(not_found(me.as_ref()));
+    };
+    let addr = address(&b)?;
+    let def = b.module.id;
+    let keep = r.keep_for(me.as_ref(), def);
+    drop(r);
+    match keep {
+        // Inside a load (a hook looking names up) this thread holds relink's lock: no other
+        // lock may be taken, and the definition is not kept.
+        _ if LOADING.get() => Ok(addr),
+        Keep::Nothing => Ok(addr),
+        Keep::Host(m) => {
+            crate::host::pin(&m);
+            Ok(addr)
+        }
+        keep => {
+            let mut w = REGISTRY.write();
+            if !w.entries.contains_key(&def) {
+                // Unloaded meanwhile by another thread: look again.
+                drop(w);
+                return sym_from(Target::Default, name, version, caller);
+            }
+            match keep {
+                Keep::Reldep(user, m) => {
+                    if let Some(e) = w.entries.get_mut(&user) {
+                        if !e.reldeps.iter().any(|d| d.id == m.id) {
+                            e.reldeps.push(m);
+                        }
+                    }
+                }
+                Keep::Nodelete => w.entries.get_mut(&def).expect("checked above").nodelete = true,
+                Keep::Nothing | Keep::Host(_) => {}
+            }
+            Ok(addr)
+        }
+    }
+}
+
+/// What keeps a definition found through `RL_DEFAULT` loaded for the object that looked it up.
+enum Keep {
+    Nothing,
+    /// A host object, for a relink-loaded caller: a reference from the system loader.
+    Host(Arc<Module>),
+    /// A relink-loaded definition outside the caller's dependencies: a dependency edge from
+    /// the caller (glibc's reldeps).
+    Reldep(u64, Arc<Module>),
+    /// A relink-loaded definition looked up from the host's code (the program, never unloaded):
+    /// never unloaded either, as glibc marks it NODELETE.
+    Nodelete,
+}
+
+impl Registry {
+    fn keep_for(&self, caller: Option<&Arc<Module>>, def: u64) -> Keep {
+        let relink_caller = caller.filter(|m| !m.is_host);
+        if caller.is_some_and(|m| m.id == def) {
+            return Keep::Nothing;
+        }
+        let Some(d) = self.entries.get(&def).filter(|d| !d.module.is_host) else {
+            // A host definition: only relink's own objects need it kept.
+            let host = self.host.iter().find(|m| m.id == def);
+            return match (relink_caller, host) {
+                (Some(_), Some(m)) => Keep::Host(m.clone()),
+                _ => Keep::Nothing,
+            };
+        };
+        match relink_caller.and_then(|m| self.entries.get(&m.id)) {
+            Some(e) if e.scope.iter().chain(&e.reldeps).any(|m| m.id == def) => Keep::Nothing,
+            Some(e) => Keep::Reldep(e.module.id, d.module.clone()),
+            None if d.nodelete => Keep::Nothing,
+            None => Keep::Nodelete,
+        }
+    }
+}
+
 fn address(b: &resolve::Binding) -> Result<usize> {
     let b = definition(*b);
     if b.sym.kind() != elf::abi::STT_TLS {
@@ -826,17 +977,32 @@ pub fn name(h: Handle) -> Result<String> {
     }
 }
 
+/// The object behind an open handle.
+fn object(h: Handle) -> Result<Arc<Module>> {
+    let r = REGISTRY.read_recursive();
+    match r.entries.get(&h.0) {
+        Some(e) if e.is_open() => Ok(e.module.clone()),
+        _ if h == Handle::GLOBAL => Err(Error::InvalidArgument("the global scope has no single object".into())),
+        _ => Err(Error::InvalidHandle),
+    }
+}
+
 /// A handle's object: (its name as a C string, its base address, its TLS module id or 0). The
 /// string lives as long as the object is loaded.
 pub fn info(h: Handle) -> Result<(*const std::ffi::c_char, usize, u64)> {
-    let r = REGISTRY.read_recursive();
-    let e = match r.entries.get(&h.0) {
-        Some(e) if e.is_open() => e,
-        _ if h == Handle::GLOBAL => return Err(Error::InvalidArgument("the global scope has no single object".into())),
-        _ => return Err(Error::InvalidHandle),
-    };
-    let m = &e.module;
+    let m = object(h)?;
     Ok((m.c_name.as_ptr(), m.base(), m.tls_id.or(m.host_tls.map(|t| t.modid as u64)).unwrap_or(0)))
+}
+
+/// The calling thread's TLS block of a handle's object, or 0 when the object has no TLS or the
+/// thread has not used it yet.
+pub fn tls_block(h: Handle) -> Result<usize> {
+    let m = object(h)?;
+    let block = match m.tls_id {
+        Some(id) => crate::tls::existing_block(id),
+        None => crate::host::tls_block(&m),
+    };
+    Ok(block.unwrap_or(0))
 }
 
 /// The relink-loaded objects, in load order, kept alive while the caller holds them, with the

@@ -398,7 +398,7 @@ impl Ctx<'_, '_> {
 
 /// Bind the reference through symbol `idx` of `m`, looking it up through `scope` (used by the
 /// eager relocation loop and by lazy binding alike).
-fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl IntoIterator<Item = &'a Module>, hooks: &Lookups) -> Result<Resolved> {
+fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Module> + Clone, hooks: &Lookups) -> Result<Resolved> {
     if idx == 0 {
         return Ok(Resolved { value: 0, def: None });
     }
@@ -434,16 +434,27 @@ fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl IntoIterator<Item = &'a 
         if let Some(value) = hooked(Phase::Before) {
             return Ok(Resolved { value, def: None });
         }
-        let found = resolve::lookup(scope, &Query::new(name, version));
+        let found = resolve::lookup(scope.clone(), &Query::new(name, version));
         if found.is_none() {
             if let Some(value) = crate::hooks::defined(name).or_else(|| hooked(Phase::After)) {
                 return Ok(Resolved { value, def: None });
             }
         }
         if found.is_none() && sym.bind() != abi::STB_WEAK {
+            let symbol = String::from_utf8_lossy(name).into_owned();
+            // The file the version comes from is there, without the symbol in that version.
+            let provider = m.symtab.needed_from(idx).filter(|&file| scope.clone().any(|s| s.answers_to(file)));
+            if let (Some(v), Some(provider)) = (version, provider) {
+                return Err(Error::VersionNotInFile {
+                    file: m.name.clone(),
+                    symbol,
+                    version: String::from_utf8_lossy(v.name).into_owned(),
+                    provider: String::from_utf8_lossy(provider).into_owned(),
+                });
+            }
             return Err(Error::Undefined {
                 file: m.name.clone(),
-                symbol: String::from_utf8_lossy(name).into_owned(),
+                symbol,
                 version: version.map(|v| String::from_utf8_lossy(v.name).into_owned()),
             });
         }

@@ -9,6 +9,7 @@ use crate::os;
 use crate::raw::Sym;
 use crate::search::{self, SearchPaths};
 use crate::symbols::Query;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -51,18 +52,52 @@ pub enum Found {
     Existing(Arc<Module>),
     /// A file to load, with its headers already checked.
     File(PathBuf, os::File, Box<Layout>),
+    /// Nothing but 32-bit objects answer to the name (the system loader says so, rather than
+    /// that nothing was found).
+    OtherClass,
 }
 
 /// Open `path`, check its headers, and tell whether that file is loaded already.
 pub fn open_path(path: &Path, known: &dyn Known) -> Result<Found> {
-    let f = os::File::open(path).map_err(|e| Error::Io { file: path.to_string_lossy().into_owned(), reason: e.to_string() })?;
+    let f = os::File::open(path)
+        .map_err(|e| Error::Io { file: path.to_string_lossy().into_owned(), reason: crate::error::io_reason(&e) })?;
     checked(path, f, known)
 }
 
+/// A path given to `rl_open` (one with a slash) with its dynamic string tokens expanded, as
+/// dlopen expands them: `$ORIGIN` is `origin`, the directory of the object that made the call.
+/// A token without a value leaves no file to open.
+pub fn expand_path<'a>(given: &'a str, origin: Option<&Path>) -> Result<Cow<'a, str>> {
+    if !given.contains('$') {
+        return Ok(Cow::Borrowed(given));
+    }
+    search::expand_dst(given, origin)
+        .map(Cow::Owned)
+        .ok_or_else(|| Error::Io { file: given.to_string(), reason: "No such file or directory".into() })
+}
+
+/// [`open_path`] for the expansion `path` of a path `given` to `rl_open`: a file that cannot be
+/// opened is reported under the name given, as glibc reports it.
+pub fn open_given(given: &str, path: &str, known: &dyn Known) -> Result<Found> {
+    open_path(Path::new(path), known).map_err(|e| match e {
+        Error::Io { reason, .. } if given != path => {
+            Error::Io { file: given.to_string(), reason: format!("{reason} (expanded to {path})") }
+        }
+        e => e,
+    })
+}
+
 /// A search candidate: like [`open_path`], but a file that cannot be opened is just skipped
-/// (most candidates do not exist; their errors are never formatted).
-fn try_candidate(path: &Path, known: &dyn Known) -> Option<Found> {
-    checked(path, os::File::open(path).ok()?, known).ok()
+/// (most candidates do not exist; their errors are never formatted). `other_class` is set when
+/// a 32-bit object is skipped.
+fn try_candidate(path: &Path, known: &dyn Known, other_class: &std::cell::Cell<bool>) -> Option<Found> {
+    match checked(path, os::File::open(path).ok()?, known) {
+        Ok(found) => Some(found),
+        Err(e) => {
+            other_class.set(other_class.get() || matches!(e, Error::WrongClass { .. }));
+            None
+        }
+    }
 }
 
 fn checked(path: &Path, f: os::File, known: &dyn Known) -> Result<Found> {
@@ -108,7 +143,9 @@ pub fn find(name: &str, requester: Option<&Module>, known: &dyn Known) -> Option
         paths.runpath = Some((rp, r.origin.as_deref()));
     }
     // A candidate that cannot be opened or is not for this machine is skipped, as glibc does.
-    search::search(name, requester.and_then(|r| r.origin.as_deref()), &paths, |p| try_candidate(p, known))
+    let other_class = std::cell::Cell::new(false);
+    search::search(name, requester.and_then(|r| r.origin.as_deref()), &paths, |p| try_candidate(p, known, &other_class))
+        .or_else(|| other_class.get().then_some(Found::OtherClass))
 }
 
 /// Map `root` and, breadth-first, every dependency that is not loaded yet.
@@ -143,6 +180,10 @@ pub fn load_group(root: Module, known: &dyn Known, next_id: &mut dyn FnMut() -> 
                             modules.push(new.clone());
                             new
                         }
+                    }
+                    Some(Found::OtherClass) => {
+                        let source = Box::new(Error::WrongClass { file: needed });
+                        return Err(Error::Dependency { file: m.name.clone(), source });
                     }
                     None => return Err(Error::MissingDependency { file: m.name.clone(), needed }),
                 },

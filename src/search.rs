@@ -64,7 +64,6 @@ pub struct SearchPaths<'a> {
 /// setgid process `$ORIGIN` is only honoured as the whole first path
 /// component and when the result lies in a system directory. A `$` that
 /// does not start one of these tokens is kept as it is.
-#[cfg(test)]
 pub fn expand_dst(s: &str, origin: Option<&Path>) -> Option<String> {
     let origin = origin.map(|p| p.as_os_str().as_bytes());
     let out = expand_dst_bytes(s.as_bytes(), origin, &HOST, is_secure())?;

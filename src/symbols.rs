@@ -76,7 +76,9 @@ pub struct SymTab {
 
 impl SymTab {
     /// Build the table from a parsed dynamic section. Every range is checked against `span`.
-    pub fn new(d: &DynInfo, span: &Span) -> Result<SymTab, String> {
+    /// The hash tables tell how many symbols can be looked up; `in_use` (known from elsewhere)
+    /// may extend that to symbols only relocations refer to.
+    pub fn new(d: &DynInfo, span: &Span, in_use: usize) -> Result<SymTab, String> {
         let strtab = StrTab(span.slice::<u8>(d.strtab, d.strsz).ok_or("string table out of bounds")?);
         let gnu = match d.gnu_hash {
             Some(a) => Some(read_gnu(span, a).ok_or("GNU hash table out of bounds")?),
@@ -86,13 +88,14 @@ impl SymTab {
             Some(a) => Some(read_sysv(span, a).ok_or("SysV hash table out of bounds")?),
             None => None,
         };
-        let nsyms = if let Some(s) = &sysv {
+        let hashed = if let Some(s) = &sysv {
             s.chains.len()
         } else if let Some(g) = &gnu {
             g.symoffset as usize + g.chain.len()
         } else {
             0
         };
+        let nsyms = hashed.max(in_use);
         let syms = if nsyms == 0 {
             &[][..]
         } else {
@@ -194,6 +197,12 @@ impl SymTab {
     /// The version a reference through symbol `idx` of this object asks for, if any.
     pub fn needed_version(&self, idx: u32) -> Option<Version<'static>> {
         self.need_of(idx).map(|(v, ..)| v)
+    }
+
+    /// The file a reference through symbol `idx` takes its version from (its DT_VERNEED entry's
+    /// file name), if the reference is versioned.
+    pub fn needed_from(&self, idx: u32) -> Option<&'static [u8]> {
+        self.need_of(idx).map(|(_, file, ..)| file)
     }
 
     /// Every version this object needs: (version, file that should define it, weak).

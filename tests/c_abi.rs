@@ -1061,3 +1061,165 @@ fn gnu_unique_symbols_are_process_wide() {
     assert_fixture(d.contains("libstdc++"), "unique_shared is linked with libstdc++", &d);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+#[test]
+fn libraries_exporting_nothing_load() {
+    let s = Scratch::new("export_nothing");
+    let lib = s.lib(
+        "libctor_only.so",
+        &["ctor_only.c"],
+        &["-fvisibility=hidden", "-Wl,--hash-style=gnu", "-Wl,-z,lazy"],
+    );
+    s.copy("libctor_only.so", "libctor_only_lazy.so");
+    let syms = readelf(&["--dyn-syms", "-W"], &lib);
+    let rows: Vec<&str> = syms.lines().filter(|l| l.trim_start().split(':').next().is_some_and(|n| n.parse::<u32>().is_ok())).collect();
+    assert_fixture(
+        rows.len() > 2 && rows.iter().all(|l| l.contains(" UND")) && syms.contains("setenv"),
+        "libctor_only.so defines no dynamic symbol and imports setenv",
+        &syms,
+    );
+    let d = readelf(&["-d"], &lib);
+    assert_fixture(
+        d.contains("(GNU_HASH)") && !d.contains("(HASH)") && d.contains("(JMPREL)"),
+        "libctor_only.so has only a GNU hash table, and PLT relocations",
+        &d,
+    );
+    let prog = s.program("export_nothing.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+#[test]
+fn rl_addr_matches_dladdr() {
+    let s = Scratch::new("addr_match");
+    let lib = s.lib("libaddr_syms.so", &["addr_syms.c"], &[]);
+    s.copy("libaddr_syms.so", "libaddr_syms_dl.so");
+    let syms = readelf(&["--dyn-syms", "-W"], &lib);
+    let row = |name: &str| syms.lines().find(|l| l.split_whitespace().nth(7) == Some(name)).unwrap_or("");
+    assert_fixture(
+        row("addr_code_mark").split_whitespace().nth(2) == Some("0")
+            && row("addr_data_mark").split_whitespace().nth(2) == Some("0")
+            && row("addr_bss_small").split_whitespace().nth(2) == Some("10")
+            && row("addr_func").split_whitespace().nth(1) == row("addr_func_alias").split_whitespace().nth(1),
+        "libaddr_syms.so: size-0 marks, a 10-byte .bss object, an alias of addr_func",
+        &syms,
+    );
+    let prog = s.program("addr_match.c", &["-ldl"]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+#[test]
+fn nodlopen_objects_are_refused() {
+    let s = Scratch::new("noopen");
+    let lib = s.lib("libnoopen.so", &["noopen.c"], &["-DNOOPEN_VALUE_FN=noopen_value", "-Wl,-z,nodlopen"]);
+    s.lib(
+        "libnoopen_user.so",
+        &["noopen_user.c"],
+        &["-DNOOPEN_VALUE_FN=noopen_value", "-L.", "-lnoopen", "-Wl,-rpath,$ORIGIN"],
+    );
+    s.lib("libnoopen_linked.so", &["noopen.c"], &["-DNOOPEN_VALUE_FN=noopen_linked_value", "-Wl,-z,nodlopen"]);
+    s.lib(
+        "libnoopen_linked_user.so",
+        &["noopen_user.c"],
+        &["-DNOOPEN_VALUE_FN=noopen_linked_value", "-L.", "-lnoopen_linked", "-Wl,-rpath,$ORIGIN"],
+    );
+    let d = readelf(&["-d"], &lib);
+    assert_fixture(d.contains("NOOPEN"), "libnoopen.so has DF_1_NOOPEN", &d);
+    let prog = s.program("noopen.c", &["-L.", "-lnoopen_linked"]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+#[test]
+fn error_messages_in_glibc_wording() {
+    let s = Scratch::new("glibc_messages");
+    make_elf32(&s);
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    s.lib("ghost/libghost.so", &["ghost.c"], &[]);
+    s.lib(
+        "libneeds_missing.so",
+        &["needs_missing.c"],
+        &["-Wl,--no-as-needed", "-L.", "-lsimple", "-Lghost", "-lghost", "-Wl,-rpath,$ORIGIN"],
+    );
+    std::fs::remove_dir_all(s.path("ghost")).unwrap();
+    s.lib("libunresolved.so", &["unresolved.c"], &[]);
+    s.lib("libnoopen.so", &["noopen.c"], &["-DNOOPEN_VALUE_FN=noopen_value", "-Wl,-z,nodlopen"]);
+    let script = |m: &str| format!("-Wl,--version-script={}", fixture(m));
+    s.lib("libver.so", &["ver_two.c"], &[script("ver_two.map").as_str()]);
+    s.copy("libver.so", "libver_dl.so");
+    s.lib("future/libver.so", &["ver_future.c"], &[script("ver_future.map").as_str(), "-Wl,-soname,libver.so"]);
+    s.lib("baz/libver.so", &["ver_baz.c"], &[script("ver_baz.map").as_str(), "-Wl,-soname,libver.so"]);
+    let rpath = ["-Wl,-rpath,$ORIGIN", "-Wl,--enable-new-dtags"];
+    s.lib("libconsumer_future.so", &["ver_consumer.c"], &[&["-Lfuture", "-lver"][..], &rpath].concat());
+    let baz = s.lib("libconsumer_baz.so", &["ver_baz_consumer.c"], &[&["-Lbaz", "-lver"][..], &rpath].concat());
+    let syms = readelf(&["--dyn-syms", "-W"], &baz);
+    assert_fixture(syms.contains("baz@VER_2"), "libconsumer_baz.so references baz@VER_2", &syms);
+    let prog = s.program("glibc_messages.c", &["-ldl"]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+#[test]
+fn rl_open_expands_dynamic_string_tokens() {
+    let s = Scratch::new("dst_open");
+    s.lib("libdst.so", &["dst_lib.c"], &["-DDST_VALUE=1"]);
+    s.lib("lib/x86_64-linux-gnu/libdst_lib.so", &["dst_lib.c"], &["-DDST_VALUE=2"]);
+    for (i, platform) in ["x86_64", "haswell", "xeon_phi"].iter().enumerate() {
+        let v = format!("-DDST_VALUE={}", 10 + i);
+        s.lib(&format!("{platform}/libdst_plat.so"), &["dst_lib.c"], &[v.as_str()]);
+        s.lib(&format!("{platform}/libdst_plat_dl.so"), &["dst_lib.c"], &[v.as_str()]);
+    }
+    let prog = s.program("dst_open.c", &["-ldl"]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+#[test]
+fn lookups_that_depend_on_the_caller() {
+    let s = Scratch::new("caller_scope");
+    // Calls into librelink must stay calls (their return address names the caller).
+    let cf = ["-fno-optimize-sibling-calls", "-L.", "-lrelink"];
+    let next = |name: &str, value: u32, extra: &[&str]| {
+        let v = format!("-DNEXT_VALUE={value}");
+        let f = format!("-DNEXT_FN=next_after_{name}");
+        s.lib(&format!("libnext_{name}.so"), &["next_lib.c"], &[&[v.as_str(), f.as_str()][..], &cf, extra].concat())
+    };
+    next("base", 3, &[]);
+    next("mid", 2, &[]);
+    let top = next("top", 1, &["-Wl,--no-as-needed", "-lnext_mid", "-lnext_base", "-Wl,-rpath,$ORIGIN"]);
+    let d = readelf(&["-d"], &top);
+    let (m, b) = (d.find("[libnext_mid.so]"), d.find("[libnext_base.so]"));
+    assert_fixture(m.is_some() && b.is_some() && m < b, "libnext_top.so NEEDED libnext_mid.so, then libnext_base.so", &d);
+    s.lib("libhost_next.so", &["host_next.c"], &cf);
+    let def = |out: &str, name: &str, value: u32, extra: &[&str]| {
+        let flags = [format!("-DDEF_VALUE_FN={name}_only_value"), format!("-DDEF_FINDS_FN=def_{name}_finds"), format!("-DDEF_VALUE={value}")];
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        s.lib(out, &["def_lib.c"], &[&flags[..], &cf, extra].concat());
+    };
+    def("libdef_dep.so", "dep", 22, &[]);
+    def("libdef_user.so", "user", 21, &["-Wl,--no-as-needed", "-L.", "-ldef_dep", "-Wl,-rpath,$ORIGIN"]);
+    let d = readelf(&["-d"], &s.path("libdef_user.so"));
+    assert_fixture(d.contains("[libdef_dep.so]"), "libdef_user.so NEEDED libdef_dep.so", &d);
+    s.lib("libprovider.so", &["provider.c"], &[]);
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    s.copy("libsimple.so", "libsimple_dl.so");
+    let loader = s.lib(
+        "plugins/libloader.so",
+        &["loader.c"],
+        &[&cf[..], &["-Wl,-rpath,$ORIGIN/sub", "-Wl,--enable-new-dtags"]].concat(),
+    );
+    let d = readelf(&["-d"], &loader);
+    assert_fixture(d.contains("(RUNPATH)") && d.contains("[$ORIGIN/sub]"), "libloader.so has DT_RUNPATH $ORIGIN/sub", &d);
+    s.lib("plugins/sub/libleaf.so", &["dst_lib.c"], &["-DDST_VALUE=31"]);
+    s.lib("plugins/sub2/libleaf2.so", &["dst_lib.c"], &["-DDST_VALUE=32"]);
+    let prog = s.program("caller_scope.c", &["-ldl", "-L.", "-lhost_next"]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+#[test]
+fn tls_block_of_a_handle() {
+    let s = Scratch::new("tls_block");
+    let lib = s.lib("libtls_block.so", &["tls_block.c"], &["-ftls-model=global-dynamic"]);
+    s.copy("libtls_block.so", "libtls_block_dl.so");
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    let l = readelf(&["-lW"], &lib);
+    assert_fixture(l.contains("TLS"), "libtls_block.so has PT_TLS", &l);
+    let prog = s.program("tls_block.c", &["-ldl"]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}

@@ -420,3 +420,21 @@ pub const LAZY_GOT_ENTRY: usize = 2;
 pub fn lazy_entry() -> usize {
     relink_lazy_entry as *const () as usize
 }
+
+/// The body of an exported function that needs to know who called it (as glibc's dlsym and
+/// dlopen take their caller from the return address): used as the only statement of a naked
+/// function taking `$args` integer arguments, it loads the function's own return address into
+/// the next argument register and tail-jumps to `$target`, which takes the same arguments and
+/// that address last, and returns straight to the caller.
+macro_rules! with_caller {
+    ($target:path, 2) => {
+        core::arch::naked_asm!("endbr64", "mov rdx, [rsp]", "jmp {t}", t = sym $target)
+    };
+    ($target:path, 3) => {
+        core::arch::naked_asm!("endbr64", "mov rcx, [rsp]", "jmp {t}", t = sym $target)
+    };
+    ($target:path, 5) => {
+        core::arch::naked_asm!("endbr64", "mov r9, [rsp]", "jmp {t}", t = sym $target)
+    };
+}
+pub(crate) use with_caller;
