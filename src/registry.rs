@@ -764,20 +764,24 @@ pub fn sym(h: Handle, name: &[u8], version: Option<&[u8]>) -> Result<usize> {
     };
     if h == Handle::GLOBAL {
         let r = fresh_view();
-        return match resolve::lookup(r.global_view.iter().map(|m| &**m), &q) {
-            Some(b) => address(&b),
-            None => Err(not_found("global scope")),
+        let found = match resolve::lookup(r.global_view.iter().map(|m| &**m), &q) {
+            Some(b) => r.address(b)?,
+            None => return Err(not_found("global scope")),
         };
+        drop(r);
+        return found.finish();
     }
     let r = REGISTRY.read_recursive();
     let e = match r.entries.get(&h.0) {
         Some(e) if e.is_open() => e,
         _ => return Err(Error::InvalidHandle),
     };
-    match resolve::lookup(e.scope.iter().map(|m| &**m), &q) {
-        Some(b) => address(&b),
-        None => Err(not_found(&e.module.name)),
-    }
+    let found = match resolve::lookup(e.scope.iter().map(|m| &**m), &q) {
+        Some(b) => r.address(b)?,
+        None => return Err(not_found(&e.module.name)),
+    };
+    drop(r);
+    found.finish()
 }
 
 /// What `rl_sym` and `rl_vsym` search.
@@ -815,20 +819,23 @@ pub fn sym_from(target: Target, name: &[u8], version: Option<&[u8]>, caller: usi
         } else {
             resolve::lookup(r.group_of(me.id).iter().skip_while(|m| m.id != me.id).skip(1).map(|m| &**m), &q)
         };
-        return match found {
-            Some(b) => address(&b),
-            None => Err(not_found(Some(me))),
+        let found = match found {
+            Some(b) => r.address(b)?,
+            None => return Err(not_found(Some(me))),
         };
+        drop(r);
+        return found.finish();
     }
     // RL_DEFAULT: the global scope, then (for relink's objects) the caller's own group.
     let group = me.as_ref().filter(|m| !m.is_host).map_or(&[][..], |m| r.group_of(m.id));
     let Some(b) = resolve::lookup(r.global_view.iter().chain(group).map(|m| &**m), &q) else {
         return Err(not_found(me.as_ref()));
     };
-    let addr = address(&b)?;
-    let def = b.module.id;
+    let found = r.address(b)?;
+    let def = found.module_id();
     let keep = r.keep_for(me.as_ref(), def);
     drop(r);
+    let addr = found.finish()?;
     match keep {
         // Inside a load (a hook looking names up) this thread holds relink's lock: no other
         // lock may be taken, and the definition is not kept.
@@ -897,12 +904,51 @@ impl Registry {
     }
 }
 
-fn address(b: &resolve::Binding) -> Result<usize> {
-    let b = definition(*b);
-    if b.sym.kind() != elf::abi::STT_TLS {
-        return b.address();
+/// What an explicit lookup found, taken out of the registry so that the lock can be released
+/// before the rest runs: an IFUNC resolver is the object's own code, which may call back into
+/// relink (`rl_sym` again, while another thread waits to write, would deadlock).
+enum Lookup {
+    Address(usize, u64),
+    Resolver(Arc<Module>, usize),
+}
+
+impl Lookup {
+    fn module_id(&self) -> u64 {
+        match self {
+            Lookup::Address(_, id) => *id,
+            Lookup::Resolver(m, _) => m.id,
+        }
     }
-    // A thread-local variable: its address in the calling thread.
+
+    /// The address, once the registry is released.
+    fn finish(self) -> Result<usize> {
+        match self {
+            Lookup::Address(a, _) => Ok(a),
+            Lookup::Resolver(m, resolver) => resolve::call_resolver(&m, resolver),
+        }
+    }
+}
+
+impl Registry {
+    /// The address `b` stands for (for a thread-local variable, in the calling thread), or its
+    /// IFUNC resolver with the object that holds it.
+    fn address(&self, b: resolve::Binding) -> Result<Lookup> {
+        let b = if b.sym.bind() == elf::abi::STB_GNU_UNIQUE { self.unique_definition(b) } else { b };
+        b.module.note_bound(b.sym);
+        let id = b.module.id;
+        match b.sym.kind() {
+            elf::abi::STT_GNU_IFUNC => {
+                let held = self.entries.get(&id).map(|e| &e.module).or_else(|| self.host.iter().find(|m| m.id == id));
+                Ok(Lookup::Resolver(held.ok_or(Error::Internal)?.clone(), b.value()))
+            }
+            elf::abi::STT_TLS => tls_address(b).map(|a| Lookup::Address(a, id)),
+            _ => Ok(Lookup::Address(b.value(), id)),
+        }
+    }
+}
+
+/// The address of thread-local variable `b` in the calling thread.
+fn tls_address(b: resolve::Binding) -> Result<usize> {
     let value = b.sym.st_value as usize;
     if let Some(id) = b.module.tls_id {
         return Ok(crate::tls::block(id) + value);
@@ -924,6 +970,8 @@ pub fn definition(b: resolve::Binding) -> resolve::Binding {
     if b.sym.bind() != elf::abi::STB_GNU_UNIQUE {
         return b;
     }
+    // Only binding calls this: inside a load, where this thread holds the registry's gate (no
+    // writer can be queued), or lazily, with no lock held.
     let chosen = REGISTRY.read_recursive().unique_definition(b);
     chosen.module.note_bound(chosen.sym);
     chosen

@@ -222,13 +222,18 @@ pub struct Binding<'a> {
 impl Binding<'_> {
     /// The symbol's runtime address (calling the resolver of an IFUNC).
     pub fn address(&self) -> Result<usize> {
-        // An absolute symbol's value is not relative to the object (glibc 2.28 and later).
-        let base = if self.sym.st_shndx == elf::abi::SHN_ABS { 0 } else { self.module.bias };
-        let a = base.wrapping_add(self.sym.st_value as usize);
+        let a = self.value();
         if self.sym.kind() != elf::abi::STT_GNU_IFUNC {
             return Ok(a);
         }
         call_resolver(self.module, a)
+    }
+
+    /// The symbol's value as an address (for an IFUNC, its resolver's).
+    pub fn value(&self) -> usize {
+        // An absolute symbol's value is not relative to the object (glibc 2.28 and later).
+        let base = if self.sym.st_shndx == elf::abi::SHN_ABS { 0 } else { self.module.bias };
+        base.wrapping_add(self.sym.st_value as usize)
     }
 }
 

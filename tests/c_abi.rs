@@ -1223,3 +1223,13 @@ fn tls_block_of_a_handle() {
     let prog = s.program("tls_block.c", &["-ldl"]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+/// An IFUNC resolver run by rl_sym may call rl_sym while another thread commits an open.
+#[test]
+fn ifunc_resolver_called_by_rl_sym_may_use_relink() {
+    let s = Scratch::new("ifunc_reenter");
+    s.lib("libifunc_reenter.so", &["ifunc_reenter.c"], &[]);
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    let prog = s.program("ifunc_reenter.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
