@@ -83,9 +83,10 @@ impl From<&str> for HeaderError {
     }
 }
 
-/// Validate the file header (`ident` holds at least its first [`EHDR_SIZE`] bytes, or the whole
-/// image when shorter).
-pub fn check_header(ident: &[u8], image_len: u64) -> Result<Header, HeaderError> {
+/// Validate what every ELF file for this machine shares, whatever its type: magic, class, data
+/// encoding, machine (`ident` holds at least its first [`EHDR_SIZE`] bytes, or the whole file
+/// when shorter).
+pub fn file_header(ident: &[u8]) -> Result<FileHeader<LittleEndian>, HeaderError> {
     if ident.len() < 4 || &ident[..4] != b"\x7fELF" {
         return Err("not an ELF file (bad magic)".into());
     }
@@ -110,6 +111,13 @@ pub fn check_header(ident: &[u8], image_len: u64) -> Result<Header, HeaderError>
         )
         .into());
     }
+    Ok(h)
+}
+
+/// Validate the file header (`ident` holds at least its first [`EHDR_SIZE`] bytes, or the whole
+/// image when shorter).
+pub fn check_header(ident: &[u8], image_len: u64) -> Result<Header, HeaderError> {
+    let h = file_header(ident)?;
     match h.e_type {
         abi::ET_DYN => {}
         abi::ET_EXEC => return Err("is an executable (ET_EXEC), not a shared library".into()),

@@ -1082,6 +1082,14 @@ pub fn global_scope_now() -> Arc<[Arc<Module>]> {
     fresh_view().global_view.clone()
 }
 
+/// Run `f` with what an open would find loaded now (the host's objects and relink's) and the
+/// global scope, without loading anything. For `inspect`, which maps objects to read them but
+/// never relocates them nor enters them here.
+pub fn with_view<R>(f: impl FnOnce(&dyn Known, &[Arc<Module>]) -> R) -> R {
+    let r = fresh_view();
+    f(&*r, &r.global_view)
+}
+
 /// The registry for reading, with the host's objects as the system loader has them now (it may
 /// have unmapped some since relink last looked). Inside a load this thread holds the lock
 /// already and the view cannot change under it; the next open refreshes it.

@@ -402,6 +402,33 @@ fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modu
     if idx == 0 {
         return Ok(Resolved { value: 0, def: None });
     }
+    Ok(match target(m, idx, scope, hooks)? {
+        Target::Runtime(value) | Target::Supplied(value) => Resolved { value, def: None },
+        Target::UndefinedWeak => Resolved { value: 0, def: None },
+        Target::Definition(b) => {
+            let b = crate::registry::definition(b);
+            let value = if b.sym.kind() == abi::STT_TLS { 0 } else { b.address()? };
+            Resolved { value, def: Some((b.module as *const Module, b.sym.st_value)) }
+        }
+    })
+}
+
+/// What a symbolic reference binds to, before any address is worked out.
+pub enum Target<'a> {
+    /// One of relink's own runtime functions (`runtime::interposed`).
+    Runtime(usize),
+    /// A value a lookup hook or `rl_define` supplied.
+    Supplied(usize),
+    /// A definition in the scope, or the object's own for a reference it resolves to itself.
+    Definition(Binding<'a>),
+    /// A weak reference nothing defines: it gets 0.
+    UndefinedWeak,
+}
+
+/// Find what the reference through symbol `idx` (not 0) of `m` binds to through `scope`, as a
+/// relocation would, without calling anything of the objects: hooks in `hooks` are asked,
+/// IFUNC resolvers are not run.
+pub fn target<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Module> + Clone, hooks: &Lookups) -> Result<Target<'a>> {
     let sym = m.symtab.sym(idx).ok_or_else(|| Error::Malformed {
         file: m.name.clone(),
         reason: format!("symbol index {idx} out of range"),
@@ -410,7 +437,7 @@ fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modu
     let name = m.symtab.name(sym);
     if !local {
         if let Some(value) = crate::runtime::interposed(name) {
-            return Ok(Resolved { value, def: None });
+            return Ok(Target::Runtime(value));
         }
     }
     let binding = if local {
@@ -432,12 +459,12 @@ fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modu
             hooks.ask(phase, m.symtab.name_cstr(sym), m.symtab.needed_version_cstr(idx), &m.c_name)
         };
         if let Some(value) = hooked(Phase::Before) {
-            return Ok(Resolved { value, def: None });
+            return Ok(Target::Supplied(value));
         }
         let found = resolve::lookup(scope.clone(), &Query::new(name, version));
         if found.is_none() {
             if let Some(value) = crate::hooks::defined(name).or_else(|| hooked(Phase::After)) {
-                return Ok(Resolved { value, def: None });
+                return Ok(Target::Supplied(value));
             }
         }
         if found.is_none() && sym.bind() != abi::STB_WEAK {
@@ -460,14 +487,7 @@ fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modu
         }
         found
     };
-    Ok(match binding {
-        None => Resolved { value: 0, def: None },
-        Some(b) => {
-            let b = crate::registry::definition(b);
-            let value = if b.sym.kind() == abi::STT_TLS { 0 } else { b.address()? };
-            Resolved { value, def: Some((b.module as *const Module, b.sym.st_value)) }
-        }
-    })
+    Ok(binding.map_or(Target::UndefinedWeak, Target::Definition))
 }
 
 /// Add the scope of library `root`, whose open pulled in `m` (mapped by an earlier open), to the

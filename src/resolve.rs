@@ -41,7 +41,8 @@ pub fn absolute(p: &Path) -> PathBuf {
     }
 }
 
-fn origin_of(p: &Path) -> Option<PathBuf> {
+/// The directory `$ORIGIN` stands for in an object loaded from `p`.
+pub fn origin_of(p: &Path) -> Option<PathBuf> {
     absolute(p).parent().map(Path::to_path_buf)
 }
 
@@ -88,13 +89,13 @@ pub fn open_given(given: &str, path: &str, known: &dyn Known) -> Result<Found> {
 }
 
 /// A search candidate: like [`open_path`], but a file that cannot be opened is just skipped
-/// (most candidates do not exist; their errors are never formatted). `other_class` is set when
-/// a 32-bit object is skipped.
-fn try_candidate(path: &Path, known: &dyn Known, other_class: &std::cell::Cell<bool>) -> Option<Found> {
+/// (most candidates do not exist; their errors are never formatted). A file that exists but is
+/// refused is skipped too, and why goes into `skipped`.
+fn try_candidate(path: &Path, known: &dyn Known, skipped: &mut Vec<Error>) -> Option<Found> {
     match checked(path, os::File::open(path).ok()?, known) {
         Ok(found) => Some(found),
         Err(e) => {
-            other_class.set(other_class.get() || matches!(e, Error::WrongClass { .. }));
+            skipped.push(e);
             None
         }
     }
@@ -112,6 +113,11 @@ fn checked(path: &Path, f: os::File, known: &dyn Known) -> Result<Found> {
 
 /// Find `name` as object `requester` (None: the program, as for `rl_open`) would.
 pub fn find(name: &str, requester: Option<&Module>, known: &dyn Known) -> Option<Found> {
+    find_noting(name, requester, known, &mut Vec::new())
+}
+
+/// [`find`], telling in `skipped` why each candidate file that exists was passed over.
+pub fn find_noting(name: &str, requester: Option<&Module>, known: &dyn Known, skipped: &mut Vec<Error>) -> Option<Found> {
     if !name.contains('/') {
         if let Some(m) = known.by_name(name.as_bytes()) {
             return Some(Found::Existing(m));
@@ -143,57 +149,90 @@ pub fn find(name: &str, requester: Option<&Module>, known: &dyn Known) -> Option
         paths.runpath = Some((rp, r.origin.as_deref()));
     }
     // A candidate that cannot be opened or is not for this machine is skipped, as glibc does.
-    let other_class = std::cell::Cell::new(false);
-    search::search(name, requester.and_then(|r| r.origin.as_deref()), &paths, |p| try_candidate(p, known, &other_class))
-        .or_else(|| other_class.get().then_some(Found::OtherClass))
+    let first_skipped = skipped.len();
+    search::search(name, requester.and_then(|r| r.origin.as_deref()), &paths, |p| try_candidate(p, known, skipped)).or_else(
+        || skipped[first_skipped..].iter().any(|e| matches!(e, Error::WrongClass { .. })).then_some(Found::OtherClass),
+    )
 }
 
 /// Map `root` and, breadth-first, every dependency that is not loaded yet.
 pub fn load_group(root: Module, known: &dyn Known, next_id: &mut dyn FnMut() -> u64) -> Result<Group> {
+    map_group(root, known, next_id, &mut |u| Err(u.error))
+}
+
+/// A DT_NEEDED entry that could not be had.
+pub struct Unmet {
+    /// The object that needs it (an index into [`Group::modules`]).
+    pub needed_by: usize,
+    /// Its position among that object's DT_NEEDED entries.
+    pub position: usize,
+    pub error: Error,
+    /// Candidate files the search found and passed over, each with why.
+    pub skipped: Vec<Error>,
+}
+
+/// [`load_group`], handing each dependency that cannot be had to `unmet`: an error stops the
+/// walk; `Ok` goes on without that dependency.
+pub fn map_group(
+    root: Module,
+    known: &dyn Known,
+    next_id: &mut dyn FnMut() -> u64,
+    unmet: &mut dyn FnMut(Unmet) -> Result<()>,
+) -> Result<Group> {
     let mut modules: Vec<Arc<Module>> = vec![Arc::new(root)];
     let mut deps: Vec<Vec<Arc<Module>>> = Vec::new();
     let mut i = 0;
     while i < modules.len() {
         let m = modules[i].clone();
         let mut mine = Vec::new();
-        for &off in &m.dynamic.needed {
-            let needed = m.string(off).ok_or_else(|| Error::Malformed {
-                file: m.name.clone(),
-                reason: "DT_NEEDED name out of bounds".into(),
-            })?;
-            let needed = String::from_utf8_lossy(needed).into_owned();
-            // An object mapped earlier in this group?
-            let in_group = modules.iter().find(|g| !needed.contains('/') && g.answers_to(needed.as_bytes())).cloned();
-            let dep = match in_group {
-                Some(g) => g,
-                None => match find(&needed, Some(&m), known) {
-                    Some(Found::Existing(e)) => e,
-                    Some(Found::File(path, f, layout)) => {
-                        if let Some(g) = modules.iter().find(|g| g.file_id == Some(f.id)) {
-                            g.clone()
-                        } else {
-                            let name = path.to_string_lossy().into_owned();
-                            let origin = origin_of(&path);
-                            let new = map::load(&Source::File(f), Some(*layout), &name, origin, next_id())
-                                .map_err(|e| Error::Dependency { file: m.name.clone(), source: Box::new(e) })?;
-                            let new = Arc::new(new);
-                            modules.push(new.clone());
-                            new
-                        }
-                    }
-                    Some(Found::OtherClass) => {
-                        let source = Box::new(Error::WrongClass { file: needed });
-                        return Err(Error::Dependency { file: m.name.clone(), source });
-                    }
-                    None => return Err(Error::MissingDependency { file: m.name.clone(), needed }),
-                },
-            };
-            mine.push(dep);
+        for (position, &off) in m.dynamic.needed.iter().enumerate() {
+            let mut skipped = Vec::new();
+            match needed_object(&m, off, &mut modules, known, next_id, &mut skipped) {
+                Ok(dep) => mine.push(dep),
+                Err(error) => unmet(Unmet { needed_by: i, position, error, skipped })?,
+            }
         }
         deps.push(mine);
         i += 1;
     }
     Ok(Group { modules, deps })
+}
+
+/// The object DT_NEEDED entry `off` of `m` denotes: one of `group` (mapped earlier in this
+/// walk), one loaded already, or a new one mapped and added to `group`.
+fn needed_object(
+    m: &Module,
+    off: u32,
+    group: &mut Vec<Arc<Module>>,
+    known: &dyn Known,
+    next_id: &mut dyn FnMut() -> u64,
+    skipped: &mut Vec<Error>,
+) -> Result<Arc<Module>> {
+    let needed = m.string(off).ok_or_else(|| Error::Malformed { file: m.name.clone(), reason: "DT_NEEDED name out of bounds".into() })?;
+    let needed = String::from_utf8_lossy(needed).into_owned();
+    if let Some(g) = group.iter().find(|g| !needed.contains('/') && g.answers_to(needed.as_bytes())) {
+        return Ok(g.clone());
+    }
+    match find_noting(&needed, Some(m), known, skipped) {
+        Some(Found::Existing(e)) => Ok(e),
+        Some(Found::File(path, f, layout)) => {
+            if let Some(g) = group.iter().find(|g| g.file_id == Some(f.id)) {
+                return Ok(g.clone());
+            }
+            let name = path.to_string_lossy().into_owned();
+            let origin = origin_of(&path);
+            let new = map::load(&Source::File(f), Some(*layout), &name, origin, next_id())
+                .map_err(|e| Error::Dependency { file: m.name.clone(), source: Box::new(e) })?;
+            let new = Arc::new(new);
+            group.push(new.clone());
+            Ok(new)
+        }
+        Some(Found::OtherClass) => {
+            let source = Box::new(Error::WrongClass { file: needed });
+            Err(Error::Dependency { file: m.name.clone(), source })
+        }
+        None => Err(Error::MissingDependency { file: m.name.clone(), needed }),
+    }
 }
 
 /// The breadth-first dependency scope of `root` (itself first), given each object's direct

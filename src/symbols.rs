@@ -323,6 +323,23 @@ impl SymTab {
         self.versym.and_then(|v| v.get(idx as usize)).is_none_or(|&x| x & 0x8000 == 0)
     }
 
+    /// The version definition `idx` carries (None: unversioned, or the object's base version).
+    pub fn defined_version(&self, idx: u32) -> Option<Version<'static>> {
+        let ndx = *self.versym?.get(idx as usize)? as usize & 0x7fff;
+        self.defs.get(ndx).copied().flatten()
+    }
+
+    /// The index of `sym`, one of this table's symbols.
+    pub fn index_of(&self, sym: &Sym) -> Option<u32> {
+        self.syms.iter().position(|s| std::ptr::eq(s, sym)).map(|i| i as u32)
+    }
+
+    /// The object's references to symbols of other objects: its undefined symbols, by index.
+    pub fn references(&self) -> impl Iterator<Item = (u32, &'static Sym)> + '_ {
+        let syms = self.syms;
+        syms.iter().enumerate().skip(1).filter(|(_, s)| s.st_shndx == abi::SHN_UNDEF).map(|(i, s)| (i as u32, s))
+    }
+
     /// Whether the object defines the version `v` at all.
     pub fn defines_version(&self, v: &Version) -> bool {
         self.defs.iter().flatten().any(|d| d.hash == v.hash && d.name == v.name)
