@@ -35,6 +35,7 @@ mod fork;
 
 mod api;
 pub mod ffi;
+pub mod inspect;
 
 pub use api::{define, undefine, Library, OpenOptions, Relocation, Symbol, DEEPBIND, GLOBAL, LAZY, NODELETE, NOLOAD, NOW};
 pub use error::{Error, Result};
