@@ -1,7 +1,7 @@
 # relink: build, test, demo and install.
 #
-#   make / make build   release build of librelink.so, librelink.a
-#   make test           cargo tests (release) and the install layout check
+#   make / make build   release build of librelink.so, librelink.a and the relink command
+#   make test           cargo tests of the workspace (release) and the install layout check
 #   make demo           build and run the C demo in examples/demo
 #   make bench          relink vs glibc side by side (CALLGRIND=1 adds instruction counts)
 #   make header         regenerate include/relink.h
@@ -19,6 +19,7 @@ READELF ?= readelf
 CALLGRIND ?= 0
 
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
@@ -31,6 +32,7 @@ REALNAME := librelink.so.$(VERSION)
 RELEASE := target/release
 SO := $(RELEASE)/librelink.so
 STATIC := $(RELEASE)/librelink.a
+CLI := $(RELEASE)/relink
 HEADER := include/relink.h
 DEMO := target/demo
 # The nested install in install-check goes through this name so that
@@ -41,16 +43,17 @@ SUBMAKE = $(MAKE)
 
 all: build
 
+# The relink command looks for the interposer in $(LIBDIR) too.
 build:
-	$(CARGO) build --release
+	RELINK_LIBDIR='$(LIBDIR)' $(CARGO) build --release --workspace
 
 # Built only when missing, so that `make build && sudo make install` does
 # not run cargo as root.
-$(SO) $(STATIC):
-	$(CARGO) build --release
+$(SO) $(STATIC) $(CLI):
+	RELINK_LIBDIR='$(LIBDIR)' $(CARGO) build --release --workspace
 
 test:
-	$(CARGO) test --release
+	$(CARGO) test --release --workspace
 	@$(MAKE) --no-print-directory install-check
 
 demo: build
@@ -67,8 +70,9 @@ bench:
 header:
 	RELINK_UPDATE_HEADER=1 $(CARGO) test --release --test header
 
-install: $(SO) $(STATIC)
-	install -d '$(DESTDIR)$(LIBDIR)' '$(DESTDIR)$(INCLUDEDIR)' '$(DESTDIR)$(PKGCONFIGDIR)'
+install: $(SO) $(STATIC) $(CLI)
+	install -d '$(DESTDIR)$(LIBDIR)' '$(DESTDIR)$(INCLUDEDIR)' '$(DESTDIR)$(PKGCONFIGDIR)' '$(DESTDIR)$(BINDIR)'
+	install -m 0755 $(CLI) '$(DESTDIR)$(BINDIR)/relink'
 	install -m 0755 $(SO) '$(DESTDIR)$(LIBDIR)/$(REALNAME)'
 	ln -sf $(REALNAME) '$(DESTDIR)$(LIBDIR)/$(SONAME)'
 	ln -sf $(SONAME) '$(DESTDIR)$(LIBDIR)/librelink.so'
@@ -88,7 +92,7 @@ install-check: build
 		if "$$@" >/dev/null 2>&1; then pass=$$((pass + 1)); \
 		else fail=$$((fail + 1)); echo "install-check: FAILED: $$what"; fi; \
 	}; \
-	env -u MAKEFLAGS -u MFLAGS -u LIBDIR -u INCLUDEDIR -u PKGCONFIGDIR \
+	env -u MAKEFLAGS -u MFLAGS -u BINDIR -u LIBDIR -u INCLUDEDIR -u PKGCONFIGDIR \
 		$(SUBMAKE) --no-print-directory install DESTDIR="$$tmp/root" PREFIX=/usr \
 		>"$$tmp/install.log" 2>&1 || { cat "$$tmp/install.log"; exit 1; }; \
 	lib=$$tmp/root/usr/lib; \
@@ -98,6 +102,8 @@ install-check: build
 	check "librelink.so resolves" test -f "$$lib/librelink.so"; \
 	check "SONAME is $(SONAME)" sh -c '$(READELF) -d "$$1" | grep -q "Library soname: \[$(SONAME)\]"' sh "$$lib/$(REALNAME)"; \
 	check "librelink.a installed" test -f "$$lib/librelink.a"; \
+	check "relink command installed" test -x "$$tmp/root/usr/bin/relink"; \
+	check "relink command runs" "$$tmp/root/usr/bin/relink" check "$$lib/$(REALNAME)"; \
 	check "relink.h installed" cmp $(HEADER) "$$tmp/root/usr/include/relink.h"; \
 	check "relink.pc installed" test -f "$$lib/pkgconfig/relink.pc"; \
 	pc() { env -u PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_PATH="$$lib/pkgconfig" PKG_CONFIG_LIBDIR="$$lib/pkgconfig" $(PKG_CONFIG) "$$@" relink; }; \
