@@ -235,13 +235,18 @@ fn check_system_libraries_and_refusals() {
     relink(&["check", &program.to_string_lossy()]).exits(1).says("is an executable");
 }
 
+/// Run `ar` in the scratch directory (its complaints about the broken object are expected).
+fn ar(s: &Scratch, args: &[&str]) {
+    let o = Command::new("ar").current_dir(&s.0).args(args).output().expect("cannot run ar");
+    assert!(o.status.success(), "ar {args:?} failed:\n{}", String::from_utf8_lossy(&o.stderr));
+}
+
 #[test]
 fn check_objects_and_archives() {
     let s = Scratch::new("objects");
     let a = s.cc("simple.o", &["simple.c"], &["-c", "-fPIC"]);
     let b = s.cc("ghost.o", &["ghost.c"], &["-c", "-fPIC"]);
-    let o = Command::new("ar").current_dir(&s.0).args(["rcs", "libpair.a", "simple.o", "ghost.o"]).status().unwrap();
-    assert!(o.success());
+    ar(&s, &["rcs", "libpair.a", "simple.o", "ghost.o"]);
     relink(&["check", &a.to_string_lossy()]).exits(0).says("ok: relocatable object; ");
     relink(&["check", &s.p("libpair.a")])
         .exits(0)
@@ -255,8 +260,7 @@ fn check_objects_and_archives() {
     bytes[40..48].copy_from_slice(&(shoff + 0x10_0000).to_le_bytes());
     fs::write(s.path("broken.o"), &bytes).unwrap();
     relink(&["check", &s.p("broken.o")]).exits(1).says(&format!("{}: refused: {0}: invalid ELF image: bad file or section headers", s.p("broken.o")));
-    let o = Command::new("ar").current_dir(&s.0).args(["rcs", "libbroken.a", "simple.o", "broken.o"]).status().unwrap();
-    assert!(o.success());
+    ar(&s, &["rcs", "libbroken.a", "simple.o", "broken.o"]);
     relink(&["check", &s.p("libbroken.a")])
         .exits(1)
         .says("    simple.o: ok")
