@@ -37,6 +37,17 @@ Exit status:
 
 const PRELOAD: &str = "librelink_preload.so";
 
+/// `println!` that ends the program quietly, as a SIGPIPE would, once stdout is closed
+/// (`relink ldd FILE | head`).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(128 + 13);
+        }
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "relink",
@@ -233,7 +244,7 @@ fn ldd(a: LddArgs) -> u8 {
         Err(code) => return code,
     };
     let objects = tree.objects();
-    println!("{} ({})", objects[0].path, origin_note(objects[0].origin));
+    say!("{} ({})", objects[0].path, origin_note(objects[0].origin));
     let mut expanded = vec![false; objects.len()];
     expanded[0] = true;
     print_needed(&tree, 0, 1, &mut expanded);
@@ -242,7 +253,7 @@ fn ldd(a: LddArgs) -> u8 {
         problems.extend(tree.unresolved().iter().map(ToString::to_string));
     }
     for p in &problems {
-        println!("error: {p}");
+        say!("error: {p}");
     }
     if tree.loads() && problems.is_empty() {
         OK
@@ -261,7 +272,7 @@ fn print_needed(tree: &Tree, i: usize, depth: usize, expanded: &mut [bool]) {
                 let o = &tree.objects()[*j];
                 let again = expanded[*j] && !o.needed.is_empty();
                 let note = if again { ", dependencies shown above" } else { "" };
-                println!("{indent}{} => {} ({}{note})", n.name, o.path, origin_note(o.origin));
+                say!("{indent}{} => {} ({}{note})", n.name, o.path, origin_note(o.origin));
                 if !expanded[*j] {
                     expanded[*j] = true;
                     print_needed(tree, *j, depth + 1, expanded);
@@ -274,12 +285,12 @@ fn print_needed(tree: &Tree, i: usize, depth: usize, expanded: &mut [bool]) {
 
 fn print_missing(indent: &str, name: &str, m: &Missing) {
     match &m.error {
-        relink::Error::MissingDependency { .. } => println!("{indent}{name} => not found"),
-        relink::Error::Dependency { source, .. } => println!("{indent}{name} => refused: {source}"),
-        e => println!("{indent}{name} => refused: {e}"),
+        relink::Error::MissingDependency { .. } => say!("{indent}{name} => not found"),
+        relink::Error::Dependency { source, .. } => say!("{indent}{name} => refused: {source}"),
+        e => say!("{indent}{name} => refused: {e}"),
     }
     for s in &m.skipped {
-        println!("{indent}    passed over: {s}");
+        say!("{indent}    passed over: {s}");
     }
 }
 
@@ -309,10 +320,10 @@ fn sym(a: SymArgs) -> u8 {
     };
     let r = tree.symbol(name, version);
     let show = |d: &Definition| describe(name, d);
-    println!("{name} for {}:", tree.objects()[0].path);
+    say!("{name} for {}:", tree.objects()[0].path);
     let mut bound = false;
     match &r.reference {
-        None => println!("  its reference: none (it does not refer to {name})"),
+        None => say!("  its reference: none (it does not refer to {name})"),
         Some(re) => {
             let asks = match (&re.version, &re.version_file) {
                 (Some(v), Some(f)) => format!(" to version {v} of {f}"),
@@ -328,18 +339,18 @@ fn sym(a: SymArgs) -> u8 {
                 Err(e) => format!("nothing, and the open fails: {e}"),
             };
             bound = matches!(re.binds_to, Ok(ref b) if !matches!(b, Resolution::UndefinedWeak));
-            println!("  its {weak}reference{asks} binds to {what}");
+            say!("  its {weak}reference{asks} binds to {what}");
         }
     }
     let lookup = |d: &Option<Definition>| d.as_ref().map_or_else(|| "nothing".to_string(), show);
     let call = if version.is_some() { "rl_vsym" } else { "rl_sym" };
-    println!("  {call} on its handle (its dependency scope) finds {}", lookup(&r.handle));
-    println!("  {call}(RL_DEFAULT) from its code (the global scope, then its group) finds {}", lookup(&r.default));
+    say!("  {call} on its handle (its dependency scope) finds {}", lookup(&r.handle));
+    say!("  {call}(RL_DEFAULT) from its code (the global scope, then its group) finds {}", lookup(&r.default));
     for (_, n, m) in tree.missing() {
-        println!("  the open fails first: {}: {}", n.name, m.error);
+        say!("  the open fails first: {}: {}", n.name, m.error);
     }
     for e in tree.version_errors() {
-        println!("  the open fails first: {e}");
+        say!("  the open fails first: {e}");
     }
     let found = match &r.reference {
         Some(_) => bound,
@@ -369,9 +380,9 @@ fn kind_name(k: FileKind) -> &'static str {
 
 fn print_verdict(label: &str, v: &Verdict, indent: &str) {
     match &v.refusal {
-        None if v.notes.is_empty() => println!("{indent}{label}: ok: {}", kind_name(v.kind)),
-        None => println!("{indent}{label}: ok: {}; {}", kind_name(v.kind), v.notes.join("; ")),
-        Some(e) => println!("{indent}{label}: refused: {e}"),
+        None if v.notes.is_empty() => say!("{indent}{label}: ok: {}", kind_name(v.kind)),
+        None => say!("{indent}{label}: ok: {}; {}", kind_name(v.kind), v.notes.join("; ")),
+        Some(e) => say!("{indent}{label}: refused: {e}"),
     }
     for (member, mv) in &v.members {
         print_verdict(member, mv, &format!("{indent}    "));
