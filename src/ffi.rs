@@ -315,13 +315,14 @@ pub type rl_phdr_callback = Option<unsafe extern "C" fn(*mut libc::dl_phdr_info,
 pub unsafe extern "C" fn rl_iterate_phdr(cb: rl_phdr_callback, data: *mut c_void) -> c_int {
     ffi_boundary!(-1, {
         let Some(f) = cb else { return Err(Error::InvalidArgument("callback is NULL".into())) };
-        // SAFETY: the system loader calls `f` with its own records and `data`, as the caller asked.
-        let host = unsafe { libc::dl_iterate_phdr(cb, data) };
+        // SAFETY: `f` is called with the system loader's records and `data`, as the caller asked.
+        let host = unsafe { crate::host::iterate_phdr(f, data) };
         if host != 0 {
             return Ok(host);
         }
         let (objects, (adds, subs)) = registry::loaded();
         for m in &objects {
+            let (tls_modid, tls_data) = m.tls_now();
             let mut info = libc::dl_phdr_info {
                 dlpi_addr: m.bias as u64,
                 dlpi_name: m.c_name.as_ptr(),
@@ -329,8 +330,8 @@ pub unsafe extern "C" fn rl_iterate_phdr(cb: rl_phdr_callback, data: *mut c_void
                 dlpi_phnum: m.phdr.1 as u16,
                 dlpi_adds: adds,
                 dlpi_subs: subs,
-                dlpi_tls_modid: m.tls_id.unwrap_or(0) as usize,
-                dlpi_tls_data: m.tls_id.and_then(crate::tls::existing_block).map_or(std::ptr::null_mut(), |b| b as *mut c_void),
+                dlpi_tls_modid: tls_modid as usize,
+                dlpi_tls_data: tls_data.map_or(std::ptr::null_mut(), |b| b as *mut c_void),
             };
             // SAFETY: `info` describes a loaded object (kept alive by `objects`) and lives
             // across the call.

@@ -98,6 +98,10 @@ fn static_tls_size(modules: &[Module]) -> usize {
 fn module_of(f: Found, is_program: bool, tp: usize, id: u64) -> Option<Module> {
     // SAFETY: the system loader's program headers stay mapped while the object is loaded.
     let phdrs = unsafe { std::slice::from_raw_parts(f.phdr as *const libc::Elf64_Phdr, f.phnum) };
+    if crate::tls::is_stub(phdrs) {
+        // relink's own, holding another object's static TLS: not an object of the host.
+        return None;
+    }
     let bias = f.addr;
     let mut ranges = Vec::new();
     let mut dynamic = None;
@@ -220,4 +224,88 @@ pub fn classify(m: &Module) {
         }
         false
     });
+}
+
+/// `dl_iterate_phdr` without the objects relink had the system loader load to hold static TLS
+/// blocks (see `tls::reserve_static`): `cb` sees the host's own objects only.
+///
+/// # Safety
+/// `cb` must be safe to call with a `dl_phdr_info` and `data`.
+pub unsafe fn iterate_phdr(cb: unsafe extern "C" fn(*mut libc::dl_phdr_info, usize, *mut libc::c_void) -> libc::c_int, data: *mut libc::c_void) -> libc::c_int {
+    type Callback = unsafe extern "C" fn(*mut libc::dl_phdr_info, usize, *mut libc::c_void) -> libc::c_int;
+    unsafe extern "C" fn filter(info: *mut libc::dl_phdr_info, size: libc::size_t, data: *mut libc::c_void) -> libc::c_int {
+        // SAFETY: `data` is the pair below, alive across the walk; the system loader passes a
+        // valid record whose program headers stay mapped during the call.
+        unsafe {
+            let &(cb, data) = &*(data as *const (Callback, *mut libc::c_void));
+            let i = &*info;
+            if crate::tls::is_stub(std::slice::from_raw_parts(i.dlpi_phdr, i.dlpi_phnum as usize)) {
+                return 0;
+            }
+            cb(info, size, data)
+        }
+    }
+    let mut pair: (Callback, *mut libc::c_void) = (cb, data);
+    // SAFETY: `filter` reads `pair` only during the walk and calls `cb` as its caller asked.
+    unsafe { libc::dl_iterate_phdr(Some(filter), &mut pair as *mut _ as *mut libc::c_void) }
+}
+
+/// An object relink had the system loader load for itself (`RTLD_LOCAL`); unloaded on drop.
+#[derive(Debug)]
+pub struct Private(usize);
+
+/// The system loader's last error message.
+fn dl_error() -> String {
+    // SAFETY: dlerror returns NULL or a NUL-terminated message that stays valid until the next
+    // dl* call of this thread.
+    let e = unsafe { libc::dlerror() };
+    if e.is_null() {
+        return "unknown error".into();
+    }
+    // SAFETY: as above.
+    unsafe { CStr::from_ptr(e) }.to_string_lossy().into_owned()
+}
+
+/// Whether an object the system loader has loaded answers to `path` (the system loader
+/// compares names before it looks at files). Never call this with relink's lock held.
+pub fn is_loaded(path: &CStr) -> bool {
+    // SAFETY: RTLD_NOLOAD maps nothing and runs no initializer.
+    let h = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_NOLOAD | libc::RTLD_LAZY) };
+    if h.is_null() {
+        // Clear the error the miss left.
+        dl_error();
+        return false;
+    }
+    // SAFETY: giving back the reference just taken.
+    unsafe { libc::dlclose(h) };
+    true
+}
+
+/// Load `path` with the system loader, privately and with every relocation applied. Never call
+/// this with relink's lock held: the system loader holds its own lock while it runs
+/// constructors, which may be waiting for relink's.
+pub fn load_private(path: &CStr) -> Result<Private, String> {
+    // SAFETY: `path` is NUL-terminated; callers load only objects without initializers.
+    let h = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+    if h.is_null() {
+        return Err(dl_error());
+    }
+    Ok(Private(h as usize))
+}
+
+impl Private {
+    /// The TLS module id the system loader gave the object, if it has a TLS segment.
+    pub fn tls_modid(&self) -> Option<u64> {
+        let mut id: libc::size_t = 0;
+        // SAFETY: RTLD_DI_TLS_MODID writes one size_t through the pointer.
+        let r = unsafe { libc::dlinfo(self.0 as *mut libc::c_void, libc::RTLD_DI_TLS_MODID, &mut id as *mut _ as *mut libc::c_void) };
+        (r == 0 && id != 0).then_some(id as u64)
+    }
+}
+
+impl Drop for Private {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from dlopen in `load_private` and is released exactly once.
+        unsafe { libc::dlclose(self.0 as *mut libc::c_void) };
+    }
 }

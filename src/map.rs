@@ -6,7 +6,7 @@
 //! and a segment made writable for text relocations loses its execute bit until relocation ends.
 
 use crate::error::{Error, Result};
-use crate::module::{Image, Module, Parts};
+use crate::module::{HostTls, Image, Module, Parts};
 use crate::os::{self, Prot, Region};
 use crate::parse::{self, DynInfo, Layout};
 use crate::raw::Span;
@@ -198,15 +198,8 @@ pub fn load(src: &Source, layout: Option<Layout>, name: &str, origin: Option<Pat
     }
     let in_use = symbols_in_use(src, &layout, &dynamic, bias, &span);
     let symtab = SymTab::new(&dynamic, &span, in_use).map_err(|reason| Error::Malformed { file: file(), reason })?;
-    let tls_id = match layout.tls {
-        Some(_) if dynamic.flags & abi::DF_STATIC_TLS as u64 != 0 => {
-            return Err(Error::Unsupported {
-                file: file(),
-                what: "static TLS (DF_STATIC_TLS: initial-exec thread-local variables), but relink gives the \
-                       objects it loads dynamic TLS only; build the library with -ftls-model=global-dynamic"
-                    .into(),
-            });
-        }
+    let (tls_id, host_tls, static_tls) = match layout.tls {
+        None => (None, None, None),
         Some(t) => {
             let image = at(t.p_vaddr);
             if span.slice::<u8>(image, t.p_filesz as usize).is_none() || t.p_memsz > 1 << 30 || t.p_align > 1 << 20 {
@@ -218,9 +211,20 @@ pub fn load(src: &Source, layout: Option<Layout>, name: &str, origin: Option<Pat
                 memsz: t.p_memsz as usize,
                 align: t.p_align.max(1) as usize,
             };
-            Some(crate::tls::register(template).map_err(|reason| Error::Malformed { file: file(), reason })?)
+            // Initial-exec code reaches the block at a fixed offset from the thread pointer: it
+            // needs a block in static TLS, reserved before the open took its lock. Everything else
+            // gets dynamic TLS.
+            if dynamic.flags & abi::DF_STATIC_TLS as u64 != 0 || crate::relocate::initial_exec_to_own_tls(&span, &dynamic, &symtab) {
+                let Some(block) = crate::tls::reserved_for(&template, name) else {
+                    return Err(Error::Unsupported { file: file(), what: "static TLS block not reserved".into() });
+                };
+                let host = HostTls { modid: block.modid as usize, tp_offset: Some(block.tp_offset) };
+                (None, Some(host), Some((block, template)))
+            } else {
+                let id = crate::tls::register(template).map_err(|reason| Error::Malformed { file: file(), reason })?;
+                (Some(id), None, None)
+            }
         }
-        None => None,
     };
     let eh_frame = layout.eh_frame_hdr.and_then(|h| crate::unwind::eh_frame_from_hdr(&span, at(h.p_vaddr)));
     let relro = layout.relro.map(|r| {
@@ -261,7 +265,8 @@ pub fn load(src: &Source, layout: Option<Layout>, name: &str, origin: Option<Pat
         lazy_pins: Default::default(),
         lazy_later: Default::default(),
         tls_descs: Default::default(),
+        static_tls,
     };
     let parts = Parts { id, name, origin, file_id, bias, span, dynamic, symtab, phdr };
-    Ok(Module::new(parts, None, tls_id, Some(image)))
+    Ok(Module::new(parts, host_tls, tls_id, Some(image)))
 }

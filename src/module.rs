@@ -8,7 +8,8 @@ use crate::symbols::SymTab;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 
-/// Thread-local storage of a host object, as the system loader set it up.
+/// Thread-local storage whose block the system loader set up: a host object's, or the static
+/// TLS block of an object relink mapped (see `tls::reserve_static`).
 #[derive(Clone, Copy, Debug)]
 pub struct HostTls {
     pub modid: usize,
@@ -47,6 +48,9 @@ pub struct Image {
     /// (Boxed: descriptors point at them, so they must not move when the list grows.)
     #[allow(clippy::vec_box)]
     pub tls_descs: crate::sync::Mutex<Vec<Box<crate::tls::TlsIndex>>>,
+    /// The object's static TLS block (its `Module::host_tls` describes it) and the template
+    /// the block was made from.
+    pub static_tls: Option<(std::sync::Arc<crate::tls::StaticBlock>, crate::tls::Template)>,
 }
 
 /// One object in the process.
@@ -72,9 +76,10 @@ pub struct Module {
     pub span: Span,
     pub dynamic: DynInfo,
     pub symtab: SymTab,
-    /// Set for objects the system loader mapped.
+    /// Set for objects the system loader mapped, and for objects relink mapped whose TLS block
+    /// is in static TLS.
     pub host_tls: Option<HostTls>,
-    /// Module id of the object's own TLS block, for objects relink mapped.
+    /// Module id of the object's own dynamic TLS block, for objects relink mapped.
     pub tls_id: Option<u64>,
     pub is_host: bool,
     /// Set for objects relink mapped.
@@ -159,6 +164,19 @@ impl Module {
     /// The lowest address of the object's mapping.
     pub fn base(&self) -> usize {
         self.image.as_ref().map_or(self.bias, |i| i.region.base)
+    }
+
+    /// The object's TLS module id (0 without TLS), and the calling thread's block of it if the
+    /// thread has one (dl_iterate_phdr's `dlpi_tls_modid` and `dlpi_tls_data`).
+    pub fn tls_now(&self) -> (u64, Option<usize>) {
+        match (self.tls_id, self.host_tls) {
+            (Some(id), _) => (id, crate::tls::existing_block(id)),
+            (None, Some(t)) => {
+                let block = t.tp_offset.map(|o| crate::arch::thread_pointer().wrapping_add_signed(o));
+                (t.modid as u64, block)
+            }
+            (None, None) => (0, None),
+        }
     }
 
     /// Whether `addr` lies inside the object's mapping.

@@ -54,31 +54,34 @@ impl File {
 
     /// Read exactly `buf.len()` bytes at `offset`.
     pub fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        let mut done = 0;
-        while done < buf.len() {
+        let len = buf.len();
+        transfer(len, io::ErrorKind::UnexpectedEof, |done| {
             // SAFETY: the destination range lies inside `buf`.
-            let n = unsafe {
-                libc::pread(
-                    self.fd,
-                    buf[done..].as_mut_ptr().cast(),
-                    buf.len() - done,
-                    (offset + done as u64) as libc::off_t,
-                )
-            };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                if e.kind() == io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(e);
-            }
-            if n == 0 {
-                return Err(io::Error::from(io::ErrorKind::UnexpectedEof));
-            }
-            done += n as usize;
-        }
-        Ok(())
+            unsafe { libc::pread(self.fd, buf[done..].as_mut_ptr().cast(), len - done, (offset + done as u64) as libc::off_t) }
+        })
     }
+}
+
+/// Move `len` bytes with read or write calls: `op(done)` moves bytes from position `done` on and
+/// returns the call's result. Interrupted calls are retried; a call that moves nothing fails
+/// with `short`.
+fn transfer(len: usize, short: io::ErrorKind, mut op: impl FnMut(usize) -> isize) -> io::Result<()> {
+    let mut done = 0;
+    while done < len {
+        let n = op(done);
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if n == 0 {
+            return Err(io::Error::from(short));
+        }
+        done += n as usize;
+    }
+    Ok(())
 }
 
 impl Drop for File {
@@ -288,6 +291,53 @@ pub fn map_file(path: &Path) -> io::Result<Bytes> {
         return Err(io::Error::last_os_error());
     }
     Ok(Bytes::Mapped { addr: p as usize, len: f.size as usize })
+}
+
+/// A file that exists only in memory (a memfd), which the system loader can open by path
+/// (`/proc/self/fd/N`) while this value holds it open. Closed on drop.
+#[derive(Debug)]
+pub struct MemFile {
+    fd: libc::c_int,
+}
+
+impl MemFile {
+    /// A new file named `name` (only for /proc/self/maps) holding `bytes`.
+    pub fn new(name: &str, bytes: &[u8]) -> io::Result<MemFile> {
+        let c = CString::new(name).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        // SAFETY: `c` is NUL-terminated; memfd_create has no other precondition.
+        let fd = unsafe { libc::memfd_create(c.as_ptr(), libc::MFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let file = MemFile { fd };
+        transfer(bytes.len(), io::ErrorKind::WriteZero, |done| {
+            // SAFETY: the source range lies inside `bytes`.
+            unsafe { libc::write(fd, bytes[done..].as_ptr().cast(), bytes.len() - done) }
+        })?;
+        Ok(file)
+    }
+
+    /// The path that opens this file while it is open.
+    pub fn path(&self) -> CString {
+        CString::new(format!("/proc/self/fd/{}", self.fd)).expect("no NUL in a number")
+    }
+
+    /// The same file under another descriptor, hence another path.
+    pub fn renamed(&self) -> io::Result<MemFile> {
+        // SAFETY: duplicating a descriptor we own.
+        let fd = unsafe { libc::fcntl(self.fd, libc::F_DUPFD_CLOEXEC, 0) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(MemFile { fd })
+    }
+}
+
+impl Drop for MemFile {
+    fn drop(&mut self) {
+        // SAFETY: we own the descriptor and close it exactly once.
+        unsafe { libc::close(self.fd) };
+    }
 }
 
 /// Whether `path` names a directory.

@@ -280,6 +280,7 @@ impl Known for Registry {
 }
 
 /// What to open.
+#[derive(Clone, Copy)]
 pub enum Input<'a> {
     Path(&'a str),
     Memory { image: &'a [u8], name: &'a str },
@@ -367,6 +368,11 @@ fn prepare_host_view() {
 }
 
 /// Open a library (or find it already open) and return a handle holding one reference.
+///
+/// An object that needs a static TLS block gets one the system loader reserves, which takes the
+/// system loader's lock: never under relink's (see `tls::reserve_static`). So an attempt that
+/// maps such an object without a block reserved for it gives up; the block is reserved with no
+/// lock held and the open starts again. Blocks no object kept are released on the way out.
 pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
     open_from(input, flags, hooks, 0)
 }
@@ -375,6 +381,24 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
 /// DT_RPATH/DT_RUNPATH and `$ORIGIN` is its directory, as with dlopen (code no loader knows,
 /// like `caller` 0, counts as the program's).
 pub fn open_from(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Result<Handle> {
+    let blocks = crate::tls::Reservations::begin();
+    for attempt in 1.. {
+        let r = open_once(input, flags, hooks, caller);
+        let Some((file, reserved)) = blocks.reserve_wanted() else { return r };
+        if let Err(reason) = reserved {
+            return Err(Error::Map { file, reason });
+        }
+        // An attempt stops at the first object it has no block for: one more attempt per such
+        // object (a few at most: glibc's spare static TLS is small). The bound only stops an
+        // open whose files keep changing under it.
+        if r.is_ok() || attempt == 32 {
+            return r;
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Result<Handle> {
     check_flags(match &input { Input::Path(p) => p, Input::Memory { name, .. } => name }, flags)?;
     prepare_host_view();
     let guard = REGISTRY.upgradable_read();

@@ -120,6 +120,17 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyS
             _ => ctx.apply_all(relas)?,
         }
     }
+    if let Some((block, template)) = &image.static_tls {
+        // Every thread's block was initialized from the image as it was before relocation.
+        if !block.initializes(template) {
+            return Err(Error::Unsupported {
+                file: m.name.clone(),
+                what: "static TLS whose initialization image is relocated (initial-exec thread-local variables \
+                       initialized with addresses)"
+                    .into(),
+            });
+        }
+    }
     let region = &image.region;
     let prot_err = |e: std::io::Error| Error::Map { file: m.name.clone(), reason: e.to_string() };
     for &(start, len, prot) in &image.restore {
@@ -324,11 +335,15 @@ impl Ctx<'_, '_> {
             (Kind::TpOff, Tls::Dynamic(_)) => {
                 let sym = self.m.symtab.sym(r.sym()).map_or(&b""[..], |s| self.m.symtab.name(s));
                 let what = if sym.is_empty() { "its own thread-local storage".to_string() } else { String::from_utf8_lossy(sym).into_owned() };
+                // SAFETY: `def` points into the scope, which outlives this relocation pass.
+                let def = self.symbol(r.sym()).ok().and_then(|res| res.def).map(|(d, _)| unsafe { &*d }.name.clone());
+                let owner = def.map_or(String::new(), |d| format!(" of {d}"));
                 return Err(Error::Unsupported {
                     file: self.m.name.clone(),
                     what: format!(
-                        "static TLS: {ty} against {what} (initial-exec access), but relink gives the objects it \
-                         loads dynamic TLS only; build with -ftls-model=global-dynamic"
+                        "static TLS: {ty} against {what} (initial-exec access) in the dynamic TLS{owner}: relink \
+                         gives static TLS only to objects that use their own thread-local variables initial-exec; \
+                         build with -ftls-model=global-dynamic"
                     ),
                 });
             }
@@ -394,6 +409,16 @@ impl Ctx<'_, '_> {
         }
         Ok(r)
     }
+}
+
+/// Whether an object uses its own TLS block initial-exec: a TPOFF relocation against the block
+/// (symbol 0) or against a thread-local variable the object defines. Such an object needs static
+/// TLS. (Malformed tables are reported when the object is relocated.)
+pub fn initial_exec_to_own_tls(span: &raw::Span, dynamic: &crate::parse::DynInfo, symtab: &crate::symbols::SymTab) -> bool {
+    let tables = [dynamic.rela, dynamic.jmprel].into_iter().flatten();
+    tables.filter_map(|(addr, n)| span.slice::<Rela>(addr, n)).flatten().any(|r| {
+        r.kind() == arch::TPOFF && (r.sym() == 0 || symtab.sym(r.sym()).is_some_and(|s| s.st_shndx != abi::SHN_UNDEF))
+    })
 }
 
 /// Bind the reference through symbol `idx` of `m`, looking it up through `scope` (used by the

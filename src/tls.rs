@@ -1,7 +1,10 @@
 //! Thread-local storage of the objects relink loads (Drepper, "ELF Handling For Thread-Local
-//! Storage": the dynamic model).
+//! Storage"). Objects that reach their own TLS initial-exec (DF_STATIC_TLS, or TPOFF relocations
+//! against their own block) get a block in static TLS, which the system loader reserves and
+//! initializes in every thread ([`reserve_static`], at the end of this file). All others get
+//! dynamic TLS, below.
 //!
-//! Each relink-loaded module with PT_TLS gets a module id from a range glibc never uses
+//! Each relink-loaded module with dynamic TLS gets a module id from a range glibc never uses
 //! ([`MODID_BASE`] and up). Code reaches its block through `__tls_get_addr` (general and local
 //! dynamic), which relink binds to its own entry point for the objects it relocates: ids in
 //! relink's range are served here, anything else is forwarded to glibc. TLS descriptors
@@ -12,11 +15,13 @@
 //! destructors have run), or when the module is unloaded, whichever comes first. Module ids are never reused, so a stale entry in an exited
 //! module's slot is never looked at again.
 
-use crate::os;
+use crate::{host, os};
 use crate::sync::{Mutex, RwLock};
 use std::alloc::Layout;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// The first module id relink hands out; glibc's ids are small counters.
 pub const MODID_BASE: u64 = 1 << 40;
@@ -119,11 +124,16 @@ fn table() -> &'static mut ThreadBlocks {
     unsafe { &mut *t }
 }
 
-/// Register a module's template and return its module id.
-pub fn register(t: Template) -> Result<u64, String> {
+fn check(t: &Template) -> Result<(), String> {
     if !t.align.is_power_of_two() || t.filesz > t.memsz || Layout::from_size_align(t.memsz.max(1), t.align.max(16)).is_err() {
         return Err("bad PT_TLS segment (size or alignment)".into());
     }
+    Ok(())
+}
+
+/// Register a module's template and return its module id.
+pub fn register(t: Template) -> Result<u64, String> {
+    check(&t)?;
     let mut v = TEMPLATES.write();
     v.push(Some(t));
     Ok(MODID_BASE + (v.len() - 1) as u64)
@@ -247,4 +257,279 @@ pub extern "C" fn tls_get_addr(ti: *const TlsIndex) -> *mut u8 {
 pub extern "C" fn tlsdesc_offset(ti: *const TlsIndex) -> isize {
     let addr = tls_get_addr(ti) as isize;
     addr - crate::arch::thread_pointer() as isize
+}
+
+// ---------------------------------------------------------------------------------------------
+// Static TLS: blocks at a fixed offset from the thread pointer, for initial-exec code.
+
+/// Program header type that marks the objects [`reserve_static`] has the system loader load (in
+/// the OS-specific range, which loaders and unwinders pass over).
+const PT_RELINK_STATIC_TLS: u32 = 0x6e6c_6572;
+
+/// Whether program headers are those of an object [`reserve_static`] made (relink hides them
+/// from its view of the host and from `rl_iterate_phdr`).
+pub fn is_stub(phdrs: &[libc::Elf64_Phdr]) -> bool {
+    phdrs.iter().any(|p| p.p_type == PT_RELINK_STATIC_TLS)
+}
+
+/// What a static TLS block must be: its size, alignment and initialization image.
+#[derive(Debug)]
+struct Wanted {
+    image: Vec<u8>,
+    memsz: usize,
+    align: usize,
+}
+
+impl Wanted {
+    fn of(t: &Template) -> Wanted {
+        Wanted { image: image_of(t).to_vec(), memsz: t.memsz, align: t.align.max(1) }
+    }
+
+    fn template(&self) -> Template {
+        Template { image: self.image.as_ptr() as usize, filesz: self.image.len(), memsz: self.memsz, align: self.align }
+    }
+}
+
+fn image_of(t: &Template) -> &[u8] {
+    if t.filesz == 0 {
+        return &[];
+    }
+    // SAFETY: a template's image is `filesz` readable bytes (of a mapped object, or of the
+    // buffer it was made from) for as long as the template is used.
+    unsafe { std::slice::from_raw_parts(t.image as *const u8, t.filesz) }
+}
+
+/// A block of static TLS: it lies at the same offset from the thread pointer in every thread,
+/// and every thread — those that exist when it is reserved and those created later — finds it
+/// initialized from the template. Initial-exec and local-exec code reach it through that offset
+/// (`R_X86_64_TPOFF64`, `%fs:offset`); general and local dynamic code, TLS descriptors and
+/// `rl_sym` through its module id, which is the system loader's: `__tls_get_addr`, glibc's or
+/// relink's, returns the same block for it.
+///
+/// glibc owns the static TLS area and gives out what is left of it only to the objects its own
+/// `dlopen` loads. So relink has it load, from a memory file (`/proc/self/fd/N`), a small
+/// object it writes for the purpose: no code and no symbols, a PT_TLS segment with the
+/// template's size, alignment and initialization image, and one `R_X86_64_TPOFF64` relocation
+/// against its own block, which is what makes glibc place the block in static TLS and
+/// initialize it in every thread. The object is marked (a program header of its own type) so
+/// that relink does not take it for one of the host's.
+///
+/// Dropping the value unloads that object. glibc then takes the space back only when it was the
+/// last given out; static TLS is otherwise not reused (as with glibc's own `dlclose`).
+#[derive(Debug)]
+pub struct StaticBlock {
+    /// The system loader's TLS module id of the block.
+    pub modid: u64,
+    /// Offset of the block from the thread pointer (negative on x86-64).
+    pub tp_offset: isize,
+    wanted: Wanted,
+    /// Unloaded before its file is closed (field order).
+    _stub: host::Private,
+    _file: os::MemFile,
+}
+
+impl StaticBlock {
+    /// Whether the block is initialized as template `t` describes (the image in memory now).
+    pub fn initializes(&self, t: &Template) -> bool {
+        self.wanted.memsz == t.memsz && self.wanted.align == t.align.max(1) && self.wanted.image == image_of(t)
+    }
+}
+
+/// Reserve a block of static TLS for an object (named `name` in messages) with TLS template
+/// `t`: every thread's copy starts as `t`'s image (read now: apply relocations into the image
+/// first), followed by zeros up to `t.memsz`.
+///
+/// The space is scarce: glibc keeps a fixed surplus of static TLS for objects loaded after
+/// startup (1,536 bytes fit with glibc 2.36 and its default tunables, 2,048 do not), and only
+/// `GLIBC_TUNABLES=glibc.rtld.optional_static_tls=BYTES` in the environment at program start
+/// enlarges it; the error says so.
+///
+/// Takes the system loader's lock: never call it with relink's registry lock held (a
+/// constructor the system loader is running may be waiting for that lock). `registry::open`
+/// reserves the blocks an open needs before it takes its lock (see [`Reservations`]).
+pub fn reserve_static(t: Template, name: &str) -> Result<StaticBlock, String> {
+    check(&t)?;
+    let wanted = Wanted::of(&t);
+    let page = os::page_size();
+    let bytes = stub_object(&wanted, page);
+    let label: String = format!("relink static TLS of {}", name.rsplit('/').next().unwrap_or(name))
+        .chars()
+        .map(|c| if c == '\0' { '?' } else { c })
+        .take(200)
+        .collect();
+    let io = |e: std::io::Error| format!("static TLS: cannot make the object that holds its block: {e}");
+    let mut file = os::MemFile::new(&label, &bytes).map_err(io)?;
+    // The system loader hands out an object it has loaded under the same name, whatever the
+    // file: a descriptor number an earlier block's object was loaded under (its descriptor
+    // since closed behind relink's back) would give that object back. Use another number then.
+    let mut tried = Vec::new();
+    while host::is_loaded(&file.path()) {
+        if tried.len() == 8 {
+            return Err("static TLS: no free name for the object that holds its block".into());
+        }
+        let other = file.renamed().map_err(io)?;
+        tried.push(std::mem::replace(&mut file, other));
+    }
+    drop(tried);
+    let path = file.path();
+    let stub = host::load_private(&path).map_err(|e| {
+        let e = e.strip_prefix(&format!("{}: ", path.to_string_lossy())).unwrap_or(&e).to_string();
+        if e.contains("static TLS") {
+            format!(
+                "static TLS block of {} bytes (initial-exec thread-local variables): {e} (the C library keeps \
+                 little static TLS for objects loaded after startup; start the program with \
+                 GLIBC_TUNABLES=glibc.rtld.optional_static_tls=BYTES in its environment to keep more)",
+                t.memsz
+            )
+        } else {
+            format!("static TLS: the system loader refused the object that holds its block: {e}")
+        }
+    })?;
+    let modid = stub.tls_modid().ok_or("static TLS: the system loader gave its block no module id")?;
+    // SAFETY: a module id of a loaded object with a TLS segment; glibc returns the calling
+    // thread's block of it.
+    let block = unsafe { glibc_tls_get_addr(&TlsIndex { module: modid, offset: 0 }) } as usize;
+    let tp_offset = block.wrapping_sub(crate::arch::thread_pointer()) as isize;
+    Ok(StaticBlock { modid, tp_offset, wanted, _stub: stub, _file: file })
+}
+
+/// The bytes of the object that holds a static TLS block: an ELF header, program headers (one
+/// read-write PT_LOAD over the whole file, PT_DYNAMIC, PT_TLS, the marker), the dynamic
+/// section, a symbol table with only the null symbol, its hash table, an empty string table,
+/// one TPOFF relocation against the object's own block and the word it writes, then the image.
+fn stub_object(w: &Wanted, page: usize) -> Vec<u8> {
+    const EHDR: usize = 64;
+    const PHDR: usize = 56;
+    const PHNUM: usize = 4;
+    const DYN_TAGS: usize = 10;
+    let dynamic = EHDR + PHNUM * PHDR;
+    let symtab = dynamic + DYN_TAGS * 16;
+    let hash = symtab + 24;
+    let strtab = hash + 16;
+    let rela = strtab + 8;
+    let slot = rela + 24;
+    let image = (slot + 8).next_multiple_of(w.align);
+    let end = image + w.image.len();
+
+    let mut b = Vec::with_capacity(end);
+    let u16 = |b: &mut Vec<u8>, v: u16| b.extend_from_slice(&v.to_le_bytes());
+    let u32 = |b: &mut Vec<u8>, v: u32| b.extend_from_slice(&v.to_le_bytes());
+    let u64 = |b: &mut Vec<u8>, v: u64| b.extend_from_slice(&v.to_le_bytes());
+    // ELF header.
+    b.extend_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    u16(&mut b, elf::abi::ET_DYN);
+    u16(&mut b, crate::arch::ELF_MACHINE);
+    u32(&mut b, 1);
+    u64(&mut b, 0);
+    u64(&mut b, EHDR as u64);
+    u64(&mut b, 0);
+    u32(&mut b, 0);
+    for v in [EHDR, PHDR, PHNUM, 64, 0, 0] {
+        u16(&mut b, v as u16);
+    }
+    // Program headers: type, flags, offset, vaddr, paddr, filesz, memsz, align. File offsets
+    // are addresses.
+    let ph = |b: &mut Vec<u8>, ty: u32, flags: u32, at: usize, filesz: usize, memsz: usize, align: usize| {
+        u32(b, ty);
+        u32(b, flags);
+        for v in [at, at, at, filesz, memsz, align] {
+            u64(b, v as u64);
+        }
+    };
+    let (r, rw) = (elf::abi::PF_R, elf::abi::PF_R | elf::abi::PF_W);
+    ph(&mut b, elf::abi::PT_LOAD, rw, 0, end, end, page);
+    ph(&mut b, elf::abi::PT_DYNAMIC, rw, dynamic, DYN_TAGS * 16, DYN_TAGS * 16, 8);
+    ph(&mut b, elf::abi::PT_TLS, r, image, w.image.len(), w.memsz, w.align);
+    ph(&mut b, PT_RELINK_STATIC_TLS, r, 0, 0, 0, 1);
+    // Dynamic section.
+    let tags: [(i64, usize); DYN_TAGS] = [
+        (elf::abi::DT_HASH, hash),
+        (elf::abi::DT_STRTAB, strtab),
+        (elf::abi::DT_SYMTAB, symtab),
+        (elf::abi::DT_STRSZ, 1),
+        (elf::abi::DT_SYMENT, 24),
+        (elf::abi::DT_RELA, rela),
+        (elf::abi::DT_RELASZ, 24),
+        (elf::abi::DT_RELAENT, 24),
+        (elf::abi::DT_FLAGS, elf::abi::DF_STATIC_TLS as usize),
+        (elf::abi::DT_NULL, 0),
+    ];
+    for (tag, v) in tags {
+        u64(&mut b, tag as u64);
+        u64(&mut b, v as u64);
+    }
+    // The null symbol; a hash table of one empty bucket; the string table ("" and padding).
+    b.resize(hash, 0);
+    for v in [1u32, 1, 0, 0] {
+        u32(&mut b, v);
+    }
+    b.resize(rela, 0);
+    // TPOFF against symbol 0 (the object's own block), addend 0, into `slot`.
+    u64(&mut b, slot as u64);
+    u64(&mut b, crate::arch::TPOFF as u64);
+    u64(&mut b, 0);
+    b.resize(image, 0);
+    b.extend_from_slice(&w.image);
+    b
+}
+
+/// Blocks reserved for the open running in this thread, and what its last attempt lacked.
+#[derive(Default)]
+struct Reserved {
+    /// Each block; one that an object holds is taken (an object of a failed attempt is gone).
+    blocks: Vec<Arc<StaticBlock>>,
+    /// The block the last attempt lacked, and the object's name.
+    wanted: Option<(Wanted, String)>,
+}
+
+thread_local! {
+    static RESERVED: RefCell<Reserved> = RefCell::new(Reserved::default());
+}
+
+/// The static TLS blocks of one open, reserved with no relink lock held.
+///
+/// An open maps its objects under the registry lock, where reserving is not allowed. An object
+/// that needs a block takes one reserved for it (`reserved_for`); when there is none, the open
+/// notes what it needs, fails, and starts over after [`Reservations::reserve_wanted`] has
+/// reserved it. The open's objects hold the blocks they took; dropping this value (once the
+/// lock is released) unloads those nothing holds, so that an open that fails after mapping an
+/// object leaves no block behind.
+pub struct Reservations {
+    /// The reservations of an open this thread is inside of (a constructor's `rl_open`).
+    outer: Reserved,
+}
+
+impl Reservations {
+    pub fn begin() -> Reservations {
+        Reservations { outer: RESERVED.with(RefCell::take) }
+    }
+
+    /// Reserve the block the last attempt lacked. `None` if it lacked none; else the object's
+    /// name, with the error if the block could not be reserved.
+    pub fn reserve_wanted(&self) -> Option<(String, Result<(), String>)> {
+        let (w, name) = RESERVED.with(|r| r.borrow_mut().wanted.take())?;
+        let block = reserve_static(w.template(), &name);
+        let r = block.map(|b| RESERVED.with(|r| r.borrow_mut().blocks.push(Arc::new(b))));
+        Some((name, r))
+    }
+}
+
+impl Drop for Reservations {
+    fn drop(&mut self) {
+        let mine = RESERVED.with(|r| r.replace(std::mem::take(&mut self.outer)));
+        drop(mine);
+    }
+}
+
+/// The static TLS block reserved by the current open for an object with template `t`, or
+/// `None` after noting that the open needs one (see [`Reservations`]).
+pub fn reserved_for(t: &Template, name: &str) -> Option<Arc<StaticBlock>> {
+    RESERVED.with(|r| {
+        let mut r = r.borrow_mut();
+        if let Some(b) = r.blocks.iter().find(|b| Arc::strong_count(b) == 1 && b.initializes(t)) {
+            return Some(b.clone());
+        }
+        r.wanted = Some((Wanted::of(t), name.to_string()));
+        None
+    })
 }

@@ -493,10 +493,10 @@ fn lazy_unresolved_function() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 8. libgomp: initial-exec TLS is refused
+// 8. Initial-exec TLS in relink-loaded code: static TLS blocks (libgomp)
 
 #[test]
-fn openmp_plugin_refused_for_static_tls() {
+fn openmp_plugin_with_static_tls() {
     let gomp = system_lib("libgomp.so.1");
     let d = readelf(&["-d"], &gomp);
     assert_fixture(
@@ -511,57 +511,91 @@ fn openmp_plugin_refused_for_static_tls() {
         "librt_omp.so NEEDED libgomp.so.1",
         &readelf(&["-d"], &lib),
     );
-    s.lib(
-        "librt_omp_serial.so",
-        &["rt_omp.c"],
-        &["-Wno-unknown-pragmas"],
-    );
     let prog = s.program("rt_omp.c", &[]);
-    s.run_ok(&prog, &[s.dir_arg()], &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[("OMP_NUM_THREADS", "4")]);
+}
+
+/// Copy `from` to `to` without DF_STATIC_TLS in its DT_FLAGS: the object then says nothing of
+/// its initial-exec accesses but its TPOFF relocations.
+fn without_static_tls_flag(from: &Path, to: &Path) {
+    let mut b = std::fs::read(from).unwrap();
+    let word = |b: &[u8], at: usize, n: usize| {
+        b[at..at + n].iter().rev().fold(0u64, |v, &x| v << 8 | x as u64) as usize
+    };
+    let (phoff, phnum) = (word(&b, 0x20, 8), word(&b, 0x38, 2));
+    let dynamic = (0..phnum)
+        .map(|i| phoff + i * 56)
+        .find(|&ph| word(&b, ph, 4) == 2)
+        .map(|ph| (word(&b, ph + 8, 8), word(&b, ph + 32, 8)))
+        .expect("PT_DYNAMIC");
+    let mut cleared = false;
+    for at in (dynamic.0..dynamic.0 + dynamic.1).step_by(16) {
+        if word(&b, at, 8) == 30 {
+            b[at + 8] &= !0x10;
+            cleared = true;
+        }
+    }
+    assert!(cleared, "{}: no DT_FLAGS", from.display());
+    std::fs::write(to, b).unwrap();
 }
 
 #[test]
-fn initial_exec_tls_refused() {
+fn initial_exec_tls_in_static_tls() {
     let s = Scratch::new("rt_static_tls");
+    let srcs = ["rt_static_tls.c"];
+    let checks: [(&str, &[&str], &[&str]); 4] = [
+        ("librt_static_tls.so", &[], &["R_X86_64_TPOFF64", "R_X86_64_DTPMOD64"]),
+        ("librt_static_tls_desc.so", &["-mtls-dialect=gnu2"], &["R_X86_64_TPOFF64", "R_X86_64_TLSDESC"]),
+        ("librt_static_tls_big.so", &["-DRT_ST_BIG"], &["R_X86_64_TPOFF64"]),
+        ("librt_static_tls_reloc.so", &["-DRT_ST_RELOC"], &["R_X86_64_TPOFF64", "R_X86_64_RELATIVE"]),
+    ];
+    for (name, flags, relocs) in checks {
+        let lib = s.lib(name, &srcs, flags);
+        let d = readelf(&["-d"], &lib);
+        let r = readelf(&["-rW"], &lib);
+        assert_fixture(
+            d.contains("STATIC_TLS") && relocs.iter().all(|t| r.contains(t)),
+            &format!("{name}: DF_STATIC_TLS, {}", relocs.join(", ")),
+            &format!("{d}{r}"),
+        );
+    }
+    let noflag = s.path("librt_static_tls_noflag.so");
+    without_static_tls_flag(&s.path("librt_static_tls.so"), &noflag);
+    let d = readelf(&["-d"], &noflag);
+    assert_fixture(
+        !d.contains("STATIC_TLS") && readelf(&["-rW"], &noflag).contains("R_X86_64_TPOFF64"),
+        "librt_static_tls_noflag.so: TPOFF64 without DF_STATIC_TLS",
+        &d,
+    );
     s.lib(
         "librt_tls_gd.so",
         &["rt_tls.c"],
         &["-ftls-model=global-dynamic"],
     );
-    let ie = "-ftls-model=initial-exec";
-    let own = s.lib(
-        "librt_tls_ie_own.so",
-        &["rt_tls_access.c"],
-        &[ie, "-DRT_TLS_OWN"],
-    );
     let other = s.lib(
         "librt_tls_ie_other.so",
         &["rt_tls_access.c"],
         &[
-            ie,
+            "-ftls-model=initial-exec",
             "-DRT_TLS_OTHER",
             "-L.",
             "-l:librt_tls_gd.so",
             "-Wl,-rpath,$ORIGIN",
         ],
     );
-    for (lib, own_tls) in [(&own, true), (&other, false)] {
-        let d = readelf(&["-d"], lib);
-        let l = readelf(&["-lW"], lib);
-        let r = readelf(&["-rW"], lib);
-        assert_fixture(
-            d.contains("STATIC_TLS")
-                && r.contains("R_X86_64_TPOFF64")
-                && l.lines().any(|l| l.trim_start().starts_with("TLS ")) == own_tls,
-            &format!(
-                "{}: DF_STATIC_TLS, TPOFF64, PT_TLS only if it defines a variable",
-                lib.display()
-            ),
-            &format!("{d}{l}{r}"),
-        );
-    }
+    let r = readelf(&["-rW"], &other);
+    assert_fixture(
+        r.lines().any(|l| l.contains("R_X86_64_TPOFF64") && l.contains("rt_probe")),
+        "librt_tls_ie_other.so reaches rt_probe of librt_tls_gd.so initial-exec",
+        &r,
+    );
     let prog = s.program("rt_static_tls.c", &[]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
+    s.run_ok(
+        &prog,
+        &[s.dir_arg(), "tunable".into()],
+        &[("GLIBC_TUNABLES", "glibc.rtld.optional_static_tls=16384")],
+    );
 }
 
 #[test]

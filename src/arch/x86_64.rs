@@ -28,6 +28,8 @@ pub const ELF_MACHINE: u16 = abi::EM_X86_64;
 pub const NAME: &str = "x86_64";
 /// The type of a RELATIVE relocation, for the fast path.
 pub const RELATIVE: u32 = abi::R_X86_64_RELATIVE;
+/// The type of a TPOFF relocation (offset from the thread pointer), for static TLS blocks.
+pub const TPOFF: u32 = abi::R_X86_64_TPOFF64;
 
 /// Map a raw relocation type onto its generic kind.
 pub fn classify(r_type: u32) -> Kind {
