@@ -106,8 +106,8 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyS
                     }
                 }
                 let lazy = Box::new(LazyCtx { module: m, scope, hooks: hooks.open.clone() });
-                let context = ctx.place(got + 8 * arch::LAZY_GOT_CONTEXT, 8)?;
-                let entry = ctx.place(got + 8 * arch::LAZY_GOT_ENTRY, 8)?;
+                let context = ctx.place(got.wrapping_add(8 * arch::LAZY_GOT_CONTEXT), 8)?;
+                let entry = ctx.place(got.wrapping_add(8 * arch::LAZY_GOT_ENTRY), 8)?;
                 // SAFETY: these GOT words are reserved for the dynamic linker; `place` checked them.
                 unsafe {
                     raw::write_bytes(context, (&*lazy as *const LazyCtx as u64).to_le_bytes());
@@ -153,18 +153,16 @@ impl Ctx<'_, '_> {
         Error::Malformed { file: self.m.name.clone(), reason: reason.into() }
     }
 
-    /// Check that `[p, p + n)` lies in a segment relocations may write.
+    /// Check that `[p, p + n)` lies in a segment relocations may write (a range that wraps
+    /// around the end of the address space lies in none).
     #[inline]
     fn place(&mut self, p: usize, n: usize) -> Result<usize> {
-        let (lo, hi) = self.writable.get(self.last).copied().unwrap_or((1, 0));
-        if p >= lo && p.wrapping_add(n) <= hi {
+        if self.writable.get(self.last).is_some_and(|&r| raw::range_holds(r, p, n)) {
             return Ok(p);
         }
-        for (i, &(lo, hi)) in self.writable.iter().enumerate() {
-            if p >= lo && p.wrapping_add(n) <= hi {
-                self.last = i;
-                return Ok(p);
-            }
+        if let Some(i) = self.writable.iter().position(|&r| raw::range_holds(r, p, n)) {
+            self.last = i;
+            return Ok(p);
         }
         Err(self.bad(format!("relocation at {:#x} outside the writable segments", p.wrapping_sub(self.m.bias))))
     }
@@ -177,6 +175,7 @@ impl Ctx<'_, '_> {
                 let p = self.place(bias.wrapping_add(w as usize), 8)?;
                 // SAFETY: `place` checked that the word is inside a writable segment.
                 unsafe { raw::write_bytes(p, (raw::read_u64(p).wrapping_add(bias as u64)).to_le_bytes()) };
+                // `place` checked that p + 8 does not wrap.
                 next = p + 8;
             } else {
                 let mut bits = w >> 1;
@@ -188,9 +187,9 @@ impl Ctx<'_, '_> {
                         unsafe { raw::write_bytes(q, (raw::read_u64(q).wrapping_add(bias as u64)).to_le_bytes()) };
                     }
                     bits >>= 1;
-                    p += 8;
+                    p = p.wrapping_add(8);
                 }
-                next += 63 * 8;
+                next = next.checked_add(63 * 8).ok_or_else(|| self.bad("RELR bitmap runs past the end of the address space"))?;
             }
         }
         Ok(())
@@ -200,11 +199,11 @@ impl Ctx<'_, '_> {
     /// tight path that checks the target against the first writable segment only.
     fn apply_all(&mut self, relas: &[Rela]) -> Result<()> {
         let bias = self.m.bias as u64;
-        let (lo, hi) = self.writable.first().copied().unwrap_or((1, 0));
+        let first = self.writable.first().copied().unwrap_or((1, 0));
         for r in relas {
             if r.kind() == arch::RELATIVE {
                 let p = bias.wrapping_add(r.r_offset) as usize;
-                if p < lo || p.wrapping_add(8) > hi {
+                if !raw::range_holds(first, p, 8) {
                     self.place(p, 8)?;
                 }
                 // SAFETY: the target lies in a writable segment (checked just above).
@@ -465,6 +464,11 @@ pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, index: u64) -> usize {
         .and_then(|(addr, n)| m.span.slice::<Rela>(addr, n))
         .and_then(|relas| relas.get(index as usize));
     let Some(r) = rela else { fatal(m, "bad PLT relocation index") };
+    let slot = m.bias.wrapping_add(r.r_offset as usize);
+    // Checked when the object was relocated; checked again since the table may be writable.
+    if slot % 8 != 0 || !m.image.as_ref().is_some_and(|i| raw::within(&i.writable, slot, 8)) {
+        fatal(m, "PLT slot outside the writable segments");
+    }
     let live = |v: &[Weak<Module>]| -> Vec<Arc<Module>> { v.iter().filter_map(Weak::upgrade).collect() };
     let (local, extra) = (live(&ctx.scope.local), live(&ctx.scope.extra));
     let global = crate::registry::global_scope_now();
@@ -473,7 +477,6 @@ pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, index: u64) -> usize {
     }
     let scope = resolve::binding_scope(m, &global, &extra, &local, ctx.scope.deepbind);
     let bound = bind_symbol(m, r.sym(), scope, &Lookups::snapshot(&ctx.hooks));
-    let slot = m.bias.wrapping_add(r.r_offset as usize);
     let observed = bound.and_then(|res| match &ctx.hooks.on_relocation {
         Some(hook) => observe(hook, m, r, slot, res.value).map(|value| Resolved { value, ..res }),
         None => Ok(res),

@@ -233,7 +233,7 @@ pub extern "C" fn tls_get_addr(ti: *const TlsIndex) -> *mut u8 {
     // SAFETY: GD/LD code passes a pointer to its GOT's tls_index pair.
     let ti = unsafe { &*ti };
     if ti.module >= MODID_BASE {
-        (block(ti.module) + ti.offset as usize) as *mut u8
+        block(ti.module).wrapping_add(ti.offset as usize) as *mut u8
     } else {
         // SAFETY: forwarding the caller's own argument to the system loader.
         unsafe { glibc_tls_get_addr(ti) }
