@@ -167,6 +167,19 @@ fn finalize(mut gone: Vec<Entry>) -> Vec<Entry> {
     gone
 }
 
+/// Finalize objects removed from the table and unmap what nothing else holds. Their frames
+/// leave the unwinders first: objects going together may provide each other's unwinder, and
+/// must not keep each other mapped through it.
+fn unload(gone: Vec<Entry>) {
+    let gone = finalize(gone);
+    for e in &gone {
+        if let Some(image) = &e.module.image {
+            crate::unwind::deregister(image);
+        }
+    }
+    drop(gone);
+}
+
 impl Registry {
     fn refresh_host(&mut self) {
         let gen = crate::host::generation();
@@ -213,9 +226,11 @@ impl Registry {
 
 impl Known for Registry {
     fn by_name(&self, name: &[u8]) -> Option<Arc<Module>> {
-        // The earliest loaded of relink's objects that answers to the name, else the host's.
-        let loaded = self.entries.values().map(|e| &e.module).filter(|m| !m.is_host && m.answers_to(name));
-        loaded.min_by_key(|m| m.id).or_else(|| self.host.iter().find(|m| m.answers_to(name))).cloned()
+        // The host's objects came first (as with glibc, where the libc loaded at startup
+        // satisfies every later request for its name): a library relink loads cannot take their
+        // names. Then the earliest loaded of relink's objects that answers to the name.
+        let loaded = || self.entries.values().map(|e| &e.module).filter(|m| !m.is_host && m.answers_to(name)).min_by_key(|m| m.id);
+        self.host.iter().find(|m| m.answers_to(name)).or_else(loaded).cloned()
     }
 
     fn by_file(&self, id: (u64, u64)) -> Option<Arc<Module>> {
@@ -581,7 +596,7 @@ pub fn fork_child(held: ForkHold) {
     drop(init);
     drop(registry);
     drop(modules);
-    drop(finalize(gone));
+    unload(gone);
 }
 
 /// Release one reference; unload what is no longer reachable.
@@ -602,7 +617,7 @@ pub fn close(h: Handle) -> Result<()> {
     }
     let gone = w.sweep();
     drop(w);
-    drop(finalize(gone));
+    unload(gone);
     Ok(())
 }
 
@@ -612,7 +627,7 @@ pub fn collect() {
     let mut w = REGISTRY.write();
     let gone = w.sweep();
     drop(w);
-    drop(finalize(gone));
+    unload(gone);
 }
 
 impl Registry {
@@ -682,7 +697,7 @@ fn address(b: &resolve::Binding) -> Result<usize> {
     // A thread-local variable: its address in the calling thread.
     let value = b.sym.st_value as usize;
     if let Some(id) = b.module.tls_id {
-        return Ok(crate::tls::block(id) + value);
+        return Ok(crate::tls::block(id).wrapping_add(value));
     }
     match b.module.host_tls {
         Some(t) => {

@@ -75,13 +75,19 @@ fn checked(path: &Path, f: os::File, known: &dyn Known) -> Result<Found> {
     })
 }
 
-/// Find `name` as object `requester` (None: the program, as for `rl_open`) would.
+/// Find `name` as object `requester` (None: the program, as for `rl_open`) would: a loaded
+/// object that answers to it, else a file in the search path.
 pub fn find(name: &str, requester: Option<&Module>, known: &dyn Known) -> Option<Found> {
     if !name.contains('/') {
         if let Some(m) = known.by_name(name.as_bytes()) {
             return Some(Found::Existing(m));
         }
     }
+    search_for(name, requester, known)
+}
+
+/// Find `name` in the file system as object `requester` would.
+fn search_for(name: &str, requester: Option<&Module>, known: &dyn Known) -> Option<Found> {
     // rl_open searches as dlopen called from the program does: with the program's paths.
     let program = known.program();
     let requester = requester.or(program.as_deref());
@@ -125,14 +131,24 @@ pub fn load_group(root: Module, known: &dyn Known, next_id: &mut dyn FnMut() -> 
                 reason: "DT_NEEDED name out of bounds".into(),
             })?;
             let needed = String::from_utf8_lossy(needed).into_owned();
-            // An object mapped earlier in this group?
-            let in_group = modules.iter().find(|g| !needed.contains('/') && g.answers_to(needed.as_bytes())).cloned();
-            let dep = match in_group {
+            // A loaded object (the host's first), or one mapped earlier in this group, that
+            // answers to the name; never the object itself, whose SONAME may be the name it needs.
+            let by_name = || {
+                let other = || modules.iter().find(|g| g.id != m.id && g.answers_to(needed.as_bytes())).cloned();
+                known.by_name(needed.as_bytes()).or_else(other)
+            };
+            let loaded = if needed.contains('/') { None } else { by_name() };
+            let dep = match loaded {
                 Some(g) => g,
-                None => match find(&needed, Some(&m), known) {
+                None => match search_for(&needed, Some(&m), known) {
                     Some(Found::Existing(e)) => e,
                     Some(Found::File(path, f, layout)) => {
                         if let Some(g) = modules.iter().find(|g| g.file_id == Some(f.id)) {
+                            if g.id == m.id {
+                                // The file found is the object itself: it depends on nothing
+                                // new, and must not hold itself.
+                                continue;
+                            }
                             g.clone()
                         } else {
                             let name = path.to_string_lossy().into_owned();
