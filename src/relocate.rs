@@ -29,6 +29,8 @@ struct Resolved {
     value: usize,
     /// The defining object and symbol, for TLS relocations.
     def: Option<(*const Module, u64)>,
+    /// Whether the definition is a thread-local variable.
+    tls: bool,
 }
 
 /// What the lazy-binding trampoline is handed (through GOT[1]) to bind a PLT slot on first call.
@@ -89,6 +91,7 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyS
     if let Some((addr, n)) = m.dynamic.jmprel {
         let relas = span_slice::<Rela>(m, addr, n)?;
         match (lazy, m.dynamic.pltgot) {
+            (Some(_), Some(got)) if got % 8 != 0 => return Err(ctx.bad("misaligned DT_PLTGOT")),
             (Some(scope), Some(got)) => {
                 for r in relas {
                     if arch::classify(r.kind()) == Kind::PltSlot {
@@ -97,6 +100,11 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyS
                         // with one atomic store.)
                         if r.r_offset % 8 != 0 {
                             return Err(ctx.bad("misaligned PLT slot"));
+                        }
+                        // Bound at the first call, where an error ends the process: what can be
+                        // checked now is.
+                        if m.symtab.sym(r.sym()).is_none_or(|s| r.sym() == 0 || m.symtab.strtab.get(s.st_name).is_none_or(<[u8]>::is_empty)) {
+                            return Err(ctx.bad(format!("PLT slot relocation against symbol {} (no such symbol, or it has no name)", r.sym())));
                         }
                         let p = ctx.place(m.bias.wrapping_add(r.r_offset as usize), 8)?;
                         // SAFETY: `place` checked the target.
@@ -223,6 +231,14 @@ impl Ctx<'_, '_> {
         let ty = r.kind();
         let kind = arch::classify(ty);
         let word = |v: u64| v.to_le_bytes();
+        if kind.is_got_word() && p % 8 != 0 {
+            // GOT and PLT slots and TLS words are aligned words of the GOT: one anywhere else
+            // would overwrite parts of two others.
+            return Err(self.bad(format!("{} relocation at a misaligned place {:#x}", arch::type_name(ty), r.r_offset)));
+        }
+        if kind == Kind::PltSlot && r.sym() == 0 {
+            return Err(self.bad("PLT slot relocation without a symbol"));
+        }
         match kind {
             Kind::None => {}
             Kind::Relative => {
@@ -291,6 +307,9 @@ impl Ctx<'_, '_> {
             let Some((def, value)) = res.def else {
                 return Err(unsupported(format!("{} against an undefined weak symbol", arch::type_name(r.kind()))));
             };
+            if !res.tls {
+                return Err(self.bad(format!("{} against a symbol that is not thread-local", arch::type_name(r.kind()))));
+            }
             // SAFETY: `def` points into the scope, which outlives this relocation pass.
             (unsafe { &*def }, value)
         };
@@ -391,7 +410,7 @@ impl Ctx<'_, '_> {
 /// eager relocation loop and by lazy binding alike).
 fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl IntoIterator<Item = &'a Module>, hooks: &Lookups) -> Result<Resolved> {
     if idx == 0 {
-        return Ok(Resolved { value: 0, def: None });
+        return Ok(Resolved { value: 0, def: None, tls: false });
     }
     let sym = m.symtab.sym(idx).ok_or_else(|| Error::Malformed {
         file: m.name.clone(),
@@ -401,7 +420,7 @@ fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl IntoIterator<Item = &'a 
     let name = m.symtab.name(sym);
     if !local {
         if let Some(value) = crate::runtime::interposed(name) {
-            return Ok(Resolved { value, def: None });
+            return Ok(Resolved { value, def: None, tls: false });
         }
     }
     let binding = if local {
@@ -423,12 +442,12 @@ fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl IntoIterator<Item = &'a 
             hooks.ask(phase, m.symtab.name_cstr(sym), m.symtab.needed_version_cstr(idx), &m.c_name)
         };
         if let Some(value) = hooked(Phase::Before) {
-            return Ok(Resolved { value, def: None });
+            return Ok(Resolved { value, def: None, tls: false });
         }
         let found = resolve::lookup(scope, &Query::new(name, version));
         if found.is_none() {
             if let Some(value) = crate::hooks::defined(name).or_else(|| hooked(Phase::After)) {
-                return Ok(Resolved { value, def: None });
+                return Ok(Resolved { value, def: None, tls: false });
             }
         }
         if found.is_none() && sym.bind() != abi::STB_WEAK {
@@ -441,11 +460,11 @@ fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl IntoIterator<Item = &'a 
         found
     };
     Ok(match binding {
-        None => Resolved { value: 0, def: None },
+        None => Resolved { value: 0, def: None, tls: false },
         Some(b) => {
             b.module.note_bound(b.sym);
             let value = if b.sym.kind() == abi::STT_TLS { 0 } else { b.address()? };
-            Resolved { value, def: Some((b.module as *const Module, b.sym.st_value)) }
+            Resolved { value, def: Some((b.module as *const Module, b.sym.st_value)), tls: b.sym.kind() == abi::STT_TLS }
         }
     })
 }
