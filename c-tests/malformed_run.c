@@ -8,7 +8,10 @@
  * message, as glibc does; such runs are counted apart.)
  *
  *   malformed_run DIR            one child per case and way
- *   malformed_run --single DIR   everything in this process (for valgrind's leak check)
+ *   malformed_run --single DIR   everything in this process (for valgrind's leak check), with
+ *                                rl_open_mem and RL_NOW only: valgrind's own debug-info reader
+ *                                gives up on executable mappings of malformed files, and a
+ *                                lazy binding error would end the process
  */
 #include "check.h"
 
@@ -149,7 +152,7 @@ int main(int argc, char **argv)
         char *path = strf("%s/%s", dir, list[i]->d_name);
         size_t len;
         char *image = read_file_or_die(path, &len);
-        for (way = 0; way < 3; way++) {
+        for (way = 0; way < (single ? 1 : 3); way++) {
             int st, result;
             const char *what = NULL;
             if (single) {
@@ -211,7 +214,7 @@ int main(int argc, char **argv)
     }
     free(list);
     printf("%d malformed images, %d runs: %d loaded, %d refused with a message, %d ended by a lazy binding error, "
-           "%d failures\n", n, 3 * n, loaded, refused, lazy_errors, failures);
+           "%d failures\n", n, (single ? 1 : 3) * n, loaded, refused, lazy_errors, failures);
     CHECK(failures == 0, "%d runs crashed, hung or failed without a message", failures);
     CHECKS_DONE();
 }

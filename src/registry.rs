@@ -110,6 +110,9 @@ struct Registry {
     /// Opens that took a reference and have not returned it to their caller yet (their
     /// constructors, or those of an object they wait for, are running): (root id, thread).
     in_flight: Vec<(u64, u64)>,
+    /// Objects finalized at exit, kept (and mapped): code later in the exit sequence may still
+    /// point into them.
+    finalized_at_exit: Vec<Entry>,
 }
 
 static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
@@ -126,6 +129,7 @@ static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
         adds: 0,
         subs: 0,
         in_flight: Vec::new(),
+        finalized_at_exit: Vec::new(),
     };
     r.refresh_host();
     // Like the system loader, run the finalizers of libraries still loaded when the process exits.
@@ -143,7 +147,11 @@ extern "C" fn finalize_all_at_exit() {
     let gone: Vec<Entry> = ids.iter().filter_map(|id| w.entries.remove(id)).collect();
     drop(w);
     // Finalized but left mapped: code later in the exit sequence may still point into them.
-    std::mem::forget(finalize(gone));
+    let gone = finalize(gone);
+    match REGISTRY.try_write_for(std::time::Duration::from_millis(100)) {
+        Some(mut w) => w.finalized_at_exit.extend(gone),
+        None => std::mem::forget(gone),
+    }
 }
 
 /// Run the finalizers of objects removed from the table, dependents first, and tell the event
