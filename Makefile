@@ -174,6 +174,6 @@ tsan: nightly
 	$(CC) -shared -fPIC -O1 -o $(TSAN)/stress/libsimple.so c-tests/fixtures/simple.c
 	$(CC) -shared -fPIC -O1 -o $(TSAN)/stress/libstress_hooked.so c-tests/fixtures/stress_hooked.c
 	$(CC) -fsanitize=thread -g -O1 -Wall -Werror -rdynamic -Iinclude -Ic-tests -o $(TSAN)/stress/stress \
-		c-tests/stress.c -L$(TSAN)/stress -lrelink -Wl,-rpath,'$$ORIGIN' -lpthread
+		c-tests/stress.c c-tests/tsan_compat.c -L$(TSAN)/stress -lrelink -Wl,-rpath,'$$ORIGIN' -lpthread
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 $(TSAN_OPTIONS)" \
 		$(TSAN)/stress/stress $(TSAN)/stress $(TSAN_TIME)

@@ -17,9 +17,9 @@ static char *zimage, *zfile, *sqlite_file, *hooked_file;
 static size_t zlen;
 static rl_handle *simple;
 static int (*simple_triple)(int);
-static volatile int stop;
+static int stop;
 static unsigned long done[THREADS];
-static const char *doing[THREADS];
+static const char *doing[THREADS] = {"-", "-", "-", "-", "-", "-", "-", "-"};
 
 static int provided(int x)
 {
@@ -65,7 +65,7 @@ static void *worker(void *arg)
     unsigned seed = (unsigned)id * 2654435761u;
     void *user = &done[id];
 
-    while (!stop) {
+    while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
         int op = (int)(rand_r(&seed) % 8);
         rl_handle *h;
         rl_addr_info ai;
@@ -73,16 +73,16 @@ static void *worker(void *arg)
         switch (op) {
         case 0:
         case 1:
-            doing[id] = op ? "libz from a file, RL_LAZY" : "libz from a file, RL_NOW";
+            __atomic_store_n(&doing[id], op ? "libz from a file, RL_LAZY" : "libz from a file, RL_NOW", __ATOMIC_RELAXED);
             h = rl_open(zfile, op ? RL_LAZY : RL_NOW);
-            CHECK(h != NULL, "thread %d: %s", id, doing[id]);
+            CHECK(h != NULL, "thread %d: %s", id, __atomic_load_n(&doing[id], __ATOMIC_RELAXED));
             check_zlib(h, id);
             CHECK(rl_close(h) == 0, "close");
             break;
         case 2:
-            doing[id] = "libz from memory";
+            __atomic_store_n(&doing[id], "libz from memory", __ATOMIC_RELAXED);
             h = rl_open_mem(zimage, zlen, "libz-from-memory.so", (id & 1) ? RL_LAZY : RL_NOW);
-            CHECK(h != NULL, "thread %d: %s", id, doing[id]);
+            CHECK(h != NULL, "thread %d: %s", id, __atomic_load_n(&doing[id], __ATOMIC_RELAXED));
             check_zlib(h, id);
             memset(&ai, 0, sizeof ai);
             CHECK(rl_addr((void *)SYM(h, void *, "compress"), &ai) && ai.sname != NULL && strcmp(ai.sname, "compress") == 0,
@@ -90,14 +90,14 @@ static void *worker(void *arg)
             CHECK(rl_close(h) == 0, "close");
             break;
         case 3:
-            doing[id] = "libsqlite3";
+            __atomic_store_n(&doing[id], "libsqlite3", __ATOMIC_RELAXED);
             h = rl_open(sqlite_file, (id & 1) ? RL_NOW : RL_LAZY);
-            CHECK(h != NULL, "thread %d: %s", id, doing[id]);
+            CHECK(h != NULL, "thread %d: %s", id, __atomic_load_n(&doing[id], __ATOMIC_RELAXED));
             CHECK(SYM(h, int (*)(void), "sqlite3_libversion_number")() >= 3000000, "sqlite3_libversion_number");
             CHECK(rl_close(h) == 0, "close");
             break;
         case 4:
-            doing[id] = "the global scope";
+            __atomic_store_n(&doing[id], "the global scope", __ATOMIC_RELAXED);
             h = rl_open(NULL, RL_NOW);
             CHECK(h != NULL, "rl_open(NULL)");
             CHECK(SYM(h, size_t (*)(const char *), "strlen")("stress") == 6, "strlen through the global scope");
@@ -106,18 +106,18 @@ static void *worker(void *arg)
             CHECK(rl_close(h) == 0, "close");
             break;
         case 5:
-            doing[id] = "rl_addr";
+            __atomic_store_n(&doing[id], "rl_addr", __ATOMIC_RELAXED);
             memset(&ai, 0, sizeof ai);
             CHECK(rl_addr((void *)simple_triple, &ai) && strcmp(ai.sname, "simple_triple") == 0, "rl_addr");
             CHECK(rl_addr(&ai, &ai) == 0, "rl_addr on the stack");
             CHECK(simple_triple(id) == 3 * id, "simple_triple");
             break;
         case 6:
-            doing[id] = "rl_iterate_phdr";
+            __atomic_store_n(&doing[id], "rl_iterate_phdr", __ATOMIC_RELAXED);
             CHECK(rl_iterate_phdr(count_object, &n) == 0 && n >= 3, "rl_iterate_phdr: %d objects", n);
             break;
         default:
-            doing[id] = "a lookup hook";
+            __atomic_store_n(&doing[id], "a lookup hook", __ATOMIC_RELAXED);
             CHECK(rl_hook_add(hook, user, RL_HOOK_AFTER) == 0, "rl_hook_add");
             h = rl_open(hooked_file, RL_NOW);
             CHECK(h != NULL, "thread %d: open with a hook", id);
@@ -136,7 +136,7 @@ static void *watchdog(void *arg)
     unsigned long last = 0;
     int still = 0, i;
     (void)arg;
-    while (!stop) {
+    while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
         unsigned long now = 0;
         sleep(1);
         for (i = 0; i < THREADS; i++)
@@ -147,7 +147,8 @@ static void *watchdog(void *arg)
             fflush(stdout);
             fprintf(stderr, "watchdog: no operation finished for %d seconds (deadlock?)\n", WATCHDOG);
             for (i = 0; i < THREADS; i++)
-                fprintf(stderr, "  thread %d: %lu operations, now in: %s\n", i, done[i], doing[i] ? doing[i] : "-");
+                fprintf(stderr, "  thread %d: %lu operations, now in: %s\n", i, __atomic_load_n(&done[i], __ATOMIC_RELAXED),
+                        __atomic_load_n(&doing[i], __ATOMIC_RELAXED));
             _exit(3);
         }
     }
@@ -173,7 +174,7 @@ int main(int argc, char **argv)
     for (i = 0; i < THREADS; i++)
         CHECK(pthread_create(&th[i], NULL, worker, (void *)(intptr_t)i) == 0, "pthread_create");
     sleep((unsigned)seconds);
-    stop = 1;
+    __atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
     for (i = 0; i < THREADS; i++) {
         CHECK(pthread_join(th[i], NULL) == 0, "join");
         total += done[i];

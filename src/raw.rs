@@ -235,3 +235,28 @@ pub unsafe fn read_u64(addr: usize) -> u64 {
     // SAFETY: guaranteed by the caller.
     unsafe { std::ptr::read_unaligned(addr as *const u64) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_never_wrap() {
+        let r = (0x1000, 0x2000);
+        assert!(range_holds(r, 0x1000, 0x1000));
+        assert!(!range_holds(r, 0x1ff9, 8));
+        assert!(!range_holds(r, usize::MAX - 3, 8), "an end past the address space wraps to a small value");
+        assert!(!within(&[(0, usize::MAX)], usize::MAX - 3, 8));
+        assert!(within(&[(0x3000, 0x4000), r], 0x1ff8, 8));
+    }
+
+    #[test]
+    fn rest_at_a_boundary_belongs_to_the_next_range() {
+        let buf = vec![7u8; 0x100];
+        let base = buf.as_ptr() as usize;
+        let span = Span { ranges: vec![(base, base + 0x80), (base + 0x80, base + 0x100)] };
+        assert_eq!(span.rest(base + 0x80).map(<[u8]>::len), Some(0x80));
+        assert_eq!(span.room(base + 0x80), 0x80);
+        assert_eq!(span.rest(base + 0x100), None);
+    }
+}
