@@ -231,7 +231,7 @@ impl Ctx<'_, '_> {
         let ty = r.kind();
         let kind = arch::classify(ty);
         let word = |v: u64| v.to_le_bytes();
-        if kind.is_got_word() && p % 8 != 0 {
+        if kind.is_got_word() && !p.is_multiple_of(8) {
             // GOT and PLT slots and TLS words are aligned words of the GOT: one anywhere else
             // would overwrite parts of two others.
             return Err(self.bad(format!("{} relocation at a misaligned place {:#x}", arch::type_name(ty), r.r_offset)));

@@ -300,7 +300,7 @@ fn program_headers(g: &mut Gen) {
             g.add(&n("memsz-max"), |d| put64(d, at + 40, u64::MAX));
             g.add(&n("memsz-2tb"), |d| put64(d, at + 40, 1 << 41));
             g.add(&n("vaddr-top"), |d| {
-                put64(d, at + 16, (u64::MAX - 0xfff) & !0xfff | (p.offset & 0xfff));
+                put64(d, at + 16, 0xffff_ffff_ffff_f000 | (p.offset & 0xfff));
             });
             g.add(&n("vaddr-overlap"), |d| put64(d, at + 16, p.offset & 0xfff));
             g.add(&n("align-3"), |d| put64(d, at + 48, 3));
