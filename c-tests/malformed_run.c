@@ -13,17 +13,13 @@
  *                                gives up on executable mappings of malformed files, and a
  *                                lazy binding error would end the process
  */
-#include "check.h"
+#include "fault_exit.h"
 
-#include <dlfcn.h>
 #include <execinfo.h>
 #include <link.h>
-#include <signal.h>
 #include <sys/wait.h>
-#include <ucontext.h>
 
-enum { REFUSED = 0, SILENT = 2, LOADED = 3, CLOSE_FAILED = 4, CRASH_IN_RELINK = 10, CRASH_ELSEWHERE = 11,
-       LAZY_BINDING_ERROR = 127 };
+enum { REFUSED = 0, SILENT = 2, LOADED = 3, CLOSE_FAILED = 4, LAZY_BINDING_ERROR = 127 };
 enum { TIME_LIMIT = 20 };
 
 static const char *const ways[] = {"rl_open_mem RL_NOW", "rl_open_mem RL_LAZY", "rl_open"};
@@ -46,17 +42,6 @@ void test_check_args(const char *who, int argc, char **argv, char **envp)
     (void)argc;
     (void)argv;
     (void)envp;
-}
-
-static void on_fault(int sig, siginfo_t *si, void *ctx)
-{
-    Dl_info info;
-    void *pc = (void *)((ucontext_t *)ctx)->uc_mcontext.gregs[REG_RIP];
-    (void)sig;
-    (void)si;
-    if (dladdr(pc, &info) && info.dli_fname && strstr(info.dli_fname, "librelink"))
-        _exit(CRASH_IN_RELINK);
-    _exit(CRASH_ELSEWHERE);
 }
 
 static int count_phdrs(struct dl_phdr_info *info, size_t size, void *data)
@@ -118,17 +103,7 @@ static int run_one(const char *path, const char *image, size_t len, int way)
 
 static int in_child(const char *path, const char *image, size_t len, int way)
 {
-    static char alt[1 << 16];
-    stack_t ss = {.ss_sp = alt, .ss_size = sizeof alt};
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_fault;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-    sigaltstack(&ss, NULL);
-    sigaction(SIGSEGV, &sa, NULL);
-    sigaction(SIGBUS, &sa, NULL);
-    sigaction(SIGILL, &sa, NULL);
-    sigaction(SIGFPE, &sa, NULL);
+    exit_on_fault();
     alarm(TIME_LIMIT);
     return run_one(path, image, len, way);
 }

@@ -1,5 +1,6 @@
-//! Which inputs the fuzz targets give to relink: those that cannot make relink run code of the
-//! image itself. A malformed image whose initializer, finalizer or IFUNC resolver points at
+//! What the fuzz targets share: which inputs they give to relink, and how.
+//!
+//! Inputs given to relink are those that cannot make relink run code of the image itself. A malformed image whose initializer, finalizer or IFUNC resolver points at
 //! bytes that are not a function crashes in its own code under any loader, and that is no
 //! relink bug. So an input is skipped when it has an executable segment and anything relink
 //! would call in it: DT_INIT, DT_FINI, init/fini arrays, an IFUNC symbol, an IRELATIVE
@@ -175,4 +176,27 @@ pub fn runs_no_code(d: &[u8]) -> bool {
     };
     // What the screen cannot read, relink cannot map either.
     !runs.unwrap_or(false)
+}
+
+/// Open `data` from memory with RL_NOW, then RL_LAZY, skipping inputs that could run code of
+/// their own; `look` examines each library that loads, which is then closed. A refusal must come
+/// with a message.
+pub fn open_each_way(data: &[u8], name: &std::ffi::CStr, look: unsafe fn(*mut relink::ffi::rl_handle)) {
+    use relink::ffi::*;
+    if !runs_no_code(data) {
+        return;
+    }
+    for flags in [RL_NOW, RL_LAZY] {
+        // SAFETY: `data` is readable for its length; `name` is a C string; `h` is the handle
+        // just returned.
+        unsafe {
+            let h = rl_open_mem(data.as_ptr().cast(), data.len(), name.as_ptr(), flags);
+            if h.is_null() {
+                assert!(!rl_error().is_null(), "refused without a message");
+                continue;
+            }
+            look(h);
+            assert_eq!(rl_close(h), 0, "rl_close failed");
+        }
+    }
 }
