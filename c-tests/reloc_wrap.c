@@ -3,7 +3,8 @@
  * relocation table in writable data (wrap_table, which DT_RELA or DT_JMPREL is pointed at); a
  * relocation callback, run on its first entry, learns the load bias from the place it is shown
  * and aims the second entry at 2^64 - 4. The second entry is RELATIVE (the fast path), R_X86_64_64,
- * GLOB_DAT, PC32, or a PLT slot bound lazily or eagerly. argv[1]: fixture dir. */
+ * GLOB_DAT, or a PLT slot bound lazily or eagerly (GOT words at 2^64 - 8: they must be aligned).
+ * argv[1]: fixture dir. */
 #include "elf_file.h"
 
 static struct elf_file f;
@@ -80,9 +81,9 @@ int main(int argc, char **argv)
 
     variant("RELATIVE", R_X86_64_RELATIVE, 0, RL_NOW, 0xfffffffffffffffcull);
     variant("R_X86_64_64", R_X86_64_64, 0, RL_NOW, 0xfffffffffffffffcull);
-    variant("GLOB_DAT", R_X86_64_GLOB_DAT, 0, RL_NOW, 0xfffffffffffffff9ull);
+    variant("GLOB_DAT", R_X86_64_GLOB_DAT, 0, RL_NOW, 0xfffffffffffffff8ull);
 
-    variant("JUMP_SLOT, RL_NOW", R_X86_64_JUMP_SLOT, 1, RL_NOW, 0xfffffffffffffffcull);
+    variant("JUMP_SLOT, RL_NOW", R_X86_64_JUMP_SLOT, 1, RL_NOW, 0xfffffffffffffff8ull);
     variant("JUMP_SLOT, RL_LAZY", R_X86_64_JUMP_SLOT, 1, RL_LAZY, 0xfffffffffffffff8ull);
 
     /* Nothing was left behind. */
