@@ -318,15 +318,19 @@ fn check_search_table(span: &Span, hdr: usize, fdes: &[Fde]) -> Result<(), Strin
     }
     let count = r.value(count_enc).ok_or("truncated")? as usize;
     let entries = count.checked_mul(8).and_then(|n| r.take(n)).ok_or("search table runs past the readable segment")?;
-    let mut last = 0usize;
+    let (mut last, mut next) = (0usize, 0usize);
     for (i, e) in entries.chunks_exact(8).enumerate() {
         let word = |k: usize| hdr.wrapping_add(i32::from_le_bytes(e[k..k + 4].try_into().expect("4 bytes")) as isize as usize);
         let (pc, fde) = (word(0), word(4));
-        let named = fdes.binary_search_by_key(&fde, |f| f.at).ok().map(|j| fdes[j].pc_begin);
-        if named != Some(pc) || pc < last {
+        // FDEs usually come in the order of the code they describe: try the one after the last.
+        let j = match fdes.get(next) {
+            Some(f) if f.at == fde => Some(next),
+            _ => fdes.binary_search_by_key(&fde, |f| f.at).ok(),
+        };
+        if j.map(|j| fdes[j].pc_begin) != Some(pc) || pc < last {
             return Err(format!("search table entry {i} does not name an FDE of .eh_frame in address order"));
         }
-        last = pc;
+        (last, next) = (pc, j.map_or(0, |j| j + 1));
     }
     Ok(())
 }
