@@ -125,29 +125,32 @@ fn shared_object_runs_code(d: &[u8]) -> Option<bool> {
         }
         at += 16;
     }
+    // Symbols of type STT_GNU_IFUNC, relocations of type R_X86_64_IRELATIVE.
     for s in symtabs {
-        if mem.writable(s) {
+        if any_entry(&mem, s, |e| Some(mem.byte(e + 4)? & 0xf == 10))? {
             return Some(true);
-        }
-        let mut e = s;
-        while e.checked_add(24)? <= mem.end_of(s) {
-            if mem.byte(e + 4)? & 0xf == 10 {
-                return Some(true);
-            }
-            e += 24;
         }
     }
     for t in tables {
-        if mem.writable(t) {
+        if any_entry(&mem, t, |e| Some(mem.word(e + 8)? as u32 == 37))? {
             return Some(true);
         }
-        let mut e = t;
-        while e.checked_add(24)? <= mem.end_of(t) {
-            if mem.word(e + 8)? as u32 == 37 {
-                return Some(true);
-            }
-            e += 24;
+    }
+    Some(false)
+}
+
+/// Whether `bad` holds for a 24-byte entry of the table at `start` (read up to the end of its
+/// segment, whatever its size says), or the table is writable (relocation could rewrite it).
+fn any_entry(mem: &Memory, start: u64, bad: impl Fn(u64) -> Option<bool>) -> Option<bool> {
+    if mem.writable(start) {
+        return Some(true);
+    }
+    let mut e = start;
+    while e.checked_add(24)? <= mem.end_of(start) {
+        if bad(e)? {
+            return Some(true);
         }
+        e += 24;
     }
     Some(false)
 }
