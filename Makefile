@@ -7,6 +7,14 @@
 #   make header         regenerate include/relink.h
 #   make install        install into $(DESTDIR)$(PREFIX)
 #   make clean          remove build output
+#
+# Optional, slower checks (not part of `make test`):
+#   make fuzz           cargo-fuzz targets open_mem and open_rel, FUZZ_TIME seconds each
+#                       (nightly toolchain; installs cargo-fuzz when missing)
+#   make check-valgrind the malformed-image cases in one process under valgrind: fails on
+#                       invalid accesses and definite leaks
+#   make tsan           the 8-thread stress test against a ThreadSanitizer build of relink
+#                       (nightly, -Zsanitizer=thread -Zbuild-std), TSAN_TIME seconds
 
 CARGO ?= cargo
 ifeq ($(origin CC),default)
@@ -39,7 +47,16 @@ DEMO := target/demo
 # `make -n install-check` only prints the check instead of running it.
 SUBMAKE = $(MAKE)
 
+NIGHTLY ?= nightly
+FUZZ_TIME ?= 60
+TSAN_TIME ?= 20
+TARGET_TRIPLE := x86_64-unknown-linux-gnu
+FUZZ_SEEDS := target/fuzz-seeds
+TSAN := target/tsan
+TSAN_LIB := $(TSAN)/$(TARGET_TRIPLE)/release
+
 .PHONY: all build test demo bench header install install-check clean
+.PHONY: nightly fuzz fuzz-build fuzz-seeds check-valgrind tsan
 
 all: build
 
@@ -118,3 +135,51 @@ install-check: build
 
 clean:
 	$(CARGO) clean
+
+# The nightly toolchain with the standard library's sources (for -Zbuild-std).
+nightly:
+	@rustup toolchain list | grep -q '^$(NIGHTLY)' || rustup toolchain install $(NIGHTLY) --profile minimal
+	@rustup component list --toolchain $(NIGHTLY) --installed | grep -q '^rust-src' || \
+		rustup component add rust-src --toolchain $(NIGHTLY)
+
+fuzz-build: nightly
+	@$(CARGO) +$(NIGHTLY) fuzz --version >/dev/null 2>&1 || $(CARGO) +$(NIGHTLY) install cargo-fuzz
+	$(CARGO) +$(NIGHTLY) fuzz build
+
+# Small shared objects without constructors (no C runtime files), and relocatable objects.
+fuzz-seeds:
+	@mkdir -p $(FUZZ_SEEDS)/open_mem $(FUZZ_SEEDS)/open_rel
+	$(CC) -shared -fPIC -nostdlib -O1 -o $(FUZZ_SEEDS)/open_mem/simple.so c-tests/fixtures/simple.c
+	$(CC) -shared -fPIC -nostdlib -O1 -Wl,--hash-style=sysv -o $(FUZZ_SEEDS)/open_mem/sysv.so c-tests/fixtures/simple.c
+	$(CC) -shared -fPIC -nostdlib -O1 -o $(FUZZ_SEEDS)/open_mem/tls.so c-tests/fixtures/tls.c
+	$(CC) -shared -fPIC -nostdlib -O1 -Wl,-z,pack-relative-relocs -o $(FUZZ_SEEDS)/open_mem/relr.so c-tests/fixtures/relr.c
+	$(CC) -shared -fPIC -nostdlib -O1 -Wl,-z,lazy -Wl,--version-script=c-tests/fixtures/ver_two.map \
+		-o $(FUZZ_SEEDS)/open_mem/ver.so c-tests/fixtures/ver_two.c
+	$(CC) -c -fPIC -O1 -o $(FUZZ_SEEDS)/open_rel/simple.o c-tests/fixtures/simple.c
+	$(CC) -c -fPIC -O1 -o $(FUZZ_SEEDS)/open_rel/tls.o c-tests/fixtures/tls.c
+
+fuzz: fuzz-build fuzz-seeds
+	@for t in open_mem open_rel; do \
+		mkdir -p target/fuzz-corpus/$$t && \
+		$(CARGO) +$(NIGHTLY) fuzz run $$t target/fuzz-corpus/$$t $(FUZZ_SEEDS)/$$t -- \
+			-max_total_time=$(FUZZ_TIME) -rss_limit_mb=4096 || exit 1; \
+	done
+
+check-valgrind:
+	@command -v valgrind >/dev/null || { echo "check-valgrind: install valgrind" >&2; exit 1; }
+	$(CARGO) test --release --test malformed -- --ignored --exact malformed_images_under_valgrind --nocapture
+
+# relink built with ThreadSanitizer (its standard library too), and the stress test program
+# built with -fsanitize=thread against it.
+tsan: nightly
+	RUSTFLAGS="-Zsanitizer=thread" $(CARGO) +$(NIGHTLY) build -Zbuild-std --release \
+		--target $(TARGET_TRIPLE) --target-dir $(TSAN) --lib
+	@mkdir -p $(TSAN)/stress
+	ln -sf $(abspath $(TSAN_LIB))/librelink.so $(TSAN)/stress/$(SONAME)
+	ln -sf $(abspath $(TSAN_LIB))/librelink.so $(TSAN)/stress/librelink.so
+	$(CC) -shared -fPIC -O1 -o $(TSAN)/stress/libsimple.so c-tests/fixtures/simple.c
+	$(CC) -shared -fPIC -O1 -o $(TSAN)/stress/libstress_hooked.so c-tests/fixtures/stress_hooked.c
+	$(CC) -fsanitize=thread -g -O1 -Wall -Werror -rdynamic -Iinclude -Ic-tests -o $(TSAN)/stress/stress \
+		c-tests/stress.c c-tests/tsan_compat.c -L$(TSAN)/stress -lrelink -Wl,-rpath,'$$ORIGIN' -lpthread
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 $(TSAN_OPTIONS)" \
+		$(TSAN)/stress/stress $(TSAN)/stress $(TSAN_TIME)

@@ -11,6 +11,9 @@
  *                                    an entry of that type against that symbol in the
  *                                    table of DT_RELA or DT_JMPREL, or NULL
  *   elf_section(&f, ".got")          section header by name, or NULL
+ *   elf_dyn_set(&f, DT_x, val)       change the value of a dynamic tag (which must be present)
+ *   elf_dynsym_index(&f, name)       .dynsym index of a defined symbol (exits if missing)
+ *   elf_section_data(&f, ".x", &sh)  the file bytes of a section (exits if missing)
  */
 #ifndef RELINK_ELF_FILE_H
 #define RELINK_ELF_FILE_H
@@ -79,6 +82,26 @@ static inline int elf_dyn(const struct elf_file *f, Elf64_Sxword tag, Elf64_Xwor
     return 0;
 }
 
+static inline void elf_dyn_set(struct elf_file *f, Elf64_Sxword tag, Elf64_Xword val)
+{
+    const Elf64_Phdr *dp = elf_phdr(f, PT_DYNAMIC);
+    Elf64_Dyn *d;
+    size_t i, n;
+    if (dp == NULL || dp->p_offset + dp->p_filesz > f->len) {
+        fprintf(stderr, "%s: no dynamic section\n", f->path);
+        exit(1);
+    }
+    d = (Elf64_Dyn *)(f->data + dp->p_offset);
+    n = dp->p_filesz / sizeof *d;
+    for (i = 0; i < n && d[i].d_tag != DT_NULL; i++)
+        if (d[i].d_tag == tag) {
+            d[i].d_un.d_val = val;
+            return;
+        }
+    fprintf(stderr, "%s: no dynamic tag %ld\n", f->path, (long)tag);
+    exit(1);
+}
+
 static inline const Elf64_Shdr *elf_section(const struct elf_file *f, const char *name)
 {
     const Elf64_Shdr *sh = (const Elf64_Shdr *)(f->data + f->eh->e_shoff);
@@ -119,6 +142,29 @@ static inline const Elf64_Sym *elf_dynsym(const struct elf_file *f, const char *
             return &syms[i];
     }
     return NULL;
+}
+
+static inline size_t elf_dynsym_index(const struct elf_file *f, const char *name)
+{
+    const Elf64_Shdr *ds = elf_section(f, ".dynsym");
+    const Elf64_Sym *s = elf_dynsym(f, name);
+    if (ds == NULL || s == NULL) {
+        fprintf(stderr, "%s: no dynamic symbol %s\n", f->path, name);
+        exit(1);
+    }
+    return (size_t)(s - (const Elf64_Sym *)(f->data + ds->sh_offset));
+}
+
+static inline unsigned char *elf_section_data(const struct elf_file *f, const char *name, const Elf64_Shdr **sh)
+{
+    const Elf64_Shdr *s = elf_section(f, name);
+    if (s == NULL || s->sh_offset + s->sh_size > f->len) {
+        fprintf(stderr, "%s: no section %s\n", f->path, name);
+        exit(1);
+    }
+    if (sh != NULL)
+        *sh = s;
+    return (unsigned char *)f->data + s->sh_offset;
 }
 
 static inline const char *elf_rela_sym_name(const struct elf_file *f, const Elf64_Rela *r)

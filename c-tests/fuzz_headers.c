@@ -9,27 +9,12 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <dlfcn.h>
-#include <signal.h>
 #include <sys/wait.h>
-#include <ucontext.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "fault_exit.h"
 
-enum { CHILD_LOADED = 3, CHILD_SILENT = 2, CRASH_IN_RELINK = 10, CRASH_ELSEWHERE = 11 };
-
-static void on_fault(int sig, siginfo_t *si, void *ctx)
-{
-    Dl_info info;
-    void *pc = (void *)((ucontext_t *)ctx)->uc_mcontext.gregs[REG_RIP];
-
-    (void)sig;
-    (void)si;
-    if (dladdr(pc, &info) && info.dli_fname && strstr(info.dli_fname, "librelink"))
-        _exit(CRASH_IN_RELINK);
-    _exit(CRASH_ELSEWHERE);
-}
+enum { CHILD_LOADED = 3, CHILD_SILENT = 2 };
 
 int main(int argc, char **argv)
 {
@@ -67,18 +52,8 @@ int main(int argc, char **argv)
         if (p == 0) {
             char *copy = malloc(n);
             rl_handle *h;
-            struct sigaction sa;
-            static char alt[1 << 16];
-            stack_t ss = { .ss_sp = alt, .ss_size = sizeof alt };
 
-            memset(&sa, 0, sizeof sa);
-            sa.sa_sigaction = on_fault;
-            sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-            sigaltstack(&ss, NULL);
-            sigaction(SIGSEGV, &sa, NULL);
-            sigaction(SIGBUS, &sa, NULL);
-            sigaction(SIGILL, &sa, NULL);
-            sigaction(SIGFPE, &sa, NULL);
+            exit_on_fault();
 
             memcpy(copy, img, n);
             for (j = 0; j < k; j++)

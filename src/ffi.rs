@@ -289,8 +289,8 @@ pub unsafe extern "C" fn rl_addr(addr: *const c_void, info: *mut rl_addr_info) -
         }
         let Some(m) = registry::containing(addr as usize) else { return Ok(0) };
         let (sname, saddr) = match m.symbol_at(addr as usize) {
-            // The name points into the object's string table, which is NUL-terminated.
-            Some((name, a)) => (name.as_ptr() as *const c_char, a as *mut c_void),
+            // The name is a NUL-terminated string of the object's string table.
+            Some((name, a)) => (name.as_ptr(), a as *mut c_void),
             None => (std::ptr::null(), std::ptr::null_mut()),
         };
         // SAFETY: `info` is non-NULL and writable by the caller's contract.

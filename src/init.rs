@@ -49,8 +49,9 @@ fn callable(f: usize) -> bool {
     f != 0 && f != usize::MAX
 }
 
-/// Check, once the object is relocated, that its initializers and finalizers are its own code,
-/// so that a malformed image is refused rather than jumping anywhere.
+/// Check, once the object is relocated, that its initializers and finalizers are its own code
+/// and its unwind tables sound, so that a malformed image is refused rather than jumping
+/// anywhere (now, or in the unwinder later).
 pub fn check(m: &Module) -> crate::error::Result<()> {
     let single = [m.dynamic.init, m.dynamic.fini].into_iter().flatten();
     let (inits, finis) = (array(m, m.dynamic.init_array), array(m, m.dynamic.fini_array));
@@ -62,7 +63,8 @@ pub fn check(m: &Module) -> crate::error::Result<()> {
         });
     }
     match single.chain(inits.iter().chain(finis).copied().filter(|&f| callable(f))).find(|&f| !m.is_code(f)) {
-        None => Ok(()),
+        // What the unwinder will read of it must be sound too.
+        None => crate::unwind::check(m),
         Some(f) => Err(crate::error::Error::Malformed {
             file: m.name.clone(),
             reason: format!("initializer or finalizer at {:#x} lies outside the object's code", f.wrapping_sub(m.bias)),

@@ -226,12 +226,28 @@ pub fn load(src: &Source, layout: Option<Layout>, name: &str, origin: Option<Pat
             }
         }
     };
-    let eh_frame = layout.eh_frame_hdr.and_then(|h| crate::unwind::eh_frame_from_hdr(&span, at(h.p_vaddr)));
-    let relro = layout.relro.map(|r| {
-        let s = at(r.p_vaddr) & !(page - 1);
-        let e = at(r.p_vaddr.wrapping_add(r.p_memsz)) & !(page - 1);
-        (s, e.saturating_sub(s))
-    });
+    let eh_frame = match layout.eh_frame_hdr.map(|h| at(h.p_vaddr)) {
+        None => None,
+        Some(hdr) => {
+            let start = crate::unwind::eh_frame_from_hdr(&span, hdr)
+                .ok_or_else(|| bad(".eh_frame_hdr unreadable, of an unknown version, or pointing outside the object"))?;
+            // An empty .eh_frame (its terminator first) has nothing to register.
+            span.get::<u32>(start).is_some_and(|&w| w != 0).then_some((hdr, start))
+        }
+    };
+    // RELRO is made read-only after relocation: it must be part of a writable segment.
+    let relro = match layout.relro {
+        None => None,
+        Some(r) => {
+            let s = at(r.p_vaddr) & !(page - 1);
+            let e = r.p_vaddr.checked_add(r.p_memsz).map(|end| at(end) & !(page - 1)).filter(|&e| e >= s);
+            let inside = |e: usize| segments.iter().any(|seg| seg.prot.write && s >= seg.start && e <= seg.end);
+            match e {
+                Some(e) if inside(e) => Some((s, e - s)),
+                _ => return Err(bad("PT_GNU_RELRO lies outside the writable segments")),
+            }
+        }
+    };
     // The program headers handed to rl_iterate_phdr callbacks: a copy relink owns.
     let phdrs: Box<[libc::Elf64_Phdr]> = layout
         .phdrs

@@ -37,8 +37,9 @@ pub struct Image {
     /// The scopes of later opens that pulled the object in, searched by lazy binding after its
     /// own (glibc extends the object's l_scope likewise), each with the id of the library opened.
     pub lazy_later: crate::sync::Mutex<Vec<(u64, Vec<std::sync::Weak<Module>>)>>,
-    /// Start of .eh_frame (found through PT_GNU_EH_FRAME), for the unwinder.
-    pub eh_frame: Option<usize>,
+    /// .eh_frame_hdr (PT_GNU_EH_FRAME) and the start of the .eh_frame it points to, for the
+    /// unwinder; `None` without them, or when .eh_frame is empty.
+    pub eh_frame: Option<(usize, usize)>,
     /// `__deregister_frame` of each unwinder the object's frames were registered with, and the
     /// object that defines it (held, so that it is still mapped when this one is unmapped).
     pub unwinders: crate::sync::Mutex<Vec<(usize, std::sync::Arc<Module>)>>,
@@ -158,7 +159,7 @@ impl Module {
     /// Whether `addr` is code of this object: always for the host's objects (the system loader
     /// vouched for them), within an executable segment for relink's.
     pub fn is_code(&self, addr: usize) -> bool {
-        self.image.as_ref().is_none_or(|i| i.exec.iter().any(|&(lo, hi)| addr >= lo && addr < hi))
+        self.image.as_ref().is_none_or(|i| crate::raw::within(&i.exec, addr, 1))
     }
 
     /// The lowest address of the object's mapping.
@@ -188,10 +189,12 @@ impl Module {
     /// symbol covers its `st_size` bytes (one of size 0 only its own address); of those covering
     /// `addr`, the one at the highest address wins (the first found among equals). Thread-local
     /// and absolute symbols name no address of the object.
-    pub fn symbol_at(&self, addr: usize) -> Option<(&'static [u8], usize)> {
+    /// Symbols whose name is not a string of the string table are no candidates either: the name
+    /// handed out is always a NUL-terminated string inside the object.
+    pub fn symbol_at(&self, addr: usize) -> Option<(&'static std::ffi::CStr, usize)> {
         let mut best: Option<(&'static crate::raw::Sym, usize)> = None;
         for (_, s) in self.symtab.definitions() {
-            if s.kind() == elf::abi::STT_TLS || s.st_shndx == elf::abi::SHN_ABS {
+            if s.kind() == elf::abi::STT_TLS || s.st_shndx == elf::abi::SHN_ABS || self.symtab.strtab.get_cstr(s.st_name).is_none() {
                 continue;
             }
             let a = self.bias.wrapping_add(s.st_value as usize);
@@ -201,7 +204,7 @@ impl Module {
                 best = Some((s, a));
             }
         }
-        best.map(|(s, a)| (self.symtab.name(s), a))
+        best.and_then(|(s, a)| Some((self.symtab.strtab.get_cstr(s.st_name)?, a)))
     }
 
     /// Whether a DT_NEEDED / rl_open name without a slash denotes this object: its SONAME, or

@@ -21,6 +21,8 @@ pub const SHDR_SIZE: usize = 64;
 const SYM_SIZE: u64 = 24;
 /// The largest address span relink agrees to reserve for one object.
 const MAX_SPAN: u64 = 1 << 40;
+/// The first EI_ABIVERSION glibc refuses for ELFOSABI_GNU objects (its LIBC_ABI_MAX).
+const GNU_ABI_MAX: u8 = 4;
 
 /// What the headers say about an image, checked against the image's length.
 #[derive(Debug)]
@@ -100,8 +102,24 @@ pub fn file_header(ident: &[u8]) -> Result<FileHeader<LittleEndian>, HeaderError
     if id.1 != Class::ELF64 {
         return Err(HeaderError::WrongClass);
     }
+    // The OS ABIs and ABI versions glibc accepts on Linux: System V, or GNU with an ABI version
+    // below its LIBC_ABI_MAX (unique symbols, IFUNCs, absolute symbols); the rest of e_ident is
+    // padding that must be zero.
+    let (osabi, abiversion) = (id.2, id.3);
+    if osabi != abi::ELFOSABI_NONE && osabi != abi::ELFOSABI_GNU {
+        return Err(format!("unsupported OS ABI (EI_OSABI {osabi})").into());
+    }
+    if abiversion != 0 && (osabi != abi::ELFOSABI_GNU || abiversion >= GNU_ABI_MAX) {
+        return Err(format!("unsupported ABI version (EI_ABIVERSION {abiversion} for EI_OSABI {osabi})").into());
+    }
+    if ident[abi::EI_ABIVERSION + 1..abi::EI_NIDENT].iter().any(|&b| b != 0) {
+        return Err("nonzero padding in e_ident".into());
+    }
     let h: FileHeader<LittleEndian> = FileHeader::parse_tail(id, &ident[abi::EI_NIDENT..EHDR_SIZE])
         .map_err(|e| format!("bad ELF header: {e}"))?;
+    if h.version != abi::EV_CURRENT as u32 {
+        return Err(format!("unsupported ELF version {} in e_version", h.version).into());
+    }
     if h.e_machine != crate::arch::ELF_MACHINE {
         return Err(format!(
             "built for {} (e_machine {}), not {}",

@@ -133,16 +133,24 @@ pub struct Span {
     pub ranges: Vec<(usize, usize)>,
 }
 
-impl Span {
-    fn contains(&self, addr: usize, end: usize) -> bool {
-        self.ranges.iter().any(|&(lo, hi)| addr >= lo && end <= hi)
-    }
+/// Whether `[addr, addr + len)` lies inside the range `[lo, hi)`. The end is computed with
+/// checked arithmetic: a range that wraps around the address space lies in no range.
+#[inline]
+pub fn range_holds((lo, hi): (usize, usize), addr: usize, len: usize) -> bool {
+    addr >= lo && addr.checked_add(len).is_some_and(|end| end <= hi)
+}
 
+/// Whether `[addr, addr + len)` lies inside one of `ranges`.
+#[inline]
+pub fn within(ranges: &[(usize, usize)], addr: usize, len: usize) -> bool {
+    ranges.iter().any(|&r| range_holds(r, addr, len))
+}
+
+impl Span {
     /// `n` records of type `T` at `addr`, if they lie inside one range and are aligned.
     pub fn slice<T: Pod>(&self, addr: usize, n: usize) -> Option<&'static [T]> {
         let bytes = n.checked_mul(std::mem::size_of::<T>())?;
-        let end = addr.checked_add(bytes)?;
-        if !self.contains(addr, end) || !addr.is_multiple_of(std::mem::align_of::<T>()) {
+        if !within(&self.ranges, addr, bytes) || !addr.is_multiple_of(std::mem::align_of::<T>()) {
             return None;
         }
         // SAFETY: the range is inside a readable mapping of the object (the span's invariant),
@@ -157,14 +165,15 @@ impl Span {
     }
 
     /// The bytes from `addr` to the end of its range, for tables whose length is found by walking.
+    /// (An address where one range ends and the next begins belongs to the next.)
     pub fn rest(&self, addr: usize) -> Option<&'static [u8]> {
-        let &(_, hi) = self.ranges.iter().find(|&&(lo, hi)| addr >= lo && addr <= hi)?;
+        let &(_, hi) = self.ranges.iter().find(|&&(lo, hi)| addr >= lo && addr < hi)?;
         self.slice::<u8>(addr, hi - addr)
     }
 
     /// Bytes available from `addr` to the end of its range (0 when outside).
     pub fn room(&self, addr: usize) -> usize {
-        self.ranges.iter().find(|&&(lo, hi)| addr >= lo && addr <= hi).map_or(0, |&(_, hi)| hi - addr)
+        self.ranges.iter().find(|&&(lo, hi)| addr >= lo && addr < hi).map_or(0, |&(_, hi)| hi - addr)
     }
 }
 
@@ -225,4 +234,29 @@ pub unsafe fn write_bytes<const N: usize>(addr: usize, value: [u8; N]) {
 pub unsafe fn read_u64(addr: usize) -> u64 {
     // SAFETY: guaranteed by the caller.
     unsafe { std::ptr::read_unaligned(addr as *const u64) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_never_wrap() {
+        let r = (0x1000, 0x2000);
+        assert!(range_holds(r, 0x1000, 0x1000));
+        assert!(!range_holds(r, 0x1ff9, 8));
+        assert!(!range_holds(r, usize::MAX - 3, 8), "an end past the address space wraps to a small value");
+        assert!(!within(&[(0, usize::MAX)], usize::MAX - 3, 8));
+        assert!(within(&[(0x3000, 0x4000), r], 0x1ff8, 8));
+    }
+
+    #[test]
+    fn rest_at_a_boundary_belongs_to_the_next_range() {
+        let buf = vec![7u8; 0x100];
+        let base = buf.as_ptr() as usize;
+        let span = Span { ranges: vec![(base, base + 0x80), (base + 0x80, base + 0x100)] };
+        assert_eq!(span.rest(base + 0x80).map(<[u8]>::len), Some(0x80));
+        assert_eq!(span.room(base + 0x80), 0x80);
+        assert_eq!(span.rest(base + 0x100), None);
+    }
 }

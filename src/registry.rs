@@ -133,6 +133,9 @@ struct Registry {
     /// binding and `rl_sym` add to it under a shared lock of the registry, hence its own mutex,
     /// only ever taken inside the registry lock and never held across another lock.
     unique: Mutex<HashMap<Box<[u8]>, UniqueDef>>,
+    /// Objects finalized at exit, kept (and mapped): code later in the exit sequence may still
+    /// point into them.
+    finalized_at_exit: Vec<Entry>,
 }
 
 /// An STB_GNU_UNIQUE definition: its object and symbol.
@@ -153,6 +156,7 @@ static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
         subs: 0,
         in_flight: Vec::new(),
         unique: Default::default(),
+        finalized_at_exit: Vec::new(),
     };
     r.refresh_host();
     // Like the system loader, run the finalizers of libraries still loaded when the process exits.
@@ -170,7 +174,11 @@ extern "C" fn finalize_all_at_exit() {
     let gone: Vec<Entry> = ids.iter().filter_map(|id| w.entries.remove(id)).collect();
     drop(w);
     // Finalized but left mapped: code later in the exit sequence may still point into them.
-    std::mem::forget(finalize(gone));
+    let gone = finalize(gone);
+    match REGISTRY.try_write_for(std::time::Duration::from_millis(100)) {
+        Some(mut w) => w.finalized_at_exit.extend(gone),
+        None => std::mem::forget(gone),
+    }
 }
 
 /// Run the finalizers of objects removed from the table, dependents first, and tell the event
@@ -192,6 +200,19 @@ fn finalize(mut gone: Vec<Entry>) -> Vec<Entry> {
         }
     }
     gone
+}
+
+/// Finalize objects removed from the table and unmap what nothing else holds. Their frames
+/// leave the unwinders first: objects going together may provide each other's unwinder, and
+/// must not keep each other mapped through it.
+fn unload(gone: Vec<Entry>) {
+    let gone = finalize(gone);
+    for e in &gone {
+        if let Some(image) = &e.module.image {
+            crate::unwind::deregister(image);
+        }
+    }
+    drop(gone);
 }
 
 impl Registry {
@@ -256,9 +277,11 @@ impl Registry {
 
 impl Known for Registry {
     fn by_name(&self, name: &[u8]) -> Option<Arc<Module>> {
-        // The earliest loaded of relink's objects that answers to the name, else the host's.
-        let loaded = self.entries.values().map(|e| &e.module).filter(|m| !m.is_host && m.answers_to(name));
-        loaded.min_by_key(|m| m.id).or_else(|| self.host.iter().find(|m| m.answers_to(name))).cloned()
+        // The host's objects came first (as with glibc, where the libc loaded at startup
+        // satisfies every later request for its name): a library relink loads cannot take their
+        // names. Then the earliest loaded of relink's objects that answers to the name.
+        let loaded = || self.entries.values().map(|e| &e.module).filter(|m| !m.is_host && m.answers_to(name)).min_by_key(|m| m.id);
+        self.host.iter().find(|m| m.answers_to(name)).or_else(loaded).cloned()
     }
 
     fn by_file(&self, id: (u64, u64)) -> Option<Arc<Module>> {
@@ -710,7 +733,7 @@ pub fn fork_child(held: ForkHold) {
     drop(init);
     drop(registry);
     drop(modules);
-    drop(finalize(gone));
+    unload(gone);
 }
 
 /// Release one reference; unload what is no longer reachable.
@@ -732,7 +755,7 @@ pub fn close(h: Handle) -> Result<()> {
     }
     let gone = w.sweep();
     drop(w);
-    drop(finalize(gone));
+    unload(gone);
     Ok(())
 }
 
@@ -742,7 +765,7 @@ pub fn collect() {
     let mut w = REGISTRY.write();
     let gone = w.sweep();
     drop(w);
-    drop(finalize(gone));
+    unload(gone);
 }
 
 impl Registry {
@@ -975,7 +998,7 @@ impl Registry {
 fn tls_address(b: resolve::Binding) -> Result<usize> {
     let value = b.sym.st_value as usize;
     if let Some(id) = b.module.tls_id {
-        return Ok(crate::tls::block(id) + value);
+        return Ok(crate::tls::block(id).wrapping_add(value));
     }
     match b.module.host_tls {
         Some(t) => {

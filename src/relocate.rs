@@ -29,6 +29,8 @@ struct Resolved {
     value: usize,
     /// The defining object and symbol, for TLS relocations.
     def: Option<(*const Module, u64)>,
+    /// Whether the definition is a thread-local variable.
+    tls: bool,
 }
 
 /// What the lazy-binding trampoline is handed (through GOT[1]) to bind a PLT slot on first call.
@@ -91,6 +93,7 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyS
     if let Some((addr, n)) = m.dynamic.jmprel {
         let relas = span_slice::<Rela>(m, addr, n)?;
         match (lazy, m.dynamic.pltgot) {
+            (Some(_), Some(got)) if got % 8 != 0 => return Err(ctx.bad("misaligned DT_PLTGOT")),
             (Some(scope), Some(got)) => {
                 for r in relas {
                     if arch::classify(r.kind()) == Kind::PltSlot {
@@ -100,6 +103,11 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyS
                         if r.r_offset % 8 != 0 {
                             return Err(ctx.bad("misaligned PLT slot"));
                         }
+                        // Bound at the first call, where an error ends the process: what can be
+                        // checked now is.
+                        if m.symtab.sym(r.sym()).is_none_or(|s| r.sym() == 0 || m.symtab.strtab.get(s.st_name).is_none_or(<[u8]>::is_empty)) {
+                            return Err(ctx.bad(format!("PLT slot relocation against symbol {} (no such symbol, or it has no name)", r.sym())));
+                        }
                         let p = ctx.place(m.bias.wrapping_add(r.r_offset as usize), 8)?;
                         // SAFETY: `place` checked the target.
                         unsafe { raw::write_bytes(p, raw::read_u64(p).wrapping_add(m.bias as u64).to_le_bytes()) };
@@ -108,8 +116,8 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyS
                     }
                 }
                 let lazy = Box::new(LazyCtx { module: m, scope, hooks: hooks.open.clone() });
-                let context = ctx.place(got + 8 * arch::LAZY_GOT_CONTEXT, 8)?;
-                let entry = ctx.place(got + 8 * arch::LAZY_GOT_ENTRY, 8)?;
+                let context = ctx.place(got.wrapping_add(8 * arch::LAZY_GOT_CONTEXT), 8)?;
+                let entry = ctx.place(got.wrapping_add(8 * arch::LAZY_GOT_ENTRY), 8)?;
                 // SAFETY: these GOT words are reserved for the dynamic linker; `place` checked them.
                 unsafe {
                     raw::write_bytes(context, (&*lazy as *const LazyCtx as u64).to_le_bytes());
@@ -166,18 +174,16 @@ impl Ctx<'_, '_> {
         Error::Malformed { file: self.m.name.clone(), reason: reason.into() }
     }
 
-    /// Check that `[p, p + n)` lies in a segment relocations may write.
+    /// Check that `[p, p + n)` lies in a segment relocations may write (a range that wraps
+    /// around the end of the address space lies in none).
     #[inline]
     fn place(&mut self, p: usize, n: usize) -> Result<usize> {
-        let (lo, hi) = self.writable.get(self.last).copied().unwrap_or((1, 0));
-        if p >= lo && p.wrapping_add(n) <= hi {
+        if self.writable.get(self.last).is_some_and(|&r| raw::range_holds(r, p, n)) {
             return Ok(p);
         }
-        for (i, &(lo, hi)) in self.writable.iter().enumerate() {
-            if p >= lo && p.wrapping_add(n) <= hi {
-                self.last = i;
-                return Ok(p);
-            }
+        if let Some(i) = self.writable.iter().position(|&r| raw::range_holds(r, p, n)) {
+            self.last = i;
+            return Ok(p);
         }
         Err(self.bad(format!("relocation at {:#x} outside the writable segments", p.wrapping_sub(self.m.bias))))
     }
@@ -190,6 +196,7 @@ impl Ctx<'_, '_> {
                 let p = self.place(bias.wrapping_add(w as usize), 8)?;
                 // SAFETY: `place` checked that the word is inside a writable segment.
                 unsafe { raw::write_bytes(p, (raw::read_u64(p).wrapping_add(bias as u64)).to_le_bytes()) };
+                // `place` checked that p + 8 does not wrap.
                 next = p + 8;
             } else {
                 let mut bits = w >> 1;
@@ -201,9 +208,9 @@ impl Ctx<'_, '_> {
                         unsafe { raw::write_bytes(q, (raw::read_u64(q).wrapping_add(bias as u64)).to_le_bytes()) };
                     }
                     bits >>= 1;
-                    p += 8;
+                    p = p.wrapping_add(8);
                 }
-                next += 63 * 8;
+                next = next.checked_add(63 * 8).ok_or_else(|| self.bad("RELR bitmap runs past the end of the address space"))?;
             }
         }
         Ok(())
@@ -213,11 +220,11 @@ impl Ctx<'_, '_> {
     /// tight path that checks the target against the first writable segment only.
     fn apply_all(&mut self, relas: &[Rela]) -> Result<()> {
         let bias = self.m.bias as u64;
-        let (lo, hi) = self.writable.first().copied().unwrap_or((1, 0));
+        let first = self.writable.first().copied().unwrap_or((1, 0));
         for r in relas {
             if r.kind() == arch::RELATIVE {
                 let p = bias.wrapping_add(r.r_offset) as usize;
-                if p < lo || p.wrapping_add(8) > hi {
+                if !raw::range_holds(first, p, 8) {
                     self.place(p, 8)?;
                 }
                 // SAFETY: the target lies in a writable segment (checked just above).
@@ -237,6 +244,14 @@ impl Ctx<'_, '_> {
         let ty = r.kind();
         let kind = arch::classify(ty);
         let word = |v: u64| v.to_le_bytes();
+        if kind.is_got_word() && !p.is_multiple_of(8) {
+            // GOT and PLT slots and TLS words are aligned words of the GOT: one anywhere else
+            // would overwrite parts of two others.
+            return Err(self.bad(format!("{} relocation at a misaligned place {:#x}", arch::type_name(ty), r.r_offset)));
+        }
+        if kind == Kind::PltSlot && r.sym() == 0 {
+            return Err(self.bad("PLT slot relocation without a symbol"));
+        }
         match kind {
             Kind::None => {}
             Kind::Relative => {
@@ -301,6 +316,11 @@ impl Ctx<'_, '_> {
             // Local-dynamic and descriptor references to the object's own block.
             (self.m, 0)
         } else {
+            // The reference itself names a thread-local variable (defined or not) in any valid
+            // object; anything else would have a word meant for data read as a descriptor.
+            if self.m.symtab.sym(r.sym()).is_some_and(|s| s.kind() != abi::STT_TLS) {
+                return Err(self.bad(format!("{} against a symbol that is not thread-local", arch::type_name(r.kind()))));
+            }
             let res = self.symbol(r.sym())?;
             let Some((def, value)) = res.def else {
                 // An undefined weak reference gets module id 0, whose variables relink's
@@ -311,6 +331,9 @@ impl Ctx<'_, '_> {
                 }
                 return Err(unsupported(format!("{} against an undefined weak symbol", arch::type_name(r.kind()))));
             };
+            if !res.tls {
+                return Err(self.bad(format!("{} against a symbol that is not thread-local", arch::type_name(r.kind()))));
+            }
             // SAFETY: `def` points into the scope, which outlives this relocation pass.
             (unsafe { &*def }, value)
         };
@@ -425,15 +448,16 @@ pub fn initial_exec_to_own_tls(span: &raw::Span, dynamic: &crate::parse::DynInfo
 /// eager relocation loop and by lazy binding alike).
 fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Module> + Clone, hooks: &Lookups) -> Result<Resolved> {
     if idx == 0 {
-        return Ok(Resolved { value: 0, def: None });
+        return Ok(Resolved { value: 0, def: None, tls: false });
     }
     Ok(match target(m, idx, scope, hooks)? {
-        Target::Runtime(value) | Target::Supplied(value) => Resolved { value, def: None },
-        Target::UndefinedWeak => Resolved { value: 0, def: None },
+        Target::Runtime(value) | Target::Supplied(value) => Resolved { value, def: None, tls: false },
+        Target::UndefinedWeak => Resolved { value: 0, def: None, tls: false },
         Target::Definition(b) => {
             let b = crate::registry::definition(b);
-            let value = if b.sym.kind() == abi::STT_TLS { 0 } else { b.address()? };
-            Resolved { value, def: Some((b.module as *const Module, b.sym.st_value)) }
+            let tls = b.sym.kind() == abi::STT_TLS;
+            let value = if tls { 0 } else { b.address()? };
+            Resolved { value, def: Some((b.module as *const Module, b.sym.st_value)), tls }
         }
     })
 }
@@ -544,6 +568,11 @@ pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, index: u64) -> usize {
         .and_then(|(addr, n)| m.span.slice::<Rela>(addr, n))
         .and_then(|relas| relas.get(index as usize));
     let Some(r) = rela else { fatal(m, "bad PLT relocation index") };
+    let slot = m.bias.wrapping_add(r.r_offset as usize);
+    // Checked when the object was relocated; checked again since the table may be writable.
+    if slot % 8 != 0 || !m.image.as_ref().is_some_and(|i| raw::within(&i.writable, slot, 8)) {
+        fatal(m, "PLT slot outside the writable segments");
+    }
     let live = |v: &[Weak<Module>]| -> Vec<Arc<Module>> { v.iter().filter_map(Weak::upgrade).collect() };
     let (local, extra) = (live(&ctx.scope.local), live(&ctx.scope.extra));
     let later: Vec<Arc<Module>> = m.image.as_ref().map_or(Vec::new(), |i| i.lazy_later.lock().iter().flat_map(|(_, v)| live(v)).collect());
@@ -553,7 +582,6 @@ pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, index: u64) -> usize {
     }
     let scope = resolve::binding_scope(m, &global, &extra, &local, ctx.scope.deepbind).chain(later.iter().map(|l| &**l));
     let bound = bind_symbol(m, r.sym(), scope, &Lookups::snapshot(&ctx.hooks));
-    let slot = m.bias.wrapping_add(r.r_offset as usize);
     let observed = bound.and_then(|res| match &ctx.hooks.on_relocation {
         Some(hook) => observe(hook, m, r, slot, res.value).map(|value| Resolved { value, ..res }),
         None => Ok(res),

@@ -111,7 +111,8 @@ fn checked(path: &Path, f: os::File, known: &dyn Known) -> Result<Found> {
     })
 }
 
-/// Find `name` as object `requester` (None: the program, as for `rl_open`) would.
+/// Find `name` as object `requester` (None: the program, as for `rl_open`) would: a loaded
+/// object that answers to it, else a file in the search path.
 pub fn find(name: &str, requester: Option<&Module>, known: &dyn Known) -> Option<Found> {
     find_noting(name, requester, known, &mut Vec::new())
 }
@@ -123,6 +124,12 @@ pub fn find_noting(name: &str, requester: Option<&Module>, known: &dyn Known, sk
             return Some(Found::Existing(m));
         }
     }
+    search_for(name, requester, known, skipped)
+}
+
+/// Find `name` in the file system as object `requester` would, telling in `skipped` why each
+/// candidate file that exists was passed over.
+fn search_for(name: &str, requester: Option<&Module>, known: &dyn Known, skipped: &mut Vec<Error>) -> Option<Found> {
     // rl_open searches as dlopen called from the program does: with the program's paths.
     let program = known.program();
     let requester = requester.or(program.as_deref());
@@ -188,7 +195,7 @@ pub fn map_group(
         for (position, &off) in m.dynamic.needed.iter().enumerate() {
             let mut skipped = Vec::new();
             match needed_object(&m, off, &mut modules, known, next_id, &mut skipped) {
-                Ok(dep) => mine.push(dep),
+                Ok(dep) => mine.extend(dep),
                 Err(error) => unmet(Unmet { needed_by: i, position, error, skipped })?,
             }
         }
@@ -198,8 +205,10 @@ pub fn map_group(
     Ok(Group { modules, deps })
 }
 
-/// The object DT_NEEDED entry `off` of `m` denotes: one of `group` (mapped earlier in this
-/// walk), one loaded already, or a new one mapped and added to `group`.
+/// The object DT_NEEDED entry `off` of `m` denotes: one loaded already (the host's first), one
+/// of `group` (mapped earlier in this walk), or a new one mapped and added to `group`. Never `m`
+/// itself, whose SONAME may be the name it needs: when the search finds `m`'s own file, there
+/// is no dependency (`None`).
 fn needed_object(
     m: &Module,
     off: u32,
@@ -207,17 +216,21 @@ fn needed_object(
     known: &dyn Known,
     next_id: &mut dyn FnMut() -> u64,
     skipped: &mut Vec<Error>,
-) -> Result<Arc<Module>> {
+) -> Result<Option<Arc<Module>>> {
     let needed = m.string(off).ok_or_else(|| Error::Malformed { file: m.name.clone(), reason: "DT_NEEDED name out of bounds".into() })?;
     let needed = String::from_utf8_lossy(needed).into_owned();
-    if let Some(g) = group.iter().find(|g| !needed.contains('/') && g.answers_to(needed.as_bytes())) {
-        return Ok(g.clone());
+    if !needed.contains('/') {
+        let other = || group.iter().find(|g| g.id != m.id && g.answers_to(needed.as_bytes())).cloned();
+        if let Some(g) = known.by_name(needed.as_bytes()).or_else(other) {
+            return Ok(Some(g));
+        }
     }
-    match find_noting(&needed, Some(m), known, skipped) {
-        Some(Found::Existing(e)) => Ok(e),
+    match search_for(&needed, Some(m), known, skipped) {
+        Some(Found::Existing(e)) => Ok(Some(e)),
         Some(Found::File(path, f, layout)) => {
             if let Some(g) = group.iter().find(|g| g.file_id == Some(f.id)) {
-                return Ok(g.clone());
+                // The object's own file: it depends on nothing new, and must not hold itself.
+                return Ok((g.id != m.id).then(|| g.clone()));
             }
             let name = path.to_string_lossy().into_owned();
             let origin = origin_of(&path);
@@ -225,7 +238,7 @@ fn needed_object(
                 .map_err(|e| Error::Dependency { file: m.name.clone(), source: Box::new(e) })?;
             let new = Arc::new(new);
             group.push(new.clone());
-            Ok(new)
+            Ok(Some(new))
         }
         Some(Found::OtherClass) => {
             let source = Box::new(Error::WrongClass { file: needed });

@@ -291,7 +291,7 @@ impl SymTab {
                 if c & 1 != 0 {
                     return None;
                 }
-                idx += 1;
+                idx = idx.checked_add(1)?;
             }
         } else if let Some(s) = &self.sysv {
             if s.buckets.is_empty() {
@@ -303,7 +303,8 @@ impl SymTab {
                 if self.check(idx as usize, q) {
                     return Some(idx);
                 }
-                idx = s.chains[idx as usize];
+                // The table may count fewer symbols than .dynsym holds: its chains end there.
+                idx = *s.chains.get(idx as usize)?;
                 steps += 1;
             }
             None
@@ -349,7 +350,7 @@ impl SymTab {
 fn read_gnu(span: &Span, at: usize) -> Option<GnuHash> {
     let hdr = span.slice::<u32>(at, 4)?;
     let (nbuckets, symoffset, bloom_size, shift) = (hdr[0] as usize, hdr[1], hdr[2] as usize, hdr[3]);
-    let bloom_at = at + 16;
+    let bloom_at = at.checked_add(16)?;
     if !bloom_size.is_power_of_two() {
         return None;
     }
@@ -383,8 +384,9 @@ fn read_gnu(span: &Span, at: usize) -> Option<GnuHash> {
 fn read_sysv(span: &Span, at: usize) -> Option<SysvHash> {
     let hdr = span.slice::<u32>(at, 2)?;
     let (nbucket, nchain) = (hdr[0] as usize, hdr[1] as usize);
-    let buckets = span.slice::<u32>(at + 8, nbucket)?;
-    let chains = span.slice::<u32>(at.checked_add(8 + nbucket.checked_mul(4)?)?, nchain)?;
+    let buckets_at = at.checked_add(8)?;
+    let buckets = span.slice::<u32>(buckets_at, nbucket)?;
+    let chains = span.slice::<u32>(buckets_at.checked_add(nbucket.checked_mul(4)?)?, nchain)?;
     Some(SysvHash { buckets, chains })
 }
 

@@ -243,7 +243,7 @@ pub extern "C" fn tls_get_addr(ti: *const TlsIndex) -> *mut u8 {
     // SAFETY: GD/LD code passes a pointer to its GOT's tls_index pair.
     let ti = unsafe { &*ti };
     if ti.module >= MODID_BASE {
-        (block(ti.module) + ti.offset as usize) as *mut u8
+        block(ti.module).wrapping_add(ti.offset as usize) as *mut u8
     } else if ti.module == 0 {
         // An undefined weak variable (see `relocate`): at address 0, as glibc's resolves it.
         ti.offset as usize as *mut u8

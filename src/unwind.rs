@@ -1,9 +1,18 @@
 //! Making the frames of relink-loaded objects visible to the unwinder (C++ exceptions, Rust
 //! panics, `backtrace()`): each object's .eh_frame is registered with libgcc's
-//! `__register_frame` before its constructors run, and deregistered when it is unmapped.
+//! `__register_frame` before its constructors run, and deregistered when it is unloaded.
+//!
+//! The unwinder trusts what it is given: it walks every registered table on the next search for
+//! *any* address (the host's own throw, a `backtrace()`), follows record lengths and CIE
+//! pointers, and decodes pointers with the encodings the CIEs name, aborting on those it does not
+//! know. So a table is checked whole ([`check`]) before it is handed over: every record inside
+//! the object's readable memory and ended by a terminator, every encoding one libgcc decodes,
+//! every FDE's code range inside the object's executable segments, and the search table of
+//! .eh_frame_hdr pointing at those FDEs in order. A malformed table refuses the image.
 //!
 //! The unwinders used are those the object can outlive: the host's, and any in the object's own
-//! dependency scope (the libgcc_s a C++ plugin pulled in when the host has none).
+//! dependency scope (the libgcc_s a C++ plugin pulled in when the host has none) other than the
+//! object itself, whose functions must be code of theirs.
 
 use crate::module::{Image, Module};
 use crate::raw::Span;
@@ -11,6 +20,13 @@ use crate::symbols::Query;
 use std::sync::Arc;
 
 const DW_EH_PE_OMIT: u8 = 0xff;
+/// Pointer encodings: the format (low nibble), the application (bits 4-6), indirection.
+const PE_ABSPTR: u8 = 0x00;
+const PE_PCREL: u8 = 0x10;
+const PE_DATAREL: u8 = 0x30;
+const PE_INDIRECT: u8 = 0x80;
+/// The one encoding of .eh_frame_hdr's search table that unwinders binary-search.
+const PE_DATAREL_SDATA4: u8 = 0x3b;
 
 /// Held around every call into an unwinder's registration functions. They take the unwinder's
 /// own lock, which a `fork()` would otherwise catch held by a thread the child does not have;
@@ -22,56 +38,344 @@ pub fn fork_prepare() -> crate::sync::MutexGuard<'static, ()> {
     CALLS.lock()
 }
 
+/// A cursor over bytes of the object in memory that knows the address of each byte.
+struct Reader {
+    bytes: &'static [u8],
+    /// Address of `bytes[0]`.
+    base: usize,
+    pos: usize,
+}
+
+impl Reader {
+    fn at(span: &Span, addr: usize) -> Option<Reader> {
+        Some(Reader { bytes: span.rest(addr)?, base: addr, pos: 0 })
+    }
+
+    fn addr(&self) -> usize {
+        self.base + self.pos
+    }
+
+    fn take(&mut self, n: usize) -> Option<&'static [u8]> {
+        let s = self.bytes.get(self.pos..self.pos.checked_add(n)?)?;
+        self.pos += n;
+        Some(s)
+    }
+
+    fn u8(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+
+    fn uleb(&mut self) -> Option<u64> {
+        let (mut v, mut shift) = (0u64, 0u32);
+        loop {
+            let b = self.u8()?;
+            if shift < 64 {
+                v |= ((b & 0x7f) as u64) << shift;
+            }
+            shift += 7;
+            if b & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+    }
+
+    fn sleb(&mut self) -> Option<i64> {
+        let (mut v, mut shift) = (0i64, 0u32);
+        loop {
+            let b = self.u8()?;
+            if shift < 64 {
+                v |= ((b & 0x7f) as i64) << shift;
+            }
+            shift += 7;
+            if b & 0x80 == 0 {
+                if shift < 64 && b & 0x40 != 0 {
+                    v |= -1i64 << shift;
+                }
+                return Some(v);
+            }
+        }
+    }
+
+    /// A value in the format of encoding `enc` (its low nibble), sign-extended where signed.
+    /// `None` for a format the unwinder does not know.
+    fn value(&mut self, enc: u8) -> Option<u64> {
+        let v = match enc & 0x0f {
+            0x00 | 0x04 | 0x0c => u64::from_le_bytes(self.take(8)?.try_into().ok()?),
+            0x01 => self.uleb()?,
+            0x02 => u16::from_le_bytes(self.take(2)?.try_into().ok()?) as u64,
+            0x03 => self.u32()? as u64,
+            0x09 => self.sleb()? as u64,
+            0x0a => i16::from_le_bytes(self.take(2)?.try_into().ok()?) as i64 as u64,
+            0x0b => self.u32()? as i32 as i64 as u64,
+            _ => return None,
+        };
+        Some(v)
+    }
+
+    /// A pointer in encoding `enc`, applied: absolute, or relative to its own field or to
+    /// `datarel` when given. Indirect pointers are returned as the address that holds them.
+    fn pointer(&mut self, enc: u8, datarel: Option<usize>) -> Option<usize> {
+        let field = self.addr();
+        let v = self.value(enc)? as usize;
+        match enc & 0x70 {
+            PE_ABSPTR => Some(v),
+            PE_PCREL => Some(field.wrapping_add(v)),
+            PE_DATAREL => datarel.map(|b| b.wrapping_add(v)),
+            _ => None,
+        }
+    }
+}
+
+/// The size of a fixed-size pointer format, as the unwinder computes it (`None` for the
+/// variable-length LEB128 formats, which it cannot size and aborts on for FDE ranges).
+fn fixed_size(enc: u8) -> Option<usize> {
+    match enc & 0x0f {
+        0x00 | 0x04 | 0x0c => Some(8),
+        0x02 | 0x0a => Some(2),
+        0x03 | 0x0b => Some(4),
+        _ => None,
+    }
+}
+
 /// Decode the `eh_frame_ptr` field of .eh_frame_hdr at `hdr` into the address of .eh_frame.
 pub fn eh_frame_from_hdr(span: &Span, hdr: usize) -> Option<usize> {
-    let head = span.slice::<u8>(hdr, 4)?;
-    let (version, enc) = (head[0], head[1]);
-    if version != 1 || enc == DW_EH_PE_OMIT {
+    let mut r = Reader::at(span, hdr)?;
+    let (version, enc) = (r.u8()?, r.u8()?);
+    r.take(2)?;
+    if version != 1 || enc == DW_EH_PE_OMIT || enc & PE_INDIRECT != 0 {
         return None;
     }
-    let field = hdr + 4;
-    let value: i64 = match enc & 0x0f {
-        0x00 | 0x04 | 0x0c => i64::from_le_bytes(span.slice::<u8>(field, 8)?.try_into().ok()?),
-        0x03 => u32::from_le_bytes(span.slice::<u8>(field, 4)?.try_into().ok()?) as i64,
-        0x0b => i32::from_le_bytes(span.slice::<u8>(field, 4)?.try_into().ok()?) as i64,
-        _ => return None,
-    };
-    let base = match enc & 0x70 {
-        0x00 => 0,
-        0x10 => field as i64,
-        _ => return None,
-    };
-    let addr = base.wrapping_add(value) as usize;
+    let addr = r.pointer(enc, None)?;
     // The section must lie in the object and start with a word we can read.
     span.slice::<u32>(addr, 1).map(|_| addr)
 }
 
-/// Register `m`'s frames with the unwinders defined by `providers`.
+/// What an FDE needs from its CIE.
+#[derive(Clone, Copy)]
+struct Cie {
+    /// Encoding of the FDE's code range.
+    fde_enc: u8,
+    /// Whether FDEs carry augmentation data (the CIE's augmentation starts with 'z').
+    has_data: bool,
+    /// Encoding of the FDE's LSDA pointer, if any.
+    lsda_enc: u8,
+}
+
+/// An FDE the unwinder will use: where it is and the first address it covers.
+struct Fde {
+    at: usize,
+    pc_begin: usize,
+}
+
+/// Check the CIE whose body (after its id) `r` reads; `r` ends with the record.
+fn parse_cie(span: &Span, r: &mut Reader) -> Result<Cie, &'static str> {
+    let end = r.bytes.len();
+    let version = r.u8().ok_or("truncated CIE")?;
+    if version != 1 && version != 3 {
+        return Err("CIE version is neither 1 nor 3");
+    }
+    let aug_len = r.bytes[r.pos..end].iter().position(|&b| b == 0).ok_or("CIE augmentation string not terminated")?;
+    let aug = r.take(aug_len + 1).ok_or("truncated CIE")?;
+    let aug = &aug[..aug_len];
+    r.uleb().ok_or("truncated CIE")?;
+    r.sleb().ok_or("truncated CIE")?;
+    if version == 1 {
+        r.u8().ok_or("truncated CIE")?;
+    } else {
+        r.uleb().ok_or("truncated CIE")?;
+    }
+    let mut cie = Cie { fde_enc: PE_ABSPTR, has_data: false, lsda_enc: DW_EH_PE_OMIT };
+    let Some((&b'z', letters)) = aug.split_first() else {
+        return if aug.is_empty() { Ok(cie) } else { Err("CIE augmentation the unwinder does not know") };
+    };
+    cie.has_data = true;
+    let len = r.uleb().ok_or("truncated CIE")? as usize;
+    let data_end = r.pos.checked_add(len).filter(|&e| e <= end).ok_or("CIE augmentation data runs past the record")?;
+    for &letter in letters {
+        match letter {
+            b'R' => {
+                let enc = r.u8().ok_or("truncated CIE")?;
+                if fixed_size(enc).is_none() || !matches!(enc & 0x70, PE_ABSPTR | PE_PCREL) || enc & PE_INDIRECT != 0 {
+                    return Err("FDE pointer encoding the unwinder does not decode");
+                }
+                cie.fde_enc = enc;
+            }
+            b'P' => {
+                let enc = r.u8().ok_or("truncated CIE")?;
+                let p = r.pointer(enc & !PE_INDIRECT, None).ok_or("personality pointer encoding the unwinder does not decode")?;
+                if enc & PE_INDIRECT != 0 && span.slice::<u64>(p, 1).is_none() {
+                    return Err("personality pointer outside the object");
+                }
+            }
+            b'L' => {
+                let enc = r.u8().ok_or("truncated CIE")?;
+                if enc != DW_EH_PE_OMIT && (fixed_size(enc).is_none() || !matches!(enc & 0x70, PE_ABSPTR | PE_PCREL)) {
+                    return Err("LSDA pointer encoding the unwinder does not decode");
+                }
+                cie.lsda_enc = enc;
+            }
+            b'S' => {}
+            _ => return Err("CIE augmentation the unwinder does not know"),
+        }
+        if r.pos > data_end {
+            return Err("CIE augmentation data runs past its length");
+        }
+    }
+    r.pos = data_end;
+    Ok(cie)
+}
+
+/// Check the FDE whose body (after its CIE pointer) `r` reads; `r` ends with the record. `None`
+/// when the unwinder skips it (a zero start address: code the linker discarded).
+fn parse_fde(cie: &Cie, exec: &[(usize, usize)], r: &mut Reader) -> Result<Option<usize>, &'static str> {
+    let end = r.bytes.len();
+    let size = fixed_size(cie.fde_enc).expect("checked with the CIE");
+    if r.pos + 2 * size > end {
+        return Err("FDE too short for its code range");
+    }
+    let field = r.addr();
+    let raw = r.value(cie.fde_enc).ok_or("truncated FDE")?;
+    let range = r.value(cie.fde_enc & 0x0f).ok_or("truncated FDE")? as usize;
+    if cie.has_data {
+        let len = r.uleb().ok_or("truncated FDE")? as usize;
+        let data_end = r.pos.checked_add(len).filter(|&e| e <= end).ok_or("FDE augmentation data runs past the record")?;
+        if cie.lsda_enc != DW_EH_PE_OMIT && fixed_size(cie.lsda_enc).is_some_and(|n| r.pos + n > data_end) {
+            return Err("FDE augmentation data too short for its LSDA pointer");
+        }
+        r.pos = data_end;
+    }
+    // The unwinder applies the encoding to nonzero values only, and skips an FDE whose start,
+    // cut to the encoding's width, is zero.
+    let pc_begin = match raw {
+        0 => 0,
+        v if cie.fde_enc & 0x70 == PE_PCREL => field.wrapping_add(v as usize),
+        v => v as usize,
+    };
+    let mask = if size < 8 { (1usize << (8 * size)) - 1 } else { usize::MAX };
+    if pc_begin & mask == 0 {
+        return Ok(None);
+    }
+    if !crate::raw::within(exec, pc_begin, range) {
+        return Err("FDE covers addresses outside the object's executable segments");
+    }
+    Ok(Some(pc_begin))
+}
+
+/// Walk .eh_frame at `start`: every record, up to its terminator. Returns the FDEs the
+/// unwinder will use, in address order, or why the table is malformed (and at which offset).
+fn walk(span: &Span, exec: &[(usize, usize)], start: usize) -> Result<Vec<Fde>, String> {
+    let mut r = Reader::at(span, start).ok_or("not readable")?;
+    let mut cies: Vec<(usize, Cie)> = Vec::new();
+    let mut fdes = Vec::new();
+    loop {
+        let at = r.pos;
+        let fail = |what: &str| format!("{what} (record at offset {at:#x})");
+        let len = r.u32().ok_or_else(|| fail("no terminator before the end of the readable segment"))?;
+        if len == 0 {
+            return Ok(fdes);
+        }
+        if len == u32::MAX {
+            return Err(fail("64-bit record length, which the unwinder does not support"));
+        }
+        let end = r.pos.checked_add(len as usize).filter(|&e| e <= r.bytes.len() && len >= 4);
+        let end = end.ok_or_else(|| fail("record length runs past the readable segment"))?;
+        // The record alone: nothing in it is read past its end.
+        let mut rec = Reader { bytes: &r.bytes[..end], base: r.base, pos: r.pos };
+        let id_at = rec.addr();
+        let id = rec.u32().expect("inside the record");
+        if id == 0 {
+            let cie = parse_cie(span, &mut rec).map_err(fail)?;
+            cies.push((r.base + at, cie));
+        } else {
+            // The unwinder finds the CIE at the CIE pointer's own address minus its value.
+            let cie_at = id_at.wrapping_sub(id as i32 as isize as usize);
+            let cie = cies.iter().find(|&&(a, _)| a == cie_at).map(|&(_, c)| c);
+            let cie = cie.ok_or_else(|| fail("FDE whose CIE pointer is not an earlier CIE of the table"))?;
+            if let Some(pc_begin) = parse_fde(&cie, exec, &mut rec).map_err(fail)? {
+                fdes.push(Fde { at: r.base + at, pc_begin });
+            }
+        }
+        r.pos = end;
+    }
+}
+
+/// Check .eh_frame_hdr's search table: each entry names one of `fdes` and the address it
+/// starts at, in ascending order.
+fn check_search_table(span: &Span, hdr: usize, fdes: &[Fde]) -> Result<(), String> {
+    let mut r = Reader::at(span, hdr).ok_or("not readable")?;
+    let head = r.take(4).ok_or("truncated")?;
+    let (ptr_enc, count_enc, table_enc) = (head[1], head[2], head[3]);
+    r.pointer(ptr_enc, None).ok_or("truncated")?;
+    if count_enc == DW_EH_PE_OMIT || table_enc == DW_EH_PE_OMIT {
+        return Ok(());
+    }
+    if table_enc != PE_DATAREL_SDATA4 || count_enc & (0x70 | PE_INDIRECT) != 0 {
+        return Err(format!("search table encodings {count_enc:#x}/{table_enc:#x} that unwinders do not use"));
+    }
+    let count = r.value(count_enc).ok_or("truncated")? as usize;
+    let entries = count.checked_mul(8).and_then(|n| r.take(n)).ok_or("search table runs past the readable segment")?;
+    let (mut last, mut next) = (0usize, 0usize);
+    for (i, e) in entries.chunks_exact(8).enumerate() {
+        let word = |k: usize| hdr.wrapping_add(i32::from_le_bytes(e[k..k + 4].try_into().expect("4 bytes")) as isize as usize);
+        let (pc, fde) = (word(0), word(4));
+        // FDEs usually come in the order of the code they describe: try the one after the last.
+        let j = match fdes.get(next) {
+            Some(f) if f.at == fde => Some(next),
+            _ => fdes.binary_search_by_key(&fde, |f| f.at).ok(),
+        };
+        if j.map(|j| fdes[j].pc_begin) != Some(pc) || pc < last {
+            return Err(format!("search table entry {i} does not name an FDE of .eh_frame in address order"));
+        }
+        (last, next) = (pc, j.map_or(0, |j| j + 1));
+    }
+    Ok(())
+}
+
+/// Check, once the object is relocated (absolute pointers in .eh_frame are relocated data),
+/// everything the unwinder will read of its .eh_frame and .eh_frame_hdr.
+pub fn check(m: &Module) -> crate::error::Result<()> {
+    let Some(image) = &m.image else { return Ok(()) };
+    let Some((hdr, eh_frame)) = image.eh_frame else { return Ok(()) };
+    let bad = |what: &str, reason: String| crate::error::Error::Malformed { file: m.name.clone(), reason: format!("{what}: {reason}") };
+    let fdes = walk(&m.span, &image.exec, eh_frame).map_err(|e| bad("malformed .eh_frame", e))?;
+    check_search_table(&m.span, hdr, &fdes).map_err(|e| bad("malformed .eh_frame_hdr", e))
+}
+
+/// Register `m`'s frames with the unwinders defined by `providers`: only functions that are code
+/// of their object, and never the object's own (it would call itself into being, and keep
+/// itself alive).
 pub fn register(m: &Module, providers: &[&Arc<Module>]) {
     let Some(image) = &m.image else { return };
-    let Some(eh_frame) = image.eh_frame else { return };
+    let Some((_, eh_frame)) = image.eh_frame else { return };
     let reg_q = Query::new(b"__register_frame", None);
     let dereg_q = Query::new(b"__deregister_frame", None);
+    let function = |p: &Module, q: &Query| {
+        let s = p.symtab.sym(p.symtab.lookup(q)?)?;
+        let addr = p.bias.wrapping_add(s.st_value as usize);
+        (s.kind() == elf::abi::STT_FUNC && s.st_shndx != elf::abi::SHN_ABS && p.is_code(addr)).then_some(addr)
+    };
     let mut done = image.unwinders.lock();
     let _calls = CALLS.lock();
-    for p in providers {
-        let (Some(r), Some(d)) = (p.symtab.lookup(&reg_q), p.symtab.lookup(&dereg_q)) else { continue };
-        let (Some(r), Some(d)) = (p.symtab.sym(r), p.symtab.sym(d)) else { continue };
-        let reg = p.bias.wrapping_add(r.st_value as usize);
-        let dereg = p.bias.wrapping_add(d.st_value as usize);
+    for p in providers.iter().filter(|p| p.id != m.id) {
+        let (Some(reg), Some(dereg)) = (function(p, &reg_q), function(p, &dereg_q)) else { continue };
         if done.iter().any(|(d, _)| *d == dereg) {
             continue;
         }
         // SAFETY: `__register_frame(void *)` of a loaded libgcc, given the object's .eh_frame,
-        // which stays mapped until `deregister` has run.
+        // which `check` validated and which stays mapped until `deregister` has run.
         unsafe { std::mem::transmute::<usize, extern "C" fn(usize)>(reg)(eh_frame) };
         done.push((dereg, Arc::clone(p)));
     }
 }
 
-/// Undo [`register`] (called when the object is unmapped).
+/// Undo [`register`] (when the object is unloaded, or at the latest unmapped). Drops the
+/// references to the unwinders' objects, so objects going together never keep each other.
 pub fn deregister(image: &Image) {
-    let Some(eh_frame) = image.eh_frame else { return };
+    let Some((_, eh_frame)) = image.eh_frame else { return };
     let done: Vec<(usize, Arc<Module>)> = image.unwinders.lock().drain(..).collect();
     {
         let _calls = CALLS.lock();
@@ -82,4 +386,19 @@ pub fn deregister(image: &Image) {
     }
     // Only now may a provider go (its own unmapping calls back into this module).
     drop(done);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hdr_decodes() {
+        let mut buf = vec![0u8; 0x100];
+        buf[..8].copy_from_slice(&[1, 0x1b, 3, 0x3b, 0x2c, 0, 0, 0]);
+        buf[0x30] = 1;
+        let base = buf.as_ptr() as usize;
+        let span = Span { ranges: vec![(base, base + buf.len())] };
+        assert_eq!(eh_frame_from_hdr(&span, base), Some(base + 0x30));
+    }
 }

@@ -1233,3 +1233,108 @@ fn ifunc_resolver_called_by_rl_sym_may_use_relink() {
     let prog = s.program("ifunc_reenter.c", &[]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+/// A malformed .eh_frame or .eh_frame_hdr is refused before the unwinder sees it.
+#[test]
+fn malformed_unwind_tables_refused() {
+    let s = Scratch::new("eh_frame_checked");
+    let lib = s.lib("libsimple.so", &["simple.c"], &[]);
+    let sections = readelf(&["-SW"], &lib);
+    assert_fixture(
+        sections.contains(".eh_frame_hdr") && sections.contains(".eh_frame "),
+        "libsimple.so has .eh_frame and .eh_frame_hdr",
+        &sections,
+    );
+    let prog = s.program("eh_frame_checked.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+/// A library's own __register_frame / __deregister_frame are never called for it.
+#[test]
+fn own_unwinder_functions_not_called() {
+    let s = Scratch::new("own_unwinder");
+    let own = s.lib("libown_unwinder.so", &["own_unwinder.c"], &[]);
+    let data = s.lib("libdata_unwinder.so", &["data_unwinder.c"], &[]);
+    let syms = readelf(&["--dyn-syms", "-W"], &own);
+    assert_fixture(
+        syms.lines().any(|l| l.contains(" FUNC ") && l.trim_end().ends_with(" __register_frame")),
+        "libown_unwinder.so defines the function __register_frame",
+        &syms,
+    );
+    let syms = readelf(&["--dyn-syms", "-W"], &data);
+    assert_fixture(
+        syms.lines().any(|l| l.contains(" OBJECT ") && l.trim_end().ends_with(" __register_frame")),
+        "libdata_unwinder.so defines __register_frame as data",
+        &syms,
+    );
+    let prog = s.program("own_unwinder.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+/// A library's SONAME never shadows the host's objects, nor resolves its own DT_NEEDED.
+#[test]
+fn soname_does_not_shadow() {
+    system_lib("libz.so.1");
+    let s = Scratch::new("soname_shadow");
+    let shadow = s.lib("libshadow_libc.so", &["shadow_libc.c"], &["-nostdlib", "-Wl,-soname,libc.so.6"]);
+    let full = s.lib("libshadow_libc_full.so", &["shadow_libc.c"], &["-DSHADOW_USES_LIBC", "-Wl,-soname,libc.so.6"]);
+    s.lib("stub/libselfneed.so", &["selfneed.c"], &[]);
+    let selfneed = s.lib(
+        "libselfneed.so",
+        &["selfneed.c"],
+        &["-Wl,--no-as-needed", "-Lstub", "-lselfneed", "-Wl,-rpath,$ORIGIN"],
+    );
+    let d = readelf(&["-dW"], &shadow);
+    assert_fixture(d.contains("Library soname: [libc.so.6]") && !d.contains("(NEEDED)"), "libshadow_libc.so", &d);
+    let d = readelf(&["-dW"], &full);
+    assert_fixture(
+        d.contains("Library soname: [libc.so.6]") && d.contains("Shared library: [libc.so.6]"),
+        "libshadow_libc_full.so is libc.so.6 and needs libc.so.6",
+        &d,
+    );
+    let d = readelf(&["-dW"], &selfneed);
+    assert_fixture(
+        d.contains("Library soname: [libselfneed.so]") && d.contains("Shared library: [libselfneed.so]"),
+        "libselfneed.so needs itself",
+        &d,
+    );
+    std::fs::remove_dir_all(s.path("stub")).unwrap();
+    let prog = s.program("soname_shadow.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+/// A relocation place that wraps around the end of the address space is refused.
+#[test]
+fn relocation_place_wraparound_refused() {
+    let s = Scratch::new("reloc_wrap");
+    let lib = s.lib("libreloc_wrap.so", &["reloc_wrap.c"], &["-Wl,-z,lazy"]);
+    let d = readelf(&["-dW"], &lib);
+    assert_fixture(d.contains("(JMPREL)") && d.contains("(RELA)") && d.contains("(PLTGOT)"), "libreloc_wrap.so has RELA and JMPREL", &d);
+    let prog = s.program("reloc_wrap.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+/// rl_addr skips absolute symbols and names outside the string table, as dladdr does.
+#[test]
+fn rl_addr_names_are_strings_of_the_object() {
+    let s = Scratch::new("addr_names");
+    let ver = s.lib("libver.so", &["ver_two.c"], &[format!("-Wl,--version-script={}", fixture("ver_two.map")).as_str()]);
+    let syms = readelf(&["--dyn-syms", "-W"], &ver);
+    assert_fixture(
+        syms.lines().any(|l| l.contains(" ABS ") && l.trim_end().ends_with("VER_2")),
+        "libver.so has the absolute symbol VER_2",
+        &syms,
+    );
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    let prog = s.program("addr_names.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+/// EI_OSABI, EI_ABIVERSION and e_ident padding as glibc checks them.
+#[test]
+fn elf_identification_checked() {
+    let s = Scratch::new("header_checks");
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    let prog = s.program("header_checks.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}

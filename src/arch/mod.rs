@@ -44,3 +44,11 @@ pub enum Kind {
     /// A type relink does not know.
     Unknown,
 }
+
+impl Kind {
+    /// Whether the relocation fills a word of the GOT (an aligned 8-byte slot, or two for a
+    /// TLS descriptor).
+    pub fn is_got_word(self) -> bool {
+        matches!(self, Kind::GotEntry | Kind::PltSlot | Kind::DtpMod | Kind::DtpOff | Kind::TpOff | Kind::TlsDesc)
+    }
+}
