@@ -34,6 +34,9 @@ pub enum Error {
     Internal,
     /// Mapping memory failed.
     Map { file: String, reason: String },
+    /// Objects could not be linked into a unit (duplicate or hidden undefined symbols, a
+    /// relocation that cannot be satisfied, no place where the unit's 32-bit fields reach).
+    Link { file: String, reason: String },
 }
 
 fn version_suffix(v: &Option<String>) -> String {
@@ -65,6 +68,7 @@ impl fmt::Display for Error {
             Error::Vetoed { file, message } => write!(f, "{file}: load refused by the relocation callback: {message}"),
             Error::Internal => write!(f, "internal error: relink panicked; the operation was abandoned"),
             Error::Map { file, reason } => write!(f, "{file}: cannot map: {reason}"),
+            Error::Link { file, reason } => write!(f, "{file}: cannot link: {reason}"),
         }
     }
 }

@@ -18,6 +18,7 @@ mod raw;
 
 mod parse;
 mod map;
+mod link;
 mod module;
 mod host;
 mod search;

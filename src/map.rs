@@ -68,9 +68,29 @@ struct Segment {
     prot: Prot,
 }
 
+/// Where a unit the linker built goes (see `link`): the span reserved for it, where its 32-bit
+/// displacements fit; its block in static TLS, if it has one; and the file it was linked from.
+pub struct Placement {
+    pub region: Region,
+    pub static_tls: Option<crate::tls::StaticBlock>,
+    pub file_id: Option<(u64, u64)>,
+}
+
 /// Map an image and build its [`Module`]. On error everything mapped so far is unmapped.
 /// `layout` is the image's checked headers when the caller has read them already.
 pub fn load(src: &Source, layout: Option<Layout>, name: &str, origin: Option<PathBuf>, id: u64) -> Result<Module> {
+    load_placed(src, layout, name, origin, id, None)
+}
+
+/// [`load`], into the span `placement` reserved when it is given.
+pub fn load_placed(
+    src: &Source,
+    layout: Option<Layout>,
+    name: &str,
+    origin: Option<PathBuf>,
+    id: u64,
+    placement: Option<Placement>,
+) -> Result<Module> {
     let layout = match layout {
         Some(l) => l,
         None => read_layout(src, name)?,
@@ -79,7 +99,12 @@ pub fn load(src: &Source, layout: Option<Layout>, name: &str, origin: Option<Pat
     let bad = |reason: &str| Error::Malformed { file: file(), reason: reason.to_string() };
     let map_err = |e: std::io::Error| Error::Map { file: file(), reason: e.to_string() };
     let page = os::page_size();
-    let region = Region::reserve((layout.hi - layout.lo) as usize, layout.align as usize).map_err(map_err)?;
+    let span_len = (layout.hi - layout.lo) as usize;
+    let (region, static_tls, unit_file) = match placement {
+        Some(p) if p.region.len >= span_len => (p.region, p.static_tls, p.file_id),
+        Some(_) => return Err(bad("the image is larger than the span reserved for it")),
+        None => (Region::reserve(span_len, layout.align as usize).map_err(map_err)?, None, None),
+    };
     let bias = region.base.wrapping_sub(layout.lo as usize);
     let at = |vaddr: u64| bias.wrapping_add(vaddr as usize);
 
@@ -163,7 +188,13 @@ pub fn load(src: &Source, layout: Option<Layout>, name: &str, origin: Option<Pat
         }
     }
     let symtab = SymTab::new(&dynamic, &span).map_err(|reason| Error::Malformed { file: file(), reason })?;
+    let mut host_tls = None;
     let tls_id = match layout.tls {
+        Some(_) if static_tls.is_some() => {
+            // A block the C library's loader reserved in static TLS for a linked unit.
+            host_tls = static_tls.as_ref().map(|b| crate::module::HostTls { modid: b.modid as usize, tp_offset: Some(b.tp_offset) });
+            None
+        }
         Some(_) if dynamic.flags & abi::DF_STATIC_TLS as u64 != 0 => {
             return Err(Error::Unsupported {
                 file: file(),
@@ -211,7 +242,7 @@ pub fn load(src: &Source, layout: Option<Layout>, name: &str, origin: Option<Pat
     let phdr = (phdrs.as_ptr() as usize, phdrs.len());
     let file_id = match src {
         Source::File(f) => Some(f.id),
-        Source::Memory(_) => None,
+        Source::Memory(_) => unit_file,
     };
     let image = Image {
         region,
@@ -225,7 +256,8 @@ pub fn load(src: &Source, layout: Option<Layout>, name: &str, origin: Option<Pat
         lazy: Default::default(),
         lazy_pins: Default::default(),
         tls_descs: Default::default(),
+        static_tls,
     };
     let parts = Parts { id, name, origin, file_id, bias, span, dynamic, symtab, phdr };
-    Ok(Module::new(parts, None, tls_id, Some(image)))
+    Ok(Module::new(parts, host_tls, tls_id, Some(image)))
 }

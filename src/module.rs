@@ -44,6 +44,8 @@ pub struct Image {
     /// (Boxed: descriptors point at them, so they must not move when the list grows.)
     #[allow(clippy::vec_box)]
     pub tls_descs: crate::sync::Mutex<Vec<Box<crate::tls::TlsIndex>>>,
+    /// The block a linked unit's thread-local variables have in static TLS, if any.
+    pub static_tls: Option<crate::tls::StaticBlock>,
 }
 
 /// One object in the process.

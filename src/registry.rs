@@ -18,7 +18,7 @@ use crate::{init, relocate};
 use once_cell::sync::Lazy;
 use crate::sync::{Condvar, Mutex, RwLock, RwLockUpgradableReadGuard};
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -240,6 +240,9 @@ impl Known for Registry {
 pub enum Input<'a> {
     Path(&'a str),
     Memory { image: &'a [u8], name: &'a str },
+    /// Objects and archives to link into one unit, with the handles of its shared-object inputs
+    /// (see `link::open`).
+    Link { name: &'a str, inputs: &'a [crate::link::Input<'a>], shared: &'a [Handle] },
 }
 
 /// LD_BIND_NOW set to a non-empty value turns lazy binding off, as for the system loader.
@@ -326,7 +329,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
             };
             (p.to_string(), found)
         }
-        Input::Memory { name, .. } => (name.to_string(), None),
+        Input::Memory { name, .. } | Input::Link { name, .. } => (name.to_string(), None),
     };
     if let Some(Found::Existing(m)) = &found {
         let id = m.id;
@@ -372,7 +375,40 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         next_id += 1;
         next_id - 1
     };
+    // Handles the caller asked to search after the global scope.
+    let mut extra: Vec<Arc<Module>> = Vec::new();
+    for h in &hooks.search {
+        match guard.entries.get(&h.0) {
+            Some(e) if e.opens > 0 => extra.extend(e.scope.iter().cloned()),
+            _ if *h == Handle::GLOBAL => {}
+            _ => return Err(Error::InvalidHandle),
+        }
+    }
+    // A unit (objects and archives linked here) depends on its shared-object inputs.
+    let mut unit: Option<(Vec<Arc<Module>>, HashMap<Vec<u8>, String>)> = None;
+    let mut link = |name: &str, inputs: &[crate::link::Input], shared: &[Handle], file: Option<(Option<PathBuf>, (u64, u64))>| {
+        let (mut deps, mut scope) = (Vec::new(), Vec::new());
+        for h in shared {
+            let e = guard.entries.get(&h.0).ok_or(Error::InvalidHandle)?;
+            deps.push(e.module.clone());
+            scope.extend(e.scope.iter().cloned());
+        }
+        let (origin, file_id) = file.map_or((None, None), |(o, id)| (o, Some(id)));
+        let (m, needers) = crate::link::load(name, inputs, &scope, &guard.global_view, &extra, origin, file_id, ids())?;
+        unit = Some((deps, needers));
+        Ok::<Module, Error>(m)
+    };
     let root = match (&input, found) {
+        (Input::Memory { image, name }, _) if crate::link::is_linkable(image) => {
+            link(name, &[crate::link::Input { name, data: image, whole_archive: true }], &[], None)?
+        }
+        (Input::Link { name, inputs, shared }, _) => link(name, inputs, shared, None)?,
+        (_, Some(Found::Object(path, f))) => {
+            let name = path.to_string_lossy();
+            let data = f.map_all().map_err(|e| Error::Io { file: name.to_string(), reason: e.to_string() })?;
+            let origin = resolve::absolute(&path).parent().map(Path::to_path_buf);
+            link(&name, &[crate::link::Input { name: &name, data: &data, whole_archive: true }], &[], Some((origin, f.id)))?
+        }
         (Input::Memory { image, name }, _) => map::load(&Source::Memory(image), None, name, None, ids())?,
         (_, Some(Found::File(path, f, layout))) => {
             let origin = resolve::absolute(&path).parent().map(Path::to_path_buf);
@@ -382,7 +418,10 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
             return Err(Error::Io { file: p.to_string(), reason: "not found in the library search path".into() })
         }
     };
-    let group = resolve::load_group(root, &*guard, &mut ids)?;
+    let mut group = resolve::load_group(root, &*guard, &mut ids)?;
+    if let Some((deps, _)) = &unit {
+        group.deps[0].extend(deps.iter().cloned());
+    }
 
     for (m, deps) in group.modules.iter().zip(&group.deps) {
         resolve::check_versions(m, deps)?;
@@ -417,19 +456,11 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
     let global = guard.global_view.clone();
     let mut reldeps: Vec<Vec<Arc<Module>>> = vec![Vec::new(); n];
     let lazy = flags & LAZY != 0 && flags & NOW == 0 && !bind_now_from_env() && crate::arch::trampolines_supported();
-    // Handles the caller asked to search after the global scope.
-    let mut extra: Vec<Arc<Module>> = Vec::new();
-    for h in &hooks.search {
-        match guard.entries.get(&h.0) {
-            Some(e) if e.opens > 0 => extra.extend(e.scope.iter().cloned()),
-            _ if *h == Handle::GLOBAL => {}
-            _ => return Err(Error::InvalidHandle),
-        }
-    }
     let bind_hooks = relocate::Hooks { open: hooks.clone(), lookups: Lookups::snapshot(hooks) };
     for &i in &order {
         let m = &group.modules[i];
-        let deepbind = flags & DEEPBIND != 0;
+        // A unit binds what it imports in its own scope first (its shared-object inputs).
+        let deepbind = flags & DEEPBIND != 0 || (unit.is_some() && i == 0);
         // Every object an open maps looks symbols up in the opened library's scope (as with
         // glibc), so an underlinked dependency still finds what its siblings define.
         let scope: Vec<&Module> = resolve::binding_scope(m, &global, &extra, &scopes[0], deepbind).collect();
@@ -437,7 +468,10 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         let lazy_scope = (lazy && !m.dynamic.bind_now())
             .then(|| relocate::LazyScope { local: weak(&scopes[0]), extra: weak(&extra), deepbind });
         let mut bound = Vec::new();
-        relocate::relocate(m, &scope, &bind_hooks, lazy_scope, &mut bound)?;
+        relocate::relocate(m, &scope, &bind_hooks, lazy_scope, &mut bound).map_err(|e| match (&unit, e) {
+            (Some((_, needers)), e) if i == 0 => crate::link::blame(e, needers),
+            (_, e) => e,
+        })?;
         for id in bound {
             if new_ids.contains(&id) || scopes[i].iter().any(|s| s.id == id) {
                 continue;

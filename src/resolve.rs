@@ -51,6 +51,8 @@ pub enum Found {
     Existing(Arc<Module>),
     /// A file to load, with its headers already checked.
     File(PathBuf, os::File, Box<Layout>),
+    /// A relocatable object or an archive, to link (see `link`).
+    Object(PathBuf, os::File),
 }
 
 /// Open `path`, check its headers, and tell whether that file is loaded already.
@@ -66,6 +68,13 @@ fn try_candidate(path: &Path, known: &dyn Known) -> Option<Found> {
 }
 
 fn checked(path: &Path, f: os::File, known: &dyn Known) -> Result<Found> {
+    let mut head = [0u8; 18];
+    if f.size >= head.len() as u64 && f.read_at(&mut head, 0).is_ok() && crate::link::is_linkable(&head) {
+        return Ok(match known.by_file(f.id) {
+            Some(m) => Found::Existing(m),
+            None => Found::Object(path.to_path_buf(), f),
+        });
+    }
     let src = Source::File(f);
     let layout = map::read_layout(&src, &path.to_string_lossy())?;
     let Source::File(f) = src else { unreachable!("made from a file above") };
@@ -143,6 +152,12 @@ pub fn load_group(root: Module, known: &dyn Known, next_id: &mut dyn FnMut() -> 
                             modules.push(new.clone());
                             new
                         }
+                    }
+                    Some(Found::Object(path, _)) => {
+                        return Err(Error::Unsupported {
+                            file: m.name.clone(),
+                            what: format!("dependency {} is a relocatable object or an archive, not a shared library", path.display()),
+                        })
                     }
                     None => return Err(Error::MissingDependency { file: m.name.clone(), needed }),
                 },

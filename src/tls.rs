@@ -245,3 +245,17 @@ pub extern "C" fn tlsdesc_offset(ti: *const TlsIndex) -> isize {
     let addr = tls_get_addr(ti) as isize;
     addr - crate::arch::thread_pointer() as isize
 }
+
+/// A block in the C library's static TLS area: at a fixed offset from the thread pointer in
+/// every thread, and reachable through its module id too.
+#[derive(Debug)]
+pub struct StaticBlock {
+    pub modid: u64,
+    pub tp_offset: isize,
+}
+
+/// Reserve a static TLS block for `t` (for initial-exec and local-exec accesses of `name`).
+pub fn reserve_static(t: Template, name: &str) -> Result<StaticBlock, String> {
+    let _ = (t, name);
+    Err("static TLS is not available".into())
+}
