@@ -256,7 +256,7 @@ pub fn load_placed(
         lazy: Default::default(),
         lazy_pins: Default::default(),
         tls_descs: Default::default(),
-        static_tls,
+        _static_tls: static_tls,
     };
     let parts = Parts { id, name, origin, file_id, bias, span, dynamic, symtab, phdr };
     Ok(Module::new(parts, host_tls, tls_id, Some(image)))

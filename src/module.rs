@@ -44,8 +44,9 @@ pub struct Image {
     /// (Boxed: descriptors point at them, so they must not move when the list grows.)
     #[allow(clippy::vec_box)]
     pub tls_descs: crate::sync::Mutex<Vec<Box<crate::tls::TlsIndex>>>,
-    /// The block a linked unit's thread-local variables have in static TLS, if any.
-    pub static_tls: Option<crate::tls::StaticBlock>,
+    /// The block a linked unit's thread-local variables have in static TLS, if any (held as
+    /// long as the unit).
+    pub _static_tls: Option<crate::tls::StaticBlock>,
 }
 
 /// One object in the process.
@@ -165,10 +166,11 @@ impl Module {
         self.image.as_ref().is_some_and(|i| addr >= i.region.base && addr < i.region.base + i.region.len)
     }
 
-    /// The exported symbol nearest at or below `addr` (dladdr's choice): its name and address.
+    /// The exported symbol nearest at or below `addr` (dladdr's choice; for a linked unit, its
+    /// local functions and objects too): its name and address.
     pub fn symbol_at(&self, addr: usize) -> Option<(&'static [u8], usize)> {
         let mut best: Option<(&'static crate::raw::Sym, usize)> = None;
-        for (_, s) in self.symtab.definitions() {
+        for s in self.symtab.addressable() {
             if s.kind() == elf::abi::STT_TLS {
                 continue;
             }

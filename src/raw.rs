@@ -156,15 +156,22 @@ impl Span {
         self.slice::<T>(addr, 1).map(|s| &s[0])
     }
 
+    /// The range `addr` lies in; an address at the end of one range and the start of the next
+    /// lies in the next.
+    fn range_of(&self, addr: usize) -> Option<(usize, usize)> {
+        let inside = self.ranges.iter().find(|&&(lo, hi)| addr >= lo && addr < hi);
+        inside.or_else(|| self.ranges.iter().find(|&&(_, hi)| addr == hi)).copied()
+    }
+
     /// The bytes from `addr` to the end of its range, for tables whose length is found by walking.
     pub fn rest(&self, addr: usize) -> Option<&'static [u8]> {
-        let &(_, hi) = self.ranges.iter().find(|&&(lo, hi)| addr >= lo && addr <= hi)?;
+        let (_, hi) = self.range_of(addr)?;
         self.slice::<u8>(addr, hi - addr)
     }
 
     /// Bytes available from `addr` to the end of its range (0 when outside).
     pub fn room(&self, addr: usize) -> usize {
-        self.ranges.iter().find(|&&(lo, hi)| addr >= lo && addr <= hi).map_or(0, |&(_, hi)| hi - addr)
+        self.range_of(addr).map_or(0, |(_, hi)| hi - addr)
     }
 }
 

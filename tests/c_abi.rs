@@ -919,3 +919,54 @@ fn fork_safety() {
     let prog = s.program_static("fork_safety.c", &[]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Relocatable objects and static archives (rl_link, .o/.a through rl_open)
+
+/// obj_all.c compiled for each code model: (variant, compiler flags).
+const OBJ_VARIANTS: &[(&str, &[&str])] = &[
+    ("fpic", &["-fPIC"]),
+    ("fpie", &["-fPIE"]),
+    ("fno-pic", &["-fno-pic"]),
+    ("large", &["-mcmodel=large"]),
+    ("large-nopic", &["-mcmodel=large", "-fno-pic"]),
+    ("O0-sections", &["-O0", "-ffunction-sections", "-fdata-sections", "-fcommon"]),
+];
+
+#[test]
+fn objects_of_every_code_model() {
+    let s = Scratch::new("obj_load");
+    for (v, flags) in OBJ_VARIANTS {
+        s.object(&format!("obj_{v}.o"), "obj_all.c", flags);
+    }
+    let relocs = |v: &str| readelf(&["-rW"], &s.path(&format!("obj_{v}.o")));
+    let (pie, nopic, large) = (relocs("fpie"), relocs("fno-pic"), relocs("large"));
+    assert_fixture(pie.contains("R_X86_64_PC32") && pie.contains("stdout"), "-fPIE reaches stdout PC-relative", &pie);
+    assert_fixture(nopic.contains("R_X86_64_32 "), "-fno-pic has 32-bit absolute relocations", &nopic);
+    assert_fixture(
+        large.contains("R_X86_64_GOTPC64") && large.contains("R_X86_64_PLTOFF64") && large.contains("R_X86_64_GOTOFF64"),
+        "-mcmodel=large uses GOTPC64, PLTOFF64 and GOTOFF64",
+        &large,
+    );
+    let syms = readelf(&["-sW"], &s.path("obj_O0-sections.o"));
+    assert_fixture(syms.contains("COM") && syms.contains("obj_zero"), "-fcommon makes obj_zero COMMON", &syms);
+
+    // A PIE host: its copy of stdout is far above the low 2 GiB that -fno-pic code needs.
+    let prog = s.program("obj_load.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg().as_str(), "fpic", "fpie", "large", "large-nopic", "O0-sections", "!fno-pic"], &[]);
+    // A non-PIE host: every variant, -fno-pic placed in the low 2 GiB next to the host's stdout.
+    let prog = s.program_as("obj_load_nopie", "obj_load.c", &["-no-pie"]);
+    let mut args = vec![s.dir_arg()];
+    args.extend(OBJ_VARIANTS.iter().map(|(v, _)| v.to_string()));
+    s.run_ok(&prog, &args, &[]);
+}
+
+#[test]
+fn rl_link_several_objects() {
+    let s = Scratch::new("link_objects");
+    for src in ["link_a.c", "link_b.c", "link_dup.c", "link_undef.c"] {
+        s.object(&src.replace(".c", ".o"), src, &[]);
+    }
+    let prog = s.program("link_objects.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}

@@ -190,6 +190,13 @@ impl Writer<'_, '_> {
         let p = base + at as i64;
         let got_base = base + self.lay.got as i64;
         let stub = self.plan.stub_at.get(&key).map(|&i| base + (self.lay.stubs + i as u64 * arch::STUB_SIZE as u64) as i64);
+        // Data references reach code outside the unit through its stub, as the scan decided.
+        let code = match t {
+            Target::External(g) => self.plan.outside.get(&g).copied().flatten().is_some_and(|o| o.func),
+            Target::Ifunc(_) => true,
+            _ => false,
+        };
+        let data_stub = stub.filter(|_| code);
         let fail = |why: &str| l.reloc_error(oi, si, r, why);
         // S: the symbol's address as the unit sees it.
         let s = match t {
@@ -208,7 +215,7 @@ impl Writer<'_, '_> {
         }
         let value: i64 = match calc {
             Calc::None | Calc::TlsDescCall => return Ok(()),
-            Calc::Abs => match (t, stub) {
+            Calc::Abs => match (t, data_stub) {
                 (Target::External(g), _) if field == Field::W64 => {
                     self.dynamic(at, dynrel::ABS64, self.import(g), a);
                     return Ok(());
@@ -225,7 +232,7 @@ impl Writer<'_, '_> {
                 }
                 _ => s + a,
             },
-            Calc::Pc => match (t, stub) {
+            Calc::Pc => match (t, data_stub) {
                 (Target::External(_) | Target::Ifunc(_), Some(l)) => l + a - p,
                 (Target::External(g), None) => {
                     self.dynamic(at, dynrel::PC32, self.import(g), a);

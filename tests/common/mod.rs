@@ -269,6 +269,26 @@ impl Scratch {
         out_path
     }
 
+    /// Compiles c-tests/fixtures/<src> into the relocatable object `out` (`-c`, no -fPIC
+    /// unless `extra` asks for it: the compiler's default, -fPIE on Debian).
+    pub fn object(&self, out: &str, src: &str, extra: &[&str]) -> PathBuf {
+        let out_path = self.out_path(out);
+        let mut cmd = if src.ends_with(".cpp") {
+            let mut c = Command::new(cxx_compiler());
+            c.current_dir(&self.dir);
+            c.args(BASE_CFLAGS);
+            c.arg("-I").arg(c_tests_dir());
+            c
+        } else {
+            self.cc()
+        };
+        cmd.arg("-c").arg(fixtures_dir().join(src));
+        cmd.args(extra);
+        cmd.arg("-o").arg(&out_path);
+        run_build(cmd);
+        out_path
+    }
+
     /// Builds an executable fixture (not a test program) from fixtures/<src>.
     pub fn fixture_exe(&self, out: &str, srcs: &[&str], extra: &[&str]) -> PathBuf {
         let out_path = self.out_path(out);
@@ -291,7 +311,12 @@ impl Scratch {
             .unwrap()
             .to_string_lossy()
             .into_owned();
-        let out_path = self.out_path(&stem);
+        self.program_as(&stem, src, extra)
+    }
+
+    /// [`Scratch::program`] written to `out` (to build one source several ways).
+    pub fn program_as(&self, out: &str, src: &str, extra: &[&str]) -> PathBuf {
+        let out_path = self.out_path(out);
         let mut cmd = self.cc();
         cmd.arg("-rdynamic");
         cmd.arg(c_tests_dir().join(src));
