@@ -68,8 +68,9 @@ struct Segment {
     prot: Prot,
 }
 
-/// Where a unit the linker built goes (see `link`): the span reserved for it, where its 32-bit
-/// displacements fit; its block in static TLS, if it has one; and the file it was linked from.
+/// Where a unit the linker built is (see `link`): the span reserved for it, where its 32-bit
+/// displacements fit, mapped read-write and holding the image already (the source is a view of
+/// it); its block in static TLS, if it has one; and the file it was linked from.
 pub struct Placement {
     pub region: Region,
     pub static_tls: Option<crate::tls::StaticBlock>,
@@ -100,6 +101,7 @@ pub fn load_placed(
     let map_err = |e: std::io::Error| Error::Map { file: file(), reason: e.to_string() };
     let page = os::page_size();
     let span_len = (layout.hi - layout.lo) as usize;
+    let in_place = placement.is_some();
     let (region, static_tls, unit_file) = match placement {
         Some(p) if p.region.len >= span_len => (p.region, p.static_tls, p.file_id),
         Some(_) => return Err(bad("the image is larger than the span reserved for it")),
@@ -128,6 +130,13 @@ pub fn load_placed(
     for (seg, ph) in segments.iter().zip(&layout.loads) {
         if seg.prot.write && seg.prot.exec {
             return Err(bad("a segment is both writable and executable, which relink refuses"));
+        }
+        if in_place {
+            // The bytes are there already: only the protections are left to set.
+            if seg.prot != Prot::RW {
+                restore.push((seg.start, seg.end - seg.start, seg.prot));
+            }
+            continue;
         }
         let file_pages_end = (seg.file_end + page - 1) & !(page - 1);
         // The part of the last file page past the file bytes belongs to .bss: zero it.

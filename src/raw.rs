@@ -224,6 +224,15 @@ pub unsafe fn write_bytes<const N: usize>(addr: usize, value: [u8; N]) {
     unsafe { std::ptr::copy_nonoverlapping(value.as_ptr(), addr as *mut u8, N) }
 }
 
+/// The bytes of memory at `addr..addr+len`, for writing an image in place.
+///
+/// # Safety
+/// The range must be mapped writable, and nothing else may refer to it during `'a`.
+pub unsafe fn bytes_mut<'a>(addr: usize, len: usize) -> &'a mut [u8] {
+    // SAFETY: guaranteed by the caller.
+    unsafe { std::slice::from_raw_parts_mut(addr as *mut u8, len) }
+}
+
 /// Read a 64-bit word at `addr` (unaligned reads allowed).
 ///
 /// # Safety

@@ -11,13 +11,6 @@ use crate::error::{Error, Result};
 use elf::abi;
 use std::collections::HashSet;
 
-/// The image and what the load must know besides.
-pub struct Output {
-    pub image: Vec<u8>,
-    /// The unit's block in static TLS, when its code uses initial or local exec on it.
-    pub static_tls: Option<crate::tls::StaticBlock>,
-}
-
 /// A dynamic relocation: offset from the base, type, dynamic symbol, addend.
 type DynRel = (u64, u32, u32, i64);
 
@@ -26,7 +19,7 @@ struct Writer<'l, 'a> {
     plan: &'l Plan,
     lay: &'l Layout,
     base: u64,
-    img: Vec<u8>,
+    img: &'l mut [u8],
     dyns: Vec<DynRel>,
     /// Fields that hold a thread-pointer offset: (offset, field, value without the block's).
     tp_patches: Vec<(u64, Field, i64)>,
@@ -43,13 +36,15 @@ fn put(img: &mut [u8], at: u64, field: Field, v: i64) -> bool {
 }
 
 impl<'a> Linker<'a> {
-    pub fn emit(&self, plan: &Plan, lay: &Layout, base: u64) -> Result<Output> {
+    /// Write the image into `img` (zeroed memory at `base`, `lay.file_size` bytes); returns the
+    /// unit's block in static TLS, when its code uses initial or local exec on its own variables.
+    pub fn emit(&self, plan: &Plan, lay: &Layout, img: &mut [u8], base: u64) -> Result<Option<crate::tls::StaticBlock>> {
         let mut w = Writer {
             l: self,
             plan,
             lay,
             base,
-            img: vec![0; lay.file_size as usize],
+            img,
             dyns: Vec::with_capacity(plan.ndyn),
             tp_patches: Vec::new(),
             nlocals: lay.locals.len() as u32,
@@ -72,7 +67,7 @@ impl<'a> Linker<'a> {
             w.img[at + 16..at + 24].copy_from_slice(&addend.to_le_bytes());
             at += 24;
         }
-        Ok(Output { image: w.img, static_tls })
+        Ok(static_tls)
     }
 }
 
@@ -244,7 +239,7 @@ impl Writer<'_, '_> {
             Calc::CallGotRel => stub.unwrap_or(s) + a - got_base,
             Calc::GotEntryPc { relax } => {
                 if relax && matches!(t, Target::Local(_)) && l.relaxable(oi, si, r.offset) {
-                    arch::relax_got_load(&mut self.img, at as usize);
+                    arch::relax_got_load(self.img, at as usize);
                     s + a - p
                 } else {
                     self.got(Slot::Addr, key) as i64 + base + a - p
@@ -265,7 +260,7 @@ impl Writer<'_, '_> {
             }
             Calc::Unknown => return Err(fail("unknown relocation type")),
         };
-        if !put(&mut self.img, at, field, value) {
+        if !put(self.img, at, field, value) {
             return Err(fail(&format!("the value {value:#x} does not fit the field")));
         }
         Ok(())
@@ -280,10 +275,10 @@ impl Writer<'_, '_> {
                 (Slot::Addr, Target::External(g)) => self.dynamic(at, dynrel::GLOB_DAT, self.import(g), 0),
                 (Slot::Addr, Target::Ifunc(x)) => self.dynamic(at, dynrel::IRELATIVE, 0, x as i64),
                 (Slot::Addr, Target::Local(x)) => {
-                    put(&mut self.img, at, Field::W64, (base + x) as i64);
+                    put(self.img, at, Field::W64, (base + x) as i64);
                 }
                 (Slot::Addr, Target::Abs(v)) => {
-                    put(&mut self.img, at, Field::W64, v as i64);
+                    put(self.img, at, Field::W64, v as i64);
                 }
                 (Slot::Gd, Target::External(g)) => {
                     let sym = self.import(g);
@@ -292,7 +287,7 @@ impl Writer<'_, '_> {
                 }
                 (Slot::Gd, Target::Tls(x)) => {
                     self.dynamic(at, dynrel::DTPMOD64, 0, 0);
-                    put(&mut self.img, at + 8, Field::W64, x as i64);
+                    put(self.img, at + 8, Field::W64, x as i64);
                 }
                 (Slot::Ld, _) => self.dynamic(at, dynrel::DTPMOD64, 0, 0),
                 (Slot::Desc, Target::External(g)) => self.dynamic(at, dynrel::TLSDESC, self.import(g), 0),
@@ -410,7 +405,7 @@ impl Writer<'_, '_> {
         let l = self.l;
         let mut str_at = 1u64;
         let mut index = 1usize;
-        let mut put_sym = |img: &mut Vec<u8>, name: &[u8], info: u8, other: u8, shndx: u16, value: u64, size: u64| {
+        let mut put_sym = |img: &mut [u8], name: &[u8], info: u8, other: u8, shndx: u16, value: u64, size: u64| {
             let s = (lay.dynstr + str_at) as usize;
             img[s..s + name.len()].copy_from_slice(name);
             let at = (lay.dynsym + 24 * index as u64) as usize;
@@ -429,12 +424,12 @@ impl Writer<'_, '_> {
         for &(o, i) in &lay.locals {
             let s = &l.objs[o as usize].syms[i as usize];
             let value = l.objs[o as usize].sections[s.shndx as usize].addr + s.value;
-            put_sym(&mut self.img, s.name, s.kind, 0, DEFINED, value, s.size);
+            put_sym(self.img, s.name, s.kind, 0, DEFINED, value, s.size);
         }
         for &g in &self.plan.imports {
             let gl = &l.globals[g as usize];
             let bind = if gl.strong_ref { abi::STB_GLOBAL } else { abi::STB_WEAK };
-            put_sym(&mut self.img, gl.name, bind << 4 | abi::STT_NOTYPE, 0, 0, 0, 0);
+            put_sym(self.img, gl.name, bind << 4 | abi::STT_NOTYPE, 0, 0, 0, 0);
         }
         let symoffset = 1 + lay.locals.len() as u32 + self.plan.imports.len() as u32;
         // Exports, in GNU hash bucket order.
@@ -458,7 +453,7 @@ impl Writer<'_, '_> {
                 Target::External(_) | Target::Discarded => (DEFINED, 0),
             };
             let kind = if kind == abi::STT_COMMON { abi::STT_OBJECT } else { kind };
-            put_sym(&mut self.img, gl.name, bind << 4 | kind, gl.vis, shndx, value, size);
+            put_sym(self.img, gl.name, bind << 4 | kind, gl.vis, shndx, value, size);
         }
 
         // GNU hash: header, Bloom filter, buckets, chain.
@@ -478,19 +473,19 @@ impl Writer<'_, '_> {
             chain[pos] = (h & !1) | last as u32;
         }
         let mut at = lay.hash as usize;
-        let mut put32 = |img: &mut Vec<u8>, v: u32| {
+        let mut put32 = |img: &mut [u8], v: u32| {
             img[at..at + 4].copy_from_slice(&v.to_le_bytes());
             at += 4;
         };
         for v in [nb as u32, symoffset, nw as u32, SHIFT] {
-            put32(&mut self.img, v);
+            put32(self.img, v);
         }
         for word in bloom {
-            put32(&mut self.img, word as u32);
-            put32(&mut self.img, (word >> 32) as u32);
+            put32(self.img, word as u32);
+            put32(self.img, (word >> 32) as u32);
         }
         for v in buckets.into_iter().chain(chain) {
-            put32(&mut self.img, v);
+            put32(self.img, v);
         }
     }
 
@@ -508,7 +503,7 @@ impl Writer<'_, '_> {
         })?;
         for &(at, field, v) in &self.tp_patches {
             let v = v + block.tp_offset as i64;
-            if !put(&mut self.img, at, field, v) {
+            if !put(self.img, at, field, v) {
                 return Err(Error::Link { file: who.clone(), reason: format!("thread-pointer offset {v:#x} does not fit its field") });
             }
         }

@@ -131,11 +131,12 @@ pub struct Linker<'a> {
     pub runtime_obj: u32,
 }
 
-/// A linked unit, ready to be mapped.
+/// A linked unit, written in place, ready for the map stage to set its protections.
 pub struct Unit {
-    pub image: Vec<u8>,
-    /// The span reserved for it; the image is linked for its base.
+    /// The span reserved for it, mapped read-write: its first `image_len` bytes are the image,
+    /// linked for the span's base.
     pub region: Region,
+    pub image_len: usize,
     pub static_tls: Option<crate::tls::StaticBlock>,
     /// For each name the unit imports, the input that first referred to it (for messages).
     pub needers: HashMap<Vec<u8>, String>,
@@ -162,7 +163,11 @@ pub fn link(unit: &str, inputs: &[Input], scope: &dyn Scope) -> Result<Unit> {
     let lay = l.layout(&plan)?;
     let span = lay.rw.1.max(lay.relro.1).next_multiple_of(crate::os::page_size() as u64);
     let region = l.reserve(&plan, span)?;
-    let out = l.emit(&plan, &lay, region.base as u64)?;
+    let map_err = |e: std::io::Error| Error::Map { file: unit.to_string(), reason: e.to_string() };
+    region.map_anon(region.base, region.len, crate::os::Prot::RW).map_err(map_err)?;
+    // SAFETY: the span was just mapped read-write, and nothing else refers to it yet.
+    let img = unsafe { crate::raw::bytes_mut(region.base, lay.file_size as usize) };
+    let static_tls = l.emit(&plan, &lay, img, region.base as u64)?;
     let needers = plan
         .imports
         .iter()
@@ -172,7 +177,7 @@ pub fn link(unit: &str, inputs: &[Input], scope: &dyn Scope) -> Result<Unit> {
             (gl.name.to_vec(), who)
         })
         .collect();
-    Ok(Unit { image: out.image, region, static_tls: out.static_tls, needers })
+    Ok(Unit { region, image_len: lay.file_size as usize, static_tls, needers })
 }
 
 /// How far a 32-bit PC-relative field reaches, less room for addends and the unit's own size
@@ -225,8 +230,11 @@ pub fn load(
 ) -> Result<(Module, HashMap<Vec<u8>, String>)> {
     let scope = ModuleScope(shared.iter().chain(global).chain(extra).map(|m| &**m).collect());
     let unit = link(name, inputs, &scope)?;
+    // SAFETY: the image lies in the unit's span, mapped and written by `link`; from now on it is
+    // only read (the map stage reads the headers through this view, then sets protections).
+    let image: &[u8] = unsafe { crate::raw::bytes_mut(unit.region.base, unit.image_len) };
     let placement = crate::map::Placement { region: unit.region, static_tls: unit.static_tls, file_id };
-    let m = crate::map::load_placed(&crate::map::Source::Memory(&unit.image), None, name, origin, id, Some(placement))?;
+    let m = crate::map::load_placed(&crate::map::Source::Memory(image), None, name, origin, id, Some(placement))?;
     Ok((m, unit.needers))
 }
 
