@@ -970,3 +970,121 @@ fn rl_link_several_objects() {
     let prog = s.program("link_objects.c", &[]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+/// A system library's path as a program argument (asserts it is installed).
+fn system_arg(name: &str) -> String {
+    system_lib(name).to_string_lossy().into_owned()
+}
+
+#[test]
+fn archive_libz() {
+    let libz = system_arg("libz.a");
+    require_header("zlib.h", "zlib1g-dev");
+    let s = Scratch::new("archive_zlib");
+    s.object("arc_zlib_user.o", "arc_zlib_user.c", &[]);
+    let prog = s.program("archive_zlib.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg(), libz], &[]);
+}
+
+#[test]
+fn archive_sqlite_with_object() {
+    let sqlite = system_arg("libsqlite3.a");
+    require_header("sqlite3.h", "libsqlite3-dev");
+    let s = Scratch::new("archive_sqlite");
+    s.object("arc_sqlite_user.o", "arc_sqlite_user.c", &[]);
+    // The host must not have libm (it uses no math): the unit gets it as an input.
+    let prog = s.program("archive_sqlite.c", &["-Wl,--as-needed"]);
+    let d = readelf(&["-d"], &prog);
+    assert!(!d.contains("[libm.so"), "archive_sqlite must not link libm:\n{d}");
+    s.run_ok(&prog, &[s.dir_arg(), sqlite, "/lib/x86_64-linux-gnu/libm.so.6".into()], &[]);
+}
+
+/// The members of `archive` that `ld` links together with `objects` (its link map), and the
+/// global functions each member of the archive defines.
+fn ld_members(s: &Scratch, objects: &[&str], archive: &str) -> (Vec<String>, Vec<(String, Vec<String>)>) {
+    let main = s.write("ld_main.c", b"int main(void) { return 0; }\n");
+    let out = Command::new(compiler())
+        .current_dir(&s.dir)
+        .arg(&main)
+        .args(objects)
+        .arg(archive)
+        .args(["-o", "ld_members.out", "-Wl,-M"])
+        .output()
+        .expect("run the compiler");
+    assert!(out.status.success(), "linking with ld failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    let map = String::from_utf8_lossy(&out.stdout).into_owned();
+    let prefix = format!("{archive}(");
+    let mut pulled: Vec<String> = map
+        .lines()
+        .filter_map(|l| l.strip_prefix(&prefix).and_then(|r| r.split(')').next()).map(str::to_string))
+        .collect();
+    pulled.sort();
+    pulled.dedup();
+    // Global default-visibility functions of each member, from readelf's symbol tables.
+    let syms = Command::new("readelf").args(["-sW", archive]).output().expect("run readelf");
+    let mut defs: Vec<(String, Vec<String>)> = Vec::new();
+    let mut hidden = std::collections::HashSet::new();
+    for l in String::from_utf8_lossy(&syms.stdout).lines() {
+        if let Some(member) = l.strip_prefix("File: ").and_then(|f| f.strip_prefix(&prefix)).and_then(|r| r.strip_suffix(')')) {
+            defs.push((member.to_string(), Vec::new()));
+            continue;
+        }
+        let f: Vec<&str> = l.split_whitespace().collect();
+        if f.len() == 8 && f[5] != "DEFAULT" {
+            // Declared hidden somewhere: hidden in the link too (the most constraining visibility).
+            hidden.insert(f[7].to_string());
+        }
+        if f.len() == 8 && f[3] == "FUNC" && f[4] == "GLOBAL" && f[5] == "DEFAULT" && f[6] != "UND" {
+            if let Some((_, v)) = defs.last_mut() {
+                v.push(f[7].to_string());
+            }
+        }
+    }
+    for (_, v) in defs.iter_mut() {
+        v.retain(|s| !hidden.contains(s));
+    }
+    defs.retain(|(_, v)| !v.is_empty());
+    (pulled, defs)
+}
+
+#[test]
+fn archive_crypto_members_as_ld_links_them() {
+    let crypto = system_arg("libcrypto.a");
+    require_header("openssl/sha.h", "libssl-dev");
+    let s = Scratch::new("archive_crypto");
+    let obj = s.object("arc_crypto_user.o", "arc_crypto_user.c", &[]);
+    let (pulled, defs) = ld_members(&s, &[obj.to_str().unwrap()], &crypto);
+    assert!(pulled.len() > 10, "ld linked only {pulled:?}");
+    // Each member ld links: one of its functions must be found. Members it leaves out: none of
+    // their functions may be (unless a linked member defines the name too).
+    let linked: std::collections::HashSet<&str> =
+        defs.iter().filter(|(m, _)| pulled.contains(m)).flat_map(|(_, v)| v.iter().map(String::as_str)).collect();
+    let mut list = String::new();
+    for (m, syms) in &defs {
+        if pulled.contains(m) {
+            list += &format!("+{}\n", syms[0]);
+        }
+    }
+    let mut absent = 0;
+    for (m, syms) in &defs {
+        if !pulled.contains(m) && absent < 100 {
+            if let Some(sym) = syms.iter().find(|x| !linked.contains(x.as_str())) {
+                list += &format!("-{sym}\n");
+                absent += 1;
+            }
+        }
+    }
+    s.write("members.txt", list.as_bytes());
+    let prog = s.program("archive_crypto.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg(), crypto, s.p("members.txt")], &[]);
+}
+
+#[test]
+fn archive_icu_cxx() {
+    let (uc, data, stdcxx) = (system_arg("libicuuc.a"), system_arg("libicudata.a"), system_arg("libstdc++.so.6"));
+    require_header("unicode/ustring.h", "libicu-dev");
+    let s = Scratch::new("archive_icu");
+    s.object("arc_icu_user.o", "arc_icu_user.c", &[]);
+    let prog = s.program("archive_icu.c", &["-Wl,--no-as-needed", "-lstdc++"]);
+    s.run_ok(&prog, &[s.dir_arg(), uc, data, stdcxx], &[]);
+}

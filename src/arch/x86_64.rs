@@ -647,6 +647,13 @@ pub fn relax_got_load(code: &mut [u8], at: usize) -> bool {
     }
 }
 
+/// What a normal link's crti.o and crtn.o put around the `.init` and `.fini` fragments of the
+/// objects (which make up the bodies of `_init` and `_fini`): a prologue that aligns the
+/// stack, and the matching epilogue. Padding between fragments is `nop`.
+pub const INIT_PROLOGUE: &[u8] = &[0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x83, 0xec, 0x08];
+pub const INIT_EPILOGUE: &[u8] = &[0x48, 0x83, 0xc4, 0x08, 0xc3];
+pub const CODE_FILL: u8 = 0x90;
+
 /// A function of the runtime object every unit that needs one gets (see `link::runtime`):
 /// its code and its relocations (offset in the code, type, symbol, addend).
 pub struct RuntimeFn {

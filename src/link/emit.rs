@@ -49,6 +49,7 @@ impl<'a> Linker<'a> {
             tp_patches: Vec::new(),
             nlocals: lay.locals.len() as u32,
         };
+        w.init_functions();
         w.copy_sections();
         w.relocate_sections()?;
         w.got_and_stubs()?;
@@ -89,6 +90,16 @@ impl Writer<'_, '_> {
 
     fn reversed(&self) -> HashSet<(u32, u32)> {
         self.lay.init_order.iter().chain(&self.lay.fini_order).filter(|e| e.2).map(|&(o, s, _)| (o, s)).collect()
+    }
+
+    /// The frame of `_init` and `_fini` around the objects' fragments (copied next).
+    fn init_functions(&mut self) {
+        for (start, end) in [self.lay.init_fn, self.lay.fini_fn].into_iter().flatten() {
+            let (start, end) = (start as usize, end as usize);
+            self.img[start..end].fill(arch::CODE_FILL);
+            self.img[start..start + arch::INIT_PROLOGUE.len()].copy_from_slice(arch::INIT_PROLOGUE);
+            self.img[end - arch::INIT_EPILOGUE.len()..end].copy_from_slice(arch::INIT_EPILOGUE);
+        }
     }
 
     fn copy_sections(&mut self) {
@@ -382,6 +393,12 @@ impl Writer<'_, '_> {
         ];
         if self.plan.ndyn > 0 {
             d.extend([(abi::DT_RELA, lay.rela), (abi::DT_RELASZ, 24 * self.plan.ndyn as u64), (abi::DT_RELAENT, 24)]);
+        }
+        if let Some((init, _)) = lay.init_fn {
+            d.push((abi::DT_INIT, init));
+        }
+        if let Some((fini, _)) = lay.fini_fn {
+            d.push((abi::DT_FINI, fini));
         }
         if lay.init_array.1 > 0 {
             d.extend([(abi::DT_INIT_ARRAY, lay.init_array.0), (abi::DT_INIT_ARRAYSZ, lay.init_array.1)]);

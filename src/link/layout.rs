@@ -98,6 +98,10 @@ pub struct Layout {
     pub eh_hdr: u64,
     pub r_end: u64,
     pub rx: (u64, u64),
+    /// `_init` and `_fini` (crti/crtn-style prologue, the objects' fragments, epilogue), if any
+    /// object has fragments: start and end.
+    pub init_fn: Option<(u64, u64)>,
+    pub fini_fn: Option<(u64, u64)>,
     pub stubs: u64,
     pub relro: (u64, u64),
     /// TLS block: image start, initialized size, whole size, alignment.
@@ -131,6 +135,9 @@ enum Bucket {
     Rodata,
     EhFrame,
     Text,
+    /// `.init` / `.fini` fragments: the bodies of `_init` / `_fini`.
+    InitCode,
+    FiniCode,
     Tdata,
     Tbss,
     Relro,
@@ -186,6 +193,8 @@ impl<'a> Linker<'a> {
             Bucket::Fini
         } else if name == b".eh_frame" {
             Bucket::EhFrame
+        } else if exec && (name == b".init" || name == b".fini") {
+            if name == b".init" { Bucket::InitCode } else { Bucket::FiniCode }
         } else if s.tls() {
             if s.ty == abi::SHT_NOBITS { Bucket::Tbss } else { Bucket::Tdata }
         } else if exec {
@@ -467,6 +476,14 @@ impl<'a> Linker<'a> {
         at = at.next_multiple_of(page);
         let rx = at;
         at = self.place_bucket(&buckets, Bucket::Text, at);
+        for (b, f) in [(Bucket::InitCode, &mut lay.init_fn), (Bucket::FiniCode, &mut lay.fini_fn)] {
+            if buckets.contains_key(&(b as u8)) {
+                let start = at.next_multiple_of(16);
+                at = self.place_bucket(&buckets, b, start + arch::INIT_PROLOGUE.len() as u64);
+                at += arch::INIT_EPILOGUE.len() as u64;
+                *f = Some((start, at));
+            }
+        }
         at = at.next_multiple_of(16);
         lay.stubs = at;
         at += (arch::STUB_SIZE * plan.stubs.len()) as u64;

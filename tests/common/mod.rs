@@ -503,6 +503,8 @@ pub fn system_lib(name: &str) -> PathBuf {
             n if n.starts_with("libz") => "zlib1g / zlib1g-dev",
             n if n.starts_with("libsqlite3") => "libsqlite3-0 / libsqlite3-dev",
             n if n.starts_with("libssl") || n.starts_with("libcrypto") => "libssl3 / libssl-dev",
+            n if n.starts_with("libicu") => "libicu72 / libicu-dev",
+            n if n.starts_with("libstdc++") => "libstdc++6",
             _ => "?",
         }
     );
