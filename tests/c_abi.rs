@@ -1088,3 +1088,35 @@ fn archive_icu_cxx() {
     let prog = s.program("archive_icu.c", &["-Wl,--no-as-needed", "-lstdc++"]);
     s.run_ok(&prog, &[s.dir_arg(), uc, data, stdcxx], &[]);
 }
+
+#[test]
+fn cxx_objects_comdat_exceptions_ctors() {
+    let stdcxx = system_arg("libstdc++.so.6");
+    let s = Scratch::new("cxx_objects");
+    let a = s.object("cxx_obj_a.o", "cxx_obj_a.cpp", &[]);
+    s.object("cxx_obj_b.o", "cxx_obj_b.cpp", &[]);
+    let groups = readelf(&["-gW"], &a);
+    assert_fixture(groups.contains("COMDAT") && groups.contains("_ZZ14shared_countervE1n"), "the static local is in a COMDAT group", &groups);
+    let prog = s.program("cxx_objects.c", &[]);
+    let d = readelf(&["-d"], &prog);
+    assert!(!d.contains("libstdc++"), "the host must not link libstdc++:\n{d}");
+    s.run_ok(&prog, &[s.dir_arg(), stdcxx], &[]);
+}
+
+#[test]
+fn object_initializer_order() {
+    let s = Scratch::new("init_order");
+    s.object("obj_order_a.o", "obj_order.c", &["-DSIDE=a", "-DSIDE_IS_A=1"]);
+    s.object("obj_order_b.o", "obj_order.c", &["-DSIDE=b", "-DSIDE_IS_A=0"]);
+    s.object("obj_preinit.o", "obj_preinit.c", &[]);
+    let sections = readelf(&["-SW"], &s.path("obj_order_a.o"));
+    for sec in [".init ", ".fini ", ".ctors ", ".dtors ", ".init_array.00150", ".ctors.65000"] {
+        assert_fixture(sections.contains(sec), &format!("obj_order_a.o has {sec}"), &sections);
+    }
+    // The reference: ld links the same objects into a shared library.
+    let mut ld = Command::new(compiler());
+    ld.current_dir(&s.dir).args(["-shared", "-o", "liborder.so", "obj_order_a.o", "obj_order_b.o"]);
+    run_build(ld);
+    let prog = s.program("init_order.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg(), s.p("liborder.so")], &[]);
+}

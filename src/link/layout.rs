@@ -563,18 +563,16 @@ impl<'a> Linker<'a> {
         at
     }
 
-    /// Order init or fini array sections: by priority (`.init_array.N` sorted, then `.ctors.N`),
-    /// then plain `.init_array`, then plain `.ctors` in reverse (the last object's run first).
-    /// The runtime object's finalizer comes first of all, so that it runs last.
+    /// Order init or fini array sections as `ld` does: those with a priority sorted by it
+    /// (`.init_array.N` first, then `.ctors.N`), then the plain ones in input order (objects,
+    /// then sections); the entries of each `.ctors`/`.dtors` section are reversed. The runtime
+    /// object's finalizer comes first of all, so that it runs last.
     fn array_order(&self, mut v: Vec<(Option<u32>, bool, u32, u32)>, init: bool) -> Vec<(u32, u32, bool)> {
         let runtime = self.runtime_obj;
         v.sort_by_key(|&(prio, rev, o, _)| {
             let first = !init && o == runtime;
-            (!first, prio.is_none(), rev, prio)
+            (!first, prio.is_none(), prio.is_some() && rev, prio)
         });
-        // Plain .ctors/.dtors: the whole run reversed, so the objects' order too.
-        let plain_rev = v.iter().position(|&(p, r, o, _)| p.is_none() && r && !(!init && o == runtime)).unwrap_or(v.len());
-        v[plain_rev..].reverse();
         v.into_iter().map(|(_, rev, o, s)| (o, s, rev)).collect()
     }
 
