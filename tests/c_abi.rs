@@ -1120,3 +1120,38 @@ fn object_initializer_order() {
     let prog = s.program("init_order.c", &[]);
     s.run_ok(&prog, &[s.dir_arg(), s.p("liborder.so")], &[]);
 }
+
+/// obj_tls.c and obj_tls_other.c compiled for each TLS access model: (variant, flags, models).
+const TLS_VARIANTS: &[(&str, &[&str], &[&str])] = &[
+    ("fpic", &["-fPIC"], &["R_X86_64_TLSGD", "R_X86_64_TLSLD"]),
+    ("gnu2", &["-fPIC", "-mtls-dialect=gnu2"], &["R_X86_64_GOTPC32_TLSDESC"]),
+    ("fpie", &["-fPIE"], &["R_X86_64_TPOFF32", "R_X86_64_GOTTPOFF"]),
+    ("fno-pic", &["-fno-pic"], &["R_X86_64_TPOFF32", "R_X86_64_GOTTPOFF"]),
+];
+
+fn tls_objects(test: &str, variants: &[&str]) {
+    let s = Scratch::new(test);
+    for (v, flags, models) in TLS_VARIANTS.iter().filter(|(v, ..)| variants.contains(v)) {
+        let o = s.object(&format!("obj_tls_{v}.o"), "obj_tls.c", flags);
+        s.object(&format!("obj_tls_other_{v}.o"), "obj_tls_other.c", flags);
+        let r = readelf(&["-rW"], &o);
+        for m in *models {
+            assert_fixture(r.contains(m), &format!("obj_tls_{v}.o uses {m}"), &r);
+        }
+    }
+    let prog = s.program("obj_tls.c", &[]);
+    let mut args = vec![s.dir_arg()];
+    args.extend(variants.iter().map(|v| v.to_string()));
+    s.run_ok(&prog, &args, &[]);
+}
+
+#[test]
+fn object_tls_general_dynamic_and_descriptors() {
+    tls_objects("obj_tls_dynamic", &["fpic", "gnu2"]);
+}
+
+#[test]
+#[ignore = "needs static TLS: tls::reserve_static, from the static TLS work"]
+fn object_tls_initial_and_local_exec() {
+    tls_objects("obj_tls_static", &["fpie", "fno-pic"]);
+}
