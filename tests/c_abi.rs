@@ -1155,3 +1155,16 @@ fn object_tls_general_dynamic_and_descriptors() {
 fn object_tls_initial_and_local_exec() {
     tls_objects("obj_tls_static", &["fpie", "fno-pic"]);
 }
+
+#[test]
+fn units_mixed_with_shared_libraries() {
+    let s = Scratch::new("mixed_units");
+    s.lib("libmix_dep.so", &["mix_dep.c"], &[]);
+    s.lib("libmix_provider.so", &["mix_provider.c"], &[]);
+    s.lib("libmix_late.so", &["mix_late.c"], &[]);
+    let o = s.object("mix_user.o", "mix_user.c", &["-fPIE"]);
+    let r = readelf(&["-rW"], &o);
+    assert_fixture(r.contains("R_X86_64_PC32") && r.contains("mix_dep_data"), "mix_user.o reaches mix_dep_data PC-relative", &r);
+    let prog = s.program("mixed_units.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
