@@ -1168,3 +1168,21 @@ fn units_mixed_with_shared_libraries() {
     let prog = s.program("mixed_units.c", &[]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+#[test]
+fn malformed_objects_and_archives() {
+    let s = Scratch::new("obj_bad_input");
+    s.object("bad_base.o", "bad_base.c", &[]);
+    let prog = s.program("obj_bad_input.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+#[test]
+fn object_open_close_cycles_leak_nothing() {
+    let s = Scratch::new("obj_cycles");
+    s.object("obj_fpic.o", "obj_all.c", &["-fPIC"]);
+    s.object("link_a.o", "link_a.c", &[]);
+    s.object("link_b.o", "link_b.c", &[]);
+    let prog = s.program("obj_cycles.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}

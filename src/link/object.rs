@@ -98,7 +98,11 @@ impl<'a> Object<'a> {
     }
 
     pub fn parse(name: String, data: &'a [u8]) -> Result<Object<'a>> {
-        let file = elf::ElfBytes::<LittleEndian>::minimal_parse(data).map_err(|e| bad(&name, format!("bad ELF header: {e}")))?;
+        if data.len() < 64 {
+            return Err(bad(&name, format!("truncated ELF header ({} bytes)", data.len())));
+        }
+        let file = elf::ElfBytes::<LittleEndian>::minimal_parse(data)
+            .map_err(|e| bad(&name, format!("bad ELF header or section header table: {e}")))?;
         let h = &file.ehdr;
         if h.class != Class::ELF64 {
             return Err(bad(&name, "32-bit ELF (ELFCLASS32) is not supported: relink links 64-bit objects"));

@@ -153,18 +153,17 @@ impl<'a> Linker<'a> {
                 Def::Common { .. } if !weak => g.def = Def::Sym { obj: oi, sym: i as u32 },
                 Def::Common { .. } | Def::Synthetic => {}
                 Def::Sym { obj: o, sym: j } => {
-                    let old = &self.objs[o as usize].syms[j as usize];
-                    if old.bind == abi::STB_WEAK && !weak {
+                    // (The earlier definition may be in this same object.)
+                    let (old_obj, old_bind) = match self.objs.get(o as usize) {
+                        Some(x) => (x.name.as_str(), x.syms[j as usize].bind),
+                        None => (obj.name.as_str(), obj.syms[j as usize].bind),
+                    };
+                    if old_bind == abi::STB_WEAK && !weak {
                         g.def = Def::Sym { obj: oi, sym: i as u32 };
-                    } else if old.bind != abi::STB_WEAK && !weak {
+                    } else if old_bind != abi::STB_WEAK && !weak {
                         return Err(Error::Link {
                             file: obj.name.clone(),
-                            reason: format!(
-                                "duplicate symbol: {} is defined in {} and in {}",
-                                object::show(g.name),
-                                self.objs[o as usize].name,
-                                obj.name
-                            ),
+                            reason: format!("duplicate symbol: {} is defined in {} and in {}", object::show(g.name), old_obj, obj.name),
                         });
                     }
                 }
