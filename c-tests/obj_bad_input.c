@@ -4,7 +4,8 @@
  * each: truncated, section data past the end, out-of-range section and symbol
  * indices, a relocation outside its section, an unknown relocation type, the
  * wrong machine; and archives with a truncated header, a member past the end,
- * a symbol index naming no member. argv[1]: fixture dir. */
+ * a symbol index naming no member; an LTO object (compiler bitcode). argv[1]:
+ * fixture dir. */
 #include "check.h"
 
 #include <elf.h>
@@ -155,6 +156,12 @@ int main(int argc, char **argv)
         free(m);
     }
     refused("not-an-object.txt", "hello world, not an object", 26, "not an ELF");
+    {
+        size_t len;
+        char *lto = read_file_or_die(strf("%s/bad_base_lto.o", dir), &len);
+        refused("bad_base_lto.o", lto, len, "-flto");
+        free(lto);
+    }
 
     /* Random corruption of the headers and tables (the code and data bytes are not
      * interpreted): whatever the result, no crash, and every refusal names the input. */

@@ -5,6 +5,28 @@
  * the object, the relocation and the symbol that cannot be reached. */
 #include "check.h"
 
+#include <link.h>
+
+struct phdr_probe {
+    const char *name;
+    int found, loads, eh_frame;
+};
+
+static int probe(struct dl_phdr_info *info, size_t size, void *data)
+{
+    struct phdr_probe *p = data;
+    int i;
+    (void)size;
+    if (info->dlpi_name == NULL || strcmp(info->dlpi_name, p->name) != 0)
+        return 0;
+    p->found = 1;
+    for (i = 0; i < info->dlpi_phnum; i++) {
+        p->loads += info->dlpi_phdr[i].p_type == PT_LOAD;
+        p->eh_frame += info->dlpi_phdr[i].p_type == PT_GNU_EH_FRAME;
+    }
+    return 1;
+}
+
 static void check_unit(rl_handle *h, const char *what)
 {
     int *counter = SYM(h, int *, "obj_counter");
@@ -46,6 +68,11 @@ static void check_unit(rl_handle *h, const char *what)
     CHECK(rl_addr(secret_address(), &info) && info.sname && strcmp(info.sname, "secret") == 0,
           "%s: rl_addr names the static function (%s)", what, info.sname ? info.sname : "(null)");
     CHECK(rl_addr((char *)bump + 1, &info) && strcmp(info.sname, "obj_bump") == 0, "%s: rl_addr inside a function", what);
+    {
+        struct phdr_probe p = {info.fname, 0, 0, 0};
+        CHECK(rl_iterate_phdr(probe, &p) == 1 && p.found && p.loads >= 3 && p.eh_frame == 1,
+              "%s: rl_iterate_phdr reports the unit's segments and unwind table", what);
+    }
 }
 
 int main(int argc, char **argv)

@@ -1173,6 +1173,7 @@ fn units_mixed_with_shared_libraries() {
 fn malformed_objects_and_archives() {
     let s = Scratch::new("obj_bad_input");
     s.object("bad_base.o", "bad_base.c", &[]);
+    s.object("bad_base_lto.o", "bad_base.c", &["-flto"]);
     let prog = s.program("obj_bad_input.c", &[]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
@@ -1185,4 +1186,16 @@ fn object_open_close_cycles_leak_nothing() {
     s.object("link_b.o", "link_b.c", &[]);
     let prog = s.program("obj_cycles.c", &[]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+#[test]
+fn object_ifunc() {
+    let s = Scratch::new("obj_ifunc");
+    for (v, flags) in [("fpic", &["-fPIC"][..]), ("fpie", &["-fPIE"]), ("fno-pic", &["-fno-pic"])] {
+        let o = s.object(&format!("obj_ifunc_{v}.o"), "obj_ifunc.c", flags);
+        let syms = readelf(&["-sW"], &o);
+        assert_fixture(syms.contains("IFUNC"), "pick is an IFUNC", &syms);
+    }
+    let prog = s.program("obj_ifunc.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg().as_str(), "fpic", "fpie", "fno-pic"], &[]);
 }

@@ -205,6 +205,12 @@ impl<'a> Object<'a> {
             }
         }
 
+        if sections.iter().any(|s| s.name.starts_with(b".gnu.lto_")) || syms.iter().any(|s| s.name == b"__gnu_lto_slim") {
+            return Err(crate::error::Error::Unsupported {
+                file: name,
+                what: "an LTO object (compiled with -flto): it holds compiler bitcode, not machine code".into(),
+            });
+        }
         let mut groups = Vec::new();
         let mut exec_stack = false;
         for (i, sh) in shdrs.iter().enumerate() {
