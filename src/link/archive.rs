@@ -6,7 +6,7 @@ use super::bad;
 use super::object::{Object, Sym};
 use crate::error::Result;
 use elf::abi;
-use std::collections::HashMap;
+use super::FxMap;
 
 pub const MAGIC: &[u8; 8] = b"!<arch>\n";
 const THIN_MAGIC: &[u8; 8] = b"!<thin>\n";
@@ -24,7 +24,7 @@ pub struct Archive<'a> {
     pub name: String,
     pub members: Vec<Member<'a>>,
     /// Which member defines a symbol (the first, as `ld` takes it).
-    pub index: HashMap<&'a [u8], usize>,
+    pub index: FxMap<&'a [u8], usize>,
 }
 
 impl<'a> Archive<'a> {
@@ -37,7 +37,7 @@ impl<'a> Archive<'a> {
             return Err(bad(name, "thin archives (members stored outside the archive) are not supported"));
         }
         let mut members = Vec::new();
-        let mut by_offset: HashMap<usize, usize> = HashMap::new();
+        let mut by_offset: FxMap<usize, usize> = FxMap::default();
         let mut long_names: &[u8] = &[];
         let mut symdef: Option<(&[u8], bool)> = None;
         let mut pos = MAGIC.len();
@@ -88,7 +88,7 @@ impl<'a> Archive<'a> {
             }
             pos = start + size + (size & 1);
         }
-        let mut a = Archive { name: name.to_string(), members, index: HashMap::new() };
+        let mut a = Archive { name: name.to_string(), members, index: FxMap::default() };
         match symdef {
             Some((table, wide)) => a.read_index(table, wide, &by_offset)?,
             None => a.build_index()?,
@@ -97,7 +97,7 @@ impl<'a> Archive<'a> {
     }
 
     /// The GNU index: a big-endian count, that many member header offsets, then the names.
-    fn read_index(&mut self, table: &'a [u8], wide: bool, by_offset: &HashMap<usize, usize>) -> Result<()> {
+    fn read_index(&mut self, table: &'a [u8], wide: bool, by_offset: &FxMap<usize, usize>) -> Result<()> {
         let w = if wide { 8 } else { 4 };
         let word = |at: usize| -> Option<usize> {
             let b = table.get(at..at + w)?;

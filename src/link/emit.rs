@@ -11,6 +11,18 @@ use crate::error::{Error, Result};
 use elf::abi;
 use std::collections::HashSet;
 
+/// How a section's bytes are placed in the image.
+#[derive(Clone, Copy)]
+enum Placing {
+    /// From this offset on.
+    At(u64),
+    /// At this offset, this many bytes, its 8-byte entries in reverse order (`.ctors`).
+    Reversed(u64, u64),
+    /// Record by record (see `ehframe`).
+    EhFrame,
+    Nowhere,
+}
+
 /// A dynamic relocation: offset from the base, type, dynamic symbol, addend.
 type DynRel = (u64, u32, u32, i64);
 
@@ -73,19 +85,28 @@ impl<'a> Linker<'a> {
 }
 
 impl Writer<'_, '_> {
-    /// Where byte `off` of section `si` of object `oi` is in the image (None: not linked).
-    fn place(&self, reversed: &HashSet<(u32, u32)>, oi: u32, si: u32, off: u64) -> Option<u64> {
+    /// How the bytes of section `si` of object `oi` are placed in the image.
+    fn placing(&self, reversed: &HashSet<(u32, u32)>, oi: u32, si: u32) -> Placing {
         let s = &self.l.objs[oi as usize].sections[si as usize];
         if s.name == b".eh_frame" {
-            return self.lay.eh.place(oi, si, off).map(|o| self.lay.eh_frame + o);
+            Placing::EhFrame
+        } else if s.tls() {
+            self.lay.tls.map_or(Placing::Nowhere, |(start, ..)| Placing::At(start + s.addr))
+        } else if reversed.contains(&(oi, si)) {
+            Placing::Reversed(s.addr, s.size)
+        } else {
+            Placing::At(s.addr)
         }
-        if s.tls() {
-            return self.lay.tls.map(|(start, ..)| start + s.addr + off);
+    }
+
+    /// Where byte `off` of a section placed as `how` is in the image (None: not linked).
+    fn place(&self, how: Placing, oi: u32, si: u32, off: u64) -> Option<u64> {
+        match how {
+            Placing::At(addr) => Some(addr + off),
+            Placing::Reversed(addr, size) => Some(addr + (size - 8 - (off & !7)) + (off & 7)),
+            Placing::EhFrame => self.lay.eh.place(oi, si, off).map(|o| self.lay.eh_frame + o),
+            Placing::Nowhere => None,
         }
-        if reversed.contains(&(oi, si)) {
-            return Some(s.addr + (s.size - 8 - (off & !7)) + (off & 7));
-        }
-        Some(s.addr + off)
     }
 
     fn reversed(&self) -> HashSet<(u32, u32)> {
@@ -109,7 +130,8 @@ impl Writer<'_, '_> {
                 if !s.live || s.ty == abi::SHT_NOBITS || s.name == b".eh_frame" || s.data.is_empty() {
                     continue;
                 }
-                let Some(at) = self.place(&reversed, oi as u32, si as u32, 0) else { continue };
+                let how = self.placing(&reversed, oi as u32, si as u32);
+                let Some(at) = self.place(how, oi as u32, si as u32, 0) else { continue };
                 if reversed.contains(&(oi as u32, si as u32)) {
                     let end = (s.addr + s.size) as usize;
                     for (i, word) in s.data.chunks(8).enumerate() {
@@ -175,11 +197,12 @@ impl Writer<'_, '_> {
         for oi in 0..self.l.objs.len() as u32 {
             for si in 0..self.l.objs[oi as usize].sections.len() as u32 {
                 let s = &self.l.objs[oi as usize].sections[si as usize];
-                if !s.live {
+                if !s.live || s.relocs.is_empty() {
                     continue;
                 }
+                let how = self.placing(&reversed, oi, si);
                 for r in &s.relocs {
-                    let Some(at) = self.place(&reversed, oi, si, r.offset) else { continue };
+                    let Some(at) = self.place(how, oi, si, r.offset) else { continue };
                     self.apply(oi, si, *r, at)?;
                 }
             }
@@ -195,14 +218,19 @@ impl Writer<'_, '_> {
         let a = r.addend;
         let p = base + at as i64;
         let got_base = base + self.lay.got as i64;
-        let stub = self.plan.stub_at.get(&key).map(|&i| base + (self.lay.stubs + i as u64 * arch::STUB_SIZE as u64) as i64);
-        // Data references reach code outside the unit through its stub, as the scan decided.
-        let code = match t {
-            Target::External(g) => self.plan.outside.get(&g).copied().flatten().is_some_and(|o| o.func),
-            Target::Ifunc(_) => true,
-            _ => false,
+        // A stub only for what leaves the unit or is an IFUNC; data references reach code
+        // outside the unit through it, as the scan decided.
+        let (stub, data_stub) = match t {
+            Target::External(_) | Target::Ifunc(_) => {
+                let stub = self.plan.stub_at.get(&key).map(|&i| base + (self.lay.stubs + i as u64 * arch::STUB_SIZE as u64) as i64);
+                let code = match t {
+                    Target::External(g) => self.plan.outside.get(&g).copied().flatten().is_some_and(|o| o.func),
+                    _ => true,
+                };
+                (stub, stub.filter(|_| code))
+            }
+            _ => (None, None),
         };
-        let data_stub = stub.filter(|_| code);
         let fail = |why: &str| l.reloc_error(oi, si, r, why);
         // S: the symbol's address as the unit sees it.
         let s = match t {

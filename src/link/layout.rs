@@ -19,7 +19,7 @@ use super::{Linker, Outside, Scope, Target};
 use crate::arch::{self, Calc, Field};
 use crate::error::{Error, Result};
 use elf::abi;
-use std::collections::HashMap;
+use super::FxMap;
 
 /// What a GOT entry or a stub is for: a global name, or a local symbol of one object.
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
@@ -57,16 +57,16 @@ impl Slot {
 pub struct Plan {
     /// GOT entries in order: kind, what for, offset from the GOT base.
     pub got: Vec<(Slot, Key, u64)>,
-    pub got_at: HashMap<(Slot, Key), u64>,
+    pub got_at: FxMap<(Slot, Key), u64>,
     pub got_size: u64,
     /// Stubs in order, each jumping through the `Slot::Addr` entry of its key.
     pub stubs: Vec<Key>,
-    pub stub_at: HashMap<Key, u32>,
+    pub stub_at: FxMap<Key, u32>,
     /// Dynamic relocations the unit will have.
     pub ndyn: usize,
     /// Global names bound at load (their dynamic symbol table entries), and their positions.
     pub imports: Vec<u32>,
-    pub import_at: HashMap<u32, u32>,
+    pub import_at: FxMap<u32, u32>,
     /// The unit must end below this address (32-bit absolute fields), if set, and the first
     /// relocation that asks for it.
     pub low_end: Option<u64>,
@@ -79,7 +79,7 @@ pub struct Plan {
     /// Dynamic relocations in sections that are not writable.
     pub textrel: bool,
     /// What the scopes say about imported names (for placement and stubs).
-    pub outside: HashMap<u32, Option<Outside>>,
+    pub outside: FxMap<u32, Option<Outside>>,
 }
 
 /// Where the layout put the unit's parts: offsets from the base.
@@ -412,7 +412,7 @@ impl<'a> Linker<'a> {
     pub fn layout(&mut self, plan: &Plan) -> Result<Layout> {
         let page = crate::os::page_size() as u64;
         let mut lay = Layout::default();
-        let mut buckets: HashMap<u8, Vec<(u32, u32)>> = HashMap::new();
+        let mut buckets: FxMap<u8, Vec<(u32, u32)>> = FxMap::default();
         let mut init: Vec<(Option<u32>, bool, u32, u32)> = Vec::new();
         let mut fini: Vec<(Option<u32>, bool, u32, u32)> = Vec::new();
         for oi in 0..self.objs.len() as u32 {
@@ -553,7 +553,7 @@ impl<'a> Linker<'a> {
     }
 
     /// Lay the sections of one bucket out from `at`; returns the end.
-    fn place_bucket(&mut self, buckets: &HashMap<u8, Vec<(u32, u32)>>, b: Bucket, mut at: u64) -> u64 {
+    fn place_bucket(&mut self, buckets: &FxMap<u8, Vec<(u32, u32)>>, b: Bucket, mut at: u64) -> u64 {
         for &(o, s) in buckets.get(&(b as u8)).into_iter().flatten() {
             let sec = &mut self.objs[o as usize].sections[s as usize];
             at = at.next_multiple_of(sec.align);
