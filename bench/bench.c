@@ -1585,7 +1585,7 @@ int main(int argc, char **argv)
         fprintf(f, ", callgrind %d (%d for LLVM)", cg_samples, cg_samples_big);
     fputs("\n\n", f);
     const struct table *tables[] = {&t_open_now, &t_open_lazy, &t_cycle, &t_hit, &t_miss,
-                                    &t_plt,      &t_rss,       &t_throw, &t_link, &t_cg};
+                                    &t_plt,      &t_rss,       &t_throw, &t_cg,   &t_link};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
         if (tables[i]->nrows > 0)
             render_table(f, tables[i]);
