@@ -208,8 +208,9 @@ typedef struct rl_open_opts {
  */
 typedef struct rl_input {
   /**
-   * A file to read; or NULL, and then `image`/`len`/`name` describe an image in memory
-   * (copied: it may be freed once `rl_link` returns).
+   * A file to read (a name without a slash that names no file is a shared object, searched
+   * as `rl_open` searches it); or NULL, and then `image`/`len`/`name` describe an image in
+   * memory (copied: it may be freed once `rl_link` returns).
    */
   const char *path;
   const void *image;

@@ -564,8 +564,9 @@ pub const RL_INPUT_WHOLE_ARCHIVE: c_int = 0x1;
 #[repr(C)]
 #[allow(non_camel_case_types)]
 pub struct rl_input {
-    /// A file to read; or NULL, and then `image`/`len`/`name` describe an image in memory
-    /// (copied: it may be freed once `rl_link` returns).
+    /// A file to read (a name without a slash that names no file is a shared object, searched
+    /// as `rl_open` searches it); or NULL, and then `image`/`len`/`name` describe an image in
+    /// memory (copied: it may be freed once `rl_link` returns).
     pub path: *const c_char,
     pub image: *const c_void,
     pub len: usize,

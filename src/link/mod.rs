@@ -317,10 +317,19 @@ pub fn open(given: &[Given], flags: i32, hooks: &crate::hooks::OpenHooks) -> Res
     }
     let mut names = Vec::with_capacity(given.len());
     let mut maps = Vec::with_capacity(given.len());
+    // Inputs named like `rl_open` names (no slash, no such file): shared objects to search for.
+    let mut searched = vec![false; given.len()];
     for (i, g) in given.iter().enumerate() {
         let name = g.path.or(g.name).map_or_else(|| format!("<memory image {i}>"), str::to_string);
         let map = match (g.path, g.image) {
-            (Some(p), _) => Some(crate::os::map_file(std::path::Path::new(p)).map_err(|e| Error::Io { file: name.clone(), reason: e.to_string() })?),
+            (Some(p), _) => match crate::os::map_file(std::path::Path::new(p)) {
+                Ok(m) => Some(m),
+                Err(e) if !p.contains('/') && e.kind() == std::io::ErrorKind::NotFound => {
+                    searched[i] = true;
+                    None
+                }
+                Err(e) => return Err(Error::Io { file: name, reason: e.to_string() }),
+            },
             (None, Some(image)) if !image.is_empty() => None,
             (None, _) => return Err(Error::InvalidArgument(format!("input {i} ({name}) has neither a path nor an image"))),
         };
@@ -328,10 +337,11 @@ pub fn open(given: &[Given], flags: i32, hooks: &crate::hooks::OpenHooks) -> Res
         maps.push(map);
     }
     let data = |i: usize| -> &[u8] { maps[i].as_deref().or(given[i].image).unwrap_or(&[]) };
+    let kind = |i: usize| if searched[i] { InputKind::Shared } else { input_kind(data(i)) };
     let mut shared: Vec<Handle> = Vec::new();
     let result = (|| {
         for (i, g) in given.iter().enumerate() {
-            if input_kind(data(i)) == InputKind::Shared {
+            if kind(i) == InputKind::Shared {
                 let input = match g.path {
                     Some(p) => registry::Input::Path(p),
                     None => registry::Input::Memory { image: data(i), name: &names[i] },
@@ -340,7 +350,7 @@ pub fn open(given: &[Given], flags: i32, hooks: &crate::hooks::OpenHooks) -> Res
                 shared.push(registry::open(input, flags & !own, hooks)?);
             }
         }
-        let linked: Vec<usize> = (0..given.len()).filter(|&i| input_kind(data(i)) != InputKind::Shared).collect();
+        let linked: Vec<usize> = (0..given.len()).filter(|&i| kind(i) != InputKind::Shared).collect();
         if linked.is_empty() {
             return Err(Error::InvalidArgument("rl_link: no relocatable object or archive among the inputs".into()));
         }
