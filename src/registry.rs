@@ -385,7 +385,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         }
     }
     // A unit (objects and archives linked here) depends on its shared-object inputs.
-    let mut unit: Option<(Vec<Arc<Module>>, HashMap<Vec<u8>, String>)> = None;
+    let mut unit: Option<(Vec<Arc<Module>>, crate::link::Needers)> = None;
     let mut link = |name: &str, inputs: &[crate::link::Input], shared: &[Handle], file: Option<(Option<PathBuf>, (u64, u64))>| {
         let (mut deps, mut scope) = (Vec::new(), Vec::new());
         for h in shared {

@@ -348,10 +348,8 @@ impl<'a> Linker<'a> {
             (Calc::GotEntryPc { .. } | Calc::GotEntry, _) => {
                 plan.slot(self, Slot::Addr, key);
             }
-            (Calc::Size, Target::External(g)) => {
-                if self.outside(plan, scope, g).is_none() {
-                    return Err(unsupported("the size of a symbol no scope defines"));
-                }
+            (Calc::Size, Target::External(g)) if self.outside(plan, scope, g).is_none() => {
+                return Err(unsupported("the size of a symbol no scope defines"));
             }
             (Calc::GotRel | Calc::DtpOff | Calc::TpOff, Target::External(_)) => {
                 return Err(unsupported("must refer to a symbol the unit defines"));

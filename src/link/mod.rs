@@ -190,7 +190,7 @@ pub struct Unit {
     pub image_len: usize,
     pub static_tls: Option<crate::tls::StaticBlock>,
     /// For each name the unit imports, the input that first referred to it (for messages).
-    pub needers: HashMap<Vec<u8>, String>,
+    pub needers: Needers,
 }
 
 /// Link `inputs` into one unit named `unit`; `scope` is where the unit's imports will be found.
@@ -278,7 +278,7 @@ pub fn load(
     origin: Option<std::path::PathBuf>,
     file_id: Option<(u64, u64)>,
     id: u64,
-) -> Result<(Module, HashMap<Vec<u8>, String>)> {
+) -> Result<(Module, Needers)> {
     let scope = ModuleScope(shared.iter().chain(global).chain(extra).map(|m| &**m).collect());
     let unit = link(name, inputs, &scope)?;
     // SAFETY: the image lies in the unit's span, mapped and written by `link`; from now on it is
@@ -289,8 +289,11 @@ pub fn load(
     Ok((m, unit.needers))
 }
 
+/// For each name a unit imports, the input that first referred to it.
+pub type Needers = HashMap<Vec<u8>, String>;
+
 /// A unit's undefined-symbol error names the input that refers to the symbol.
-pub fn blame(e: Error, needers: &HashMap<Vec<u8>, String>) -> Error {
+pub fn blame(e: Error, needers: &Needers) -> Error {
     match e {
         Error::Undefined { file, symbol, version } => {
             let file = needers.get(symbol.as_bytes()).cloned().unwrap_or(file);

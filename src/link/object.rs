@@ -238,10 +238,8 @@ impl<'a> Object<'a> {
                     }
                     groups.push((sig_name, members));
                 }
-                abi::SHT_REL => {
-                    if sections.get(sh.sh_info as usize).is_some_and(|s| s.alloc()) {
-                        return Err(bad(&name, "REL relocations (SHT_REL): x86_64 objects use RELA"));
-                    }
+                abi::SHT_REL if sections.get(sh.sh_info as usize).is_some_and(|s| s.alloc()) => {
+                    return Err(bad(&name, "REL relocations (SHT_REL): x86_64 objects use RELA"));
                 }
                 abi::SHT_PROGBITS if sections[i].name == b".note.GNU-stack" => {
                     exec_stack = sh.sh_flags & abi::SHF_EXECINSTR as u64 != 0;
