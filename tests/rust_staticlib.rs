@@ -5,29 +5,10 @@
 mod common;
 
 use relink::{Input, Library, OpenOptions, NOW};
-use std::path::PathBuf;
-use std::process::Command;
-
-fn build_staticlib() -> PathBuf {
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("rust_staticlib_{}", std::process::id()));
-    std::fs::create_dir_all(&out).unwrap();
-    let lib = out.join("libpanicky.a");
-    // The rustc of the toolchain running this test sits beside its cargo.
-    let rustc = PathBuf::from(env!("CARGO")).with_file_name("rustc");
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/plugins/panicky.rs");
-    let st = Command::new(&rustc)
-        .args(["--edition", "2021", "--crate-type", "staticlib", "-O", "-C", "panic=unwind", "-o"])
-        .arg(&lib)
-        .arg(&src)
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", rustc.display()));
-    assert!(st.success(), "building the Rust staticlib failed");
-    lib
-}
 
 #[test]
 fn rust_staticlib_through_link() {
-    let path = build_staticlib();
+    let path = common::build_rust("panicky.rs", "staticlib", "libpanicky.a");
     let path = path.to_str().unwrap();
     let lib = unsafe { Library::link(&[Input::path(path).whole_archive()]) }.expect("the Rust staticlib links");
     let double = unsafe { lib.get::<extern "C" fn(i32) -> i32>("checked_double") }.unwrap();

@@ -505,23 +505,9 @@ impl<'a> Linker<'a> {
             at += filesz;
         }
         at = self.place_bucket(&buckets, Bucket::Relro, at);
-        at = at.next_multiple_of(8);
-        let start = at;
-        for &(o, s, _) in &lay.init_order {
-            let sec = &mut self.objs[o as usize].sections[s as usize];
-            sec.addr = at;
-            at += sec.size;
-        }
-        lay.init_array = (start, at - start);
-        at = at.next_multiple_of(8);
-        let start = at;
-        for &(o, s, _) in &lay.fini_order {
-            let sec = &mut self.objs[o as usize].sections[s as usize];
-            sec.addr = at;
-            at += sec.size;
-        }
-        lay.fini_array = (start, at - start);
-        at = at.next_multiple_of(8);
+        lay.init_array = self.place_array(&lay.init_order, at);
+        lay.fini_array = self.place_array(&lay.fini_order, lay.init_array.0 + lay.init_array.1);
+        at = (lay.fini_array.0 + lay.fini_array.1).next_multiple_of(8);
         lay.dynamic = at;
         at += 16 * DYNAMIC_ENTRIES;
         at = at.next_multiple_of(16);
@@ -548,6 +534,19 @@ impl<'a> Linker<'a> {
         }
         self.place_synthetic(&lay);
         Ok(lay)
+    }
+
+    /// Lay init or fini array sections out back to back (no padding: a zero entry would be
+    /// one more call) from `at`, 8-aligned; returns the array's start and size.
+    fn place_array(&mut self, order: &[(u32, u32, bool)], at: u64) -> (u64, u64) {
+        let start = at.next_multiple_of(8);
+        let mut at = start;
+        for &(o, s, _) in order {
+            let sec = &mut self.objs[o as usize].sections[s as usize];
+            sec.addr = at;
+            at += sec.size;
+        }
+        (start, at - start)
     }
 
     /// Lay the sections of one bucket out from `at`; returns the end.

@@ -536,3 +536,20 @@ pub fn readelf(args: &[&str], file: &Path) -> String {
 pub fn assert_fixture(cond: bool, what: &str, detail: &str) {
     assert!(cond, "fixture is not as the test expects: {what}\n{detail}");
 }
+
+/// Builds tests/plugins/<src> with the rustc of the toolchain running the tests (it sits beside
+/// its cargo) as a `crate_type` crate, into a per-process directory; returns the output's path.
+pub fn build_rust(src: &str, crate_type: &str, out_name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("rust_{crate_type}_{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let out = dir.join(out_name);
+    let rustc = PathBuf::from(env!("CARGO")).with_file_name("rustc");
+    let st = Command::new(&rustc)
+        .args(["--edition", "2021", "--crate-type", crate_type, "-O", "-C", "panic=unwind", "-o"])
+        .arg(&out)
+        .arg(manifest_dir().join("tests/plugins").join(src))
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", rustc.display()));
+    assert!(st.success(), "building {src} as a {crate_type} failed");
+    out
+}
