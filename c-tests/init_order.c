@@ -31,7 +31,8 @@ int main(int argc, char **argv)
     CHECK(dlclose(d) == 0, "dlclose");
     strcpy(unload, log_buf);
     printf("ld and dlopen: load %s\n  unload %s\n", load, unload);
-    CHECK(strstr(load, "a:init ") == load && strstr(load, "ctors") && strstr(unload, "dtors") && strstr(unload, "b:fini "),
+    CHECK(strstr(load, "a:init ") == load && strstr(load, "ctors") && strstr(unload, "dtors") && strstr(unload, "b:fini ") &&
+              strstr(unload, "a:atexit"),
           "ld's library runs every kind of initializer and finalizer");
     log_buf[0] = 0;
     h = rl_link(in, 2, RL_NOW, NULL);

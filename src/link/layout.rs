@@ -563,12 +563,13 @@ impl<'a> Linker<'a> {
     /// Order init or fini array sections as `ld` does: those with a priority sorted by it
     /// (`.init_array.N` first, then `.ctors.N`), then the plain ones in input order (objects,
     /// then sections); the entries of each `.ctors`/`.dtors` section are reversed. The runtime
-    /// object's finalizer comes first of all, so that it runs last.
+    /// object's finalizer is the first plain entry (where crtbeginS.o's is), so that it runs
+    /// after the plain finalizers and before those with a priority.
     fn array_order(&self, mut v: Vec<(Option<u32>, bool, u32, u32)>, init: bool) -> Vec<(u32, u32, bool)> {
         let runtime = self.runtime_obj;
         v.sort_by_key(|&(prio, rev, o, _)| {
             let first = !init && o == runtime;
-            (!first, prio.is_none(), prio.is_some() && rev, prio)
+            (prio.is_none(), !first, prio.is_some() && rev, prio)
         });
         v.into_iter().map(|(_, rev, o, s)| (o, s, rev)).collect()
     }

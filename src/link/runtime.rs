@@ -2,9 +2,9 @@
 //! memory and linked into a unit that refers to any of it (as an archive member would be):
 //!
 //! - `__dso_handle`, the unit's identity for `__cxa_atexit` and `__cxa_thread_atexit_impl`;
-//! - a finalizer, first in `.fini_array` so that it runs last, that calls
-//!   `__cxa_finalize(&__dso_handle)`: C++ static destructors and `atexit` handlers of the unit
-//!   run when it is unloaded;
+//! - a finalizer that calls `__cxa_finalize(&__dso_handle)`, placed in `.fini_array` where
+//!   crtbeginS.o's is: C++ static destructors and `atexit` handlers of the unit run when it is
+//!   unloaded, after its other plain finalizers;
 //! - `atexit`, `at_quick_exit` and `pthread_atfork`, which pass the unit's handle on.
 
 use super::object::{Object, Reloc, Section, Sym};

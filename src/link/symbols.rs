@@ -204,7 +204,7 @@ impl<'a> Linker<'a> {
             if !wanted {
                 return Ok(());
             }
-            // Its finalizer must run after every other one of the unit (first in .fini_array).
+            // (Its finalizer goes first among the plain .fini_array entries: see `array_order`.)
             self.runtime_obj = self.objs.len() as u32;
             self.add_object(runtime::object())?;
             runtime_added = true;
