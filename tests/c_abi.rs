@@ -1199,3 +1199,27 @@ fn object_ifunc() {
     let prog = s.program("obj_ifunc.c", &[]);
     s.run_ok(&prog, &[s.dir_arg().as_str(), "fpic", "fpie", "fno-pic"], &[]);
 }
+
+#[test]
+fn object_relocation_types() {
+    let s = Scratch::new("obj_relocs");
+    let o = s.object("obj_relocs.o", "obj_relocs.S", &[]);
+    let r = readelf(&["-rW"], &o);
+    for ty in [
+        "R_X86_64_PC64",
+        "R_X86_64_GOTPC64",
+        "R_X86_64_GOTOFF64",
+        "R_X86_64_GOT64",
+        "R_X86_64_GOTPCREL64",
+        "R_X86_64_PLTOFF64",
+        "R_X86_64_SIZE64",
+        "R_X86_64_SIZE32",
+        "R_X86_64_GOTPC32",
+        "R_X86_64_GOT32",
+        "R_X86_64_REX_GOTPCRELX",
+    ] {
+        assert_fixture(r.contains(ty), &format!("obj_relocs.o has {ty}"), &r);
+    }
+    let prog = s.program("obj_relocs.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
