@@ -45,6 +45,15 @@ int main(int argc, char **argv)
         CHECK(rl_info(h, &path, NULL, NULL) == 0 && strstr(path, "link_a.o") && strstr(path, "link_b.o"),
               "the unit is named after its inputs (%s)", path);
     }
+    {
+        /* An rl_open name that is the last input's file name does not denote the unit. */
+        char *cwd = getcwd(NULL, 0);
+        CHECK(chdir(dir) == 0, "chdir");
+        CHECK(rl_open("link_b.o", RL_NOW | RL_NOLOAD) == NULL, "the unit does not answer to link_b.o");
+        EXPECT_ERROR("link_b.o");
+        CHECK(chdir(cwd) == 0, "chdir back");
+        free(cwd);
+    }
     CHECK(rl_close(h) == 0, "close");
 
     /* The same from memory. */

@@ -402,7 +402,12 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         (Input::Memory { image, name }, _) if crate::link::is_linkable(image) => {
             link(name, &[crate::link::Input { name, data: image, whole_archive: true }], &[], None)?
         }
-        (Input::Link { name, inputs, shared }, _) => link(name, inputs, shared, None)?,
+        (Input::Link { name, inputs, shared }, _) => {
+            // Named after all its inputs: no `rl_open` name or DT_NEEDED entry denotes it.
+            let mut m = link(name, inputs, shared, None)?;
+            m.basename_at = m.name.len();
+            m
+        }
         (_, Some(Found::Object(path, f))) => {
             let name = path.to_string_lossy();
             let data = f.map_all().map_err(|e| Error::Io { file: name.to_string(), reason: e.to_string() })?;
