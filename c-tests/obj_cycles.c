@@ -2,7 +2,8 @@
  * rl_open and rl_open_mem (constructors, GOT entries, stubs, a placement near
  * the host's stdout), and two objects through rl_link. Mappings, descriptors
  * and heap in use are the same halfway and at the end, and after the last
- * close as before the first open. argv[1]: fixture dir. */
+ * close as before the first open. Run with glibc's tcache off (its cached chunks
+ * count as in use). argv[1]: fixture dir. */
 #include <malloc.h>
 
 #include "leak_check.h"
