@@ -2,8 +2,10 @@
  * relink-bench: relink (rl_open/rl_sym/rl_close) against glibc (dlopen/dlsym/dlclose), measured
  * sample by sample in alternation (relink, glibc, relink, glibc, ...).
  *
- *   relink-bench run --fixtures DIR --report FILE [--callgrind] [--quick] [--lib NAME]...
+ *   relink-bench run --fixtures DIR --report FILE [--cc CC] [--callgrind] [--quick] [--link]
+ *                    [--lib NAME]...
  *   relink-bench child-open relink|glibc FLAGS LIB FD
+ *   relink-bench child-link relink|glibc FD CC OUT INPUT...
  *
  * The driver ("run") never opens a measured library nor calls relink itself, so every process it
  * forks starts clean:
@@ -12,7 +14,10 @@
  *   - steady-state measurements run in two persistent forked workers (one per loader) that the
  *     driver steps one sample at a time, so the two loaders never share a process;
  *   - instruction counts run child-open under valgrind --tool=callgrind, collecting only inside
- *     bench_open_once().
+ *     bench_open_once();
+ *   - linking objects and archives (table 8) runs in a freshly exec'd "child-link" process per
+ *     sample: rl_link of the inputs, or what a user can do without relink: run the compiler
+ *     driver to link them into a shared library (ld -shared) and dlopen that.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -203,6 +208,81 @@ static int child_open_main(int argc, char **argv)
         snprintf(out, sizeof out, "ok %llu %ld\n", (unsigned long long)(t1 - t0), rss1 - rss0);
     else
         snprintf(out, sizeof out, "err %.*s\n", ERR_LEN - 1, ld_error(loader));
+    for (char *p = out + 4; *p && p[1]; p++)
+        if (*p == '\n')
+            *p = ' ';
+    write_all(fd, out, strlen(out));
+    _exit(0);
+}
+
+/* Link INPUTs (a "+" prefix: every member of an archive) into one loaded unit and report the
+ * time: rl_link for relink; for glibc, CC -shared -Wl,-Bsymbolic -o OUT (the archives' objects
+ * are -fPIE code, which -Bsymbolic lets ld link into a shared library) then dlopen(OUT). */
+static int child_link_main(int argc, char **argv)
+{
+    if (argc < 5)
+        die("usage: child-link relink|glibc FD CC OUT INPUT...");
+    int loader = loader_of(argv[0]);
+    int fd = atoi(argv[1]);
+    const char *cc = argv[2], *out_so = argv[3];
+    int n = argc - 4;
+    char **inputs = argv + 4;
+    char out[ERR_LEN + 64];
+    const char *err = NULL;
+    char errbuf[ERR_LEN];
+
+    (void)now_ns();
+    uint64_t t0 = now_ns();
+    if (loader == RL) {
+        rl_input in[16];
+        if (n > 16)
+            die("too many inputs");
+        for (int i = 0; i < n; i++) {
+            int whole = inputs[i][0] == '+';
+            rl_input x = {inputs[i] + whole, NULL, 0, NULL, whole ? RL_INPUT_WHOLE_ARCHIVE : 0};
+            in[i] = x;
+        }
+        if (rl_link(in, (size_t)n, RL_NOW, NULL) == NULL)
+            err = ld_error(RL);
+    } else {
+        char *args[64];
+        int a = 0;
+        args[a++] = (char *)cc;
+        args[a++] = "-shared";
+        args[a++] = "-Wl,-Bsymbolic";
+        args[a++] = "-o";
+        args[a++] = (char *)out_so;
+        for (int i = 0; i < n && a < 58; i++) {
+            if (inputs[i][0] == '+') {
+                args[a++] = "-Wl,--whole-archive";
+                args[a++] = inputs[i] + 1;
+                args[a++] = "-Wl,--no-whole-archive";
+            } else {
+                args[a++] = inputs[i];
+            }
+        }
+        args[a] = NULL;
+        pid_t pid = fork();
+        if (pid == 0) {
+            int null = open("/dev/null", O_WRONLY);
+            dup2(null, 1);
+            execvp(cc, args);
+            _exit(127);
+        }
+        int status = 0;
+        waitpid(pid, &status, 0);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            snprintf(errbuf, sizeof errbuf, "%s -shared failed (status %d)", cc, status);
+            err = errbuf;
+        } else if (dlopen(out_so, RTLD_NOW) == NULL) {
+            err = ld_error(DL);
+        }
+    }
+    uint64_t t1 = now_ns();
+    if (!err)
+        snprintf(out, sizeof out, "ok %llu 0\n", (unsigned long long)(t1 - t0));
+    else
+        snprintf(out, sizeof out, "err %.*s\n", ERR_LEN - 1, err);
     for (char *p = out + 4; *p && p[1]; p++)
         if (*p == '\n')
             *p = ' ';
@@ -575,9 +655,23 @@ struct open_result {
     char err[ERR_LEN];
 };
 
+static void run_child(const char *mode, int loader, char *const *tail, const char *cg_out,
+                      struct open_result *r);
+
 /* One child-open process; under callgrind when cg_out is set. */
 static void run_child_open(int loader, int flags, const char *lib, const char *cg_out,
                            struct open_result *r)
+{
+    char flagstr[16];
+    snprintf(flagstr, sizeof flagstr, "%d", flags);
+    char *tail[] = {flagstr, (char *)lib, NULL};
+    run_child("child-open", loader, tail, cg_out, r);
+}
+
+/* One child process in `mode` ("child-open" or "child-link") with the loader, then `tail` (where
+ * "FD" stands for the descriptor to report on, and is placed after the first argument). */
+static void run_child(const char *mode, int loader, char *const *tail, const char *cg_out,
+                      struct open_result *r)
 {
     memset(r, 0, sizeof *r);
     int p[2];
@@ -588,10 +682,9 @@ static void run_child_open(int loader, int flags, const char *lib, const char *c
         die("fork: %s", strerror(errno));
     if (pid == 0) {
         int fd = dup(p[1]);
-        char fdstr[16], flagstr[16], outarg[PATH_MAX + 32];
+        char fdstr[16], outarg[PATH_MAX + 32];
         snprintf(fdstr, sizeof fdstr, "%d", fd);
-        snprintf(flagstr, sizeof flagstr, "%d", flags);
-        char *args[16];
+        char *args[64];
         int a = 0;
         if (cg_out) {
             int null = open("/dev/null", O_WRONLY);
@@ -605,11 +698,17 @@ static void run_child_open(int loader, int flags, const char *lib, const char *c
             args[a++] = "--toggle-collect=bench_open_once";
         }
         args[a++] = self_exe;
-        args[a++] = "child-open";
+        args[a++] = (char *)mode;
         args[a++] = (char *)LOADER[loader];
-        args[a++] = flagstr;
-        args[a++] = (char *)lib;
-        args[a++] = fdstr;
+        if (strcmp(mode, "child-open") == 0) {
+            args[a++] = tail[0];
+            args[a++] = tail[1];
+            args[a++] = fdstr;
+        } else {
+            args[a++] = fdstr;
+            for (int i = 0; tail[i] && a < 63; i++)
+                args[a++] = tail[i];
+        }
         args[a] = NULL;
         execvp(args[0], args);
         dprintf(fd, "err cannot run %s: %s\n", args[0], strerror(errno));
@@ -1151,6 +1250,61 @@ static struct table t_cg = {
             "--toggle-collect), one fresh process per sample.",
     .unit = U_COUNT};
 
+static struct table t_link = {
+    .title = "8. Linking objects and archives at run time (RTLD_NOW), in a fresh process",
+    .first_col = "inputs",
+    .extra_col = "glibc side",
+    .note = "relink: one rl_link of the inputs. glibc: what a user can do without relink, run the "
+            "compiler driver to link the same inputs into a shared library (cc -shared "
+            "-Wl,-Bsymbolic: the archives hold -fPIE code) and dlopen it; and, for reference, "
+            "dlopen of the distribution's prebuilt shared library. Same relink samples in both "
+            "rows of an input set.",
+    .unit = U_TIME};
+
+/* Table 8: rl_link of `inputs` against cc -shared + dlopen and against dlopen of `prebuilt`. */
+static void link_rows(const char *label, char **inputs, const char *cc, const char *fixtures,
+                      const char *prebuilt, int samples)
+{
+    struct row *ld = add_row(&t_link, label, "cc -shared + dlopen");
+    struct row *pre = add_row(&t_link, label, prebuilt);
+    char out_so[PATH_MAX];
+    snprintf(out_so, sizeof out_so, "%s/linked-%d.so", fixtures, (int)getpid());
+    char *tail[24] = {(char *)cc, out_so};
+    int n = 2;
+    for (int i = 0; inputs[i] && n < 23; i++)
+        tail[n++] = inputs[i];
+    tail[n] = NULL;
+    struct open_result r;
+    int ok[2] = {1, 1}, ok_pre = 1;
+    for (int k = -1; k < samples; k++) { /* k = -1: discarded (page cache, errors) */
+        for (int l = 0; l < 2; l++) {
+            if (!ok[l])
+                continue;
+            run_child("child-link", l, tail, NULL, &r);
+            if (!r.ok) {
+                set_err(&ld->s[l], r.err);
+                if (l == RL)
+                    set_err(&pre->s[RL], r.err);
+                ok[l] = 0;
+            } else if (k >= 0) {
+                push(&ld->s[l], r.ns);
+                if (l == RL)
+                    push(&pre->s[RL], r.ns);
+            }
+        }
+        if (ok_pre) {
+            run_child_open(DL, RTLD_NOW, prebuilt, NULL, &r);
+            if (!r.ok) {
+                set_err(&pre->s[DL], r.err);
+                ok_pre = 0;
+            } else if (k >= 0) {
+                push(&pre->s[DL], r.ns);
+            }
+        }
+    }
+    unlink(out_so);
+}
+
 static void progress(const char *fmt, ...)
 {
     va_list ap;
@@ -1211,12 +1365,15 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "child-open") == 0)
         return child_open_main(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "child-link") == 0)
+        return child_link_main(argc - 2, argv + 2);
     if (argc < 2 || strcmp(argv[1], "run") != 0)
-        die("usage: relink-bench run --fixtures DIR --report FILE [--callgrind] [--quick] "
-            "[--lib NAME]...\n       relink-bench child-open relink|glibc FLAGS LIB FD");
+        die("usage: relink-bench run --fixtures DIR --report FILE [--cc CC] [--callgrind] [--quick] "
+            "[--link] [--lib NAME]...\n       relink-bench child-open relink|glibc FLAGS LIB FD"
+            "\n       relink-bench child-link relink|glibc FD CC OUT INPUT...");
 
-    const char *fixtures = NULL, *report = NULL;
-    int callgrind = 0, quick = 0;
+    const char *fixtures = NULL, *report = NULL, *cc = "cc";
+    int callgrind = 0, quick = 0, link_arg = 0;
     const char *libs_arg[32];
     int nlibs = 0;
     for (int i = 2; i < argc; i++) {
@@ -1224,17 +1381,22 @@ int main(int argc, char **argv)
             fixtures = argv[++i];
         else if (strcmp(argv[i], "--report") == 0 && i + 1 < argc)
             report = argv[++i];
+        else if (strcmp(argv[i], "--cc") == 0 && i + 1 < argc)
+            cc = argv[++i];
         else if (strcmp(argv[i], "--callgrind") == 0)
             callgrind = 1;
         else if (strcmp(argv[i], "--quick") == 0)
             quick = 1;
         else if (strcmp(argv[i], "--lib") == 0 && i + 1 < argc && nlibs < 32)
             libs_arg[nlibs++] = argv[++i];
+        else if (strcmp(argv[i], "--link") == 0)
+            link_arg = 1;
         else
             die("unknown argument %s", argv[i]);
     }
     if (!fixtures)
         die("--fixtures DIR is required");
+    int all = nlibs == 0;
     const char *const *libnames = nlibs ? libs_arg : DEFAULT_LIBS;
     if (!nlibs)
         nlibs = (int)(sizeof DEFAULT_LIBS / sizeof DEFAULT_LIBS[0]);
@@ -1255,6 +1417,7 @@ int main(int argc, char **argv)
     const int open_samples = quick ? 5 : 101, open_samples_big = quick ? 3 : 31;
     const int steady_samples = quick ? 5 : 41, plt_samples = quick ? 5 : 101;
     const int throw_samples = quick ? 3 : 21, cg_samples = quick ? 1 : 3, cg_samples_big = 1;
+    const int link_samples = quick ? 3 : 21;
     const long throws_per_thread = quick ? 5000 : 20000;
     char load_start[64];
     read_load(load_start, sizeof load_start);
@@ -1375,6 +1538,18 @@ int main(int argc, char **argv)
         pair_stop(&p);
     }
 
+    /* 8: linking objects and archives. */
+    if (all || link_arg) {
+        char sq_obj[PATH_MAX];
+        snprintf(sq_obj, sizeof sq_obj, "%s/link_sqlite.o", fixtures);
+        char *sqlite[] = {sq_obj, "/usr/lib/x86_64-linux-gnu/libsqlite3.a", "/lib/x86_64-linux-gnu/libm.so.6", NULL};
+        char *zlib[] = {"+/usr/lib/x86_64-linux-gnu/libz.a", NULL};
+        progress("rl_link vs cc -shared + dlopen: object + libsqlite3.a");
+        link_rows("link_sqlite.o + libsqlite3.a", sqlite, cc, fixtures, "libsqlite3.so.0", link_samples);
+        progress("rl_link vs cc -shared + dlopen: libz.a (every member)");
+        link_rows("libz.a (every member)", zlib, cc, fixtures, "libz.so.1", link_samples);
+    }
+
     /* 7: instruction counts. */
     if (callgrind) {
         mkdir(cgdir, 0755);
@@ -1404,11 +1579,13 @@ int main(int argc, char **argv)
                "~2–3 ms each, PLT %d, throw/catch %d × %ld per thread",
             open_samples, open_samples_big, steady_samples, plt_samples, throw_samples,
             throws_per_thread);
+    if (t_link.nrows)
+        fprintf(f, ", linking %d", link_samples);
     if (callgrind)
         fprintf(f, ", callgrind %d (%d for LLVM)", cg_samples, cg_samples_big);
     fputs("\n\n", f);
     const struct table *tables[] = {&t_open_now, &t_open_lazy, &t_cycle, &t_hit, &t_miss,
-                                    &t_plt,      &t_rss,       &t_throw, &t_cg};
+                                    &t_plt,      &t_rss,       &t_throw, &t_cg,   &t_link};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
         if (tables[i]->nrows > 0)
             render_table(f, tables[i]);

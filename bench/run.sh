@@ -2,7 +2,7 @@
 # Builds relink, the fixtures and the benchmark driver, then runs the benchmark.
 # Environment: CALLGRIND=1 adds instruction counts under valgrind; BENCH_QUICK=1 takes few
 # samples (a smoke test, not for numbers); BENCH_ARGS passes extra driver arguments
-# (e.g. "--lib libz.so.1").
+# (e.g. "--lib libz.so.1"; with --lib, add --link for the rl_link table).
 set -eu
 
 start=$(date +%s)
@@ -23,10 +23,11 @@ $CC -O2 -fPIC -shared -Wall -o "$out/libplt_dep.so" bench/fixtures/plt_dep.c \
 $CC -O2 -fPIC -shared -Wall -o "$out/libplt.so" bench/fixtures/plt.c \
     -L"$out" -lplt_dep -Wl,-z,lazy -Wl,-rpath,'$ORIGIN'
 $CXX -O2 -fPIC -shared -Wall -o "$out/libthrow.so" bench/fixtures/throw.cpp
+$CC -O2 -Wall -c -o "$out/link_sqlite.o" c-tests/fixtures/arc_sqlite_user.c
 $CC -O2 -Wall -Wextra -Iinclude -o "$out/relink-bench" bench/bench.c \
     -L"$out" -lrelink -Wl,-rpath,'$ORIGIN' -ldl -lpthread
 
-set -- --fixtures "$out" --report "$out/report.md"
+set -- --fixtures "$out" --report "$out/report.md" --cc "$CC"
 if [ "${CALLGRIND:-0}" = 1 ]; then
     set -- "$@" --callgrind
 fi

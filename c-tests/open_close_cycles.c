@@ -6,92 +6,10 @@
 #include <malloc.h>
 #include <time.h>
 
-#include "check.h"
+#include "leak_check.h"
 
 #define LIBSQLITE "/usr/lib/x86_64-linux-gnu/libsqlite3.so.0"
 #define HEAP_SLACK (16 * 1024) /* room for one-time cache growth; a leak of 33+ bytes per cycle exceeds it */
-
-struct lines {
-    char **v;
-    size_t n;
-};
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* /proc/self/maps lines, sorted, without [heap] (brk moves with malloc). */
-static struct lines maps_lines(int paths_only)
-{
-    struct lines l = {NULL, 0};
-    char *maps = read_maps(), *save = NULL, *line;
-    for (line = strtok_r(maps, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char *path = strchr(line, '/');
-        if (strstr(line, "[heap]"))
-            continue;
-        if (paths_only && path == NULL)
-            continue;
-        l.v = realloc(l.v, (l.n + 1) * sizeof *l.v);
-        l.v[l.n++] = strdup(paths_only ? path : line);
-    }
-    free(maps);
-    qsort(l.v, l.n, sizeof *l.v, cmp_str);
-    if (paths_only) { /* unique */
-        size_t i, j = 0;
-        for (i = 0; i < l.n; i++)
-            if (j == 0 || strcmp(l.v[j - 1], l.v[i]) != 0)
-                l.v[j++] = l.v[i];
-        l.n = j;
-    }
-    return l;
-}
-
-/* "fd -> target" for every open descriptor except the directory stream's. */
-static struct lines fd_lines(void)
-{
-    struct lines l = {NULL, 0};
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *e;
-    int self_fd = dirfd(d);
-    while ((e = readdir(d)) != NULL) {
-        char target[PATH_MAX], link[300];
-        ssize_t n;
-        if (e->d_name[0] == '.' || atoi(e->d_name) == self_fd)
-            continue;
-        snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
-        n = readlink(link, target, sizeof target - 1);
-        target[n < 0 ? 0 : n] = '\0';
-        l.v = realloc(l.v, (l.n + 1) * sizeof *l.v);
-        l.v[l.n++] = strf("%s -> %s", e->d_name, target);
-    }
-    closedir(d);
-    qsort(l.v, l.n, sizeof *l.v, cmp_str);
-    return l;
-}
-
-static int in(const struct lines *l, const char *s)
-{
-    return bsearch(&s, l->v, l->n, sizeof *l->v, cmp_str) != NULL;
-}
-
-/* Prints the difference; returns 1 if equal (ignoring entries in `allowed_extra`). */
-static int same(const char *what, const struct lines *a, const struct lines *b, const char *allowed_extra)
-{
-    size_t i;
-    int ok = 1;
-    for (i = 0; i < a->n; i++)
-        if (!in(b, a->v[i])) {
-            fprintf(stderr, "%s: gone:  %s\n", what, a->v[i]);
-            ok = 0;
-        }
-    for (i = 0; i < b->n; i++)
-        if (!in(a, b->v[i]) && !(allowed_extra && strstr(b->v[i], allowed_extra))) {
-            fprintf(stderr, "%s: extra: %s\n", what, b->v[i]);
-            ok = 0;
-        }
-    return ok;
-}
 
 static double now(void)
 {

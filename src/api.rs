@@ -1,7 +1,7 @@
 //! The safe Rust API over the same engine, in the style of `libloading`.
 
 use crate::error::{Error, Result};
-use crate::registry::{self, Handle, Input};
+use crate::registry::{self, Handle};
 use std::ffi::OsStr;
 use std::marker::PhantomData;
 use std::os::unix::ffi::OsStrExt;
@@ -17,7 +17,8 @@ pub struct Library {
 }
 
 impl Library {
-    /// Open a library by path (with a `/`) or by name (searched like `dlopen`).
+    /// Open a library by path (with a `/`) or by name (searched like `dlopen`); a relocatable
+    /// object or an archive is linked (an archive with all its members).
     /// `flags` are the `RL_*` values: [`NOW`], [`LAZY`], [`GLOBAL`], …
     ///
     /// # Safety
@@ -25,7 +26,7 @@ impl Library {
     pub unsafe fn open(path: impl AsRef<OsStr>, flags: i32) -> Result<Library> {
         let p = std::str::from_utf8(path.as_ref().as_bytes())
             .map_err(|_| Error::InvalidArgument("path is not valid UTF-8".into()))?;
-        registry::open(Input::Path(p), flags, &Default::default()).map(|handle| Library { handle })
+        registry::open(registry::Input::Path(p), flags, &Default::default()).map(|handle| Library { handle })
     }
 
     /// Load a library from an ELF image in memory (copied; `bytes` may be dropped afterwards).
@@ -36,7 +37,17 @@ impl Library {
         if bytes.is_empty() {
             return Err(Error::InvalidArgument(format!("{name}: image is empty")));
         }
-        registry::open(Input::Memory { image: bytes, name }, flags, &Default::default()).map(|handle| Library { handle })
+        registry::open(registry::Input::Memory { image: bytes, name }, flags, &Default::default()).map(|handle| Library { handle })
+    }
+
+    /// Link relocatable objects, archives and shared objects into one unit (see [`Input`]),
+    /// bound at once ([`NOW`]); [`OpenOptions::link`] takes flags and hooks.
+    ///
+    /// # Safety
+    /// As for [`Library::open`].
+    pub unsafe fn link(inputs: &[Input]) -> Result<Library> {
+        // SAFETY: forwarded contract.
+        unsafe { OpenOptions::new().link(inputs) }
     }
 
     /// The global scope: the program, its dependencies and libraries opened with [`GLOBAL`].
@@ -244,7 +255,17 @@ impl OpenOptions {
     pub unsafe fn open(&self, path: impl AsRef<OsStr>) -> Result<Library> {
         let p = std::str::from_utf8(path.as_ref().as_bytes())
             .map_err(|_| Error::InvalidArgument("path is not valid UTF-8".into()))?;
-        registry::open(Input::Path(p), self.flags, &self.hooks).map(|handle| Library { handle })
+        registry::open(registry::Input::Path(p), self.flags, &self.hooks).map(|handle| Library { handle })
+    }
+
+    /// Link objects, archives and shared objects into one unit with these options (see
+    /// [`Library::link`]).
+    ///
+    /// # Safety
+    /// As for [`OpenOptions::open`].
+    pub unsafe fn link(&self, inputs: &[Input]) -> Result<Library> {
+        let given: Vec<crate::link::Given> = inputs.iter().map(Input::given).collect();
+        crate::link::open(&given, self.flags, &self.hooks).map(|handle| Library { handle })
     }
 
     /// Load from an ELF image in memory with these options.
@@ -255,7 +276,53 @@ impl OpenOptions {
         if bytes.is_empty() {
             return Err(Error::InvalidArgument(format!("{name}: image is empty")));
         }
-        registry::open(Input::Memory { image: bytes, name }, self.flags, &self.hooks).map(|handle| Library { handle })
+        registry::open(registry::Input::Memory { image: bytes, name }, self.flags, &self.hooks).map(|handle| Library { handle })
+    }
+}
+
+/// One input of [`Library::link`]: a relocatable object, an `ar` archive or a shared object
+/// (recognized from its content), from a file or from memory.
+///
+/// ```no_run
+/// use relink::{Input, Library};
+/// let lib = unsafe { Library::link(&[Input::path("plugin.o"), Input::path("/usr/lib/x86_64-linux-gnu/libz.a")]) }.unwrap();
+/// let version = unsafe { lib.get::<extern "C" fn() -> *const std::ffi::c_char>("zlibVersion") }.unwrap();
+/// ```
+#[derive(Clone, Debug)]
+pub struct Input<'a> {
+    source: InputSource<'a>,
+    whole_archive: bool,
+}
+
+#[derive(Clone, Debug)]
+enum InputSource<'a> {
+    Path(&'a str),
+    Bytes(&'a [u8], &'a str),
+}
+
+impl<'a> Input<'a> {
+    /// A file.
+    pub fn path(path: &'a str) -> Input<'a> {
+        Input { source: InputSource::Path(path), whole_archive: false }
+    }
+
+    /// An image in memory (copied while linking), named `name` in messages and by `rl_addr`.
+    pub fn bytes(bytes: &'a [u8], name: &'a str) -> Input<'a> {
+        Input { source: InputSource::Bytes(bytes, name), whole_archive: false }
+    }
+
+    /// Link every member of this archive, not only those that define a symbol still needed.
+    pub fn whole_archive(mut self) -> Input<'a> {
+        self.whole_archive = true;
+        self
+    }
+
+    fn given(&self) -> crate::link::Given<'a> {
+        let (path, image, name) = match self.source {
+            InputSource::Path(p) => (Some(p), None, None),
+            InputSource::Bytes(b, n) => (None, Some(b), Some(n)),
+        };
+        crate::link::Given { path, image, name, whole_archive: self.whole_archive }
     }
 }
 

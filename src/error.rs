@@ -43,6 +43,9 @@ pub enum Error {
     NextOutsideObjects,
     /// The object was linked with `-z nodlopen` (DF_1_NOOPEN) and is not loaded already.
     NotDlopenable { file: String },
+    /// Objects could not be linked into a unit (duplicate or hidden undefined symbols, a
+    /// relocation that cannot be satisfied, no place where the unit's 32-bit fields reach).
+    Link { file: String, reason: String },
 }
 
 fn version_suffix(v: &Option<String>) -> String {
@@ -90,6 +93,7 @@ impl fmt::Display for Error {
             Error::NotDlopenable { file } => {
                 write!(f, "{file}: shared object cannot be dlopen()ed (it is linked with -z nodlopen, DF_1_NOOPEN)")
             }
+            Error::Link { file, reason } => write!(f, "{file}: cannot link: {reason}"),
         }
     }
 }

@@ -118,7 +118,8 @@ fn opened(r: Result<Handle, Error>) -> Result<*mut rl_handle, Error> {
     }
 }
 
-/// Open a shared library and return a handle to it, or NULL with `rl_error()` set.
+/// Open a shared library (or a relocatable object or archive, linked as by [`rl_link`]: an
+/// archive with all its members) and return a handle to it, or NULL with `rl_error()` set.
 ///
 /// `path` containing a slash is opened as is, once its dynamic string tokens are expanded
 /// (`$ORIGIN`, `$LIB`, `$PLATFORM`, also written `${ORIGIN}` ...); a bare name is searched like
@@ -154,8 +155,8 @@ unsafe extern "C" fn rl_open_from(path: *const c_char, flags: c_int, caller: usi
     })
 }
 
-/// Load a shared library from an ELF image in memory. The image is copied: the caller may free
-/// it as soon as this returns. `name` is used in messages and matched against DT_NEEDED names of
+/// Load a shared library (or a relocatable object or archive, as [`rl_open`] does) from an
+/// image in memory. The image is copied: the caller may free it as soon as this returns. `name` is used in messages and matched against DT_NEEDED names of
 /// later loads; it may be NULL.
 ///
 /// # Safety
@@ -643,6 +644,72 @@ unsafe extern "C" fn rl_open_ex_from(
             Input::Path(unsafe { arg(path, "path") }?)
         };
         opened(registry::open_from(input, flags, &hooks, caller))
+    })
+}
+
+/// An [`rl_input`] flag: link every member of the archive, not only those that define a symbol
+/// the unit still needs.
+pub const RL_INPUT_WHOLE_ARCHIVE: c_int = 0x1;
+
+/// One input of [`rl_link`]: an ELF relocatable object, an `ar` archive, or a shared object,
+/// recognized from its content.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct rl_input {
+    /// A file to read (a name without a slash that names no file is a shared object, searched
+    /// as `rl_open` searches it); or NULL, and then `image`/`len`/`name` describe an image in
+    /// memory (copied: it may be freed once `rl_link` returns).
+    pub path: *const c_char,
+    pub image: *const c_void,
+    pub len: usize,
+    /// The name used in messages and by `rl_addr` for an image in memory (may be NULL).
+    pub name: *const c_char,
+    /// `RL_INPUT_WHOLE_ARCHIVE` or 0.
+    pub flags: c_int,
+}
+
+/// Link `n` inputs into one unit and return its handle, or NULL with `rl_error()` set.
+///
+/// Relocatable objects are always linked; an archive's members are pulled in as `ld` pulls them
+/// (a member that defines a symbol the unit still needs, until nothing changes), or all of them
+/// with `RL_INPUT_WHOLE_ARCHIVE`. Shared objects are loaded as by `rl_open` and become
+/// dependencies of the unit: its undefined symbols are looked up in the unit, then in its
+/// shared-object inputs, then in the global scope. `flags` and `opts` (which may be NULL) mean
+/// what they mean for [`rl_open_ex`]. `rl_close` on the handle unloads the unit.
+///
+/// # Safety
+/// `inputs` points to `n` inputs whose strings are NUL-terminated and whose images have `len`
+/// readable bytes; `opts` as for [`rl_open_ex`].
+#[no_mangle]
+pub unsafe extern "C" fn rl_link(inputs: *const rl_input, n: usize, flags: c_int, opts: *const rl_open_opts) -> *mut rl_handle {
+    ffi_boundary!(std::ptr::null_mut(), {
+        // SAFETY: per the contract, `opts` is NULL or valid for `opts->size` bytes.
+        let hooks = unsafe { open_hooks(opts) }?;
+        if inputs.is_null() || n == 0 {
+            return Err(Error::InvalidArgument("rl_link: no inputs".into()));
+        }
+        // SAFETY: the caller guarantees `n` inputs at `inputs`.
+        let list = unsafe { std::slice::from_raw_parts(inputs, n) };
+        let mut given = Vec::with_capacity(n);
+        for (i, input) in list.iter().enumerate() {
+            if input.flags & !RL_INPUT_WHOLE_ARCHIVE != 0 {
+                return Err(Error::InvalidArgument(format!("rl_link: input {i} has unknown flags {:#x}", input.flags)));
+            }
+            let opt = |p: *const c_char, what: &str| -> Result<Option<&str>, Error> {
+                // SAFETY: NULL or NUL-terminated by the caller's contract.
+                if p.is_null() { Ok(None) } else { unsafe { arg(p, what) }.map(Some) }
+            };
+            let image = (!input.image.is_null() && input.len > 0)
+                // SAFETY: the caller guarantees `len` readable bytes at `image`.
+                .then(|| unsafe { std::slice::from_raw_parts(input.image as *const u8, input.len) });
+            given.push(crate::link::Given {
+                path: opt(input.path, "input path")?,
+                image,
+                name: opt(input.name, "input name")?,
+                whole_archive: input.flags & RL_INPUT_WHOLE_ARCHIVE != 0,
+            });
+        }
+        crate::link::open(&given, flags, &hooks).map(to_ptr)
     })
 }
 

@@ -134,6 +134,12 @@ impl Tree {
                 map::load(&Source::File(f), Some(*layout), &name, resolve::origin_of(&path), ids()).map_err(refused)?
             }
             Found::OtherClass => return Err(refused(Error::WrongClass { file: file.to_string() })),
+            Found::Object(path, _) => {
+                return Err(refused(Error::Unsupported {
+                    file: path.to_string_lossy().into_owned(),
+                    what: "a relocatable object or an archive: its dependencies are decided when it is linked (`relink check` validates it)".into(),
+                }))
+            }
         };
         let mut unmet: Vec<Unmet> = Vec::new();
         let group = resolve::map_group(root, known, &mut ids, &mut |u| {

@@ -1,7 +1,9 @@
-//! relink: a runtime linker for ELF shared libraries, with a C ABI and a safe Rust API.
+//! relink: a runtime linker for ELF shared libraries, relocatable objects and static archives,
+//! with a C ABI and a safe Rust API.
 //!
 //! The loader is a pipeline, one module per stage:
-//! parse → map → resolve → relocate → init → registry → C ABI.
+//! parse → map → resolve → relocate → init → registry → C ABI; relocatable objects and
+//! archives are first linked into an image in memory (`link`), which then takes the same path.
 //!
 //! ```no_run
 //! use relink::{Library, NOW};
@@ -18,6 +20,7 @@ mod raw;
 
 mod parse;
 mod map;
+mod link;
 mod module;
 mod host;
 mod search;
@@ -37,5 +40,5 @@ mod api;
 pub mod ffi;
 pub mod inspect;
 
-pub use api::{define, undefine, Library, OpenOptions, Relocation, Symbol, DEEPBIND, GLOBAL, LAZY, NODELETE, NOLOAD, NOW};
+pub use api::{define, undefine, Input, Library, OpenOptions, Relocation, Symbol, DEEPBIND, GLOBAL, LAZY, NODELETE, NOLOAD, NOW};
 pub use error::{Error, Result};

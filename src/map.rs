@@ -97,9 +97,30 @@ struct Segment {
     prot: Prot,
 }
 
+/// Where a unit the linker built is (see `link`): the span reserved for it, where its 32-bit
+/// displacements fit, mapped read-write and holding the image already (the source is a view of
+/// it); its block in static TLS, if it has one; and the file it was linked from.
+pub struct Placement {
+    pub region: Region,
+    pub static_tls: Option<std::sync::Arc<crate::tls::StaticBlock>>,
+    pub file_id: Option<(u64, u64)>,
+}
+
 /// Map an image and build its [`Module`]. On error everything mapped so far is unmapped.
 /// `layout` is the image's checked headers when the caller has read them already.
 pub fn load(src: &Source, layout: Option<Layout>, name: &str, origin: Option<PathBuf>, id: u64) -> Result<Module> {
+    load_placed(src, layout, name, origin, id, None)
+}
+
+/// [`load`], into the span `placement` reserved when it is given.
+pub fn load_placed(
+    src: &Source,
+    layout: Option<Layout>,
+    name: &str,
+    origin: Option<PathBuf>,
+    id: u64,
+    placement: Option<Placement>,
+) -> Result<Module> {
     let layout = match layout {
         Some(l) => l,
         None => read_layout(src, name)?,
@@ -108,7 +129,13 @@ pub fn load(src: &Source, layout: Option<Layout>, name: &str, origin: Option<Pat
     let bad = |reason: &str| Error::Malformed { file: file(), reason: reason.to_string() };
     let map_err = |e: std::io::Error| Error::Map { file: file(), reason: e.to_string() };
     let page = os::page_size();
-    let region = Region::reserve((layout.hi - layout.lo) as usize, layout.align as usize).map_err(map_err)?;
+    let span_len = (layout.hi - layout.lo) as usize;
+    let in_place = placement.is_some();
+    let (region, unit_tls, unit_file) = match placement {
+        Some(p) if p.region.len >= span_len => (p.region, p.static_tls, p.file_id),
+        Some(_) => return Err(bad("the image is larger than the span reserved for it")),
+        None => (Region::reserve(span_len, layout.align as usize).map_err(map_err)?, None, None),
+    };
     let bias = region.base.wrapping_sub(layout.lo as usize);
     let at = |vaddr: u64| bias.wrapping_add(vaddr as usize);
 
@@ -132,6 +159,13 @@ pub fn load(src: &Source, layout: Option<Layout>, name: &str, origin: Option<Pat
     for (seg, ph) in segments.iter().zip(&layout.loads) {
         if seg.prot.write && seg.prot.exec {
             return Err(bad("a segment is both writable and executable, which relink refuses"));
+        }
+        if in_place {
+            // The bytes are there already: only the protections are left to set.
+            if seg.prot != Prot::RW {
+                restore.push((seg.start, seg.end - seg.start, seg.prot));
+            }
+            continue;
         }
         let file_pages_end = (seg.file_end + page - 1) & !(page - 1);
         // The part of the last file page past the file bytes belongs to .bss: zero it.
@@ -212,9 +246,12 @@ pub fn load(src: &Source, layout: Option<Layout>, name: &str, origin: Option<Pat
                 align: t.p_align.max(1) as usize,
             };
             // Initial-exec code reaches the block at a fixed offset from the thread pointer: it
-            // needs a block in static TLS, reserved before the open took its lock. Everything else
-            // gets dynamic TLS.
-            if dynamic.flags & abi::DF_STATIC_TLS as u64 != 0 || crate::relocate::initial_exec_to_own_tls(&span, &dynamic, &symtab) {
+            // needs a block in static TLS, reserved before the open took its lock (for a linked
+            // unit, the linker has it already). Everything else gets dynamic TLS.
+            if let Some(block) = unit_tls {
+                let host = HostTls { modid: block.modid as usize, tp_offset: Some(block.tp_offset) };
+                (None, Some(host), Some((block, template)))
+            } else if dynamic.flags & abi::DF_STATIC_TLS as u64 != 0 || crate::relocate::initial_exec_to_own_tls(&span, &dynamic, &symtab) {
                 let Some(block) = crate::tls::reserved_for(&template, name) else {
                     return Err(Error::Unsupported { file: file(), what: "static TLS block not reserved".into() });
                 };
@@ -266,7 +303,7 @@ pub fn load(src: &Source, layout: Option<Layout>, name: &str, origin: Option<Pat
     let phdr = (phdrs.as_ptr() as usize, phdrs.len());
     let file_id = match src {
         Source::File(f) => Some(f.id),
-        Source::Memory(_) => None,
+        Source::Memory(_) => unit_file,
     };
     let image = Image {
         region,

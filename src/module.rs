@@ -185,7 +185,8 @@ impl Module {
         self.image.as_ref().is_some_and(|i| addr >= i.region.base && addr < i.region.base + i.region.len)
     }
 
-    /// The exported symbol `addr` lies in, as glibc's dladdr picks it: its name and address. A
+    /// The exported symbol `addr` lies in (for a linked unit, its local functions and objects
+    /// too), as glibc's dladdr picks it: its name and address. A
     /// symbol covers its `st_size` bytes (one of size 0 only its own address); of those covering
     /// `addr`, the one at the highest address wins (the first found among equals). Thread-local
     /// and absolute symbols name no address of the object.
@@ -193,7 +194,7 @@ impl Module {
     /// handed out is always a NUL-terminated string inside the object.
     pub fn symbol_at(&self, addr: usize) -> Option<(&'static std::ffi::CStr, usize)> {
         let mut best: Option<(&'static crate::raw::Sym, usize)> = None;
-        for (_, s) in self.symtab.definitions() {
+        for s in self.symtab.addressable() {
             if s.kind() == elf::abi::STT_TLS || s.st_shndx == elf::abi::SHN_ABS || self.symtab.strtab.get_cstr(s.st_name).is_none() {
                 continue;
             }

@@ -161,6 +161,76 @@ impl Region {
         Ok(Region { base, len })
     }
 
+    /// Reserve `len` bytes aligned to `align` inside `[lo, hi)`: the highest free gap of the
+    /// address space that fits (read from /proc/self/maps) is claimed with
+    /// MAP_FIXED_NOREPLACE. Another thread may map something meanwhile; then the map is read
+    /// again.
+    pub fn reserve_in(len: usize, align: usize, lo: usize, hi: usize) -> io::Result<Region> {
+        // Below this, the kernel refuses mappings (vm.mmap_min_addr) and NULL must stay unmapped.
+        let lo = lo.max(0x10000);
+        let align = align.max(page_size());
+        for _ in 0..8 {
+            let maps = std::fs::read_to_string("/proc/self/maps")?;
+            let mut used: Vec<(usize, usize)> = maps
+                .lines()
+                .filter_map(|l| {
+                    let (s, e) = l.split(' ').next()?.split_once('-')?;
+                    Some((usize::from_str_radix(s, 16).ok()?, usize::from_str_radix(e, 16).ok()?))
+                })
+                .collect();
+            used.sort_unstable();
+            let mut gaps = Vec::new();
+            let mut free_from = 0usize;
+            for &(s, e) in &used {
+                if s > free_from {
+                    gaps.push((free_from, s));
+                }
+                free_from = free_from.max(e);
+            }
+            // The top of the user address space (47-bit) bounds the last gap.
+            gaps.push((free_from, 1usize << 47));
+            let mut raced = false;
+            for &(gs, ge) in gaps.iter().rev() {
+                let (gs, ge) = (gs.max(lo), ge.min(hi));
+                if ge <= gs || ge - gs < len {
+                    continue;
+                }
+                let addr = (ge - len) & !(align - 1);
+                if addr < gs {
+                    continue;
+                }
+                // SAFETY: an anonymous PROT_NONE reservation that replaces nothing (NOREPLACE).
+                let p = unsafe {
+                    libc::mmap(
+                        addr as *mut _,
+                        len,
+                        libc::PROT_NONE,
+                        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_FIXED_NOREPLACE,
+                        -1,
+                        0,
+                    )
+                };
+                if p as usize == addr {
+                    return Ok(Region { base: addr, len });
+                }
+                if p != libc::MAP_FAILED {
+                    // A kernel without MAP_FIXED_NOREPLACE took the address as a hint only.
+                    // SAFETY: unmapping the reservation just made, which nothing uses.
+                    unsafe { libc::munmap(p, len) };
+                    return Err(io::Error::from_raw_os_error(libc::ENOSYS));
+                }
+                if io::Error::last_os_error().raw_os_error() == Some(libc::EEXIST) {
+                    raced = true;
+                    break;
+                }
+            }
+            if !raced {
+                break;
+            }
+        }
+        Err(io::Error::from_raw_os_error(libc::ENOMEM))
+    }
+
     fn check(&self, addr: usize, len: usize) -> io::Result<()> {
         match addr.checked_add(len) {
             Some(end) if addr >= self.base && end <= self.base + self.len => Ok(()),
@@ -281,16 +351,22 @@ impl Drop for Bytes {
 /// Map a whole system file such as /etc/ld.so.cache read-only: no copy, and only the pages
 /// looked at are touched (as the system loader does with it).
 pub fn map_file(path: &Path) -> io::Result<Bytes> {
-    let f = File::open(path)?;
-    if f.size == 0 {
-        return Ok(Bytes::Owned(Vec::new()));
+    File::open(path)?.map_all()
+}
+
+impl File {
+    /// The whole file, mapped read-only.
+    pub fn map_all(&self) -> io::Result<Bytes> {
+        if self.size == 0 {
+            return Ok(Bytes::Owned(Vec::new()));
+        }
+        // SAFETY: a fresh read-only private mapping of an open file.
+        let p = unsafe { libc::mmap(std::ptr::null_mut(), self.size as usize, libc::PROT_READ, libc::MAP_PRIVATE, self.fd, 0) };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Bytes::Mapped { addr: p as usize, len: self.size as usize })
     }
-    // SAFETY: a fresh read-only private mapping of an open file.
-    let p = unsafe { libc::mmap(std::ptr::null_mut(), f.size as usize, libc::PROT_READ, libc::MAP_PRIVATE, f.fd, 0) };
-    if p == libc::MAP_FAILED {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(Bytes::Mapped { addr: p as usize, len: f.size as usize })
 }
 
 /// A file that exists only in memory (a memfd), which the system loader can open by path

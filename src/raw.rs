@@ -164,16 +164,22 @@ impl Span {
         self.slice::<T>(addr, 1).map(|s| &s[0])
     }
 
+    /// The range `addr` lies in; an address at the end of one range and the start of the next
+    /// lies in the next, and one only at the end of a range in none.
+    fn range_of(&self, addr: usize) -> Option<(usize, usize)> {
+        self.ranges.iter().find(|&&(lo, hi)| addr >= lo && addr < hi).copied()
+    }
+
     /// The bytes from `addr` to the end of its range, for tables whose length is found by walking.
     /// (An address where one range ends and the next begins belongs to the next.)
     pub fn rest(&self, addr: usize) -> Option<&'static [u8]> {
-        let &(_, hi) = self.ranges.iter().find(|&&(lo, hi)| addr >= lo && addr < hi)?;
+        let (_, hi) = self.range_of(addr)?;
         self.slice::<u8>(addr, hi - addr)
     }
 
     /// Bytes available from `addr` to the end of its range (0 when outside).
     pub fn room(&self, addr: usize) -> usize {
-        self.ranges.iter().find(|&&(lo, hi)| addr >= lo && addr < hi).map_or(0, |&(_, hi)| hi - addr)
+        self.range_of(addr).map_or(0, |(_, hi)| hi - addr)
     }
 }
 
@@ -224,6 +230,15 @@ pub unsafe fn cstr<'a>(p: *const libc::c_char) -> &'a [u8] {
 pub unsafe fn write_bytes<const N: usize>(addr: usize, value: [u8; N]) {
     // SAFETY: guaranteed by the caller.
     unsafe { std::ptr::copy_nonoverlapping(value.as_ptr(), addr as *mut u8, N) }
+}
+
+/// The bytes of memory at `addr..addr+len`, for writing an image in place.
+///
+/// # Safety
+/// The range must be mapped writable, and nothing else may refer to it during `'a`.
+pub unsafe fn bytes_mut<'a>(addr: usize, len: usize) -> &'a mut [u8] {
+    // SAFETY: guaranteed by the caller.
+    unsafe { std::slice::from_raw_parts_mut(addr as *mut u8, len) }
 }
 
 /// Read a 64-bit word at `addr` (unaligned reads allowed).

@@ -19,7 +19,7 @@ use crate::{init, relocate};
 use once_cell::sync::Lazy;
 use crate::sync::{Condvar, Mutex, RwLock, RwLockUpgradableReadGuard};
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -307,6 +307,9 @@ impl Known for Registry {
 pub enum Input<'a> {
     Path(&'a str),
     Memory { image: &'a [u8], name: &'a str },
+    /// Objects and archives to link into one unit, with the handles of its shared-object inputs
+    /// (see `link::open`).
+    Link { name: &'a str, inputs: &'a [crate::link::Input<'a>], shared: &'a [Handle] },
 }
 
 /// LD_BIND_NOW set to a non-empty value turns lazy binding off, as for the system loader.
@@ -422,7 +425,7 @@ pub fn open_from(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> 
 }
 
 fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Result<Handle> {
-    check_flags(match &input { Input::Path(p) => p, Input::Memory { name, .. } => name }, flags)?;
+    check_flags(match &input { Input::Path(p) => p, Input::Memory { name, .. } | Input::Link { name, .. } => name }, flags)?;
     prepare_host_view();
     let guard = REGISTRY.upgradable_read();
     let loading = Loading::start();
@@ -445,7 +448,7 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
             };
             (p.to_string(), found)
         }
-        Input::Memory { name, .. } => (name.to_string(), None),
+        Input::Memory { name, .. } | Input::Link { name, .. } => (name.to_string(), None),
     };
     if let Some(Found::Existing(m)) = &found {
         let id = m.id;
@@ -501,7 +504,45 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
         next_id += 1;
         next_id - 1
     };
+    // Handles the caller asked to search after the global scope.
+    let mut extra: Vec<Arc<Module>> = Vec::new();
+    for h in &hooks.search {
+        match guard.entries.get(&h.0) {
+            Some(e) if e.is_open() => extra.extend(e.scope.iter().cloned()),
+            _ if *h == Handle::GLOBAL => {}
+            _ => return Err(Error::InvalidHandle),
+        }
+    }
+    // A unit (objects and archives linked here) depends on its shared-object inputs.
+    let mut unit: Option<(Vec<Arc<Module>>, crate::link::Needers)> = None;
+    let mut link = |name: &str, inputs: &[crate::link::Input], shared: &[Handle], file: Option<(Option<PathBuf>, (u64, u64))>| {
+        let (mut deps, mut scope) = (Vec::new(), Vec::new());
+        for h in shared {
+            let e = guard.entries.get(&h.0).ok_or(Error::InvalidHandle)?;
+            deps.push(e.module.clone());
+            scope.extend(e.scope.iter().cloned());
+        }
+        let (origin, file_id) = file.map_or((None, None), |(o, id)| (o, Some(id)));
+        let (m, needers) = crate::link::load(name, inputs, &scope, &guard.global_view, &extra, origin, file_id, ids())?;
+        unit = Some((deps, needers));
+        Ok::<Module, Error>(m)
+    };
     let root = match (&input, found) {
+        (Input::Memory { image, name }, _) if crate::link::is_linkable(image) => {
+            link(name, &[crate::link::Input { name, data: image, whole_archive: true }], &[], None)?
+        }
+        (Input::Link { name, inputs, shared }, _) => {
+            // Named after all its inputs: no `rl_open` name or DT_NEEDED entry denotes it.
+            let mut m = link(name, inputs, shared, None)?;
+            m.basename_at = m.name.len();
+            m
+        }
+        (_, Some(Found::Object(path, f))) => {
+            let name = path.to_string_lossy();
+            let data = f.map_all().map_err(|e| Error::Io { file: name.to_string(), reason: e.to_string() })?;
+            let origin = resolve::absolute(&path).parent().map(Path::to_path_buf);
+            link(&name, &[crate::link::Input { name: &name, data: &data, whole_archive: true }], &[], Some((origin, f.id)))?
+        }
         (Input::Memory { image, name }, _) => map::load(&Source::Memory(image), None, name, None, ids())?,
         (_, Some(Found::File(path, f, layout))) => {
             let origin = resolve::absolute(&path).parent().map(Path::to_path_buf);
@@ -510,7 +551,10 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
         (Input::Path(p), Some(Found::OtherClass)) => return Err(Error::WrongClass { file: p.to_string() }),
         (Input::Path(p), _) => return Err(not_found(p)),
     };
-    let group = resolve::load_group(root, &*guard, &mut ids)?;
+    let mut group = resolve::load_group(root, &*guard, &mut ids)?;
+    if let Some((deps, _)) = &unit {
+        group.deps[0].extend(deps.iter().cloned());
+    }
 
     for (m, deps) in group.modules.iter().zip(&group.deps) {
         resolve::check_versions(m, deps)?;
@@ -544,19 +588,11 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
     let global = guard.global_view.clone();
     let mut reldeps: Vec<Vec<Arc<Module>>> = vec![Vec::new(); n];
     let lazy = flags & LAZY != 0 && flags & NOW == 0 && !bind_now_from_env() && crate::arch::trampolines_supported();
-    // Handles the caller asked to search after the global scope.
-    let mut extra: Vec<Arc<Module>> = Vec::new();
-    for h in &hooks.search {
-        match guard.entries.get(&h.0) {
-            Some(e) if e.is_open() => extra.extend(e.scope.iter().cloned()),
-            _ if *h == Handle::GLOBAL => {}
-            _ => return Err(Error::InvalidHandle),
-        }
-    }
     let bind_hooks = relocate::Hooks { open: hooks.clone(), lookups: Lookups::snapshot(hooks) };
     for &i in &order {
         let m = &group.modules[i];
-        let deepbind = flags & DEEPBIND != 0;
+        // A unit binds what it imports in its own scope first (its shared-object inputs).
+        let deepbind = flags & DEEPBIND != 0 || (unit.is_some() && i == 0);
         // Every object an open maps looks symbols up in the opened library's scope (as with
         // glibc), so an underlinked dependency still finds what its siblings define.
         let scope: Vec<&Module> = resolve::binding_scope(m, &global, &extra, &scopes[0], deepbind).collect();
@@ -565,7 +601,10 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
         let lazy_scope = (lazy && !m.dynamic.bind_now())
             .then(|| relocate::LazyScope { local: weak(&scopes[0]), extra: weak(&extra), deepbind, own });
         let mut bound = Vec::new();
-        relocate::relocate(m, &scope, &bind_hooks, lazy_scope, &mut bound)?;
+        relocate::relocate(m, &scope, &bind_hooks, lazy_scope, &mut bound).map_err(|e| match (&unit, e) {
+            (Some((_, needers)), e) if i == 0 => crate::link::blame(e, needers),
+            (_, e) => e,
+        })?;
         // A definition outside the object's own dependencies stays loaded as long as the object
         // (glibc's l_reldeps), whether this open mapped it or an earlier one did.
         for id in bound {

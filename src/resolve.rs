@@ -56,6 +56,8 @@ pub enum Found {
     /// Nothing but 32-bit objects answer to the name (the system loader says so, rather than
     /// that nothing was found).
     OtherClass,
+    /// A relocatable object or an archive, to link (see `link`).
+    Object(PathBuf, os::File),
 }
 
 /// Open `path`, check its headers, and tell whether that file is loaded already.
@@ -102,6 +104,13 @@ fn try_candidate(path: &Path, known: &dyn Known, skipped: &mut Vec<Error>) -> Op
 }
 
 fn checked(path: &Path, f: os::File, known: &dyn Known) -> Result<Found> {
+    let mut head = [0u8; 18];
+    if f.size >= head.len() as u64 && f.read_at(&mut head, 0).is_ok() && crate::link::is_linkable(&head) {
+        return Ok(match known.by_file(f.id) {
+            Some(m) => Found::Existing(m),
+            None => Found::Object(path.to_path_buf(), f),
+        });
+    }
     let src = Source::File(f);
     let layout = map::read_layout(&src, &path.to_string_lossy())?;
     let Source::File(f) = src else { unreachable!("made from a file above") };
@@ -244,6 +253,10 @@ fn needed_object(
             let source = Box::new(Error::WrongClass { file: needed });
             Err(Error::Dependency { file: m.name.clone(), source })
         }
+        Some(Found::Object(path, _)) => Err(Error::Unsupported {
+            file: m.name.clone(),
+            what: format!("dependency {} is a relocatable object or an archive, not a shared library", path.display()),
+        }),
         None => Err(Error::MissingDependency { file: m.name.clone(), needed }),
     }
 }

@@ -318,6 +318,19 @@ impl SymTab {
         self.syms.iter().enumerate().filter(|(_, s)| Self::is_definition(s)).map(|(i, s)| (i as u32, s))
     }
 
+    /// The symbols that name an address of the object, for `rl_addr`: its exported definitions,
+    /// and the local functions and objects a linked unit lists too (a shared library's dynamic
+    /// symbol table has none).
+    pub fn addressable(&self) -> impl Iterator<Item = &'static Sym> + '_ {
+        self.syms.iter().filter(|s| {
+            Self::is_definition(s)
+                || (s.bind() == abi::STB_LOCAL
+                    && s.st_shndx != abi::SHN_UNDEF
+                    && s.st_name != 0
+                    && matches!(s.kind(), abi::STT_FUNC | abi::STT_OBJECT | abi::STT_GNU_IFUNC))
+        })
+    }
+
     /// Whether symbol `idx` is what an unversioned lookup finds (unversioned, or the default
     /// `@@` version).
     pub fn is_default_version(&self, idx: u32) -> bool {

@@ -1338,3 +1338,308 @@ fn elf_identification_checked() {
     let prog = s.program("header_checks.c", &[]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Relocatable objects and static archives (rl_link, .o/.a through rl_open)
+
+/// obj_all.c compiled for each code model: (variant, compiler flags).
+const OBJ_VARIANTS: &[(&str, &[&str])] = &[
+    ("fpic", &["-fPIC"]),
+    ("fpie", &["-fPIE"]),
+    ("fno-pic", &["-fno-pic"]),
+    ("large", &["-mcmodel=large"]),
+    ("large-nopic", &["-mcmodel=large", "-fno-pic"]),
+    ("O0-sections", &["-O0", "-ffunction-sections", "-fdata-sections", "-fcommon"]),
+];
+
+#[test]
+fn objects_of_every_code_model() {
+    let s = Scratch::new("obj_load");
+    for (v, flags) in OBJ_VARIANTS {
+        s.object(&format!("obj_{v}.o"), "obj_all.c", flags);
+    }
+    let relocs = |v: &str| readelf(&["-rW"], &s.path(&format!("obj_{v}.o")));
+    let (pie, nopic, large) = (relocs("fpie"), relocs("fno-pic"), relocs("large"));
+    assert_fixture(pie.contains("R_X86_64_PC32") && pie.contains("stdout"), "-fPIE reaches stdout PC-relative", &pie);
+    assert_fixture(nopic.contains("R_X86_64_32 "), "-fno-pic has 32-bit absolute relocations", &nopic);
+    assert_fixture(
+        large.contains("R_X86_64_GOTPC64") && large.contains("R_X86_64_PLTOFF64") && large.contains("R_X86_64_GOTOFF64"),
+        "-mcmodel=large uses GOTPC64, PLTOFF64 and GOTOFF64",
+        &large,
+    );
+    let syms = readelf(&["-sW"], &s.path("obj_O0-sections.o"));
+    assert_fixture(syms.contains("COM") && syms.contains("obj_zero"), "-fcommon makes obj_zero COMMON", &syms);
+
+    // A PIE host: its copy of stdout is far above the low 2 GiB that -fno-pic code needs.
+    let prog = s.program("obj_load.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg().as_str(), "fpic", "fpie", "large", "large-nopic", "O0-sections", "!fno-pic"], &[]);
+    // A non-PIE host: every variant, -fno-pic placed in the low 2 GiB next to the host's stdout.
+    let prog = s.program_as("obj_load_nopie", "obj_load.c", &["-no-pie"]);
+    let mut args = vec![s.dir_arg()];
+    args.extend(OBJ_VARIANTS.iter().map(|(v, _)| v.to_string()));
+    s.run_ok(&prog, &args, &[]);
+}
+
+#[test]
+fn rl_link_several_objects() {
+    let s = Scratch::new("link_objects");
+    for src in ["link_a.c", "link_b.c", "link_dup.c", "link_undef.c"] {
+        s.object(&src.replace(".c", ".o"), src, &[]);
+    }
+    let prog = s.program("link_objects.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+/// A system library's path as a program argument (asserts it is installed).
+fn system_arg(name: &str) -> String {
+    system_lib(name).to_string_lossy().into_owned()
+}
+
+#[test]
+fn archive_libz() {
+    let libz = system_arg("libz.a");
+    require_header("zlib.h", "zlib1g-dev");
+    let s = Scratch::new("archive_zlib");
+    s.object("arc_zlib_user.o", "arc_zlib_user.c", &[]);
+    let prog = s.program("archive_zlib.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg(), libz], &[]);
+}
+
+#[test]
+fn archive_sqlite_with_object() {
+    let sqlite = system_arg("libsqlite3.a");
+    require_header("sqlite3.h", "libsqlite3-dev");
+    let s = Scratch::new("archive_sqlite");
+    s.object("arc_sqlite_user.o", "arc_sqlite_user.c", &[]);
+    // The host must not have libm (it uses no math): the unit gets it as an input.
+    let prog = s.program("archive_sqlite.c", &["-Wl,--as-needed"]);
+    let d = readelf(&["-d"], &prog);
+    assert!(!d.contains("[libm.so"), "archive_sqlite must not link libm:\n{d}");
+    s.run_ok(&prog, &[s.dir_arg(), sqlite], &[]);
+}
+
+/// The members of `archive` that `ld` links together with `objects` (its link map), and the
+/// global functions each member of the archive defines.
+fn ld_members(s: &Scratch, objects: &[&str], archive: &str) -> (Vec<String>, Vec<(String, Vec<String>)>) {
+    let main = s.write("ld_main.c", b"int main(void) { return 0; }\n");
+    let out = Command::new(compiler())
+        .current_dir(&s.dir)
+        .arg(&main)
+        .args(objects)
+        .arg(archive)
+        .args(["-o", "ld_members.out", "-Wl,-M"])
+        .output()
+        .expect("run the compiler");
+    assert!(out.status.success(), "linking with ld failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    let map = String::from_utf8_lossy(&out.stdout).into_owned();
+    let prefix = format!("{archive}(");
+    let mut pulled: Vec<String> = map
+        .lines()
+        .filter_map(|l| l.strip_prefix(&prefix).and_then(|r| r.split(')').next()).map(str::to_string))
+        .collect();
+    pulled.sort();
+    pulled.dedup();
+    // Global default-visibility functions of each member, from readelf's symbol tables.
+    let syms = Command::new("readelf").args(["-sW", archive]).output().expect("run readelf");
+    let mut defs: Vec<(String, Vec<String>)> = Vec::new();
+    let mut hidden = std::collections::HashSet::new();
+    for l in String::from_utf8_lossy(&syms.stdout).lines() {
+        if let Some(member) = l.strip_prefix("File: ").and_then(|f| f.strip_prefix(&prefix)).and_then(|r| r.strip_suffix(')')) {
+            defs.push((member.to_string(), Vec::new()));
+            continue;
+        }
+        let f: Vec<&str> = l.split_whitespace().collect();
+        if f.len() == 8 && f[5] != "DEFAULT" {
+            // Declared hidden somewhere: hidden in the link too (the most constraining visibility).
+            hidden.insert(f[7].to_string());
+        }
+        if f.len() == 8 && f[3] == "FUNC" && f[4] == "GLOBAL" && f[5] == "DEFAULT" && f[6] != "UND" {
+            if let Some((_, v)) = defs.last_mut() {
+                v.push(f[7].to_string());
+            }
+        }
+    }
+    for (_, v) in defs.iter_mut() {
+        v.retain(|s| !hidden.contains(s));
+    }
+    defs.retain(|(_, v)| !v.is_empty());
+    (pulled, defs)
+}
+
+#[test]
+fn archive_crypto_members_as_ld_links_them() {
+    let crypto = system_arg("libcrypto.a");
+    require_header("openssl/sha.h", "libssl-dev");
+    let s = Scratch::new("archive_crypto");
+    let obj = s.object("arc_crypto_user.o", "arc_crypto_user.c", &[]);
+    let (pulled, defs) = ld_members(&s, &[obj.to_str().unwrap()], &crypto);
+    assert!(pulled.len() > 10, "ld linked only {pulled:?}");
+    // Each member ld links: one of its functions must be found. Members it leaves out: none of
+    // their functions may be (unless a linked member defines the name too).
+    let linked: std::collections::HashSet<&str> =
+        defs.iter().filter(|(m, _)| pulled.contains(m)).flat_map(|(_, v)| v.iter().map(String::as_str)).collect();
+    let mut list = String::new();
+    for (m, syms) in &defs {
+        if pulled.contains(m) {
+            list += &format!("+{}\n", syms[0]);
+        }
+    }
+    let mut absent = 0;
+    for (m, syms) in &defs {
+        if !pulled.contains(m) && absent < 100 {
+            if let Some(sym) = syms.iter().find(|x| !linked.contains(x.as_str())) {
+                list += &format!("-{sym}\n");
+                absent += 1;
+            }
+        }
+    }
+    s.write("members.txt", list.as_bytes());
+    let prog = s.program("archive_crypto.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg(), crypto, s.p("members.txt")], &[]);
+}
+
+#[test]
+fn archive_icu_cxx() {
+    let (uc, data, stdcxx) = (system_arg("libicuuc.a"), system_arg("libicudata.a"), system_arg("libstdc++.so.6"));
+    require_header("unicode/ustring.h", "libicu-dev");
+    let s = Scratch::new("archive_icu");
+    s.object("arc_icu_user.o", "arc_icu_user.c", &[]);
+    let prog = s.program("archive_icu.c", &["-Wl,--no-as-needed", "-lstdc++"]);
+    s.run_ok(&prog, &[s.dir_arg(), uc, data, stdcxx], &[]);
+}
+
+#[test]
+fn cxx_objects_comdat_exceptions_ctors() {
+    let stdcxx = system_arg("libstdc++.so.6");
+    let s = Scratch::new("cxx_objects");
+    let a = s.object("cxx_obj_a.o", "cxx_obj_a.cpp", &[]);
+    s.object("cxx_obj_b.o", "cxx_obj_b.cpp", &[]);
+    let groups = readelf(&["-gW"], &a);
+    assert_fixture(groups.contains("COMDAT") && groups.contains("_ZZ14shared_countervE1n"), "the static local is in a COMDAT group", &groups);
+    let prog = s.program("cxx_objects.c", &[]);
+    let d = readelf(&["-d"], &prog);
+    assert!(!d.contains("libstdc++"), "the host must not link libstdc++:\n{d}");
+    s.run_ok(&prog, &[s.dir_arg(), stdcxx], &[]);
+}
+
+#[test]
+fn object_initializer_order() {
+    let s = Scratch::new("init_order");
+    s.object("obj_order_a.o", "obj_order.c", &["-DSIDE=a", "-DSIDE_IS_A=1"]);
+    s.object("obj_order_b.o", "obj_order.c", &["-DSIDE=b", "-DSIDE_IS_A=0"]);
+    s.object("obj_preinit.o", "obj_preinit.c", &[]);
+    let sections = readelf(&["-SW"], &s.path("obj_order_a.o"));
+    for sec in [".init ", ".fini ", ".ctors ", ".dtors ", ".init_array.00150", ".ctors.65000"] {
+        assert_fixture(sections.contains(sec), &format!("obj_order_a.o has {sec}"), &sections);
+    }
+    // The reference: ld links the same objects into a shared library.
+    let mut ld = Command::new(compiler());
+    ld.current_dir(&s.dir).args(["-shared", "-o", "liborder.so", "obj_order_a.o", "obj_order_b.o"]);
+    run_build(ld);
+    let prog = s.program("init_order.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg(), s.p("liborder.so")], &[]);
+}
+
+/// obj_tls.c and obj_tls_other.c compiled for each TLS access model: (variant, flags, models).
+const TLS_VARIANTS: &[(&str, &[&str], &[&str])] = &[
+    ("fpic", &["-fPIC"], &["R_X86_64_TLSGD", "R_X86_64_TLSLD"]),
+    ("gnu2", &["-fPIC", "-mtls-dialect=gnu2"], &["R_X86_64_GOTPC32_TLSDESC"]),
+    ("fpie", &["-fPIE"], &["R_X86_64_TPOFF32", "R_X86_64_GOTTPOFF"]),
+    ("fno-pic", &["-fno-pic"], &["R_X86_64_TPOFF32", "R_X86_64_GOTTPOFF"]),
+];
+
+fn tls_objects(test: &str, variants: &[&str]) {
+    let s = Scratch::new(test);
+    for (v, flags, models) in TLS_VARIANTS.iter().filter(|(v, ..)| variants.contains(v)) {
+        let o = s.object(&format!("obj_tls_{v}.o"), "obj_tls.c", flags);
+        s.object(&format!("obj_tls_other_{v}.o"), "obj_tls_other.c", flags);
+        let r = readelf(&["-rW"], &o);
+        for m in *models {
+            assert_fixture(r.contains(m), &format!("obj_tls_{v}.o uses {m}"), &r);
+        }
+    }
+    let prog = s.program("obj_tls.c", &[]);
+    let mut args = vec![s.dir_arg()];
+    args.extend(variants.iter().map(|v| v.to_string()));
+    s.run_ok(&prog, &args, &[]);
+}
+
+#[test]
+fn object_tls_general_dynamic_and_descriptors() {
+    tls_objects("obj_tls_dynamic", &["fpic", "gnu2"]);
+}
+
+#[test]
+fn object_tls_initial_and_local_exec() {
+    tls_objects("obj_tls_static", &["fpie", "fno-pic"]);
+}
+
+#[test]
+fn units_mixed_with_shared_libraries() {
+    let s = Scratch::new("mixed_units");
+    s.lib("libmix_dep.so", &["mix_dep.c"], &[]);
+    s.lib("libmix_provider.so", &["mix_provider.c"], &[]);
+    s.lib("libmix_late.so", &["mix_late.c"], &[]);
+    let o = s.object("mix_user.o", "mix_user.c", &["-fPIE"]);
+    let r = readelf(&["-rW"], &o);
+    assert_fixture(r.contains("R_X86_64_PC32") && r.contains("mix_dep_data"), "mix_user.o reaches mix_dep_data PC-relative", &r);
+    let prog = s.program("mixed_units.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+#[test]
+fn malformed_objects_and_archives() {
+    let s = Scratch::new("obj_bad_input");
+    s.object("bad_base.o", "bad_base.c", &[]);
+    s.object("bad_base_lto.o", "bad_base.c", &["-flto"]);
+    let prog = s.program("obj_bad_input.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+#[test]
+fn object_open_close_cycles_leak_nothing() {
+    let s = Scratch::new("obj_cycles");
+    s.object("obj_fpic.o", "obj_all.c", &["-fPIC"]);
+    s.object("link_a.o", "link_a.c", &[]);
+    s.object("link_b.o", "link_b.c", &[]);
+    let prog = s.program("obj_cycles.c", &[]);
+    // Without the per-thread malloc caches, whose freed chunks count as in use and vary by
+    // several KiB from one run to the next.
+    s.run_ok(&prog, &[s.dir_arg()], &[("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0")]);
+}
+
+#[test]
+fn object_ifunc() {
+    let s = Scratch::new("obj_ifunc");
+    for (v, flags) in [("fpic", &["-fPIC"][..]), ("fpie", &["-fPIE"]), ("fno-pic", &["-fno-pic"])] {
+        let o = s.object(&format!("obj_ifunc_{v}.o"), "obj_ifunc.c", flags);
+        let syms = readelf(&["-sW"], &o);
+        assert_fixture(syms.contains("IFUNC"), "pick is an IFUNC", &syms);
+    }
+    let prog = s.program("obj_ifunc.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg().as_str(), "fpic", "fpie", "fno-pic"], &[]);
+}
+
+#[test]
+fn object_relocation_types() {
+    let s = Scratch::new("obj_relocs");
+    let o = s.object("obj_relocs.o", "obj_relocs.S", &[]);
+    let r = readelf(&["-rW"], &o);
+    for ty in [
+        "R_X86_64_PC64",
+        "R_X86_64_GOTPC64",
+        "R_X86_64_GOTOFF64",
+        "R_X86_64_GOT64",
+        "R_X86_64_GOTPCREL64",
+        "R_X86_64_PLTOFF64",
+        "R_X86_64_SIZE64",
+        "R_X86_64_SIZE32",
+        "R_X86_64_GOTPC32",
+        "R_X86_64_GOT32",
+        "R_X86_64_REX_GOTPCRELX",
+    ] {
+        assert_fixture(r.contains(ty), &format!("obj_relocs.o has {ty}"), &r);
+    }
+    let prog = s.program("obj_relocs.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}

@@ -1,30 +1,13 @@
 //! A Rust cdylib loaded by relink: its panics unwind and are caught inside it (the unwinder
 //! finds its frames), and its thread-locals work in every thread.
 
-use relink::{Library, NOW};
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
-fn build_plugin() -> PathBuf {
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("rust_plugin_{}", std::process::id()));
-    std::fs::create_dir_all(&out).unwrap();
-    let lib = out.join("libpanicky.so");
-    // The rustc of the toolchain running this test sits beside its cargo.
-    let rustc = PathBuf::from(env!("CARGO")).with_file_name("rustc");
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/plugins/panicky.rs");
-    let st = Command::new(&rustc)
-        .args(["--edition", "2021", "--crate-type", "cdylib", "-O", "-C", "panic=unwind", "-o"])
-        .arg(&lib)
-        .arg(&src)
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", rustc.display()));
-    assert!(st.success(), "building the Rust plugin failed");
-    lib
-}
+use relink::{Library, NOW};
 
 #[test]
 fn rust_cdylib_panics_and_catches_inside() {
-    let path = build_plugin();
+    let path = common::build_rust("panicky.rs", "cdylib", "libpanicky.so");
     let lib = unsafe { Library::open(&path, NOW) }.expect("the Rust plugin loads");
     let double = unsafe { lib.get::<extern "C" fn(i32) -> i32>("checked_double") }.unwrap();
     let calls = unsafe { lib.get::<extern "C" fn() -> u32>("calls_in_this_thread") }.unwrap();

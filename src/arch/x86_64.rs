@@ -71,6 +71,30 @@ pub fn type_name(r_type: u32) -> &'static str {
         abi::R_X86_64_TPOFF64 => "R_X86_64_TPOFF64",
         abi::R_X86_64_TLSDESC => "R_X86_64_TLSDESC",
         abi::R_X86_64_IRELATIVE => "R_X86_64_IRELATIVE",
+        abi::R_X86_64_GOTPCREL => "R_X86_64_GOTPCREL",
+        abi::R_X86_64_16 => "R_X86_64_16",
+        abi::R_X86_64_PC16 => "R_X86_64_PC16",
+        abi::R_X86_64_8 => "R_X86_64_8",
+        abi::R_X86_64_PC8 => "R_X86_64_PC8",
+        abi::R_X86_64_TLSGD => "R_X86_64_TLSGD",
+        abi::R_X86_64_TLSLD => "R_X86_64_TLSLD",
+        abi::R_X86_64_DTPOFF32 => "R_X86_64_DTPOFF32",
+        abi::R_X86_64_GOTTPOFF => "R_X86_64_GOTTPOFF",
+        abi::R_X86_64_TPOFF32 => "R_X86_64_TPOFF32",
+        abi::R_X86_64_PC64 => "R_X86_64_PC64",
+        abi::R_X86_64_GOTOFF64 => "R_X86_64_GOTOFF64",
+        abi::R_X86_64_GOTPC32 => "R_X86_64_GOTPC32",
+        abi::R_X86_64_GOT64 => "R_X86_64_GOT64",
+        abi::R_X86_64_GOTPCREL64 => "R_X86_64_GOTPCREL64",
+        abi::R_X86_64_GOTPC64 => "R_X86_64_GOTPC64",
+        R_X86_64_GOTPLT64 => "R_X86_64_GOTPLT64",
+        abi::R_X86_64_PLTOFF64 => "R_X86_64_PLTOFF64",
+        abi::R_X86_64_SIZE32 => "R_X86_64_SIZE32",
+        abi::R_X86_64_SIZE64 => "R_X86_64_SIZE64",
+        abi::R_X86_64_GOTPC32_TLSDESC => "R_X86_64_GOTPC32_TLSDESC",
+        abi::R_X86_64_TLSDESC_CALL => "R_X86_64_TLSDESC_CALL",
+        abi::R_X86_64_GOTPCRELX => "R_X86_64_GOTPCRELX",
+        abi::R_X86_64_REX_GOTPCRELX => "R_X86_64_REX_GOTPCRELX",
         _ => "an unknown relocation type",
     }
 }
@@ -440,3 +464,252 @@ macro_rules! with_caller {
     };
 }
 pub(crate) use with_caller;
+// -------------------------------------------------------------------------------------------
+// Relocatable objects (the in-process linker in `src/link/`).
+//
+// The psABI's table for relocations in ET_REL objects. S is the symbol's value, A the addend,
+// P the place, G the offset of the symbol's GOT entry from the GOT base, GOT the GOT base
+// (`_GLOBAL_OFFSET_TABLE_`), L the symbol's call stub (the symbol itself when it needs none),
+// Z the symbol's size:
+//
+// | type                 | field  | calculation        |
+// |----------------------|--------|--------------------|
+// | 1  64                | word64 | S + A              |
+// | 2  PC32              | word32 | S + A - P          |
+// | 3  GOT32             | word32 | G + A              |
+// | 4  PLT32             | word32 | L + A - P          |
+// | 9  GOTPCREL          | word32 | G + GOT + A - P    |
+// | 10 32                | word32 | S + A (zero-ext.)  |
+// | 11 32S               | word32 | S + A (sign-ext.)  |
+// | 12 16, 14 8          | word16, word8 | S + A       |
+// | 13 PC16, 15 PC8      | word16, word8 | S + A - P   |
+// | 19 TLSGD             | word32 | GD tls_index pair + A - P |
+// | 20 TLSLD             | word32 | LD tls_index pair + A - P |
+// | 21 DTPOFF32          | word32 | offset in the TLS block   |
+// | 22 GOTTPOFF          | word32 | GOT entry of the TP offset + A - P |
+// | 23 TPOFF32           | word32 | TP offset          |
+// | 24 PC64              | word64 | S + A - P          |
+// | 25 GOTOFF64          | word64 | S + A - GOT        |
+// | 26 GOTPC32           | word32 | GOT + A - P        |
+// | 27 GOT64             | word64 | G + A              |
+// | 28 GOTPCREL64        | word64 | G + GOT + A - P    |
+// | 29 GOTPC64           | word64 | GOT + A - P        |
+// | 30 GOTPLT64          | word64 | G + A              |
+// | 31 PLTOFF64          | word64 | L - GOT + A        |
+// | 32 SIZE32, 33 SIZE64 | word32, word64 | Z + A      |
+// | 34 GOTPC32_TLSDESC   | word32 | TLS descriptor + A - P    |
+// | 35 TLSDESC_CALL      | none   | (marks the descriptor call) |
+// | 17 DTPOFF64          | word64 | offset in the TLS block   |
+// | 18 TPOFF64           | word64 | TP offset          |
+// | 41 GOTPCRELX, 42 REX_GOTPCRELX | word32 | G + GOT + A - P (the load may become a lea) |
+
+const R_X86_64_GOTPLT64: u32 = 30;
+
+/// What an object relocation computes (see the table above).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Calc {
+    None,
+    /// S + A
+    Abs,
+    /// S + A - P
+    Pc,
+    /// L + A - P
+    CallPc,
+    /// G + GOT + A - P; `relax`: the instruction may be rewritten to use S directly.
+    GotEntryPc { relax: bool },
+    /// G + A
+    GotEntry,
+    /// S + A - GOT
+    GotRel,
+    /// GOT + A - P
+    GotBasePc,
+    /// L + A - GOT
+    CallGotRel,
+    /// Z + A
+    Size,
+    /// The GD `tls_index` pair of S + A - P
+    TlsGd,
+    /// The module's LD `tls_index` pair + A - P
+    TlsLd,
+    /// Offset of S + A in its TLS block
+    DtpOff,
+    /// The GOT entry holding the thread-pointer offset of S, + A - P (initial exec)
+    GotTpOff,
+    /// Thread-pointer offset of S + A (local exec)
+    TpOff,
+    /// The TLS descriptor of S + A - P
+    TlsDesc,
+    /// The call through a TLS descriptor: nothing to write.
+    TlsDescCall,
+    /// A type relink does not know.
+    Unknown,
+}
+
+/// The field a relocation writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    None,
+    /// 8 or 16 bits, signed or unsigned (a bitfield).
+    Bits8,
+    Bits16,
+    /// 32 bits, zero-extended.
+    U32,
+    /// 32 bits, sign-extended.
+    S32,
+    W64,
+}
+
+impl Field {
+    /// Bytes written.
+    pub fn size(self) -> usize {
+        match self {
+            Field::None => 0,
+            Field::Bits8 => 1,
+            Field::Bits16 => 2,
+            Field::U32 | Field::S32 => 4,
+            Field::W64 => 8,
+        }
+    }
+
+    /// Whether `v` fits the field.
+    pub fn fits(self, v: i64) -> bool {
+        match self {
+            Field::None | Field::W64 => true,
+            Field::Bits8 => (-0x80..=0xff).contains(&v),
+            Field::Bits16 => (-0x8000..=0xffff).contains(&v),
+            Field::U32 => (0..=u32::MAX as i64).contains(&v),
+            Field::S32 => (i32::MIN as i64..=i32::MAX as i64).contains(&v),
+        }
+    }
+}
+
+/// The calculation and field of an object relocation type.
+pub fn object_reloc(r_type: u32) -> (Calc, Field) {
+    use abi::*;
+    match r_type {
+        R_X86_64_NONE => (Calc::None, Field::None),
+        R_X86_64_64 => (Calc::Abs, Field::W64),
+        R_X86_64_PC32 => (Calc::Pc, Field::S32),
+        R_X86_64_GOT32 => (Calc::GotEntry, Field::S32),
+        R_X86_64_PLT32 => (Calc::CallPc, Field::S32),
+        R_X86_64_GOTPCREL => (Calc::GotEntryPc { relax: false }, Field::S32),
+        R_X86_64_32 => (Calc::Abs, Field::U32),
+        R_X86_64_32S => (Calc::Abs, Field::S32),
+        R_X86_64_16 => (Calc::Abs, Field::Bits16),
+        R_X86_64_PC16 => (Calc::Pc, Field::Bits16),
+        R_X86_64_8 => (Calc::Abs, Field::Bits8),
+        R_X86_64_PC8 => (Calc::Pc, Field::Bits8),
+        R_X86_64_DTPOFF64 => (Calc::DtpOff, Field::W64),
+        R_X86_64_TPOFF64 => (Calc::TpOff, Field::W64),
+        R_X86_64_TLSGD => (Calc::TlsGd, Field::S32),
+        R_X86_64_TLSLD => (Calc::TlsLd, Field::S32),
+        R_X86_64_DTPOFF32 => (Calc::DtpOff, Field::S32),
+        R_X86_64_GOTTPOFF => (Calc::GotTpOff, Field::S32),
+        R_X86_64_TPOFF32 => (Calc::TpOff, Field::S32),
+        R_X86_64_PC64 => (Calc::Pc, Field::W64),
+        R_X86_64_GOTOFF64 => (Calc::GotRel, Field::W64),
+        R_X86_64_GOTPC32 => (Calc::GotBasePc, Field::S32),
+        R_X86_64_GOT64 | R_X86_64_GOTPLT64 => (Calc::GotEntry, Field::W64),
+        R_X86_64_GOTPCREL64 => (Calc::GotEntryPc { relax: false }, Field::W64),
+        R_X86_64_GOTPC64 => (Calc::GotBasePc, Field::W64),
+        R_X86_64_PLTOFF64 => (Calc::CallGotRel, Field::W64),
+        R_X86_64_SIZE32 => (Calc::Size, Field::U32),
+        R_X86_64_SIZE64 => (Calc::Size, Field::W64),
+        R_X86_64_GOTPC32_TLSDESC => (Calc::TlsDesc, Field::S32),
+        R_X86_64_TLSDESC_CALL => (Calc::TlsDescCall, Field::None),
+        R_X86_64_GOTPCRELX | R_X86_64_REX_GOTPCRELX => (Calc::GotEntryPc { relax: true }, Field::S32),
+        _ => (Calc::Unknown, Field::None),
+    }
+}
+
+/// Dynamic relocation types the linker emits for what must be bound at load.
+pub mod dynrel {
+    use elf::abi;
+    pub const ABS64: u32 = abi::R_X86_64_64;
+    pub const PC32: u32 = abi::R_X86_64_PC32;
+    pub const ABS32: u32 = abi::R_X86_64_32;
+    pub const ABS32S: u32 = abi::R_X86_64_32S;
+    pub const GLOB_DAT: u32 = abi::R_X86_64_GLOB_DAT;
+    pub const IRELATIVE: u32 = abi::R_X86_64_IRELATIVE;
+    pub const DTPMOD64: u32 = abi::R_X86_64_DTPMOD64;
+    pub const DTPOFF64: u32 = abi::R_X86_64_DTPOFF64;
+    pub const TPOFF64: u32 = abi::R_X86_64_TPOFF64;
+    pub const TLSDESC: u32 = abi::R_X86_64_TLSDESC;
+}
+
+/// Size of a call stub, which reaches a symbol outside the unit (or an IFUNC's target) through
+/// its GOT entry.
+pub const STUB_SIZE: usize = 16;
+
+/// A call stub at `stub` that jumps through the GOT entry at `slot`:
+/// `endbr64; jmp *slot(%rip)`, padded with `int3`.
+pub fn call_stub(stub: u64, slot: u64) -> [u8; STUB_SIZE] {
+    let mut s = [0xcc; STUB_SIZE];
+    s[..4].copy_from_slice(&[0xf3, 0x0f, 0x1e, 0xfa]);
+    s[4..6].copy_from_slice(&[0xff, 0x25]);
+    let disp = slot.wrapping_sub(stub + 10) as i64 as i32;
+    s[6..10].copy_from_slice(&disp.to_le_bytes());
+    s
+}
+
+/// Rewrite the GOT load whose displacement starts at `at` in `code`,
+/// `mov foo@GOTPCREL(%rip), %reg`, into `lea foo(%rip), %reg` (the GOTPCRELX relaxation).
+/// Returns false, leaving the code as it is, for any other instruction.
+pub fn relax_got_load(code: &mut [u8], at: usize) -> bool {
+    // The opcode byte precedes the ModRM byte, which must select %rip-relative addressing.
+    match at.checked_sub(2).and_then(|i| code.get(i..at)) {
+        Some(&[0x8b, modrm]) if modrm & 0xc7 == 0x05 => {
+            code[at - 2] = 0x8d;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// What a normal link's crti.o and crtn.o put around the `.init` and `.fini` fragments of the
+/// objects (which make up the bodies of `_init` and `_fini`): a prologue that aligns the
+/// stack, and the matching epilogue. Padding between fragments is `nop`.
+pub const INIT_PROLOGUE: &[u8] = &[0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x83, 0xec, 0x08];
+pub const INIT_EPILOGUE: &[u8] = &[0x48, 0x83, 0xc4, 0x08, 0xc3];
+pub const CODE_FILL: u8 = 0x90;
+
+/// A function of the runtime object every unit that needs one gets (see `link::runtime`):
+/// its code and its relocations (offset in the code, type, symbol, addend).
+pub struct RuntimeFn {
+    pub name: &'static str,
+    pub code: &'static [u8],
+    pub relocs: &'static [(u32, u32, &'static str, i64)],
+}
+
+/// `atexit`, `at_quick_exit` and `pthread_atfork` pass the caller's DSO handle on to the C
+/// library (in a normal link they come from libc_nonshared.a); `__relink_unit_fini` runs the
+/// unit's `__cxa_atexit` handlers when it is unloaded (crtbeginS.o's job in a normal link).
+pub const RUNTIME_FNS: &[RuntimeFn] = &[
+    RuntimeFn {
+        name: "atexit",
+        // endbr64; lea __dso_handle(%rip), %rdx; xor %esi, %esi; jmp __cxa_atexit
+        code: &[0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x8d, 0x15, 0, 0, 0, 0, 0x31, 0xf6, 0xe9, 0, 0, 0, 0],
+        relocs: &[(7, abi::R_X86_64_PC32, "__dso_handle", -4), (14, abi::R_X86_64_PLT32, "__cxa_atexit", -4)],
+    },
+    RuntimeFn {
+        name: "at_quick_exit",
+        code: &[0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x8d, 0x15, 0, 0, 0, 0, 0x31, 0xf6, 0xe9, 0, 0, 0, 0],
+        relocs: &[(7, abi::R_X86_64_PC32, "__dso_handle", -4), (14, abi::R_X86_64_PLT32, "__cxa_at_quick_exit", -4)],
+    },
+    RuntimeFn {
+        name: "pthread_atfork",
+        // endbr64; lea __dso_handle(%rip), %rcx; jmp __register_atfork
+        code: &[0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x8d, 0x0d, 0, 0, 0, 0, 0xe9, 0, 0, 0, 0],
+        relocs: &[(7, abi::R_X86_64_PC32, "__dso_handle", -4), (12, abi::R_X86_64_PLT32, "__register_atfork", -4)],
+    },
+    RuntimeFn {
+        name: "__relink_unit_fini",
+        // endbr64; mov __cxa_finalize@GOTPCREL(%rip), %rax; test %rax, %rax; je 1f;
+        // lea __dso_handle(%rip), %rdi; jmp *%rax; 1: ret
+        code: &[
+            0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x8b, 0x05, 0, 0, 0, 0, 0x48, 0x85, 0xc0, 0x74, 0x09, 0x48, 0x8d, 0x3d, 0, 0, 0,
+            0, 0xff, 0xe0, 0xc3,
+        ],
+        relocs: &[(7, abi::R_X86_64_GOTPCREL, "__cxa_finalize", -4), (19, abi::R_X86_64_PC32, "__dso_handle", -4)],
+    },
+];

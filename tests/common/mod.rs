@@ -269,6 +269,26 @@ impl Scratch {
         out_path
     }
 
+    /// Compiles c-tests/fixtures/<src> into the relocatable object `out` (`-c`, no -fPIC
+    /// unless `extra` asks for it: the compiler's default, -fPIE on Debian).
+    pub fn object(&self, out: &str, src: &str, extra: &[&str]) -> PathBuf {
+        let out_path = self.out_path(out);
+        let mut cmd = if src.ends_with(".cpp") {
+            let mut c = Command::new(cxx_compiler());
+            c.current_dir(&self.dir);
+            c.args(BASE_CFLAGS);
+            c.arg("-I").arg(c_tests_dir());
+            c
+        } else {
+            self.cc()
+        };
+        cmd.arg("-c").arg(fixtures_dir().join(src));
+        cmd.args(extra);
+        cmd.arg("-o").arg(&out_path);
+        run_build(cmd);
+        out_path
+    }
+
     /// Builds an executable fixture (not a test program) from fixtures/<src>.
     pub fn fixture_exe(&self, out: &str, srcs: &[&str], extra: &[&str]) -> PathBuf {
         let out_path = self.out_path(out);
@@ -291,7 +311,12 @@ impl Scratch {
             .unwrap()
             .to_string_lossy()
             .into_owned();
-        let out_path = self.out_path(&stem);
+        self.program_as(&stem, src, extra)
+    }
+
+    /// [`Scratch::program`] written to `out` (to build one source several ways).
+    pub fn program_as(&self, out: &str, src: &str, extra: &[&str]) -> PathBuf {
+        let out_path = self.out_path(out);
         let mut cmd = self.cc();
         cmd.arg("-rdynamic");
         cmd.arg(c_tests_dir().join(src));
@@ -478,6 +503,8 @@ pub fn system_lib(name: &str) -> PathBuf {
             n if n.starts_with("libz") => "zlib1g / zlib1g-dev",
             n if n.starts_with("libsqlite3") => "libsqlite3-0 / libsqlite3-dev",
             n if n.starts_with("libssl") || n.starts_with("libcrypto") => "libssl3 / libssl-dev",
+            n if n.starts_with("libicu") => "libicu72 / libicu-dev",
+            n if n.starts_with("libstdc++") => "libstdc++6",
             _ => "?",
         }
     );
@@ -508,4 +535,21 @@ pub fn readelf(args: &[&str], file: &Path) -> String {
 /// Fails the test when a fixture is not what the test expects.
 pub fn assert_fixture(cond: bool, what: &str, detail: &str) {
     assert!(cond, "fixture is not as the test expects: {what}\n{detail}");
+}
+
+/// Builds tests/plugins/<src> with the rustc of the toolchain running the tests (it sits beside
+/// its cargo) as a `crate_type` crate, into a per-process directory; returns the output's path.
+pub fn build_rust(src: &str, crate_type: &str, out_name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("rust_{crate_type}_{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let out = dir.join(out_name);
+    let rustc = PathBuf::from(env!("CARGO")).with_file_name("rustc");
+    let st = Command::new(&rustc)
+        .args(["--edition", "2021", "--crate-type", crate_type, "-O", "-C", "panic=unwind", "-o"])
+        .arg(&out)
+        .arg(manifest_dir().join("tests/plugins").join(src))
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", rustc.display()));
+    assert!(st.success(), "building {src} as a {crate_type} failed");
+    out
 }

@@ -1,0 +1,319 @@
+//! Reading one relocatable object (ET_REL): its sections, symbol table, COMDAT groups and the
+//! relocations of its allocated sections. Every index and range is checked here, so that the
+//! later stages can index without failing.
+
+use super::bad;
+use crate::arch;
+use crate::error::Result;
+use elf::abi;
+use elf::endian::LittleEndian;
+use elf::file::Class;
+
+/// "No such thing" in index fields.
+pub const NONE: u32 = u32::MAX;
+/// Section indices of special symbols (kept apart from real indices, which may exceed 0xff00).
+pub const SHN_ABS: u32 = NONE - 1;
+pub const SHN_COMMON: u32 = NONE - 2;
+
+/// One relocation of an allocated section.
+#[derive(Clone, Copy, Debug)]
+pub struct Reloc {
+    pub offset: u64,
+    pub ty: u32,
+    pub sym: u32,
+    pub addend: i64,
+}
+
+/// One section of the object.
+#[derive(Debug)]
+pub struct Section<'a> {
+    pub name: &'a [u8],
+    pub ty: u32,
+    pub flags: u64,
+    pub size: u64,
+    pub align: u64,
+    /// Its bytes (empty for SHT_NOBITS).
+    pub data: &'a [u8],
+    pub relocs: Vec<Reloc>,
+    /// Linked into the unit: allocated, and not in a COMDAT group another object provided.
+    pub live: bool,
+    /// Where the layout put it: offset from the unit's base (for TLS sections, from the start of
+    /// the TLS block).
+    pub addr: u64,
+}
+
+impl Section<'_> {
+    pub fn alloc(&self) -> bool {
+        self.flags & abi::SHF_ALLOC as u64 != 0
+    }
+    pub fn tls(&self) -> bool {
+        self.flags & abi::SHF_TLS as u64 != 0
+    }
+}
+
+/// One symbol of the object.
+#[derive(Clone, Copy, Debug)]
+pub struct Sym<'a> {
+    pub name: &'a [u8],
+    pub value: u64,
+    pub size: u64,
+    /// A section index, `abi::SHN_UNDEF`, [`SHN_ABS`] or [`SHN_COMMON`].
+    pub shndx: u32,
+    pub bind: u8,
+    pub kind: u8,
+    pub vis: u8,
+}
+
+impl Sym<'_> {
+    pub fn defined(&self) -> bool {
+        self.shndx != abi::SHN_UNDEF as u32
+    }
+}
+
+/// A parsed relocatable object.
+pub struct Object<'a> {
+    /// `a.o`, or `libx.a(member.o)`, for messages.
+    pub name: String,
+    pub sections: Vec<Section<'a>>,
+    pub syms: Vec<Sym<'a>>,
+    /// Index of the first non-local symbol.
+    pub first_global: usize,
+    /// COMDAT groups: signature and member sections.
+    pub groups: Vec<(&'a [u8], Vec<u32>)>,
+    /// The unit-wide id of each non-local symbol (`syms[first_global + i]`), set by the symbol
+    /// table.
+    pub globals: Vec<u32>,
+    /// The object asks for an executable stack (.note.GNU-stack with SHF_EXECINSTR).
+    pub exec_stack: bool,
+}
+
+const SHT_X86_64_UNWIND: u32 = 0x7000_0001;
+const SHF_EXCLUDE: u64 = 0x8000_0000;
+const GRP_COMDAT: u32 = 1;
+
+impl<'a> Object<'a> {
+    /// Whether `data` is an ELF relocatable object (the class and machine are checked later).
+    pub fn is_object(data: &[u8]) -> bool {
+        data.len() >= 18 && data[..4] == *b"\x7fELF" && u16::from_le_bytes([data[16], data[17]]) == abi::ET_REL
+    }
+
+    pub fn parse(name: String, data: &'a [u8]) -> Result<Object<'a>> {
+        if data.len() < 64 {
+            return Err(bad(&name, format!("truncated ELF header ({} bytes)", data.len())));
+        }
+        let file = elf::ElfBytes::<LittleEndian>::minimal_parse(data)
+            .map_err(|e| bad(&name, format!("bad ELF header or section header table: {e}")))?;
+        let h = &file.ehdr;
+        if h.class != Class::ELF64 {
+            return Err(bad(&name, "32-bit ELF (ELFCLASS32) is not supported: relink links 64-bit objects"));
+        }
+        if h.e_machine != arch::ELF_MACHINE {
+            return Err(bad(&name, format!("built for machine {}, not {}", h.e_machine, arch::NAME)));
+        }
+        if h.e_type != abi::ET_REL {
+            return Err(bad(&name, format!("ELF type {} is not a relocatable object", h.e_type)));
+        }
+        let (shdrs, shstrtab) = file
+            .section_headers_with_strtab()
+            .map_err(|e| bad(&name, format!("section header table: {e}")))?;
+        let shdrs: Vec<_> = shdrs.ok_or_else(|| bad(&name, "no section headers"))?.iter().collect();
+        let shstrtab = shstrtab.ok_or_else(|| bad(&name, "no section name table"))?;
+        let n = shdrs.len();
+        let mut sections = Vec::with_capacity(n);
+        for (i, sh) in shdrs.iter().enumerate() {
+            let sname = shstrtab.get_raw(sh.sh_name as usize).map_err(|_| bad(&name, format!("section {i}: name out of bounds")))?;
+            let bytes = if sh.sh_type == abi::SHT_NOBITS || sh.sh_type == abi::SHT_NULL {
+                &[][..]
+            } else {
+                let end = sh.sh_offset.checked_add(sh.sh_size);
+                end.and_then(|end| data.get(sh.sh_offset as usize..end as usize)).ok_or_else(|| {
+                    bad(&name, format!("section {} (at {:#x}, {:#x} bytes) lies past the end of the file", show(sname), sh.sh_offset, sh.sh_size))
+                })?
+            };
+            let align = sh.sh_addralign.max(1);
+            if !align.is_power_of_two() || align > 1 << 20 {
+                return Err(bad(&name, format!("section {}: bad alignment {:#x}", show(sname), sh.sh_addralign)));
+            }
+            if sh.sh_size > 1 << 40 {
+                return Err(bad(&name, format!("section {}: size {:#x} is too large", show(sname), sh.sh_size)));
+            }
+            sections.push(Section {
+                name: sname,
+                ty: sh.sh_type,
+                flags: sh.sh_flags,
+                size: sh.sh_size,
+                align,
+                data: bytes,
+                relocs: Vec::new(),
+                live: false,
+                addr: 0,
+            });
+        }
+
+        // The symbol table (at most one), with its string table and extended indices.
+        let mut syms = Vec::new();
+        let mut first_global = 0;
+        let mut symtab_index = NONE;
+        if let Some(si) = shdrs.iter().position(|s| s.sh_type == abi::SHT_SYMTAB) {
+            symtab_index = si as u32;
+            let st = &shdrs[si];
+            if st.sh_entsize != 24 || st.sh_size % 24 != 0 {
+                return Err(bad(&name, format!("bad symbol table entry size {}", st.sh_entsize)));
+            }
+            let strtab = match sections.get(st.sh_link as usize) {
+                Some(s) if s.ty == abi::SHT_STRTAB => s.data,
+                _ => return Err(bad(&name, format!("symbol table links to section {}, not a string table", st.sh_link))),
+            };
+            let xindex = shdrs
+                .iter()
+                .position(|s| s.sh_type == abi::SHT_SYMTAB_SHNDX && s.sh_link as usize == si)
+                .map(|i| sections[i].data);
+            let table = elf::symbol::SymbolTable::new(LittleEndian, Class::ELF64, sections[si].data);
+            let count = sections[si].data.len() / 24;
+            first_global = st.sh_info as usize;
+            if first_global > count {
+                return Err(bad(&name, format!("symbol table: first global index {first_global} beyond its {count} entries")));
+            }
+            syms.reserve(count);
+            for (i, s) in table.iter().enumerate() {
+                let sname = elf::string_table::StringTable::new(strtab)
+                    .get_raw(s.st_name as usize)
+                    .map_err(|_| bad(&name, format!("symbol {i}: name out of bounds")))?;
+                let shndx = match s.st_shndx {
+                    abi::SHN_ABS => SHN_ABS,
+                    abi::SHN_COMMON => SHN_COMMON,
+                    abi::SHN_XINDEX => {
+                        let x = xindex.and_then(|d| d.get(i * 4..i * 4 + 4)).ok_or_else(|| {
+                            bad(&name, format!("symbol {} uses an extended section index, but there is no SHT_SYMTAB_SHNDX entry for it", show(sname)))
+                        })?;
+                        u32::from_le_bytes(x.try_into().expect("four bytes"))
+                    }
+                    x => x as u32,
+                };
+                if shndx < SHN_COMMON && shndx as usize >= n {
+                    return Err(bad(&name, format!("symbol {} (index {i}) refers to section {shndx}, but there are only {n}", show(sname))));
+                }
+                syms.push(Sym {
+                    name: sname,
+                    value: s.st_value,
+                    size: s.st_size,
+                    shndx,
+                    bind: s.st_bind(),
+                    kind: s.st_symtype(),
+                    vis: s.st_vis(),
+                });
+            }
+        }
+
+        if sections.iter().any(|s| s.name.starts_with(b".gnu.lto_")) || syms.iter().any(|s| s.name == b"__gnu_lto_slim") {
+            return Err(crate::error::Error::Unsupported {
+                file: name,
+                what: "an LTO object (compiled with -flto): it holds compiler bitcode, not machine code".into(),
+            });
+        }
+        let mut groups = Vec::new();
+        let mut exec_stack = false;
+        for (i, sh) in shdrs.iter().enumerate() {
+            match sh.sh_type {
+                abi::SHT_GROUP => {
+                    let words: Vec<u32> = sections[i].data.chunks_exact(4).map(|w| u32::from_le_bytes(w.try_into().expect("four bytes"))).collect();
+                    if words.first().copied().unwrap_or(0) & GRP_COMDAT == 0 {
+                        continue;
+                    }
+                    if sh.sh_link != symtab_index {
+                        return Err(bad(&name, "COMDAT group without the symbol table"));
+                    }
+                    let sig = syms
+                        .get(sh.sh_info as usize)
+                        .ok_or_else(|| bad(&name, format!("COMDAT group signature {} out of range", sh.sh_info)))?;
+                    // A section symbol as signature stands for the section's name (old assemblers).
+                    let sig_name = if sig.kind == abi::STT_SECTION {
+                        sections.get(sig.shndx as usize).map_or(sig.name, |s| s.name)
+                    } else {
+                        sig.name
+                    };
+                    let members = words[1..].to_vec();
+                    if let Some(&m) = members.iter().find(|&&m| m as usize >= n || m == 0) {
+                        return Err(bad(&name, format!("COMDAT group {} names section {m}, which does not exist", show(sig_name))));
+                    }
+                    groups.push((sig_name, members));
+                }
+                abi::SHT_REL if sections.get(sh.sh_info as usize).is_some_and(|s| s.alloc()) => {
+                    return Err(bad(&name, "REL relocations (SHT_REL): x86_64 objects use RELA"));
+                }
+                abi::SHT_PROGBITS if sections[i].name == b".note.GNU-stack" => {
+                    exec_stack = sh.sh_flags & abi::SHF_EXECINSTR as u64 != 0;
+                }
+                _ => {}
+            }
+        }
+
+        // Relocations of allocated sections (those of debug sections are never needed).
+        for (i, sh) in shdrs.iter().enumerate() {
+            if sh.sh_type != abi::SHT_RELA {
+                continue;
+            }
+            let target = sh.sh_info as usize;
+            let rname = sections[i].name;
+            match sections.get(target) {
+                Some(t) if t.alloc() => {}
+                Some(_) => continue,
+                None => return Err(bad(&name, format!("relocation section {} applies to section {target}, which does not exist", show(rname)))),
+            }
+            if sh.sh_link != symtab_index {
+                return Err(bad(&name, format!("relocation section {} does not use the symbol table", show(rname))));
+            }
+            if sh.sh_entsize != 24 || sh.sh_size % 24 != 0 {
+                return Err(bad(&name, format!("relocation section {}: bad entry size {}", show(rname), sh.sh_entsize)));
+            }
+            let relas = elf::relocation::RelaIterator::new(LittleEndian, Class::ELF64, sections[i].data);
+            let tsize = sections[target].size;
+            let tname = sections[target].name;
+            let mut relocs = Vec::with_capacity(sections[i].data.len() / 24);
+            for r in relas {
+                let (calc, field) = arch::object_reloc(r.r_type);
+                if calc == arch::Calc::Unknown {
+                    return Err(crate::error::Error::Unsupported {
+                        file: name.clone(),
+                        what: format!(
+                            "relocation type {} ({}) in section {} at offset {:#x}",
+                            r.r_type,
+                            arch::type_name(r.r_type),
+                            show(tname),
+                            r.r_offset
+                        ),
+                    });
+                }
+                if r.r_sym as usize >= syms.len() && calc != arch::Calc::None {
+                    return Err(bad(
+                        &name,
+                        format!("relocation at {}+{:#x} refers to symbol {}, but the table has {}", show(tname), r.r_offset, r.r_sym, syms.len()),
+                    ));
+                }
+                if r.r_offset.checked_add(field.size() as u64).is_none_or(|end| end > tsize) {
+                    return Err(bad(
+                        &name,
+                        format!("{} at offset {:#x} lies outside section {} ({:#x} bytes)", arch::type_name(r.r_type), r.r_offset, show(tname), tsize),
+                    ));
+                }
+                relocs.push(Reloc { offset: r.r_offset, ty: r.r_type, sym: r.r_sym, addend: r.r_addend });
+            }
+            sections[target].relocs.extend(relocs);
+        }
+
+        for s in sections.iter_mut() {
+            s.live = s.alloc()
+                && s.flags & SHF_EXCLUDE == 0
+                && matches!(
+                    s.ty,
+                    abi::SHT_PROGBITS | abi::SHT_NOBITS | abi::SHT_INIT_ARRAY | abi::SHT_FINI_ARRAY | abi::SHT_PREINIT_ARRAY | SHT_X86_64_UNWIND
+                );
+        }
+        Ok(Object { name, sections, syms, first_global, groups, globals: Vec::new(), exec_stack })
+    }
+}
+
+/// A name from an object, for messages.
+pub fn show(name: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(name)
+}
