@@ -75,8 +75,36 @@ macro_rules! ffi_boundary {
 
 const HANDLE_TAG: usize = 0x8;
 
+/// Handles are unguessable tokens: a handle's id goes through a bijection keyed at random per
+/// process (a multiplication by an odd number, then an exclusive or, on 60 bits), so that a
+/// small integer, a stray pointer or a real handle plus a few bytes passed as one decodes to an
+/// id the registry almost surely does not know, and is rejected.
+struct HandleKey {
+    mul: u64,
+    inverse: u64,
+    xor: u64,
+}
+
+const HANDLE_BITS: u64 = (1 << 60) - 1;
+
+fn handle_key() -> &'static HandleKey {
+    static KEY: once_cell::sync::OnceCell<HandleKey> = once_cell::sync::OnceCell::new();
+    KEY.get_or_init(|| {
+        let mul = crate::os::random_word() | 1;
+        // The inverse of an odd number modulo 2^64 (Newton's iteration doubles the correct low
+        // bits each step, from 3 correct ones).
+        let mut inverse = mul;
+        for _ in 0..5 {
+            inverse = inverse.wrapping_mul(2u64.wrapping_sub(mul.wrapping_mul(inverse)));
+        }
+        HandleKey { mul, inverse, xor: crate::os::random_word() & HANDLE_BITS }
+    })
+}
+
 fn to_ptr(h: Handle) -> *mut rl_handle {
-    ((h.0 as usize) << 4 | HANDLE_TAG) as *mut rl_handle
+    let k = handle_key();
+    let body = (h.0.wrapping_mul(k.mul) & HANDLE_BITS) ^ k.xor;
+    ((body as usize) << 4 | HANDLE_TAG) as *mut rl_handle
 }
 
 fn from_ptr(p: *mut rl_handle) -> Result<Handle, Error> {
@@ -84,7 +112,8 @@ fn from_ptr(p: *mut rl_handle) -> Result<Handle, Error> {
     if p.is_null() || v & 0xf != HANDLE_TAG {
         return Err(Error::InvalidHandle);
     }
-    Ok(Handle((v >> 4) as u64))
+    let k = handle_key();
+    Ok(Handle(((v as u64 >> 4) ^ k.xor).wrapping_mul(k.inverse) & HANDLE_BITS))
 }
 
 /// Borrow a C string argument as UTF-8.

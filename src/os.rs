@@ -494,3 +494,16 @@ pub fn at_fork(prepare: extern "C" fn(), parent: extern "C" fn(), child: extern 
         die("cannot register fork handlers");
     }
 }
+
+/// A random word from the kernel (for values that must not be guessable, not for keys that
+/// protect secrets); falls back to mixing the time and the process id if that fails.
+pub fn random_word() -> u64 {
+    let mut w = 0u64;
+    // SAFETY: getrandom writes at most the 8 bytes of `w`.
+    let n = unsafe { libc::getrandom(&mut w as *mut u64 as *mut libc::c_void, 8, libc::GRND_NONBLOCK) };
+    if n == 8 {
+        return w;
+    }
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    (t ^ (std::process::id() as u64).rotate_left(32)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}

@@ -1643,3 +1643,12 @@ fn object_relocation_types() {
     let prog = s.program("obj_relocs.c", &[]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+/// Handles are unguessable tokens: small integers and neighbours of real handles are rejected.
+#[test]
+fn handles_are_unguessable_tokens() {
+    let s = Scratch::new("handle_tokens");
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    let prog = s.program("handle_tokens.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
