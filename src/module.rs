@@ -17,6 +17,9 @@ pub struct HostTls {
     pub tp_offset: Option<isize>,
 }
 
+/// Scopes of later opens that an object's lazy bindings search: (library opened, its scope).
+pub type LaterScopes = Vec<(u64, Vec<std::sync::Weak<Module>>)>;
+
 /// What relink keeps of an image it mapped itself.
 #[derive(Debug)]
 pub struct Image {
@@ -36,7 +39,7 @@ pub struct Image {
     pub lazy_pins: crate::sync::Mutex<Vec<std::sync::Arc<Module>>>,
     /// The scopes of later opens that pulled the object in, searched by lazy binding after its
     /// own (glibc extends the object's l_scope likewise), each with the id of the library opened.
-    pub lazy_later: crate::sync::Mutex<Vec<(u64, Vec<std::sync::Weak<Module>>)>>,
+    pub lazy_later: crate::sync::Mutex<LaterScopes>,
     /// .eh_frame_hdr (PT_GNU_EH_FRAME) and the start of the .eh_frame it points to, for the
     /// unwinder; `None` without them, or when .eh_frame is empty.
     pub eh_frame: Option<(usize, usize)>,

@@ -708,7 +708,7 @@ fn returned(root: u64) {
 /// field order, the reverse of the order taken.
 pub struct ForkHold {
     pins: Vec<crate::sync::MutexGuard<'static, Vec<Arc<Module>>>>,
-    later: Vec<crate::sync::MutexGuard<'static, Vec<(u64, Vec<std::sync::Weak<Module>>)>>>,
+    later: Vec<crate::sync::MutexGuard<'static, crate::module::LaterScopes>>,
     init: crate::sync::MutexGuard<'static, ()>,
     registry: crate::sync::RwLockWriteGuard<'static, Registry>,
     /// The objects whose lazy-binding pins are held: dropped after their guards.
