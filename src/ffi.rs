@@ -52,7 +52,7 @@ thread_local! {
     static ERROR: RefCell<(Option<Error>, Option<CString>)> = const { RefCell::new((None, None)) };
 }
 
-fn set_error(e: Error) {
+pub(crate) fn set_error(e: Error) {
     let _ = ERROR.try_with(|slot| slot.borrow_mut().0 = Some(e));
 }
 
@@ -62,24 +62,31 @@ macro_rules! ffi_boundary {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<_, Error> { $body })) {
             Ok(Ok(v)) => v,
             Ok(Err(e)) => {
-                set_error(e);
+                $crate::ffi::set_error(e);
                 $fail
             }
             Err(_) => {
-                set_error(Error::Internal);
+                $crate::ffi::set_error($crate::error::Error::Internal);
                 $fail
             }
         }
     }};
 }
 
+pub(crate) use ffi_boundary;
+
 const HANDLE_TAG: usize = 0x8;
+
+/// Whether `p` is a handle relink made (or a pseudo-handle), rather than another loader's.
+pub(crate) fn is_relink_handle(p: *mut rl_handle) -> bool {
+    matches!(p as usize, 0 | usize::MAX) || p as usize & 0xf == HANDLE_TAG
+}
 
 fn to_ptr(h: Handle) -> *mut rl_handle {
     ((h.0 as usize) << 4 | HANDLE_TAG) as *mut rl_handle
 }
 
-fn from_ptr(p: *mut rl_handle) -> Result<Handle, Error> {
+pub(crate) fn from_ptr(p: *mut rl_handle) -> Result<Handle, Error> {
     let v = p as usize;
     if p.is_null() || v & 0xf != HANDLE_TAG {
         return Err(Error::InvalidHandle);
@@ -143,7 +150,8 @@ pub unsafe extern "C" fn rl_open(path: *const c_char, flags: c_int) -> *mut rl_h
 ///
 /// # Safety
 /// As for [`rl_open`].
-unsafe extern "C" fn rl_open_from(path: *const c_char, flags: c_int, caller: usize) -> *mut rl_handle {
+#[doc(hidden)]
+pub unsafe extern "C" fn rl_open_from(path: *const c_char, flags: c_int, caller: usize) -> *mut rl_handle {
     ffi_boundary!(std::ptr::null_mut(), {
         if path.is_null() {
             return registry::open_global(flags).map(to_ptr);
@@ -203,7 +211,8 @@ pub unsafe extern "C" fn rl_sym(h: *mut rl_handle, name: *const c_char) -> *mut 
 ///
 /// # Safety
 /// As for [`rl_sym`].
-unsafe extern "C" fn rl_sym_from(h: *mut rl_handle, name: *const c_char, caller: usize) -> *mut c_void {
+#[doc(hidden)]
+pub unsafe extern "C" fn rl_sym_from(h: *mut rl_handle, name: *const c_char, caller: usize) -> *mut c_void {
     ffi_boundary!(std::ptr::null_mut(), {
         let target = target(h)?;
         // SAFETY: NUL-terminated by the caller's contract.
@@ -227,7 +236,8 @@ pub unsafe extern "C" fn rl_vsym(h: *mut rl_handle, name: *const c_char, version
 ///
 /// # Safety
 /// As for [`rl_vsym`].
-unsafe extern "C" fn rl_vsym_from(h: *mut rl_handle, name: *const c_char, version: *const c_char, caller: usize) -> *mut c_void {
+#[doc(hidden)]
+pub unsafe extern "C" fn rl_vsym_from(h: *mut rl_handle, name: *const c_char, version: *const c_char, caller: usize) -> *mut c_void {
     ffi_boundary!(std::ptr::null_mut(), {
         let target = target(h)?;
         // SAFETY: NUL-terminated by the caller's contract.
@@ -290,7 +300,7 @@ pub unsafe extern "C" fn rl_addr(addr: *const c_void, info: *mut rl_addr_info) -
         let Some(m) = registry::containing(addr as usize) else { return Ok(0) };
         let (sname, saddr) = match m.symbol_at(addr as usize) {
             // The name points into the object's string table, which is NUL-terminated.
-            Some((name, a)) => (name.as_ptr() as *const c_char, a as *mut c_void),
+            Some((name, a, _)) => (name.as_ptr() as *const c_char, a as *mut c_void),
             None => (std::ptr::null(), std::ptr::null_mut()),
         };
         // SAFETY: `info` is non-NULL and writable by the caller's contract.
@@ -316,7 +326,7 @@ pub unsafe extern "C" fn rl_iterate_phdr(cb: rl_phdr_callback, data: *mut c_void
     ffi_boundary!(-1, {
         let Some(f) = cb else { return Err(Error::InvalidArgument("callback is NULL".into())) };
         // SAFETY: the system loader calls `f` with its own records and `data`, as the caller asked.
-        let host = unsafe { libc::dl_iterate_phdr(cb, data) };
+        let host = unsafe { (crate::host::real().dl_iterate_phdr)(cb, data) };
         if host != 0 {
             return Ok(host);
         }

@@ -7,8 +7,100 @@ use crate::parse::DynInfo;
 use crate::raw::Span;
 use crate::symbols::SymTab;
 use elf::abi;
-use std::ffi::CStr;
+use std::ffi::{c_char, c_int, c_void, CStr};
 use std::path::{Path, PathBuf};
+
+type PhdrCallback = Option<unsafe extern "C" fn(*mut libc::dl_phdr_info, usize, *mut c_void) -> c_int>;
+
+/// The system loader's own functions. relink never reaches them through a dynamic reference:
+/// a preloaded interposer (relink's own `librelink_preload.so` among them) would capture it.
+/// They are looked up once, by name and version, in the symbol tables of the objects on the
+/// system loader's list, the C library first.
+pub struct Real {
+    pub dlopen: unsafe extern "C" fn(*const c_char, c_int) -> *mut c_void,
+    pub dlclose: unsafe extern "C" fn(*mut c_void) -> c_int,
+    pub dlsym: unsafe extern "C" fn(*mut c_void, *const c_char) -> *mut c_void,
+    pub dlvsym: unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char) -> *mut c_void,
+    pub dlmopen: unsafe extern "C" fn(libc::c_long, *const c_char, c_int) -> *mut c_void,
+    pub dlerror: unsafe extern "C" fn() -> *mut c_char,
+    pub dladdr1: unsafe extern "C" fn(*const c_void, *mut libc::Dl_info, *mut *mut c_void, c_int) -> c_int,
+    pub dlinfo: unsafe extern "C" fn(*mut c_void, c_int, *mut c_void) -> c_int,
+    pub dl_iterate_phdr: unsafe extern "C" fn(PhdrCallback, *mut c_void) -> c_int,
+    /// `_dl_find_object` (glibc 2.35 and later).
+    pub find_object: Option<unsafe extern "C" fn(*mut c_void, *mut c_void) -> c_int>,
+}
+
+/// The system loader's functions (see [`Real`]).
+pub fn real() -> &'static Real {
+    static REAL: once_cell::sync::Lazy<Real> = once_cell::sync::Lazy::new(Real::find);
+    &REAL
+}
+
+impl Real {
+    fn find() -> Real {
+        extern "C" {
+            static _r_debug: crate::raw::RDebug;
+        }
+        // The objects on the system loader's list that can be read, except the one holding
+        // this code: its own definitions of these names may be interposers.
+        let me = real as fn() -> &'static Real as usize;
+        let mut objects = Vec::new();
+        // SAFETY: the system loader's list of objects is complete once the program runs; its
+        // records stay valid while their objects are loaded, and the C library (the one object
+        // looked for) is never unloaded.
+        let mut l = unsafe { _r_debug.r_map };
+        while !l.is_null() {
+            // SAFETY: a record of the list (see above).
+            let lm = unsafe { &*l };
+            l = lm.l_next;
+            // The program (l_addr is no base in a non-PIE one) defines none of these.
+            if lm.l_name.is_null() || lm.l_addr == 0 {
+                continue;
+            }
+            // SAFETY: a shared object's first segment maps its ELF header at its base.
+            let Some((phdr, phnum)) = (unsafe { crate::raw::program_headers(lm.l_addr) }) else { continue };
+            // SAFETY: the system loader's name of a loaded object is a C string.
+            let name = unsafe { CStr::from_ptr(lm.l_name) }.to_string_lossy().into_owned();
+            let found = Found { addr: lm.l_addr, name, phdr, phnum, tls_modid: 0, tls_data: 0 };
+            let Some(m) = module_of(found, false, 0, 0) else { continue };
+            if m.span.ranges.iter().any(|&(lo, hi)| me >= lo && me < hi) {
+                continue;
+            }
+            objects.push(m);
+        }
+        // glibc 2.34 moved the functions into the C library under new versions; the older
+        // ones name libdl's.
+        let find = |name: &str, versions: &[&str]| -> Option<usize> {
+            versions.iter().find_map(|v| {
+                let q = crate::symbols::Query::new(name.as_bytes(), Some(crate::symbols::Version::new(v.as_bytes())));
+                objects.iter().find_map(|m| {
+                    let sym = m.symtab.sym(m.symtab.lookup(&q)?)?;
+                    (sym.st_shndx != 0 && sym.st_value != 0).then(|| m.bias.wrapping_add(sym.st_value as usize))
+                })
+            })
+        };
+        let need = |name: &str, versions: &[&str]| {
+            find(name, versions).unwrap_or_else(|| crate::os::die(&format!("relink: the system loader's {name} was not found")))
+        };
+        const DL: &[&str] = &["GLIBC_2.34", "GLIBC_2.2.5"];
+        // SAFETY: each address is the C library's definition of the function of that name and
+        // version, whose prototype is the field's type.
+        unsafe {
+            Real {
+                dlopen: std::mem::transmute::<usize, _>(need("dlopen", DL)),
+                dlclose: std::mem::transmute::<usize, _>(need("dlclose", DL)),
+                dlsym: std::mem::transmute::<usize, _>(need("dlsym", DL)),
+                dlvsym: std::mem::transmute::<usize, _>(need("dlvsym", DL)),
+                dlmopen: std::mem::transmute::<usize, _>(need("dlmopen", &["GLIBC_2.34", "GLIBC_2.3.4"])),
+                dlerror: std::mem::transmute::<usize, _>(need("dlerror", DL)),
+                dladdr1: std::mem::transmute::<usize, _>(need("dladdr1", &["GLIBC_2.34", "GLIBC_2.3.3"])),
+                dlinfo: std::mem::transmute::<usize, _>(need("dlinfo", &["GLIBC_2.34", "GLIBC_2.3.3"])),
+                dl_iterate_phdr: std::mem::transmute::<usize, _>(need("dl_iterate_phdr", &["GLIBC_2.2.5"])),
+                find_object: find("_dl_find_object", &["GLIBC_2.35"]).map(|a| std::mem::transmute::<usize, _>(a)),
+            }
+        }
+    }
+}
 
 /// What dl_iterate_phdr reported for one object.
 struct Found {
@@ -32,7 +124,7 @@ pub fn generation() -> (u64, u64) {
     }
     let mut g = (0u64, 0u64);
     // SAFETY: the callback only writes through `data`, which points to `g`.
-    unsafe { libc::dl_iterate_phdr(Some(cb), &mut g as *mut _ as *mut libc::c_void) };
+    unsafe { (real().dl_iterate_phdr)(Some(cb), &mut g as *mut _ as *mut libc::c_void) };
     g
 }
 
@@ -62,7 +154,7 @@ pub fn enumerate(next_id: &mut impl FnMut() -> u64) -> Vec<Module> {
     }
     let mut found: Vec<Found> = Vec::new();
     // SAFETY: the callback only pushes into `found`.
-    unsafe { libc::dl_iterate_phdr(Some(cb), &mut found as *mut _ as *mut libc::c_void) };
+    unsafe { (real().dl_iterate_phdr)(Some(cb), &mut found as *mut _ as *mut libc::c_void) };
     let tp = crate::arch::thread_pointer();
     let mut modules: Vec<Module> = found
         .into_iter()
@@ -161,7 +253,7 @@ pub fn tls_block(m: &Module) -> Option<usize> {
     }
     let mut found = (m.host_tls?.modid, 0usize);
     // SAFETY: the callback only writes through `data`, which points to `found`.
-    unsafe { libc::dl_iterate_phdr(Some(cb), &mut found as *mut _ as *mut libc::c_void) };
+    unsafe { (real().dl_iterate_phdr)(Some(cb), &mut found as *mut _ as *mut libc::c_void) };
     (found.1 != 0).then_some(found.1)
 }
 
@@ -174,7 +266,7 @@ pub fn pin(m: &Module) {
     m.glibc_ref.get_or_init(|| {
         // SAFETY: RTLD_NOLOAD only looks the object up and counts a reference; it maps nothing
         // and runs no initializer.
-        let h = unsafe { libc::dlopen(m.c_name.as_ptr(), libc::RTLD_NOLOAD | libc::RTLD_LAZY) };
+        let h = unsafe { (real().dlopen)(m.c_name.as_ptr(), libc::RTLD_NOLOAD | libc::RTLD_LAZY) };
         h as usize
     });
 }
@@ -184,7 +276,7 @@ pub fn unpin(m: &Module) {
     if let Some(&h) = m.glibc_ref.get() {
         if h != 0 {
             // SAFETY: `h` came from dlopen above and is released exactly once, as the Module goes.
-            unsafe { libc::dlclose(h as *mut libc::c_void) };
+            unsafe { (real().dlclose)(h as *mut libc::c_void) };
         }
     }
 }
@@ -210,7 +302,7 @@ pub fn classify(m: &Module) {
             .take(16);
         for (_, sym) in candidates {
             // SAFETY: looking a NUL-terminated name up in the default scope has no side effect.
-            let addr = unsafe { libc::dlsym(libc::RTLD_DEFAULT, m.symtab.name_cstr(sym).as_ptr()) } as usize;
+            let addr = unsafe { (real().dlsym)(libc::RTLD_DEFAULT, m.symtab.name_cstr(sym).as_ptr()) } as usize;
             if addr == 0 {
                 return true;
             }
@@ -220,4 +312,22 @@ pub fn classify(m: &Module) {
         }
         false
     });
+}
+
+/// The system loader's `struct link_map` of a host object (0 if it is not on its list).
+pub fn link_map(m: &Module) -> usize {
+    extern "C" {
+        static _r_debug: crate::raw::RDebug;
+    }
+    // SAFETY: as in `Real::find`; the object is loaded, so its record is on the list.
+    let mut l = unsafe { _r_debug.r_map };
+    while !l.is_null() {
+        // SAFETY: a record of the list.
+        let lm = unsafe { &*l };
+        if lm.l_addr == m.bias {
+            return l as usize;
+        }
+        l = lm.l_next;
+    }
+    0
 }

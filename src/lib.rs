@@ -32,9 +32,12 @@ mod tls;
 mod unwind;
 mod sync;
 mod fork;
+mod debug;
 
 mod api;
 pub mod ffi;
+#[doc(hidden)]
+pub mod interpose;
 
 pub use api::{define, undefine, Library, OpenOptions, Relocation, Symbol, DEEPBIND, GLOBAL, LAZY, NODELETE, NOLOAD, NOW};
 pub use error::{Error, Result};

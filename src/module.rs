@@ -93,6 +93,9 @@ pub struct Module {
     /// For host objects: whether they are in the system loader's global scope (not opened
     /// RTLD_LOCAL), once `host::classify` has found out; until then they count as global.
     pub host_local: once_cell::sync::OnceCell<bool>,
+    /// For objects relink mapped: the `struct link_map` head handed out by the interposer's
+    /// `dlinfo(RTLD_DI_LINKMAP)`, `dladdr1` and `_dl_find_object`, made on first request.
+    pub link_map: once_cell::sync::OnceCell<Box<crate::raw::LinkMap>>,
 }
 
 /// What the loader found out about an object, host or relink-mapped.
@@ -134,6 +137,7 @@ impl Module {
             pending_tls_dtors: 0.into(),
             glibc_ref: Default::default(),
             host_local: Default::default(),
+            link_map: Default::default(),
         }
     }
 }
@@ -170,7 +174,7 @@ impl Module {
     /// symbol covers its `st_size` bytes (one of size 0 only its own address); of those covering
     /// `addr`, the one at the highest address wins (the first found among equals). Thread-local
     /// and absolute symbols name no address of the object.
-    pub fn symbol_at(&self, addr: usize) -> Option<(&'static [u8], usize)> {
+    pub fn symbol_at(&self, addr: usize) -> Option<(&'static [u8], usize, &'static crate::raw::Sym)> {
         let mut best: Option<(&'static crate::raw::Sym, usize)> = None;
         for (_, s) in self.symtab.definitions() {
             if s.kind() == elf::abi::STT_TLS || s.st_shndx == elf::abi::SHN_ABS {
@@ -183,7 +187,19 @@ impl Module {
                 best = Some((s, a));
             }
         }
-        best.map(|(s, a)| (self.symtab.name(s), a))
+        best.map(|(s, a)| (self.symtab.name(s), a, s))
+    }
+
+    /// Its program headers.
+    pub fn phdrs(&self) -> &[libc::Elf64_Phdr] {
+        // SAFETY: `phdr` points at the program headers for as long as the object lives: the
+        // system loader's for a host object, the copy in `Image` for one relink mapped.
+        unsafe { std::slice::from_raw_parts(self.phdr.0 as *const libc::Elf64_Phdr, self.phdr.1) }
+    }
+
+    /// The runtime address of its first segment of type `kind`, with its program header.
+    pub fn segment(&self, kind: u32) -> Option<(usize, &libc::Elf64_Phdr)> {
+        self.phdrs().iter().find(|p| p.p_type == kind).map(|p| (self.bias.wrapping_add(p.p_vaddr as usize), p))
     }
 
     /// Whether a DT_NEEDED / rl_open name without a slash denotes this object: its SONAME, or

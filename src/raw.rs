@@ -226,3 +226,37 @@ pub unsafe fn read_u64(addr: usize) -> u64 {
     // SAFETY: guaranteed by the caller.
     unsafe { std::ptr::read_unaligned(addr as *const u64) }
 }
+
+/// The public head of glibc's `struct link_map` (`<link.h>`): what the system loader's list of
+/// objects and `dlinfo(RTLD_DI_LINKMAP)` show.
+#[repr(C)]
+#[derive(Debug)]
+pub struct LinkMap {
+    pub l_addr: usize,
+    pub l_name: *const libc::c_char,
+    pub l_ld: usize,
+    pub l_next: *const LinkMap,
+    pub l_prev: *const LinkMap,
+}
+
+/// glibc's `struct r_debug` (`<link.h>`), the head of the system loader's list of objects.
+#[repr(C)]
+pub struct RDebug {
+    pub r_version: libc::c_int,
+    pub r_map: *const LinkMap,
+    pub r_brk: usize,
+    pub r_state: libc::c_int,
+    pub r_ldbase: usize,
+}
+
+/// The program headers `(address, count)` of an object whose ELF header is mapped at `base`, if
+/// an ELF64 header is there.
+///
+/// # Safety
+/// `base..base+64` must be readable, and so must the program headers it names.
+pub unsafe fn program_headers(base: usize) -> Option<(usize, usize)> {
+    // SAFETY: the caller guarantees the header is readable; any bit pattern is a valid Ehdr.
+    let h = unsafe { std::ptr::read_unaligned(base as *const libc::Elf64_Ehdr) };
+    let elf = h.e_ident[..4] == *b"\x7fELF" && h.e_ident[4] == 2 && h.e_phentsize as usize == std::mem::size_of::<libc::Elf64_Phdr>();
+    elf.then(|| (base + h.e_phoff as usize, h.e_phnum as usize))
+}

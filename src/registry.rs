@@ -507,6 +507,8 @@ pub fn open_from(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> 
         }
     }
     let bind_hooks = relocate::Hooks { open: hooks.clone(), lookups: Lookups::snapshot(hooks) };
+    let mut stats = crate::debug::OpenStats::start();
+    let relocation = std::time::Instant::now();
     for &i in &order {
         let m = &group.modules[i];
         let deepbind = flags & DEEPBIND != 0;
@@ -533,6 +535,7 @@ pub fn open_from(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> 
         }
     }
     drop(global);
+    stats.relocated(relocation.elapsed());
 
     for m in &group.modules {
         init::check(m)?;
@@ -594,6 +597,7 @@ pub fn open_from(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> 
     for m in &modules {
         hooks::notify(Event::Map, m);
     }
+    report_open(&modules, &root_scope, &stats);
 
     // Dependencies loaded earlier may still be initializing in another thread.
     wait_initialized(&root_scope);
@@ -607,6 +611,23 @@ pub fn open_from(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> 
     }
     returned(root_id);
     Ok(Handle(root_id))
+}
+
+/// What RELINK_DEBUG asks to be told of an open that mapped `modules` (the library opened
+/// first) and gave it `scope`.
+fn report_open(modules: &[Arc<Module>], scope: &[Arc<Module>], stats: &crate::debug::OpenStats) {
+    use crate::debug::{report, FILES, SCOPES};
+    for m in modules {
+        let size = m.image.as_ref().map_or(0, |i| i.region.len);
+        report!(FILES, "file={} [{}];  base: {:#x}   size: {:#x}", m.name, m.id, m.base(), size);
+    }
+    if crate::debug::on(SCOPES) {
+        let names = |v: &mut dyn Iterator<Item = &Arc<Module>>| v.map(|m| m.name.as_str()).collect::<Vec<_>>().join(" ");
+        report!(SCOPES, "object={} [{}]", modules[0].name, modules[0].id);
+        report!(SCOPES, " scope 0: {}", names(&mut global_scope_now().iter()));
+        report!(SCOPES, " scope 1: {}", names(&mut scope.iter()));
+    }
+    stats.finish(&modules[0].name, modules.len());
 }
 
 /// The open of `root` by this thread is returning its reference to the caller.
@@ -1033,6 +1054,15 @@ fn object(h: Handle) -> Result<Arc<Module>> {
         _ if h == Handle::GLOBAL => Err(Error::InvalidArgument("the global scope has no single object".into())),
         _ => Err(Error::InvalidHandle),
     }
+}
+
+/// The object behind an open handle; the program for the handle of `rl_open(NULL)` (as glibc's
+/// `dlinfo` answers for the handle of `dlopen(NULL)`).
+pub fn object_or_program(h: Handle) -> Result<Arc<Module>> {
+    if h == Handle::GLOBAL {
+        return REGISTRY.read_recursive().program().ok_or(Error::Internal);
+    }
+    object(h)
 }
 
 /// A handle's object: (its name as a C string, its base address, its TLS module id or 0). The

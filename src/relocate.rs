@@ -434,7 +434,15 @@ fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modu
         if let Some(value) = hooked(Phase::Before) {
             return Ok(Resolved { value, def: None });
         }
-        let found = resolve::lookup(scope.clone(), &Query::new(name, version));
+        let found = {
+            let _timer = crate::debug::LookupTimer::start();
+            if crate::debug::on(crate::debug::SYMBOLS) {
+                let seen = |s: &&Module| crate::debug::say(format_args!("symbol={};  lookup in file={} [{}]", String::from_utf8_lossy(name), s.name, s.id));
+                resolve::lookup(scope.clone().inspect(seen), &Query::new(name, version))
+            } else {
+                resolve::lookup(scope.clone(), &Query::new(name, version))
+            }
+        };
         if found.is_none() {
             if let Some(value) = crate::hooks::defined(name).or_else(|| hooked(Phase::After)) {
                 return Ok(Resolved { value, def: None });
@@ -464,6 +472,16 @@ fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modu
         None => Resolved { value: 0, def: None },
         Some(b) => {
             let b = crate::registry::definition(b);
+            crate::debug::report!(
+                crate::debug::BINDINGS,
+                "binding file {} [{}] to {} [{}]: normal symbol `{}'{}",
+                m.name,
+                m.id,
+                b.module.name,
+                b.module.id,
+                String::from_utf8_lossy(name),
+                m.symtab.needed_version(idx).map_or(String::new(), |v| format!(" [{}]", String::from_utf8_lossy(v.name)))
+            );
             let value = if b.sym.kind() == abi::STT_TLS { 0 } else { b.address()? };
             Resolved { value, def: Some((b.module as *const Module, b.sym.st_value)) }
         }
