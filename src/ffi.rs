@@ -318,19 +318,45 @@ pub type rl_phdr_callback = Option<unsafe extern "C" fn(*mut libc::dl_phdr_info,
 /// Call `cb` for every object of the process, like `dl_iterate_phdr`: the host's objects first
 /// (through the system loader), then each object relink loaded. Stops at the first nonzero
 /// return value and returns it. No relink lock is held while `cb` runs, so it may call relink.
+/// The `dlpi_adds` and `dlpi_subs` counters count the objects both loaders mapped and unmapped
+/// (callers such as the unwinder cache what they found until these change).
 ///
 /// # Safety
 /// `cb` must be safe to call with a `dl_phdr_info` and `data`.
 #[no_mangle]
 pub unsafe extern "C" fn rl_iterate_phdr(cb: rl_phdr_callback, data: *mut c_void) -> c_int {
+    /// The caller's callback and data, relink's counters, and the system loader's as it told them.
+    struct Shim {
+        f: unsafe extern "C" fn(*mut libc::dl_phdr_info, usize, *mut c_void) -> c_int,
+        data: *mut c_void,
+        relink: (u64, u64),
+        host: (u64, u64),
+    }
+    unsafe extern "C" fn shim(info: *mut libc::dl_phdr_info, size: usize, data: *mut c_void) -> c_int {
+        // SAFETY: `data` is the Shim below; the system loader passes a valid record of `size`
+        // bytes, which holds the counters when it is as large as glibc's.
+        unsafe {
+            let s = &mut *(data as *mut Shim);
+            if size >= std::mem::size_of::<libc::dl_phdr_info>() {
+                let i = &mut *info;
+                s.host = (i.dlpi_adds, i.dlpi_subs);
+                i.dlpi_adds += s.relink.0;
+                i.dlpi_subs += s.relink.1;
+            }
+            (s.f)(info, size, s.data)
+        }
+    }
     ffi_boundary!(-1, {
         let Some(f) = cb else { return Err(Error::InvalidArgument("callback is NULL".into())) };
-        // SAFETY: the system loader calls `f` with its own records and `data`, as the caller asked.
-        let host = unsafe { (crate::host::real().dl_iterate_phdr)(cb, data) };
+        let (objects, relink) = registry::loaded();
+        let mut s = Shim { f, data, relink, host: (0, 0) };
+        // SAFETY: the system loader calls `shim` with its own records and the Shim, which calls
+        // `f` with `data`, as the caller asked.
+        let host = unsafe { (crate::host::real().dl_iterate_phdr)(Some(shim), &mut s as *mut Shim as *mut c_void) };
         if host != 0 {
             return Ok(host);
         }
-        let (objects, (adds, subs)) = registry::loaded();
+        let (adds, subs) = (s.host.0 + relink.0, s.host.1 + relink.1);
         for m in &objects {
             let mut info = libc::dl_phdr_info {
                 dlpi_addr: m.bias as u64,

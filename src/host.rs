@@ -53,8 +53,10 @@ impl Real {
             // SAFETY: a record of the list (see above).
             let lm = unsafe { &*l };
             l = lm.l_next;
-            // The program (l_addr is no base in a non-PIE one) defines none of these.
-            if lm.l_name.is_null() || lm.l_addr == 0 {
+            // Not the program (first, named ""; l_addr is no base in a non-PIE one): it defines
+            // none of these, and its canonical PLT entries for them lead to the interposer.
+            // SAFETY: the system loader's names are C strings.
+            if lm.l_name.is_null() || unsafe { *lm.l_name } == 0 || lm.l_addr == 0 {
                 continue;
             }
             // SAFETY: a shared object's first segment maps its ELF header at its base.
@@ -209,7 +211,8 @@ fn module_of(f: Found, is_program: bool, tp: usize, id: u64) -> Option<Module> {
     let fix = |v: u64| if (v as usize) < bias { bias.wrapping_add(v as usize) } else { v as usize };
     let dynamic = DynInfo::read(&span, dyn_addr, dyn_count, fix).ok()?;
     // Only lookups read a host object's symbols: its hash tables cover every one they can find.
-    let symtab = SymTab::new(&dynamic, &span, 0).ok()?;
+    let mut symtab = SymTab::new(&dynamic, &span, 0).ok()?;
+    symtab.canonical_plt = is_program;
     let path: Option<PathBuf> = if is_program {
         crate::os::executable()
     } else if f.name.is_empty() {
@@ -264,9 +267,11 @@ pub fn pin(m: &Module) {
         return;
     }
     m.glibc_ref.get_or_init(|| {
+        let outer = INSIDE.replace(true);
         // SAFETY: RTLD_NOLOAD only looks the object up and counts a reference; it maps nothing
         // and runs no initializer.
         let h = unsafe { (real().dlopen)(m.c_name.as_ptr(), libc::RTLD_NOLOAD | libc::RTLD_LAZY) };
+        INSIDE.set(outer);
         h as usize
     });
 }
@@ -281,6 +286,18 @@ pub fn unpin(m: &Module) {
     }
 }
 
+thread_local! {
+    /// Set while this thread is inside the system loader on relink's behalf.
+    static INSIDE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is inside the system loader on relink's behalf: the system loader may
+/// call the program's `malloc`, and a `malloc` wrapper may look a symbol up through relink,
+/// which then must not ask the system loader again (the question would wait for itself).
+pub fn inside() -> bool {
+    INSIDE.get()
+}
+
 /// Find out whether a host object is in the system loader's global scope, by asking it
 /// (`dlsym(RTLD_DEFAULT)`) for a few of the object's own definitions: one that resolves into
 /// the object means global; one the default scope does not know at all means the object was
@@ -288,6 +305,9 @@ pub fn unpin(m: &Module) {
 /// such, the object counts as global. Never call this with relink's lock held: dlsym takes the
 /// system loader's lock.
 pub fn classify(m: &Module) {
+    if INSIDE.replace(true) {
+        return;
+    }
     m.host_local.get_or_init(|| {
         let candidates = m
             .symtab
@@ -312,6 +332,7 @@ pub fn classify(m: &Module) {
         }
         false
     });
+    INSIDE.set(false);
 }
 
 /// The system loader's `struct link_map` of a host object (0 if it is not on its list).

@@ -342,7 +342,7 @@ impl Drop for Loading {
 /// system loader's global scope. Called with no relink lock held: classifying asks the system
 /// loader, whose lock a constructor waiting for relink's lock may hold.
 fn prepare_host_view() {
-    if LOADING.get() {
+    if LOADING.get() || crate::host::inside() {
         return;
     }
     let (stale, unclassified) = {

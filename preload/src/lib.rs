@@ -56,3 +56,74 @@ exports! {
     "relink_dl_iterate_phdr" => i::dl_iterate_phdr, "", ["dl_iterate_phdr@@GLIBC_2.2.5"];
     "relink_dl_find_object" => i::dl_find_object, "", ["_dl_find_object@@GLIBC_2.35"];
 }
+
+/// relink's own memory comes from the C library's allocator under its internal names, never
+/// through `malloc`: a program that wraps `malloc` (and looks the real one up with
+/// `dlsym(RTLD_NEXT, "malloc")` on its first call) would otherwise be called back from inside
+/// relink's loader, in the middle of an open or of relink's own initialization.
+struct LibcAllocator;
+
+extern "C" {
+    fn __libc_malloc(size: usize) -> *mut u8;
+    fn __libc_calloc(n: usize, size: usize) -> *mut u8;
+    fn __libc_realloc(p: *mut u8, size: usize) -> *mut u8;
+    fn __libc_memalign(align: usize, size: usize) -> *mut u8;
+    fn __libc_free(p: *mut u8);
+}
+
+/// The alignment the C library's malloc guarantees on x86_64.
+const MALLOC_ALIGN: usize = 16;
+
+// SAFETY: each method forwards to the C library's allocator with a size and alignment it
+// honours (memalign for alignments above malloc's), and frees only what it returned.
+unsafe impl std::alloc::GlobalAlloc for LibcAllocator {
+    unsafe fn alloc(&self, l: std::alloc::Layout) -> *mut u8 {
+        // SAFETY: plain allocation calls.
+        unsafe {
+            if l.align() <= MALLOC_ALIGN {
+                __libc_malloc(l.size())
+            } else {
+                __libc_memalign(l.align(), l.size())
+            }
+        }
+    }
+
+    unsafe fn alloc_zeroed(&self, l: std::alloc::Layout) -> *mut u8 {
+        if l.align() <= MALLOC_ALIGN {
+            // SAFETY: a plain allocation call.
+            return unsafe { __libc_calloc(1, l.size()) };
+        }
+        // SAFETY: `alloc` returned `l.size()` writable bytes, or NULL.
+        unsafe {
+            let p = self.alloc(l);
+            if !p.is_null() {
+                std::ptr::write_bytes(p, 0, l.size());
+            }
+            p
+        }
+    }
+
+    unsafe fn realloc(&self, p: *mut u8, l: std::alloc::Layout, size: usize) -> *mut u8 {
+        if l.align() <= MALLOC_ALIGN {
+            // SAFETY: `p` came from `__libc_malloc`/`__libc_calloc` (see `alloc`).
+            return unsafe { __libc_realloc(p, size) };
+        }
+        // SAFETY: a new block of the same alignment; the old one holds `l.size()` bytes.
+        unsafe {
+            let q = self.alloc(std::alloc::Layout::from_size_align_unchecked(size, l.align()));
+            if !q.is_null() {
+                std::ptr::copy_nonoverlapping(p, q, l.size().min(size));
+                __libc_free(p);
+            }
+            q
+        }
+    }
+
+    unsafe fn dealloc(&self, p: *mut u8, _: std::alloc::Layout) {
+        // SAFETY: `p` came from this allocator.
+        unsafe { __libc_free(p) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: LibcAllocator = LibcAllocator;
