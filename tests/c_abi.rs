@@ -1233,3 +1233,44 @@ fn ifunc_resolver_called_by_rl_sym_may_use_relink() {
     let prog = s.program("ifunc_reenter.c", &[]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+/// An unmodified non-PIE program run with librelink_preload.so: plugins, a malloc wrapper that
+/// finds the real malloc with dlsym(RTLD_NEXT), RTLD_DEFAULT/RTLD_NEXT from a plugin, dlopen from
+/// a plugin with its RUNPATH, dlerror's wording, dladdr/dladdr1/dlinfo, dlopen(NULL), dlmopen,
+/// dl_iterate_phdr, a C++ exception and a backtrace across plugins, threads, fork and exec.
+#[test]
+fn preload_nopie_program() {
+    let s = Scratch::new("preload_nopie");
+    s.lib("sub/libpl_nested.so", &["pl_nested.c"], &[]);
+    s.lib("libpl_plugin.so", &["pl_plugin.c"], &["-Wl,--enable-new-dtags,-rpath,$ORIGIN/sub"]);
+    let cxx = |out: &str, src: &str| {
+        let mut cmd = Command::new(cxx_compiler());
+        cmd.current_dir(&s.dir).args(BASE_CFLAGS).args(["-shared", "-fPIC"]).arg(fixture(src)).arg("-o").arg(s.path(out));
+        run_build(cmd);
+    };
+    cxx("libpl_catch.so", "pl_catch.cpp");
+    cxx("libpl_throw.so", "pl_throw.cpp");
+    let prog = s.plain_program("preload_program.c", "preload_program", &["-fno-pie", "-no-pie", "-lpthread"]);
+    let h = readelf(&["-h"], &prog);
+    assert_fixture(h.contains("EXEC (Executable file)"), "preload_program is not position-independent", &h);
+
+    let preload = preload_so();
+    let out = s.run_ok(
+        &prog,
+        &[s.dir_arg()],
+        &[("LD_PRELOAD", preload.to_str().unwrap()), ("RELINK_DEBUG", "files"), ("RELINK_DEBUG_OUTPUT", &s.p("debug"))],
+    );
+    assert!(out.contains("checks passed"));
+    // relink, not glibc, mapped every plugin, in the program and in the child after exec.
+    let mapped = s.debug_files("debug");
+    for lib in ["libpl_plugin.so", "sub/libpl_nested.so", "libpl_catch.so", "libpl_throw.so"] {
+        let want = s.p(lib);
+        assert!(mapped.iter().any(|m| *m == want), "relink did not map {want}; RELINK_DEBUG=files reported {mapped:#?}");
+    }
+    let processes = fs_count_prefixed(&s, "debug");
+    assert!(processes >= 2, "RELINK_DEBUG_OUTPUT.PID of the exec'd child is missing ({processes} files)");
+}
+
+fn fs_count_prefixed(s: &Scratch, prefix: &str) -> usize {
+    std::fs::read_dir(&s.dir).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with(&format!("{prefix}."))).count()
+}
