@@ -1,6 +1,6 @@
 # relink: build, test, demo and install.
 #
-#   make / make build   release build of librelink.so, librelink.a
+#   make / make build   release build of librelink.so, librelink.a, librelink_preload.so
 #   make test           cargo tests (release) and the install layout check
 #   make demo           build and run the C demo in examples/demo
 #   make bench          relink vs glibc side by side (CALLGRIND=1 adds instruction counts)
@@ -31,6 +31,7 @@ REALNAME := librelink.so.$(VERSION)
 RELEASE := target/release
 SO := $(RELEASE)/librelink.so
 STATIC := $(RELEASE)/librelink.a
+PRELOAD := $(RELEASE)/librelink_preload.so
 HEADER := include/relink.h
 DEMO := target/demo
 # The nested install in install-check goes through this name so that
@@ -42,15 +43,18 @@ SUBMAKE = $(MAKE)
 all: build
 
 build:
-	$(CARGO) build --release
+	$(CARGO) build --release --workspace
 
 # Built only when missing, so that `make build && sudo make install` does
 # not run cargo as root.
-$(SO) $(STATIC):
-	$(CARGO) build --release
+$(SO) $(STATIC) $(PRELOAD):
+	$(CARGO) build --release --workspace
 
+# The interposer tests run target/release/librelink_preload.so, which
+# `cargo test` alone does not build (another package of the workspace).
 test:
-	$(CARGO) test --release
+	$(CARGO) build --release --workspace
+	$(CARGO) test --release --workspace
 	@$(MAKE) --no-print-directory install-check
 
 demo: build
@@ -67,12 +71,13 @@ bench:
 header:
 	RELINK_UPDATE_HEADER=1 $(CARGO) test --release --test header
 
-install: $(SO) $(STATIC)
+install: $(SO) $(STATIC) $(PRELOAD)
 	install -d '$(DESTDIR)$(LIBDIR)' '$(DESTDIR)$(INCLUDEDIR)' '$(DESTDIR)$(PKGCONFIGDIR)'
 	install -m 0755 $(SO) '$(DESTDIR)$(LIBDIR)/$(REALNAME)'
 	ln -sf $(REALNAME) '$(DESTDIR)$(LIBDIR)/$(SONAME)'
 	ln -sf $(SONAME) '$(DESTDIR)$(LIBDIR)/librelink.so'
 	install -m 0644 $(STATIC) '$(DESTDIR)$(LIBDIR)/librelink.a'
+	install -m 0755 $(PRELOAD) '$(DESTDIR)$(LIBDIR)/librelink_preload.so'
 	install -m 0644 $(HEADER) '$(DESTDIR)$(INCLUDEDIR)/relink.h'
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
@@ -98,6 +103,8 @@ install-check: build
 	check "librelink.so resolves" test -f "$$lib/librelink.so"; \
 	check "SONAME is $(SONAME)" sh -c '$(READELF) -d "$$1" | grep -q "Library soname: \[$(SONAME)\]"' sh "$$lib/$(REALNAME)"; \
 	check "librelink.a installed" test -f "$$lib/librelink.a"; \
+	check "librelink_preload.so installed" test -f "$$lib/librelink_preload.so"; \
+	check "librelink_preload.so exports dlopen@GLIBC_2.34" sh -c '$(READELF) --dyn-syms -W "$$1" | grep -q " dlopen@@GLIBC_2.34$$"' sh "$$lib/librelink_preload.so"; \
 	check "relink.h installed" cmp $(HEADER) "$$tmp/root/usr/include/relink.h"; \
 	check "relink.pc installed" test -f "$$lib/pkgconfig/relink.pc"; \
 	pc() { env -u PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_PATH="$$lib/pkgconfig" PKG_CONFIG_LIBDIR="$$lib/pkgconfig" $(PKG_CONFIG) "$$@" relink; }; \

@@ -157,11 +157,11 @@ impl OpenStats {
     }
 }
 
-/// A `dlopen` the interposer leaves to the system loader (`RELINK_PRELOAD_EXCLUDE`).
-pub fn excluded(file: *const libc::c_char) {
+/// A `dlopen` the interposer leaves to the system loader, and why.
+pub fn left_to_glibc(file: *const libc::c_char, why: &str) {
     if on(FILES) {
         // SAFETY: the caller's NUL-terminated file name.
         let f = String::from_utf8_lossy(unsafe { crate::raw::cstr(file) });
-        say(format_args!("{f}: left to the system loader (RELINK_PRELOAD_EXCLUDE)"));
+        say(format_args!("{f}: left to the system loader ({why})"));
     }
 }

@@ -96,6 +96,18 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+impl Error {
+    /// Whether the object (or a dependency) was refused for needing static TLS, which relink
+    /// does not give the objects it loads (the system loader does).
+    pub fn is_static_tls(&self) -> bool {
+        match self {
+            Error::Unsupported { what, .. } => what.starts_with("static TLS"),
+            Error::Dependency { source, .. } => source.is_static_tls(),
+            _ => false,
+        }
+    }
+}
+
 /// An I/O error in the C library's words (`strerror`), without Rust's "(os error N)".
 pub fn io_reason(e: &std::io::Error) -> String {
     let s = e.to_string();

@@ -152,14 +152,21 @@ pub unsafe extern "C" fn rl_open(path: *const c_char, flags: c_int) -> *mut rl_h
 /// As for [`rl_open`].
 #[doc(hidden)]
 pub unsafe extern "C" fn rl_open_from(path: *const c_char, flags: c_int, caller: usize) -> *mut rl_handle {
-    ffi_boundary!(std::ptr::null_mut(), {
-        if path.is_null() {
-            return registry::open_global(flags).map(to_ptr);
-        }
-        // SAFETY: non-NULL, NUL-terminated by the caller's contract.
-        let path = unsafe { arg(path, "path") }?;
-        opened(registry::open_from(Input::Path(path), flags, &OpenHooks::default(), caller))
-    })
+    // SAFETY: forwarded contract.
+    ffi_boundary!(std::ptr::null_mut(), { unsafe { open_path(path, flags, caller) } })
+}
+
+/// The body of [`rl_open_from`].
+///
+/// # Safety
+/// As for [`rl_open`].
+pub(crate) unsafe fn open_path(path: *const c_char, flags: c_int, caller: usize) -> Result<*mut rl_handle, Error> {
+    if path.is_null() {
+        return registry::open_global(flags).map(to_ptr);
+    }
+    // SAFETY: non-NULL, NUL-terminated by the caller's contract.
+    let path = unsafe { arg(path, "path") }?;
+    opened(registry::open_from(Input::Path(path), flags, &OpenHooks::default(), caller))
 }
 
 /// Load a shared library from an ELF image in memory. The image is copied: the caller may free

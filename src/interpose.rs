@@ -38,12 +38,22 @@ fn excluded(file: &[u8]) -> bool {
 pub unsafe extern "C" fn dlopen(file: *const c_char, mode: c_int, caller: usize) -> *mut c_void {
     // SAFETY: NUL-terminated by the caller's contract.
     if !file.is_null() && excluded(unsafe { crate::raw::cstr(file) }) {
-        crate::debug::excluded(file);
+        crate::debug::left_to_glibc(file, "RELINK_PRELOAD_EXCLUDE");
         // SAFETY: the system loader's dlopen, with the caller's arguments.
         return unsafe { (real().dlopen)(file, mode) };
     }
-    // SAFETY: forwarded contract.
-    unsafe { ffi::rl_open_from(file, mode, caller) as *mut c_void }
+    ffi_boundary!(std::ptr::null_mut(), {
+        // SAFETY: forwarded contract.
+        match unsafe { ffi::open_path(file, mode, caller) } {
+            // The system loader gives such a library the static TLS relink cannot.
+            Err(e) if e.is_static_tls() => {
+                crate::debug::left_to_glibc(file, &e.to_string());
+                // SAFETY: the system loader's dlopen, with the caller's arguments.
+                Ok(unsafe { (real().dlopen)(file, mode) })
+            }
+            r => r.map(|h| h as *mut c_void),
+        }
+    })
 }
 
 /// Glibc's `LM_ID_BASE`.
