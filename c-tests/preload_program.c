@@ -303,6 +303,21 @@ int main(int argc, char **argv)
     CHECK(dlinfo(plugin, RTLD_DI_LINKMAP, &lm2) == 0 && lm2 == lm, "dlinfo(RTLD_DI_LINKMAP) %p, dladdr1 %p", (void *)lm2, (void *)lm);
     char origin[4096];
     CHECK(dlinfo(plugin, RTLD_DI_ORIGIN, origin) == 0 && strcmp(origin, dir) == 0, "RTLD_DI_ORIGIN %s", origin);
+    Dl_serinfo sizes;
+    CHECK(dlinfo(plugin, RTLD_DI_SERINFOSIZE, &sizes) == 0 && sizes.dls_cnt >= 2, "RTLD_DI_SERINFOSIZE");
+    Dl_serinfo *search = malloc(sizes.dls_size);
+    search->dls_size = sizes.dls_size;
+    search->dls_cnt = sizes.dls_cnt;
+    CHECK(dlinfo(plugin, RTLD_DI_SERINFO, search) == 0, "RTLD_DI_SERINFO");
+    int runpath_dir = 0, default_dir = 0;
+    for (unsigned i = 0; i < search->dls_cnt; i++) {
+        const char *d = search->dls_serpath[i].dls_name;
+        runpath_dir |= strncmp(d, dir, strlen(dir)) == 0 && strcmp(d + strlen(dir), "/sub") == 0 &&
+                       (search->dls_serpath[i].dls_flags & LA_SER_RUNPATH);
+        default_dir |= strcmp(d, "/usr/lib/x86_64-linux-gnu") == 0 && (search->dls_serpath[i].dls_flags & LA_SER_DEFAULT);
+    }
+    CHECK(runpath_dir && default_dir, "RTLD_DI_SERINFO lists the plugin's RUNPATH and the default directories: %d %d", runpath_dir, default_dir);
+    free(search);
     size_t modid = 0;
     CHECK(dlinfo(plugin, RTLD_DI_TLS_MODID, &modid) == 0 && modid != 0, "RTLD_DI_TLS_MODID");
     int *(*tls_address)(void) = (int *(*)(void))dlsym(plugin, "pl_tls_address");

@@ -182,6 +182,8 @@ fn link_map(m: &Arc<Module>) -> usize {
 
 const RTLD_DI_LMID: c_int = 1;
 const RTLD_DI_LINKMAP: c_int = 2;
+const RTLD_DI_SERINFO: c_int = 4;
+const RTLD_DI_SERINFOSIZE: c_int = 5;
 const RTLD_DI_ORIGIN: c_int = 6;
 const RTLD_DI_TLS_MODID: c_int = 9;
 const RTLD_DI_TLS_DATA: c_int = 10;
@@ -191,7 +193,8 @@ const RTLD_DI_PHDR: c_int = 11;
 /// `struct link_map`, which is its handle); relink answers for its own.
 ///
 /// # Safety
-/// `arg` points to what `request` writes.
+/// `arg` points to what `request` writes (for `RTLD_DI_SERINFO`, a `Dl_serinfo` sized by
+/// `RTLD_DI_SERINFOSIZE`).
 pub unsafe extern "C" fn dlinfo(h: *mut c_void, request: c_int, arg: *mut c_void) -> c_int {
     if !ffi::is_relink_handle(h as *mut rl_handle) {
         // SAFETY: a handle of the system loader's.
@@ -221,6 +224,19 @@ pub unsafe extern "C" fn dlinfo(h: *mut c_void, request: c_int, arg: *mut c_void
                     std::ptr::copy_nonoverlapping(o.as_ptr(), arg as *mut u8, o.len());
                     (arg as *mut u8).add(o.len()).write(0);
                 }
+            }
+            RTLD_DI_SERINFO | RTLD_DI_SERINFOSIZE => {
+                use crate::search::ListKind;
+                // glibc's LA_SER_* flags.
+                let flag = |k: ListKind| match k {
+                    ListKind::Runpath => 0x04,
+                    ListKind::LibPath => 0x02,
+                    ListKind::Default => 0x40,
+                };
+                let program = registry::object_or_program(registry::Handle::GLOBAL).ok();
+                let paths = crate::resolve::search_paths(Some(&m), program.as_deref());
+                let dirs: Vec<(Vec<u8>, u32)> = crate::search::directories(&paths).into_iter().map(|(d, k)| (d, flag(k))).collect();
+                unsafe { crate::raw::write_serinfo(arg, &dirs, request == RTLD_DI_SERINFOSIZE) };
             }
             RTLD_DI_TLS_MODID => unsafe { (arg as *mut usize).write(m.tls_id.unwrap_or(0) as usize) },
             RTLD_DI_TLS_DATA => {

@@ -110,20 +110,13 @@ fn checked(path: &Path, f: os::File, known: &dyn Known) -> Result<Found> {
     })
 }
 
-/// Find `name` as object `requester` (None: the program, as for `rl_open`) would.
-pub fn find(name: &str, requester: Option<&Module>, known: &dyn Known) -> Option<Found> {
-    if !name.contains('/') {
-        if let Some(m) = known.by_name(name.as_bytes()) {
-            return Some(Found::Existing(m));
-        }
-    }
-    // rl_open searches as dlopen called from the program does: with the program's paths.
-    let program = known.program();
-    let requester = requester.or(program.as_deref());
-    let str_of = |m: &Module, off: Option<u32>| off.and_then(|o| m.string(o)).and_then(|s| std::str::from_utf8(s).ok());
+/// The search strings of `requester` (DT_RPATH, its and then the program's, when it has no
+/// DT_RUNPATH; its DT_RUNPATH), each with the `$ORIGIN` of the object it comes from.
+pub fn search_paths<'a>(requester: Option<&'a Module>, program: Option<&'a Module>) -> SearchPaths<'a> {
+    let str_of = |m: &'a Module, off: Option<u32>| off.and_then(|o| m.string(o)).and_then(|s| std::str::from_utf8(s).ok());
     let mut paths = SearchPaths { rpath: Vec::new(), runpath: None };
     let mut chain: Vec<&Module> = requester.into_iter().collect();
-    if let Some(p) = program.as_deref() {
+    if let Some(p) = program {
         if !chain.iter().any(|m| m.id == p.id) {
             chain.push(p);
         }
@@ -142,6 +135,20 @@ pub fn find(name: &str, requester: Option<&Module>, known: &dyn Known) -> Option
     if let (Some(r), Some(rp)) = (requester, own_runpath) {
         paths.runpath = Some((rp, r.origin.as_deref()));
     }
+    paths
+}
+
+/// Find `name` as object `requester` (None: the program, as for `rl_open`) would.
+pub fn find(name: &str, requester: Option<&Module>, known: &dyn Known) -> Option<Found> {
+    if !name.contains('/') {
+        if let Some(m) = known.by_name(name.as_bytes()) {
+            return Some(Found::Existing(m));
+        }
+    }
+    // rl_open searches as dlopen called from the program does: with the program's paths.
+    let program = known.program();
+    let requester = requester.or(program.as_deref());
+    let paths = search_paths(requester, program.as_deref());
     // A candidate that cannot be opened or is not for this machine is skipped, as glibc does.
     let other_class = std::cell::Cell::new(false);
     search::search(name, requester.and_then(|r| r.origin.as_deref()), &paths, |p| try_candidate(p, known, &other_class))
