@@ -202,9 +202,15 @@ static void *thread_body(void *arg)
     const char *names[] = {"libpl_plugin.so", "sub/libpl_nested.so", "libpl_catch.so", "libpl_throw.so"};
     int id = (int)(intptr_t)arg;
     for (int i = 0; i < 40; i++) {
-        void *h = dlopen(path_of(names[(id + i) % 4]), RTLD_NOW);
-        if (h == NULL)
-            return (void *)"dlopen failed";
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names[(id + i) % 4]);
+        void *h = dlopen(path, RTLD_NOW);
+        if (h == NULL) {
+            static __thread char why[4200];
+            const char *e = dlerror();
+            snprintf(why, sizeof why, "dlopen failed: %s", e ? e : "(no dlerror)");
+            return why;
+        }
         if (dlsym(h, "no_such_symbol_here") != NULL)
             return (void *)"dlsym found a missing symbol";
         if (dlerror() == NULL)

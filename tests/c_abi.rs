@@ -1269,8 +1269,71 @@ fn preload_nopie_program() {
     }
     let processes = fs_count_prefixed(&s, "debug");
     assert!(processes >= 2, "RELINK_DEBUG_OUTPUT.PID of the exec'd child is missing ({processes} files)");
+
+    // RELINK_PRELOAD_EXCLUDE leaves the libraries it names to glibc (dlsym, dlclose and the C++
+    // exception go to glibc's for those), the others to relink.
+    s.run_ok(
+        &prog,
+        &[s.dir_arg()],
+        &[
+            ("LD_PRELOAD", preload.to_str().unwrap()),
+            ("RELINK_PRELOAD_EXCLUDE", "*_throw.so:libpl_nothing.so"),
+            ("RELINK_DEBUG", "files"),
+            ("RELINK_DEBUG_OUTPUT", &s.p("excluded")),
+        ],
+    );
+    let mapped = s.debug_files("excluded");
+    assert!(mapped.contains(&s.p("libpl_plugin.so")), "{mapped:#?}");
+    assert!(!mapped.contains(&s.p("libpl_throw.so")), "RELINK_PRELOAD_EXCLUDE did not leave libpl_throw.so to glibc: {mapped:#?}");
 }
 
 fn fs_count_prefixed(s: &Scratch, prefix: &str) -> usize {
     std::fs::read_dir(&s.dir).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with(&format!("{prefix}."))).count()
+}
+
+/// RELINK_DEBUG in a program linking librelink.so: every category reports into
+/// RELINK_DEBUG_OUTPUT.PID, `help` lists the options and exits, an unknown option is warned of.
+#[test]
+fn debug_report() {
+    let s = Scratch::new("debug_report");
+    s.lib("libdbg_dep.so", &["chain_c.c"], &[]);
+    s.lib("libdbg_user.so", &["chain_b.c"], &["-L.", "-ldbg_dep", "-Wl,-rpath,$ORIGIN"]);
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    let prog = s.program("debug_report.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[("RELINK_DEBUG", "all"), ("RELINK_DEBUG_OUTPUT", &s.p("dbg"))]);
+    let files: Vec<_> = std::fs::read_dir(&s.dir).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with("dbg.")).collect();
+    assert_eq!(files.len(), 1, "one RELINK_DEBUG_OUTPUT.PID file");
+    let name = files[0].file_name().to_string_lossy().into_owned();
+    assert!(name["dbg.".len()..].parse::<u32>().is_ok(), "{name} ends with the PID");
+    let log = std::fs::read_to_string(files[0].path()).unwrap();
+    let user = s.p("libdbg_user.so");
+    let dep = s.p("libdbg_dep.so");
+    for want in [
+        format!("relink: file={user} ["),
+        format!("relink: file={dep} ["),
+        "relink: file=simple-in-memory [".to_string(),
+        format!("relink: binding file {user} ["),
+        "normal symbol `chain_c'".to_string(),
+        "relink: symbol=chain_c;  lookup in file=".to_string(),
+        format!("relink: object={user} ["),
+        "relink:  scope 0: ".to_string(),
+        "relink:  scope 1: ".to_string(),
+        format!("relink: statistics for {user}: 2 objects mapped;"),
+        "symbol lookups in".to_string(),
+    ] {
+        assert!(log.contains(&want), "RELINK_DEBUG=all: no `{want}` in\n{log}");
+    }
+    assert!(s.debug_files("dbg").contains(&dep));
+
+    // Only what was asked for, on standard error without RELINK_DEBUG_OUTPUT.
+    let out = s.run_with_timeout(&prog, &[s.dir_arg()], &[("RELINK_DEBUG", "files,bogus")], RUN_TIMEOUT);
+    assert!(out.status.success(), "{}", out.stderr);
+    assert!(out.stderr.contains(&format!("relink: file={user} [")), "{}", out.stderr);
+    assert!(!out.stderr.contains("relink: binding"), "{}", out.stderr);
+    assert!(out.stderr.contains("relink: warning: debug option `bogus' unknown; try RELINK_DEBUG=help"), "{}", out.stderr);
+
+    let help = s.run_with_timeout(&prog, &[s.dir_arg()], &[("RELINK_DEBUG", "help")], RUN_TIMEOUT);
+    assert!(help.status.success(), "{}", help.stderr);
+    assert!(help.stdout.contains("Valid options for the RELINK_DEBUG environment variable are:"), "{}", help.stdout);
+    assert!(!help.stdout.contains("checks passed"), "RELINK_DEBUG=help exits before the program runs");
 }
