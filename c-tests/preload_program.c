@@ -279,6 +279,12 @@ int main(int argc, char **argv)
     void *(*plugin_default)(const char *) = (void *(*)(const char *))dlsym(plugin, "pl_default");
     CHECK(plugin_default("pl_plugin_marker") == (void *)marker, "RTLD_DEFAULT from the plugin");
 
+    /* A handle on a library loaded at startup searches its dependencies too. */
+    void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+    CHECK(libc != NULL, "dlopen(libc.so.6, RTLD_NOLOAD): %s", dlerror());
+    CHECK(dlsym(libc, "__tls_get_addr") != NULL, "dlsym(libc.so.6 handle, __tls_get_addr), defined by its dependency ld.so: %s", dlerror());
+    CHECK(dlclose(libc) == 0, "dlclose(libc.so.6)");
+
     /* dlerror(): glibc's wording, read once. */
     CHECK(dlopen("/nonexistent/libpl_missing.so", RTLD_NOW) == NULL, "opening a missing file");
     const char *e = dlerror();

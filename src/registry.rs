@@ -246,6 +246,25 @@ impl Registry {
         loaded.or_else(|| self.host.iter().find(|m| m.span.ranges.iter().any(|&(lo, hi)| addr >= lo && addr < hi)))
     }
 
+    /// The dependency scope of a host object (itself, then its DT_NEEDED dependencies among the
+    /// host's objects, breadth-first): what a lookup through a handle on it searches, as with
+    /// glibc.
+    fn host_scope(&self, m: &Arc<Module>) -> Vec<Arc<Module>> {
+        let mut scope = vec![m.clone()];
+        let mut next = 0;
+        while let Some(cur) = scope.get(next).cloned() {
+            next += 1;
+            for name in cur.dynamic.needed.iter().filter_map(|&off| cur.string(off)) {
+                if let Some(d) = self.host.iter().find(|h| h.answers_to(name)) {
+                    if !scope.iter().any(|s| s.id == d.id) {
+                        scope.push(d.clone());
+                    }
+                }
+            }
+        }
+        scope
+    }
+
     /// The group of a relink-loaded object: the scope of the library whose open loaded it (its
     /// own scope once that library is gone).
     fn group_of(&self, id: u64) -> &[Arc<Module>] {
@@ -404,11 +423,12 @@ pub fn open_from(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> 
         let id = m.id;
         let m = m.clone();
         let mut w = RwLockUpgradableReadGuard::upgrade(guard);
+        let scope = if w.entries.contains_key(&id) { Vec::new() } else { w.host_scope(&m) };
         let e = w.entries.entry(id).or_insert_with(|| Entry {
             module: m.clone(),
             needed: Vec::new(),
             reldeps: Vec::new(),
-            scope: vec![m.clone()],
+            scope,
             opens: 0,
             nodelete: true,
             init_seq: 0,
