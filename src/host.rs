@@ -17,18 +17,29 @@ type PhdrCallback = Option<unsafe extern "C" fn(*mut libc::dl_phdr_info, usize, 
 /// They are looked up once, by name and version, in the symbol tables of the objects on the
 /// system loader's list, the C library first.
 pub struct Real {
-    pub dlopen: unsafe extern "C" fn(*const c_char, c_int) -> *mut c_void,
-    pub dlclose: unsafe extern "C" fn(*mut c_void) -> c_int,
-    pub dlsym: unsafe extern "C" fn(*mut c_void, *const c_char) -> *mut c_void,
-    pub dlvsym: unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char) -> *mut c_void,
-    pub dlmopen: unsafe extern "C" fn(libc::c_long, *const c_char, c_int) -> *mut c_void,
-    pub dlerror: unsafe extern "C" fn() -> *mut c_char,
-    pub dladdr1: unsafe extern "C" fn(*const c_void, *mut libc::Dl_info, *mut *mut c_void, c_int) -> c_int,
-    pub dlinfo: unsafe extern "C" fn(*mut c_void, c_int, *mut c_void) -> c_int,
-    pub dl_iterate_phdr: unsafe extern "C" fn(PhdrCallback, *mut c_void) -> c_int,
+    pub dlopen: DlopenFn,
+    pub dlclose: DlcloseFn,
+    pub dlsym: DlsymFn,
+    pub dlvsym: DlvsymFn,
+    pub dlmopen: DlmopenFn,
+    pub dlerror: DlerrorFn,
+    pub dladdr1: Dladdr1Fn,
+    pub dlinfo: DlinfoFn,
+    pub dl_iterate_phdr: DlIteratePhdrFn,
     /// `_dl_find_object` (glibc 2.35 and later).
-    pub find_object: Option<unsafe extern "C" fn(*mut c_void, *mut c_void) -> c_int>,
+    pub find_object: Option<FindObjectFn>,
 }
+
+pub type DlopenFn = unsafe extern "C" fn(*const c_char, c_int) -> *mut c_void;
+pub type DlcloseFn = unsafe extern "C" fn(*mut c_void) -> c_int;
+pub type DlsymFn = unsafe extern "C" fn(*mut c_void, *const c_char) -> *mut c_void;
+pub type DlvsymFn = unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char) -> *mut c_void;
+pub type DlmopenFn = unsafe extern "C" fn(libc::c_long, *const c_char, c_int) -> *mut c_void;
+pub type DlerrorFn = unsafe extern "C" fn() -> *mut c_char;
+pub type Dladdr1Fn = unsafe extern "C" fn(*const c_void, *mut libc::Dl_info, *mut *mut c_void, c_int) -> c_int;
+pub type DlinfoFn = unsafe extern "C" fn(*mut c_void, c_int, *mut c_void) -> c_int;
+pub type DlIteratePhdrFn = unsafe extern "C" fn(PhdrCallback, *mut c_void) -> c_int;
+pub type FindObjectFn = unsafe extern "C" fn(*mut c_void, *mut c_void) -> c_int;
 
 /// The system loader's functions (see [`Real`]).
 pub fn real() -> &'static Real {
@@ -89,16 +100,16 @@ impl Real {
         // version, whose prototype is the field's type.
         unsafe {
             Real {
-                dlopen: std::mem::transmute::<usize, _>(need("dlopen", DL)),
-                dlclose: std::mem::transmute::<usize, _>(need("dlclose", DL)),
-                dlsym: std::mem::transmute::<usize, _>(need("dlsym", DL)),
-                dlvsym: std::mem::transmute::<usize, _>(need("dlvsym", DL)),
-                dlmopen: std::mem::transmute::<usize, _>(need("dlmopen", &["GLIBC_2.34", "GLIBC_2.3.4"])),
-                dlerror: std::mem::transmute::<usize, _>(need("dlerror", DL)),
-                dladdr1: std::mem::transmute::<usize, _>(need("dladdr1", &["GLIBC_2.34", "GLIBC_2.3.3"])),
-                dlinfo: std::mem::transmute::<usize, _>(need("dlinfo", &["GLIBC_2.34", "GLIBC_2.3.3"])),
-                dl_iterate_phdr: std::mem::transmute::<usize, _>(need("dl_iterate_phdr", &["GLIBC_2.2.5"])),
-                find_object: find("_dl_find_object", &["GLIBC_2.35"]).map(|a| std::mem::transmute::<usize, _>(a)),
+                dlopen: std::mem::transmute::<usize, DlopenFn>(need("dlopen", DL)),
+                dlclose: std::mem::transmute::<usize, DlcloseFn>(need("dlclose", DL)),
+                dlsym: std::mem::transmute::<usize, DlsymFn>(need("dlsym", DL)),
+                dlvsym: std::mem::transmute::<usize, DlvsymFn>(need("dlvsym", DL)),
+                dlmopen: std::mem::transmute::<usize, DlmopenFn>(need("dlmopen", &["GLIBC_2.34", "GLIBC_2.3.4"])),
+                dlerror: std::mem::transmute::<usize, DlerrorFn>(need("dlerror", DL)),
+                dladdr1: std::mem::transmute::<usize, Dladdr1Fn>(need("dladdr1", &["GLIBC_2.34", "GLIBC_2.3.3"])),
+                dlinfo: std::mem::transmute::<usize, DlinfoFn>(need("dlinfo", &["GLIBC_2.34", "GLIBC_2.3.3"])),
+                dl_iterate_phdr: std::mem::transmute::<usize, DlIteratePhdrFn>(need("dl_iterate_phdr", &["GLIBC_2.2.5"])),
+                find_object: find("_dl_find_object", &["GLIBC_2.35"]).map(|a| std::mem::transmute::<usize, FindObjectFn>(a)),
             }
         }
     }

@@ -1265,7 +1265,7 @@ fn preload_nopie_program() {
     let mapped = s.debug_files("debug");
     for lib in ["libpl_plugin.so", "sub/libpl_nested.so", "libpl_catch.so", "libpl_throw.so"] {
         let want = s.p(lib);
-        assert!(mapped.iter().any(|m| *m == want), "relink did not map {want}; RELINK_DEBUG=files reported {mapped:#?}");
+        assert!(mapped.contains(&want), "relink did not map {want}; RELINK_DEBUG=files reported {mapped:#?}");
     }
     let processes = fs_count_prefixed(&s, "debug");
     assert!(processes >= 2, "RELINK_DEBUG_OUTPUT.PID of the exec'd child is missing ({processes} files)");
