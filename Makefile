@@ -1,6 +1,7 @@
 # relink: build, test, demo and install.
 #
-#   make / make build   release build of librelink.so, librelink.a and the relink command
+#   make / make build   release build of librelink.so, librelink.a, librelink_preload.so and the
+#                       relink command
 #   make test           cargo tests of the workspace (release) and the install layout check
 #   make demo           build and run the C demo in examples/demo
 #   make bench          relink vs glibc side by side (CALLGRIND=1 adds instruction counts)
@@ -41,6 +42,7 @@ RELEASE := target/release
 SO := $(RELEASE)/librelink.so
 STATIC := $(RELEASE)/librelink.a
 CLI := $(RELEASE)/relink
+PRELOAD := $(RELEASE)/librelink_preload.so
 HEADER := include/relink.h
 DEMO := target/demo
 # The nested install in install-check goes through this name so that
@@ -66,10 +68,13 @@ build:
 
 # Built only when missing, so that `make build && sudo make install` does
 # not run cargo as root.
-$(SO) $(STATIC) $(CLI):
+$(SO) $(STATIC) $(CLI) $(PRELOAD):
 	RELINK_LIBDIR='$(LIBDIR)' $(CARGO) build --release --workspace
 
+# The interposer tests run target/release/librelink_preload.so, which
+# `cargo test` alone does not build (another package of the workspace).
 test:
+	$(CARGO) build --release --workspace
 	$(CARGO) test --release --workspace
 	@$(MAKE) --no-print-directory install-check
 
@@ -87,13 +92,14 @@ bench:
 header:
 	RELINK_UPDATE_HEADER=1 $(CARGO) test --release --test header
 
-install: $(SO) $(STATIC) $(CLI)
+install: $(SO) $(STATIC) $(CLI) $(PRELOAD)
 	install -d '$(DESTDIR)$(LIBDIR)' '$(DESTDIR)$(INCLUDEDIR)' '$(DESTDIR)$(PKGCONFIGDIR)' '$(DESTDIR)$(BINDIR)'
 	install -m 0755 $(CLI) '$(DESTDIR)$(BINDIR)/relink'
 	install -m 0755 $(SO) '$(DESTDIR)$(LIBDIR)/$(REALNAME)'
 	ln -sf $(REALNAME) '$(DESTDIR)$(LIBDIR)/$(SONAME)'
 	ln -sf $(SONAME) '$(DESTDIR)$(LIBDIR)/librelink.so'
 	install -m 0644 $(STATIC) '$(DESTDIR)$(LIBDIR)/librelink.a'
+	install -m 0755 $(PRELOAD) '$(DESTDIR)$(LIBDIR)/librelink_preload.so'
 	install -m 0644 $(HEADER) '$(DESTDIR)$(INCLUDEDIR)/relink.h'
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
@@ -121,6 +127,8 @@ install-check: build
 	check "librelink.a installed" test -f "$$lib/librelink.a"; \
 	check "relink command installed" test -x "$$tmp/root/usr/bin/relink"; \
 	check "relink command runs" "$$tmp/root/usr/bin/relink" check "$$lib/$(REALNAME)"; \
+	check "librelink_preload.so installed" test -f "$$lib/librelink_preload.so"; \
+	check "librelink_preload.so exports dlopen@GLIBC_2.34" sh -c '$(READELF) --dyn-syms -W "$$1" | grep -q " dlopen@@GLIBC_2.34$$"' sh "$$lib/librelink_preload.so"; \
 	check "relink.h installed" cmp $(HEADER) "$$tmp/root/usr/include/relink.h"; \
 	check "relink.pc installed" test -f "$$lib/pkgconfig/relink.pc"; \
 	pc() { env -u PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_PATH="$$lib/pkgconfig" PKG_CONFIG_LIBDIR="$$lib/pkgconfig" $(PKG_CONFIG) "$$@" relink; }; \

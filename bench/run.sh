@@ -13,7 +13,7 @@ CC=${CC:-gcc}
 CXX=${CXX:-g++}
 out=target/bench
 
-cargo build --release
+cargo build --release --workspace
 mkdir -p "$out"
 ln -sf ../release/librelink.so "$out/librelink.so"
 ln -sf ../release/librelink.so "$out/librelink.so.0"
@@ -36,6 +36,13 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 fi
 # shellcheck disable=SC2086
 "$out/relink-bench" run "$@" ${BENCH_ARGS:-}
+
+# Table 8: a fresh CPython importing extension modules, with the interposer and without.
+python_samples=30
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+    python_samples=3
+fi
+python3 bench/python_imports.py "$root/target/release/librelink_preload.so" "$out/report.md" "$python_samples"
 
 total=$(( $(date +%s) - start ))
 printf '\nTotal run time (build included): %d s\n' "$total" | tee -a "$out/report.md"

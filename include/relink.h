@@ -322,6 +322,8 @@ int rl_addr(const void *addr, struct rl_addr_info *info);
  * Call `cb` for every object of the process, like `dl_iterate_phdr`: the host's objects first
  * (through the system loader), then each object relink loaded. Stops at the first nonzero
  * return value and returns it. No relink lock is held while `cb` runs, so it may call relink.
+ * The `dlpi_adds` and `dlpi_subs` counters count the objects both loaders mapped and unmapped
+ * (callers such as the unwinder cache what they found until these change).
  *
  * # Safety
  * `cb` must be safe to call with a `dl_phdr_info` and `data`.

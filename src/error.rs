@@ -100,6 +100,20 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+impl Error {
+    /// Whether the object (or a dependency) was refused for static TLS relink could not give it
+    /// (the system loader may still load it).
+    pub fn is_static_tls(&self) -> bool {
+        match self {
+            Error::Unsupported { what, .. } => what.starts_with("static TLS"),
+            // No block in glibc's static TLS area could be had (see `tls::reserve_static`).
+            Error::Map { reason, .. } => reason.starts_with("static TLS"),
+            Error::Dependency { source, .. } => source.is_static_tls(),
+            _ => false,
+        }
+    }
+}
+
 /// An I/O error in the C library's words (`strerror`), without Rust's "(os error N)".
 pub fn io_reason(e: &std::io::Error) -> String {
     let s = e.to_string();

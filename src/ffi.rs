@@ -52,7 +52,7 @@ thread_local! {
     static ERROR: RefCell<(Option<Error>, Option<CString>)> = const { RefCell::new((None, None)) };
 }
 
-fn set_error(e: Error) {
+pub(crate) fn set_error(e: Error) {
     let _ = ERROR.try_with(|slot| slot.borrow_mut().0 = Some(e));
 }
 
@@ -62,16 +62,18 @@ macro_rules! ffi_boundary {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<_, Error> { $body })) {
             Ok(Ok(v)) => v,
             Ok(Err(e)) => {
-                set_error(e);
+                $crate::ffi::set_error(e);
                 $fail
             }
             Err(_) => {
-                set_error(Error::Internal);
+                $crate::ffi::set_error($crate::error::Error::Internal);
                 $fail
             }
         }
     }};
 }
+
+pub(crate) use ffi_boundary;
 
 const HANDLE_TAG: usize = 0x8;
 
@@ -101,13 +103,18 @@ fn handle_key() -> &'static HandleKey {
     })
 }
 
+/// Whether `p` is a handle relink made (or a pseudo-handle), rather than another loader's.
+pub(crate) fn is_relink_handle(p: *mut rl_handle) -> bool {
+    matches!(p as usize, 0 | usize::MAX) || p as usize & 0xf == HANDLE_TAG
+}
+
 fn to_ptr(h: Handle) -> *mut rl_handle {
     let k = handle_key();
     let body = (h.0.wrapping_mul(k.mul) & HANDLE_BITS) ^ k.xor;
     ((body as usize) << 4 | HANDLE_TAG) as *mut rl_handle
 }
 
-fn from_ptr(p: *mut rl_handle) -> Result<Handle, Error> {
+pub(crate) fn from_ptr(p: *mut rl_handle) -> Result<Handle, Error> {
     let v = p as usize;
     if p.is_null() || v & 0xf != HANDLE_TAG {
         return Err(Error::InvalidHandle);
@@ -173,15 +180,23 @@ pub unsafe extern "C" fn rl_open(path: *const c_char, flags: c_int) -> *mut rl_h
 ///
 /// # Safety
 /// As for [`rl_open`].
-unsafe extern "C" fn rl_open_from(path: *const c_char, flags: c_int, caller: usize) -> *mut rl_handle {
-    ffi_boundary!(std::ptr::null_mut(), {
-        if path.is_null() {
-            return registry::open_global(flags).map(to_ptr);
-        }
-        // SAFETY: non-NULL, NUL-terminated by the caller's contract.
-        let path = unsafe { arg(path, "path") }?;
-        opened(registry::open_from(Input::Path(path), flags, &OpenHooks::default(), caller))
-    })
+#[doc(hidden)]
+pub unsafe extern "C" fn rl_open_from(path: *const c_char, flags: c_int, caller: usize) -> *mut rl_handle {
+    // SAFETY: forwarded contract.
+    ffi_boundary!(std::ptr::null_mut(), { unsafe { open_path(path, flags, caller) } })
+}
+
+/// The body of [`rl_open_from`].
+///
+/// # Safety
+/// As for [`rl_open`].
+pub(crate) unsafe fn open_path(path: *const c_char, flags: c_int, caller: usize) -> Result<*mut rl_handle, Error> {
+    if path.is_null() {
+        return registry::open_global(flags).map(to_ptr);
+    }
+    // SAFETY: non-NULL, NUL-terminated by the caller's contract.
+    let path = unsafe { arg(path, "path") }?;
+    opened(registry::open_from(Input::Path(path), flags, &OpenHooks::default(), caller))
 }
 
 /// Load a shared library (or a relocatable object or archive, as [`rl_open`] does) from an
@@ -233,7 +248,8 @@ pub unsafe extern "C" fn rl_sym(h: *mut rl_handle, name: *const c_char) -> *mut 
 ///
 /// # Safety
 /// As for [`rl_sym`].
-unsafe extern "C" fn rl_sym_from(h: *mut rl_handle, name: *const c_char, caller: usize) -> *mut c_void {
+#[doc(hidden)]
+pub unsafe extern "C" fn rl_sym_from(h: *mut rl_handle, name: *const c_char, caller: usize) -> *mut c_void {
     ffi_boundary!(std::ptr::null_mut(), {
         let target = target(h)?;
         // SAFETY: NUL-terminated by the caller's contract.
@@ -257,7 +273,8 @@ pub unsafe extern "C" fn rl_vsym(h: *mut rl_handle, name: *const c_char, version
 ///
 /// # Safety
 /// As for [`rl_vsym`].
-unsafe extern "C" fn rl_vsym_from(h: *mut rl_handle, name: *const c_char, version: *const c_char, caller: usize) -> *mut c_void {
+#[doc(hidden)]
+pub unsafe extern "C" fn rl_vsym_from(h: *mut rl_handle, name: *const c_char, version: *const c_char, caller: usize) -> *mut c_void {
     ffi_boundary!(std::ptr::null_mut(), {
         let target = target(h)?;
         // SAFETY: NUL-terminated by the caller's contract.
@@ -320,7 +337,7 @@ pub unsafe extern "C" fn rl_addr(addr: *const c_void, info: *mut rl_addr_info) -
         let Some(m) = registry::containing(addr as usize) else { return Ok(0) };
         let (sname, saddr) = match m.symbol_at(addr as usize) {
             // The name is a NUL-terminated string of the object's string table.
-            Some((name, a)) => (name.as_ptr(), a as *mut c_void),
+            Some((name, a, _)) => (name.as_ptr(), a as *mut c_void),
             None => (std::ptr::null(), std::ptr::null_mut()),
         };
         // SAFETY: `info` is non-NULL and writable by the caller's contract.
@@ -338,19 +355,49 @@ pub type rl_phdr_callback = Option<unsafe extern "C" fn(*mut libc::dl_phdr_info,
 /// Call `cb` for every object of the process, like `dl_iterate_phdr`: the host's objects first
 /// (through the system loader), then each object relink loaded. Stops at the first nonzero
 /// return value and returns it. No relink lock is held while `cb` runs, so it may call relink.
+/// The `dlpi_adds` and `dlpi_subs` counters count the objects both loaders mapped and unmapped
+/// (callers such as the unwinder cache what they found until these change).
 ///
 /// # Safety
 /// `cb` must be safe to call with a `dl_phdr_info` and `data`.
 #[no_mangle]
 pub unsafe extern "C" fn rl_iterate_phdr(cb: rl_phdr_callback, data: *mut c_void) -> c_int {
+    /// The caller's callback and data, relink's counters, and the system loader's as it told them.
+    struct Shim {
+        f: unsafe extern "C" fn(*mut libc::dl_phdr_info, usize, *mut c_void) -> c_int,
+        data: *mut c_void,
+        relink: (u64, u64),
+        host: (u64, u64),
+    }
+    unsafe extern "C" fn shim(info: *mut libc::dl_phdr_info, size: usize, data: *mut c_void) -> c_int {
+        // SAFETY: `data` is the Shim below; the system loader passes a valid record of `size`
+        // bytes, which holds the counters when it is as large as glibc's.
+        unsafe {
+            let s = &mut *(data as *mut Shim);
+            // The objects through which glibc holds relink's static TLS blocks are relink's own.
+            if crate::tls::is_stub(std::slice::from_raw_parts((*info).dlpi_phdr, (*info).dlpi_phnum as usize)) {
+                return 0;
+            }
+            if size >= std::mem::size_of::<libc::dl_phdr_info>() {
+                let i = &mut *info;
+                s.host = (i.dlpi_adds, i.dlpi_subs);
+                i.dlpi_adds += s.relink.0;
+                i.dlpi_subs += s.relink.1;
+            }
+            (s.f)(info, size, s.data)
+        }
+    }
     ffi_boundary!(-1, {
         let Some(f) = cb else { return Err(Error::InvalidArgument("callback is NULL".into())) };
-        // SAFETY: `f` is called with the system loader's records and `data`, as the caller asked.
-        let host = unsafe { crate::host::iterate_phdr(f, data) };
+        let (objects, relink) = registry::loaded();
+        let mut s = Shim { f, data, relink, host: (0, 0) };
+        // SAFETY: the system loader calls `shim` with its own records and the Shim, which calls
+        // `f` with `data`, as the caller asked.
+        let host = unsafe { (crate::host::real().dl_iterate_phdr)(Some(shim), &mut s as *mut Shim as *mut c_void) };
         if host != 0 {
             return Ok(host);
         }
-        let (objects, (adds, subs)) = registry::loaded();
+        let (adds, subs) = (s.host.0 + relink.0, s.host.1 + relink.1);
         for m in &objects {
             let (tls_modid, tls_data) = m.tls_now();
             let mut info = libc::dl_phdr_info {

@@ -7,8 +7,113 @@ use crate::parse::DynInfo;
 use crate::raw::Span;
 use crate::symbols::SymTab;
 use elf::abi;
-use std::ffi::CStr;
+use std::ffi::{c_char, c_int, c_void, CStr};
 use std::path::{Path, PathBuf};
+
+type PhdrCallback = Option<unsafe extern "C" fn(*mut libc::dl_phdr_info, usize, *mut c_void) -> c_int>;
+
+/// The system loader's own functions. relink never reaches them through a dynamic reference:
+/// a preloaded interposer (relink's own `librelink_preload.so` among them) would capture it.
+/// They are looked up once, by name and version, in the symbol tables of the objects on the
+/// system loader's list, the C library first.
+pub struct Real {
+    pub dlopen: DlopenFn,
+    pub dlclose: DlcloseFn,
+    pub dlsym: DlsymFn,
+    pub dlvsym: DlvsymFn,
+    pub dlmopen: DlmopenFn,
+    pub dlerror: DlerrorFn,
+    pub dladdr1: Dladdr1Fn,
+    pub dlinfo: DlinfoFn,
+    pub dl_iterate_phdr: DlIteratePhdrFn,
+    /// `_dl_find_object` (glibc 2.35 and later).
+    pub find_object: Option<FindObjectFn>,
+}
+
+pub type DlopenFn = unsafe extern "C" fn(*const c_char, c_int) -> *mut c_void;
+pub type DlcloseFn = unsafe extern "C" fn(*mut c_void) -> c_int;
+pub type DlsymFn = unsafe extern "C" fn(*mut c_void, *const c_char) -> *mut c_void;
+pub type DlvsymFn = unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char) -> *mut c_void;
+pub type DlmopenFn = unsafe extern "C" fn(libc::c_long, *const c_char, c_int) -> *mut c_void;
+pub type DlerrorFn = unsafe extern "C" fn() -> *mut c_char;
+pub type Dladdr1Fn = unsafe extern "C" fn(*const c_void, *mut libc::Dl_info, *mut *mut c_void, c_int) -> c_int;
+pub type DlinfoFn = unsafe extern "C" fn(*mut c_void, c_int, *mut c_void) -> c_int;
+pub type DlIteratePhdrFn = unsafe extern "C" fn(PhdrCallback, *mut c_void) -> c_int;
+pub type FindObjectFn = unsafe extern "C" fn(*mut c_void, *mut c_void) -> c_int;
+
+/// The system loader's functions (see [`Real`]).
+pub fn real() -> &'static Real {
+    static REAL: once_cell::sync::Lazy<Real> = once_cell::sync::Lazy::new(Real::find);
+    &REAL
+}
+
+impl Real {
+    fn find() -> Real {
+        extern "C" {
+            static _r_debug: crate::raw::RDebug;
+        }
+        // The objects on the system loader's list that can be read, except the one holding
+        // this code: its own definitions of these names may be interposers.
+        let me = real as fn() -> &'static Real as usize;
+        let mut objects = Vec::new();
+        // SAFETY: the system loader's list of objects is complete once the program runs; its
+        // records stay valid while their objects are loaded, and the C library (the one object
+        // looked for) is never unloaded.
+        let mut l = unsafe { _r_debug.r_map };
+        while !l.is_null() {
+            // SAFETY: a record of the list (see above).
+            let lm = unsafe { &*l };
+            l = lm.l_next;
+            // Not the program (first, named ""; l_addr is no base in a non-PIE one): it defines
+            // none of these, and its canonical PLT entries for them lead to the interposer.
+            // SAFETY: the system loader's names are C strings.
+            if lm.l_name.is_null() || unsafe { *lm.l_name } == 0 || lm.l_addr == 0 {
+                continue;
+            }
+            // SAFETY: a shared object's first segment maps its ELF header at its base.
+            let Some((phdr, phnum)) = (unsafe { crate::raw::program_headers(lm.l_addr) }) else { continue };
+            // SAFETY: the system loader's name of a loaded object is a C string.
+            let name = unsafe { CStr::from_ptr(lm.l_name) }.to_string_lossy().into_owned();
+            let found = Found { addr: lm.l_addr, name, phdr, phnum, tls_modid: 0, tls_data: 0 };
+            let Some(m) = module_of(found, false, 0, 0) else { continue };
+            if m.span.ranges.iter().any(|&(lo, hi)| me >= lo && me < hi) {
+                continue;
+            }
+            objects.push(m);
+        }
+        // glibc 2.34 moved the functions into the C library under new versions; the older
+        // ones name libdl's.
+        let find = |name: &str, versions: &[&str]| -> Option<usize> {
+            versions.iter().find_map(|v| {
+                let q = crate::symbols::Query::new(name.as_bytes(), Some(crate::symbols::Version::new(v.as_bytes())));
+                objects.iter().find_map(|m| {
+                    let sym = m.symtab.sym(m.symtab.lookup(&q)?)?;
+                    (sym.st_shndx != 0 && sym.st_value != 0).then(|| m.bias.wrapping_add(sym.st_value as usize))
+                })
+            })
+        };
+        let need = |name: &str, versions: &[&str]| {
+            find(name, versions).unwrap_or_else(|| crate::os::die(&format!("relink: the system loader's {name} was not found")))
+        };
+        const DL: &[&str] = &["GLIBC_2.34", "GLIBC_2.2.5"];
+        // SAFETY: each address is the C library's definition of the function of that name and
+        // version, whose prototype is the field's type.
+        unsafe {
+            Real {
+                dlopen: std::mem::transmute::<usize, DlopenFn>(need("dlopen", DL)),
+                dlclose: std::mem::transmute::<usize, DlcloseFn>(need("dlclose", DL)),
+                dlsym: std::mem::transmute::<usize, DlsymFn>(need("dlsym", DL)),
+                dlvsym: std::mem::transmute::<usize, DlvsymFn>(need("dlvsym", DL)),
+                dlmopen: std::mem::transmute::<usize, DlmopenFn>(need("dlmopen", &["GLIBC_2.34", "GLIBC_2.3.4"])),
+                dlerror: std::mem::transmute::<usize, DlerrorFn>(need("dlerror", DL)),
+                dladdr1: std::mem::transmute::<usize, Dladdr1Fn>(need("dladdr1", &["GLIBC_2.34", "GLIBC_2.3.3"])),
+                dlinfo: std::mem::transmute::<usize, DlinfoFn>(need("dlinfo", &["GLIBC_2.34", "GLIBC_2.3.3"])),
+                dl_iterate_phdr: std::mem::transmute::<usize, DlIteratePhdrFn>(need("dl_iterate_phdr", &["GLIBC_2.2.5"])),
+                find_object: find("_dl_find_object", &["GLIBC_2.35"]).map(|a| std::mem::transmute::<usize, FindObjectFn>(a)),
+            }
+        }
+    }
+}
 
 /// What dl_iterate_phdr reported for one object.
 struct Found {
@@ -32,7 +137,7 @@ pub fn generation() -> (u64, u64) {
     }
     let mut g = (0u64, 0u64);
     // SAFETY: the callback only writes through `data`, which points to `g`.
-    unsafe { libc::dl_iterate_phdr(Some(cb), &mut g as *mut _ as *mut libc::c_void) };
+    unsafe { (real().dl_iterate_phdr)(Some(cb), &mut g as *mut _ as *mut libc::c_void) };
     g
 }
 
@@ -62,7 +167,7 @@ pub fn enumerate(next_id: &mut impl FnMut() -> u64) -> Vec<Module> {
     }
     let mut found: Vec<Found> = Vec::new();
     // SAFETY: the callback only pushes into `found`.
-    unsafe { libc::dl_iterate_phdr(Some(cb), &mut found as *mut _ as *mut libc::c_void) };
+    unsafe { (real().dl_iterate_phdr)(Some(cb), &mut found as *mut _ as *mut libc::c_void) };
     let tp = crate::arch::thread_pointer();
     let mut modules: Vec<Module> = found
         .into_iter()
@@ -121,7 +226,8 @@ fn module_of(f: Found, is_program: bool, tp: usize, id: u64) -> Option<Module> {
     let fix = |v: u64| if (v as usize) < bias { bias.wrapping_add(v as usize) } else { v as usize };
     let dynamic = DynInfo::read(&span, dyn_addr, dyn_count, fix).ok()?;
     // Only lookups read a host object's symbols: its hash tables cover every one they can find.
-    let symtab = SymTab::new(&dynamic, &span, 0).ok()?;
+    let mut symtab = SymTab::new(&dynamic, &span, 0).ok()?;
+    symtab.canonical_plt = is_program;
     let path: Option<PathBuf> = if is_program {
         crate::os::executable()
     } else if f.name.is_empty() {
@@ -165,7 +271,7 @@ pub fn tls_block(m: &Module) -> Option<usize> {
     }
     let mut found = (m.host_tls?.modid, 0usize);
     // SAFETY: the callback only writes through `data`, which points to `found`.
-    unsafe { libc::dl_iterate_phdr(Some(cb), &mut found as *mut _ as *mut libc::c_void) };
+    unsafe { (real().dl_iterate_phdr)(Some(cb), &mut found as *mut _ as *mut libc::c_void) };
     (found.1 != 0).then_some(found.1)
 }
 
@@ -176,9 +282,11 @@ pub fn pin(m: &Module) {
         return;
     }
     m.glibc_ref.get_or_init(|| {
+        let outer = INSIDE.replace(true);
         // SAFETY: RTLD_NOLOAD only looks the object up and counts a reference; it maps nothing
         // and runs no initializer.
-        let h = unsafe { libc::dlopen(m.c_name.as_ptr(), libc::RTLD_NOLOAD | libc::RTLD_LAZY) };
+        let h = unsafe { (real().dlopen)(m.c_name.as_ptr(), libc::RTLD_NOLOAD | libc::RTLD_LAZY) };
+        INSIDE.set(outer);
         h as usize
     });
 }
@@ -188,9 +296,21 @@ pub fn unpin(m: &Module) {
     if let Some(&h) = m.glibc_ref.get() {
         if h != 0 {
             // SAFETY: `h` came from dlopen above and is released exactly once, as the Module goes.
-            unsafe { libc::dlclose(h as *mut libc::c_void) };
+            unsafe { (real().dlclose)(h as *mut libc::c_void) };
         }
     }
+}
+
+thread_local! {
+    /// Set while this thread is inside the system loader on relink's behalf.
+    static INSIDE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is inside the system loader on relink's behalf: the system loader may
+/// call the program's `malloc`, and a `malloc` wrapper may look a symbol up through relink,
+/// which then must not ask the system loader again (the question would wait for itself).
+pub fn inside() -> bool {
+    INSIDE.get()
 }
 
 /// Find out whether a host object is in the system loader's global scope, by asking it
@@ -200,6 +320,9 @@ pub fn unpin(m: &Module) {
 /// such, the object counts as global. Never call this with relink's lock held: dlsym takes the
 /// system loader's lock.
 pub fn classify(m: &Module) {
+    if INSIDE.replace(true) {
+        return;
+    }
     m.host_local.get_or_init(|| {
         let candidates = m
             .symtab
@@ -214,7 +337,7 @@ pub fn classify(m: &Module) {
             .take(16);
         for (_, sym) in candidates {
             // SAFETY: looking a NUL-terminated name up in the default scope has no side effect.
-            let addr = unsafe { libc::dlsym(libc::RTLD_DEFAULT, m.symtab.name_cstr(sym).as_ptr()) } as usize;
+            let addr = unsafe { (real().dlsym)(libc::RTLD_DEFAULT, m.symtab.name_cstr(sym).as_ptr()) } as usize;
             if addr == 0 {
                 return true;
             }
@@ -224,30 +347,25 @@ pub fn classify(m: &Module) {
         }
         false
     });
+    INSIDE.set(false);
 }
 
-/// `dl_iterate_phdr` without the objects relink had the system loader load to hold static TLS
-/// blocks (see `tls::reserve_static`): `cb` sees the host's own objects only.
-///
-/// # Safety
-/// `cb` must be safe to call with a `dl_phdr_info` and `data`.
-pub unsafe fn iterate_phdr(cb: unsafe extern "C" fn(*mut libc::dl_phdr_info, usize, *mut libc::c_void) -> libc::c_int, data: *mut libc::c_void) -> libc::c_int {
-    type Callback = unsafe extern "C" fn(*mut libc::dl_phdr_info, usize, *mut libc::c_void) -> libc::c_int;
-    unsafe extern "C" fn filter(info: *mut libc::dl_phdr_info, size: libc::size_t, data: *mut libc::c_void) -> libc::c_int {
-        // SAFETY: `data` is the pair below, alive across the walk; the system loader passes a
-        // valid record whose program headers stay mapped during the call.
-        unsafe {
-            let &(cb, data) = &*(data as *const (Callback, *mut libc::c_void));
-            let i = &*info;
-            if crate::tls::is_stub(std::slice::from_raw_parts(i.dlpi_phdr, i.dlpi_phnum as usize)) {
-                return 0;
-            }
-            cb(info, size, data)
-        }
+/// The system loader's `struct link_map` of a host object (0 if it is not on its list).
+pub fn link_map(m: &Module) -> usize {
+    extern "C" {
+        static _r_debug: crate::raw::RDebug;
     }
-    let mut pair: (Callback, *mut libc::c_void) = (cb, data);
-    // SAFETY: `filter` reads `pair` only during the walk and calls `cb` as its caller asked.
-    unsafe { libc::dl_iterate_phdr(Some(filter), &mut pair as *mut _ as *mut libc::c_void) }
+    // SAFETY: as in `Real::find`; the object is loaded, so its record is on the list.
+    let mut l = unsafe { _r_debug.r_map };
+    while !l.is_null() {
+        // SAFETY: a record of the list.
+        let lm = unsafe { &*l };
+        if lm.l_addr == m.bias {
+            return l as usize;
+        }
+        l = lm.l_next;
+    }
+    0
 }
 
 /// An object relink had the system loader load for itself (`RTLD_LOCAL`); unloaded on drop.
@@ -258,7 +376,7 @@ pub struct Private(usize);
 fn dl_error() -> String {
     // SAFETY: dlerror returns NULL or a NUL-terminated message that stays valid until the next
     // dl* call of this thread.
-    let e = unsafe { libc::dlerror() };
+    let e = unsafe { (real().dlerror)() };
     if e.is_null() {
         return "unknown error".into();
     }
@@ -270,14 +388,14 @@ fn dl_error() -> String {
 /// compares names before it looks at files). Never call this with relink's lock held.
 pub fn is_loaded(path: &CStr) -> bool {
     // SAFETY: RTLD_NOLOAD maps nothing and runs no initializer.
-    let h = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_NOLOAD | libc::RTLD_LAZY) };
+    let h = unsafe { (real().dlopen)(path.as_ptr(), libc::RTLD_NOLOAD | libc::RTLD_LAZY) };
     if h.is_null() {
         // Clear the error the miss left.
         dl_error();
         return false;
     }
     // SAFETY: giving back the reference just taken.
-    unsafe { libc::dlclose(h) };
+    unsafe { (real().dlclose)(h) };
     true
 }
 
@@ -286,7 +404,7 @@ pub fn is_loaded(path: &CStr) -> bool {
 /// constructors, which may be waiting for relink's.
 pub fn load_private(path: &CStr) -> Result<Private, String> {
     // SAFETY: `path` is NUL-terminated; callers load only objects without initializers.
-    let h = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+    let h = unsafe { (real().dlopen)(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
     if h.is_null() {
         return Err(dl_error());
     }
@@ -298,7 +416,7 @@ impl Private {
     pub fn tls_modid(&self) -> Option<u64> {
         let mut id: libc::size_t = 0;
         // SAFETY: RTLD_DI_TLS_MODID writes one size_t through the pointer.
-        let r = unsafe { libc::dlinfo(self.0 as *mut libc::c_void, libc::RTLD_DI_TLS_MODID, &mut id as *mut _ as *mut libc::c_void) };
+        let r = unsafe { (real().dlinfo)(self.0 as *mut libc::c_void, libc::RTLD_DI_TLS_MODID, &mut id as *mut _ as *mut libc::c_void) };
         (r == 0 && id != 0).then_some(id as u64)
     }
 }
@@ -306,6 +424,6 @@ impl Private {
 impl Drop for Private {
     fn drop(&mut self) {
         // SAFETY: the handle came from dlopen in `load_private` and is released exactly once.
-        unsafe { libc::dlclose(self.0 as *mut libc::c_void) };
+        unsafe { (real().dlclose)(self.0 as *mut libc::c_void) };
     }
 }

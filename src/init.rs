@@ -18,6 +18,7 @@ unsafe extern "C" fn capture_args(argc: libc::c_int, argv: *const *const libc::c
     ARGV.store(argv as usize, Ordering::Relaxed);
     ENVP.store(envp as usize, Ordering::Relaxed);
     crate::fork::install();
+    crate::debug::init();
 }
 
 #[used]

@@ -35,10 +35,13 @@ mod tls;
 mod unwind;
 mod sync;
 mod fork;
+mod debug;
 
 mod api;
 pub mod ffi;
 pub mod inspect;
+#[doc(hidden)]
+pub mod interpose;
 
 pub use api::{define, undefine, Input, Library, OpenOptions, Relocation, Symbol, DEEPBIND, GLOBAL, LAZY, NODELETE, NOLOAD, NOW};
 pub use error::{Error, Result};

@@ -102,6 +102,9 @@ pub struct Module {
     /// For host objects: whether they are in the system loader's global scope (not opened
     /// RTLD_LOCAL), once `host::classify` has found out; until then they count as global.
     pub host_local: once_cell::sync::OnceCell<bool>,
+    /// For objects relink mapped: the `struct link_map` head handed out by the interposer's
+    /// `dlinfo(RTLD_DI_LINKMAP)`, `dladdr1` and `_dl_find_object`, made on first request.
+    pub link_map: once_cell::sync::OnceCell<Box<crate::raw::LinkMap>>,
 }
 
 /// What the loader found out about an object, host or relink-mapped.
@@ -143,6 +146,7 @@ impl Module {
             pending_tls_dtors: 0.into(),
             glibc_ref: Default::default(),
             host_local: Default::default(),
+            link_map: Default::default(),
         }
     }
 }
@@ -195,7 +199,7 @@ impl Module {
     /// and absolute symbols name no address of the object.
     /// Symbols whose name is not a string of the string table are no candidates either: the name
     /// handed out is always a NUL-terminated string inside the object.
-    pub fn symbol_at(&self, addr: usize) -> Option<(&'static std::ffi::CStr, usize)> {
+    pub fn symbol_at(&self, addr: usize) -> Option<(&'static std::ffi::CStr, usize, &'static crate::raw::Sym)> {
         let mut best: Option<(&'static crate::raw::Sym, usize)> = None;
         for s in self.symtab.addressable() {
             if s.kind() == elf::abi::STT_TLS || s.st_shndx == elf::abi::SHN_ABS || self.symtab.strtab.get_cstr(s.st_name).is_none() {
@@ -208,7 +212,19 @@ impl Module {
                 best = Some((s, a));
             }
         }
-        best.and_then(|(s, a)| Some((self.symtab.strtab.get_cstr(s.st_name)?, a)))
+        best.and_then(|(s, a)| Some((self.symtab.strtab.get_cstr(s.st_name)?, a, s)))
+    }
+
+    /// Its program headers.
+    pub fn phdrs(&self) -> &[libc::Elf64_Phdr] {
+        // SAFETY: `phdr` points at the program headers for as long as the object lives: the
+        // system loader's for a host object, the copy in `Image` for one relink mapped.
+        unsafe { std::slice::from_raw_parts(self.phdr.0 as *const libc::Elf64_Phdr, self.phdr.1) }
+    }
+
+    /// The runtime address of its first segment of type `kind`, with its program header.
+    pub fn segment(&self, kind: u32) -> Option<(usize, &libc::Elf64_Phdr)> {
+        self.phdrs().iter().find(|p| p.p_type == kind).map(|p| (self.bias.wrapping_add(p.p_vaddr as usize), p))
     }
 
     /// Whether a DT_NEEDED / rl_open name without a slash denotes this object: its SONAME, or

@@ -507,3 +507,37 @@ pub fn random_word() -> u64 {
     let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
     (t ^ (std::process::id() as u64).rotate_left(32)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
+
+/// Whether shell pattern `pattern` matches `name` (`fnmatch(3)` without flags).
+pub fn fnmatch(pattern: &std::ffi::CStr, name: &std::ffi::CStr) -> bool {
+    // SAFETY: two NUL-terminated strings.
+    unsafe { libc::fnmatch(pattern.as_ptr(), name.as_ptr(), 0) == 0 }
+}
+
+/// Open (creating it, appending to it) a log file; its descriptor.
+pub fn open_log(path: &[u8]) -> Option<i32> {
+    let p = std::ffi::CString::new(path).ok()?;
+    // SAFETY: a NUL-terminated path; the flags create or append.
+    let fd = unsafe { libc::open(p.as_ptr(), libc::O_WRONLY | libc::O_CREAT | libc::O_APPEND | libc::O_CLOEXEC, 0o666) };
+    (fd >= 0).then_some(fd)
+}
+
+/// Write all of `bytes` to `fd`, ignoring errors (diagnostics only).
+pub fn write_all(fd: i32, mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        // SAFETY: `bytes` is readable for its length.
+        let n = unsafe { libc::write(fd, bytes.as_ptr() as *const libc::c_void, bytes.len()) };
+        if n <= 0 {
+            if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return;
+        }
+        bytes = &bytes[n as usize..];
+    }
+}
+
+/// End the process normally (atexit handlers run).
+pub fn exit(code: i32) -> ! {
+    std::process::exit(code)
+}

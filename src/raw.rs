@@ -251,6 +251,84 @@ pub unsafe fn read_u64(addr: usize) -> u64 {
     unsafe { std::ptr::read_unaligned(addr as *const u64) }
 }
 
+/// The public head of glibc's `struct link_map` (`<link.h>`): what the system loader's list of
+/// objects and `dlinfo(RTLD_DI_LINKMAP)` show.
+#[repr(C)]
+#[derive(Debug)]
+pub struct LinkMap {
+    pub l_addr: usize,
+    pub l_name: *const libc::c_char,
+    pub l_ld: usize,
+    pub l_next: *const LinkMap,
+    pub l_prev: *const LinkMap,
+}
+
+/// glibc's `struct r_debug` (`<link.h>`), the head of the system loader's list of objects.
+#[repr(C)]
+pub struct RDebug {
+    pub r_version: libc::c_int,
+    pub r_map: *const LinkMap,
+    pub r_brk: usize,
+    pub r_state: libc::c_int,
+    pub r_ldbase: usize,
+}
+
+/// The program headers `(address, count)` of an object whose ELF header is mapped at `base`, if
+/// an ELF64 header is there.
+///
+/// # Safety
+/// `base..base+64` must be readable, and so must the program headers it names.
+pub unsafe fn program_headers(base: usize) -> Option<(usize, usize)> {
+    // SAFETY: the caller guarantees the header is readable; any bit pattern is a valid Ehdr.
+    let h = unsafe { std::ptr::read_unaligned(base as *const libc::Elf64_Ehdr) };
+    let elf = h.e_ident[..4] == *b"\x7fELF" && h.e_ident[4] == 2 && h.e_phentsize as usize == std::mem::size_of::<libc::Elf64_Phdr>();
+    elf.then(|| (base + h.e_phoff as usize, h.e_phnum as usize))
+}
+
+/// `Dl_serpath` (`<dlfcn.h>`).
+#[repr(C)]
+struct SerPath {
+    name: *mut libc::c_char,
+    flags: libc::c_uint,
+}
+
+/// The head of `Dl_serinfo` (`<dlfcn.h>`): its `dls_serpath` array follows.
+#[repr(C)]
+struct SerInfo {
+    size: usize,
+    cnt: libc::c_uint,
+}
+
+/// The bytes `Dl_serinfo` needs for `dirs` (entries, then their names).
+pub fn serinfo_size(dirs: &[(Vec<u8>, u32)]) -> usize {
+    std::mem::size_of::<SerInfo>() + dirs.len() * std::mem::size_of::<SerPath>() + dirs.iter().map(|(d, _)| d.len() + 1).sum::<usize>()
+}
+
+/// Fill the `Dl_serinfo` at `out` as `dlinfo(RTLD_DI_SERINFOSIZE)` does (`size_only`: the size
+/// and count) or `dlinfo(RTLD_DI_SERINFO)` (the entries, their names after them).
+///
+/// # Safety
+/// `out` points to a writable `Dl_serinfo`; unless `size_only`, one of the size and count that
+/// `RTLD_DI_SERINFOSIZE` gave for the same `dirs`.
+pub unsafe fn write_serinfo(out: *mut libc::c_void, dirs: &[(Vec<u8>, u32)], size_only: bool) {
+    let head = out as *mut SerInfo;
+    // SAFETY: the caller's contract.
+    unsafe {
+        if size_only {
+            head.write(SerInfo { size: serinfo_size(dirs), cnt: dirs.len() as libc::c_uint });
+            return;
+        }
+        let entries = (out as *mut u8).add(std::mem::size_of::<SerInfo>()) as *mut SerPath;
+        let mut names = entries.add(dirs.len()) as *mut u8;
+        for (i, (d, flags)) in dirs.iter().enumerate() {
+            std::ptr::copy_nonoverlapping(d.as_ptr(), names, d.len());
+            names.add(d.len()).write(0);
+            entries.add(i).write(SerPath { name: names as *mut libc::c_char, flags: *flags });
+            names = names.add(d.len() + 1);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

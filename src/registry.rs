@@ -267,6 +267,25 @@ impl Registry {
         loaded.or_else(|| self.host.iter().find(|m| m.span.ranges.iter().any(|&(lo, hi)| addr >= lo && addr < hi)))
     }
 
+    /// The dependency scope of a host object (itself, then its DT_NEEDED dependencies among the
+    /// host's objects, breadth-first): what a lookup through a handle on it searches, as with
+    /// glibc.
+    fn host_scope(&self, m: &Arc<Module>) -> Vec<Arc<Module>> {
+        let mut scope = vec![m.clone()];
+        let mut next = 0;
+        while let Some(cur) = scope.get(next).cloned() {
+            next += 1;
+            for name in cur.dynamic.needed.iter().filter_map(|&off| cur.string(off)) {
+                if let Some(d) = self.host.iter().find(|h| h.answers_to(name)) {
+                    if !scope.iter().any(|s| s.id == d.id) {
+                        scope.push(d.clone());
+                    }
+                }
+            }
+        }
+        scope
+    }
+
     /// The group of a relink-loaded object: the scope of the library whose open loaded it (its
     /// own scope once that library is gone).
     fn group_of(&self, id: u64) -> &[Arc<Module>] {
@@ -369,7 +388,7 @@ impl Drop for Loading {
 /// system loader's global scope. Called with no relink lock held: classifying asks the system
 /// loader, whose lock a constructor waiting for relink's lock may hold.
 fn prepare_host_view() {
-    if LOADING.get() {
+    if LOADING.get() || crate::host::inside() {
         return;
     }
     let (stale, unclassified) = {
@@ -454,11 +473,12 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
         let id = m.id;
         let m = m.clone();
         let mut w = RwLockUpgradableReadGuard::upgrade(guard);
+        let scope = if w.entries.contains_key(&id) { Vec::new() } else { w.host_scope(&m) };
         let e = w.entries.entry(id).or_insert_with(|| Entry {
             module: m.clone(),
             needed: Vec::new(),
             reldeps: Vec::new(),
-            scope: vec![m.clone()],
+            scope,
             opens: 0,
             nodelete: true,
             init_seq: 0,
@@ -589,6 +609,8 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
     let mut reldeps: Vec<Vec<Arc<Module>>> = vec![Vec::new(); n];
     let lazy = flags & LAZY != 0 && flags & NOW == 0 && !bind_now_from_env() && crate::arch::trampolines_supported();
     let bind_hooks = relocate::Hooks { open: hooks.clone(), lookups: Lookups::snapshot(hooks) };
+    let mut stats = crate::debug::OpenStats::start();
+    let relocation = std::time::Instant::now();
     for &i in &order {
         let m = &group.modules[i];
         // A unit binds what it imports in its own scope first (its shared-object inputs).
@@ -619,6 +641,7 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
         }
     }
     drop(global);
+    stats.relocated(relocation.elapsed());
 
     for m in &group.modules {
         init::check(m)?;
@@ -680,6 +703,7 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
     for m in &modules {
         hooks::notify(Event::Map, m);
     }
+    report_open(&modules, &root_scope, &stats);
 
     // Dependencies loaded earlier may still be initializing in another thread.
     wait_initialized(&root_scope);
@@ -693,6 +717,23 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
     }
     returned(root_id);
     Ok(Handle(root_id))
+}
+
+/// What RELINK_DEBUG asks to be told of an open that mapped `modules` (the library opened
+/// first) and gave it `scope`.
+fn report_open(modules: &[Arc<Module>], scope: &[Arc<Module>], stats: &crate::debug::OpenStats) {
+    use crate::debug::{report, FILES, SCOPES};
+    for m in modules {
+        let size = m.image.as_ref().map_or(0, |i| i.region.len);
+        report!(FILES, "file={} [{}];  base: {:#x}   size: {:#x}", m.name, m.id, m.base(), size);
+    }
+    if crate::debug::on(SCOPES) {
+        let names = |v: &mut dyn Iterator<Item = &Arc<Module>>| v.map(|m| m.name.as_str()).collect::<Vec<_>>().join(" ");
+        report!(SCOPES, "object={} [{}]", modules[0].name, modules[0].id);
+        report!(SCOPES, " scope 0: {}", names(&mut global_scope_now().iter()));
+        report!(SCOPES, " scope 1: {}", names(&mut scope.iter()));
+    }
+    stats.finish(&modules[0].name, modules.len());
 }
 
 /// The open of `root` by this thread is returning its reference to the caller.
@@ -1119,6 +1160,15 @@ fn object(h: Handle) -> Result<Arc<Module>> {
         _ if h == Handle::GLOBAL => Err(Error::InvalidArgument("the global scope has no single object".into())),
         _ => Err(Error::InvalidHandle),
     }
+}
+
+/// The object behind an open handle; the program for the handle of `rl_open(NULL)` (as glibc's
+/// `dlinfo` answers for the handle of `dlopen(NULL)`).
+pub fn object_or_program(h: Handle) -> Result<Arc<Module>> {
+    if h == Handle::GLOBAL {
+        return REGISTRY.read_recursive().program().ok_or(Error::Internal);
+    }
+    object(h)
 }
 
 /// A handle's object: (its name as a C string, its base address, its TLS module id or 0). The

@@ -455,6 +455,16 @@ fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modu
         Target::UndefinedWeak => Resolved { value: 0, def: None, tls: false },
         Target::Definition(b) => {
             let b = crate::registry::definition(b);
+            crate::debug::report!(
+                crate::debug::BINDINGS,
+                "binding file {} [{}] to {} [{}]: normal symbol `{}'{}",
+                m.name,
+                m.id,
+                b.module.name,
+                b.module.id,
+                String::from_utf8_lossy(m.symtab.sym(idx).map_or(&b""[..], |s| m.symtab.name(s))),
+                m.symtab.needed_version(idx).map_or(String::new(), |v| format!(" [{}]", String::from_utf8_lossy(v.name)))
+            );
             let tls = b.sym.kind() == abi::STT_TLS;
             let value = if tls { 0 } else { b.address()? };
             Resolved { value, def: Some((b.module as *const Module, b.sym.st_value)), tls }
@@ -510,7 +520,15 @@ pub fn target<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modul
         if let Some(value) = hooked(Phase::Before) {
             return Ok(Target::Supplied(value));
         }
-        let found = resolve::lookup(scope.clone(), &Query::new(name, version));
+        let found = {
+            let _timer = crate::debug::LookupTimer::start();
+            if crate::debug::on(crate::debug::SYMBOLS) {
+                let seen = |s: &&Module| crate::debug::say(format_args!("symbol={};  lookup in file={} [{}]", String::from_utf8_lossy(name), s.name, s.id));
+                resolve::lookup(scope.clone().inspect(seen), &Query::new(name, version))
+            } else {
+                resolve::lookup(scope.clone(), &Query::new(name, version))
+            }
+        };
         if found.is_none() {
             if let Some(value) = crate::hooks::defined(name).or_else(|| hooked(Phase::After)) {
                 return Ok(Target::Supplied(value));

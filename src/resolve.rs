@@ -136,16 +136,13 @@ pub fn find_noting(name: &str, requester: Option<&Module>, known: &dyn Known, sk
     search_for(name, requester, known, skipped)
 }
 
-/// Find `name` in the file system as object `requester` would, telling in `skipped` why each
-/// candidate file that exists was passed over.
-fn search_for(name: &str, requester: Option<&Module>, known: &dyn Known, skipped: &mut Vec<Error>) -> Option<Found> {
-    // rl_open searches as dlopen called from the program does: with the program's paths.
-    let program = known.program();
-    let requester = requester.or(program.as_deref());
-    let str_of = |m: &Module, off: Option<u32>| off.and_then(|o| m.string(o)).and_then(|s| std::str::from_utf8(s).ok());
+/// The search strings of `requester` (DT_RPATH, its and then the program's, when it has no
+/// DT_RUNPATH; its DT_RUNPATH), each with the `$ORIGIN` of the object it comes from.
+pub fn search_paths<'a>(requester: Option<&'a Module>, program: Option<&'a Module>) -> SearchPaths<'a> {
+    let str_of = |m: &'a Module, off: Option<u32>| off.and_then(|o| m.string(o)).and_then(|s| std::str::from_utf8(s).ok());
     let mut paths = SearchPaths { rpath: Vec::new(), runpath: None };
     let mut chain: Vec<&Module> = requester.into_iter().collect();
-    if let Some(p) = program.as_deref() {
+    if let Some(p) = program {
         if !chain.iter().any(|m| m.id == p.id) {
             chain.push(p);
         }
@@ -164,6 +161,16 @@ fn search_for(name: &str, requester: Option<&Module>, known: &dyn Known, skipped
     if let (Some(r), Some(rp)) = (requester, own_runpath) {
         paths.runpath = Some((rp, r.origin.as_deref()));
     }
+    paths
+}
+
+/// Find `name` in the file system as object `requester` would, telling in `skipped` why each
+/// candidate file that exists was passed over.
+fn search_for(name: &str, requester: Option<&Module>, known: &dyn Known, skipped: &mut Vec<Error>) -> Option<Found> {
+    // rl_open searches as dlopen called from the program does: with the program's paths.
+    let program = known.program();
+    let requester = requester.or(program.as_deref());
+    let paths = search_paths(requester, program.as_deref());
     // A candidate that cannot be opened or is not for this machine is skipped, as glibc does.
     let first_skipped = skipped.len();
     search::search(name, requester.and_then(|r| r.origin.as_deref()), &paths, |p| try_candidate(p, known, skipped)).or_else(

@@ -88,16 +88,21 @@ pub fn search<T>(
     paths: &SearchPaths<'_>,
     try_path: impl FnMut(&Path) -> Option<T>,
 ) -> Option<T> {
-    let ctx = Ctx {
+    let ctx = process_ctx();
+    let origin = origin.map(|p| p.as_os_str().as_bytes());
+    search_in(&ctx, name.as_bytes(), origin, paths, try_path)
+}
+
+/// What the search depends on in this process.
+fn process_ctx() -> Ctx<'static> {
+    Ctx {
         host: &HOST,
         secure: is_secure(),
         llp: LD_LIBRARY_PATH.as_deref(),
         exe_origin: EXE_ORIGIN.as_deref(),
         cache: &LD_CACHE,
         default_dirs: &DEFAULT_DIRS,
-    };
-    let origin = origin.map(|p| p.as_os_str().as_bytes());
-    search_in(&ctx, name.as_bytes(), origin, paths, try_path)
+    }
 }
 
 /// `getauxval(AT_SECURE)`: the process runs setuid/setgid or with extra
@@ -828,42 +833,78 @@ fn search_in<T>(
         try_path,
     };
 
+    lists(ctx, paths, |dirs, kind| {
+        if kind == ListKind::Default {
+            if let Some(p) = ctx.cache.lookup(name) {
+                if let Some(t) = w.try_file(p.to_vec()) {
+                    return Some(t);
+                }
+            }
+        }
+        w.try_list(dirs)
+    })
+}
+
+/// Where a directory of the search comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListKind {
+    /// DT_RPATH or DT_RUNPATH.
+    Runpath,
+    /// LD_LIBRARY_PATH.
+    LibPath,
+    /// The default directories (after /etc/ld.so.cache).
+    Default,
+}
+
+/// The directory lists of a search for a bare name, in glibc's order (rpath entries when there is
+/// no runpath, LD_LIBRARY_PATH, runpath, the default directories), each given to `each` until it
+/// returns something.
+fn lists<T>(ctx: &Ctx<'_>, paths: &SearchPaths<'_>, mut each: impl FnMut(&[Vec<u8>], ListKind) -> Option<T>) -> Option<T> {
     if paths.runpath.is_none() {
         for &(list, o) in &paths.rpath {
             if list.is_empty() {
                 continue;
             }
-            let dirs = split_dirs(list.as_bytes(), b":", path_bytes(o), ctx);
-            if let Some(t) = w.try_list(&dirs) {
+            if let Some(t) = each(&split_dirs(list.as_bytes(), b":", path_bytes(o), ctx), ListKind::Runpath) {
                 return Some(t);
             }
         }
     }
     if let Some(llp) = ctx.llp.filter(|l| !l.is_empty() && !ctx.secure) {
-        let dirs = split_dirs(llp, b":;", ctx.exe_origin, ctx);
-        if let Some(t) = w.try_list(&dirs) {
+        if let Some(t) = each(&split_dirs(llp, b":;", ctx.exe_origin, ctx), ListKind::LibPath) {
             return Some(t);
         }
     }
     if let Some((list, o)) = paths.runpath {
         if !list.is_empty() {
-            let dirs = split_dirs(list.as_bytes(), b":", path_bytes(o), ctx);
-            if let Some(t) = w.try_list(&dirs) {
+            if let Some(t) = each(&split_dirs(list.as_bytes(), b":", path_bytes(o), ctx), ListKind::Runpath) {
                 return Some(t);
             }
         }
     }
-    if let Some(p) = ctx.cache.lookup(name) {
-        if let Some(t) = w.try_file(p.to_vec()) {
-            return Some(t);
+    let defaults: Vec<Vec<u8>> = ctx.default_dirs.iter().map(|d| d.to_vec()).collect();
+    each(&defaults, ListKind::Default)
+}
+
+/// Every directory a search for a bare name with `paths` tries, in order, as
+/// `dlinfo(RTLD_DI_SERINFO)` lists them (without their trailing `/`; `/etc/ld.so.cache` is no
+/// directory and is not listed).
+pub fn directories(paths: &SearchPaths<'_>) -> Vec<(Vec<u8>, ListKind)> {
+    let ctx = process_ctx();
+    let mut out: Vec<(Vec<u8>, ListKind)> = Vec::new();
+    lists(&ctx, paths, |dirs, kind| {
+        for d in dirs {
+            let mut d = d.clone();
+            if d.len() > 1 && d.ends_with(b"/") {
+                d.pop();
+            }
+            if !out.iter().any(|(x, _)| *x == d) {
+                out.push((d, kind));
+            }
         }
-    }
-    for dir in ctx.default_dirs {
-        if let Some(t) = w.try_dir(dir) {
-            return Some(t);
-        }
-    }
-    None
+        None::<()>
+    });
+    out
 }
 
 #[cfg(test)]

@@ -72,6 +72,10 @@ pub struct SymTab {
     /// Versions this object needs, by index (`vna_other`): the version, the file that should
     /// provide it, whether the need is weak, and the version name's string-table offset.
     needs: Vec<Option<Need>>,
+    /// Set for the program: an undefined function symbol with a value is the canonical address
+    /// of the function (a PLT entry of a non-PIE program that takes the function's address), which
+    /// every reference in the process must get, as with glibc.
+    pub canonical_plt: bool,
 }
 
 impl SymTab {
@@ -105,7 +109,7 @@ impl SymTab {
             Some(a) => Some(span.slice::<u16>(a, nsyms).ok_or("version symbol table out of bounds")?),
             None => None,
         };
-        let mut t = SymTab { syms, strtab, gnu, sysv, versym, defs: Vec::new(), needs: Vec::new() };
+        let mut t = SymTab { syms, strtab, gnu, sysv, versym, defs: Vec::new(), needs: Vec::new(), canonical_plt: false };
         if let Some(a) = d.verdef {
             t.read_verdefs(span, a, d.verdefnum).ok_or("version definitions out of bounds")?;
         }
@@ -225,6 +229,15 @@ impl SymTab {
         )
     }
 
+    /// An undefined function symbol with a value: a canonical PLT entry (see `canonical_plt`).
+    #[inline]
+    fn is_canonical_plt(sym: &Sym) -> bool {
+        sym.st_shndx == abi::SHN_UNDEF
+            && sym.st_value != 0
+            && sym.kind() == abi::STT_FUNC
+            && matches!(sym.bind(), abi::STB_GLOBAL | abi::STB_WEAK)
+    }
+
     /// glibc's version check for a candidate definition at `idx`.
     #[inline]
     fn version_ok(&self, idx: usize, q: &Query) -> bool {
@@ -253,7 +266,9 @@ impl SymTab {
     #[inline]
     fn check(&self, idx: usize, q: &Query) -> bool {
         let sym = &self.syms[idx];
-        Self::is_definition(sym) && self.strtab.eq(sym.st_name, q.name) && self.version_ok(idx, q)
+        (Self::is_definition(sym) || (self.canonical_plt && Self::is_canonical_plt(sym)))
+            && self.strtab.eq(sym.st_name, q.name)
+            && self.version_ok(idx, q)
     }
 
     /// Find the definition matching `q`, returning its index. The Bloom filter test is inlined

@@ -1652,3 +1652,107 @@ fn handles_are_unguessable_tokens() {
     let prog = s.program("handle_tokens.c", &[]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
+
+/// An unmodified non-PIE program run with librelink_preload.so: plugins, a malloc wrapper that
+/// finds the real malloc with dlsym(RTLD_NEXT), RTLD_DEFAULT/RTLD_NEXT from a plugin, dlopen from
+/// a plugin with its RUNPATH, dlerror's wording, dladdr/dladdr1/dlinfo, dlopen(NULL), dlmopen,
+/// dl_iterate_phdr, a C++ exception and a backtrace across plugins, threads, fork and exec.
+#[test]
+fn preload_nopie_program() {
+    let s = Scratch::new("preload_nopie");
+    s.lib("sub/libpl_nested.so", &["pl_nested.c"], &[]);
+    s.lib("libpl_plugin.so", &["pl_plugin.c"], &["-Wl,--enable-new-dtags,-rpath,$ORIGIN/sub"]);
+    let cxx = |out: &str, src: &str| {
+        let mut cmd = Command::new(cxx_compiler());
+        cmd.current_dir(&s.dir).args(BASE_CFLAGS).args(["-shared", "-fPIC"]).arg(fixture(src)).arg("-o").arg(s.path(out));
+        run_build(cmd);
+    };
+    cxx("libpl_catch.so", "pl_catch.cpp");
+    cxx("libpl_throw.so", "pl_throw.cpp");
+    let prog = s.plain_program("preload_program.c", "preload_program", &["-fno-pie", "-no-pie", "-lpthread"]);
+    let h = readelf(&["-h"], &prog);
+    assert_fixture(h.contains("EXEC (Executable file)"), "preload_program is not position-independent", &h);
+
+    let preload = preload_so();
+    let out = s.run_ok(
+        &prog,
+        &[s.dir_arg()],
+        &[("LD_PRELOAD", preload.to_str().unwrap()), ("RELINK_DEBUG", "files"), ("RELINK_DEBUG_OUTPUT", &s.p("debug"))],
+    );
+    assert!(out.contains("checks passed"));
+    // relink, not glibc, mapped every plugin, in the program and in the child after exec.
+    let mapped = s.debug_files("debug");
+    for lib in ["libpl_plugin.so", "sub/libpl_nested.so", "libpl_catch.so", "libpl_throw.so"] {
+        let want = s.p(lib);
+        assert!(mapped.contains(&want), "relink did not map {want}; RELINK_DEBUG=files reported {mapped:#?}");
+    }
+    let processes = fs_count_prefixed(&s, "debug");
+    assert!(processes >= 2, "RELINK_DEBUG_OUTPUT.PID of the exec'd child is missing ({processes} files)");
+
+    // RELINK_PRELOAD_EXCLUDE leaves the libraries it names to glibc (dlsym, dlclose and the C++
+    // exception go to glibc's for those), the others to relink.
+    s.run_ok(
+        &prog,
+        &[s.dir_arg()],
+        &[
+            ("LD_PRELOAD", preload.to_str().unwrap()),
+            ("RELINK_PRELOAD_EXCLUDE", "*_throw.so:libpl_nothing.so"),
+            ("RELINK_DEBUG", "files"),
+            ("RELINK_DEBUG_OUTPUT", &s.p("excluded")),
+        ],
+    );
+    let mapped = s.debug_files("excluded");
+    assert!(mapped.contains(&s.p("libpl_plugin.so")), "{mapped:#?}");
+    assert!(!mapped.contains(&s.p("libpl_throw.so")), "RELINK_PRELOAD_EXCLUDE did not leave libpl_throw.so to glibc: {mapped:#?}");
+}
+
+fn fs_count_prefixed(s: &Scratch, prefix: &str) -> usize {
+    std::fs::read_dir(&s.dir).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with(&format!("{prefix}."))).count()
+}
+
+/// RELINK_DEBUG in a program linking librelink.so: every category reports into
+/// RELINK_DEBUG_OUTPUT.PID, `help` lists the options and exits, an unknown option is warned of.
+#[test]
+fn debug_report() {
+    let s = Scratch::new("debug_report");
+    s.lib("libdbg_dep.so", &["chain_c.c"], &[]);
+    s.lib("libdbg_user.so", &["chain_b.c"], &["-L.", "-ldbg_dep", "-Wl,-rpath,$ORIGIN"]);
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    let prog = s.program("debug_report.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[("RELINK_DEBUG", "all"), ("RELINK_DEBUG_OUTPUT", &s.p("dbg"))]);
+    let files: Vec<_> = std::fs::read_dir(&s.dir).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with("dbg.")).collect();
+    assert_eq!(files.len(), 1, "one RELINK_DEBUG_OUTPUT.PID file");
+    let name = files[0].file_name().to_string_lossy().into_owned();
+    assert!(name["dbg.".len()..].parse::<u32>().is_ok(), "{name} ends with the PID");
+    let log = std::fs::read_to_string(files[0].path()).unwrap();
+    let user = s.p("libdbg_user.so");
+    let dep = s.p("libdbg_dep.so");
+    for want in [
+        format!("relink: file={user} ["),
+        format!("relink: file={dep} ["),
+        "relink: file=simple-in-memory [".to_string(),
+        format!("relink: binding file {user} ["),
+        "normal symbol `chain_c'".to_string(),
+        "relink: symbol=chain_c;  lookup in file=".to_string(),
+        format!("relink: object={user} ["),
+        "relink:  scope 0: ".to_string(),
+        "relink:  scope 1: ".to_string(),
+        format!("relink: statistics for {user}: 2 objects mapped;"),
+        "symbol lookups in".to_string(),
+    ] {
+        assert!(log.contains(&want), "RELINK_DEBUG=all: no `{want}` in\n{log}");
+    }
+    assert!(s.debug_files("dbg").contains(&dep));
+
+    // Only what was asked for, on standard error without RELINK_DEBUG_OUTPUT.
+    let out = s.run_with_timeout(&prog, &[s.dir_arg()], &[("RELINK_DEBUG", "files,bogus")], RUN_TIMEOUT);
+    assert!(out.status.success(), "{}", out.stderr);
+    assert!(out.stderr.contains(&format!("relink: file={user} [")), "{}", out.stderr);
+    assert!(!out.stderr.contains("relink: binding"), "{}", out.stderr);
+    assert!(out.stderr.contains("relink: warning: debug option `bogus' unknown; try RELINK_DEBUG=help"), "{}", out.stderr);
+
+    let help = s.run_with_timeout(&prog, &[s.dir_arg()], &[("RELINK_DEBUG", "help")], RUN_TIMEOUT);
+    assert!(help.status.success(), "{}", help.stderr);
+    assert!(help.stdout.contains("Valid options for the RELINK_DEBUG environment variable are:"), "{}", help.stdout);
+    assert!(!help.stdout.contains("checks passed"), "RELINK_DEBUG=help exits before the program runs");
+}

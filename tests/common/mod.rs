@@ -553,3 +553,66 @@ pub fn build_rust(src: &str, crate_type: &str, out_name: &str) -> PathBuf {
     assert!(st.success(), "building {src} as a {crate_type} failed");
     out
 }
+
+/// This run's snapshot of `librelink_preload.so` (the LD_PRELOAD interposer), taken from the
+/// build output next to librelink.so. `cargo test` does not build it (it is another package of
+/// the workspace): `make test` does, and so does `cargo build --release --workspace`. A copy
+/// older than librelink.so was built from older sources, and is refused.
+pub fn preload_so() -> PathBuf {
+    static SO: OnceLock<PathBuf> = OnceLock::new();
+    SO.get_or_init(|| {
+        let dir = relink_lib_dir();
+        let candidates = [dir.join("librelink_preload.so"), dir.parent().map(|p| p.join("librelink_preload.so")).unwrap_or_default()];
+        let built = candidates.iter().find(|p| p.is_file()).unwrap_or_else(|| {
+            panic!(
+                "librelink_preload.so not found next to {} (build it with `make build` or `cargo build --release --workspace`)",
+                dir.display()
+            )
+        });
+        let mtime = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        assert!(
+            mtime(built) >= mtime(&dir.join("librelink.so")),
+            "{} is older than librelink.so: rebuild it with `cargo build --release --workspace`",
+            built.display()
+        );
+        let to = scratch_root().join("lib/librelink_preload.so");
+        if !to.exists() {
+            fs::copy(built, &to).unwrap_or_else(|e| panic!("cannot copy {} to {}: {e}", built.display(), to.display()));
+        }
+        to
+    })
+    .clone()
+}
+
+impl Scratch {
+    /// Builds c-tests/<src> as an ordinary program that knows nothing of relink (not linked
+    /// with it), with `extra` flags (`-no-pie`, libraries ...).
+    pub fn plain_program(&self, src: &str, out: &str, extra: &[&str]) -> PathBuf {
+        let out_path = self.out_path(out);
+        let mut cmd = Command::new(if src.ends_with(".cpp") { cxx_compiler() } else { compiler() });
+        cmd.current_dir(&self.dir).args(BASE_CFLAGS);
+        cmd.arg(c_tests_dir().join(src)).args(extra).arg("-o").arg(&out_path);
+        run_build(cmd);
+        out_path
+    }
+
+    /// The `relink: file=` lines of the RELINK_DEBUG_OUTPUT files written under `prefix`
+    /// (one per process, `prefix.PID`): the paths of the objects relink mapped.
+    pub fn debug_files(&self, prefix: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let dir = self.path(prefix);
+        let (parent, stem) = (dir.parent().unwrap().to_path_buf(), dir.file_name().unwrap().to_string_lossy().into_owned());
+        for e in fs::read_dir(&parent).unwrap().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.strip_prefix(&stem).and_then(|r| r.strip_prefix('.')).is_some_and(|pid| pid.parse::<u32>().is_ok()) {
+                let text = fs::read_to_string(e.path()).unwrap();
+                for l in text.lines() {
+                    if let Some(rest) = l.strip_prefix("relink: file=") {
+                        out.push(rest.split(" [").next().unwrap_or(rest).to_string());
+                    }
+                }
+            }
+        }
+        out
+    }
+}
