@@ -46,7 +46,7 @@ def main():
         runs["glibc"].append(sample(None))
     lines = [
         "",
-        f"### 8. Python: `python3 -I -S -c \"import …\"` of {len(MODULES)} extension modules, fresh interpreter",
+        f"### 9. Python: `python3 -I -S -c \"import …\"` of {len(MODULES)} extension modules, fresh interpreter",
         "",
         f"{samples} samples each, interleaved; relink = `LD_PRELOAD=librelink_preload.so`.",
         "",
