@@ -37,7 +37,7 @@ fi
 # shellcheck disable=SC2086
 "$out/relink-bench" run "$@" ${BENCH_ARGS:-}
 
-# Table 8: a fresh CPython importing extension modules, with the interposer and without.
+# Table 9: a fresh CPython importing extension modules, with the interposer and without.
 python_samples=30
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
     python_samples=3
