@@ -331,6 +331,50 @@ pub unsafe extern "C" fn rl_addr(addr: *const c_void, info: *mut rl_addr_info) -
     })
 }
 
+/// What `_dl_find_object` fills in: glibc's `struct dl_find_object` (2.35 and later).
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct dl_find_object {
+    pub dlfo_flags: u64,
+    pub dlfo_map_start: *mut c_void,
+    pub dlfo_map_end: *mut c_void,
+    pub dlfo_link_map: *mut c_void,
+    pub dlfo_eh_frame: *mut c_void,
+    pub dlfo_reserved: [u64; 7],
+}
+
+/// glibc's `_dl_find_object`, which libgcc's unwinder calls for every frame it unwinds: for an
+/// address inside an object relink mapped, its mapping and its .eh_frame_hdr (no `link_map`:
+/// relink's objects have none), found without taking a lock; any other address is answered by
+/// glibc's own. Returns 0 when found, -1 otherwise. Not part of `relink.h`: it exists for the
+/// unwinder, which the system loader binds to it when librelink comes before the C library.
+///
+/// # Safety
+/// `result` must point to writable memory for a `struct dl_find_object`.
+#[no_mangle]
+pub unsafe extern "C" fn _dl_find_object(pc: *mut c_void, result: *mut dl_find_object) -> c_int {
+    ffi_boundary!(-1, {
+        let Some(f) = crate::unwind::find(pc as usize) else {
+            // SAFETY: forwarded contract.
+            return Ok(unsafe { crate::host::find_object(pc, result.cast()) });
+        };
+        if result.is_null() {
+            return Ok(-1);
+        }
+        let out = dl_find_object {
+            dlfo_flags: 0,
+            dlfo_map_start: f.start as *mut c_void,
+            dlfo_map_end: f.end as *mut c_void,
+            dlfo_link_map: std::ptr::null_mut(),
+            dlfo_eh_frame: f.eh_frame_hdr as *mut c_void,
+            dlfo_reserved: [0; 7],
+        };
+        // SAFETY: `result` is non-NULL and writable by the caller's contract.
+        unsafe { result.write(out) };
+        Ok(0)
+    })
+}
+
 /// The callback type of [`rl_iterate_phdr`], as for `dl_iterate_phdr`.
 #[allow(non_camel_case_types)]
 pub type rl_phdr_callback = Option<unsafe extern "C" fn(*mut libc::dl_phdr_info, usize, *mut c_void) -> c_int>;

@@ -250,6 +250,31 @@ pub unsafe fn iterate_phdr(cb: unsafe extern "C" fn(*mut libc::dl_phdr_info, usi
     unsafe { libc::dl_iterate_phdr(Some(filter), &mut pair as *mut _ as *mut libc::c_void) }
 }
 
+/// The system loader's `_dl_find_object` (glibc 2.35 and later): found once, then called
+/// directly (the unwinder calls it for every frame).
+///
+/// # Safety
+/// `result` must point to writable memory for a `struct dl_find_object`.
+pub unsafe fn find_object(pc: *mut libc::c_void, result: *mut libc::c_void) -> libc::c_int {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    /// 0: not looked up yet; 1: the system loader has none.
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let mut f = NEXT.load(Ordering::Acquire);
+    if f == 0 {
+        // SAFETY: looking a versioned name up past relink's own definition has no side effect.
+        let p = unsafe { libc::dlvsym(libc::RTLD_NEXT, c"_dl_find_object".as_ptr(), c"GLIBC_2.35".as_ptr()) } as usize;
+        f = if p == 0 { 1 } else { p };
+        NEXT.store(f, Ordering::Release);
+    }
+    if f == 1 {
+        return -1;
+    }
+    type FindObject = unsafe extern "C" fn(*mut libc::c_void, *mut libc::c_void) -> libc::c_int;
+    // SAFETY: `f` is glibc's `int _dl_find_object(void *, struct dl_find_object *)`; `result`
+    // is as its caller promised.
+    unsafe { std::mem::transmute::<usize, FindObject>(f)(pc, result) }
+}
+
 /// An object relink had the system loader load for itself (`RTLD_LOCAL`); unloaded on drop.
 #[derive(Debug)]
 pub struct Private(usize);

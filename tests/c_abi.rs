@@ -1249,6 +1249,16 @@ fn malformed_unwind_tables_refused() {
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
 
+/// librelink's `_dl_find_object` (what libgcc's unwinder calls) finds relink's objects and
+/// forwards the host's addresses to glibc's.
+#[test]
+fn find_object_serves_relink_and_host() {
+    let s = Scratch::new("find_object");
+    s.lib("libfind_obj.so", &["find_obj_lib.c"], &[]);
+    let prog = s.program("find_object.c", &["-lgcc_s"]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
 /// A library's own __register_frame / __deregister_frame are never called for it.
 #[test]
 fn own_unwinder_functions_not_called() {
