@@ -1259,6 +1259,16 @@ fn find_object_serves_relink_and_host() {
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
 
+/// Lookups that miss allocate nothing once the thread has missed before; rl_error() still
+/// tells the last miss.
+#[test]
+fn sym_misses_do_not_allocate() {
+    let s = Scratch::new("sym_miss_alloc");
+    s.lib("libfind_obj.so", &["find_obj_lib.c"], &[]);
+    let prog = s.program("sym_miss_alloc.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
 /// A library's own __register_frame / __deregister_frame are never called for it.
 #[test]
 fn own_unwinder_functions_not_called() {
