@@ -47,14 +47,10 @@ static int eh_hdr_of(struct dl_phdr_info *info, size_t size, void *data)
 
 int main(int argc, char **argv)
 {
-    CHECK(argc == 2, "usage: find_object DIR");
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/libfind_obj.so", argv[1]);
-
+    const char *path = strf("%s/libfind_obj.so", fixture_dir(argc, argv));
     rl_handle *h = rl_open(path, RL_NOW);
     CHECK(h != NULL, "open %s", path);
-    void *f = rl_sym(h, "fo_answer");
-    CHECK(f != NULL, "fo_answer");
+    void *f = SYM(h, void *, "fo_answer");
     struct want lib = {.suffix = "/libfind_obj.so"};
     rl_iterate_phdr(eh_hdr_of, &lib);
     CHECK(lib.seen && lib.eh_frame_hdr != 0, "rl_iterate_phdr shows libfind_obj.so and its PT_GNU_EH_FRAME");

@@ -34,9 +34,7 @@ void *realloc(void *p, size_t n)
 
 int main(int argc, char **argv)
 {
-    CHECK(argc == 2, "usage: sym_miss_alloc DIR");
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/libfind_obj.so", argv[1]);
+    const char *path = strf("%s/libfind_obj.so", fixture_dir(argc, argv));
     rl_handle *h = rl_open(path, RL_NOW);
     CHECK(h != NULL, "open %s", path);
 
