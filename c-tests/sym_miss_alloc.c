@@ -4,33 +4,7 @@
  * libfind_obj.so. */
 #include "check.h"
 
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-
-static __thread int counting;
-static int allocations;
-
-void *malloc(size_t n)
-{
-    if (counting)
-        allocations++;
-    return __libc_malloc(n);
-}
-
-void *calloc(size_t n, size_t k)
-{
-    if (counting)
-        allocations++;
-    return __libc_calloc(n, k);
-}
-
-void *realloc(void *p, size_t n)
-{
-    if (counting)
-        allocations++;
-    return __libc_realloc(p, n);
-}
+#include "count_alloc.h"
 
 int main(int argc, char **argv)
 {

@@ -1269,6 +1269,18 @@ fn sym_misses_do_not_allocate() {
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
 
+/// First calls through PLT slots allocate nothing once the thread has bound one slot.
+#[test]
+fn lazy_first_calls_do_not_allocate() {
+    let s = Scratch::new("lazy_alloc");
+    s.lib("liblazy_many_dep.so", &["lazy_many_dep.c"], &[]);
+    let lib = s.lib("liblazy_many.so", &["lazy_many.c"], &["-Wl,-z,lazy", "-L.", "-llazy_many_dep", "-Wl,-rpath,$ORIGIN"]);
+    let relocs = readelf(&["-r", "-W"], &lib);
+    assert_fixture(relocs.matches("R_X86_64_JUMP_SLOT").count() >= 8, "liblazy_many.so calls lm_f1 ... lm_f8 through PLT slots", &relocs);
+    let prog = s.program("lazy_alloc.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
 /// A library's own __register_frame / __deregister_frame are never called for it.
 #[test]
 fn own_unwinder_functions_not_called() {
