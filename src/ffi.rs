@@ -46,14 +46,83 @@ pub const RL_LOCAL: c_int = 0;
 /// Never unload the library, even when its last handle is closed.
 pub const RL_NODELETE: c_int = 0x1000;
 
+/// A thread's `rl_error` state.
+struct ErrorSlot {
+    /// The error waiting to be read (formatted only when it is) ...
+    pending: Option<Error>,
+    /// ... or, when `miss` is set, the lookup that found nothing described by `missed`.
+    miss: bool,
+    missed: Missed,
+    /// The message returned last (kept alive for the caller).
+    last: Option<CString>,
+}
+
+/// A lookup that found nothing: what was searched, the name and the version. The buffers are
+/// reused from one miss to the next, so a loop of lookups that miss allocates nothing.
+struct Missed {
+    file: String,
+    symbol: Vec<u8>,
+    /// The version, when `versioned` is set.
+    version: Vec<u8>,
+    versioned: bool,
+}
+
 thread_local! {
-    /// The error waiting to be read (formatted only when it is), and the message returned
-    /// last (kept alive for the caller).
-    static ERROR: RefCell<(Option<Error>, Option<CString>)> = const { RefCell::new((None, None)) };
+    static ERROR: RefCell<ErrorSlot> = const {
+        RefCell::new(ErrorSlot {
+            pending: None,
+            miss: false,
+            missed: Missed { file: String::new(), symbol: Vec::new(), version: Vec::new(), versioned: false },
+            last: None,
+        })
+    };
 }
 
 pub(crate) fn set_error(e: Error) {
-    let _ = ERROR.try_with(|slot| slot.borrow_mut().0 = Some(e));
+    let _ = ERROR.try_with(|slot| {
+        let mut slot = slot.borrow_mut();
+        slot.pending = Some(e);
+        slot.miss = false;
+    });
+}
+
+/// What `rl_sym` and `rl_vsym` make of a lookup: found nothing (kept for `rl_error`), or failed.
+enum Lookup {
+    Missed,
+    Failed(Error),
+}
+
+impl From<Error> for Lookup {
+    fn from(e: Error) -> Lookup {
+        Lookup::Failed(e)
+    }
+}
+
+/// Keep a lookup that found nothing for `rl_error`, without formatting it.
+fn record_miss(file: &str, symbol: &[u8], version: Option<&[u8]>) -> Lookup {
+    let _ = ERROR.try_with(|slot| {
+        let mut slot = slot.borrow_mut();
+        slot.pending = None;
+        slot.miss = true;
+        let m = &mut slot.missed;
+        m.file.clear();
+        m.file.push_str(file);
+        m.symbol.clear();
+        m.symbol.extend_from_slice(symbol);
+        m.version.clear();
+        m.version.extend_from_slice(version.unwrap_or_default());
+        m.versioned = version.is_some();
+    });
+    Lookup::Missed
+}
+
+/// Look a symbol up for `rl_sym` / `rl_vsym`: NULL and the miss kept when nothing is found.
+fn lookup(target: Target, name: &[u8], version: Option<&[u8]>, caller: usize) -> Result<*mut c_void, Error> {
+    match registry::sym_from_or(target, name, version, caller, &|file| record_miss(file, name, version)) {
+        Ok(addr) => Ok(addr as *mut c_void),
+        Err(Lookup::Missed) => Ok(std::ptr::null_mut()),
+        Err(Lookup::Failed(e)) => Err(e),
+    }
 }
 
 /// Run `body`, turning an `Err` or a panic into `fail` with the message stored for `rl_error`.
@@ -254,7 +323,7 @@ pub unsafe extern "C" fn rl_sym_from(h: *mut rl_handle, name: *const c_char, cal
         let target = target(h)?;
         // SAFETY: NUL-terminated by the caller's contract.
         let name = unsafe { bytes_arg(name, "symbol name") }?;
-        registry::sym_from(target, name, None, caller).map(|a| a as *mut c_void)
+        lookup(target, name, None, caller)
     })
 }
 
@@ -281,7 +350,7 @@ pub unsafe extern "C" fn rl_vsym_from(h: *mut rl_handle, name: *const c_char, ve
         let name = unsafe { bytes_arg(name, "symbol name") }?;
         // SAFETY: as above.
         let version = unsafe { bytes_arg(version, "version") }?;
-        registry::sym_from(target, name, Some(version), caller).map(|a| a as *mut c_void)
+        lookup(target, name, Some(version), caller)
     })
 }
 
@@ -315,9 +384,14 @@ pub extern "C" fn rl_error() -> *const c_char {
     ERROR
         .try_with(|e| {
             let mut e = e.borrow_mut();
-            let pending = e.0.take().map(|err| CString::new(err.to_string().replace('\0', "?")).unwrap_or_default());
-            e.1 = pending;
-            e.1.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())
+            let e = &mut *e;
+            if std::mem::take(&mut e.miss) {
+                let m = &e.missed;
+                e.pending = Some(registry::symbol_not_found(&m.file, &m.symbol, m.versioned.then_some(&m.version[..])));
+            }
+            let pending = e.pending.take().map(|err| CString::new(err.to_string().replace('\0', "?")).unwrap_or_default());
+            e.last = pending;
+            e.last.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())
         })
         .unwrap_or(std::ptr::null())
 }
@@ -345,6 +419,50 @@ pub unsafe extern "C" fn rl_addr(addr: *const c_void, info: *mut rl_addr_info) -
             info.write(rl_addr_info { fname: m.c_name.as_ptr(), fbase: m.base() as *mut c_void, sname, saddr });
         }
         Ok(1)
+    })
+}
+
+/// What `_dl_find_object` fills in: glibc's `struct dl_find_object` (2.35 and later).
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct dl_find_object {
+    pub dlfo_flags: u64,
+    pub dlfo_map_start: *mut c_void,
+    pub dlfo_map_end: *mut c_void,
+    pub dlfo_link_map: *mut c_void,
+    pub dlfo_eh_frame: *mut c_void,
+    pub dlfo_reserved: [u64; 7],
+}
+
+/// glibc's `_dl_find_object`, which libgcc's unwinder calls for every frame it unwinds: for an
+/// address inside an object relink mapped, its mapping and its .eh_frame_hdr (no `link_map`:
+/// relink's objects have none), found without taking a lock; any other address is answered by
+/// glibc's own. Returns 0 when found, -1 otherwise. Not part of `relink.h`: it exists for the
+/// unwinder, which the system loader binds to it when librelink comes before the C library.
+///
+/// # Safety
+/// `result` must point to writable memory for a `struct dl_find_object`.
+#[no_mangle]
+pub unsafe extern "C" fn _dl_find_object(pc: *mut c_void, result: *mut dl_find_object) -> c_int {
+    ffi_boundary!(-1, {
+        let Some(f) = crate::unwind::find(pc as usize) else {
+            // SAFETY: forwarded contract.
+            return Ok(unsafe { crate::host::find_object(pc, result.cast()) });
+        };
+        if result.is_null() {
+            return Ok(-1);
+        }
+        let out = dl_find_object {
+            dlfo_flags: 0,
+            dlfo_map_start: f.start as *mut c_void,
+            dlfo_map_end: f.end as *mut c_void,
+            dlfo_link_map: std::ptr::null_mut(),
+            dlfo_eh_frame: f.eh_frame_hdr as *mut c_void,
+            dlfo_reserved: [0; 7],
+        };
+        // SAFETY: `result` is non-NULL and writable by the caller's contract.
+        unsafe { result.write(out) };
+        Ok(0)
     })
 }
 

@@ -77,7 +77,7 @@ fn quiesce() -> MutexGuard<'static, usize> {
 /// handler. Fields are released in declaration order: the reverse of the order they are taken.
 struct Held {
     tls: crate::tls::ForkHold,
-    unwind: MutexGuard<'static, ()>,
+    unwind: MutexGuard<'static, crate::unwind::Objects>,
     hooks: crate::hooks::ForkHold,
     registry: Option<crate::registry::ForkHold>,
     running: MutexGuard<'static, usize>,

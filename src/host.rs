@@ -368,6 +368,19 @@ pub fn link_map(m: &Module) -> usize {
     0
 }
 
+/// The system loader's `_dl_find_object` (glibc 2.35 and later), or -1 without one.
+///
+/// # Safety
+/// `result` must point to writable memory for a `struct dl_find_object`.
+pub unsafe fn find_object(pc: *mut libc::c_void, result: *mut libc::c_void) -> libc::c_int {
+    match real().find_object {
+        // SAFETY: glibc's `int _dl_find_object(void *, struct dl_find_object *)`; `result` is as
+        // the caller promised.
+        Some(f) => unsafe { f(pc, result) },
+        None => -1,
+    }
+}
+
 /// An object relink had the system loader load for itself (`RTLD_LOCAL`); unloaded on drop.
 #[derive(Debug)]
 pub struct Private(usize);

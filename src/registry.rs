@@ -880,15 +880,25 @@ impl Registry {
     }
 }
 
-/// Look a symbol up through a handle: the library and its dependencies, or the global scope.
-pub fn sym(h: Handle, name: &[u8], version: Option<&[u8]>) -> Result<usize> {
-    let mut q = Query::new(name, version.map(Version::new));
-    q.explicit = true;
-    let not_found = |file: &str| Error::SymbolNotFound {
+/// The error of a lookup that found nothing, searching `file`.
+pub fn symbol_not_found(file: &str, name: &[u8], version: Option<&[u8]>) -> Error {
+    Error::SymbolNotFound {
         file: file.to_string(),
         symbol: String::from_utf8_lossy(name).into_owned(),
         version: version.map(|v| String::from_utf8_lossy(v).into_owned()),
-    };
+    }
+}
+
+/// Look a symbol up through a handle: the library and its dependencies, or the global scope.
+pub fn sym(h: Handle, name: &[u8], version: Option<&[u8]>) -> Result<usize> {
+    sym_or(h, name, version, &|file| symbol_not_found(file, name, version))
+}
+
+/// [`sym`], with what a lookup that finds nothing returns made by `not_found` from the name of
+/// what was searched (the C ABI keeps it for `rl_error` without building an [`Error`]).
+pub fn sym_or<E: From<Error>>(h: Handle, name: &[u8], version: Option<&[u8]>, not_found: &dyn Fn(&str) -> E) -> std::result::Result<usize, E> {
+    let mut q = Query::new(name, version.map(Version::new));
+    q.explicit = true;
     if h == Handle::GLOBAL {
         let r = fresh_view();
         let found = match resolve::lookup(r.global_view.iter().map(|m| &**m), &q) {
@@ -896,19 +906,19 @@ pub fn sym(h: Handle, name: &[u8], version: Option<&[u8]>) -> Result<usize> {
             None => return Err(not_found("global scope")),
         };
         drop(r);
-        return found.finish();
+        return Ok(found.finish()?);
     }
     let r = REGISTRY.read_recursive();
     let e = match r.entries.get(&h.0) {
         Some(e) if e.is_open() => e,
-        _ => return Err(Error::InvalidHandle),
+        _ => return Err(Error::InvalidHandle.into()),
     };
     let found = match resolve::lookup(e.scope.iter().map(|m| &**m), &q) {
         Some(b) => r.address(b)?,
         None => return Err(not_found(&e.module.name)),
     };
     drop(r);
-    found.finish()
+    Ok(found.finish()?)
 }
 
 /// What `rl_sym` and `rl_vsym` search.
@@ -921,10 +931,11 @@ pub enum Target {
     Next,
 }
 
-/// Look a symbol up as `rl_sym`/`rl_vsym` called from code at `caller` does.
-pub fn sym_from(target: Target, name: &[u8], version: Option<&[u8]>, caller: usize) -> Result<usize> {
+/// Look a symbol up as `rl_sym`/`rl_vsym` called from code at `caller` does; what a lookup that
+/// finds nothing returns is made by `not_found` (see [`sym_or`]).
+pub fn sym_from_or<E: From<Error>>(target: Target, name: &[u8], version: Option<&[u8]>, caller: usize, not_found: &dyn Fn(&str) -> E) -> std::result::Result<usize, E> {
     let next = match target {
-        Target::Handle(h) => return sym(h, name, version),
+        Target::Handle(h) => return sym_or(h, name, version, not_found),
         Target::Default => false,
         Target::Next => true,
     };
@@ -932,15 +943,14 @@ pub fn sym_from(target: Target, name: &[u8], version: Option<&[u8]>, caller: usi
     q.explicit = true;
     let r = fresh_view();
     let me = r.object_at(caller).cloned();
-    let not_found = |m: Option<&Arc<Module>>| Error::SymbolNotFound {
-        file: m.cloned().or_else(|| r.program()).map_or_else(|| "the program".to_string(), |m| m.name.clone()),
-        symbol: String::from_utf8_lossy(name).into_owned(),
-        version: version.map(|v| String::from_utf8_lossy(v).into_owned()),
+    let missing = |m: Option<&Arc<Module>>| {
+        let file = m.cloned().or_else(|| r.program());
+        not_found(file.as_ref().map_or("the program", |m| &m.name))
     };
     if next {
         // RL_NEXT: the objects after the caller in its lookup order, as glibc's RTLD_NEXT. For
         // the host's objects that is the host objects after it, then relink's global scope.
-        let Some(me) = me.as_ref() else { return Err(Error::NextOutsideObjects) };
+        let Some(me) = me.as_ref() else { return Err(Error::NextOutsideObjects.into()) };
         let found = if me.is_host {
             resolve::lookup(r.global_view.iter().filter(|m| !m.is_host || m.id > me.id).map(|m| &**m), &q)
         } else {
@@ -948,15 +958,15 @@ pub fn sym_from(target: Target, name: &[u8], version: Option<&[u8]>, caller: usi
         };
         let found = match found {
             Some(b) => r.address(b)?,
-            None => return Err(not_found(Some(me))),
+            None => return Err(missing(Some(me))),
         };
         drop(r);
-        return found.finish();
+        return Ok(found.finish()?);
     }
     // RL_DEFAULT: the global scope, then (for relink's objects) the caller's own group.
     let group = me.as_ref().filter(|m| !m.is_host).map_or(&[][..], |m| r.group_of(m.id));
     let Some(b) = resolve::lookup(r.global_view.iter().chain(group).map(|m| &**m), &q) else {
-        return Err(not_found(me.as_ref()));
+        return Err(missing(me.as_ref()));
     };
     let found = r.address(b)?;
     let def = found.module_id();
@@ -977,7 +987,7 @@ pub fn sym_from(target: Target, name: &[u8], version: Option<&[u8]>, caller: usi
             if !w.entries.contains_key(&def) {
                 // Unloaded meanwhile by another thread: look again.
                 drop(w);
-                return sym_from(Target::Default, name, version, caller);
+                return sym_from_or(Target::Default, name, version, caller, not_found);
             }
             match keep {
                 Keep::Reldep(user, m) => {

@@ -591,14 +591,45 @@ pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, index: u64) -> usize {
     if slot % 8 != 0 || !m.image.as_ref().is_some_and(|i| raw::within(&i.writable, slot, 8)) {
         fatal(m, "PLT slot outside the writable segments");
     }
-    let live = |v: &[Weak<Module>]| -> Vec<Arc<Module>> { v.iter().filter_map(Weak::upgrade).collect() };
-    let (local, extra) = (live(&ctx.scope.local), live(&ctx.scope.extra));
-    let later: Vec<Arc<Module>> = m.image.as_ref().map_or(Vec::new(), |i| i.lazy_later.lock().iter().flat_map(|(_, v)| live(v)).collect());
+    // The scopes' objects, held for the binding, in a buffer the thread reuses from one binding
+    // to the next; a fresh one when a binding runs inside another (a hook or resolver calling
+    // through a PLT slot of its own) or after the thread's buffer is gone (thread exit).
+    let reused = LIVE.try_with(|buf| {
+        let mut held = buf.try_borrow_mut().ok()?;
+        let value = bind_slot(ctx, m, r, slot, &mut held);
+        held.clear();
+        Some(value)
+    });
+    match reused {
+        Ok(Some(value)) => value,
+        _ => bind_slot(ctx, m, r, slot, &mut Vec::new()),
+    }
+}
+
+thread_local! {
+    /// See [`lazy_fixup`].
+    static LIVE: std::cell::RefCell<Vec<Arc<Module>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The body of [`lazy_fixup`]: `held` is empty, and holds the scopes' objects on return.
+fn bind_slot(ctx: &LazyCtx, m: &Module, r: &Rela, slot: usize, held: &mut Vec<Arc<Module>>) -> usize {
+    let live = |v: &[Weak<Module>], held: &mut Vec<Arc<Module>>| held.extend(v.iter().filter_map(Weak::upgrade));
+    live(&ctx.scope.local, held);
+    let n_local = held.len();
+    live(&ctx.scope.extra, held);
+    let n_extra = held.len();
+    if let Some(i) = &m.image {
+        for (_, v) in i.lazy_later.lock().iter() {
+            live(v, held);
+        }
+    }
+    let (local, rest) = held.split_at(n_local);
+    let (extra, later) = rest.split_at(n_extra - n_local);
     let global = crate::registry::global_scope_now();
     if !local.iter().any(|s| s.id == m.id) {
         fatal(m, "lazy binding after unload");
     }
-    let scope = resolve::binding_scope(m, &global, &extra, &local, ctx.scope.deepbind).chain(later.iter().map(|l| &**l));
+    let scope = resolve::binding_scope(m, &global, extra, local, ctx.scope.deepbind).chain(later.iter().map(|l| &**l));
     let bound = bind_symbol(m, r.sym(), scope, &Lookups::snapshot(&ctx.hooks));
     let observed = bound.and_then(|res| match &ctx.hooks.on_relocation {
         Some(hook) => observe(hook, m, r, slot, res.value).map(|value| Resolved { value, ..res }),
@@ -610,7 +641,7 @@ pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, index: u64) -> usize {
         if !ctx.scope.own.contains(&id) {
             // Bound outside its own dependencies (if only to another object of the same open):
             // keep the definition loaded with this object.
-            if let (Some(image), Some(target)) = (&m.image, global.iter().chain(&extra).chain(&local).chain(&later).find(|g| g.id == id)) {
+            if let (Some(image), Some(target)) = (&m.image, global.iter().chain(extra).chain(local).chain(later).find(|g| g.id == id)) {
                 let mut pins = image.lazy_pins.lock();
                 if !pins.iter().any(|p| p.id == id) {
                     pins.push(target.clone());

@@ -1,6 +1,15 @@
 //! Making the frames of relink-loaded objects visible to the unwinder (C++ exceptions, Rust
-//! panics, `backtrace()`): each object's .eh_frame is registered with libgcc's
-//! `__register_frame` before its constructors run, and deregistered when it is unloaded.
+//! panics, `backtrace()`), before their constructors run.
+//!
+//! libgcc (12 and later, built against glibc 2.35 or later) finds the frames of a PC with
+//! glibc's `_dl_find_object`, lock-free, once it has no frames registered by
+//! `__register_frame`. librelink exports its own `_dl_find_object` (`ffi.rs`): it answers for
+//! relink's objects from a lock-free table ([`find`]) and forwards every other address to
+//! glibc's. When the system loader binds the unwinder's `_dl_find_object` to relink's (a host
+//! linked with `-lrelink`), that table is all the unwinder needs. Otherwise (an unwinder that
+//! does not use `_dl_find_object`, relink linked statically or loaded `RTLD_LOCAL`) each object's
+//! .eh_frame is registered with libgcc's `__register_frame`, and deregistered when it is
+//! unloaded; every registered table makes each search take libgcc's global mutex.
 //!
 //! The unwinder trusts what it is given: it walks every registered table on the next search for
 //! *any* address (the host's own throw, a `backtrace()`), follows record lengths and CIE
@@ -17,6 +26,7 @@
 use crate::module::{Image, Module};
 use crate::raw::Span;
 use crate::symbols::Query;
+use std::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 const DW_EH_PE_OMIT: u8 = 0xff;
@@ -28,14 +38,123 @@ const PE_INDIRECT: u8 = 0x80;
 /// The one encoding of .eh_frame_hdr's search table that unwinders binary-search.
 const PE_DATAREL_SDATA4: u8 = 0x3b;
 
-/// Held around every call into an unwinder's registration functions. They take the unwinder's
-/// own lock, which a `fork()` would otherwise catch held by a thread the child does not have;
-/// the fork handlers take this one instead (see `fork.rs`).
-static CALLS: crate::sync::Mutex<()> = crate::sync::Mutex::new(());
+/// Held around every call into an unwinder's registration functions, and around every change
+/// of the table [`find`] reads. The registration functions take the unwinder's own lock, which
+/// a `fork()` would otherwise catch held by a thread the child does not have; the fork handlers
+/// take this one instead (see `fork.rs`).
+static CALLS: crate::sync::Mutex<Objects> = crate::sync::Mutex::new(Objects { list: Vec::new(), retired: Vec::new() });
 
 /// Keep registrations out of the way across `fork()`.
-pub fn fork_prepare() -> crate::sync::MutexGuard<'static, ()> {
+pub fn fork_prepare() -> crate::sync::MutexGuard<'static, Objects> {
     CALLS.lock()
+}
+
+/// A relink-mapped object as `_dl_find_object` describes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Found {
+    /// Its whole mapping: `start..end`.
+    pub start: usize,
+    pub end: usize,
+    /// Its .eh_frame_hdr (PT_GNU_EH_FRAME), or 0.
+    pub eh_frame_hdr: usize,
+}
+
+/// The writers' side of the table: the objects in address order, and the buffers replaced by
+/// larger ones (a reader may still be inside one, so they are never freed).
+pub struct Objects {
+    list: Vec<Found>,
+    retired: Vec<usize>,
+}
+
+/// The readers' side: two copies, the one in use named by the low bit of `version`. A change is
+/// written into the other copy, then `version` moves on; a reader that sees `version` change
+/// under it reads again. Readers take no lock and never wait for a writer.
+struct Table {
+    version: AtomicUsize,
+    copies: [Copy; 2],
+}
+
+struct Copy {
+    buf: AtomicPtr<Buf>,
+    len: AtomicUsize,
+}
+
+/// `start`, `end`, `eh_frame_hdr` of each object.
+struct Buf(Box<[[AtomicUsize; 3]]>);
+
+#[allow(clippy::declare_interior_mutable_const)]
+const EMPTY: Copy = Copy { buf: AtomicPtr::new(std::ptr::null_mut()), len: AtomicUsize::new(0) };
+static TABLE: Table = Table { version: AtomicUsize::new(0), copies: [EMPTY; 2] };
+
+/// Make `objects.list` what [`find`] reads.
+fn publish(objects: &mut Objects) {
+    let v = TABLE.version.load(Ordering::Relaxed);
+    let copy = &TABLE.copies[(v + 1) & 1];
+    let mut buf = copy.buf.load(Ordering::Relaxed);
+    // SAFETY: buffers are never freed (see `Objects::retired`).
+    let room = if buf.is_null() { 0 } else { unsafe { &*buf }.0.len() };
+    let n = objects.list.len();
+    if buf.is_null() || room < n {
+        let fresh = (0..n.next_power_of_two().max(8)).map(|_| Default::default()).collect();
+        if !buf.is_null() {
+            objects.retired.push(buf as usize);
+        }
+        buf = Box::into_raw(Box::new(Buf(fresh)));
+        copy.buf.store(buf, Ordering::Release);
+    }
+    // A reader that sees any of the stores below sees the version that made this copy unused.
+    fence(Ordering::Release);
+    // SAFETY: as above.
+    let entries = unsafe { &(*buf).0 };
+    for (e, o) in entries.iter().zip(&objects.list) {
+        for (slot, value) in e.iter().zip([o.start, o.end, o.eh_frame_hdr]) {
+            slot.store(value, Ordering::Relaxed);
+        }
+    }
+    copy.len.store(n, Ordering::Relaxed);
+    TABLE.version.store(v + 1, Ordering::Release);
+}
+
+/// The relink-mapped object whose mapping holds `pc`, lock-free (for `_dl_find_object`, which
+/// the unwinder calls for every frame of every throw).
+pub fn find(pc: usize) -> Option<Found> {
+    loop {
+        let v = TABLE.version.load(Ordering::Acquire);
+        let copy = &TABLE.copies[v & 1];
+        let buf = copy.buf.load(Ordering::Acquire);
+        let found = if buf.is_null() {
+            None
+        } else {
+            // SAFETY: buffers are never freed (see `Objects::retired`).
+            let entries = unsafe { &(*buf).0 };
+            let entries = &entries[..copy.len.load(Ordering::Relaxed).min(entries.len())];
+            let i = entries.partition_point(|e| e[0].load(Ordering::Relaxed) <= pc);
+            i.checked_sub(1).map(|i| {
+                let [start, end, eh_frame_hdr] = [0, 1, 2].map(|k| entries[i][k].load(Ordering::Relaxed));
+                Found { start, end, eh_frame_hdr }
+            })
+        };
+        fence(Ordering::Acquire);
+        if TABLE.version.load(Ordering::Relaxed) == v {
+            return found.filter(|f| pc < f.end);
+        }
+    }
+}
+
+/// Whether the unwinder `p` finds frames through [`find`]: it calls `_dl_find_object`, and the
+/// first host object of the global scope that defines that name is relink (the system loader
+/// and relink bind the unwinder's reference to it).
+fn reads_table(p: &Module, providers: &[&Arc<Module>]) -> bool {
+    const NAME: &[u8] = b"_dl_find_object";
+    if !p.symtab.references().any(|(_, s)| p.symtab.name(s) == NAME) {
+        return false;
+    }
+    let q = Query::new(NAME, None);
+    let first = providers.iter().filter(|h| h.is_host && h.host_local.get() != Some(&true)).find_map(|h| {
+        let s = h.symtab.sym(h.symtab.lookup(&q)?)?;
+        Some(h.bias.wrapping_add(s.st_value as usize))
+    });
+    first == Some(crate::ffi::_dl_find_object as *const () as usize)
 }
 
 /// A cursor over bytes of the object in memory that knows the address of each byte.
@@ -350,6 +469,14 @@ pub fn check(m: &Module) -> crate::error::Result<()> {
 /// itself alive).
 pub fn register(m: &Module, providers: &[&Arc<Module>]) {
     let Some(image) = &m.image else { return };
+    let mut calls = CALLS.lock();
+    let start = image.region.base;
+    let found = Found { start, end: start + image.region.len, eh_frame_hdr: image.eh_frame.map_or(0, |(hdr, _)| hdr) };
+    let at = calls.list.partition_point(|o| o.start < start);
+    if calls.list.get(at) != Some(&found) {
+        calls.list.insert(at, found);
+        publish(&mut calls);
+    }
     let Some((_, eh_frame)) = image.eh_frame else { return };
     let reg_q = Query::new(b"__register_frame", None);
     let dereg_q = Query::new(b"__deregister_frame", None);
@@ -359,10 +486,9 @@ pub fn register(m: &Module, providers: &[&Arc<Module>]) {
         (s.kind() == elf::abi::STT_FUNC && s.st_shndx != elf::abi::SHN_ABS && p.is_code(addr)).then_some(addr)
     };
     let mut done = image.unwinders.lock();
-    let _calls = CALLS.lock();
     for p in providers.iter().filter(|p| p.id != m.id) {
         let (Some(reg), Some(dereg)) = (function(p, &reg_q), function(p, &dereg_q)) else { continue };
-        if done.iter().any(|(d, _)| *d == dereg) {
+        if done.iter().any(|(d, _)| *d == dereg) || reads_table(p, providers) {
             continue;
         }
         // SAFETY: `__register_frame(void *)` of a loaded libgcc, given the object's .eh_frame,
@@ -375,10 +501,15 @@ pub fn register(m: &Module, providers: &[&Arc<Module>]) {
 /// Undo [`register`] (when the object is unloaded, or at the latest unmapped). Drops the
 /// references to the unwinders' objects, so objects going together never keep each other.
 pub fn deregister(image: &Image) {
-    let Some((_, eh_frame)) = image.eh_frame else { return };
     let done: Vec<(usize, Arc<Module>)> = image.unwinders.lock().drain(..).collect();
     {
-        let _calls = CALLS.lock();
+        let mut calls = CALLS.lock();
+        let start = image.region.base;
+        if let Some(at) = calls.list.iter().position(|o| o.start == start) {
+            calls.list.remove(at);
+            publish(&mut calls);
+        }
+        let Some((_, eh_frame)) = image.eh_frame else { return };
         for (dereg, _provider) in &done {
             // SAFETY: the matching `__deregister_frame`, in a library `done` holds mapped.
             unsafe { std::mem::transmute::<usize, extern "C" fn(usize)>(*dereg)(eh_frame) };

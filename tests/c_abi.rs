@@ -1249,6 +1249,38 @@ fn malformed_unwind_tables_refused() {
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
 
+/// librelink's `_dl_find_object` (what libgcc's unwinder calls) finds relink's objects and
+/// forwards the host's addresses to glibc's.
+#[test]
+fn find_object_serves_relink_and_host() {
+    let s = Scratch::new("find_object");
+    s.lib("libfind_obj.so", &["find_obj_lib.c"], &[]);
+    let prog = s.program("find_object.c", &["-lgcc_s"]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+/// Lookups that miss allocate nothing once the thread has missed before; rl_error() still
+/// tells the last miss.
+#[test]
+fn sym_misses_do_not_allocate() {
+    let s = Scratch::new("sym_miss_alloc");
+    s.lib("libfind_obj.so", &["find_obj_lib.c"], &[]);
+    let prog = s.program("sym_miss_alloc.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+/// First calls through PLT slots allocate nothing once the thread has bound one slot.
+#[test]
+fn lazy_first_calls_do_not_allocate() {
+    let s = Scratch::new("lazy_alloc");
+    s.lib("liblazy_many_dep.so", &["lazy_many_dep.c"], &[]);
+    let lib = s.lib("liblazy_many.so", &["lazy_many.c"], &["-Wl,-z,lazy", "-L.", "-llazy_many_dep", "-Wl,-rpath,$ORIGIN"]);
+    let relocs = readelf(&["-r", "-W"], &lib);
+    assert_fixture(relocs.matches("R_X86_64_JUMP_SLOT").count() >= 8, "liblazy_many.so calls lm_f1 ... lm_f8 through PLT slots", &relocs);
+    let prog = s.program("lazy_alloc.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
 /// A library's own __register_frame / __deregister_frame are never called for it.
 #[test]
 fn own_unwinder_functions_not_called() {

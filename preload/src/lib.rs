@@ -54,7 +54,6 @@ exports! {
     "relink_dlinfo" => i::dlinfo, "", ["dlinfo@GLIBC_2.3.3"];
     "relink_dlinfo_234" => i::dlinfo, "", ["dlinfo@@GLIBC_2.34"];
     "relink_dl_iterate_phdr" => i::dl_iterate_phdr, "", ["dl_iterate_phdr@@GLIBC_2.2.5"];
-    "relink_dl_find_object" => i::dl_find_object, "", ["_dl_find_object@@GLIBC_2.35"];
 }
 
 /// relink's own memory comes from the C library's allocator under its internal names, never
