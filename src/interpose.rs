@@ -212,14 +212,17 @@ pub unsafe extern "C" fn dlinfo(h: *mut c_void, request: c_int, arg: *mut c_void
         if arg.is_null() {
             return Err(Error::InvalidArgument("dlinfo: arg is NULL".into()));
         }
-        // SAFETY (every write below): `arg` points to what the request writes, by the caller's
-        // contract.
+        // Each request writes what `arg` points to, as the caller's contract says.
         match request {
+            // SAFETY: `arg` points to an `Lmid_t` for this request.
             RTLD_DI_LMID => unsafe { (arg as *mut c_long).write(LM_ID_BASE) },
+            // SAFETY: `arg` points to a `struct link_map *` for this request.
             RTLD_DI_LINKMAP => unsafe { (arg as *mut usize).write(link_map(&m)) },
             RTLD_DI_ORIGIN => {
                 use std::os::unix::ffi::OsStrExt;
                 let o = m.origin.as_deref().map_or(&b""[..], |o| o.as_os_str().as_bytes());
+                // SAFETY: `arg` points to a buffer of at least PATH_MAX bytes for this request,
+                // and an origin is a path.
                 unsafe {
                     std::ptr::copy_nonoverlapping(o.as_ptr(), arg as *mut u8, o.len());
                     (arg as *mut u8).add(o.len()).write(0);
@@ -236,14 +239,18 @@ pub unsafe extern "C" fn dlinfo(h: *mut c_void, request: c_int, arg: *mut c_void
                 let program = registry::object_or_program(registry::Handle::GLOBAL).ok();
                 let paths = crate::resolve::search_paths(Some(&m), program.as_deref());
                 let dirs: Vec<(Vec<u8>, u32)> = crate::search::directories(&paths).into_iter().map(|(d, k)| (d, flag(k))).collect();
+                // SAFETY: `arg` points to a `Dl_serinfo` sized as RTLD_DI_SERINFOSIZE told.
                 unsafe { crate::raw::write_serinfo(arg, &dirs, request == RTLD_DI_SERINFOSIZE) };
             }
-            RTLD_DI_TLS_MODID => unsafe { (arg as *mut usize).write(m.tls_id.unwrap_or(0) as usize) },
+            // SAFETY: `arg` points to a `size_t` for this request.
+            RTLD_DI_TLS_MODID => unsafe { (arg as *mut usize).write(m.tls_now().0 as usize) },
             RTLD_DI_TLS_DATA => {
-                let block = m.tls_id.and_then(crate::tls::existing_block).unwrap_or(0);
+                let block = m.tls_now().1.unwrap_or(0);
+                // SAFETY: `arg` points to a `void *` for this request.
                 unsafe { (arg as *mut usize).write(block) }
             }
             RTLD_DI_PHDR => {
+                // SAFETY: `arg` points to an `ElfW(Phdr) *` for this request.
                 unsafe { (arg as *mut usize).write(m.phdr.0) };
                 return Ok(m.phdr.1 as c_int);
             }
