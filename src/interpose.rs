@@ -146,20 +146,26 @@ pub unsafe extern "C" fn dladdr1(addr: *const c_void, info: *mut libc::Dl_info, 
         // SAFETY: the system loader's dladdr1, with the caller's arguments.
         return unsafe { (real().dladdr1)(addr, info, extra, flags) };
     };
-    let sym = m.symbol_at(addr as usize);
-    let (sname, saddr) = sym.map_or((std::ptr::null(), std::ptr::null_mut()), |(n, a, _)| (n.as_ptr() as *const c_char, a as *mut c_void));
-    // SAFETY: `info` is writable by the caller's contract; the strings live as long as the object.
-    unsafe { info.write(libc::Dl_info { dli_fname: m.c_name.as_ptr(), dli_fbase: m.base() as *mut c_void, dli_sname: sname, dli_saddr: saddr }) };
-    let out = match flags {
-        RTLD_DL_SYMENT => sym.map_or(std::ptr::null_mut(), |(_, _, s)| s as *const crate::raw::Sym as *mut c_void),
-        RTLD_DL_LINKMAP => link_map(&m) as *mut c_void,
-        _ => return 1,
-    };
-    if !extra.is_null() {
-        // SAFETY: writable by the caller's contract.
-        unsafe { extra.write(out) };
-    }
-    1
+    ffi_boundary!(0, {
+        if info.is_null() {
+            return Err(crate::error::Error::InvalidArgument("dladdr: info is NULL".into()));
+        }
+        let sym = m.symbol_at(addr as usize);
+        let (sname, saddr) = sym.map_or((std::ptr::null(), std::ptr::null_mut()), |(n, a, _)| (n.as_ptr() as *const c_char, a as *mut c_void));
+        // SAFETY: `info` is non-NULL and writable by the caller's contract; the strings live as
+        // long as the object.
+        unsafe { info.write(libc::Dl_info { dli_fname: m.c_name.as_ptr(), dli_fbase: m.base() as *mut c_void, dli_sname: sname, dli_saddr: saddr }) };
+        let out = match flags {
+            RTLD_DL_SYMENT => sym.map_or(std::ptr::null_mut(), |(_, _, s)| s as *const crate::raw::Sym as *mut c_void),
+            RTLD_DL_LINKMAP => link_map(&m) as *mut c_void,
+            _ => return Ok(1),
+        };
+        if !extra.is_null() {
+            // SAFETY: writable by the caller's contract.
+            unsafe { extra.write(out) };
+        }
+        Ok(1)
+    })
 }
 
 /// A `struct link_map` for `m`: the system loader's for its objects, one made once for each of
