@@ -72,7 +72,9 @@ static void die(const char *fmt, ...)
 /* Copies src into dst, truncated to cap - 1 bytes. */
 static void copy_str(char *dst, size_t cap, const char *src)
 {
-    size_t n = src ? strnlen(src, cap - 1) : 0;
+    size_t n = 0;
+    while (src && n + 1 < cap && src[n])
+        n++;
     memcpy(dst, src ? src : "", n);
     dst[n] = 0;
 }
@@ -187,6 +189,27 @@ static int loader_of(const char *name)
     return -1;
 }
 
+/* Reports to the driver on fd, on one line: "ok" and the n numbers of v, or "err" and the
+ * message when err is set; then ends the process. */
+__attribute__((noreturn)) static void child_report(int fd, const char *err, int n,
+                                                   const double *v)
+{
+    char out[ERR_LEN + 128];
+    if (err) {
+        snprintf(out, sizeof out, "err %.*s", ERR_LEN - 1, err);
+        for (char *p = out; *p; p++)
+            if (*p == '\n')
+                *p = ' ';
+    } else {
+        copy_str(out, sizeof out, "ok");
+        for (int i = 0; i < n; i++)
+            snprintf(out + strlen(out), sizeof out - strlen(out), " %.17g", v[i]);
+    }
+    snprintf(out + strlen(out), sizeof out - strlen(out), "\n");
+    write_all(fd, out, strlen(out));
+    _exit(0);
+}
+
 static int child_open_main(int argc, char **argv)
 {
     if (argc != 4)
@@ -195,7 +218,6 @@ static int child_open_main(int argc, char **argv)
     int flags = atoi(argv[1]);
     const char *lib = argv[2];
     int fd = atoi(argv[3]);
-    char out[ERR_LEN + 64];
 
     (void)now_ns();
     long rss0 = rss_kib();
@@ -204,15 +226,9 @@ static int child_open_main(int argc, char **argv)
     uint64_t t1 = now_ns();
     long rss1 = rss_kib();
 
-    if (h)
-        snprintf(out, sizeof out, "ok %llu %ld\n", (unsigned long long)(t1 - t0), rss1 - rss0);
-    else
-        snprintf(out, sizeof out, "err %.*s\n", ERR_LEN - 1, ld_error(loader));
-    for (char *p = out + 4; *p && p[1]; p++)
-        if (*p == '\n')
-            *p = ' ';
-    write_all(fd, out, strlen(out));
-    _exit(0);
+    const double v[2] = {(double)(t1 - t0), (double)(rss1 - rss0)};
+    child_report(fd, h ? NULL : ld_error(loader), 2, v);
+    return 0;
 }
 
 /* Link INPUTs (a "+" prefix: every member of an archive) into one loaded unit and report the
@@ -227,7 +243,6 @@ static int child_link_main(int argc, char **argv)
     const char *cc = argv[2], *out_so = argv[3];
     int n = argc - 4;
     char **inputs = argv + 4;
-    char out[ERR_LEN + 64];
     const char *err = NULL;
     char errbuf[ERR_LEN];
 
@@ -279,15 +294,9 @@ static int child_link_main(int argc, char **argv)
         }
     }
     uint64_t t1 = now_ns();
-    if (!err)
-        snprintf(out, sizeof out, "ok %llu 0\n", (unsigned long long)(t1 - t0));
-    else
-        snprintf(out, sizeof out, "err %.*s\n", ERR_LEN - 1, err);
-    for (char *p = out + 4; *p && p[1]; p++)
-        if (*p == '\n')
-            *p = ' ';
-    write_all(fd, out, strlen(out));
-    _exit(0);
+    const double v[2] = {(double)(t1 - t0), 0};
+    child_report(fd, err, 2, v);
+    return 0;
 }
 
 /* ---------------------------------------------------------------- results and the report */
@@ -405,15 +414,17 @@ static void fmt_stats(FILE *f, struct stats st, enum unit u)
             scale = 1e6, name = "M/s";
         break;
     case U_COUNT:
-        if (m < 1e6)
+        if (m < 1e4)
+            scale = 1, name = "";
+        else if (m < 1e6)
             scale = 1e3, name = "k";
         else
             scale = 1e6, name = "M";
         break;
     }
     int d = decimals(st.med / scale);
-    fprintf(f, "%.*f %s (%.*f–%.*f)", d, st.med / scale, name, d, st.min / scale, d,
-            st.max / scale);
+    fprintf(f, "%.*f%s%s (%.*f–%.*f)", d, st.med / scale, *name ? " " : "", name, d,
+            st.min / scale, d, st.max / scale);
 }
 
 static void cell(FILE *f, const struct series *s, enum unit u)
@@ -627,14 +638,14 @@ done:
 #undef IN_FILE
 }
 
-/* Up to MAX_NAMES exports, spread evenly over the sorted list, and their "_nope" twins. */
-static void pick_names(struct lib *l)
+/* Up to `cap` exports, spread evenly over the sorted list, and their "_nope" twins. */
+static void pick_names(struct lib *l, int cap)
 {
     char **all;
     int n = read_exports(l->path, &all);
     if (n <= 0)
         return;
-    int keep = n < MAX_NAMES ? n : MAX_NAMES;
+    int keep = n < cap ? n : cap;
     l->names = malloc(sizeof(char *) * (size_t)keep);
     l->missing = malloc(sizeof(char *) * (size_t)keep);
     for (int i = 0; i < keep; i++) {
@@ -651,7 +662,10 @@ static char self_exe[PATH_MAX];
 
 struct open_result {
     int ok;
-    double ns, rss_kib;
+    /* the numbers after "ok": child-open and child-link: ns, RSS KiB added; child-global: ns of
+     * the opens, names found, ns per hit, ns per miss; child-cg: the count of operations done in
+     * each call of bench_measured() */
+    double v[4];
     char err[ERR_LEN];
 };
 
@@ -668,8 +682,10 @@ static void run_child_open(int loader, int flags, const char *lib, const char *c
     run_child("child-open", loader, tail, cg_out, r);
 }
 
-/* One child process in `mode` ("child-open" or "child-link") with the loader, then `tail` (where
- * "FD" stands for the descriptor to report on, and is placed after the first argument). */
+/* One child process in `mode` with the loader, then `tail`: for "child-open" the descriptor to
+ * report on comes after tail[0] and tail[1], for the other modes right after the loader. Under
+ * callgrind, child-open collects inside bench_open_once(), the other modes inside each call of
+ * bench_measured(), dumped one file per call (cg_out.1, cg_out.2, ...). */
 static void run_child(const char *mode, int loader, char *const *tail, const char *cg_out,
                       struct open_result *r)
 {
@@ -695,7 +711,12 @@ static void run_child(const char *mode, int loader, char *const *tail, const cha
             args[a++] = "--tool=callgrind";
             args[a++] = outarg;
             args[a++] = "--collect-atstart=no";
-            args[a++] = "--toggle-collect=bench_open_once";
+            if (strcmp(mode, "child-open") == 0) {
+                args[a++] = "--toggle-collect=bench_open_once";
+            } else {
+                args[a++] = "--toggle-collect=bench_measured";
+                args[a++] = "--dump-after=bench_measured";
+            }
         }
         args[a++] = self_exe;
         args[a++] = (char *)mode;
@@ -722,12 +743,8 @@ static void run_child(const char *mode, int loader, char *const *tail, const cha
     buf[strcspn(buf, "\n")] = 0;
     int status = 0;
     waitpid(pid, &status, 0);
-    unsigned long long ns;
-    long rss;
-    if (sscanf(buf, "ok %llu %ld", &ns, &rss) == 2) {
+    if (sscanf(buf, "ok %lf %lf %lf %lf", &r->v[0], &r->v[1], &r->v[2], &r->v[3]) >= 1) {
         r->ok = 1;
-        r->ns = (double)ns;
-        r->rss_kib = (double)rss;
     } else if (strncmp(buf, "err ", 4) == 0) {
         copy_str(r->err, sizeof r->err, buf + 4);
     } else if (WIFSIGNALED(status)) {
@@ -769,9 +786,9 @@ static void first_opens(struct lib *l, int samples, struct row *now, struct row 
                     ok[m][i] = 0;
                     continue;
                 }
-                push(&rows[m]->s[i], r.ns);
+                push(&rows[m]->s[i], r.v[0]);
                 if (m == 0)
-                    push(&rss->s[i], r.rss_kib);
+                    push(&rss->s[i], r.v[1]);
             }
         }
     }
@@ -821,6 +838,39 @@ static void callgrind_opens(struct lib *l, const char *dir, int samples, struct 
     }
 }
 
+/* Under callgrind, one child process per loader in `mode` with `tail`: the instructions of its
+ * d-th bench_measured() call, divided by the count of operations it reported for that call, are
+ * a sample of rows[d] (none when rows[d] is NULL). */
+static void callgrind_rows(const char *mode, char *const *tail, const char *tag, const char *dir,
+                           struct row *const *rows, int nrows)
+{
+    for (int i = 0; i < 2; i++) {
+        char out[PATH_MAX + 128], dump[PATH_MAX + 160];
+        snprintf(out, sizeof out, "%s/callgrind.%s.%s", dir, LOADER[i], tag);
+        unlink(out);
+        for (int d = 1; d <= nrows; d++) {
+            snprintf(dump, sizeof dump, "%s.%d", out, d);
+            unlink(dump);
+        }
+        struct open_result r;
+        run_child(mode, i, tail, out, &r);
+        for (int d = 0; d < nrows && d < 4; d++) {
+            double ir;
+            snprintf(dump, sizeof dump, "%s.%d", out, d + 1);
+            if (!rows[d])
+                continue;
+            if (!r.ok)
+                set_err(&rows[d]->s[i], r.err);
+            else if (r.v[d] <= 0)
+                set_err(&rows[d]->s[i], "no count of operations from the child");
+            else if (!callgrind_total(dump, &ir))
+                set_err(&rows[d]->s[i], "no totals: line in callgrind's output");
+            else
+                push(&rows[d]->s[i], ir / r.v[d]);
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- persistent workers */
 
 struct job {
@@ -831,6 +881,8 @@ struct job {
     char **names, **missing; /* lookups: parent's lists, inherited by fork */
     int nnames;
     long throws; /* throw/catch per thread per sample */
+    struct lib *const *cycled; /* threaded cycles: the libraries, in the order threads start on */
+    int ncycled, threads;
 
     /* worker-side state */
     void *h;
@@ -840,6 +892,7 @@ struct job {
     long hit_lookups, miss_lookups;
     int (*call_all)(int);
     long (*throw_catch)(long);
+    struct cycled_lib *cyc; /* threaded cycles: per library, names this loader finds */
 };
 
 struct reply {
@@ -938,13 +991,10 @@ static long lookups_for(double ns_per_call, int n)
     return total < n ? n : total;
 }
 
-/* 'y': open, keep the names this loader finds (and the "_nope" names it does not). */
-static void sym_setup(struct job *j, struct reply *r)
+/* Keeps the names this loader finds through j->h (and the "_nope" names it does not), warms
+ * the lookups up and sizes the batches. */
+static void sym_names(struct job *j, struct reply *r)
 {
-    clear_error(j->loader);
-    j->h = ld_open(j->loader, j->lib, RTLD_NOW);
-    if (!j->h)
-        return fail(r, NULL, ld_error(j->loader));
     j->hits = malloc(sizeof(char *) * (size_t)(j->nnames + 1));
     j->misses = malloc(sizeof(char *) * (size_t)(j->nnames + 1));
     for (int i = 0; i < j->nnames; i++) {
@@ -965,6 +1015,16 @@ static void sym_setup(struct job *j, struct reply *r)
     if (j->nhits < j->nnames || j->nmisses < j->nnames)
         snprintf(r->text, sizeof r->text, "%d of %d names not found, %d \"_nope\" names found",
                  j->nnames - j->nhits, j->nnames, j->nnames - j->nmisses);
+}
+
+/* 'y': open, then sym_names. */
+static void sym_setup(struct job *j, struct reply *r)
+{
+    clear_error(j->loader);
+    j->h = ld_open(j->loader, j->lib, RTLD_NOW);
+    if (!j->h)
+        return fail(r, NULL, ld_error(j->loader));
+    sym_names(j, r);
 }
 
 /* 'p': one full open/call/close to warm the page cache; note whether the fixture unloads. */
@@ -999,21 +1059,66 @@ static void plt_sample(struct job *j, struct reply *r)
     r->v = (double)(t1 - t0);
 }
 
-struct thrower {
-    long (*fn)(long);
-    long n, caught;
+/* One of the threads of a timed sample: `body` does `n` units of work and counts them in `done`. */
+struct timed {
+    void (*body)(struct timed *);
+    struct job *j;
+    int index;
+    long n, done;
     pthread_barrier_t *go;
     uint64_t start, end;
+    char err[ERR_LEN];
 };
 
-static void *thrower_main(void *arg)
+static void *timed_main(void *arg)
 {
-    struct thrower *t = arg;
+    struct timed *t = arg;
     pthread_barrier_wait(t->go);
     t->start = now_ns();
-    t->caught = t->fn(t->n);
+    t->body(t);
     t->end = now_ns();
     return NULL;
+}
+
+#define MAX_THREADS 8
+
+/* Runs `body` in `threads` threads released together, `n` units each; r->v is the units done per
+ * second over all threads, from the first start to the last end. Returns the units done, or -1
+ * (with r failed) when a thread could not start or reported an error. */
+static long run_timed(struct job *j, int threads, long n, void (*body)(struct timed *),
+                      struct reply *r)
+{
+    struct timed t[MAX_THREADS];
+    pthread_t tid[MAX_THREADS];
+    pthread_barrier_t go;
+    if (threads > MAX_THREADS)
+        threads = MAX_THREADS;
+    pthread_barrier_init(&go, NULL, (unsigned)threads + 1);
+    for (int i = 0; i < threads; i++) {
+        t[i] = (struct timed){body, j, i, n, 0, &go, 0, 0, ""};
+        int e = pthread_create(&tid[i], NULL, timed_main, &t[i]);
+        if (e != 0) /* the barrier cannot be released any more: give up the worker */
+            die("pthread_create: %s", strerror(e));
+    }
+    pthread_barrier_wait(&go);
+    long done = 0;
+    uint64_t t0 = UINT64_MAX, t1 = 0;
+    const char *err = NULL;
+    for (int i = 0; i < threads; i++) {
+        pthread_join(tid[i], NULL);
+        done += t[i].done;
+        t0 = t[i].start < t0 ? t[i].start : t0;
+        t1 = t[i].end > t1 ? t[i].end : t1;
+        if (t[i].err[0] && !err)
+            err = t[i].err;
+    }
+    pthread_barrier_destroy(&go);
+    if (err) {
+        fail(r, NULL, err);
+        return -1;
+    }
+    r->v = (double)done * 1e9 / (double)(t1 - t0);
+    return done;
 }
 
 /* 't': open the C++ plugin and warm its unwind path. */
@@ -1030,31 +1135,99 @@ static void throw_setup(struct job *j, struct reply *r)
         return fail(r, NULL, "bench_throw_catch did not catch every exception");
 }
 
+static void throw_body(struct timed *t)
+{
+    t->done = t->j->throw_catch(t->n);
+}
+
 /* '1'/'2': throw/catch per second over all threads, from the first start to the last end. */
 static void throw_sample(struct job *j, int threads, struct reply *r)
 {
-    struct thrower t[2];
-    pthread_t tid[2];
-    pthread_barrier_t go;
-    pthread_barrier_init(&go, NULL, (unsigned)threads + 1);
-    for (int i = 0; i < threads; i++) {
-        t[i] = (struct thrower){j->throw_catch, j->throws, 0, &go, 0, 0};
-        if (pthread_create(&tid[i], NULL, thrower_main, &t[i]) != 0)
-            return fail(r, "pthread_create", strerror(errno));
+    long caught = run_timed(j, threads, j->throws, throw_body, r);
+    if (caught >= 0 && caught != j->throws * threads)
+        fail(r, NULL, "bench_throw_catch did not catch every exception");
+}
+
+/* Threaded cycles: what one thread looks up in a library between its open and its close. */
+#define CYCLE_LOOKUPS 10
+#define CYCLE_NAMES 64
+
+struct cycled_lib {
+    char *hits[CYCLE_NAMES];
+    int nhits;
+};
+
+/* One operation of the threaded cycles: open (RTLD_NOW), CYCLE_LOOKUPS lookups of names the
+ * library exports, close. Thread i starts on library i and goes round all of them `n` times. */
+static void cycle_body(struct timed *t)
+{
+    const struct job *j = t->j;
+    uintptr_t acc = 0;
+    int pos = 0;
+    for (long round = 0; round < t->n; round++) {
+        for (int k = 0; k < j->ncycled; k++) {
+            int i = (t->index + k) % j->ncycled;
+            const struct cycled_lib *c = &j->cyc[i];
+            void *h = ld_open(j->loader, j->cycled[i]->name, RTLD_NOW);
+            if (!h) {
+                snprintf(t->err, sizeof t->err, "%s: %s", j->cycled[i]->name, ld_error(j->loader));
+                return;
+            }
+            for (int s = 0; s < CYCLE_LOOKUPS; s++)
+                acc ^= (uintptr_t)ld_sym(j->loader, h, c->hits[(pos + s) % c->nhits]);
+            pos += CYCLE_LOOKUPS;
+            if (ld_close(j->loader, h) != 0) {
+                snprintf(t->err, sizeof t->err, "%s: close: %s", j->cycled[i]->name,
+                         ld_error(j->loader));
+                return;
+            }
+            t->done++;
+        }
     }
-    pthread_barrier_wait(&go);
-    long caught = 0;
-    uint64_t t0 = UINT64_MAX, t1 = 0;
-    for (int i = 0; i < threads; i++) {
-        pthread_join(tid[i], NULL);
-        caught += t[i].caught;
-        t0 = t[i].start < t0 ? t[i].start : t0;
-        t1 = t[i].end > t1 ? t[i].end : t1;
+    sink ^= acc;
+}
+
+/* 'k': per library, keep up to CYCLE_NAMES names this loader finds; one round on this thread to
+ * warm up and size the samples; list (in r->text) the libraries still mapped after their close. */
+static void cycles_setup(struct job *j, struct reply *r)
+{
+    j->cyc = calloc((size_t)j->ncycled, sizeof *j->cyc);
+    for (int i = 0; i < j->ncycled; i++) {
+        const struct lib *l = j->cycled[i];
+        clear_error(j->loader);
+        void *h = ld_open(j->loader, l->name, RTLD_NOW);
+        if (!h)
+            return fail(r, l->name, ld_error(j->loader));
+        for (int k = 0; k < l->nnames && j->cyc[i].nhits < CYCLE_NAMES; k++)
+            if (ld_sym(j->loader, h, l->names[k]))
+                j->cyc[i].hits[j->cyc[i].nhits++] = l->names[k];
+        clear_error(j->loader);
+        if (j->cyc[i].nhits == 0)
+            return fail(r, l->name, "no exported name found");
+        if (ld_close(j->loader, h) != 0)
+            return fail(r, l->name, ld_error(j->loader));
     }
-    pthread_barrier_destroy(&go);
-    if (caught != j->throws * threads)
-        return fail(r, NULL, "bench_throw_catch did not catch every exception");
-    r->v = (double)caught * 1e9 / (double)(t1 - t0);
+    struct reply warm;
+    memset(&warm, 0, sizeof warm);
+    for (int k = 0; k < 2; k++) /* the second round sizes the samples */
+        if (run_timed(j, 1, 1, cycle_body, &warm) < 0)
+            return fail(r, NULL, warm.text);
+    size_t len = 0;
+    for (int i = 0; i < j->ncycled; i++) {
+        if (j->cycled[i]->path[0] && is_mapped(j->cycled[i]->path) && len + 2 < sizeof r->text)
+            len += (size_t)snprintf(r->text + len, sizeof r->text - len, "%s%s", len ? ", " : "",
+                                    j->cycled[i]->name);
+        len = len < sizeof r->text ? len : sizeof r->text - 1;
+    }
+    /* rounds per thread: each sample about 30 ms of work on one thread, at least one round */
+    double round_ns = (double)j->ncycled * 1e9 / warm.v;
+    long rounds = (long)(30e6 / round_ns / j->threads);
+    j->reps = rounds < 1 ? 1 : rounds;
+}
+
+static void cycles_sample(struct job *j, struct reply *r)
+{
+    run_timed(j, j->threads, j->reps, cycle_body, r);
 }
 
 static void worker_loop(struct job *j, int in, int out)
@@ -1077,6 +1250,8 @@ static void worker_loop(struct job *j, int in, int out)
         case 't': throw_setup(j, &r); break;
         case '1': throw_sample(j, 1, &r); break;
         case '2': throw_sample(j, 2, &r); break;
+        case 'k': cycles_setup(j, &r); break;
+        case 'K': cycles_sample(j, &r); break;
         default: fail(&r, NULL, "unknown command"); break;
         }
         if (write_all(out, &r, sizeof r) != 0)
@@ -1192,6 +1367,209 @@ static void make_jobs(struct job jobs[2], const char *lib, const char *path, int
     }
 }
 
+/* ---------------------------------------------------------------- global scope, callgrind children */
+
+/* What bench_measured() runs: one of the functions below, on these. */
+struct op {
+    int loader;
+    void *h;
+    char **names;
+    int n;
+    const char *lib; /* open_close_once, plt_call_once */
+    struct lib *libs; /* global_opens */
+    int (*call_all)(int);
+    const char *err;
+};
+
+/* Under callgrind, instructions are collected inside each call of this function only, and each
+ * call is dumped to a file of its own. */
+__attribute__((noinline, used)) void bench_measured(void (*fn)(struct op *), struct op *op)
+{
+    fn(op);
+    __asm__ volatile("" ::: "memory");
+}
+
+static void lookup_pass(struct op *op)
+{
+    uintptr_t acc = 0;
+    for (int i = 0; i < op->n; i++)
+        acc ^= (uintptr_t)ld_sym(op->loader, op->h, op->names[i]);
+    sink ^= acc;
+}
+
+static void open_close_once(struct op *op)
+{
+    void *h = ld_open(op->loader, op->lib, RTLD_NOW);
+    if (!h || ld_close(op->loader, h) != 0)
+        op->err = ld_error(op->loader);
+}
+
+static void plt_call_once(struct op *op)
+{
+    sink ^= (uintptr_t)op->call_all(1);
+}
+
+/* RTLD_NOW | RTLD_GLOBAL opens of op->n libraries by name, one after the other. */
+static void global_opens(struct op *op)
+{
+    for (int i = 0; i < op->n && !op->err; i++)
+        if (!ld_open(op->loader, op->libs[i].name, RTLD_NOW | RTLD_GLOBAL))
+            op->err = ld_error(op->loader);
+}
+
+/* NAME PATH pairs of the command line as libraries, with up to MAX_NAMES names over them all. */
+static int global_libs(int argc, char **argv, struct lib *libs, int cap)
+{
+    int n = 0;
+    for (int i = 0; i + 1 < argc && n < cap; i += 2, n++) {
+        libs[n].name = argv[i];
+        copy_str(libs[n].path, sizeof libs[n].path, argv[i + 1]);
+    }
+    return n;
+}
+
+/* The handle of the global scope, and the names of every library for lookups through it. */
+static const char *global_lookups(struct job *j, struct lib *libs, int n, struct reply *r)
+{
+    j->h = ld_open(j->loader, NULL, RTLD_NOW);
+    if (!j->h)
+        return ld_error(j->loader);
+    j->names = malloc(sizeof(char *) * MAX_NAMES);
+    j->missing = malloc(sizeof(char *) * MAX_NAMES);
+    for (int i = 0; i < n; i++) {
+        pick_names(&libs[i], MAX_NAMES / n);
+        memcpy(j->names + j->nnames, libs[i].names, sizeof(char *) * (size_t)libs[i].nnames);
+        memcpy(j->missing + j->nnames, libs[i].missing, sizeof(char *) * (size_t)libs[i].nnames);
+        j->nnames += libs[i].nnames;
+    }
+    memset(r, 0, sizeof *r);
+    r->ok = 1;
+    sym_names(j, r);
+    return r->ok ? NULL : r->text;
+}
+
+/* child-global LOADER FD NAME PATH...: the opens, timed together, then ns per hit and per miss
+ * through the global scope (median of 3 batches each). */
+static int child_global_main(int argc, char **argv)
+{
+    if (argc < 4)
+        die("usage: child-global relink|glibc FD NAME PATH...");
+    int fd = atoi(argv[1]);
+    struct lib libs[32];
+    memset(libs, 0, sizeof libs);
+    struct op op = {.loader = loader_of(argv[0]), .libs = libs};
+    op.n = global_libs(argc - 2, argv + 2, libs, 32);
+
+    (void)now_ns();
+    uint64_t t0 = now_ns();
+    global_opens(&op);
+    uint64_t t1 = now_ns();
+    if (op.err)
+        child_report(fd, op.err, 0, NULL);
+
+    struct job j = {.loader = op.loader};
+    struct reply r;
+    const char *err = global_lookups(&j, libs, op.n, &r);
+    if (err)
+        child_report(fd, err, 0, NULL);
+    struct series hit = {0}, miss = {0};
+    for (int k = 0; k < 3; k++) {
+        push(&hit, lookup_loop(j.loader, j.h, j.hits, j.nhits, j.hit_lookups));
+        push(&miss, lookup_loop(j.loader, j.h, j.misses, j.nmisses, j.miss_lookups));
+    }
+    const double v[4] = {(double)(t1 - t0), j.nhits, stats_of(&hit).med, stats_of(&miss).med};
+    child_report(fd, NULL, 4, v);
+}
+
+/* child-cg LOADER FD WHAT ARGS..., to run under callgrind; reports the count of operations of
+ * each bench_measured() call:
+ *   lib NAME PATH   open NAME (RTLD_NOW); the lookups of its names (hits), of the names +
+ *                   "_nope" (misses); close; one open + close to warm up, then one measured
+ *   plt PATH        PATH is libplt.so: one open (RTLD_LAZY) + call + close to warm up, then the
+ *                   first call of plt_call_all() after an RTLD_LAZY open, after an RTLD_NOW open
+ *   global NAME PATH...  the RTLD_GLOBAL opens, then lookups (hits, misses) through the global
+ *                   scope */
+static int child_cg_main(int argc, char **argv)
+{
+    if (argc < 4)
+        die("usage: child-cg relink|glibc FD lib|plt|global ARGS...");
+    int fd = atoi(argv[1]);
+    const char *what = argv[2];
+    struct op op = {.loader = loader_of(argv[0])};
+    struct job j = {.loader = op.loader};
+    struct reply r;
+    struct lib libs[32];
+    memset(libs, 0, sizeof libs);
+    const char *err = NULL;
+    double v[4];
+    int nv = 0;
+
+    if (strcmp(what, "plt") == 0) {
+        const int flags[3] = {RTLD_LAZY, RTLD_LAZY, RTLD_NOW};
+        for (int k = 0; k < 3 && !err; k++) {
+            void *h = ld_open(op.loader, argv[3], flags[k]);
+            op.call_all = h ? (int (*)(int))ld_sym(op.loader, h, "plt_call_all") : NULL;
+            int (*slots)(void) = h ? (int (*)(void))ld_sym(op.loader, h, "plt_slot_count") : NULL;
+            if (!op.call_all || !slots) {
+                err = ld_error(op.loader);
+                break;
+            }
+            if (k == 0) {
+                plt_call_once(&op);
+            } else {
+                bench_measured(plt_call_once, &op);
+                v[nv++] = slots();
+            }
+            ld_close(op.loader, h);
+        }
+    } else if (strcmp(what, "lib") == 0 && argc == 5) {
+        libs[0].name = argv[3];
+        copy_str(libs[0].path, sizeof libs[0].path, argv[4]);
+        j.h = ld_open(op.loader, libs[0].name, RTLD_NOW);
+        if (!j.h)
+            child_report(fd, ld_error(op.loader), 0, NULL);
+        pick_names(&libs[0], MAX_NAMES);
+        j.names = libs[0].names;
+        j.missing = libs[0].missing;
+        j.nnames = libs[0].nnames;
+        memset(&r, 0, sizeof r);
+        r.ok = 1;
+        sym_names(&j, &r);
+        if (!r.ok)
+            child_report(fd, r.text, 0, NULL);
+        struct op hits = {op.loader, j.h, j.hits, j.nhits, NULL, NULL, NULL, NULL};
+        struct op misses = {op.loader, j.h, j.misses, j.nmisses, NULL, NULL, NULL, NULL};
+        bench_measured(lookup_pass, &hits);
+        bench_measured(lookup_pass, &misses);
+        v[nv++] = j.nhits;
+        v[nv++] = j.nmisses;
+        ld_close(op.loader, j.h);
+        op.lib = libs[0].name;
+        open_close_once(&op);
+        if (!op.err)
+            bench_measured(open_close_once, &op);
+        err = op.err;
+        v[nv++] = 1;
+    } else if (strcmp(what, "global") == 0) {
+        op.libs = libs;
+        op.n = global_libs(argc - 3, argv + 3, libs, 32);
+        bench_measured(global_opens, &op);
+        v[nv++] = 1;
+        err = op.err ? op.err : global_lookups(&j, libs, op.n, &r);
+        if (!err) {
+            struct op hits = {op.loader, j.h, j.hits, j.nhits, NULL, NULL, NULL, NULL};
+            struct op misses = {op.loader, j.h, j.misses, j.nmisses, NULL, NULL, NULL, NULL};
+            bench_measured(lookup_pass, &hits);
+            bench_measured(lookup_pass, &misses);
+            v[nv++] = j.nhits;
+            v[nv++] = j.nmisses;
+        }
+    } else {
+        die("child-cg: unknown operation %s", what);
+    }
+    child_report(fd, err, nv, v);
+}
+
 /* ---------------------------------------------------------------- the run */
 
 static const char *const DEFAULT_LIBS[] = {
@@ -1250,6 +1628,57 @@ static struct table t_cg = {
             "--toggle-collect), one fresh process per sample.",
     .unit = U_COUNT};
 
+static struct table t_threads = {
+    .title = "2b. Threads opening, looking up and closing different libraries at once (RTLD_NOW), "
+             "whole process",
+    .first_col = "threads",
+    .unit = U_RATE};
+static struct table t_global = {
+    .title = "3c. RTLD_GLOBAL opens of every library, then lookups through the global scope "
+             "(rl_open(NULL) vs dlopen(NULL)), in a fresh process",
+    .first_col = "measure",
+    .extra_col = "names",
+    .note = "One freshly exec'd process per sample opens the libraries by name with RTLD_NOW | "
+            "RTLD_GLOBAL one after the other (first row: the time of all the opens), then takes "
+            "the global scope's handle (rl_open(NULL, RL_NOW) / dlopen(NULL, RTLD_NOW)) and looks "
+            "names up through it, round robin: up to 1000 exported names spread over the "
+            "libraries (hits) and the same names + \"_nope\" (misses), per call, the median of "
+            "3 batches of ~3 ms per process. The scope starts with the program and its "
+            "dependencies (libc, librelink), then the libraries in their opening order; a miss "
+            "goes through all of them.",
+    .unit = U_TIME};
+static struct table t_cg_hit = {
+    .title = "7b. Instructions per symbol lookup, hits (rl_sym vs dlsym), under callgrind",
+    .first_col = "library",
+    .note = "Total Ir of one round of the names of table 3 (after a warm-up round) divided by "
+            "their count, collected inside bench_measured() only; one process per loader.",
+    .unit = U_COUNT};
+static struct table t_cg_miss = {
+    .title = "7c. Instructions per symbol lookup, misses (each name + \"_nope\"), under callgrind",
+    .first_col = "library",
+    .unit = U_COUNT};
+static struct table t_cg_cycle = {
+    .title = "7d. Instructions of one open + close cycle (RTLD_NOW), under callgrind",
+    .first_col = "library",
+    .note = "After the lookups of 7b/7c, the handle closed and one cycle to warm up: the "
+            "steady cycle of table 2.",
+    .unit = U_COUNT};
+static struct table t_cg_plt = {
+    .title = "7e. Instructions per first call through a fresh PLT slot (libplt.so), under "
+             "callgrind",
+    .first_col = "open mode",
+    .note = "Ir of plt_call_all() right after the open, divided by its 200 calls, after one "
+            "open + call + close to warm up (as table 4). The RTLD_NOW row is the cost of the "
+            "calls themselves, every slot already bound.",
+    .unit = U_COUNT};
+static struct table t_cg_global = {
+    .title = "7f. Instructions of the RTLD_GLOBAL opens and of lookups through the global scope "
+             "(table 3c), under callgrind",
+    .first_col = "measure",
+    .note = "Opens: all of them together; lookups: one round of the names of table 3c divided by "
+            "their count.",
+    .unit = U_COUNT};
+
 static struct table t_link = {
     .title = "8. Linking objects and archives at run time (RTLD_NOW), in a fresh process",
     .first_col = "inputs",
@@ -1287,9 +1716,9 @@ static void link_rows(const char *label, char **inputs, const char *cc, const ch
                     set_err(&pre->s[RL], r.err);
                 ok[l] = 0;
             } else if (k >= 0) {
-                push(&ld->s[l], r.ns);
+                push(&ld->s[l], r.v[0]);
                 if (l == RL)
-                    push(&pre->s[RL], r.ns);
+                    push(&pre->s[RL], r.v[0]);
             }
         }
         if (ok_pre) {
@@ -1298,11 +1727,46 @@ static void link_rows(const char *label, char **inputs, const char *cc, const ch
                 set_err(&pre->s[DL], r.err);
                 ok_pre = 0;
             } else if (k >= 0) {
-                push(&pre->s[DL], r.ns);
+                push(&pre->s[DL], r.v[0]);
             }
         }
     }
     unlink(out_so);
+}
+
+/* Table 3c: RTLD_GLOBAL opens of `libs` then lookups through the global scope, one fresh
+ * process per sample. */
+static void global_rows(char *const *libs, int nlibs, int samples)
+{
+    char label[64];
+    snprintf(label, sizeof label, "RTLD_GLOBAL opens (%d libraries)", nlibs);
+    struct row *open_row = add_row(&t_global, label, "");
+    struct row *hit = add_row(&t_global, "lookup hit, per call", "");
+    struct row *miss = add_row(&t_global, "lookup miss, per call", "");
+    int found[2] = {0, 0}, ok[2] = {1, 1};
+    for (int k = -1; k < samples; k++) { /* k = -1: discarded (page cache, errors) */
+        for (int l = 0; l < 2; l++) {
+            struct open_result r;
+            if (!ok[l])
+                continue;
+            run_child("child-global", l, libs, NULL, &r);
+            if (!r.ok) {
+                set_err(&open_row->s[l], r.err);
+                set_err(&hit->s[l], r.err);
+                set_err(&miss->s[l], r.err);
+                ok[l] = 0;
+            } else if (k >= 0) {
+                push(&open_row->s[l], r.v[0]);
+                found[l] = (int)r.v[1];
+                push(&hit->s[l], r.v[2]);
+                push(&miss->s[l], r.v[3]);
+            }
+        }
+    }
+    if (found[RL] == found[DL])
+        snprintf(hit->extra, sizeof hit->extra, "%d", found[RL]);
+    else
+        snprintf(hit->extra, sizeof hit->extra, "%d / %d", found[RL], found[DL]);
 }
 
 static void progress(const char *fmt, ...)
@@ -1367,6 +1831,10 @@ int main(int argc, char **argv)
         return child_open_main(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "child-link") == 0)
         return child_link_main(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "child-global") == 0)
+        return child_global_main(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "child-cg") == 0)
+        return child_cg_main(argc - 2, argv + 2);
     if (argc < 2 || strcmp(argv[1], "run") != 0)
         die("usage: relink-bench run --fixtures DIR --report FILE [--cc CC] [--callgrind] [--quick] "
             "[--link] [--lib NAME]...\n       relink-bench child-open relink|glibc FLAGS LIB FD"
@@ -1417,7 +1885,8 @@ int main(int argc, char **argv)
     const int open_samples = quick ? 5 : 101, open_samples_big = quick ? 3 : 31;
     const int steady_samples = quick ? 5 : 41, plt_samples = quick ? 5 : 101;
     const int throw_samples = quick ? 3 : 21, cg_samples = quick ? 1 : 3, cg_samples_big = 1;
-    const int link_samples = quick ? 3 : 21;
+    const int link_samples = quick ? 3 : 21, thread_samples = quick ? 3 : 21;
+    const int global_samples = quick ? 3 : 21;
     const long throws_per_thread = quick ? 5000 : 20000;
     char load_start[64];
     read_load(load_start, sizeof load_start);
@@ -1426,7 +1895,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < nlibs; i++) {
         libs[i].name = libnames[i];
         if (resolve_lib(libs[i].name, libs[i].path, sizeof libs[i].path))
-            pick_names(&libs[i]);
+            pick_names(&libs[i], MAX_NAMES);
         if (libs[i].path[0] && is_mapped(libs[i].path))
             die("%s is already mapped in the driver; it must stay clean", libs[i].name);
     }
@@ -1507,6 +1976,83 @@ int main(int argc, char **argv)
         pair_stop(&p);
     }
 
+    /* 2b: threads going round the libraries, plus one more, each starting on its own. */
+    struct lib extra = {.name = "libgmp.so.10"};
+    struct lib **cycled = calloc((size_t)nlibs + 1, sizeof *cycled);
+    int ncycled = 0;
+    for (int i = 0; i < nlibs; i++)
+        if (libs[i].nnames > 0)
+            cycled[ncycled++] = &libs[i];
+    int have_extra = resolve_lib(extra.name, extra.path, sizeof extra.path) &&
+                     !is_mapped(extra.path);
+    for (int i = 0; i < nlibs && have_extra; i++)
+        have_extra = strcmp(libs[i].path, extra.path) != 0;
+    if (have_extra) {
+        pick_names(&extra, MAX_NAMES);
+        if (extra.nnames > 0)
+            cycled[ncycled++] = &extra;
+    }
+    static char threads_note[2048];
+    {
+        size_t len = (size_t)snprintf(
+            threads_note, sizeof threads_note,
+            "One operation: open (RTLD_NOW) by name, %d lookups of names the library exports, "
+            "close. Thread i starts on library i of",
+            CYCLE_LOOKUPS);
+        for (int i = 0; i < ncycled && len < sizeof threads_note; i++)
+            len += (size_t)snprintf(threads_note + len, sizeof threads_note - len, "%s %s",
+                                    i ? "," : "", cycled[i]->name);
+        t_threads.note = threads_note;
+    }
+    static const int thread_counts[] = {1, 2, 8};
+    for (size_t t = 0; t < sizeof thread_counts / sizeof thread_counts[0] && ncycled > 0; t++) {
+        char label[16];
+        snprintf(label, sizeof label, "%d", thread_counts[t]);
+        struct row *row = add_row(&t_threads, label, NULL);
+        progress("threads cycling through %d libraries: %d", ncycled, thread_counts[t]);
+        struct job jobs[2];
+        struct pair p;
+        make_jobs(jobs, NULL, NULL, RTLD_NOW);
+        for (int k = 0; k < 2; k++) {
+            jobs[k].cycled = cycled;
+            jobs[k].ncycled = ncycled;
+            jobs[k].threads = thread_counts[t];
+        }
+        pair_start(&p, jobs, 'k');
+        if (t == 0) {
+            size_t len = strlen(threads_note);
+            len += (size_t)snprintf(threads_note + len, sizeof threads_note - len,
+                                    " and goes round them all; the throughput counts operations "
+                                    "of all threads, from the first start to the last end "
+                                    "(higher is better). Still mapped after their close, so "
+                                    "their cycle only counted a reference (refcount only):");
+            for (int k = 0; k < 2 && len < sizeof threads_note; k++)
+                len += (size_t)snprintf(threads_note + len, sizeof threads_note - len,
+                                        " %s: %s%s", LOADER[k],
+                                        !p.setup[k].ok ? "(failed)"
+                                        : p.setup[k].text[0] ? p.setup[k].text
+                                                             : "none",
+                                        k ? "." : ";");
+        }
+        pair_sample(&p, 'K', thread_samples, row);
+        pair_stop(&p);
+    }
+
+    /* 3c: RTLD_GLOBAL opens of every library, then lookups through the global scope. */
+    char **global_args = calloc((size_t)nlibs * 2 + 1, sizeof *global_args);
+    int nglobal = 0;
+    for (int i = 0; i < nlibs; i++) {
+        if (libs[i].path[0]) {
+            global_args[2 * nglobal] = (char *)libs[i].name;
+            global_args[2 * nglobal + 1] = libs[i].path;
+            nglobal++;
+        }
+    }
+    if (nglobal > 0) {
+        progress("RTLD_GLOBAL opens and lookups through the global scope");
+        global_rows(global_args, nglobal, global_samples);
+    }
+
     /* 4: lazily vs eagerly bound PLT slots. */
     progress("PLT first calls");
     static const struct {
@@ -1564,6 +2110,41 @@ int main(int argc, char **argv)
             progress("callgrind: %s", l->name);
             callgrind_opens(l, cgdir, strstr(l->name, "LLVM") ? cg_samples_big : cg_samples, row);
         }
+        /* 7b, 7c, 7d: lookups and the steady cycle, one process per library and loader. */
+        for (int i = 0; i < nlibs; i++) {
+            struct lib *l = &libs[i];
+            struct row *rows[3] = {add_row(&t_cg_hit, l->name, NULL),
+                                   add_row(&t_cg_miss, l->name, NULL),
+                                   add_row(&t_cg_cycle, l->name, NULL)};
+            for (int k = 0; k < 2; k++)
+                rows[2]->s[k].refcount_only = t_cycle.rows[i].s[k].refcount_only;
+            if (!l->path[0] || l->nnames == 0) {
+                for (int r = 0; r < 3; r++)
+                    for (int k = 0; k < 2; k++)
+                        set_err(&rows[r]->s[k], l->path[0] ? "no exported names" : "not installed");
+                continue;
+            }
+            progress("callgrind: lookups and open + close, %s", l->name);
+            char *tail[] = {"lib", (char *)l->name, l->path, NULL};
+            callgrind_rows("child-cg", tail, l->name, cgdir, rows, 3);
+        }
+        progress("callgrind: PLT first calls");
+        struct row *plt_rows[2] = {add_row(&t_cg_plt, "RTLD_LAZY", NULL),
+                                   add_row(&t_cg_plt, "RTLD_NOW", NULL)};
+        char *plt_tail[] = {"plt", plt_path, NULL};
+        callgrind_rows("child-cg", plt_tail, "plt", cgdir, plt_rows, 2);
+        if (nglobal > 0) {
+            progress("callgrind: RTLD_GLOBAL opens and lookups through the global scope");
+            char **tail = calloc((size_t)nglobal * 2 + 2, sizeof *tail);
+            tail[0] = "global";
+            memcpy(tail + 1, global_args, sizeof *tail * (size_t)nglobal * 2);
+            char label[64];
+            snprintf(label, sizeof label, "RTLD_GLOBAL opens (%d libraries)", nglobal);
+            struct row *rows[3] = {add_row(&t_cg_global, label, NULL),
+                                   add_row(&t_cg_global, "lookup hit, per call", NULL),
+                                   add_row(&t_cg_global, "lookup miss, per call", NULL)};
+            callgrind_rows("child-cg", tail, "global", cgdir, rows, 3);
+        }
     }
 
     double secs = (double)(now_ns() - start) / 1e9;
@@ -1584,8 +2165,10 @@ int main(int argc, char **argv)
     if (callgrind)
         fprintf(f, ", callgrind %d (%d for LLVM)", cg_samples, cg_samples_big);
     fputs("\n\n", f);
-    const struct table *tables[] = {&t_open_now, &t_open_lazy, &t_cycle, &t_hit, &t_miss,
-                                    &t_plt,      &t_rss,       &t_throw, &t_cg,   &t_link};
+    const struct table *tables[] = {
+        &t_open_now, &t_open_lazy, &t_cycle,    &t_threads, &t_hit,       &t_miss,
+        &t_global,   &t_plt,       &t_rss,      &t_throw,   &t_cg,        &t_cg_hit,
+        &t_cg_miss,  &t_cg_cycle,  &t_cg_plt,   &t_cg_global, &t_link};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
         if (tables[i]->nrows > 0)
             render_table(f, tables[i]);

@@ -24,7 +24,7 @@ $CC -O2 -fPIC -shared -Wall -o "$out/libplt.so" bench/fixtures/plt.c \
     -L"$out" -lplt_dep -Wl,-z,lazy -Wl,-rpath,'$ORIGIN'
 $CXX -O2 -fPIC -shared -Wall -o "$out/libthrow.so" bench/fixtures/throw.cpp
 $CC -O2 -Wall -c -o "$out/link_sqlite.o" c-tests/fixtures/arc_sqlite_user.c
-$CC -O2 -Wall -Wextra -Iinclude -o "$out/relink-bench" bench/bench.c \
+$CC -O2 -Wall -Wextra -Iinclude -Werror -o "$out/relink-bench" bench/bench.c \
     -L"$out" -lrelink -Wl,-rpath,'$ORIGIN' -ldl -lpthread
 
 set -- --fixtures "$out" --report "$out/report.md" --cc "$CC"
