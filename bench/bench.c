@@ -1184,7 +1184,7 @@ static void cycle_body(struct timed *t)
             t->done++;
         }
     }
-    sink ^= acc;
+    __atomic_fetch_xor(&sink, acc, __ATOMIC_RELAXED); /* several threads */
 }
 
 /* 'k': per library, keep up to CYCLE_NAMES names this loader finds; one round on this thread to
@@ -2160,10 +2160,15 @@ int main(int argc, char **argv)
                "~2–3 ms each, PLT %d, throw/catch %d × %ld per thread",
             open_samples, open_samples_big, steady_samples, plt_samples, throw_samples,
             throws_per_thread);
+    if (t_threads.nrows)
+        fprintf(f, ", threads %d batches", thread_samples);
+    if (t_global.nrows)
+        fprintf(f, ", global scope %d", global_samples);
     if (t_link.nrows)
         fprintf(f, ", linking %d", link_samples);
     if (callgrind)
-        fprintf(f, ", callgrind %d (%d for LLVM)", cg_samples, cg_samples_big);
+        fprintf(f, ", callgrind %d (%d for LLVM) for table 7, 1 for 7b–7f", cg_samples,
+                cg_samples_big);
     fputs("\n\n", f);
     const struct table *tables[] = {
         &t_open_now, &t_open_lazy, &t_cycle,    &t_threads, &t_hit,       &t_miss,
