@@ -1734,12 +1734,10 @@ static void link_rows(const char *label, char **inputs, const char *cc, const ch
     unlink(out_so);
 }
 
-/* Table 3c: RTLD_GLOBAL opens of `libs` then lookups through the global scope, one fresh
- * process per sample. */
-static void global_rows(char *const *libs, int nlibs, int samples)
+/* Table 3c: RTLD_GLOBAL opens of `libs` (NAME PATH pairs) then lookups through the global scope,
+ * one fresh process per sample; `label` names the row of the opens. */
+static void global_rows(char *const *libs, const char *label, int samples)
 {
-    char label[64];
-    snprintf(label, sizeof label, "RTLD_GLOBAL opens (%d libraries)", nlibs);
     struct row *open_row = add_row(&t_global, label, "");
     struct row *hit = add_row(&t_global, "lookup hit, per call", "");
     struct row *miss = add_row(&t_global, "lookup miss, per call", "");
@@ -2048,9 +2046,12 @@ int main(int argc, char **argv)
             nglobal++;
         }
     }
+    char global_label[64];
+    snprintf(global_label, sizeof global_label, "RTLD_GLOBAL opens (%d %s)", nglobal,
+             nglobal == 1 ? "library" : "libraries");
     if (nglobal > 0) {
         progress("RTLD_GLOBAL opens and lookups through the global scope");
-        global_rows(global_args, nglobal, global_samples);
+        global_rows(global_args, global_label, global_samples);
     }
 
     /* 4: lazily vs eagerly bound PLT slots. */
@@ -2138,9 +2139,7 @@ int main(int argc, char **argv)
             char **tail = calloc((size_t)nglobal * 2 + 2, sizeof *tail);
             tail[0] = "global";
             memcpy(tail + 1, global_args, sizeof *tail * (size_t)nglobal * 2);
-            char label[64];
-            snprintf(label, sizeof label, "RTLD_GLOBAL opens (%d libraries)", nglobal);
-            struct row *rows[3] = {add_row(&t_cg_global, label, NULL),
+            struct row *rows[3] = {add_row(&t_cg_global, global_label, NULL),
                                    add_row(&t_cg_global, "lookup hit, per call", NULL),
                                    add_row(&t_cg_global, "lookup miss, per call", NULL)};
             callgrind_rows("child-cg", tail, "global", cgdir, rows, 3);
