@@ -812,7 +812,8 @@ static int callgrind_total(const char *file, double *ir)
     return found;
 }
 
-static void callgrind_opens(struct lib *l, const char *dir, int samples, struct row *row)
+static void callgrind_opens(struct lib *l, int flags, const char *dir, int samples,
+                            struct row *row)
 {
     int ok[2] = {1, 1};
     for (int k = 0; k < samples; k++) {
@@ -820,10 +821,11 @@ static void callgrind_opens(struct lib *l, const char *dir, int samples, struct 
             if (!ok[i])
                 continue;
             char out[PATH_MAX + 128];
-            snprintf(out, sizeof out, "%s/callgrind.%s.%s.%d", dir, LOADER[i], l->name, k);
+            snprintf(out, sizeof out, "%s/callgrind.%s.%s.%s.%d", dir, LOADER[i], l->name,
+                     flags == RTLD_NOW ? "now" : "lazy", k);
             unlink(out);
             struct open_result r;
-            run_child_open(i, RTLD_NOW, l->name, out, &r);
+            run_child_open(i, flags, l->name, out, &r);
             double ir;
             if (!r.ok) {
                 set_err(&row->s[i], r.err);
@@ -1378,6 +1380,7 @@ struct op {
     const char *lib; /* open_close_once, plt_call_once */
     struct lib *libs; /* global_opens */
     int (*call_all)(int);
+    long (*throw_catch)(long);
     const char *err;
 };
 
@@ -1407,6 +1410,12 @@ static void open_close_once(struct op *op)
 static void plt_call_once(struct op *op)
 {
     sink ^= (uintptr_t)op->call_all(1);
+}
+
+static void throw_catch_n(struct op *op)
+{
+    if (op->throw_catch(op->n) != op->n)
+        op->err = "bench_throw_catch did not catch every exception";
 }
 
 /* RTLD_NOW | RTLD_GLOBAL opens of op->n libraries by name, one after the other. */
@@ -1481,6 +1490,17 @@ static int child_global_main(int argc, char **argv)
     child_report(fd, NULL, 4, v);
 }
 
+/* Under callgrind: one round of the hits, one of the misses of j, each its own count. */
+static void measure_lookups(struct job *j, double *v, int *nv)
+{
+    struct op hits = {.loader = j->loader, .h = j->h, .names = j->hits, .n = j->nhits};
+    struct op misses = {.loader = j->loader, .h = j->h, .names = j->misses, .n = j->nmisses};
+    bench_measured(lookup_pass, &hits);
+    bench_measured(lookup_pass, &misses);
+    v[(*nv)++] = j->nhits;
+    v[(*nv)++] = j->nmisses;
+}
+
 /* child-cg LOADER FD WHAT ARGS..., to run under callgrind; reports the count of operations of
  * each bench_measured() call:
  *   lib NAME PATH   open NAME (RTLD_NOW); the lookups of its names (hits), of the names +
@@ -1488,11 +1508,12 @@ static int child_global_main(int argc, char **argv)
  *   plt PATH        PATH is libplt.so: one open (RTLD_LAZY) + call + close to warm up, then the
  *                   first call of plt_call_all() after an RTLD_LAZY open, after an RTLD_NOW open
  *   global NAME PATH...  the RTLD_GLOBAL opens, then lookups (hits, misses) through the global
- *                   scope */
+ *                   scope
+ *   throw PATH      PATH is libthrow.so: 1000 throw/catch to warm up, then 1000 measured */
 static int child_cg_main(int argc, char **argv)
 {
     if (argc < 4)
-        die("usage: child-cg relink|glibc FD lib|plt|global ARGS...");
+        die("usage: child-cg relink|glibc FD lib|plt|global|throw ARGS...");
     int fd = atoi(argv[1]);
     const char *what = argv[2];
     struct op op = {.loader = loader_of(argv[0])};
@@ -1537,12 +1558,7 @@ static int child_cg_main(int argc, char **argv)
         sym_names(&j, &r);
         if (!r.ok)
             child_report(fd, r.text, 0, NULL);
-        struct op hits = {op.loader, j.h, j.hits, j.nhits, NULL, NULL, NULL, NULL};
-        struct op misses = {op.loader, j.h, j.misses, j.nmisses, NULL, NULL, NULL, NULL};
-        bench_measured(lookup_pass, &hits);
-        bench_measured(lookup_pass, &misses);
-        v[nv++] = j.nhits;
-        v[nv++] = j.nmisses;
+        measure_lookups(&j, v, &nv);
         ld_close(op.loader, j.h);
         op.lib = libs[0].name;
         open_close_once(&op);
@@ -1556,14 +1572,19 @@ static int child_cg_main(int argc, char **argv)
         bench_measured(global_opens, &op);
         v[nv++] = 1;
         err = op.err ? op.err : global_lookups(&j, libs, op.n, &r);
-        if (!err) {
-            struct op hits = {op.loader, j.h, j.hits, j.nhits, NULL, NULL, NULL, NULL};
-            struct op misses = {op.loader, j.h, j.misses, j.nmisses, NULL, NULL, NULL, NULL};
-            bench_measured(lookup_pass, &hits);
-            bench_measured(lookup_pass, &misses);
-            v[nv++] = j.nhits;
-            v[nv++] = j.nmisses;
-        }
+        if (!err)
+            measure_lookups(&j, v, &nv);
+    } else if (strcmp(what, "throw") == 0) {
+        void *h = ld_open(op.loader, argv[3], RTLD_NOW);
+        op.throw_catch = h ? (long (*)(long))ld_sym(op.loader, h, "bench_throw_catch") : NULL;
+        if (!op.throw_catch)
+            child_report(fd, ld_error(op.loader), 0, NULL);
+        op.n = 1000;
+        throw_catch_n(&op);
+        if (!op.err)
+            bench_measured(throw_catch_n, &op);
+        err = op.err;
+        v[nv++] = op.n;
     } else {
         die("child-cg: unknown operation %s", what);
     }
@@ -1647,29 +1668,28 @@ static struct table t_global = {
             "dependencies (libc, librelink), then the libraries in their opening order; a miss "
             "goes through all of them.",
     .unit = U_TIME};
-static struct table t_cg_hit = {
-    .title = "7b. Instructions per symbol lookup, hits (rl_sym vs dlsym), under callgrind",
+static struct table t_cg_lazy = {
+    .title = "7b. Instructions of one open (RTLD_LAZY) under callgrind",
     .first_col = "library",
-    .note = "Total Ir of one round of the names of table 3 (after a warm-up round) divided by "
-            "their count, collected inside bench_measured() only; one process per loader.",
-    .unit = U_COUNT};
-static struct table t_cg_miss = {
-    .title = "7c. Instructions per symbol lookup, misses (each name + \"_nope\"), under callgrind",
-    .first_col = "library",
+    .note = "As table 7, with RTLD_LAZY (table 1b).",
     .unit = U_COUNT};
 static struct table t_cg_cycle = {
-    .title = "7d. Instructions of one open + close cycle (RTLD_NOW), under callgrind",
+    .title = "7c. Instructions of one open + close cycle (RTLD_NOW), under callgrind",
     .first_col = "library",
-    .note = "After the lookups of 7b/7c, the handle closed and one cycle to warm up: the "
-            "steady cycle of table 2.",
+    .note = "The steady cycle of table 2: after the lookups of 7d/7e the handle is closed, one "
+            "cycle warms up, the next is counted. Tables 7c-7h collect Ir inside each call of "
+            "bench_measured() only (--toggle-collect, --dump-after), one process per loader for "
+            "7c-7e of a library and for each of 7f, 7g, 7h.",
     .unit = U_COUNT};
-static struct table t_cg_plt = {
-    .title = "7e. Instructions per first call through a fresh PLT slot (libplt.so), under "
-             "callgrind",
-    .first_col = "open mode",
-    .note = "Ir of plt_call_all() right after the open, divided by its 200 calls, after one "
-            "open + call + close to warm up (as table 4). The RTLD_NOW row is the cost of the "
-            "calls themselves, every slot already bound.",
+static struct table t_cg_hit = {
+    .title = "7d. Instructions per symbol lookup, hits (rl_sym vs dlsym), under callgrind",
+    .first_col = "library",
+    .note = "One round of the names of table 3 (after its warm-up rounds) divided by their "
+            "count.",
+    .unit = U_COUNT};
+static struct table t_cg_miss = {
+    .title = "7e. Instructions per symbol lookup, misses (each name + \"_nope\"), under callgrind",
+    .first_col = "library",
     .unit = U_COUNT};
 static struct table t_cg_global = {
     .title = "7f. Instructions of the RTLD_GLOBAL opens and of lookups through the global scope "
@@ -1677,6 +1697,20 @@ static struct table t_cg_global = {
     .first_col = "measure",
     .note = "Opens: all of them together; lookups: one round of the names of table 3c divided by "
             "their count.",
+    .unit = U_COUNT};
+static struct table t_cg_plt = {
+    .title = "7g. Instructions per first call through a fresh PLT slot (libplt.so), under "
+             "callgrind",
+    .first_col = "open mode",
+    .note = "Ir of plt_call_all() right after the open, divided by its 200 calls, after one "
+            "open + call + close to warm up (as table 4). The RTLD_NOW row is the cost of the "
+            "calls themselves, every slot already bound.",
+    .unit = U_COUNT};
+static struct table t_cg_throw = {
+    .title = "7h. Instructions per C++ throw/catch through a plugin (libthrow.so), one thread, "
+             "under callgrind",
+    .first_col = "threads",
+    .note = "1000 throw/catch of table 6 after 1000 to warm up, divided by 1000.",
     .unit = U_COUNT};
 
 static struct table t_link = {
@@ -2103,13 +2137,18 @@ int main(int argc, char **argv)
         for (int i = 0; i < nlibs; i++) {
             struct lib *l = &libs[i];
             struct row *row = add_row(&t_cg, l->name, NULL);
+            struct row *lazy = add_row(&t_cg_lazy, l->name, NULL);
             if (!l->path[0]) {
-                set_err(&row->s[0], "not installed");
-                set_err(&row->s[1], "not installed");
+                for (int k = 0; k < 2; k++) {
+                    set_err(&row->s[k], "not installed");
+                    set_err(&lazy->s[k], "not installed");
+                }
                 continue;
             }
             progress("callgrind: %s", l->name);
-            callgrind_opens(l, cgdir, strstr(l->name, "LLVM") ? cg_samples_big : cg_samples, row);
+            int samples = strstr(l->name, "LLVM") ? cg_samples_big : cg_samples;
+            callgrind_opens(l, RTLD_NOW, cgdir, samples, row);
+            callgrind_opens(l, RTLD_LAZY, cgdir, 1, lazy);
         }
         /* 7b, 7c, 7d: lookups and the steady cycle, one process per library and loader. */
         for (int i = 0; i < nlibs; i++) {
@@ -2134,6 +2173,10 @@ int main(int argc, char **argv)
                                    add_row(&t_cg_plt, "RTLD_NOW", NULL)};
         char *plt_tail[] = {"plt", plt_path, NULL};
         callgrind_rows("child-cg", plt_tail, "plt", cgdir, plt_rows, 2);
+        progress("callgrind: C++ throw/catch");
+        struct row *throw_row = add_row(&t_cg_throw, "1", NULL);
+        char *throw_tail[] = {"throw", throw_path, NULL};
+        callgrind_rows("child-cg", throw_tail, "throw", cgdir, &throw_row, 1);
         if (nglobal > 0) {
             progress("callgrind: RTLD_GLOBAL opens and lookups through the global scope");
             char **tail = calloc((size_t)nglobal * 2 + 2, sizeof *tail);
@@ -2166,13 +2209,14 @@ int main(int argc, char **argv)
     if (t_link.nrows)
         fprintf(f, ", linking %d", link_samples);
     if (callgrind)
-        fprintf(f, ", callgrind %d (%d for LLVM) for table 7, 1 for 7b–7f", cg_samples,
+        fprintf(f, ", callgrind %d (%d for LLVM) for table 7, 1 for 7b–7h", cg_samples,
                 cg_samples_big);
     fputs("\n\n", f);
     const struct table *tables[] = {
-        &t_open_now, &t_open_lazy, &t_cycle,    &t_threads, &t_hit,       &t_miss,
-        &t_global,   &t_plt,       &t_rss,      &t_throw,   &t_cg,        &t_cg_hit,
-        &t_cg_miss,  &t_cg_cycle,  &t_cg_plt,   &t_cg_global, &t_link};
+        &t_open_now, &t_open_lazy, &t_cycle,  &t_threads, &t_hit,       &t_miss,
+        &t_global,   &t_plt,       &t_rss,    &t_throw,   &t_cg,        &t_cg_lazy,
+        &t_cg_cycle, &t_cg_hit,    &t_cg_miss, &t_cg_global, &t_cg_plt, &t_cg_throw,
+        &t_link};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
         if (tables[i]->nrows > 0)
             render_table(f, tables[i]);
