@@ -1426,7 +1426,7 @@ static void global_opens(struct op *op)
             op->err = ld_error(op->loader);
 }
 
-/* NAME PATH pairs of the command line as libraries, with up to MAX_NAMES names over them all. */
+/* NAME PATH pairs of the command line as libraries. */
 static int global_libs(int argc, char **argv, struct lib *libs, int cap)
 {
     int n = 0;
@@ -1437,12 +1437,10 @@ static int global_libs(int argc, char **argv, struct lib *libs, int cap)
     return n;
 }
 
-/* The handle of the global scope, and the names of every library for lookups through it. */
-static const char *global_lookups(struct job *j, struct lib *libs, int n, struct reply *r)
+/* Lookups through j->h of up to MAX_NAMES names spread over the libraries (and their "_nope"
+ * twins), as sym_names keeps them; NULL or what went wrong. */
+static const char *lookups_of(struct job *j, struct lib *libs, int n, struct reply *r)
 {
-    j->h = ld_open(j->loader, NULL, RTLD_NOW);
-    if (!j->h)
-        return ld_error(j->loader);
     j->names = malloc(sizeof(char *) * MAX_NAMES);
     j->missing = malloc(sizeof(char *) * MAX_NAMES);
     for (int i = 0; i < n; i++) {
@@ -1455,6 +1453,15 @@ static const char *global_lookups(struct job *j, struct lib *libs, int n, struct
     r->ok = 1;
     sym_names(j, r);
     return r->ok ? NULL : r->text;
+}
+
+/* The handle of the global scope, and lookups_of every library through it. */
+static const char *global_lookups(struct job *j, struct lib *libs, int n, struct reply *r)
+{
+    j->h = ld_open(j->loader, NULL, RTLD_NOW);
+    if (!j->h)
+        return ld_error(j->loader);
+    return lookups_of(j, libs, n, r);
 }
 
 /* child-global LOADER FD NAME PATH...: the opens, timed together, then ns per hit and per miss
@@ -1549,15 +1556,9 @@ static int child_cg_main(int argc, char **argv)
         j.h = ld_open(op.loader, libs[0].name, RTLD_NOW);
         if (!j.h)
             child_report(fd, ld_error(op.loader), 0, NULL);
-        pick_names(&libs[0], MAX_NAMES);
-        j.names = libs[0].names;
-        j.missing = libs[0].missing;
-        j.nnames = libs[0].nnames;
-        memset(&r, 0, sizeof r);
-        r.ok = 1;
-        sym_names(&j, &r);
-        if (!r.ok)
-            child_report(fd, r.text, 0, NULL);
+        err = lookups_of(&j, libs, 1, &r);
+        if (err)
+            child_report(fd, err, 0, NULL);
         measure_lookups(&j, v, &nv);
         ld_close(op.loader, j.h);
         op.lib = libs[0].name;
