@@ -208,7 +208,7 @@ impl<'a> Buffer<'a> {
     /// A buffer whose byte 0 runs at `run_base` (page aligned), with pages of `page` bytes (a
     /// power of two).
     pub fn new(bytes: &'a mut [u8], run_base: u64, page: usize) -> Buffer<'a> {
-        assert!(page.is_power_of_two() && run_base % page as u64 == 0, "pages are powers of two and the base is page aligned");
+        assert!(page.is_power_of_two() && run_base.is_multiple_of(page as u64), "pages are powers of two and the base is page aligned");
         let pages = bytes.len() / page;
         Buffer { bytes, run_base, page, used: 0, prot: vec![Prot::NONE; pages] }
     }
@@ -229,7 +229,7 @@ impl<'a> Buffer<'a> {
     /// Like `range`, also requiring whole pages.
     fn pages(&self, span: &Span, at: usize, len: usize) -> Result<usize, BufferError> {
         let start = self.range(span, at, len).ok_or(BufferError::Range)?;
-        if at % self.page != 0 || len % self.page != 0 {
+        if !at.is_multiple_of(self.page) || !len.is_multiple_of(self.page) {
             return Err(BufferError::Range);
         }
         Ok(start)
@@ -257,7 +257,7 @@ impl<I: Image + ?Sized> Memory<I> for Buffer<'_> {
     }
 
     fn reserve(&mut self, len: usize, align: usize) -> Result<Span, BufferError> {
-        if !align.is_power_of_two() || len % self.page != 0 {
+        if !align.is_power_of_two() || !len.is_multiple_of(self.page) {
             return Err(BufferError::Range);
         }
         let align = align.max(self.page) as u64;

@@ -7,4 +7,5 @@
 //! [`Check`]: crate::reloc::Check
 //! [`Howto::apply`]: crate::reloc::Howto::apply
 
+pub mod loongarch64;
 pub mod riscv32;

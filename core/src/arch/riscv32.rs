@@ -292,6 +292,10 @@ mod tests {
         let mut p = word(0x0000_00ef);
         run(R_RISCV_JAL, &mut p, Inputs { s: 0x1000, p: 0x10_1000, ..Default::default() }).unwrap();
         assert_eq!(p, word(0x8000_00ef));
+        // Offset 0x800: imm[11] → insn[20]: 0x001000ef.
+        let mut p = word(0x0000_00ef);
+        run(R_RISCV_JAL, &mut p, Inputs { s: 0x1800, p: 0x1000, ..Default::default() }).unwrap();
+        assert_eq!(p, word(0x0010_00ef));
         // +1 MiB is one too far.
         assert!(matches!(run(R_RISCV_JAL, &mut p, Inputs { s: 0x10_1000, p: 0x1000, ..Default::default() }), Err(Error::Overflow { .. })));
     }
@@ -402,6 +406,14 @@ mod tests {
         let mut p = 0xa001u16.to_le_bytes();
         run(R_RISCV_RVC_JUMP, &mut p, Inputs { s: 0x1400, p: 0x1000, ..Default::default() }).unwrap();
         assert_eq!(p, 0xa101u16.to_le_bytes());
+        // One bit of the offset at a time, each to the instruction bit the CJ format gives it:
+        // imm[3:1] → insn[5:3], imm[4] → insn[11], imm[6] → insn[7], imm[7] → insn[6],
+        // imm[9:8] → insn[10:9], imm[11] (−0x800, the lowest) → insn[12].
+        for (offset, expected) in [(0xei64, 0xa039u16), (0x10, 0xa801), (0x40, 0xa081), (0x80, 0xa041), (0x300, 0xa601), (-0x800, 0xb001)] {
+            let mut p = 0xa001u16.to_le_bytes();
+            run(R_RISCV_RVC_JUMP, &mut p, Inputs { s: (0x1000 + offset) as u64, p: 0x1000, ..Default::default() }).unwrap();
+            assert_eq!(p, expected.to_le_bytes(), "offset {offset:#x}");
+        }
         // Ranges: CB ±256 bytes, CJ ±2 KiB.
         assert!(run(R_RISCV_RVC_BRANCH, &mut [1, 0xc1], Inputs { s: 0x1100, p: 0x1000, ..Default::default() }).is_err());
         assert!(run(R_RISCV_RVC_JUMP, &mut [1, 0xa0], Inputs { s: 0x1800, p: 0x1000, ..Default::default() }).is_err());
