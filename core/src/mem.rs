@@ -107,6 +107,19 @@ pub trait Memory<I: Image + ?Sized> {
     /// at least the page size), inaccessible until mapped.
     fn reserve(&mut self, len: usize, align: usize) -> Result<Span, Self::Error>;
 
+    /// Reserve like [`Memory::reserve`], inside the addresses `lo .. hi`: where 32-bit
+    /// displacements of linked code reach what they refer to (the link stage's placement).
+    /// `Ok(None)` when there is no room there. By default a plain reservation kept only when
+    /// it happens to fall inside; the process searches its address space instead.
+    fn reserve_in(&mut self, len: usize, align: usize, lo: u64, hi: u64) -> Result<Option<Span>, Self::Error> {
+        let span = self.reserve(len, align)?;
+        if span.base >= lo && span.base.checked_add(len as u64).is_some_and(|end| end <= hi) {
+            return Ok(Some(span));
+        }
+        self.release(span);
+        Ok(None)
+    }
+
     /// Make bytes `offset .. offset + len` of `image` appear at `at` in `span`, with `prot`.
     /// Bytes past the end of the image read as zero. The process maps the file's pages; a
     /// buffer copies.
@@ -346,9 +359,10 @@ mod tests {
         m.protect(&b, 0x1000, 0x1000, Prot::RX).unwrap();
         m.release(b);
         assert_eq!(mem.prot_at(0x4000_3000), Some(Prot::NONE));
-        // The last span's room is reusable.
+        // The last span's room is reusable; a window it does not fit gives it back again.
         let m: &mut dyn Memory<[u8], Error = BufferError> = &mut mem;
-        assert_eq!(m.reserve(0x2000, 0x1000).unwrap().base, 0x4000_2000);
+        assert_eq!(m.reserve_in(0x2000, 0x1000, 0, 0x4000_3000), Ok(None));
+        assert_eq!(m.reserve_in(0x2000, 0x1000, 0x4000_2000, 0x4000_4000), Ok(Some(Span { base: 0x4000_2000, len: 0x2000 })));
         drop(mem);
         assert_eq!(&storage[0x3ffc..0x4000], &[9; 4]);
     }
