@@ -532,6 +532,14 @@ const fn page(v: u64) -> u64 {
     v & !0xfff
 }
 
+/// For the architectures' tests: the 32-bit instruction `insn` relocated by `apply`.
+#[cfg(test)]
+pub(crate) fn relocated(apply: fn(u32, &mut [u8], &Inputs) -> Result<(), Error>, r_type: u32, insn: u32, x: Inputs) -> u32 {
+    let mut p = insn.to_le_bytes();
+    apply(r_type, &mut p, &x).unwrap();
+    u32::from_le_bytes(p)
+}
+
 /// A table entry (the architecture files list theirs with it).
 pub(crate) const fn howto(name: &'static str, usage: Usage, calc: Calc, field: Field, check: Check, align: u8) -> Howto {
     Howto { name, usage, calc, field, check, align }

@@ -216,8 +216,9 @@ mod tests {
     use super::*;
     use crate::reloc::{Error, Inputs};
 
-    fn word(insn: u32) -> [u8; 4] {
-        insn.to_le_bytes()
+    /// Relocate one instruction word.
+    fn insn(r_type: u32, word: u32, x: Inputs) -> u32 {
+        crate::reloc::relocated(apply, r_type, word, x)
     }
 
     fn run(r_type: u32, place: &mut [u8], x: Inputs) -> Result<(), Error> {
@@ -265,17 +266,13 @@ mod tests {
         // beq a0, a1, . (BRANCH opcode 0x63, funct3 0, rs1 10, rs2 11): 0x00b50063.
         // Offset S + A − P = 0x1800 − 0x1000 = 0x800 = 2048: imm[12] = 0, imm[11] = 1,
         // imm[10:5] = 0, imm[4:1] = 0, so only insn[7] is set: 0x00b500e3.
-        let mut p = word(0x00b5_0063);
-        run(R_RISCV_BRANCH, &mut p, Inputs { s: 0x1800, p: 0x1000, ..Default::default() }).unwrap();
-        assert_eq!(p, word(0x00b5_00e3));
+        assert_eq!(insn(R_RISCV_BRANCH, 0x00b5_0063, Inputs { s: 0x1800, p: 0x1000, ..Default::default() }), 0x00b5_00e3);
         // Offset −2 = 0b1_1111_1111_1110: imm[12] = 1 (insn[31]), imm[10:5] = 0x3f
         // (insn[30:25]), imm[4:1] = 0xf (insn[11:8]), imm[11] = 1 (insn[7]):
         // 0x00b50063 | 0x8000_0000 | 0x7e00_0000 | 0xf00 | 0x80 = 0xfeb50fe3.
-        let mut p = word(0x00b5_0063);
-        run(R_RISCV_BRANCH, &mut p, Inputs { s: 0xffe, p: 0x1000, ..Default::default() }).unwrap();
-        assert_eq!(p, word(0xfeb5_0fe3));
+        assert_eq!(insn(R_RISCV_BRANCH, 0x00b5_0063, Inputs { s: 0xffe, p: 0x1000, ..Default::default() }), 0xfeb5_0fe3);
         // ±4 KiB, even.
-        let mut p = word(0x00b5_0063);
+        let mut p = 0x00b5_0063u32.to_le_bytes();
         assert!(matches!(run(R_RISCV_BRANCH, &mut p, Inputs { s: 0x2000, p: 0x1000, ..Default::default() }), Err(Error::Overflow { .. })));
         assert!(matches!(run(R_RISCV_BRANCH, &mut p, Inputs { s: 0x1001, p: 0x1000, ..Default::default() }), Err(Error::Misaligned { .. })));
     }
@@ -285,18 +282,13 @@ mod tests {
         // jal ra, . is 0x000000ef (opcode 0x6f, rd 1). Offset 0x12344 (S 0x13344, P 0x1000):
         // imm[20] = 0, imm[10:1] = 0x344 >> 1 = 0x1a2 → insn[30:21] = 0x1a2 << 21 = 0x3440_0000,
         // imm[11] = 0, imm[19:12] = 0x12 → insn[19:12] = 0x12000: 0x344120ef.
-        let mut p = word(0x0000_00ef);
-        run(R_RISCV_JAL, &mut p, Inputs { s: 0x13344, p: 0x1000, ..Default::default() }).unwrap();
-        assert_eq!(p, word(0x3441_20ef));
+        assert_eq!(insn(R_RISCV_JAL, 0x0000_00ef, Inputs { s: 0x13344, p: 0x1000, ..Default::default() }), 0x3441_20ef);
         // −1 MiB (0xfff0_0000 as 21 bits: imm[20] = 1, the rest 0): 0x800000ef.
-        let mut p = word(0x0000_00ef);
-        run(R_RISCV_JAL, &mut p, Inputs { s: 0x1000, p: 0x10_1000, ..Default::default() }).unwrap();
-        assert_eq!(p, word(0x8000_00ef));
+        assert_eq!(insn(R_RISCV_JAL, 0x0000_00ef, Inputs { s: 0x1000, p: 0x10_1000, ..Default::default() }), 0x8000_00ef);
         // Offset 0x800: imm[11] → insn[20]: 0x001000ef.
-        let mut p = word(0x0000_00ef);
-        run(R_RISCV_JAL, &mut p, Inputs { s: 0x1800, p: 0x1000, ..Default::default() }).unwrap();
-        assert_eq!(p, word(0x0010_00ef));
+        assert_eq!(insn(R_RISCV_JAL, 0x0000_00ef, Inputs { s: 0x1800, p: 0x1000, ..Default::default() }), 0x0010_00ef);
         // +1 MiB is one too far.
+        let mut p = 0x0000_00efu32.to_le_bytes();
         assert!(matches!(run(R_RISCV_JAL, &mut p, Inputs { s: 0x10_1000, p: 0x1000, ..Default::default() }), Err(Error::Overflow { .. })));
     }
 
@@ -307,18 +299,13 @@ mod tests {
         // %hi = (0x0234_5ffc + 0x800) >> 12 = 0x02346; %lo = 0xffc (−4).
         // auipc: 0x02346 << 12 | 0x97 = 0x02346097; jalr: 0xffc << 20 | 0x80e7 = 0xffc080e7.
         // Check: P + 0x0234_6000 − 4 = 0x1234_5ffc.
-        let mut p = [0u8; 8];
-        p[..4].copy_from_slice(&word(0x0000_0097));
-        p[4..].copy_from_slice(&word(0x0000_80e7));
-        run(R_RISCV_CALL_PLT, &mut p, Inputs { s: 0x1234_5ffc, p: 0x1000_0000, ..Default::default() }).unwrap();
-        assert_eq!(p[..4], word(0x0234_6097));
-        assert_eq!(p[4..], word(0xffc0_80e7));
-        // R_RISCV_CALL is the same.
-        let mut q = [0u8; 8];
-        q[..4].copy_from_slice(&word(0x0000_0097));
-        q[4..].copy_from_slice(&word(0x0000_80e7));
-        run(R_RISCV_CALL, &mut q, Inputs { s: 0x1234_5ffc, p: 0x1000_0000, ..Default::default() }).unwrap();
-        assert_eq!(p, q);
+        // R_RISCV_CALL (deprecated) and R_RISCV_CALL_PLT compute alike.
+        for r_type in [R_RISCV_CALL_PLT, R_RISCV_CALL] {
+            let mut p = [0x97, 0, 0, 0, 0xe7, 0x80, 0, 0];
+            run(r_type, &mut p, Inputs { s: 0x1234_5ffc, p: 0x1000_0000, ..Default::default() }).unwrap();
+            assert_eq!(p[..4], 0x0234_6097u32.to_le_bytes());
+            assert_eq!(p[4..], 0xffc0_80e7u32.to_le_bytes());
+        }
     }
 
     #[test]
@@ -327,36 +314,24 @@ mod tests {
         // S + A = 0x8765_4abc: %hi = (0x8765_4abc + 0x800) >> 12 = 0x87655, %lo = 0xabc
         // (sign-extended: −0x544; 0x8765_5000 − 0x544 = 0x8765_4abc).
         let x = Inputs { s: 0x8765_4abc, ..Default::default() };
-        let mut lui = word(0x0000_0537);
-        run(R_RISCV_HI20, &mut lui, x).unwrap();
-        assert_eq!(lui, word(0x8765_5537));
+        assert_eq!(insn(R_RISCV_HI20, 0x0000_0537, x), 0x8765_5537);
         // I-type: 0xabc << 20 | 0x50513 = 0xabc50513.
-        let mut addi = word(0x0005_0513);
-        run(R_RISCV_LO12_I, &mut addi, x).unwrap();
-        assert_eq!(addi, word(0xabc5_0513));
+        assert_eq!(insn(R_RISCV_LO12_I, 0x0005_0513, x), 0xabc5_0513);
         // S-type: imm[11:5] = 0xabc >> 5 = 0x55 → insn[31:25] = 0xaa00_0000; imm[4:0] = 0x1c
         // → insn[11:7] = 0xe00: 0x00b52023 | 0xaa000000 | 0xe00 = 0xaab52e23.
-        let mut sw = word(0x00b5_2023);
-        run(R_RISCV_LO12_S, &mut sw, x).unwrap();
-        assert_eq!(sw, word(0xaab5_2e23));
+        assert_eq!(insn(R_RISCV_LO12_S, 0x00b5_2023, x), 0xaab5_2e23);
     }
 
     #[test]
     fn pcrel_pair() {
         // auipc t0, 0 (0x00000297) at P 0x2000 referring to S + A = 0x1800:
         // S + A − P = −0x800 → %hi = (−0x800 + 0x800) >> 12 = 0, %lo = 0x800 (−2048).
-        let mut auipc = word(0x0000_0297);
-        run(R_RISCV_PCREL_HI20, &mut auipc, Inputs { s: 0x1800, p: 0x2000, ..Default::default() }).unwrap();
-        assert_eq!(auipc, word(0x0000_0297));
+        assert_eq!(insn(R_RISCV_PCREL_HI20, 0x0000_0297, Inputs { s: 0x1800, p: 0x2000, ..Default::default() }), 0x0000_0297);
         // lw t1, 0(t0) (0x0002a303) with %pcrel_lo: the caller passes the HI20's value
         // (−0x800) as S. I-type: 0x800 << 20 = 0x8000_0000 → 0x8002a303.
-        let mut lw = word(0x0002_a303);
-        run(R_RISCV_PCREL_LO12_I, &mut lw, Inputs { s: (-0x800i64) as u64, ..Default::default() }).unwrap();
-        assert_eq!(lw, word(0x8002_a303));
+        assert_eq!(insn(R_RISCV_PCREL_LO12_I, 0x0002_a303, Inputs { s: (-0x800i64) as u64, ..Default::default() }), 0x8002_a303);
         // GOT_HI20: G + GOT + A − P = 0x10 + 0x3000 − 0x2000 = 0x1010 → %hi 1: 0x00001297.
-        let mut auipc = word(0x0000_0297);
-        run(R_RISCV_GOT_HI20, &mut auipc, Inputs { got: 0x3000, g: 0x10, p: 0x2000, ..Default::default() }).unwrap();
-        assert_eq!(auipc, word(0x0000_1297));
+        assert_eq!(insn(R_RISCV_GOT_HI20, 0x0000_0297, Inputs { got: 0x3000, g: 0x10, p: 0x2000, ..Default::default() }), 0x0000_1297);
     }
 
     #[test]
@@ -364,16 +339,10 @@ mod tests {
         // lui a0, %tprel_hi(v); add a0, a0, tp, %tprel_add(v); addi a0, a0, %tprel_lo(v).
         // T = S + A + TLSOFFSET = 0x1234 + 0 + 0x10 = 0x1244: %hi 1, %lo 0x244.
         let x = Inputs { s: 0x1234, tls_offset: 0x10, ..Default::default() };
-        let mut lui = word(0x0000_0537);
-        run(R_RISCV_TPREL_HI20, &mut lui, x).unwrap();
-        assert_eq!(lui, word(0x0000_1537));
-        let mut addi = word(0x0005_0513);
-        run(R_RISCV_TPREL_LO12_I, &mut addi, x).unwrap();
-        assert_eq!(addi, word(0x2445_0513));
+        assert_eq!(insn(R_RISCV_TPREL_HI20, 0x0000_0537, x), 0x0000_1537);
+        assert_eq!(insn(R_RISCV_TPREL_LO12_I, 0x0005_0513, x), 0x2445_0513);
         // TPREL_ADD writes nothing.
-        let mut add = word(0x0045_0533);
-        run(R_RISCV_TPREL_ADD, &mut add, x).unwrap();
-        assert_eq!(add, word(0x0045_0533));
+        assert_eq!(insn(R_RISCV_TPREL_ADD, 0x0045_0533, x), 0x0045_0533);
     }
 
     #[test]
