@@ -15,6 +15,7 @@
 //! | [`reloc`] | relocation arithmetic common to every architecture: data words, instruction-field encoders, overflow and alignment checks, the calculations (S + A, S + A − P, GOT and TLS entries, pages) | here |
 //! | [`arch`] | one file per architecture: the psABI relocation table (every dynamic type and the object-file types its toolchains emit) mapped onto [`reloc`] | riscv32 and loongarch64 here; x86_64, aarch64 and riscv64 move from `src/arch/` |
 //! | [`elf32`] | ELF32 records (ELFCLASS32 targets: riscv32, arm, i686) | here |
+//! | [`load`] | placing PT_LOAD segments into a [`Memory`](mem::Memory) and protecting them | here (`src/map.rs` comes onto it) |
 //! | `parse` | header and program-header validation, the dynamic section | moves from `src/parse.rs` |
 //! | `symbols` | GNU and SysV hash tables, versym/verdef/verneed | moves from `src/symbols.rs` |
 //! | `link` | relocatable objects and archives: sections, symbols, COMDAT, layout, the emitted image | moves from `src/link/` (its OS calls go through [`mem::Memory`]) |
@@ -30,5 +31,6 @@ extern crate std;
 
 pub mod arch;
 pub mod elf32;
+pub mod load;
 pub mod mem;
 pub mod reloc;
