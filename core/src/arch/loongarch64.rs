@@ -426,6 +426,30 @@ mod tests {
     }
 
     #[test]
+    fn extreme_code_model_reaches_everything() {
+        // Targets and places from a linear congruential generator, with the low 12 and bit 31
+        // of each forced through every combination that decides the carries.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed
+        };
+        for i in 0..20_000u64 {
+            let edges = [0, 0x7ff, 0x800, 0xfff];
+            let target = (next() & !0x8000_0fff) | edges[(i % 4) as usize] | ((i >> 2) & 1) << 31;
+            let pc = (next() & !0x8000_0fff & !3) | edges[((i >> 3) % 4) as usize] & !3 | ((i >> 5) & 1) << 31;
+            let x = Inputs { s: target, p: pc, ..Default::default() };
+            let parts = [
+                insn(R_LARCH_PCALA_HI20, PCALAU12I_T0, x),
+                insn(R_LARCH_PCALA_LO12, ADDI_D_T0_T0, Inputs { p: pc.wrapping_add(4), ..x }),
+                insn(R_LARCH_PCALA64_LO20, LU32I_D_T0, Inputs { p: pc.wrapping_add(8), ..x }),
+                insn(R_LARCH_PCALA64_HI12, LU52I_D_T0_T0, Inputs { p: pc.wrapping_add(12), ..x }),
+            ];
+            assert_eq!(extreme(pc, parts[0], parts[1], parts[2], parts[3]), target, "{target:#x} from {pc:#x}");
+        }
+    }
+
+    #[test]
     fn absolute_and_local_exec() {
         // lu12i.w/ori/lu32i.d/lu52i.d of X = 0x7654_3210_8765_4abc: [31:12] 0x87654 →
         // 0x150e_ca8c; [11:0] 0xabc → 0x03aa_f18c; [51:32] 0x43210 → 0x1686_420c;
