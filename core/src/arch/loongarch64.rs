@@ -488,6 +488,23 @@ mod tests {
         let jirl = u32::from_le_bytes(p[4..].try_into().unwrap());
         assert_eq!((pcaddu18i, jirl), (0x1e09_1a41, 0x4e00_0421));
         assert_eq!((si20(pcaddu18i) << 18) + offs16(jirl), 0x1_2346_0004);
+        // Offsets across the whole range, from a linear congruential generator: PCADDU18I
+        // adds si20 << 18 to its address and JIRL offs16 << 2, both sign-extended.
+        let mut seed = 0x853c_49e6_748f_ea9bu64;
+        for _ in 0..20_000 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let offset = sext(seed >> 20, 38) & !3;
+            if offset >= (1 << 37) - 0x20000 {
+                continue;
+            }
+            let mut p = [0u8; 8];
+            p[..4].copy_from_slice(&PCADDU18I_RA.to_le_bytes());
+            p[4..].copy_from_slice(&JIRL_RA_RA.to_le_bytes());
+            let pc = 0x1234_5678_9abc_def0u64;
+            run(R_LARCH_CALL36, &mut p, Inputs { s: pc.wrapping_add(offset as u64), p: pc, ..Default::default() }).unwrap();
+            let (hi, lo) = (u32::from_le_bytes(p[..4].try_into().unwrap()), u32::from_le_bytes(p[4..].try_into().unwrap()));
+            assert_eq!((si20(hi) << 18) + offs16(lo), offset);
+        }
         // ±128 GiB.
         assert!(run(R_LARCH_CALL36, &mut p, Inputs { s: 0x20_0000_0000, p: 0, ..Default::default() }).is_err());
     }

@@ -309,6 +309,28 @@ mod tests {
     }
 
     #[test]
+    fn call_pair_reaches_everything() {
+        // AUIPC adds imm20 << 12 to its own address, JALR a sign-extended 12-bit immediate; on
+        // RV32 both wrap at 2^32. Targets and places from a linear congruential generator,
+        // with bit 11 (the rounding) set in half of them.
+        let mut seed = 0x9e37_79b9u32;
+        let mut next = || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            seed
+        };
+        for i in 0..20_000u32 {
+            let target = (next() & !0x800 & !1) | (i & 1) << 11;
+            let pc = next() & !1;
+            let mut p = [0x97, 0, 0, 0, 0xe7, 0x80, 0, 0];
+            run(R_RISCV_CALL_PLT, &mut p, Inputs { s: target.into(), p: pc.into(), ..Default::default() }).unwrap();
+            let auipc = u32::from_le_bytes([p[0], p[1], p[2], p[3]]);
+            let jalr = u32::from_le_bytes([p[4], p[5], p[6], p[7]]);
+            let reached = pc.wrapping_add(auipc & 0xffff_f000).wrapping_add(((jalr as i32) >> 20) as u32);
+            assert_eq!(reached, target, "{target:#x} from {pc:#x}");
+        }
+    }
+
+    #[test]
     fn absolute_hi_lo() {
         // lui a0, 0 (0x00000537); addi a0, a0, 0 (0x00050513); sw a1, 0(a0) (0x00b52023).
         // S + A = 0x8765_4abc: %hi = (0x8765_4abc + 0x800) >> 12 = 0x87655, %lo = 0xabc
