@@ -22,7 +22,8 @@
 //! | `tls` | TLS layout computations (block offsets, variant I and II) | moves from `src/tls.rs`, without its runtime |
 //!
 //! The dependency graph is one-directional: `reloc` and `elf32` depend on nothing, `arch`
-//! on `reloc`, and the later stages on those; nothing here depends on the `relink` crate.
+//! and `mem` on `reloc`, `load` on `mem`, and the later stages on those; nothing here
+//! depends on the `relink` crate.
 #![no_std]
 
 extern crate alloc;

@@ -105,23 +105,23 @@ pub mod riscv {
         bits(v, 11, 0)
     }
 
-    /// U-type: imm[31:12] ← `imm20`.
+    /// U-type: `imm[31:12]` ← `imm20`.
     pub const fn u_type(insn: u32, imm20: u32) -> u32 {
         insert(insn, 12, 20, imm20)
     }
 
-    /// I-type: insn[31:20] ← imm[11:0].
+    /// I-type: `insn[31:20]` ← `imm[11:0]`.
     pub const fn i_type(insn: u32, imm: u64) -> u32 {
         insert(insn, 20, 12, bits(imm, 11, 0))
     }
 
-    /// S-type: insn[31:25] ← imm[11:5], insn[11:7] ← imm[4:0].
+    /// S-type: `insn[31:25]` ← `imm[11:5]`, `insn[11:7]` ← `imm[4:0]`.
     pub const fn s_type(insn: u32, imm: u64) -> u32 {
         insert(insert(insn, 25, 7, bits(imm, 11, 5)), 7, 5, bits(imm, 4, 0))
     }
 
-    /// B-type (conditional branches): insn[31] ← imm[12], insn[30:25] ← imm[10:5],
-    /// insn[11:8] ← imm[4:1], insn[7] ← imm[11].
+    /// B-type (conditional branches): `insn[31]` ← `imm[12]`, `insn[30:25]` ← `imm[10:5]`,
+    /// `insn[11:8]` ← `imm[4:1]`, `insn[7]` ← `imm[11]`.
     pub const fn b_type(insn: u32, imm: u64) -> u32 {
         let i = insert(insn, 31, 1, bits(imm, 12, 12));
         let i = insert(i, 25, 6, bits(imm, 10, 5));
@@ -129,8 +129,8 @@ pub mod riscv {
         insert(i, 7, 1, bits(imm, 11, 11))
     }
 
-    /// J-type (JAL): insn[31] ← imm[20], insn[30:21] ← imm[10:1], insn[20] ← imm[11],
-    /// insn[19:12] ← imm[19:12].
+    /// J-type (JAL): `insn[31]` ← `imm[20]`, `insn[30:21]` ← `imm[10:1]`, `insn[20]` ← `imm[11]`,
+    /// `insn[19:12]` ← `imm[19:12]`.
     pub const fn j_type(insn: u32, imm: u64) -> u32 {
         let i = insert(insn, 31, 1, bits(imm, 20, 20));
         let i = insert(i, 21, 10, bits(imm, 10, 1));
@@ -138,8 +138,9 @@ pub mod riscv {
         insert(i, 12, 8, bits(imm, 19, 12))
     }
 
-    /// CB-type (C.BEQZ, C.BNEZ; a 16-bit instruction): insn[12] ← imm[8],
-    /// insn[11:10] ← imm[4:3], insn[6:5] ← imm[7:6], insn[4:3] ← imm[2:1], insn[2] ← imm[5].
+    /// CB-type (C.BEQZ, C.BNEZ; a 16-bit instruction): `insn[12]` ← `imm[8]`,
+    /// `insn[11:10]` ← `imm[4:3]`, `insn[6:5]` ← `imm[7:6]`, `insn[4:3]` ← `imm[2:1]`,
+    /// `insn[2]` ← `imm[5]`.
     pub const fn cb_type(insn: u16, imm: u64) -> u16 {
         let i = insert(insn as u32, 12, 1, bits(imm, 8, 8));
         let i = insert(i, 10, 2, bits(imm, 4, 3));
@@ -148,7 +149,7 @@ pub mod riscv {
         insert(i, 2, 1, bits(imm, 5, 5)) as u16
     }
 
-    /// CJ-type (C.J, C.JAL; a 16-bit instruction): insn[12:2] ← imm[11|4|9:8|10|6|7|3:1|5].
+    /// CJ-type (C.J, C.JAL; a 16-bit instruction): `insn[12:2]` ← `imm[11|4|9:8|10|6|7|3:1|5]`.
     pub const fn cj_type(insn: u16, imm: u64) -> u16 {
         let i = insert(insn as u32, 12, 1, bits(imm, 11, 11));
         let i = insert(i, 11, 1, bits(imm, 4, 4));
@@ -166,29 +167,29 @@ pub mod riscv {
 pub mod loongarch {
     use super::{bits, insert};
 
-    /// A 12-bit immediate (si12 or ui12: ADDI, LD/ST, ORI, LU52I.D): insn[21:10] ← `imm`.
+    /// A 12-bit immediate (si12 or ui12: ADDI, LD/ST, ORI, LU52I.D): `insn[21:10]` ← `imm`.
     pub const fn si12(insn: u32, imm: u32) -> u32 {
         insert(insn, 10, 12, imm)
     }
 
     /// A 20-bit immediate (si20: LU12I.W, LU32I.D, PCALAU12I, PCADDU12I, PCADDU18I,
-    /// PCADDI): insn[24:5] ← `imm`.
+    /// PCADDI): `insn[24:5]` ← `imm`.
     pub const fn si20(insn: u32, imm: u32) -> u32 {
         insert(insn, 5, 20, imm)
     }
 
-    /// The 16-bit word offset of BEQ/BNE/BLT/BGE/BLTU/BGEU/JIRL: insn[25:10] ← offs[17:2].
+    /// The 16-bit word offset of BEQ/BNE/BLT/BGE/BLTU/BGEU/JIRL: `insn[25:10]` ← `offs[17:2]`.
     pub const fn offs16(insn: u32, offs: u64) -> u32 {
         insert(insn, 10, 16, bits(offs, 17, 2))
     }
 
-    /// The 21-bit word offset of BEQZ/BNEZ/BCEQZ/BCNEZ: insn[25:10] ← offs[17:2],
-    /// insn[4:0] ← offs[22:18].
+    /// The 21-bit word offset of BEQZ/BNEZ/BCEQZ/BCNEZ: `insn[25:10]` ← `offs[17:2]`,
+    /// `insn[4:0]` ← `offs[22:18]`.
     pub const fn offs21(insn: u32, offs: u64) -> u32 {
         insert(offs16(insn, offs), 0, 5, bits(offs, 22, 18))
     }
 
-    /// The 26-bit word offset of B/BL: insn[25:10] ← offs[17:2], insn[9:0] ← offs[27:18].
+    /// The 26-bit word offset of B/BL: `insn[25:10]` ← `offs[17:2]`, `insn[9:0]` ← `offs[27:18]`.
     pub const fn offs26(insn: u32, offs: u64) -> u32 {
         insert(offs16(insn, offs), 0, 10, bits(offs, 27, 18))
     }
@@ -224,11 +225,11 @@ pub enum Field {
     RvCB,
     /// RISC-V CJ-type (16 bits) ← the offset's bits 11:1.
     RvCJ,
-    /// LoongArch insn[21:10] ← value[`from` + 11 : `from`].
+    /// LoongArch `insn[21:10]` ← value[`from` + 11 : `from`].
     LaSi12 { from: u8 },
-    /// LoongArch insn[24:5] ← value[`from` + 19 : `from`].
+    /// LoongArch `insn[24:5]` ← value[`from` + 19 : `from`].
     LaSi20 { from: u8 },
-    /// LoongArch insn[24:5] ← (value + 0x800)[31:12] (relaxable TLS LE high part).
+    /// LoongArch `insn[24:5]` ← `(value + 0x800)[31:12]` (relaxable TLS LE high part).
     LaHi20Rounded,
     /// LoongArch 16-bit branch offset (`offs16`).
     LaB16,
@@ -236,8 +237,8 @@ pub enum Field {
     LaB21,
     /// LoongArch 26-bit branch offset (`offs26`).
     LaB26,
-    /// LoongArch PCADDU18I + JIRL (8 bytes): si20 ← (value + 0x20000)[37:18], then
-    /// offs16 ← value[17:2].
+    /// LoongArch PCADDU18I + JIRL (8 bytes): si20 ← `(value + 0x20000)[37:18]`, then
+    /// offs16 ← `value[17:2]`.
     LaCall36,
 }
 

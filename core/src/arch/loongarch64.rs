@@ -23,13 +23,13 @@
 //! | 47–51 | ADD8, 16, 24, 32, 64 | word | V + S + A |
 //! | 52–56 | SUB8, 16, 24, 32, 64 | word | V − S − A |
 //! | 57, 58 | GNU_VTINHERIT, GNU_VTENTRY | | marks |
-//! | 64 | B16 | insn[25:10] ← (S+A−PC)[17:2] | ±128 KiB, 4-aligned |
-//! | 65 | B21 | insn[4:0] ← [22:18], insn[25:10] ← [17:2] | ±4 MiB, 4-aligned |
-//! | 66 | B26 | insn[9:0] ← [27:18], insn[25:10] ← [17:2] | ±128 MiB, 4-aligned |
-//! | 67, 68 | ABS_HI20, ABS_LO12 | si20 ← [31:12], si12 ← [11:0] | S + A |
-//! | 69, 70 | ABS64_LO20, ABS64_HI12 | si20 ← [51:32], si12 ← [63:52] | S + A |
-//! | 71, 72 | PCALA_HI20, PCALA_LO12 | si20 ← page delta [31:12], si12 ← (S+A)[11:0] | |
-//! | 73, 74 | PCALA64_LO20, _HI12 | si20 ← [51:32], si12 ← [63:52] of the 64-bit page delta from PC−8, PC−12 | |
+//! | 64 | B16 | `insn[25:10]` ← `(S+A−PC)[17:2]` | ±128 KiB, 4-aligned |
+//! | 65 | B21 | `insn[4:0]` ← `[22:18]`, `insn[25:10]` ← `[17:2]` | ±4 MiB, 4-aligned |
+//! | 66 | B26 | `insn[9:0]` ← `[27:18]`, `insn[25:10]` ← `[17:2]` | ±128 MiB, 4-aligned |
+//! | 67, 68 | ABS_HI20, ABS_LO12 | si20 ← `[31:12]`, si12 ← `[11:0]` | S + A |
+//! | 69, 70 | ABS64_LO20, ABS64_HI12 | si20 ← `[51:32]`, si12 ← `[63:52]` | S + A |
+//! | 71, 72 | PCALA_HI20, PCALA_LO12 | si20 ← page delta `[31:12]`, si12 ← `(S+A)[11:0]` | |
+//! | 73, 74 | PCALA64_LO20, _HI12 | si20 ← `[51:32]`, si12 ← `[63:52]` of the 64-bit page delta from PC−8, PC−12 | |
 //! | 75–78 | GOT_PC_HI20, _LO12, GOT64_PC_LO20, _HI12 | as PCALA, of GOT + G | |
 //! | 79–82 | GOT_HI20, _LO12, GOT64_LO20, _HI12 | as ABS, of GOT + G | |
 //! | 83–86 | TLS_LE_HI20, _LO12, LE64_LO20, _HI12 | as ABS, of T | |
@@ -40,17 +40,17 @@
 //! | 99 | 32_PCREL | word32 | S + A − PC |
 //! | 100 | RELAX | | mark |
 //! | 102 | ALIGN | | nop padding |
-//! | 103 | PCREL20_S2 | si20 ← (S+A−PC)[21:2] | ±2 MiB, 4-aligned |
+//! | 103 | PCREL20_S2 | si20 ← `(S+A−PC)[21:2]` | ±2 MiB, 4-aligned |
 //! | 105, 106 | ADD6, SUB6 | low 6 bits of a byte | V ± (S + A) |
 //! | 107, 108 | ADD_ULEB128, SUB_ULEB128 | ULEB128 | V ± (S + A) |
 //! | 109 | 64_PCREL | word64 | S + A − PC |
-//! | 110 | CALL36 | PCADDU18I si20 ← [37:18], JIRL offs16 ← [17:2] | S + A − PC |
+//! | 110 | CALL36 | PCADDU18I si20 ← `[37:18]`, JIRL offs16 ← `[17:2]` | S + A − PC |
 //! | 111–118 | TLS_DESC_PC_HI20 … TLS_DESC64_HI12 | as GOT_PC / GOT, of GOT + GD | |
 //! | 119, 120 | TLS_DESC_LD, TLS_DESC_CALL | | marks |
-//! | 121 | TLS_LE_HI20_R | si20 ← (T + 0x800)[31:12] | |
+//! | 121 | TLS_LE_HI20_R | si20 ← `(T + 0x800)[31:12]` | |
 //! | 122 | TLS_LE_ADD_R | | mark |
-//! | 123 | TLS_LE_LO12_R | si12 ← T[11:0] | |
-//! | 124–126 | TLS_LD, GD, DESC _PCREL20_S2 | si20 ← (GOT + GD − PC)[21:2] | |
+//! | 123 | TLS_LE_LO12_R | si12 ← `T[11:0]` | |
+//! | 124–126 | TLS_LD, GD, DESC _PCREL20_S2 | si20 ← `(GOT + GD − PC)[21:2]` | |
 //!
 //! Page deltas: PCALAU12I adds a sign-extended `si20 << 12` to `PC & ~0xfff` and the next
 //! instruction a sign-extended 12-bit immediate, so every `*_PC_HI20` is
@@ -282,7 +282,7 @@ pub fn apply(r_type: u32, place: &mut [u8], x: &crate::reloc::Inputs) -> Result<
 #[cfg(test)]
 mod tests {
     //! Expected instruction words are encoded by hand from the LoongArch reference manual's
-    //! formats (opcode bits, rd in [4:0], rj in [9:5], immediates as laelf places them), with
+    //! formats (opcode bits, rd in `[4:0]`, rj in `[9:5]`, immediates as laelf places them), with
     //! the arithmetic worked out in each comment. Registers: r1 ra, r4 a0, r5 a1, r12 t0.
     //! Sequences are also executed with the instructions' semantics (`Cpu`) to show they
     //! reach their target.
