@@ -2,7 +2,8 @@
 #
 #   make / make build   release build of librelink.so, librelink.a, librelink_preload.so and the
 #                       relink command
-#   make test           cargo tests of the workspace (release) and the install layout check
+#   make test           cargo tests of the workspace (release), relink-core built for the
+#                       bare-metal targets, and the install layout check
 #   make demo           build and run the C demo in examples/demo
 #   make bench          relink vs glibc side by side (CALLGRIND=1 adds instruction counts)
 #   make header         regenerate include/relink.h
@@ -57,7 +58,7 @@ FUZZ_SEEDS := target/fuzz-seeds
 TSAN := target/tsan
 TSAN_LIB := $(TSAN)/$(TARGET_TRIPLE)/release
 
-.PHONY: all build test demo bench header install install-check clean
+.PHONY: all build test core-bare demo bench header install install-check clean
 .PHONY: nightly fuzz fuzz-build fuzz-seeds check-valgrind tsan
 
 all: build
@@ -76,7 +77,20 @@ $(SO) $(STATIC) $(CLI) $(PRELOAD):
 test:
 	$(CARGO) build --release --workspace
 	$(CARGO) test --release --workspace
+	@$(MAKE) --no-print-directory core-bare
 	@$(MAKE) --no-print-directory install-check
+
+# relink-core has no operating system below it: it must build for targets without one
+# (.ci/rust-targets adds them to the toolchain).
+CORE_TARGETS := x86_64-unknown-none aarch64-unknown-none
+
+core-bare:
+	@installed=$$(rustup target list --installed 2>/dev/null); \
+	for t in $(CORE_TARGETS); do \
+		printf '%s\n' "$$installed" | grep -qx "$$t" || \
+			{ echo "core-bare: the Rust target $$t is missing: run .ci/rust-targets" >&2; exit 1; }; \
+	done
+	$(CARGO) build --release -p relink-core $(addprefix --target ,$(CORE_TARGETS))
 
 demo: build
 	@mkdir -p $(DEMO)
