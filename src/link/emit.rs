@@ -201,9 +201,9 @@ impl Writer<'_, '_> {
                     continue;
                 }
                 let how = self.placing(&reversed, oi, si);
-                for r in &s.relocs {
+                for r in s.relocs.iter() {
                     let Some(at) = self.place(how, oi, si, r.offset) else { continue };
-                    self.apply(oi, si, *r, at)?;
+                    self.apply(oi, si, r, at)?;
                 }
             }
         }

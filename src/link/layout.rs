@@ -274,8 +274,7 @@ impl<'a> Linker<'a> {
                     continue;
                 }
                 let writable = sec.flags & abi::SHF_WRITE as u64 != 0;
-                for ri in 0..sec.relocs.len() {
-                    let r = self.objs[oi as usize].sections[si as usize].relocs[ri];
+                for r in sec.relocs.iter() {
                     self.scan_one(&mut plan, scope, oi, si, r, writable)?;
                 }
             }
