@@ -215,7 +215,13 @@ pub fn link(unit: &str, inputs: &[Input], scope: &dyn Scope) -> Result<Unit> {
     let span = lay.rw.1.max(lay.relro.1).next_multiple_of(crate::os::page_size() as u64);
     let region = l.reserve(&plan, span)?;
     let map_err = |e: std::io::Error| Error::Map { file: unit.to_string(), reason: e.to_string() };
-    region.map_anon(region.base, region.len, crate::os::Prot::RW).map_err(map_err)?;
+    // The image is written from end to end: its pages are allocated in one go rather than one
+    // fault at a time; the rest of the span (.bss) is left to fault in when used.
+    let written = (lay.file_size as usize).next_multiple_of(crate::os::page_size());
+    region.map_anon_populated(region.base, written, crate::os::Prot::RW).map_err(map_err)?;
+    if region.len > written {
+        region.map_anon(region.base + written, region.len - written, crate::os::Prot::RW).map_err(map_err)?;
+    }
     // SAFETY: the span was just mapped read-write, and nothing else refers to it yet.
     let img = unsafe { crate::raw::bytes_mut(region.base, lay.file_size as usize) };
     let static_tls = l.emit(&plan, &lay, img, region.base as u64)?;
