@@ -2,7 +2,7 @@
 //! only the load can know (addresses outside the unit, TLS module ids, IFUNC targets) is left to
 //! dynamic relocations, which the relocation stage applies as it does for any shared library.
 
-use super::layout::{Key, Layout, Plan, Slot, DYNAMIC_ENTRIES, EH_HDR_SIZE};
+use super::layout::{Key, Layout, Plan, Slot, Targets, DYNAMIC_ENTRIES, EH_HDR_SIZE};
 use super::object::{Reloc, NONE};
 use super::symbols::Def;
 use super::{Linker, Target};
@@ -32,6 +32,8 @@ struct Writer<'l, 'a> {
     lay: &'l Layout,
     base: u64,
     img: &'l mut [u8],
+    /// What the objects' symbols resolve to, now that sections have their places.
+    targets: Targets,
     dyns: Vec<DynRel>,
     /// Fields that hold a thread-pointer offset: (offset, field, value without the block's).
     tp_patches: Vec<(u64, Field, i64)>,
@@ -42,8 +44,13 @@ fn put(img: &mut [u8], at: u64, field: Field, v: i64) -> bool {
     if !field.fits(v) {
         return false;
     }
-    let n = field.size();
-    img[at as usize..at as usize + n].copy_from_slice(&v.to_le_bytes()[..n]);
+    let at = at as usize;
+    // (Fixed sizes for the common fields: copies the compiler inlines.)
+    match field.size() {
+        4 => img[at..at + 4].copy_from_slice(&(v as u32).to_le_bytes()),
+        8 => img[at..at + 8].copy_from_slice(&v.to_le_bytes()),
+        n => img[at..at + n].copy_from_slice(&v.to_le_bytes()[..n]),
+    }
     true
 }
 
@@ -57,6 +64,7 @@ impl<'a> Linker<'a> {
             lay,
             base,
             img,
+            targets: self.targets(),
             dyns: Vec::with_capacity(plan.ndyn),
             tp_patches: Vec::new(),
             nlocals: lay.locals.len() as u32,
@@ -214,9 +222,27 @@ impl Writer<'_, '_> {
         let (calc, field) = arch::object_reloc(r.ty);
         let l = self.l;
         let base = self.base as i64;
-        let (key, t) = l.reloc_target(oi, r.sym);
+        let t = self.targets.get(oi, r.sym);
         let a = r.addend;
         let p = base + at as i64;
+        let fail = |why: &str| l.reloc_error(oi, si, r, why);
+        // Most relocations refer to an address inside the unit: no stub, GOT entry or dynamic
+        // relocation, only the value (as the general case below computes it).
+        if let Target::Local(x) = t {
+            let s = base + x as i64;
+            let value = match (calc, field) {
+                (Calc::Pc | Calc::CallPc, _) => Some(s + a - p),
+                (Calc::Abs, Field::W64) => Some(s + a),
+                _ => None,
+            };
+            if let Some(value) = value {
+                if !put(self.img, at, field, value) {
+                    return Err(fail(&format!("the value {value:#x} does not fit the field")));
+                }
+                return Ok(());
+            }
+        }
+        let key = l.key(oi, r.sym);
         let got_base = base + self.lay.got as i64;
         // A stub only for what leaves the unit or is an IFUNC; data references reach code
         // outside the unit through it, as the scan decided.
@@ -231,7 +257,6 @@ impl Writer<'_, '_> {
             }
             _ => (None, None),
         };
-        let fail = |why: &str| l.reloc_error(oi, si, r, why);
         // S: the symbol's address as the unit sees it.
         let s = match t {
             Target::Local(x) | Target::Ifunc(x) => base + x as i64,
