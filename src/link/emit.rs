@@ -33,7 +33,7 @@ struct Writer<'l, 'a> {
     base: u64,
     img: &'l mut [u8],
     /// What the objects' symbols resolve to, now that sections have their places.
-    targets: Targets,
+    targets: &'l Targets,
     dyns: Vec<DynRel>,
     /// Fields that hold a thread-pointer offset: (offset, field, value without the block's).
     tp_patches: Vec<(u64, Field, i64)>,
@@ -57,14 +57,16 @@ fn put(img: &mut [u8], at: u64, field: Field, v: i64) -> bool {
 impl<'a> Linker<'a> {
     /// Write the image into `img` (zeroed memory at `base`, `lay.file_size` bytes); returns the
     /// unit's block in static TLS, when its code uses initial or local exec on its own variables.
-    pub fn emit(&self, plan: &Plan, lay: &Layout, img: &mut [u8], base: u64) -> Result<Option<std::sync::Arc<crate::tls::StaticBlock>>> {
+    /// `targets` is the scan's table, refilled here with the layout's addresses.
+    pub fn emit(&self, plan: &Plan, lay: &Layout, targets: &mut Targets, img: &mut [u8], base: u64) -> Result<Option<std::sync::Arc<crate::tls::StaticBlock>>> {
+        self.resolve_targets(targets);
         let mut w = Writer {
             l: self,
             plan,
             lay,
             base,
             img,
-            targets: self.targets(),
+            targets,
             dyns: Vec::with_capacity(plan.ndyn),
             tp_patches: Vec::new(),
             nlocals: lay.locals.len() as u32,
@@ -211,11 +213,29 @@ impl Writer<'_, '_> {
                 let how = self.placing(&reversed, oi, si);
                 for r in s.relocs.iter() {
                     let Some(at) = self.place(how, oi, si, r.offset) else { continue };
-                    self.apply(oi, si, r, at)?;
+                    if !self.apply_local(oi, r, at) {
+                        self.apply(oi, si, r, at)?;
+                    }
                 }
             }
         }
         Ok(())
+    }
+
+    /// Most relocations refer to an address inside the unit: no stub, GOT entry or dynamic
+    /// relocation, only the value (as [`apply`](Self::apply) computes it). Whether `r` was one
+    /// and is done; if not, or if its value does not fit, `apply` takes it.
+    #[inline(always)]
+    fn apply_local(&mut self, oi: u32, r: Reloc, at: u64) -> bool {
+        let Target::Local(x) = self.targets.get(oi, r.sym) else { return false };
+        let (calc, field) = arch::object_reloc(r.ty);
+        let s = self.base as i64 + x as i64;
+        let value = match (calc, field) {
+            (Calc::Pc | Calc::CallPc, _) => s + r.addend - (self.base + at) as i64,
+            (Calc::Abs, Field::W64) => s + r.addend,
+            _ => return false,
+        };
+        put(self.img, at, field, value)
     }
 
     fn apply(&mut self, oi: u32, si: u32, r: Reloc, at: u64) -> Result<()> {
@@ -226,22 +246,6 @@ impl Writer<'_, '_> {
         let a = r.addend;
         let p = base + at as i64;
         let fail = |why: &str| l.reloc_error(oi, si, r, why);
-        // Most relocations refer to an address inside the unit: no stub, GOT entry or dynamic
-        // relocation, only the value (as the general case below computes it).
-        if let Target::Local(x) = t {
-            let s = base + x as i64;
-            let value = match (calc, field) {
-                (Calc::Pc | Calc::CallPc, _) => Some(s + a - p),
-                (Calc::Abs, Field::W64) => Some(s + a),
-                _ => None,
-            };
-            if let Some(value) = value {
-                if !put(self.img, at, field, value) {
-                    return Err(fail(&format!("the value {value:#x} does not fit the field")));
-                }
-                return Ok(());
-            }
-        }
         let key = l.key(oi, r.sym);
         let got_base = base + self.lay.got as i64;
         // A stub only for what leaves the unit or is an IFUNC; data references reach code

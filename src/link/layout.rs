@@ -82,7 +82,8 @@ pub struct Plan {
     pub outside: FxMap<u32, Option<Outside>>,
 }
 
-/// What the symbols of the unit's objects resolve to (see [`Linker::targets`]).
+/// What the symbols of the unit's objects resolve to (see [`Linker::resolve_targets`]).
+#[derive(Default)]
 pub struct Targets {
     /// Where each object's symbols start in `all`, and the end.
     start: Vec<usize>,
@@ -268,10 +269,13 @@ impl<'a> Linker<'a> {
     }
 
     /// What every symbol of every object resolves to now: for a pass over all relocations, which
-    /// name the same symbols many times.
-    pub fn targets(&self) -> Targets {
-        let mut start = Vec::with_capacity(self.objs.len() + 1);
-        let mut all = Vec::with_capacity(self.objs.iter().map(|o| o.syms.len()).sum());
+    /// name the same symbols many times. (The table of the previous pass is refilled: the
+    /// layout changes addresses, not which symbols there are.)
+    pub fn resolve_targets(&self, targets: &mut Targets) {
+        let Targets { start, all } = targets;
+        start.clear();
+        all.clear();
+        all.reserve(self.objs.iter().map(|o| o.syms.len()).sum());
         for o in &self.objs {
             start.push(all.len());
             all.extend(o.syms.iter().enumerate().map(|(i, s)| match o.globals.get(i.wrapping_sub(o.first_global)) {
@@ -280,7 +284,6 @@ impl<'a> Linker<'a> {
             }));
         }
         start.push(all.len());
-        Targets { start, all }
     }
 
     pub fn global_target(&self, g: u32) -> Target {
@@ -311,9 +314,9 @@ impl<'a> Linker<'a> {
     }
 
     /// Scan every relocation of the unit's sections.
-    pub fn scan(&mut self, scope: &dyn Scope) -> Result<Plan> {
+    pub fn scan(&self, scope: &dyn Scope, targets: &mut Targets) -> Result<Plan> {
         let mut plan = Plan::default();
-        let targets = self.targets();
+        self.resolve_targets(targets);
         for oi in 0..self.objs.len() as u32 {
             for si in 0..self.objs[oi as usize].sections.len() as u32 {
                 let sec = &self.objs[oi as usize].sections[si as usize];
@@ -322,7 +325,7 @@ impl<'a> Linker<'a> {
                 }
                 let writable = sec.flags & abi::SHF_WRITE as u64 != 0;
                 for r in sec.relocs.iter() {
-                    self.scan_one(&mut plan, scope, &targets, oi, si, r, writable)?;
+                    self.scan_one(&mut plan, scope, targets, oi, si, r, writable)?;
                 }
             }
         }

@@ -210,7 +210,8 @@ pub fn link(unit: &str, inputs: &[Input], scope: &dyn Scope) -> Result<Unit> {
         return Err(Error::Link { file: unit.to_string(), reason: "nothing to link: no object, and no archive member is needed".into() });
     }
     l.finish_symbols()?;
-    let plan = l.scan(scope)?;
+    let mut targets = layout::Targets::default();
+    let plan = l.scan(scope, &mut targets)?;
     let lay = l.layout(&plan)?;
     let span = lay.rw.1.max(lay.relro.1).next_multiple_of(crate::os::page_size() as u64);
     let region = l.reserve(&plan, span)?;
@@ -224,7 +225,7 @@ pub fn link(unit: &str, inputs: &[Input], scope: &dyn Scope) -> Result<Unit> {
     }
     // SAFETY: the span was just mapped read-write, and nothing else refers to it yet.
     let img = unsafe { crate::raw::bytes_mut(region.base, lay.file_size as usize) };
-    let static_tls = l.emit(&plan, &lay, img, region.base as u64)?;
+    let static_tls = l.emit(&plan, &lay, &mut targets, img, region.base as u64)?;
     let needers = plan
         .imports
         .iter()
