@@ -40,6 +40,7 @@ struct Writer<'l, 'a> {
     nlocals: u32,
 }
 
+#[inline]
 fn put(img: &mut [u8], at: u64, field: Field, v: i64) -> bool {
     if !field.fits(v) {
         return false;

@@ -36,6 +36,24 @@ fn u32_at(d: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(d[at..at + 4].try_into().expect("four bytes"))
 }
 
+/// The bytes before the first NUL (a name in a string table), eight at a time.
+pub fn until_nul(bytes: &[u8]) -> Option<&[u8]> {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for w in &mut words {
+        let v = u64::from_le_bytes(w.try_into().expect("eight bytes"));
+        // Nonzero exactly when some byte of `v` is zero.
+        if v.wrapping_sub(LOW) & !v & HIGH != 0 {
+            break;
+        }
+        at += 8;
+    }
+    let end = at + bytes[at..].iter().position(|&b| b == 0)?;
+    Some(&bytes[..end])
+}
+
 impl Reloc {
     /// An `Elf64_Rela` entry (24 bytes).
     fn decode(e: &[u8]) -> Reloc {
@@ -227,7 +245,7 @@ impl<'a> Object<'a> {
             for (i, e) in table.chunks_exact(SYM_SIZE).enumerate() {
                 let sname = strtab
                     .get(u32_at(e, 0) as usize..)
-                    .and_then(|rest| rest.iter().position(|&b| b == 0).map(|end| &rest[..end]))
+                    .and_then(until_nul)
                     .ok_or_else(|| bad(&name, format!("symbol {i}: name out of bounds")))?;
                 let (info, other) = (e[4], e[5]);
                 let shndx = match u16::from_le_bytes([e[6], e[7]]) {
@@ -371,4 +389,22 @@ impl<'a> Object<'a> {
 /// A name from an object, for messages.
 pub fn show(name: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::until_nul;
+
+    #[test]
+    fn names_end_at_the_first_nul() {
+        let mut bytes = vec![b'a'; 40];
+        for end in 0..40 {
+            bytes[end] = 0;
+            assert_eq!(until_nul(&bytes), Some(&bytes[..end]), "NUL at {end}");
+            bytes[end] = 0x80 | end as u8;
+        }
+        assert_eq!(until_nul(&bytes), None);
+        assert_eq!(until_nul(b""), None);
+        assert_eq!(until_nul(b"\x81\x80\x01\xff\xfe\x7f\x00\x00x"), Some(&b"\x81\x80\x01\xff\xfe\x7f"[..]));
+    }
 }
