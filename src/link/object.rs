@@ -36,22 +36,27 @@ fn u32_at(d: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(d[at..at + 4].try_into().expect("four bytes"))
 }
 
-/// The bytes before the first NUL (a name in a string table), eight at a time.
-pub fn until_nul(bytes: &[u8]) -> Option<&[u8]> {
+/// Where byte `b` first occurs in `bytes`, looking at eight bytes at a time (names in string
+/// tables, which are scanned for every symbol).
+pub fn find_byte(bytes: &[u8], b: u8) -> Option<usize> {
     const LOW: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut words = bytes.chunks_exact(8);
+    let pattern = LOW * b as u64;
     let mut at = 0;
-    for w in &mut words {
-        let v = u64::from_le_bytes(w.try_into().expect("eight bytes"));
-        // Nonzero exactly when some byte of `v` is zero.
+    for w in bytes.chunks_exact(8) {
+        let v = u64::from_le_bytes(w.try_into().expect("eight bytes")) ^ pattern;
+        // Nonzero exactly when some byte of `v` is zero, that is, some byte of `w` is `b`.
         if v.wrapping_sub(LOW) & !v & HIGH != 0 {
             break;
         }
         at += 8;
     }
-    let end = at + bytes[at..].iter().position(|&b| b == 0)?;
-    Some(&bytes[..end])
+    Some(at + bytes[at..].iter().position(|&c| c == b)?)
+}
+
+/// The bytes before the first NUL (a name in a string table).
+pub fn until_nul(bytes: &[u8]) -> Option<&[u8]> {
+    find_byte(bytes, 0).map(|end| &bytes[..end])
 }
 
 impl Reloc {
@@ -393,7 +398,7 @@ pub fn show(name: &[u8]) -> std::borrow::Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
-    use super::until_nul;
+    use super::{find_byte, until_nul};
 
     #[test]
     fn names_end_at_the_first_nul() {
@@ -406,5 +411,8 @@ mod tests {
         assert_eq!(until_nul(&bytes), None);
         assert_eq!(until_nul(b""), None);
         assert_eq!(until_nul(b"\x81\x80\x01\xff\xfe\x7f\x00\x00x"), Some(&b"\x81\x80\x01\xff\xfe\x7f"[..]));
+        assert_eq!(find_byte(b"memcpy_fast@@GLIBC_2.14", b'@'), Some(11));
+        assert_eq!(find_byte(b"\x40\xc0AAAAAAAAA@", b'@'), Some(0));
+        assert_eq!(find_byte(b"\xc0AAAAAAAAAAAAAA", b'@'), None);
     }
 }

@@ -247,7 +247,7 @@ impl<'a> Linker<'a> {
 
 /// `foo@VER` / `foo@@VER` (a `.symver` name) as the plain name: units carry no versions.
 pub fn strip_version(name: &[u8]) -> &[u8] {
-    match name.iter().position(|&b| b == b'@') {
+    match object::find_byte(name, b'@') {
         Some(i) if i > 0 => &name[..i],
         _ => name,
     }
