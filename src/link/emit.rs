@@ -55,6 +55,25 @@ fn put(img: &mut [u8], at: u64, field: Field, v: i64) -> bool {
     true
 }
 
+/// The exports' indices grouped by GNU hash bucket, in bucket order (stable within a bucket):
+/// a counting sort.
+fn bucket_order(hashes: &[u32], nbuckets: u32) -> Vec<usize> {
+    let mut start = vec![0usize; nbuckets as usize + 1];
+    for &h in hashes {
+        start[(h % nbuckets) as usize + 1] += 1;
+    }
+    for b in 1..start.len() {
+        start[b] += start[b - 1];
+    }
+    let mut order = vec![0usize; hashes.len()];
+    for (i, &h) in hashes.iter().enumerate() {
+        let slot = &mut start[(h % nbuckets) as usize];
+        order[*slot] = i;
+        *slot += 1;
+    }
+    order
+}
+
 impl<'a> Linker<'a> {
     /// Write the image into `img` (zeroed memory at `base`, `lay.file_size` bytes); returns the
     /// unit's block in static TLS, when its code uses initial or local exec on its own variables.
@@ -510,8 +529,7 @@ impl Writer<'_, '_> {
         let symoffset = 1 + lay.locals.len() as u32 + self.plan.imports.len() as u32;
         // Exports, in GNU hash bucket order.
         let hashes: Vec<u32> = lay.exports.iter().map(|&g| elf::hash::gnu_hash(l.globals[g as usize].name)).collect();
-        let mut order: Vec<usize> = (0..lay.exports.len()).collect();
-        order.sort_by_key(|&i| hashes[i] % lay.nbuckets);
+        let order = bucket_order(&hashes, lay.nbuckets);
         for &i in &order {
             let g = lay.exports[i];
             let gl = &l.globals[g as usize];

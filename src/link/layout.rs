@@ -486,12 +486,16 @@ impl<'a> Linker<'a> {
             }
         }
         // Sections with C-identifier names stay together (their __start_/__stop_ symbols).
+        // (Few sections have such names: most buckets need no sorting.)
         for v in buckets.values_mut() {
             let objs = &self.objs;
-            v.sort_by_key(|&(o, s)| {
+            let key = |&(o, s): &(u32, u32)| {
                 let n = objs[o as usize].sections[s as usize].name;
                 if is_c_identifier(n) { Some(n) } else { None }
-            });
+            };
+            if v.iter().any(|e| key(e).is_some()) {
+                v.sort_by_cached_key(key);
+            }
         }
         lay.init_order = self.array_order(init, true);
         lay.fini_order = self.array_order(fini, false);
