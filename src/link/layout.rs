@@ -324,8 +324,11 @@ impl<'a> Linker<'a> {
                     continue;
                 }
                 let writable = sec.flags & abi::SHF_WRITE as u64 != 0;
+                let o = &self.objs[oi as usize];
                 for r in sec.relocs.iter() {
-                    self.scan_one(&mut plan, scope, targets, oi, si, r, writable)?;
+                    let (calc, field) = arch::object_reloc(r.ty);
+                    o.check_reloc(si, &r, calc, field)?;
+                    self.scan_one(&mut plan, scope, targets, oi, si, r, (calc, field), writable)?;
                 }
             }
         }
@@ -333,8 +336,17 @@ impl<'a> Linker<'a> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn scan_one(&self, plan: &mut Plan, scope: &dyn Scope, targets: &Targets, oi: u32, si: u32, r: super::object::Reloc, writable: bool) -> Result<()> {
-        let (calc, field) = arch::object_reloc(r.ty);
+    fn scan_one(
+        &self,
+        plan: &mut Plan,
+        scope: &dyn Scope,
+        targets: &Targets,
+        oi: u32,
+        si: u32,
+        r: super::object::Reloc,
+        (calc, field): (Calc, Field),
+        writable: bool,
+    ) -> Result<()> {
         if matches!(calc, Calc::None | Calc::TlsDescCall) {
             return Ok(());
         }

@@ -340,36 +340,8 @@ impl<'a> Object<'a> {
             if sh.sh_entsize != 24 || sh.sh_size % 24 != 0 {
                 return Err(bad(&name, format!("relocation section {}: bad entry size {}", show(rname), sh.sh_entsize)));
             }
-            let tsize = sections[target].size;
-            let tname = sections[target].name;
+            // The entries are checked where they are first read, by the scan (`check_reloc`).
             let raw = sections[i].data;
-            for r in raw.chunks_exact(RELA_SIZE).map(Reloc::decode) {
-                let (calc, field) = arch::object_reloc(r.ty);
-                if calc == arch::Calc::Unknown {
-                    return Err(crate::error::Error::Unsupported {
-                        file: name.clone(),
-                        what: format!(
-                            "relocation type {} ({}) in section {} at offset {:#x}",
-                            r.ty,
-                            arch::type_name(r.ty),
-                            show(tname),
-                            r.offset
-                        ),
-                    });
-                }
-                if r.sym as usize >= syms.len() && calc != arch::Calc::None {
-                    return Err(bad(
-                        &name,
-                        format!("relocation at {}+{:#x} refers to symbol {}, but the table has {}", show(tname), r.offset, r.sym, syms.len()),
-                    ));
-                }
-                if r.offset.checked_add(field.size() as u64).is_none_or(|end| end > tsize) {
-                    return Err(bad(
-                        &name,
-                        format!("{} at offset {:#x} lies outside section {} ({:#x} bytes)", arch::type_name(r.ty), r.offset, show(tname), tsize),
-                    ));
-                }
-            }
             let relocs = &mut sections[target].relocs;
             if relocs.is_empty() {
                 *relocs = Relocs(raw.into());
@@ -388,6 +360,35 @@ impl<'a> Object<'a> {
                 );
         }
         Ok(Object { name, sections, syms, first_global, groups, globals: Vec::new(), exec_stack })
+    }
+}
+
+impl Object<'_> {
+    /// Check a relocation of section `si` (its type is known, its symbol exists, its field lies
+    /// inside the section), given its calculation and field; before anything uses it.
+    pub fn check_reloc(&self, si: u32, r: &Reloc, calc: arch::Calc, field: arch::Field) -> Result<()> {
+        let name = &self.name;
+        let sec = &self.sections[si as usize];
+        let tname = sec.name;
+        if calc == arch::Calc::Unknown {
+            return Err(crate::error::Error::Unsupported {
+                file: name.clone(),
+                what: format!("relocation type {} ({}) in section {} at offset {:#x}", r.ty, arch::type_name(r.ty), show(tname), r.offset),
+            });
+        }
+        if r.sym as usize >= self.syms.len() && calc != arch::Calc::None {
+            return Err(bad(
+                name,
+                format!("relocation at {}+{:#x} refers to symbol {}, but the table has {}", show(tname), r.offset, r.sym, self.syms.len()),
+            ));
+        }
+        if r.offset.checked_add(field.size() as u64).is_none_or(|end| end > sec.size) {
+            return Err(bad(
+                name,
+                format!("{} at offset {:#x} lies outside section {} ({:#x} bytes)", arch::type_name(r.ty), r.offset, show(tname), sec.size),
+            ));
+        }
+        Ok(())
     }
 }
 
