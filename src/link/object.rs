@@ -366,7 +366,18 @@ impl<'a> Object<'a> {
 impl Object<'_> {
     /// Check a relocation of section `si` (its type is known, its symbol exists, its field lies
     /// inside the section), given its calculation and field; before anything uses it.
+    #[inline]
     pub fn check_reloc(&self, si: u32, r: &Reloc, calc: arch::Calc, field: arch::Field) -> Result<()> {
+        let size = self.sections[si as usize].size;
+        let fits = r.offset <= size && size - r.offset >= field.size() as u64;
+        if fits && calc != arch::Calc::Unknown && ((r.sym as usize) < self.syms.len() || calc == arch::Calc::None) {
+            return Ok(());
+        }
+        self.reloc_problem(si, r, calc, field)
+    }
+
+    #[cold]
+    fn reloc_problem(&self, si: u32, r: &Reloc, calc: arch::Calc, field: arch::Field) -> Result<()> {
         let name = &self.name;
         let sec = &self.sections[si as usize];
         let tname = sec.name;
