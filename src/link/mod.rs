@@ -217,9 +217,16 @@ pub fn link(unit: &str, inputs: &[Input], scope: &dyn Scope) -> Result<Unit> {
     let region = l.reserve(&plan, span)?;
     let map_err = |e: std::io::Error| Error::Map { file: unit.to_string(), reason: e.to_string() };
     // The image is written from end to end: its pages are allocated in one go rather than one
-    // fault at a time; the rest of the span (.bss) is left to fault in when used.
+    // fault at a time; the rest of the span (.bss) is left to fault in when used. Not when the
+    // image is much larger than its inputs (sections with huge alignments, say): then its gaps
+    // stay unallocated.
     let written = (lay.file_size as usize).next_multiple_of(crate::os::page_size());
-    region.map_anon_populated(region.base, written, crate::os::Prot::RW).map_err(map_err)?;
+    let input_bytes: usize = inputs.iter().map(|i| i.data.len()).sum();
+    if written <= 2 * input_bytes + (1 << 20) {
+        region.map_anon_populated(region.base, written, crate::os::Prot::RW).map_err(map_err)?;
+    } else {
+        region.map_anon(region.base, written, crate::os::Prot::RW).map_err(map_err)?;
+    }
     if region.len > written {
         region.map_anon(region.base + written, region.len - written, crate::os::Prot::RW).map_err(map_err)?;
     }
