@@ -260,6 +260,16 @@ impl Region {
 
     /// Map zero-filled anonymous memory over `addr` (page aligned, inside the region).
     pub fn map_anon(&self, addr: usize, len: usize, prot: Prot) -> io::Result<()> {
+        self.anon(addr, len, prot, 0)
+    }
+
+    /// [`map_anon`](Self::map_anon), with the pages allocated at once (MAP_POPULATE) rather than
+    /// one fault at a time: for memory about to be written from end to end.
+    pub fn map_anon_populated(&self, addr: usize, len: usize, prot: Prot) -> io::Result<()> {
+        self.anon(addr, len, prot, libc::MAP_POPULATE)
+    }
+
+    fn anon(&self, addr: usize, len: usize, prot: Prot, flags: libc::c_int) -> io::Result<()> {
         self.check(addr, len)?;
         // SAFETY: MAP_FIXED replaces only pages of our own reservation (checked above).
         let p = unsafe {
@@ -267,7 +277,7 @@ impl Region {
                 addr as *mut _,
                 len,
                 prot.bits(),
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | flags,
                 -1,
                 0,
             )

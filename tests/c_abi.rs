@@ -1422,6 +1422,16 @@ fn rl_link_several_objects() {
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
 
+#[test]
+fn link_gathers_c_identifier_sections() {
+    let s = Scratch::new("link_sections");
+    for src in ["link_items_a.c", "link_items_b.c"] {
+        s.object(&src.replace(".c", ".o"), src, &[]);
+    }
+    let prog = s.program("link_sections.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
 /// A system library's path as a program argument (asserts it is installed).
 fn system_arg(name: &str) -> String {
     system_lib(name).to_string_lossy().into_owned()

@@ -107,11 +107,11 @@ impl<'a> Archive<'a> {
         let count = word(0).ok_or_else(truncated)?;
         let names_at = count.checked_add(1).and_then(|n| n.checked_mul(w)).filter(|&n| n <= table.len()).ok_or_else(truncated)?;
         let mut names = &table[names_at..];
+        self.index.reserve(count);
         for i in 0..count {
             let off = word(w + i * w).ok_or_else(truncated)?;
-            let end = names.iter().position(|&b| b == 0).ok_or_else(truncated)?;
-            let sym = &names[..end];
-            names = &names[end + 1..];
+            let sym = super::object::until_nul(names).ok_or_else(truncated)?;
+            names = &names[sym.len() + 1..];
             let m = *by_offset
                 .get(&off)
                 .ok_or_else(|| bad(&self.name, format!("symbol index names a member at offset {off:#x}, where there is none")))?;

@@ -47,7 +47,7 @@ pub fn plan(l: &Linker) -> Result<EhFrame> {
                 continue;
             }
             let bad = |why: String| super::bad(&o.name, format!(".eh_frame: {why}"));
-            let mut relocs: Vec<&Reloc> = s.relocs.iter().collect();
+            let mut relocs: Vec<Reloc> = s.relocs.iter().collect();
             relocs.sort_by_key(|r| r.offset);
             let mut cies: Vec<(u64, u64)> = Vec::new();
             let mut off = 0u64;

@@ -2,7 +2,7 @@
 //! only the load can know (addresses outside the unit, TLS module ids, IFUNC targets) is left to
 //! dynamic relocations, which the relocation stage applies as it does for any shared library.
 
-use super::layout::{Key, Layout, Plan, Slot, DYNAMIC_ENTRIES, EH_HDR_SIZE};
+use super::layout::{Key, Layout, Plan, Slot, Targets, DYNAMIC_ENTRIES, EH_HDR_SIZE};
 use super::object::{Reloc, NONE};
 use super::symbols::Def;
 use super::{Linker, Target};
@@ -32,31 +32,61 @@ struct Writer<'l, 'a> {
     lay: &'l Layout,
     base: u64,
     img: &'l mut [u8],
+    /// What the objects' symbols resolve to, now that sections have their places.
+    targets: &'l Targets,
     dyns: Vec<DynRel>,
     /// Fields that hold a thread-pointer offset: (offset, field, value without the block's).
     tp_patches: Vec<(u64, Field, i64)>,
     nlocals: u32,
 }
 
+#[inline]
 fn put(img: &mut [u8], at: u64, field: Field, v: i64) -> bool {
     if !field.fits(v) {
         return false;
     }
-    let n = field.size();
-    img[at as usize..at as usize + n].copy_from_slice(&v.to_le_bytes()[..n]);
+    let at = at as usize;
+    // (Fixed sizes for the common fields: copies the compiler inlines.)
+    match field.size() {
+        4 => img[at..at + 4].copy_from_slice(&(v as u32).to_le_bytes()),
+        8 => img[at..at + 8].copy_from_slice(&v.to_le_bytes()),
+        n => img[at..at + n].copy_from_slice(&v.to_le_bytes()[..n]),
+    }
     true
+}
+
+/// The exports' indices grouped by GNU hash bucket, in bucket order (stable within a bucket):
+/// a counting sort.
+fn bucket_order(hashes: &[u32], nbuckets: u32) -> Vec<usize> {
+    let mut start = vec![0usize; nbuckets as usize + 1];
+    for &h in hashes {
+        start[(h % nbuckets) as usize + 1] += 1;
+    }
+    for b in 1..start.len() {
+        start[b] += start[b - 1];
+    }
+    let mut order = vec![0usize; hashes.len()];
+    for (i, &h) in hashes.iter().enumerate() {
+        let slot = &mut start[(h % nbuckets) as usize];
+        order[*slot] = i;
+        *slot += 1;
+    }
+    order
 }
 
 impl<'a> Linker<'a> {
     /// Write the image into `img` (zeroed memory at `base`, `lay.file_size` bytes); returns the
     /// unit's block in static TLS, when its code uses initial or local exec on its own variables.
-    pub fn emit(&self, plan: &Plan, lay: &Layout, img: &mut [u8], base: u64) -> Result<Option<std::sync::Arc<crate::tls::StaticBlock>>> {
+    /// `targets` is the scan's table, refilled here with the layout's addresses.
+    pub fn emit(&self, plan: &Plan, lay: &Layout, targets: &mut Targets, img: &mut [u8], base: u64) -> Result<Option<std::sync::Arc<crate::tls::StaticBlock>>> {
+        self.resolve_targets(targets);
         let mut w = Writer {
             l: self,
             plan,
             lay,
             base,
             img,
+            targets,
             dyns: Vec::with_capacity(plan.ndyn),
             tp_patches: Vec::new(),
             nlocals: lay.locals.len() as u32,
@@ -201,22 +231,42 @@ impl Writer<'_, '_> {
                     continue;
                 }
                 let how = self.placing(&reversed, oi, si);
-                for r in &s.relocs {
+                for r in s.relocs.iter() {
                     let Some(at) = self.place(how, oi, si, r.offset) else { continue };
-                    self.apply(oi, si, *r, at)?;
+                    if !self.apply_local(oi, r, at) {
+                        self.apply(oi, si, r, at)?;
+                    }
                 }
             }
         }
         Ok(())
     }
 
+    /// Most relocations refer to an address inside the unit: no stub, GOT entry or dynamic
+    /// relocation, only the value (as [`apply`](Self::apply) computes it). Whether `r` was one
+    /// and is done; if not, or if its value does not fit, `apply` takes it.
+    #[inline(always)]
+    fn apply_local(&mut self, oi: u32, r: Reloc, at: u64) -> bool {
+        let Target::Local(x) = self.targets.get(oi, r.sym) else { return false };
+        let (calc, field) = arch::object_reloc(r.ty);
+        let s = self.base as i64 + x as i64;
+        let value = match (calc, field) {
+            (Calc::Pc | Calc::CallPc, _) => s + r.addend - (self.base + at) as i64,
+            (Calc::Abs, Field::W64) => s + r.addend,
+            _ => return false,
+        };
+        put(self.img, at, field, value)
+    }
+
     fn apply(&mut self, oi: u32, si: u32, r: Reloc, at: u64) -> Result<()> {
         let (calc, field) = arch::object_reloc(r.ty);
         let l = self.l;
         let base = self.base as i64;
-        let (key, t) = l.reloc_target(oi, r.sym);
+        let t = self.targets.get(oi, r.sym);
         let a = r.addend;
         let p = base + at as i64;
+        let fail = |why: &str| l.reloc_error(oi, si, r, why);
+        let key = l.key(oi, r.sym);
         let got_base = base + self.lay.got as i64;
         // A stub only for what leaves the unit or is an IFUNC; data references reach code
         // outside the unit through it, as the scan decided.
@@ -231,7 +281,6 @@ impl Writer<'_, '_> {
             }
             _ => (None, None),
         };
-        let fail = |why: &str| l.reloc_error(oi, si, r, why);
         // S: the symbol's address as the unit sees it.
         let s = match t {
             Target::Local(x) | Target::Ifunc(x) => base + x as i64,
@@ -480,8 +529,7 @@ impl Writer<'_, '_> {
         let symoffset = 1 + lay.locals.len() as u32 + self.plan.imports.len() as u32;
         // Exports, in GNU hash bucket order.
         let hashes: Vec<u32> = lay.exports.iter().map(|&g| elf::hash::gnu_hash(l.globals[g as usize].name)).collect();
-        let mut order: Vec<usize> = (0..lay.exports.len()).collect();
-        order.sort_by_key(|&i| hashes[i] % lay.nbuckets);
+        let order = bucket_order(&hashes, lay.nbuckets);
         for &i in &order {
             let g = lay.exports[i];
             let gl = &l.globals[g as usize];

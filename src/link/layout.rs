@@ -82,6 +82,22 @@ pub struct Plan {
     pub outside: FxMap<u32, Option<Outside>>,
 }
 
+/// What the symbols of the unit's objects resolve to (see [`Linker::resolve_targets`]).
+#[derive(Default)]
+pub struct Targets {
+    /// Where each object's symbols start in `all`, and the end.
+    start: Vec<usize>,
+    all: Vec<Target>,
+}
+
+impl Targets {
+    /// The target of symbol `sym` of object `obj` (as [`Linker::reloc_target`] gives it).
+    pub fn get(&self, obj: u32, sym: u32) -> Target {
+        let (from, to) = (self.start[obj as usize], self.start[obj as usize + 1]);
+        self.all[from..to].get(sym as usize).copied().unwrap_or(Target::Abs(0))
+    }
+}
+
 /// Where the layout put the unit's parts: offsets from the base.
 #[derive(Default, Debug)]
 pub struct Layout {
@@ -167,6 +183,28 @@ fn is_c_identifier(name: &[u8]) -> bool {
     !name.is_empty() && !name[0].is_ascii_digit() && name.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_')
 }
 
+/// What symbol `s` of object `o` stands for by itself (its own definition, or 0).
+#[inline]
+fn defined_target(o: &super::object::Object, s: &super::object::Sym) -> Target {
+    match s.shndx {
+        super::object::SHN_ABS => Target::Abs(s.value),
+        super::object::SHN_COMMON => Target::Abs(0),
+        0 => Target::Abs(0),
+        shndx => {
+            let sec = &o.sections[shndx as usize];
+            if !sec.live {
+                Target::Discarded
+            } else if sec.tls() {
+                Target::Tls(sec.addr.wrapping_add(s.value))
+            } else if s.kind == abi::STT_GNU_IFUNC {
+                Target::Ifunc(sec.addr.wrapping_add(s.value))
+            } else {
+                Target::Local(sec.addr.wrapping_add(s.value))
+            }
+        }
+    }
+}
+
 impl<'a> Linker<'a> {
     fn bucket(&self, obj: u32, sec: u32) -> Result<Option<Bucket>> {
         let s = &self.objs[obj as usize].sections[sec as usize];
@@ -212,12 +250,40 @@ impl<'a> Linker<'a> {
 
     /// A relocation's symbol: its GOT/stub key and what it resolves to.
     pub fn reloc_target(&self, obj: u32, sym: u32) -> (Key, Target) {
+        let key = self.key(obj, sym);
+        let t = match key {
+            Key::Global(g) => self.global_target(g),
+            Key::Local(..) => self.symbol_target(obj, sym),
+        };
+        (key, t)
+    }
+
+    /// The GOT/stub key of a relocation's symbol.
+    pub fn key(&self, obj: u32, sym: u32) -> Key {
         let o = &self.objs[obj as usize];
         let i = sym as usize;
         match o.globals.get(i.wrapping_sub(o.first_global)) {
-            Some(&g) if i >= o.first_global && g != NONE => (Key::Global(g), self.global_target(g)),
-            _ => (Key::Local(obj, sym), self.symbol_target(obj, sym)),
+            Some(&g) if i >= o.first_global && g != NONE => Key::Global(g),
+            _ => Key::Local(obj, sym),
         }
+    }
+
+    /// What every symbol of every object resolves to now: for a pass over all relocations, which
+    /// name the same symbols many times. (The table of the previous pass is refilled: the
+    /// layout changes addresses, not which symbols there are.)
+    pub fn resolve_targets(&self, targets: &mut Targets) {
+        let Targets { start, all } = targets;
+        start.clear();
+        all.clear();
+        all.reserve(self.objs.iter().map(|o| o.syms.len()).sum());
+        for o in &self.objs {
+            start.push(all.len());
+            all.extend(o.syms.iter().enumerate().map(|(i, s)| match o.globals.get(i.wrapping_sub(o.first_global)) {
+                Some(&g) if i >= o.first_global && g != NONE => self.global_target(g),
+                _ => defined_target(o, s),
+            }));
+        }
+        start.push(all.len());
     }
 
     pub fn global_target(&self, g: u32) -> Target {
@@ -232,24 +298,7 @@ impl<'a> Linker<'a> {
 
     pub fn symbol_target(&self, obj: u32, sym: u32) -> Target {
         let o = &self.objs[obj as usize];
-        let Some(s) = o.syms.get(sym as usize) else { return Target::Abs(0) };
-        match s.shndx {
-            super::object::SHN_ABS => Target::Abs(s.value),
-            super::object::SHN_COMMON => Target::Abs(0),
-            0 => Target::Abs(0),
-            shndx => {
-                let sec = &o.sections[shndx as usize];
-                if !sec.live {
-                    Target::Discarded
-                } else if sec.tls() {
-                    Target::Tls(sec.addr.wrapping_add(s.value))
-                } else if s.kind == abi::STT_GNU_IFUNC {
-                    Target::Ifunc(sec.addr.wrapping_add(s.value))
-                } else {
-                    Target::Local(sec.addr.wrapping_add(s.value))
-                }
-            }
-        }
+        o.syms.get(sym as usize).map_or(Target::Abs(0), |s| defined_target(o, s))
     }
 
     /// The name of a relocation's symbol, for messages.
@@ -265,8 +314,9 @@ impl<'a> Linker<'a> {
     }
 
     /// Scan every relocation of the unit's sections.
-    pub fn scan(&mut self, scope: &dyn Scope) -> Result<Plan> {
+    pub fn scan(&self, scope: &dyn Scope, targets: &mut Targets) -> Result<Plan> {
         let mut plan = Plan::default();
+        self.resolve_targets(targets);
         for oi in 0..self.objs.len() as u32 {
             for si in 0..self.objs[oi as usize].sections.len() as u32 {
                 let sec = &self.objs[oi as usize].sections[si as usize];
@@ -274,21 +324,38 @@ impl<'a> Linker<'a> {
                     continue;
                 }
                 let writable = sec.flags & abi::SHF_WRITE as u64 != 0;
-                for ri in 0..sec.relocs.len() {
-                    let r = self.objs[oi as usize].sections[si as usize].relocs[ri];
-                    self.scan_one(&mut plan, scope, oi, si, r, writable)?;
+                let o = &self.objs[oi as usize];
+                for r in sec.relocs.iter() {
+                    let (calc, field) = arch::object_reloc(r.ty);
+                    o.check_reloc(si, &r, calc, field)?;
+                    self.scan_one(&mut plan, scope, targets, oi, si, r, (calc, field), writable)?;
                 }
             }
         }
         Ok(plan)
     }
 
-    fn scan_one(&self, plan: &mut Plan, scope: &dyn Scope, oi: u32, si: u32, r: super::object::Reloc, writable: bool) -> Result<()> {
-        let (calc, field) = arch::object_reloc(r.ty);
+    #[allow(clippy::too_many_arguments)]
+    fn scan_one(
+        &self,
+        plan: &mut Plan,
+        scope: &dyn Scope,
+        targets: &Targets,
+        oi: u32,
+        si: u32,
+        r: super::object::Reloc,
+        (calc, field): (Calc, Field),
+        writable: bool,
+    ) -> Result<()> {
         if matches!(calc, Calc::None | Calc::TlsDescCall) {
             return Ok(());
         }
-        let (key, t) = self.reloc_target(oi, r.sym);
+        let t = targets.get(oi, r.sym);
+        if matches!((calc, t), (Calc::Pc | Calc::CallPc, Target::Local(_))) {
+            // Most relocations: a reference inside the unit needs nothing.
+            return Ok(());
+        }
+        let key = self.key(oi, r.sym);
         let unsupported = |why: &str| self.reloc_error(oi, si, r, why);
         let describe = || {
             let o = &self.objs[oi as usize];
@@ -431,12 +498,16 @@ impl<'a> Linker<'a> {
             }
         }
         // Sections with C-identifier names stay together (their __start_/__stop_ symbols).
+        // (Few sections have such names: most buckets need no sorting.)
         for v in buckets.values_mut() {
             let objs = &self.objs;
-            v.sort_by_key(|&(o, s)| {
+            let key = |&(o, s): &(u32, u32)| {
                 let n = objs[o as usize].sections[s as usize].name;
                 if is_c_identifier(n) { Some(n) } else { None }
-            });
+            };
+            if v.iter().any(|e| key(e).is_some()) {
+                v.sort_by_cached_key(key);
+            }
         }
         lay.init_order = self.array_order(init, true);
         lay.fini_order = self.array_order(fini, false);

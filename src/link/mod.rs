@@ -210,15 +210,29 @@ pub fn link(unit: &str, inputs: &[Input], scope: &dyn Scope) -> Result<Unit> {
         return Err(Error::Link { file: unit.to_string(), reason: "nothing to link: no object, and no archive member is needed".into() });
     }
     l.finish_symbols()?;
-    let plan = l.scan(scope)?;
+    let mut targets = layout::Targets::default();
+    let plan = l.scan(scope, &mut targets)?;
     let lay = l.layout(&plan)?;
     let span = lay.rw.1.max(lay.relro.1).next_multiple_of(crate::os::page_size() as u64);
     let region = l.reserve(&plan, span)?;
     let map_err = |e: std::io::Error| Error::Map { file: unit.to_string(), reason: e.to_string() };
-    region.map_anon(region.base, region.len, crate::os::Prot::RW).map_err(map_err)?;
+    // The image is written from end to end: its pages are allocated in one go rather than one
+    // fault at a time; the rest of the span (.bss) is left to fault in when used. Not when the
+    // image is much larger than its inputs (sections with huge alignments, say): then its gaps
+    // stay unallocated.
+    let written = (lay.file_size as usize).next_multiple_of(crate::os::page_size());
+    let input_bytes: usize = inputs.iter().map(|i| i.data.len()).sum();
+    if written <= 2 * input_bytes + (1 << 20) {
+        region.map_anon_populated(region.base, written, crate::os::Prot::RW).map_err(map_err)?;
+    } else {
+        region.map_anon(region.base, written, crate::os::Prot::RW).map_err(map_err)?;
+    }
+    if region.len > written {
+        region.map_anon(region.base + written, region.len - written, crate::os::Prot::RW).map_err(map_err)?;
+    }
     // SAFETY: the span was just mapped read-write, and nothing else refers to it yet.
     let img = unsafe { crate::raw::bytes_mut(region.base, lay.file_size as usize) };
-    let static_tls = l.emit(&plan, &lay, img, region.base as u64)?;
+    let static_tls = l.emit(&plan, &lay, &mut targets, img, region.base as u64)?;
     let needers = plan
         .imports
         .iter()

@@ -24,6 +24,78 @@ pub struct Reloc {
     pub addend: i64,
 }
 
+/// Size of an `Elf64_Rela` and of an `Elf64_Sym`.
+const RELA_SIZE: usize = 24;
+const SYM_SIZE: usize = 24;
+
+fn u64_at(d: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(d[at..at + 8].try_into().expect("eight bytes"))
+}
+
+fn u32_at(d: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(d[at..at + 4].try_into().expect("four bytes"))
+}
+
+/// Where byte `b` first occurs in `bytes`, looking at eight bytes at a time (names in string
+/// tables, which are scanned for every symbol).
+pub fn find_byte(bytes: &[u8], b: u8) -> Option<usize> {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let pattern = LOW * b as u64;
+    let mut at = 0;
+    for w in bytes.chunks_exact(8) {
+        let v = u64::from_le_bytes(w.try_into().expect("eight bytes")) ^ pattern;
+        // Nonzero exactly when some byte of `v` is zero, that is, some byte of `w` is `b`.
+        if v.wrapping_sub(LOW) & !v & HIGH != 0 {
+            break;
+        }
+        at += 8;
+    }
+    Some(at + bytes[at..].iter().position(|&c| c == b)?)
+}
+
+/// The bytes before the first NUL (a name in a string table).
+pub fn until_nul(bytes: &[u8]) -> Option<&[u8]> {
+    find_byte(bytes, 0).map(|end| &bytes[..end])
+}
+
+impl Reloc {
+    /// An `Elf64_Rela` entry (24 bytes).
+    fn decode(e: &[u8]) -> Reloc {
+        let info = u64_at(e, 8);
+        Reloc { offset: u64_at(e, 0), ty: info as u32, sym: (info >> 32) as u32, addend: u64_at(e, 16) as i64 }
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.offset.to_le_bytes());
+        out.extend_from_slice(&((self.sym as u64) << 32 | self.ty as u64).to_le_bytes());
+        out.extend_from_slice(&self.addend.to_le_bytes());
+    }
+}
+
+/// The relocations of a section: its RELA entries as the object stores them (checked by
+/// [`Object::parse`]), decoded as they are read, so that linking copies none of them.
+#[derive(Debug, Default)]
+pub struct Relocs<'a>(std::borrow::Cow<'a, [u8]>);
+
+impl Relocs<'_> {
+    pub fn from_list(list: &[Reloc]) -> Relocs<'static> {
+        let mut bytes = Vec::with_capacity(list.len() * RELA_SIZE);
+        for r in list {
+            r.encode(&mut bytes);
+        }
+        Relocs(bytes.into())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Reloc> + '_ {
+        self.0.chunks_exact(RELA_SIZE).map(Reloc::decode)
+    }
+}
+
 /// One section of the object.
 #[derive(Debug)]
 pub struct Section<'a> {
@@ -34,7 +106,7 @@ pub struct Section<'a> {
     pub align: u64,
     /// Its bytes (empty for SHT_NOBITS).
     pub data: &'a [u8],
-    pub relocs: Vec<Reloc>,
+    pub relocs: Relocs<'a>,
     /// Linked into the unit: allocated, and not in a COMDAT group another object provided.
     pub live: bool,
     /// Where the layout put it: offset from the unit's base (for TLS sections, from the start of
@@ -144,7 +216,7 @@ impl<'a> Object<'a> {
                 size: sh.sh_size,
                 align,
                 data: bytes,
-                relocs: Vec::new(),
+                relocs: Relocs::default(),
                 live: false,
                 addr: 0,
             });
@@ -168,18 +240,20 @@ impl<'a> Object<'a> {
                 .iter()
                 .position(|s| s.sh_type == abi::SHT_SYMTAB_SHNDX && s.sh_link as usize == si)
                 .map(|i| sections[i].data);
-            let table = elf::symbol::SymbolTable::new(LittleEndian, Class::ELF64, sections[si].data);
-            let count = sections[si].data.len() / 24;
+            let table = sections[si].data;
+            let count = table.len() / SYM_SIZE;
             first_global = st.sh_info as usize;
             if first_global > count {
                 return Err(bad(&name, format!("symbol table: first global index {first_global} beyond its {count} entries")));
             }
             syms.reserve(count);
-            for (i, s) in table.iter().enumerate() {
-                let sname = elf::string_table::StringTable::new(strtab)
-                    .get_raw(s.st_name as usize)
-                    .map_err(|_| bad(&name, format!("symbol {i}: name out of bounds")))?;
-                let shndx = match s.st_shndx {
+            for (i, e) in table.chunks_exact(SYM_SIZE).enumerate() {
+                let sname = strtab
+                    .get(u32_at(e, 0) as usize..)
+                    .and_then(until_nul)
+                    .ok_or_else(|| bad(&name, format!("symbol {i}: name out of bounds")))?;
+                let (info, other) = (e[4], e[5]);
+                let shndx = match u16::from_le_bytes([e[6], e[7]]) {
                     abi::SHN_ABS => SHN_ABS,
                     abi::SHN_COMMON => SHN_COMMON,
                     abi::SHN_XINDEX => {
@@ -195,12 +269,12 @@ impl<'a> Object<'a> {
                 }
                 syms.push(Sym {
                     name: sname,
-                    value: s.st_value,
-                    size: s.st_size,
+                    value: u64_at(e, 8),
+                    size: u64_at(e, 16),
                     shndx,
-                    bind: s.st_bind(),
-                    kind: s.st_symtype(),
-                    vis: s.st_vis(),
+                    bind: info >> 4,
+                    kind: info & 0xf,
+                    vis: other & 3,
                 });
             }
         }
@@ -266,39 +340,15 @@ impl<'a> Object<'a> {
             if sh.sh_entsize != 24 || sh.sh_size % 24 != 0 {
                 return Err(bad(&name, format!("relocation section {}: bad entry size {}", show(rname), sh.sh_entsize)));
             }
-            let relas = elf::relocation::RelaIterator::new(LittleEndian, Class::ELF64, sections[i].data);
-            let tsize = sections[target].size;
-            let tname = sections[target].name;
-            let mut relocs = Vec::with_capacity(sections[i].data.len() / 24);
-            for r in relas {
-                let (calc, field) = arch::object_reloc(r.r_type);
-                if calc == arch::Calc::Unknown {
-                    return Err(crate::error::Error::Unsupported {
-                        file: name.clone(),
-                        what: format!(
-                            "relocation type {} ({}) in section {} at offset {:#x}",
-                            r.r_type,
-                            arch::type_name(r.r_type),
-                            show(tname),
-                            r.r_offset
-                        ),
-                    });
-                }
-                if r.r_sym as usize >= syms.len() && calc != arch::Calc::None {
-                    return Err(bad(
-                        &name,
-                        format!("relocation at {}+{:#x} refers to symbol {}, but the table has {}", show(tname), r.r_offset, r.r_sym, syms.len()),
-                    ));
-                }
-                if r.r_offset.checked_add(field.size() as u64).is_none_or(|end| end > tsize) {
-                    return Err(bad(
-                        &name,
-                        format!("{} at offset {:#x} lies outside section {} ({:#x} bytes)", arch::type_name(r.r_type), r.r_offset, show(tname), tsize),
-                    ));
-                }
-                relocs.push(Reloc { offset: r.r_offset, ty: r.r_type, sym: r.r_sym, addend: r.r_addend });
+            // The entries are checked where they are first read, by the scan (`check_reloc`).
+            let raw = sections[i].data;
+            let relocs = &mut sections[target].relocs;
+            if relocs.is_empty() {
+                *relocs = Relocs(raw.into());
+            } else {
+                // A second relocation section for the same section (rare): one list of both.
+                relocs.0.to_mut().extend_from_slice(raw);
             }
-            sections[target].relocs.extend(relocs);
         }
 
         for s in sections.iter_mut() {
@@ -313,7 +363,68 @@ impl<'a> Object<'a> {
     }
 }
 
+impl Object<'_> {
+    /// Check a relocation of section `si` (its type is known, its symbol exists, its field lies
+    /// inside the section), given its calculation and field; before anything uses it.
+    #[inline]
+    pub fn check_reloc(&self, si: u32, r: &Reloc, calc: arch::Calc, field: arch::Field) -> Result<()> {
+        let size = self.sections[si as usize].size;
+        let fits = r.offset <= size && size - r.offset >= field.size() as u64;
+        if fits && calc != arch::Calc::Unknown && ((r.sym as usize) < self.syms.len() || calc == arch::Calc::None) {
+            return Ok(());
+        }
+        self.reloc_problem(si, r, calc, field)
+    }
+
+    #[cold]
+    fn reloc_problem(&self, si: u32, r: &Reloc, calc: arch::Calc, field: arch::Field) -> Result<()> {
+        let name = &self.name;
+        let sec = &self.sections[si as usize];
+        let tname = sec.name;
+        if calc == arch::Calc::Unknown {
+            return Err(crate::error::Error::Unsupported {
+                file: name.clone(),
+                what: format!("relocation type {} ({}) in section {} at offset {:#x}", r.ty, arch::type_name(r.ty), show(tname), r.offset),
+            });
+        }
+        if r.sym as usize >= self.syms.len() && calc != arch::Calc::None {
+            return Err(bad(
+                name,
+                format!("relocation at {}+{:#x} refers to symbol {}, but the table has {}", show(tname), r.offset, r.sym, self.syms.len()),
+            ));
+        }
+        if r.offset.checked_add(field.size() as u64).is_none_or(|end| end > sec.size) {
+            return Err(bad(
+                name,
+                format!("{} at offset {:#x} lies outside section {} ({:#x} bytes)", arch::type_name(r.ty), r.offset, show(tname), sec.size),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A name from an object, for messages.
 pub fn show(name: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{find_byte, until_nul};
+
+    #[test]
+    fn names_end_at_the_first_nul() {
+        let mut bytes = vec![b'a'; 40];
+        for end in 0..40 {
+            bytes[end] = 0;
+            assert_eq!(until_nul(&bytes), Some(&bytes[..end]), "NUL at {end}");
+            bytes[end] = 0x80 | end as u8;
+        }
+        assert_eq!(until_nul(&bytes), None);
+        assert_eq!(until_nul(b""), None);
+        assert_eq!(until_nul(b"\x81\x80\x01\xff\xfe\x7f\x00\x00x"), Some(&b"\x81\x80\x01\xff\xfe\x7f"[..]));
+        assert_eq!(find_byte(b"memcpy_fast@@GLIBC_2.14", b'@'), Some(11));
+        assert_eq!(find_byte(b"\x40\xc0AAAAAAAAA@", b'@'), Some(0));
+        assert_eq!(find_byte(b"\xc0AAAAAAAAAAAAAA", b'@'), None);
+    }
 }

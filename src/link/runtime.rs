@@ -7,7 +7,7 @@
 //!   unloaded, after its other plain finalizers;
 //! - `atexit`, `at_quick_exit` and `pthread_atfork`, which pass the unit's handle on.
 
-use super::object::{Object, Reloc, Section, Sym};
+use super::object::{Object, Reloc, Relocs, Section, Sym};
 use crate::arch;
 use elf::abi;
 use once_cell::sync::Lazy;
@@ -32,7 +32,7 @@ static TEXT: Lazy<(Vec<u8>, Vec<u64>)> = Lazy::new(|| {
 static ZERO: [u8; 8] = [0; 8];
 
 fn section(name: &'static str, ty: u32, flags: u32, data: &'static [u8], align: u64) -> Section<'static> {
-    Section { name: name.as_bytes(), ty, flags: flags as u64, size: data.len() as u64, align, data, relocs: Vec::new(), live: true, addr: 0 }
+    Section { name: name.as_bytes(), ty, flags: flags as u64, size: data.len() as u64, align, data, relocs: Relocs::default(), live: true, addr: 0 }
 }
 
 /// A fresh copy of the runtime object.
@@ -85,10 +85,10 @@ pub fn object() -> Object<'static> {
         section(".fini_array", abi::SHT_FINI_ARRAY, abi::SHF_ALLOC | abi::SHF_WRITE, &ZERO, 8),
     ];
     sections[0].live = false;
-    sections[1].relocs = text_relocs;
+    sections[1].relocs = Relocs::from_list(&text_relocs);
     // __dso_handle holds its own address, as crtbeginS.o's does.
-    sections[2].relocs = vec![Reloc { offset: 0, ty: abi::R_X86_64_64, sym: dso, addend: 0 }];
-    sections[3].relocs = vec![Reloc { offset: 0, ty: abi::R_X86_64_64, sym: fini, addend: 0 }];
+    sections[2].relocs = Relocs::from_list(&[Reloc { offset: 0, ty: abi::R_X86_64_64, sym: dso, addend: 0 }]);
+    sections[3].relocs = Relocs::from_list(&[Reloc { offset: 0, ty: abi::R_X86_64_64, sym: fini, addend: 0 }]);
     Object {
         name: "<relink runtime>".into(),
         sections,

@@ -61,6 +61,9 @@ impl<'a> Linker<'a> {
                 InputKind::Object => self.add_object(Object::parse(input.name.to_string(), input.data)?)?,
                 InputKind::Archive => {
                     let a = Archive::parse(input.name, input.data)?;
+                    // Room for the names its members define (most of which a link pulls).
+                    self.names.reserve(a.index.len());
+                    self.globals.reserve(a.index.len());
                     let ai = self.archives.len();
                     self.archives.push(a);
                     if input.whole_archive {
@@ -244,7 +247,7 @@ impl<'a> Linker<'a> {
 
 /// `foo@VER` / `foo@@VER` (a `.symver` name) as the plain name: units carry no versions.
 pub fn strip_version(name: &[u8]) -> &[u8] {
-    match name.iter().position(|&b| b == b'@') {
+    match object::find_byte(name, b'@') {
         Some(i) if i > 0 => &name[..i],
         _ => name,
     }
