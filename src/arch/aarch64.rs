@@ -148,22 +148,29 @@ pub(crate) use multiarch;
 /// loader accepts.
 pub const CACHE_FLAGS: u32 = 0x0003 | 0x0a00;
 
-/// CPU features that pick library search subdirectories: none on AArch64 (glibc 2.36 has no
-/// `glibc-hwcaps` names and no legacy hwcap names for it).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct CpuInfo {}
+/// `HWCAP_ATOMICS`, the one AArch64 hwcap bit glibc 2.36 searches a legacy subdirectory for.
+const HWCAP_ATOMICS: u64 = 1 << 8;
+const HWCAP_NAMES: [(u64, &str); 1] = [(HWCAP_ATOMICS, "atomics")];
 
-pub fn cpu_info() -> CpuInfo {
-    CpuInfo {}
+/// CPU features that pick library search subdirectories: the AT_HWCAP word (glibc 2.36 has no
+/// `glibc-hwcaps` names for AArch64).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CpuInfo {
+    pub hwcap: u64,
 }
 
-/// The capability parts of the library search: only `$PLATFORM` (AT_PLATFORM) applies.
-pub fn search_caps(_cpu: &CpuInfo, auxv_platform: Option<Vec<u8>>) -> SearchCaps {
+pub fn cpu_info() -> CpuInfo {
+    CpuInfo { hwcap: crate::os::auxv(libc::AT_HWCAP) as u64 }
+}
+
+/// The capability parts of the library search: `$PLATFORM` (AT_PLATFORM) and the `atomics`
+/// legacy subdirectory (`tls/aarch64/atomics/` ... `atomics/`, as glibc 2.36 searches them).
+pub fn search_caps(cpu: &CpuInfo, auxv_platform: Option<Vec<u8>>) -> SearchCaps {
     SearchCaps {
         platform: auxv_platform,
         platform_bit: u64::MAX,
-        hwcap: 0,
-        hwcap_names: &[],
+        hwcap: cpu.hwcap & HWCAP_ATOMICS,
+        hwcap_names: &HWCAP_NAMES,
         isa_levels: 1,
         hwcaps_names: Vec::new(),
     }
