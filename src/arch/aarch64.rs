@@ -331,6 +331,17 @@ pub fn tlsdesc_entries() -> (usize, usize) {
 pub const LAZY_GOT_CONTEXT: usize = 1;
 pub const LAZY_GOT_ENTRY: usize = 2;
 
+/// `STO_AARCH64_VARIANT_PCS`: the function takes or returns values in registers the base
+/// procedure call standard does not use for arguments (SVE z/p registers, or the vector PCS),
+/// which the trampoline does not preserve.
+const STO_AARCH64_VARIANT_PCS: u8 = 0x80;
+
+/// Whether a PLT call to a symbol with this `st_other` must be bound at load (as glibc does for
+/// variant PCS symbols).
+pub fn binds_at_load(st_other: u8) -> bool {
+    st_other & STO_AARCH64_VARIANT_PCS != 0
+}
+
 /// The lazy-binding trampoline PLT0 branches to (GOT[2]).
 pub fn lazy_entry() -> usize {
     relink_lazy_entry as *const () as usize

@@ -15,7 +15,8 @@
 //! * Entry points in assembly: `tls_get_addr_entry` (`__tls_get_addr` for relocated code),
 //!   `tlsdesc_entries` (static and dynamic TLS descriptor functions), `lazy_entry` (the
 //!   trampoline PLT0 jumps to, through GOT word `LAZY_GOT_ENTRY`, with the object's context in
-//!   GOT word `LAZY_GOT_CONTEXT`), `trampolines_supported` and `init` (sizing them at startup),
+//!   GOT word `LAZY_GOT_CONTEXT`), `binds_at_load` (PLT calls the trampoline cannot carry: bound
+//!   eagerly), `trampolines_supported` and `init` (sizing them at startup),
 //!   and the `with_caller!` macro (the body of a naked export that hands its return address on).
 //! * Library search: `multiarch!` (Debian's multiarch directory name, for `$LIB` and the system
 //!   directories), `CACHE_FLAGS` (the `/etc/ld.so.cache` entry flags this machine's loader

@@ -505,6 +505,12 @@ pub fn tlsdesc_entries() -> (usize, usize) {
 pub const LAZY_GOT_CONTEXT: usize = 1;
 pub const LAZY_GOT_ENTRY: usize = 2;
 
+/// Whether a PLT call to a symbol with this `st_other` must be bound at load: never (the
+/// trampoline preserves the whole extended state).
+pub fn binds_at_load(_st_other: u8) -> bool {
+    false
+}
+
 /// The lazy-binding trampoline PLT0 jumps to (GOT[2]).
 pub fn lazy_entry() -> usize {
     relink_lazy_entry as *const () as usize
