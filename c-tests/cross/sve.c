@@ -4,10 +4,8 @@
 
 int main(int argc, char **argv)
 {
-    char path[PATH_MAX];
     double a[64], b[64], want = 0;
-    CHECK(argc == 2, "usage: sve DIR");
-    snprintf(path, sizeof path, "%s/libcross_sve.so", argv[1]);
+    const char *path = strf("%s/libcross_sve.so", fixture_dir(argc, argv));
     rl_handle *h = rl_open(path, RL_LAZY);
     CHECK(h != NULL, "rl_open(%s, RL_LAZY)", path);
     double (*sum)(const double *, const double *, double, int *) =
