@@ -363,6 +363,22 @@ macro_rules! with_caller {
 }
 pub(crate) use with_caller;
 
+/// The pieces of an exported entry point written with `global_asm!` (see the x86_64 file).
+/// Versions older than glibc's first on AArch64 are that one.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! entry_asm {
+    (pad) => { "hint #34" };
+    (caller 0) => { "" };
+    (caller 2) => { "mov x2, x30" };
+    (caller 3) => { "mov x3, x30" };
+    (jump) => { "b {t}" };
+    (version "GLIBC_2.2.5") => { "GLIBC_2.17" };
+    (version "GLIBC_2.3.3") => { "GLIBC_2.17" };
+    (version "GLIBC_2.3.4") => { "GLIBC_2.17" };
+    (version $v:literal) => { $v };
+}
+
 // -------------------------------------------------------------------------------------------
 // Relocatable objects: not linked on AArch64 yet (`OBJECT_LINKING`); `link::link` refuses them
 // before any of the items below is used. They give the linker's code its types.

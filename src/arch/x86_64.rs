@@ -533,6 +533,22 @@ macro_rules! with_caller {
     };
 }
 pub(crate) use with_caller;
+
+/// The pieces of an exported entry point written with `global_asm!` (the interposer's, in
+/// `preload/`): `entry_asm!(pad)` the landing pad, `entry_asm!(caller N)` the copy of the
+/// return address into integer argument register N (0 for none), `entry_asm!(jump)` the tail
+/// jump to operand `{t}`, and `entry_asm!(version "GLIBC_x")` the symbol version glibc gives
+/// this machine for a function that came with `GLIBC_x`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! entry_asm {
+    (pad) => { "endbr64" };
+    (caller 0) => { "" };
+    (caller 2) => { "mov rdx, [rsp]" };
+    (caller 3) => { "mov rcx, [rsp]" };
+    (jump) => { "jmp {t}" };
+    (version $v:literal) => { $v };
+}
 // -------------------------------------------------------------------------------------------
 // Relocatable objects (the in-process linker in `src/link/`).
 //
