@@ -96,7 +96,10 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyS
             (Some(_), Some(got)) if got % 8 != 0 => return Err(ctx.bad("misaligned DT_PLTGOT")),
             (Some(scope), Some(got)) => {
                 for r in relas {
-                    if arch::classify(r.kind()) == Kind::PltSlot {
+                    // Calls with another register convention than the trampoline preserves are
+                    // bound now.
+                    let now = m.symtab.sym(r.sym()).is_some_and(|s| arch::binds_at_load(s.st_other));
+                    if arch::classify(r.kind()) == Kind::PltSlot && !now {
                         // The slot holds the link-time address of code in its PLT entry that
                         // enters the trampoline: relocate it. (Aligned: it is later rewritten
                         // with one atomic store.)
@@ -295,7 +298,7 @@ impl Ctx<'_, '_> {
             Kind::Copy => {
                 return Err(Error::Unsupported {
                     file: self.m.name.clone(),
-                    what: "R_X86_64_COPY relocation in a shared object".into(),
+                    what: format!("{} relocation in a shared object", arch::type_name(ty)),
                 })
             }
             Kind::Unknown => {
@@ -353,7 +356,7 @@ impl Ctx<'_, '_> {
         let (tls, off) = self.tls_target(r)?;
         let words: [u64; 2] = match (kind, tls) {
             (Kind::DtpMod, Tls::Dynamic(modid) | Tls::Static { modid, .. }) => [modid, 0],
-            (Kind::DtpOff, _) => [off, 0],
+            (Kind::DtpOff, _) => [off.wrapping_sub(arch::DTV_OFFSET), 0],
             (Kind::TpOff, Tls::Static { tp, .. }) => [(tp as i64 as u64).wrapping_add(off), 0],
             (Kind::TpOff, Tls::Dynamic(_)) => {
                 let sym = self.m.symtab.sym(r.sym()).map_or(&b""[..], |s| self.m.symtab.name(s));
@@ -378,7 +381,7 @@ impl Ctx<'_, '_> {
                 })
             }
             (Kind::TlsDesc, Tls::Dynamic(id)) => {
-                let arg = Box::new(crate::tls::TlsIndex { module: id, offset: off });
+                let arg = Box::new(crate::tls::TlsIndex { module: id, offset: off.wrapping_sub(arch::DTV_OFFSET) });
                 let a = &*arg as *const crate::tls::TlsIndex as u64;
                 self.m.image.as_ref().expect("mapped").tls_descs.lock().push(arg);
                 [arch::tlsdesc_entries().1 as u64, a]
