@@ -106,6 +106,14 @@ int main(int argc, char **argv)
     memcpy(&s, fde + 8, 4);
     s += 0x10000000;
     refused("fde_range", fde + 8, &s, 4, "outside the object's executable segments");
+    /* An FDE whose augmentation data (its length right after the code range) runs past the
+     * record: one length byte, then one of two (0x80 | n, 0x7f). */
+    {
+        unsigned char aug_len = 0x7f;
+        unsigned char aug_len2[2] = {0xff, 0x7f};
+        refused("fde_aug_length", fde + 16, &aug_len, 1, "FDE augmentation data runs past");
+        refused("fde_aug_length2", fde + 16, aug_len2, 2, "FDE augmentation data runs past");
+    }
     /* An FDE whose CIE pointer points into the middle of the CIE. */
     v = (uint32_t)(fde + 4 - cie) - 4;
     refused("cie_pointer", fde + 4, &v, 4, "CIE pointer");
