@@ -374,17 +374,19 @@ fn parse_fde(cie: &Cie, exec: &[(usize, usize)], r: &mut Reader) -> Result<Optio
         }
         r.pos = data_end;
     }
-    // The unwinder applies the encoding to nonzero values only, and skips an FDE whose start,
-    // cut to the encoding's width, is zero.
+    // The unwinder applies the encoding to nonzero values only, and its linear search skips an
+    // FDE whose start, cut to the encoding's width, is zero: one the linker discarded (a zero
+    // field). A pc-relative start whose low bits are zero by where the object was loaded (code
+    // at a 4 GiB boundary) is skipped by that search too, but the search table names it and
+    // the unwinder uses it from there: it is checked like any other.
+    let mask = if size < 8 { (1u64 << (8 * size)) - 1 } else { u64::MAX };
+    if raw & mask == 0 {
+        return Ok(None);
+    }
     let pc_begin = match raw {
-        0 => 0,
         v if cie.fde_enc & 0x70 == PE_PCREL => field.wrapping_add(v as usize),
         v => v as usize,
     };
-    let mask = if size < 8 { (1usize << (8 * size)) - 1 } else { usize::MAX };
-    if pc_begin & mask == 0 {
-        return Ok(None);
-    }
     if !crate::raw::within(exec, pc_begin, range) {
         return Err("FDE covers addresses outside the object's executable segments");
     }
@@ -486,14 +488,11 @@ fn fast_fde(cie: &Cie, exec: &[(usize, usize)], rec: &'static [u8], base: usize,
             return Err("FDE augmentation data too short for its LSDA pointer");
         }
     }
-    // As in `parse_fde`: a zero start is skipped by the unwinder.
+    // As in `parse_fde`: a zero field is a discarded FDE.
     if raw == 0 {
         return Ok(None);
     }
     let pc_begin = (base + body).wrapping_add(raw as isize as usize);
-    if pc_begin & 0xffff_ffff == 0 {
-        return Ok(None);
-    }
     let inside = match exec {
         &[one] => crate::raw::range_holds(one, pc_begin, range),
         _ => crate::raw::within(exec, pc_begin, range),
@@ -627,5 +626,43 @@ mod tests {
         let base = buf.as_ptr() as usize;
         let span = Span { ranges: vec![(base, base + buf.len())] };
         assert_eq!(eh_frame_from_hdr(&span, base), Some(base + 0x30));
+    }
+
+    /// A function loaded at a 4 GiB boundary: the low 32 bits of its address are zero, yet its
+    /// FDE is a real one that the search table names (only a zero field marks a discarded FDE).
+    #[test]
+    fn fde_at_4gib_boundary() {
+        let page = crate::os::page_size();
+        let boundary = 0x5000_0000_0000usize;
+        let region = crate::os::Region::reserve_in(2 * page, page, boundary - page, boundary + page).expect("reserve");
+        assert_eq!(region.base, boundary - page);
+        region.map_anon(region.base, 2 * page, crate::os::Prot::RW).expect("map");
+        let table = region.base;
+        // SAFETY: the first page is ours, mapped read-write just above.
+        let buf = unsafe { std::slice::from_raw_parts_mut(table as *mut u8, page) };
+        // .eh_frame at +0x40: a "zR" CIE (pcrel|sdata4), one FDE for [boundary, boundary + 16).
+        let cie = [1u8, b'z', b'R', 0, 1, 0x78, 16, 1, 0x1b, 0, 0, 0];
+        let eh = 0x40;
+        buf[eh..eh + 4].copy_from_slice(&(4 + cie.len() as u32).to_le_bytes());
+        buf[eh + 8..eh + 8 + cie.len()].copy_from_slice(&cie);
+        let fde = eh + 8 + cie.len();
+        buf[fde..fde + 4].copy_from_slice(&20u32.to_le_bytes());
+        buf[fde + 4..fde + 8].copy_from_slice(&((fde + 4 - eh) as u32).to_le_bytes());
+        let field = table + fde + 8;
+        buf[fde + 8..fde + 12].copy_from_slice(&((boundary - field) as u32).to_le_bytes());
+        buf[fde + 12..fde + 16].copy_from_slice(&16u32.to_le_bytes());
+        // .eh_frame_hdr at +0: one search table entry, relative to the header.
+        buf[..4].copy_from_slice(&[1, 0x1b, 0x03, PE_DATAREL_SDATA4]);
+        buf[4..8].copy_from_slice(&((eh - 4) as u32).to_le_bytes());
+        buf[8..12].copy_from_slice(&1u32.to_le_bytes());
+        buf[12..16].copy_from_slice(&(page as u32).to_le_bytes());
+        buf[16..20].copy_from_slice(&(fde as u32).to_le_bytes());
+        let span = Span { ranges: vec![(table, table + page)] };
+        let exec = [(boundary, boundary + page)];
+        assert_eq!(eh_frame_from_hdr(&span, table), Some(table + eh));
+        let fdes = walk(&span, &exec, table + eh, 1).expect("walk");
+        assert_eq!(fdes.iter().map(|f| (f.at, f.pc_begin)).collect::<Vec<_>>(), [(table + fde, boundary)]);
+        let found = search_table(&span, table).expect("header").expect("a search table");
+        check_search_table(&span, table, found, &fdes).expect("the table names the FDE");
     }
 }
