@@ -312,6 +312,10 @@ pub fn load_placed(
         restore,
         relro,
         eh_frame,
+        stamp: match src {
+            Source::File(f) => Some(f.stamp),
+            Source::Memory(_) => None,
+        },
         _phdrs: phdrs,
         unwinders: Default::default(),
         lazy: Default::default(),

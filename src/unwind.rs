@@ -49,7 +49,11 @@ const PE_DATAREL_SDATA4: u8 = 0x3b;
 /// of the table [`find`] reads. The registration functions take the unwinder's own lock, which
 /// a `fork()` would otherwise catch held by a thread the child does not have; the fork handlers
 /// take this one instead (see `fork.rs`).
-static CALLS: crate::sync::Mutex<Objects> = crate::sync::Mutex::new(Objects { list: Vec::new(), retired: Vec::new() });
+static CALLS: crate::sync::Mutex<Objects> =
+    crate::sync::Mutex::new(Objects { list: Vec::new(), retired: Vec::new(), checked: Vec::new() });
+
+/// How many files [`check`] remembers as checked.
+const CHECKED_FILES: usize = 64;
 
 /// Keep registrations out of the way across `fork()`.
 pub fn fork_prepare() -> crate::sync::MutexGuard<'static, Objects> {
@@ -71,6 +75,9 @@ pub struct Found {
 pub struct Objects {
     list: Vec<Found>,
     retired: Vec<usize>,
+    /// Files whose unwind tables [`check`] found sound wherever they are loaded, most recent
+    /// last (see `check`).
+    checked: Vec<crate::os::Stamp>,
 }
 
 /// The readers' side: two copies, the one in use named by the low bit of `version`. A change is
@@ -289,12 +296,24 @@ struct Cie {
     has_data: bool,
     /// Encoding of the FDE's LSDA pointer, if any.
     lsda_enc: u8,
+    /// Whether what is checked of it and its FDEs depends on where the object is loaded
+    /// (absolute code ranges, an absolute address of the personality routine's pointer).
+    moves: bool,
 }
 
 /// An FDE the unwinder will use: where it is and the first address it covers.
 struct Fde {
     at: usize,
     pc_begin: usize,
+}
+
+/// What [`walk`] found: the FDEs the unwinder will use, in the order of .eh_frame (so by
+/// `at`), the end of the terminator, and whether any CIE makes the result depend on where the
+/// object is loaded.
+struct Walked {
+    fdes: Vec<Fde>,
+    end: usize,
+    moves: bool,
 }
 
 /// Check the CIE whose body (after its id) `r` reads; `r` ends with the record.
@@ -314,9 +333,10 @@ fn parse_cie(span: &Span, r: &mut Reader) -> Result<Cie, &'static str> {
     } else {
         r.uleb().ok_or("truncated CIE")?;
     }
-    let mut cie = Cie { fde_enc: PE_ABSPTR, has_data: false, lsda_enc: DW_EH_PE_OMIT };
+    let mut cie = Cie { fde_enc: PE_ABSPTR, has_data: false, lsda_enc: DW_EH_PE_OMIT, moves: false };
     let Some((&b'z', letters)) = aug.split_first() else {
-        return if aug.is_empty() { Ok(cie) } else { Err("CIE augmentation the unwinder does not know") };
+        // Absolute code ranges.
+        return if aug.is_empty() { Ok(Cie { moves: true, ..cie }) } else { Err("CIE augmentation the unwinder does not know") };
     };
     cie.has_data = true;
     let len = r.uleb().ok_or("truncated CIE")? as usize;
@@ -336,6 +356,7 @@ fn parse_cie(span: &Span, r: &mut Reader) -> Result<Cie, &'static str> {
                 if enc & PE_INDIRECT != 0 && span.slice::<u64>(p, 1).is_none() {
                     return Err("personality pointer outside the object");
                 }
+                cie.moves |= enc & PE_INDIRECT != 0 && enc & 0x70 != PE_PCREL;
             }
             b'L' => {
                 let enc = r.u8().ok_or("truncated CIE")?;
@@ -352,6 +373,7 @@ fn parse_cie(span: &Span, r: &mut Reader) -> Result<Cie, &'static str> {
         }
     }
     r.pos = data_end;
+    cie.moves |= cie.fde_enc & 0x70 != PE_PCREL;
     Ok(cie)
 }
 
@@ -404,15 +426,14 @@ fn word(b: &[u8], at: usize) -> Option<u32> {
     b.get(at..at + 4).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
 }
 
-/// Walk .eh_frame at `start`: every record, up to its terminator. Returns the FDEs the
-/// unwinder will use, in the order of .eh_frame (so by `at`), or why the table is malformed
-/// (and at which offset). `expect` is a capacity hint (the search table's count).
+/// Walk .eh_frame at `start`: every record, up to its terminator, or why the table is
+/// malformed (and at which offset). `expect` is a capacity hint (the search table's count).
 ///
 /// This runs before every load's constructors, over thousands of FDEs for a large library,
 /// so the common record shapes take a straight path: CIEs are looked up through the last one
 /// used, and FDEs whose CIE names the usual pc-relative 32-bit encoding are read in place.
 /// Every other shape goes through [`parse_fde`]; both check the same things.
-fn walk(span: &Span, exec: &[(usize, usize)], start: usize, expect: usize) -> Result<Vec<Fde>, String> {
+fn walk(span: &Span, exec: &[(usize, usize)], start: usize, expect: usize) -> Result<Walked, String> {
     let bytes = span.rest(start).ok_or("not readable")?;
     let mut cies: Vec<(usize, Cie)> = Vec::new();
     let mut last: Option<(usize, Cie)> = None;
@@ -423,7 +444,7 @@ fn walk(span: &Span, exec: &[(usize, usize)], start: usize, expect: usize) -> Re
         let fail = |what: &str| format!("{what} (record at offset {at:#x})");
         let len = word(bytes, pos).ok_or_else(|| fail("no terminator before the end of the readable segment"))?;
         if len == 0 {
-            return Ok(fdes);
+            return Ok(Walked { fdes, end: start + pos + 4, moves: cies.iter().any(|(_, c)| c.moves) });
         }
         if len == u32::MAX {
             return Err(fail("64-bit record length, which the unwinder does not support"));
@@ -503,21 +524,32 @@ fn fast_fde(cie: &Cie, exec: &[(usize, usize)], rec: &'static [u8], base: usize,
     Ok(Some(pc_begin))
 }
 
-/// Where .eh_frame_hdr's search table is and how many entries it has, once its encodings are
-/// checked: `None` when the header has no table.
-fn search_table(span: &Span, hdr: usize) -> Result<Option<(usize, usize)>, String> {
+/// .eh_frame_hdr's fields, once its encodings are checked.
+struct Header {
+    /// The search table and its number of entries, `None` when the header has none.
+    table: Option<(usize, usize)>,
+    /// The end of the header and its table.
+    end: usize,
+    /// Whether the pointer to .eh_frame is absolute (so it does not move with the object).
+    moves: bool,
+}
+
+/// Read and check .eh_frame_hdr's header at `hdr`.
+fn search_table(span: &Span, hdr: usize) -> Result<Header, String> {
     let mut r = Reader::at(span, hdr).ok_or("not readable")?;
     let head = r.take(4).ok_or("truncated")?;
     let (ptr_enc, count_enc, table_enc) = (head[1], head[2], head[3]);
     r.pointer(ptr_enc, None).ok_or("truncated")?;
+    let moves = ptr_enc & 0x70 == PE_ABSPTR;
     if count_enc == DW_EH_PE_OMIT || table_enc == DW_EH_PE_OMIT {
-        return Ok(None);
+        return Ok(Header { table: None, end: r.addr(), moves });
     }
     if table_enc != PE_DATAREL_SDATA4 || count_enc & (0x70 | PE_INDIRECT) != 0 {
         return Err(format!("search table encodings {count_enc:#x}/{table_enc:#x} that unwinders do not use"));
     }
     let count = r.value(count_enc).ok_or("truncated")? as usize;
-    Ok(Some((r.addr(), count)))
+    let end = count.checked_mul(8).and_then(|n| r.addr().checked_add(n)).ok_or("search table runs past the address space")?;
+    Ok(Header { table: Some((r.addr(), count)), end, moves })
 }
 
 /// Check .eh_frame_hdr's search table (at `table`, `count` entries, relative to `hdr`): each
@@ -544,19 +576,44 @@ fn check_search_table(span: &Span, hdr: usize, (table, count): (usize, usize), f
 
 /// Check, once the object is relocated (absolute pointers in .eh_frame are relocated data),
 /// everything the unwinder will read of its .eh_frame and .eh_frame_hdr.
+///
+/// A file whose tables were found sound is not walked again when it is loaded again (the
+/// steady open and close of a library), provided that nothing of the check depended on the
+/// load: the tables lie outside every range relocations may write, every pointer checked is
+/// relative to the object, and the file is the same. Same means the same stamp (device,
+/// inode, size, modification and status change times) from `fstat` at open, remembered only
+/// when those times are older than the file system's clock tick ([`crate::os::Stamp::settled`]),
+/// so that a write after the check always gives another stamp. (A write to the file while it
+/// is mapped reaches pages not yet copied whether or not the tables were walked again.)
 pub fn check(m: &Module) -> crate::error::Result<()> {
     let Some(image) = &m.image else { return Ok(()) };
     let Some((hdr, eh_frame)) = image.eh_frame else { return Ok(()) };
+    let stamp = image.stamp.filter(crate::os::Stamp::settled);
+    if stamp.is_some_and(|s| CALLS.lock().checked.contains(&s)) {
+        return Ok(());
+    }
     let bad = |what: &str, reason: String| crate::error::Error::Malformed { file: m.name.clone(), reason: format!("{what}: {reason}") };
     let bad_hdr = |e| bad("malformed .eh_frame_hdr", e);
-    let table = search_table(&m.span, hdr).map_err(bad_hdr)?;
+    let header = search_table(&m.span, hdr).map_err(bad_hdr)?;
     // A count the readable segment cannot hold is refused below; it only sizes the list here.
-    let expect = table.map_or(0, |(_, n)| n.min(m.span.room(hdr) / 8));
-    let fdes = walk(&m.span, &image.exec, eh_frame, expect).map_err(|e| bad("malformed .eh_frame", e))?;
-    match table {
-        Some(table) => check_search_table(&m.span, hdr, table, &fdes).map_err(bad_hdr),
-        None => Ok(()),
+    let expect = header.table.map_or(0, |(_, n)| n.min(m.span.room(hdr) / 8));
+    let walked = walk(&m.span, &image.exec, eh_frame, expect).map_err(|e| bad("malformed .eh_frame", e))?;
+    if let Some(table) = header.table {
+        check_search_table(&m.span, hdr, table, &walked.fdes).map_err(bad_hdr)?;
     }
+    let written = |(lo, hi): (usize, usize)| image.writable.iter().any(|&(a, b)| lo < b && a < hi);
+    if let Some(stamp) = stamp {
+        if !walked.moves && !header.moves && !written((eh_frame, walked.end)) && !written((hdr, header.end)) {
+            let mut calls = CALLS.lock();
+            if !calls.checked.contains(&stamp) {
+                if calls.checked.len() == CHECKED_FILES {
+                    calls.checked.remove(0);
+                }
+                calls.checked.push(stamp);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Register `m`'s frames with the unwinders defined by `providers`: only functions that are code
@@ -660,9 +717,9 @@ mod tests {
         let span = Span { ranges: vec![(table, table + page)] };
         let exec = [(boundary, boundary + page)];
         assert_eq!(eh_frame_from_hdr(&span, table), Some(table + eh));
-        let fdes = walk(&span, &exec, table + eh, 1).expect("walk");
-        assert_eq!(fdes.iter().map(|f| (f.at, f.pc_begin)).collect::<Vec<_>>(), [(table + fde, boundary)]);
-        let found = search_table(&span, table).expect("header").expect("a search table");
-        check_search_table(&span, table, found, &fdes).expect("the table names the FDE");
+        let walked = walk(&span, &exec, table + eh, 1).expect("walk");
+        assert_eq!(walked.fdes.iter().map(|f| (f.at, f.pc_begin)).collect::<Vec<_>>(), [(table + fde, boundary)]);
+        let found = search_table(&span, table).expect("header").table.expect("a search table");
+        check_search_table(&span, table, found, &walked.fdes).expect("the table names the FDE");
     }
 }
