@@ -8,6 +8,7 @@
 #include "refused.h"
 
 #include <execinfo.h>
+#include <unistd.h>
 
 static const char *dir;
 static struct elf_file f;
@@ -106,6 +107,14 @@ int main(int argc, char **argv)
     memcpy(&s, fde + 8, 4);
     s += 0x10000000;
     refused("fde_range", fde + 8, &s, 4, "outside the object's executable segments");
+    /* An FDE whose augmentation data (its length right after the code range) runs past the
+     * record: one length byte, then one of two (0x80 | n, 0x7f). */
+    {
+        unsigned char aug_len = 0x7f;
+        unsigned char aug_len2[2] = {0xff, 0x7f};
+        refused("fde_aug_length", fde + 16, &aug_len, 1, "FDE augmentation data runs past");
+        refused("fde_aug_length2", fde + 16, aug_len2, 2, "FDE augmentation data runs past");
+    }
     /* An FDE whose CIE pointer points into the middle of the CIE. */
     v = (uint32_t)(fde + 4 - cie) - 4;
     refused("cie_pointer", fde + 4, &v, 4, "CIE pointer");
@@ -116,6 +125,39 @@ int main(int argc, char **argv)
     /* A 64-bit record length. */
     v = 0xffffffff;
     refused("fde_length64", fde, &v, 4, "64-bit record length");
+
+    /* A file whose tables were found sound is not walked again when it is opened again, as long
+     * as it is the same: rewritten in place (same inode, same size, a broken FDE range), it is
+     * refused, also once its times are as old as those of the first version were; written back
+     * as it was, it loads again. Times must be two seconds old: relink remembers only files that
+     * have not just changed, and looks up only those. */
+    {
+        char *path = strf("%s/eh_cached.so", dir);
+        unsigned char saved[4];
+        write_file_or_die(path, f.data, f.len);
+        sleep(2);
+        h = rl_open(path, RL_NOW);
+        CHECK(h != NULL, "rl_open(%s): %s", path, rl_error());
+        CHECK(rl_close(h) == 0, "rl_close");
+        h = rl_open(path, RL_NOW);
+        CHECK(h != NULL, "rl_open(%s) again: %s", path, rl_error());
+        CHECK(rl_close(h) == 0, "rl_close");
+        memcpy(saved, fde + 8, 4);
+        memcpy(&s, fde + 8, 4);
+        s += 0x10000000;
+        memcpy(fde + 8, &s, 4);
+        write_file_or_die(path, f.data, f.len);
+        memcpy(fde + 8, saved, 4);
+        REFUSED_FROM_FILE(path, "outside the object's executable segments");
+        sleep(2);
+        REFUSED_FROM_FILE(path, "outside the object's executable segments");
+        unwinder_works();
+        write_file_or_die(path, f.data, f.len);
+        h = rl_open(path, RL_NOW);
+        CHECK(h != NULL, "rl_open(%s) restored: %s", path, rl_error());
+        CHECK(rl_close(h) == 0, "rl_close");
+        free(path);
+    }
 
     /* After all that, the library still loads and unloads, and so does the unwinder. */
     h = rl_open(simple, RL_NOW);

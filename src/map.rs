@@ -51,13 +51,24 @@ fn prot_of(flags: u32) -> Prot {
 pub fn read_layout(src: &Source, name: &str) -> Result<Layout> {
     let bad = |reason: String| Error::Malformed { file: name.to_string(), reason };
     let io = |e: std::io::Error| Error::Io { file: name.to_string(), reason: crate::error::io_reason(&e) };
-    let head = src.read(0, parse::EHDR_SIZE).map_err(io)?;
-    let header = parse::check_header(&head, src.len()).map_err(|e| match e {
+    // The program headers follow the ELF header in every linker's output: one read takes both
+    // (as much as glibc reads first), a second one is needed only when they lie elsewhere.
+    const FIRST_READ: usize = 1024;
+    let head = src.read(0, FIRST_READ).map_err(io)?;
+    let header = parse::check_header(&head[..head.len().min(parse::EHDR_SIZE)], src.len()).map_err(|e| match e {
         parse::HeaderError::WrongClass => Error::WrongClass { file: name.to_string() },
         parse::HeaderError::Other(reason) => bad(reason),
     })?;
-    let raw = src.read(header.phoff, header.phnum * 56).map_err(io)?;
-    let mut layout = parse::check_segments(&raw, header.phoff, src.len(), os::page_size() as u64).map_err(bad)?;
+    let size = header.phnum * 56;
+    let elsewhere;
+    let raw = match usize::try_from(header.phoff).ok().and_then(|o| head.get(o..o.checked_add(size)?)) {
+        Some(raw) => raw,
+        None => {
+            elsewhere = src.read(header.phoff, size).map_err(io)?;
+            &elsewhere[..]
+        }
+    };
+    let mut layout = parse::check_segments(raw, header.phoff, src.len(), os::page_size() as u64).map_err(bad)?;
     layout.shdrs = header.shdrs;
     Ok(layout)
 }
@@ -312,6 +323,10 @@ pub fn load_placed(
         restore,
         relro,
         eh_frame,
+        stamp: match src {
+            Source::File(f) => Some(f.stamp),
+            Source::Memory(_) => None,
+        },
         _phdrs: phdrs,
         unwinders: Default::default(),
         lazy: Default::default(),

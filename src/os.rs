@@ -24,6 +24,28 @@ pub struct File {
     pub size: u64,
     /// Device and inode: the identity of the file, whatever path named it.
     pub id: (u64, u64),
+    /// What the file held when it was opened, as far as fstat tells.
+    pub stamp: Stamp,
+}
+
+/// A file's identity, size, and last modification and status change times (seconds and
+/// nanoseconds): any write to the file changes its status change time, which no user can set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Stamp {
+    pub id: (u64, u64),
+    pub size: u64,
+    pub mtime: (i64, i64),
+    pub ctime: (i64, i64),
+}
+
+impl Stamp {
+    /// Whether the file has not changed for a while: a write within the same tick of the
+    /// file system's clock as the last one can leave the times as they were, so a stamp names
+    /// one content only once its times are older than any such tick.
+    pub fn settled(&self) -> bool {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        self.ctime.0.max(self.mtime.0) < now - 1
+    }
 }
 
 impl File {
@@ -36,7 +58,7 @@ impl File {
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }
-        let mut file = File { fd, size: 0, id: (0, 0) };
+        let mut file = File { fd, size: 0, id: (0, 0), stamp: Stamp::default() };
         // SAFETY: an all-zero stat is a valid value for fstat to overwrite.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: `fd` is open and `st` is a valid out-pointer.
@@ -49,6 +71,12 @@ impl File {
         }
         file.size = st.st_size as u64;
         file.id = (st.st_dev, st.st_ino);
+        file.stamp = Stamp {
+            id: file.id,
+            size: file.size,
+            mtime: (st.st_mtime, st.st_mtime_nsec),
+            ctime: (st.st_ctime, st.st_ctime_nsec),
+        };
         Ok(file)
     }
 

@@ -19,6 +19,15 @@
 //! every FDE's code range inside the object's executable segments, and the search table of
 //! .eh_frame_hdr pointing at those FDEs in order. A malformed table refuses the image.
 //!
+//! The whole table is checked, not only the FDEs the search table names: unwinders that are
+//! registered with `__register_frame`, or that find frames through `dl_iterate_phdr` (LLVM's
+//! libunwind falls back to a linear scan when the search table has no answer), read every
+//! record. Checking an FDE the first time `_dl_find_object` is asked about its code instead
+//! would miss those readers and put a binary search on every frame of every throw; the walk
+//! costs about 150 instructions per FDE with the search table (0.54 M for libsqlite3 with
+//! libm, a quarter of its first open), so it stays eager; a file opened again is not walked
+//! again (see [`check`]).
+//!
 //! The unwinders used are those the object can outlive: the host's, and any in the object's own
 //! dependency scope (the libgcc_s a C++ plugin pulled in when the host has none) other than the
 //! object itself, whose functions must be code of theirs.
@@ -42,7 +51,11 @@ const PE_DATAREL_SDATA4: u8 = 0x3b;
 /// of the table [`find`] reads. The registration functions take the unwinder's own lock, which
 /// a `fork()` would otherwise catch held by a thread the child does not have; the fork handlers
 /// take this one instead (see `fork.rs`).
-static CALLS: crate::sync::Mutex<Objects> = crate::sync::Mutex::new(Objects { list: Vec::new(), retired: Vec::new() });
+static CALLS: crate::sync::Mutex<Objects> =
+    crate::sync::Mutex::new(Objects { list: Vec::new(), retired: Vec::new(), checked: Vec::new() });
+
+/// How many files [`check`] remembers as checked.
+const CHECKED_FILES: usize = 64;
 
 /// Keep registrations out of the way across `fork()`.
 pub fn fork_prepare() -> crate::sync::MutexGuard<'static, Objects> {
@@ -64,6 +77,9 @@ pub struct Found {
 pub struct Objects {
     list: Vec<Found>,
     retired: Vec<usize>,
+    /// Files whose unwind tables [`check`] found sound wherever they are loaded, most recent
+    /// last (see `check`).
+    checked: Vec<crate::os::Stamp>,
 }
 
 /// The readers' side: two copies, the one in use named by the low bit of `version`. A change is
@@ -282,12 +298,24 @@ struct Cie {
     has_data: bool,
     /// Encoding of the FDE's LSDA pointer, if any.
     lsda_enc: u8,
+    /// Whether what is checked of it and its FDEs depends on where the object is loaded
+    /// (absolute code ranges, an absolute address of the personality routine's pointer).
+    moves: bool,
 }
 
 /// An FDE the unwinder will use: where it is and the first address it covers.
 struct Fde {
     at: usize,
     pc_begin: usize,
+}
+
+/// What [`walk`] found: the FDEs the unwinder will use, in the order of .eh_frame (so by
+/// `at`), the end of the terminator, and whether any CIE makes the result depend on where the
+/// object is loaded.
+struct Walked {
+    fdes: Vec<Fde>,
+    end: usize,
+    moves: bool,
 }
 
 /// Check the CIE whose body (after its id) `r` reads; `r` ends with the record.
@@ -307,9 +335,10 @@ fn parse_cie(span: &Span, r: &mut Reader) -> Result<Cie, &'static str> {
     } else {
         r.uleb().ok_or("truncated CIE")?;
     }
-    let mut cie = Cie { fde_enc: PE_ABSPTR, has_data: false, lsda_enc: DW_EH_PE_OMIT };
+    let mut cie = Cie { fde_enc: PE_ABSPTR, has_data: false, lsda_enc: DW_EH_PE_OMIT, moves: false };
     let Some((&b'z', letters)) = aug.split_first() else {
-        return if aug.is_empty() { Ok(cie) } else { Err("CIE augmentation the unwinder does not know") };
+        // Absolute code ranges.
+        return if aug.is_empty() { Ok(Cie { moves: true, ..cie }) } else { Err("CIE augmentation the unwinder does not know") };
     };
     cie.has_data = true;
     let len = r.uleb().ok_or("truncated CIE")? as usize;
@@ -329,6 +358,7 @@ fn parse_cie(span: &Span, r: &mut Reader) -> Result<Cie, &'static str> {
                 if enc & PE_INDIRECT != 0 && span.slice::<u64>(p, 1).is_none() {
                     return Err("personality pointer outside the object");
                 }
+                cie.moves |= enc & PE_INDIRECT != 0 && enc & 0x70 != PE_PCREL;
             }
             b'L' => {
                 let enc = r.u8().ok_or("truncated CIE")?;
@@ -345,6 +375,7 @@ fn parse_cie(span: &Span, r: &mut Reader) -> Result<Cie, &'static str> {
         }
     }
     r.pos = data_end;
+    cie.moves |= cie.fde_enc & 0x70 != PE_PCREL;
     Ok(cie)
 }
 
@@ -367,80 +398,171 @@ fn parse_fde(cie: &Cie, exec: &[(usize, usize)], r: &mut Reader) -> Result<Optio
         }
         r.pos = data_end;
     }
-    // The unwinder applies the encoding to nonzero values only, and skips an FDE whose start,
-    // cut to the encoding's width, is zero.
+    // The unwinder applies the encoding to nonzero values only, and its linear search skips an
+    // FDE whose start, cut to the encoding's width, is zero: one the linker discarded (a zero
+    // field). A pc-relative start whose low bits are zero by where the object was loaded (code
+    // at a 4 GiB boundary) is skipped by that search too, but the search table names it and
+    // the unwinder uses it from there: it is checked like any other.
+    let mask = if size < 8 { (1u64 << (8 * size)) - 1 } else { u64::MAX };
+    if raw & mask == 0 {
+        return Ok(None);
+    }
     let pc_begin = match raw {
-        0 => 0,
         v if cie.fde_enc & 0x70 == PE_PCREL => field.wrapping_add(v as usize),
         v => v as usize,
     };
-    let mask = if size < 8 { (1usize << (8 * size)) - 1 } else { usize::MAX };
-    if pc_begin & mask == 0 {
-        return Ok(None);
-    }
     if !crate::raw::within(exec, pc_begin, range) {
         return Err("FDE covers addresses outside the object's executable segments");
     }
     Ok(Some(pc_begin))
 }
 
-/// Walk .eh_frame at `start`: every record, up to its terminator. Returns the FDEs the
-/// unwinder will use, in address order, or why the table is malformed (and at which offset).
-fn walk(span: &Span, exec: &[(usize, usize)], start: usize) -> Result<Vec<Fde>, String> {
-    let mut r = Reader::at(span, start).ok_or("not readable")?;
+/// The FDE pointer encoding of nearly every CIE (GCC and Clang on x86-64): 32-bit signed,
+/// relative to the field. [`walk`] reads such FDEs without the general decoder.
+const PE_PCREL_SDATA4: u8 = PE_PCREL | 0x0b;
+
+/// A little-endian 32-bit word of `b` at `at`, if it is there.
+#[inline]
+fn word(b: &[u8], at: usize) -> Option<u32> {
+    // `at` is an offset into a mapped table, far below `usize::MAX - 4`.
+    b.get(at..at + 4).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+}
+
+/// Walk .eh_frame at `start`: every record, up to its terminator, or why the table is
+/// malformed (and at which offset). `expect` is a capacity hint (the search table's count).
+///
+/// This runs before every load's constructors, over thousands of FDEs for a large library,
+/// so the common record shapes take a straight path: CIEs are looked up through the last one
+/// used, and FDEs whose CIE names the usual pc-relative 32-bit encoding are read in place.
+/// Every other shape goes through [`parse_fde`]; both check the same things.
+fn walk(span: &Span, exec: &[(usize, usize)], start: usize, expect: usize) -> Result<Walked, String> {
+    let bytes = span.rest(start).ok_or("not readable")?;
     let mut cies: Vec<(usize, Cie)> = Vec::new();
-    let mut fdes = Vec::new();
+    let mut last: Option<(usize, Cie)> = None;
+    let mut fdes = Vec::with_capacity(expect);
+    let mut pos = 0usize;
     loop {
-        let at = r.pos;
+        let at = pos;
         let fail = |what: &str| format!("{what} (record at offset {at:#x})");
-        let len = r.u32().ok_or_else(|| fail("no terminator before the end of the readable segment"))?;
+        let len = word(bytes, pos).ok_or_else(|| fail("no terminator before the end of the readable segment"))?;
         if len == 0 {
-            return Ok(fdes);
+            return Ok(Walked { fdes, end: start + pos + 4, moves: cies.iter().any(|(_, c)| c.moves) });
         }
         if len == u32::MAX {
             return Err(fail("64-bit record length, which the unwinder does not support"));
         }
-        let end = r.pos.checked_add(len as usize).filter(|&e| e <= r.bytes.len() && len >= 4);
-        let end = end.ok_or_else(|| fail("record length runs past the readable segment"))?;
+        let end = pos + 4 + len as usize;
+        if end > bytes.len() || len < 4 {
+            return Err(fail("record length runs past the readable segment"));
+        }
         // The record alone: nothing in it is read past its end.
-        let mut rec = Reader { bytes: &r.bytes[..end], base: r.base, pos: r.pos };
-        let id_at = rec.addr();
-        let id = rec.u32().expect("inside the record");
+        let rec = &bytes[..end];
+        let id_at = pos + 4;
+        let id = word(rec, id_at).expect("inside the record");
         if id == 0 {
-            let cie = parse_cie(span, &mut rec).map_err(fail)?;
-            cies.push((r.base + at, cie));
+            let mut r = Reader { bytes: rec, base: start, pos: id_at + 4 };
+            let cie = parse_cie(span, &mut r).map_err(fail)?;
+            cies.push((start + at, cie));
         } else {
             // The unwinder finds the CIE at the CIE pointer's own address minus its value.
-            let cie_at = id_at.wrapping_sub(id as i32 as isize as usize);
-            let cie = cies.iter().find(|&&(a, _)| a == cie_at).map(|&(_, c)| c);
-            let cie = cie.ok_or_else(|| fail("FDE whose CIE pointer is not an earlier CIE of the table"))?;
-            if let Some(pc_begin) = parse_fde(&cie, exec, &mut rec).map_err(fail)? {
-                fdes.push(Fde { at: r.base + at, pc_begin });
+            let cie_at = (start + id_at).wrapping_sub(id as i32 as isize as usize);
+            let cie = match last {
+                Some((a, c)) if a == cie_at => c,
+                _ => {
+                    let cie = cies.iter().find(|&&(a, _)| a == cie_at).map(|&(_, c)| c);
+                    let cie = cie.ok_or_else(|| fail("FDE whose CIE pointer is not an earlier CIE of the table"))?;
+                    last = Some((cie_at, cie));
+                    cie
+                }
+            };
+            let body = id_at + 4;
+            let pc_begin = if cie.fde_enc == PE_PCREL_SDATA4 && body + 8 <= end {
+                fast_fde(&cie, exec, rec, start, body).map_err(fail)?
+            } else {
+                parse_fde(&cie, exec, &mut Reader { bytes: rec, base: start, pos: body }).map_err(fail)?
+            };
+            if let Some(pc_begin) = pc_begin {
+                fdes.push(Fde { at: start + at, pc_begin });
             }
         }
-        r.pos = end;
+        pos = end;
     }
 }
 
-/// Check .eh_frame_hdr's search table: each entry names one of `fdes` and the address it
-/// starts at, in ascending order.
-fn check_search_table(span: &Span, hdr: usize, fdes: &[Fde]) -> Result<(), String> {
+/// [`parse_fde`] for an FDE of encoding [`PE_PCREL_SDATA4`] whose code range fits the record:
+/// `rec` ends with the record, `body` is the offset of its initial location, `base` the
+/// address of `rec[0]`.
+#[inline]
+fn fast_fde(cie: &Cie, exec: &[(usize, usize)], rec: &'static [u8], base: usize, body: usize) -> Result<Option<usize>, &'static str> {
+    let raw = word(rec, body).expect("checked by the caller") as i32;
+    let range = word(rec, body + 4).expect("checked by the caller") as i32 as isize as usize;
+    if cie.has_data {
+        // The augmentation length is one ULEB128 byte unless it is 128 or more.
+        let (len, first) = match rec.get(body + 8) {
+            Some(&b) if b & 0x80 == 0 => (b as usize, body + 9),
+            _ => {
+                let mut r = Reader { bytes: rec, base, pos: body + 8 };
+                let len = r.uleb().ok_or("truncated FDE")? as usize;
+                (len, r.pos)
+            }
+        };
+        let data_end = first.checked_add(len).filter(|&e| e <= rec.len()).ok_or("FDE augmentation data runs past the record")?;
+        if cie.lsda_enc != DW_EH_PE_OMIT && fixed_size(cie.lsda_enc).is_some_and(|n| first + n > data_end) {
+            return Err("FDE augmentation data too short for its LSDA pointer");
+        }
+    }
+    // As in `parse_fde`: a zero field is a discarded FDE.
+    if raw == 0 {
+        return Ok(None);
+    }
+    let pc_begin = (base + body).wrapping_add(raw as isize as usize);
+    let inside = match exec {
+        &[one] => crate::raw::range_holds(one, pc_begin, range),
+        _ => crate::raw::within(exec, pc_begin, range),
+    };
+    if !inside {
+        return Err("FDE covers addresses outside the object's executable segments");
+    }
+    Ok(Some(pc_begin))
+}
+
+/// .eh_frame_hdr's fields, once its encodings are checked.
+struct Header {
+    /// The search table and its number of entries, `None` when the header has none.
+    table: Option<(usize, usize)>,
+    /// The end of the header and its table.
+    end: usize,
+    /// Whether the pointer to .eh_frame is absolute (so it does not move with the object).
+    moves: bool,
+}
+
+/// Read and check .eh_frame_hdr's header at `hdr`.
+fn search_table(span: &Span, hdr: usize) -> Result<Header, String> {
     let mut r = Reader::at(span, hdr).ok_or("not readable")?;
     let head = r.take(4).ok_or("truncated")?;
     let (ptr_enc, count_enc, table_enc) = (head[1], head[2], head[3]);
     r.pointer(ptr_enc, None).ok_or("truncated")?;
+    let moves = ptr_enc & 0x70 == PE_ABSPTR;
     if count_enc == DW_EH_PE_OMIT || table_enc == DW_EH_PE_OMIT {
-        return Ok(());
+        return Ok(Header { table: None, end: r.addr(), moves });
     }
     if table_enc != PE_DATAREL_SDATA4 || count_enc & (0x70 | PE_INDIRECT) != 0 {
         return Err(format!("search table encodings {count_enc:#x}/{table_enc:#x} that unwinders do not use"));
     }
     let count = r.value(count_enc).ok_or("truncated")? as usize;
-    let entries = count.checked_mul(8).and_then(|n| r.take(n)).ok_or("search table runs past the readable segment")?;
+    let end = count.checked_mul(8).and_then(|n| r.addr().checked_add(n)).ok_or("search table runs past the address space")?;
+    Ok(Header { table: Some((r.addr(), count)), end, moves })
+}
+
+/// Check .eh_frame_hdr's search table (at `table`, `count` entries, relative to `hdr`): each
+/// entry names one of `fdes` and the address it starts at, in ascending order.
+fn check_search_table(span: &Span, hdr: usize, (table, count): (usize, usize), fdes: &[Fde]) -> Result<(), String> {
+    let entries = count.checked_mul(8).and_then(|n| span.slice::<u8>(table, n));
+    let entries = entries.ok_or("search table runs past the readable segment")?;
     let (mut last, mut next) = (0usize, 0usize);
     for (i, e) in entries.chunks_exact(8).enumerate() {
-        let word = |k: usize| hdr.wrapping_add(i32::from_le_bytes(e[k..k + 4].try_into().expect("4 bytes")) as isize as usize);
-        let (pc, fde) = (word(0), word(4));
+        let rel = |k: usize| hdr.wrapping_add(word(e, k).expect("8-byte entry") as i32 as isize as usize);
+        let (pc, fde) = (rel(0), rel(4));
         // FDEs usually come in the order of the code they describe: try the one after the last.
         let j = match fdes.get(next) {
             Some(f) if f.at == fde => Some(next),
@@ -456,12 +578,44 @@ fn check_search_table(span: &Span, hdr: usize, fdes: &[Fde]) -> Result<(), Strin
 
 /// Check, once the object is relocated (absolute pointers in .eh_frame are relocated data),
 /// everything the unwinder will read of its .eh_frame and .eh_frame_hdr.
+///
+/// A file whose tables were found sound is not walked again when it is loaded again (the
+/// steady open and close of a library), provided that nothing of the check depended on the
+/// load: the tables lie outside every range relocations may write, every pointer checked is
+/// relative to the object, and the file is the same. Same means the same stamp (device,
+/// inode, size, modification and status change times) from `fstat` at open, remembered only
+/// when those times are older than the file system's clock tick ([`crate::os::Stamp::settled`]),
+/// so that a write after the check always gives another stamp. (A write to the file while it
+/// is mapped reaches pages not yet copied whether or not the tables were walked again.)
 pub fn check(m: &Module) -> crate::error::Result<()> {
     let Some(image) = &m.image else { return Ok(()) };
     let Some((hdr, eh_frame)) = image.eh_frame else { return Ok(()) };
+    let stamp = image.stamp.filter(crate::os::Stamp::settled);
+    if stamp.is_some_and(|s| CALLS.lock().checked.contains(&s)) {
+        return Ok(());
+    }
     let bad = |what: &str, reason: String| crate::error::Error::Malformed { file: m.name.clone(), reason: format!("{what}: {reason}") };
-    let fdes = walk(&m.span, &image.exec, eh_frame).map_err(|e| bad("malformed .eh_frame", e))?;
-    check_search_table(&m.span, hdr, &fdes).map_err(|e| bad("malformed .eh_frame_hdr", e))
+    let bad_hdr = |e| bad("malformed .eh_frame_hdr", e);
+    let header = search_table(&m.span, hdr).map_err(bad_hdr)?;
+    // A count the readable segment cannot hold is refused below; it only sizes the list here.
+    let expect = header.table.map_or(0, |(_, n)| n.min(m.span.room(hdr) / 8));
+    let walked = walk(&m.span, &image.exec, eh_frame, expect).map_err(|e| bad("malformed .eh_frame", e))?;
+    if let Some(table) = header.table {
+        check_search_table(&m.span, hdr, table, &walked.fdes).map_err(bad_hdr)?;
+    }
+    let written = |(lo, hi): (usize, usize)| image.writable.iter().any(|&(a, b)| lo < b && a < hi);
+    if let Some(stamp) = stamp {
+        if !walked.moves && !header.moves && !written((eh_frame, walked.end)) && !written((hdr, header.end)) {
+            let mut calls = CALLS.lock();
+            if !calls.checked.contains(&stamp) {
+                if calls.checked.len() == CHECKED_FILES {
+                    calls.checked.remove(0);
+                }
+                calls.checked.push(stamp);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Register `m`'s frames with the unwinders defined by `providers`: only functions that are code
@@ -531,5 +685,43 @@ mod tests {
         let base = buf.as_ptr() as usize;
         let span = Span { ranges: vec![(base, base + buf.len())] };
         assert_eq!(eh_frame_from_hdr(&span, base), Some(base + 0x30));
+    }
+
+    /// A function loaded at a 4 GiB boundary: the low 32 bits of its address are zero, yet its
+    /// FDE is a real one that the search table names (only a zero field marks a discarded FDE).
+    #[test]
+    fn fde_at_4gib_boundary() {
+        let page = crate::os::page_size();
+        let boundary = 0x5000_0000_0000usize;
+        let region = crate::os::Region::reserve_in(2 * page, page, boundary - page, boundary + page).expect("reserve");
+        assert_eq!(region.base, boundary - page);
+        region.map_anon(region.base, 2 * page, crate::os::Prot::RW).expect("map");
+        let table = region.base;
+        // SAFETY: the first page is ours, mapped read-write just above.
+        let buf = unsafe { std::slice::from_raw_parts_mut(table as *mut u8, page) };
+        // .eh_frame at +0x40: a "zR" CIE (pcrel|sdata4), one FDE for [boundary, boundary + 16).
+        let cie = [1u8, b'z', b'R', 0, 1, 0x78, 16, 1, 0x1b, 0, 0, 0];
+        let eh = 0x40;
+        buf[eh..eh + 4].copy_from_slice(&(4 + cie.len() as u32).to_le_bytes());
+        buf[eh + 8..eh + 8 + cie.len()].copy_from_slice(&cie);
+        let fde = eh + 8 + cie.len();
+        buf[fde..fde + 4].copy_from_slice(&20u32.to_le_bytes());
+        buf[fde + 4..fde + 8].copy_from_slice(&((fde + 4 - eh) as u32).to_le_bytes());
+        let field = table + fde + 8;
+        buf[fde + 8..fde + 12].copy_from_slice(&((boundary - field) as u32).to_le_bytes());
+        buf[fde + 12..fde + 16].copy_from_slice(&16u32.to_le_bytes());
+        // .eh_frame_hdr at +0: one search table entry, relative to the header.
+        buf[..4].copy_from_slice(&[1, 0x1b, 0x03, PE_DATAREL_SDATA4]);
+        buf[4..8].copy_from_slice(&((eh - 4) as u32).to_le_bytes());
+        buf[8..12].copy_from_slice(&1u32.to_le_bytes());
+        buf[12..16].copy_from_slice(&(page as u32).to_le_bytes());
+        buf[16..20].copy_from_slice(&(fde as u32).to_le_bytes());
+        let span = Span { ranges: vec![(table, table + page)] };
+        let exec = [(boundary, boundary + page)];
+        assert_eq!(eh_frame_from_hdr(&span, table), Some(table + eh));
+        let walked = walk(&span, &exec, table + eh, 1).expect("walk");
+        assert_eq!(walked.fdes.iter().map(|f| (f.at, f.pc_begin)).collect::<Vec<_>>(), [(table + fde, boundary)]);
+        let found = search_table(&span, table).expect("header").table.expect("a search table");
+        check_search_table(&span, table, found, &walked.fdes).expect("the table names the FDE");
     }
 }

@@ -1249,6 +1249,15 @@ fn malformed_unwind_tables_refused() {
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
 
+/// Program headers anywhere in the file, not only right after the ELF header, are read.
+#[test]
+fn program_headers_elsewhere_in_the_file() {
+    let s = Scratch::new("phdrs_elsewhere");
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    let prog = s.program("phdrs_elsewhere.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
 /// librelink's `_dl_find_object` (what libgcc's unwinder calls) finds relink's objects and
 /// forwards the host's addresses to glibc's.
 #[test]
