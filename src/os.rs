@@ -421,9 +421,10 @@ pub fn is_dir(path: &Path) -> bool {
     std::fs::metadata(path).map(|m| m.is_dir()).unwrap_or(false)
 }
 
-/// The path of the running program.
-pub fn executable() -> Option<std::path::PathBuf> {
-    std::fs::read_link("/proc/self/exe").ok()
+/// The path of the running program, read once (exec replaces the process, so it never changes).
+pub fn executable() -> Option<&'static Path> {
+    static EXE: once_cell::sync::OnceCell<Option<std::path::PathBuf>> = once_cell::sync::OnceCell::new();
+    EXE.get_or_init(|| std::fs::read_link("/proc/self/exe").ok()).as_deref()
 }
 
 /// An environment variable, as bytes.

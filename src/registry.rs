@@ -158,7 +158,8 @@ static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
         unique: Default::default(),
         finalized_at_exit: Vec::new(),
     };
-    r.refresh_host();
+    let (gen, found) = crate::host::list();
+    r.refresh_host_from(gen, &found);
     // Like the system loader, run the finalizers of libraries still loaded when the process exits.
     crate::os::at_exit(finalize_all_at_exit);
     RwLock::new(r)
@@ -216,26 +217,25 @@ fn unload(gone: Vec<Entry>) {
 }
 
 impl Registry {
-    fn refresh_host(&mut self) {
-        let gen = crate::host::generation();
-        if gen == self.host_gen {
-            return;
-        }
+    /// Take the host's objects from the system loader's list `found`, made when its counters
+    /// were `gen`. An object relink has read already is kept when it is still at its place
+    /// under the same name, and either nothing was unmapped since or relink holds a reference
+    /// on it (so it cannot have been replaced by another at the same address).
+    fn refresh_host_from(&mut self, gen: (u64, u64), found: &[crate::host::Found]) {
+        let none_gone = gen.1 == self.host_gen.1;
         self.host_gen = gen;
-        let old: HashMap<usize, Arc<Module>> = self.host.drain(..).map(|m| (m.bias, m)).collect();
-        let mut fresh = crate::host::enumerate(&mut || 0);
+        let old = std::mem::take(&mut self.host);
         let mut next = self.next_id;
-        self.host = fresh
-            .drain(..)
-            .map(|mut m| match old.get(&m.bias) {
-                Some(o) if o.name == m.name && o.file_id == m.file_id => o.clone(),
-                _ => {
-                    m.id = next;
-                    next += 1;
-                    Arc::new(m)
-                }
-            })
-            .collect();
+        let reuse = |f: &crate::host::Found| {
+            old.iter()
+                .find(|o| o.bias == f.addr && o.phdr.0 == f.phdr && (o.name == f.name || f.name.is_empty()))
+                .filter(|o| none_gone || o.glibc_ref.get().is_some_and(|&h| h != 0))
+                .cloned()
+        };
+        self.host = crate::host::modules(found, reuse, &mut || {
+            next += 1;
+            next - 1
+        });
         self.next_id = next;
         self.unclassified = self.host.iter().any(|m| m.host_local.get().is_none());
         self.rebuild_global();
@@ -303,13 +303,14 @@ impl Known for Registry {
         self.host.iter().find(|m| m.answers_to(name)).or_else(loaded).cloned()
     }
 
-    fn by_file(&self, id: (u64, u64)) -> Option<Arc<Module>> {
-        self.entries
-            .values()
-            .map(|e| &e.module)
-            .chain(self.host.iter())
-            .find(|m| m.file_id == Some(id))
-            .cloned()
+    fn by_file(&self, id: (u64, u64), dynamic: Option<(u64, u64)>) -> Option<Arc<Module>> {
+        let loaded = self.entries.values().map(|e| &e.module).filter(|m| !m.is_host);
+        // A host object's device and inode are looked up only if its program headers could be
+        // the file's.
+        let host = self.host.iter().filter(|m| {
+            dynamic.is_some_and(|(vaddr, size)| m.segment(elf::abi::PT_DYNAMIC).is_some_and(|(_, p)| p.p_vaddr == vaddr && p.p_memsz == size))
+        });
+        loaded.chain(host).find(|m| m.file_id() == Some(id)).cloned()
     }
 
     fn deps_of(&self, m: &Module) -> Vec<Arc<Module>> {
@@ -399,7 +400,8 @@ fn prepare_host_view() {
         return;
     }
     if stale {
-        REGISTRY.write().refresh_host();
+        let (gen, found) = crate::host::list();
+        REGISTRY.write().refresh_host_from(gen, &found);
     }
     let pending: Vec<Arc<Module>> = REGISTRY.read_recursive().host.iter().filter(|m| m.host_local.get().is_none()).cloned().collect();
     for m in &pending {

@@ -122,9 +122,7 @@ static LD_LIBRARY_PATH: Lazy<Option<Vec<u8>>> = Lazy::new(|| {
 
 /// The executable's directory: `$ORIGIN` inside `LD_LIBRARY_PATH`.
 static EXE_ORIGIN: Lazy<Option<Vec<u8>>> = Lazy::new(|| {
-    let exe = os::executable()?;
-    let bytes = exe.into_os_string().into_vec();
-    Some(dirname(&bytes)?.to_vec())
+    Some(dirname(os::executable()?.as_os_str().as_bytes())?.to_vec())
 });
 
 /// The parsed `/etc/ld.so.cache` (empty when missing or unusable).

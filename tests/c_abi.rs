@@ -904,6 +904,19 @@ fn host_rtld_local_objects_are_not_global() {
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
 
+/// The same when the host opened those libraries before relink's first call: the objects the
+/// system loader loaded at startup are global without asking it, the later ones are classified.
+#[test]
+fn host_rtld_local_objects_before_first_call() {
+    let s = Scratch::new("host_local_first");
+    s.lib("libscope_local_def.so", &["scope_local_def.c"], &[]);
+    s.lib("libscope_global_def.so", &["scope_global_def.c"], &[]);
+    s.lib("libscope_uses_local.so", &["scope_uses_local.c"], &[]);
+    s.lib("libscope_uses_global.so", &["scope_uses_global.c"], &[]);
+    let prog = s.program("host_local_first.c", &["-ldl", "-lm"]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
 /// relink in children of fork(): threads opening and closing real libraries while the main
 /// thread forks, a constructor that forks, a child reopening an inherited handle. Once with
 /// librelink.so and once linked statically (the fork handlers are registered either way).
