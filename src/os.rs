@@ -24,6 +24,8 @@ pub struct File {
     pub size: u64,
     /// Device and inode: the identity of the file, whatever path named it.
     pub id: (u64, u64),
+    /// Modification time (seconds, nanoseconds), from fstat at open time.
+    pub modified: (i64, i64),
 }
 
 impl File {
@@ -36,7 +38,7 @@ impl File {
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }
-        let mut file = File { fd, size: 0, id: (0, 0) };
+        let mut file = File { fd, size: 0, id: (0, 0), modified: (0, 0) };
         // SAFETY: an all-zero stat is a valid value for fstat to overwrite.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: `fd` is open and `st` is a valid out-pointer.
@@ -49,6 +51,7 @@ impl File {
         }
         file.size = st.st_size as u64;
         file.id = (st.st_dev, st.st_ino);
+        file.modified = (st.st_mtime, st.st_mtime_nsec);
         Ok(file)
     }
 
@@ -91,13 +94,37 @@ impl Drop for File {
     }
 }
 
-/// Device and inode of a path, without opening it.
-pub fn file_id(path: &Path) -> Option<(u64, u64)> {
+/// What tells one version of a file from another: device, inode, size and modification time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    pub id: (u64, u64),
+    pub size: u64,
+    pub modified: (i64, i64),
+}
+
+impl File {
+    /// The stamp of the open file, as it was when opened.
+    pub fn stamp(&self) -> Stamp {
+        Stamp { id: self.id, size: self.size, modified: self.modified }
+    }
+}
+
+/// The stamp of the file `path` names now (following symbolic links), without opening it.
+pub fn stamp(path: &Path) -> Option<Stamp> {
     let c = CString::new(path.as_os_str().as_bytes()).ok()?;
     // SAFETY: an all-zero stat is a valid value for stat to overwrite.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: `c` is NUL-terminated and `st` a valid out-pointer.
-    (unsafe { libc::stat(c.as_ptr(), &mut st) } == 0).then_some((st.st_dev, st.st_ino))
+    (unsafe { libc::stat(c.as_ptr(), &mut st) } == 0).then_some(Stamp {
+        id: (st.st_dev, st.st_ino),
+        size: st.st_size as u64,
+        modified: (st.st_mtime, st.st_mtime_nsec),
+    })
+}
+
+/// Device and inode of a path, without opening it.
+pub fn file_id(path: &Path) -> Option<(u64, u64)> {
+    stamp(path).map(|s| s.id)
 }
 
 /// Memory protection, as the loader sees it.

@@ -917,6 +917,39 @@ fn host_rtld_local_objects_before_first_call() {
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
 
+/// A library added to /etc/ld.so.cache by ldconfig after relink first read the cache is found
+/// by the next open. The machine's /etc is left alone: the program runs in a private mount
+/// namespace (unshare -m, as root) where a scratch directory is bind-mounted on /etc, and runs
+/// ldconfig there with a configuration that lists one more directory.
+#[test]
+fn ld_so_cache_is_read_again_when_it_changes() {
+    let s = Scratch::new("cache_reread");
+    let id = Command::new("id").arg("-u").output().expect("run id -u");
+    assert!(
+        String::from_utf8_lossy(&id.stdout).trim() == "0",
+        "this test needs root: it bind-mounts a directory on /etc in a private mount namespace"
+    );
+    for tool in ["unshare", "ldconfig", "mount"] {
+        let found = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().expect("run sh");
+        assert!(found.status.success(), "this test needs `{tool}` (util-linux, libc-bin)");
+    }
+    s.lib("late/libcache_late.so.1", &["cache_late.c"], &[]);
+    let late_dir = s.mkdir("late");
+    s.mkdir("etc");
+    s.write("without.conf", b"");
+    s.write("with.conf", format!("{}\n", late_dir.display()).as_bytes());
+    let st = Command::new("ldconfig")
+        .args(["-X", "-C", &s.p("etc/ld.so.cache"), "-f", &s.p("without.conf")])
+        .status()
+        .expect("run ldconfig");
+    assert!(st.success(), "ldconfig -C etc/ld.so.cache failed");
+    let prog = s.program("cache_reread.c", &[]);
+    let script = r#"mount --bind "$1" /etc && exec "$2" "$3" "$4""#;
+    let prog_s = prog.to_string_lossy().into_owned();
+    let args = ["-m", "sh", "-c", script, "sh", &s.p("etc"), &prog_s, &s.dir_arg(), &s.p("with.conf")];
+    s.run_ok(Path::new("/usr/bin/unshare"), &args, &[]);
+}
+
 /// relink in children of fork(): threads opening and closing real libraries while the main
 /// thread forks, a constructor that forks, a child reopening an inherited handle. Once with
 /// librelink.so and once linked statically (the fork handlers are registered either way).
