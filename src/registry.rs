@@ -20,7 +20,7 @@ use once_cell::sync::Lazy;
 use crate::sync::{Condvar, Mutex, RwLock, RwLockUpgradableReadGuard};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Signalled whenever a group of objects finishes initializing, so that a thread opening a
@@ -256,6 +256,7 @@ impl Registry {
             }
         }
         self.global_view = v.into();
+        GLOBAL_GEN.fetch_add(1, Ordering::Release);
     }
 }
 
@@ -1225,10 +1226,33 @@ pub fn pin(addr: usize) -> Option<Vec<Arc<Module>>> {
     Some(e.scope.iter().chain(&e.reldeps).cloned().collect())
 }
 
+/// Bumped whenever [`Registry::global_view`] is replaced (under the registry's write lock).
+static GLOBAL_GEN: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// The global scope this thread last saw, with [`GLOBAL_GEN`] then. Held weakly: the
+    /// registry alone keeps a scope alive, so a thread holds no library that was closed since.
+    static GLOBAL_SEEN: std::cell::RefCell<Option<(u64, std::sync::Weak<[Arc<Module>]>)>> = const { std::cell::RefCell::new(None) };
+}
+
 /// The global scope as it is now (for lazy binding, which sees libraries opened RL_GLOBAL after
-/// the object, as with glibc).
+/// the object, as with glibc). Without a lock while the scope is the one this thread saw last;
+/// the host's objects are as relink last looked (each open and lookup brings them up to date).
 pub fn global_scope_now() -> Arc<[Arc<Module>]> {
-    fresh_view().global_view.clone()
+    let gen = GLOBAL_GEN.load(Ordering::Acquire);
+    let seen = GLOBAL_SEEN.try_with(|s| match &*s.borrow() {
+        Some((g, view)) if *g == gen => view.upgrade(),
+        _ => None,
+    });
+    if let Ok(Some(view)) = seen {
+        return view;
+    }
+    let r = REGISTRY.read_recursive();
+    let view = r.global_view.clone();
+    let gen = GLOBAL_GEN.load(Ordering::Acquire);
+    drop(r);
+    let _ = GLOBAL_SEEN.try_with(|s| *s.borrow_mut() = Some((gen, Arc::downgrade(&view))));
+    view
 }
 
 /// Run `f` with what an open would find loaded now (the host's objects and relink's) and the

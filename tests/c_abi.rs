@@ -1327,6 +1327,17 @@ fn lazy_first_calls_do_not_allocate() {
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
 
+/// Lazy first calls take no lock of the system loader's (no dl_iterate_phdr): they go through
+/// while another thread is inside glibc's dl_iterate_phdr.
+#[test]
+fn lazy_first_calls_do_not_wait_for_the_system_loader() {
+    let s = Scratch::new("lazy_no_loader_lock");
+    s.lib("liblazy_many_dep.so", &["lazy_many_dep.c"], &[]);
+    s.lib("liblazy_many.so", &["lazy_many.c"], &["-Wl,-z,lazy", "-L.", "-llazy_many_dep", "-Wl,-rpath,$ORIGIN"]);
+    let prog = s.program("lazy_no_loader_lock.c", &["-lpthread"]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
 /// A library's own __register_frame / __deregister_frame are never called for it.
 #[test]
 fn own_unwinder_functions_not_called() {
