@@ -448,7 +448,7 @@ pub fn open_from(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> 
 
 fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Result<Handle> {
     check_flags(match &input { Input::Path(p) => p, Input::Memory { name, .. } | Input::Link { name, .. } => name }, flags)?;
-    crate::search::new_open();
+    let _search = crate::search::new_open();
     prepare_host_view();
     let guard = REGISTRY.upgradable_read();
     let loading = Loading::start();
@@ -1259,7 +1259,7 @@ pub fn global_scope_now() -> Arc<[Arc<Module>]> {
 /// global scope, without loading anything. For `inspect`, which maps objects to read them but
 /// never relocates them nor enters them here.
 pub fn with_view<R>(f: impl FnOnce(&dyn Known, &[Arc<Module>]) -> R) -> R {
-    crate::search::new_open();
+    let _search = crate::search::new_open();
     let r = fresh_view();
     f(&*r, &r.global_view)
 }

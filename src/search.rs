@@ -123,13 +123,26 @@ thread_local! {
 }
 
 /// A new open begins: its first use of `/etc/ld.so.cache` checks whether the file changed
-/// (`ldconfig` ran) and reads it again if so.
-pub fn new_open() {
+/// (`ldconfig` ran) and reads it again if so. The cache is unmapped when the returned value
+/// goes, at the end of the open, as glibc's `dlopen` does: it takes no memory between opens.
+pub fn new_open() -> OpenScope {
     CACHE_CHECKED.set(false);
+    OpenScope(())
+}
+
+/// See [`new_open`].
+pub struct OpenScope(());
+
+impl Drop for OpenScope {
+    fn drop(&mut self) {
+        // Another thread's open may be using it: it holds its own reference.
+        let gone = REMEMBERED.lock().cache.take();
+        drop(gone);
+    }
 }
 
 /// `/etc/ld.so.cache`, read again if the file is no longer the one last read (checked once
-/// per open). The image is kept mapped while it is current; lookups touch a few of its pages.
+/// per open).
 fn ld_cache() -> std::sync::Arc<Cache> {
     let path = Path::new(LD_SO_CACHE);
     let mut r = REMEMBERED.lock();
