@@ -201,8 +201,9 @@ pub fn list() -> ((u64, u64), Vec<Found>) {
 /// Objects the system loader loaded at startup are in its global scope: the program, its
 /// DT_NEEDED closure and the preloaded objects, which precede anything opened later on its list
 /// (the vDSO, which no lookup of the system loader's sees, excepted). Objects that come after
-/// them are left for [`classify`].
-pub fn modules(found: &[Found], mut reuse: impl FnMut(&Found) -> Option<Arc<Module>>, next_id: &mut impl FnMut() -> u64) -> Vec<Arc<Module>> {
+/// them are left for [`classify`]. Returns the objects and how many of them, first, the system
+/// loader loaded at startup (it never unloads those).
+pub fn modules(found: &[Found], mut reuse: impl FnMut(&Found) -> Option<Arc<Module>>, next_id: &mut impl FnMut() -> u64) -> (Vec<Arc<Module>>, usize) {
     let tp = crate::arch::thread_pointer();
     let mut program = None;
     let mut read: Vec<Result<Arc<Module>, Module>> = Vec::with_capacity(found.len());
@@ -234,6 +235,7 @@ pub fn modules(found: &[Found], mut reuse: impl FnMut(&Found) -> Option<Arc<Modu
         }
     }
     let modules: Vec<Arc<Module>> = read.into_iter().map(|r| r.unwrap_or_else(Arc::new)).collect();
+    let mut startup = 0;
     if let Some(root) = program {
         let mut closure = vec![root];
         let mut next = 0;
@@ -253,8 +255,9 @@ pub fn modules(found: &[Found], mut reuse: impl FnMut(&Found) -> Option<Arc<Modu
         for m in &modules[..=last] {
             let _ = m.host_local.set(vdso != 0 && m.span.ranges.iter().any(|&(lo, hi)| vdso >= lo && vdso < hi));
         }
+        startup = last + 1;
     }
-    modules
+    (modules, startup)
 }
 
 /// The size of glibc's static TLS area (`_dl_get_tls_static_info`, in the dynamic loader), or

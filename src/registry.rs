@@ -20,7 +20,7 @@ use once_cell::sync::Lazy;
 use crate::sync::{Condvar, Mutex, RwLock, RwLockUpgradableReadGuard};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Signalled whenever a group of objects finishes initializing, so that a thread opening a
@@ -111,6 +111,8 @@ type IdMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<IdHasher>>;
 
 struct Registry {
     host: Vec<Arc<Module>>,
+    /// How many of `host`, first, the system loader loaded at startup (never unloaded).
+    host_startup: usize,
     host_gen: (u64, u64),
     entries: IdMap<Entry>,
     /// Roots opened with RL_GLOBAL, in order; their scopes join the global scope.
@@ -145,6 +147,7 @@ static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
     crate::arch::init();
     let mut r = Registry {
         host: Vec::new(),
+        host_startup: 0,
         host_gen: (u64::MAX, u64::MAX),
         entries: IdMap::default(),
         global: Vec::new(),
@@ -232,7 +235,7 @@ impl Registry {
                 .filter(|o| none_gone || o.glibc_ref.get().is_some_and(|&h| h != 0))
                 .cloned()
         };
-        self.host = crate::host::modules(found, reuse, &mut || {
+        (self.host, self.host_startup) = crate::host::modules(found, reuse, &mut || {
             next += 1;
             next - 1
         });
@@ -256,6 +259,10 @@ impl Registry {
             }
         }
         self.global_view = v.into();
+        // Host objects the system loader opened later may be unloaded by the host at any time:
+        // a binding that would search them looks at the system loader's list first.
+        let transient = self.host[self.host_startup.min(self.host.len())..].iter().any(|m| m.host_local.get() != Some(&true));
+        GLOBAL_HOST_TRANSIENT.store(transient, Ordering::Release);
         GLOBAL_GEN.fetch_add(1, Ordering::Release);
     }
 }
@@ -1235,10 +1242,18 @@ thread_local! {
     static GLOBAL_SEEN: std::cell::RefCell<Option<(u64, std::sync::Weak<[Arc<Module>]>)>> = const { std::cell::RefCell::new(None) };
 }
 
+/// Whether the global scope holds host objects the system loader did not load at startup.
+static GLOBAL_HOST_TRANSIENT: AtomicBool = AtomicBool::new(false);
+
 /// The global scope as it is now (for lazy binding, which sees libraries opened RL_GLOBAL after
-/// the object, as with glibc). Without a lock while the scope is the one this thread saw last;
-/// the host's objects are as relink last looked (each open and lookup brings them up to date).
+/// the object, as with glibc). Without a lock while the scope is the one this thread saw last
+/// and its host objects are all ones the system loader loaded at startup, which it never
+/// unloads (objects it loaded since relink last looked are not seen before the next open or
+/// lookup); otherwise with the host's objects brought up to date first, as an open does.
 pub fn global_scope_now() -> Arc<[Arc<Module>]> {
+    if GLOBAL_HOST_TRANSIENT.load(Ordering::Acquire) {
+        return fresh_view().global_view.clone();
+    }
     let gen = GLOBAL_GEN.load(Ordering::Acquire);
     let seen = GLOBAL_SEEN.try_with(|s| match &*s.borrow() {
         Some((g, view)) if *g == gen => view.upgrade(),
