@@ -3,6 +3,7 @@
  * dl_iterate_phdr (holding the lock glibc's loader takes to list its objects). An alarm ends
  * the program if they wait. argv[1]: directory of liblazy_many.so. */
 #include "check.h"
+#include "lazy_many.h"
 
 #include <link.h>
 #include <pthread.h>
@@ -42,12 +43,8 @@ static void timeout(int sig)
 
 int main(int argc, char **argv)
 {
-    const char *path = strf("%s/liblazy_many.so", fixture_dir(argc, argv));
-    rl_handle *h = rl_open(path, RL_LAZY);
-    CHECK(h != NULL, "open %s", path);
-    int (*first)(void) = SYM(h, int (*)(void), "lm_first");
-    int (*rest)(void) = SYM(h, int (*)(void), "lm_rest");
-    CHECK(first() == 1, "lm_f1 through its PLT slot");
+    int (*rest)(void);
+    rl_handle *h = open_lazy_many(argc, argv, &rest);
 
     pthread_t t;
     CHECK(pthread_create(&t, NULL, holder, NULL) == 0, "pthread_create");

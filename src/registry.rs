@@ -1236,10 +1236,13 @@ pub fn pin(addr: usize) -> Option<Vec<Arc<Module>>> {
 /// Bumped whenever [`Registry::global_view`] is replaced (under the registry's write lock).
 static GLOBAL_GEN: AtomicU64 = AtomicU64::new(0);
 
+/// A global scope seen, with [`GLOBAL_GEN`] then.
+type SeenScope = Option<(u64, std::sync::Weak<[Arc<Module>]>)>;
+
 thread_local! {
-    /// The global scope this thread last saw, with [`GLOBAL_GEN`] then. Held weakly: the
-    /// registry alone keeps a scope alive, so a thread holds no library that was closed since.
-    static GLOBAL_SEEN: std::cell::RefCell<Option<(u64, std::sync::Weak<[Arc<Module>]>)>> = const { std::cell::RefCell::new(None) };
+    /// The global scope this thread last saw. Held weakly: the registry alone keeps a scope
+    /// alive, so a thread holds no library that was closed since.
+    static GLOBAL_SEEN: std::cell::RefCell<SeenScope> = const { std::cell::RefCell::new(None) };
 }
 
 /// Whether the global scope holds host objects the system loader did not load at startup.

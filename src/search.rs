@@ -1341,7 +1341,7 @@ mod tests {
         );
         assert!(ld_cache()
             .lookup(b"libz.so")
-            .map_or(true, |p| p.ends_with(b"libz.so")));
+            .is_none_or(|p| p.ends_with(b"libz.so")));
         assert!(ld_cache().lookup(b"libdefinitely-not-there.so.7").is_none());
 
         let found = search("libz.so.1", None, &SearchPaths::default(), |p| {
