@@ -2,16 +2,13 @@
  * thread has bound one slot before (the objects of the scopes are held in a buffer the thread
  * reuses). argv[1]: directory of liblazy_many.so. */
 #include "check.h"
+#include "lazy_many.h"
 #include "count_alloc.h"
 
 int main(int argc, char **argv)
 {
-    const char *path = strf("%s/liblazy_many.so", fixture_dir(argc, argv));
-    rl_handle *h = rl_open(path, RL_LAZY);
-    CHECK(h != NULL, "open %s", path);
-    int (*first)(void) = SYM(h, int (*)(void), "lm_first");
-    int (*rest)(void) = SYM(h, int (*)(void), "lm_rest");
-    CHECK(first() == 1, "lm_f1 through its PLT slot");
+    int (*rest)(void);
+    rl_handle *h = open_lazy_many(argc, argv, &rest);
 
     counting = 1;
     int sum = rest();

@@ -3,7 +3,8 @@
 //!
 //! A `pthread_atfork` prepare handler takes relink's global locks in one fixed order (the
 //! registry with the initialization signal and each object's lazy-binding pins, then the hook
-//! tables, the lock around unwinder registrations, then the TLS tables), so that no other thread is inside relink's state at the moment
+//! tables, the lock around unwinder registrations, the TLS tables, then what library searches
+//! remember), so that no other thread is inside relink's state at the moment
 //! of the fork. The parent handler releases them; the child handler first makes the state the
 //! child's own and then releases them:
 //!
@@ -76,6 +77,7 @@ fn quiesce() -> MutexGuard<'static, usize> {
 /// The locks the forking thread holds between the prepare handler and the parent or child
 /// handler. Fields are released in declaration order: the reverse of the order they are taken.
 struct Held {
+    search: crate::sync::MutexGuard<'static, crate::search::Remembered>,
     tls: crate::tls::ForkHold,
     unwind: MutexGuard<'static, crate::unwind::Objects>,
     hooks: crate::hooks::ForkHold,
@@ -99,7 +101,8 @@ extern "C" fn prepare() {
     let hooks = crate::hooks::fork_prepare();
     let unwind = crate::unwind::fork_prepare();
     let tls = crate::tls::fork_prepare();
-    HELD.with(|h| *h.borrow_mut() = Some(Held { tls, unwind, hooks, registry, running }));
+    let search = crate::search::fork_prepare();
+    HELD.with(|h| *h.borrow_mut() = Some(Held { search, tls, unwind, hooks, registry, running }));
 }
 
 extern "C" fn parent() {
@@ -108,7 +111,8 @@ extern "C" fn parent() {
 
 extern "C" fn child() {
     let Some(held) = HELD.with(|h| h.borrow_mut().take()) else { return };
-    let Held { tls, unwind, hooks, registry, running } = held;
+    let Held { search, tls, unwind, hooks, registry, running } = held;
+    drop(search);
     crate::tls::fork_child(tls);
     drop(unwind);
     drop(hooks);

@@ -68,16 +68,24 @@ struct Table {
 }
 
 static TABLE: RwLock<Table> = RwLock::new(Table { lookups: Vec::new(), events: Vec::new() });
+/// How many global lookup hooks `TABLE` holds (changed under its write lock): lazy binding
+/// reads it without taking the lock when there are none.
+static LOOKUPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 static DEFINED: RwLock<Option<HashMap<Vec<u8>, usize>>> = RwLock::new(None);
 
 /// Add a global lookup hook identified by `key` (the C function and user pointer).
 pub fn add_lookup(key: (usize, usize), phase: Phase, hook: LookupHook) {
-    TABLE.write().lookups.push((phase, Global { key, hook }));
+    let mut t = TABLE.write();
+    t.lookups.push((phase, Global { key, hook }));
+    LOOKUPS.store(t.lookups.len(), std::sync::atomic::Ordering::Release);
 }
 
 /// Remove the global lookup hook(s) identified by `key`; whether there was one.
 pub fn remove_lookup(key: (usize, usize)) -> bool {
-    remove_keyed(&mut TABLE.write().lookups, |(_, g)| g.key == key)
+    let mut t = TABLE.write();
+    let removed = remove_keyed(&mut t.lookups, |(_, g)| g.key == key);
+    LOOKUPS.store(t.lookups.len(), std::sync::atomic::Ordering::Release);
+    removed
 }
 
 pub fn add_event(key: (usize, usize), hook: EventHook) {
@@ -139,6 +147,9 @@ pub struct Lookups {
 impl Lookups {
     /// Snapshot the hooks for objects loaded with `open`'s hooks.
     pub fn snapshot(open: &OpenHooks) -> Lookups {
+        if open.before.is_none() && open.after.is_none() && LOOKUPS.load(std::sync::atomic::Ordering::Acquire) == 0 {
+            return Lookups { before: Vec::new(), after: Vec::new() };
+        }
         let t = TABLE.read();
         let global = |p: Phase| t.lookups.iter().filter(move |(ph, _)| *ph == p).map(|(_, g)| g.hook.clone());
         Lookups {

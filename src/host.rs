@@ -8,7 +8,8 @@ use crate::raw::Span;
 use crate::symbols::SymTab;
 use elf::abi;
 use std::ffi::{c_char, c_int, c_void, CStr};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 
 type PhdrCallback = Option<unsafe extern "C" fn(*mut libc::dl_phdr_info, usize, *mut c_void) -> c_int>;
 
@@ -52,15 +53,34 @@ impl Real {
         extern "C" {
             static _r_debug: crate::raw::RDebug;
         }
+        // glibc 2.34 moved the functions into the C library under new versions; the older
+        // ones name libdl's. Each name is taken from the first object on the list that defines
+        // its most preferred version, else the first that defines the next one, and so on.
+        const DL: &[&str] = &["GLIBC_2.34", "GLIBC_2.2.5"];
+        const WANTED: [(&str, &[&str]); 10] = [
+            ("dlopen", DL),
+            ("dlclose", DL),
+            ("dlsym", DL),
+            ("dlvsym", DL),
+            ("dlmopen", &["GLIBC_2.34", "GLIBC_2.3.4"]),
+            ("dlerror", DL),
+            ("dladdr1", &["GLIBC_2.34", "GLIBC_2.3.3"]),
+            ("dlinfo", &["GLIBC_2.34", "GLIBC_2.3.3"]),
+            ("dl_iterate_phdr", &["GLIBC_2.2.5"]),
+            ("_dl_find_object", &["GLIBC_2.35"]),
+        ];
+        // (version index, address) of the best definition found so far, per name.
+        let mut best: [Option<(usize, usize)>; WANTED.len()] = [None; WANTED.len()];
         // The objects on the system loader's list that can be read, except the one holding
         // this code: its own definitions of these names may be interposers.
         let me = real as fn() -> &'static Real as usize;
-        let mut objects = Vec::new();
         // SAFETY: the system loader's list of objects is complete once the program runs; its
         // records stay valid while their objects are loaded, and the C library (the one object
         // looked for) is never unloaded.
         let mut l = unsafe { _r_debug.r_map };
-        while !l.is_null() {
+        // Objects are read in list order until every name has its most preferred version (the
+        // C library defines them all, early on the list).
+        while !l.is_null() && best.iter().any(|b| b.is_none_or(|(v, _)| v > 0)) {
             // SAFETY: a record of the list (see above).
             let lm = unsafe { &*l };
             l = lm.l_next;
@@ -72,55 +92,60 @@ impl Real {
             }
             // SAFETY: a shared object's first segment maps its ELF header at its base.
             let Some((phdr, phnum)) = (unsafe { crate::raw::program_headers(lm.l_addr) }) else { continue };
-            // SAFETY: the system loader's name of a loaded object is a C string.
-            let name = unsafe { CStr::from_ptr(lm.l_name) }.to_string_lossy().into_owned();
-            let found = Found { addr: lm.l_addr, name, phdr, phnum, tls_modid: 0, tls_data: 0 };
-            let Some(m) = module_of(found, false, 0, 0) else { continue };
-            if m.span.ranges.iter().any(|&(lo, hi)| me >= lo && me < hi) {
+            // SAFETY: the system loader's program headers stay mapped while the object is loaded.
+            let phdrs = unsafe { std::slice::from_raw_parts(phdr as *const libc::Elf64_Phdr, phnum) };
+            let holds_me = |p: &libc::Elf64_Phdr| {
+                let lo = lm.l_addr.wrapping_add(p.p_vaddr as usize);
+                p.p_type == abi::PT_LOAD && me >= lo && me - lo < p.p_memsz as usize
+            };
+            if phdrs.iter().any(holds_me) {
                 continue;
             }
-            objects.push(m);
+            let Some((_, _, symtab)) = tables(lm.l_addr, phdrs) else { continue };
+            for ((name, versions), best) in WANTED.iter().zip(&mut best) {
+                // glibc 2.34 moved the functions into the C library under new versions; the
+                // older ones name libdl's. On machines glibc came to later, the older ones are
+                // all its first version (`arch::GLIBC_BASE`), tried last.
+                let limit = best.map_or(versions.len() + 1, |(v, _)| v);
+                for (vi, v) in versions.iter().chain([&crate::arch::GLIBC_BASE]).enumerate().take(limit) {
+                    let q = crate::symbols::Query::new(name.as_bytes(), Some(crate::symbols::Version::new(v.as_bytes())));
+                    let Some(sym) = symtab.lookup(&q).and_then(|i| symtab.sym(i)) else { continue };
+                    if sym.st_shndx != 0 && sym.st_value != 0 {
+                        *best = Some((vi, lm.l_addr.wrapping_add(sym.st_value as usize)));
+                        break;
+                    }
+                }
+            }
         }
-        // glibc 2.34 moved the functions into the C library under new versions; the older
-        // ones name libdl's. On machines glibc came to later, the older ones are all its first
-        // version (`arch::GLIBC_BASE`).
-        let find = |name: &str, versions: &[&str]| -> Option<usize> {
-            versions.iter().chain([&crate::arch::GLIBC_BASE]).find_map(|v| {
-                let q = crate::symbols::Query::new(name.as_bytes(), Some(crate::symbols::Version::new(v.as_bytes())));
-                objects.iter().find_map(|m| {
-                    let sym = m.symtab.sym(m.symtab.lookup(&q)?)?;
-                    (sym.st_shndx != 0 && sym.st_value != 0).then(|| m.bias.wrapping_add(sym.st_value as usize))
-                })
-            })
+        let found = |i: usize| best[i].map(|(_, a)| a);
+        let need = |i: usize| {
+            found(i).unwrap_or_else(|| crate::os::die(&format!("relink: the system loader's {} was not found", WANTED[i].0)))
         };
-        let need = |name: &str, versions: &[&str]| {
-            find(name, versions).unwrap_or_else(|| crate::os::die(&format!("relink: the system loader's {name} was not found")))
-        };
-        const DL: &[&str] = &["GLIBC_2.34", "GLIBC_2.2.5"];
         // SAFETY: each address is the C library's definition of the function of that name and
         // version, whose prototype is the field's type.
         unsafe {
             Real {
-                dlopen: std::mem::transmute::<usize, DlopenFn>(need("dlopen", DL)),
-                dlclose: std::mem::transmute::<usize, DlcloseFn>(need("dlclose", DL)),
-                dlsym: std::mem::transmute::<usize, DlsymFn>(need("dlsym", DL)),
-                dlvsym: std::mem::transmute::<usize, DlvsymFn>(need("dlvsym", DL)),
-                dlmopen: std::mem::transmute::<usize, DlmopenFn>(need("dlmopen", &["GLIBC_2.34", "GLIBC_2.3.4"])),
-                dlerror: std::mem::transmute::<usize, DlerrorFn>(need("dlerror", DL)),
-                dladdr1: std::mem::transmute::<usize, Dladdr1Fn>(need("dladdr1", &["GLIBC_2.34", "GLIBC_2.3.3"])),
-                dlinfo: std::mem::transmute::<usize, DlinfoFn>(need("dlinfo", &["GLIBC_2.34", "GLIBC_2.3.3"])),
-                dl_iterate_phdr: std::mem::transmute::<usize, DlIteratePhdrFn>(need("dl_iterate_phdr", &["GLIBC_2.2.5"])),
-                find_object: find("_dl_find_object", &["GLIBC_2.35"]).map(|a| std::mem::transmute::<usize, FindObjectFn>(a)),
+                dlopen: std::mem::transmute::<usize, DlopenFn>(need(0)),
+                dlclose: std::mem::transmute::<usize, DlcloseFn>(need(1)),
+                dlsym: std::mem::transmute::<usize, DlsymFn>(need(2)),
+                dlvsym: std::mem::transmute::<usize, DlvsymFn>(need(3)),
+                dlmopen: std::mem::transmute::<usize, DlmopenFn>(need(4)),
+                dlerror: std::mem::transmute::<usize, DlerrorFn>(need(5)),
+                dladdr1: std::mem::transmute::<usize, Dladdr1Fn>(need(6)),
+                dlinfo: std::mem::transmute::<usize, DlinfoFn>(need(7)),
+                dl_iterate_phdr: std::mem::transmute::<usize, DlIteratePhdrFn>(need(8)),
+                find_object: found(9).map(|a| std::mem::transmute::<usize, FindObjectFn>(a)),
             }
         }
     }
 }
 
 /// What dl_iterate_phdr reported for one object.
-struct Found {
-    addr: usize,
-    name: String,
-    phdr: usize,
+pub struct Found {
+    pub addr: usize,
+    /// The system loader's name of the object ("" for the program).
+    pub name: String,
+    pub phdr: usize,
     phnum: usize,
     tls_modid: usize,
     tls_data: usize,
@@ -142,14 +167,15 @@ pub fn generation() -> (u64, u64) {
     g
 }
 
-/// Enumerate the host's objects in the system loader's order (program first, then its
-/// dependencies breadth-first, then what it opened later). `next_id` numbers them.
-pub fn enumerate(next_id: &mut impl FnMut() -> u64) -> Vec<Module> {
+/// The host's objects in the system loader's order (program first, then what it loaded at
+/// startup, then what it opened later), with its (adds, subs) counters at that moment.
+pub fn list() -> ((u64, u64), Vec<Found>) {
     unsafe extern "C" fn cb(info: *mut libc::dl_phdr_info, _size: libc::size_t, data: *mut libc::c_void) -> libc::c_int {
-        // SAFETY: the system loader passes a valid info record; `data` is our Vec.
+        // SAFETY: the system loader passes a valid info record; `data` is our pair.
         unsafe {
-            let out = &mut *(data as *mut Vec<Found>);
+            let (gen, out) = &mut *(data as *mut ((u64, u64), Vec<Found>));
             let i = &*info;
+            *gen = (i.dlpi_adds, i.dlpi_subs);
             let name = if i.dlpi_name.is_null() {
                 String::new()
             } else {
@@ -166,50 +192,100 @@ pub fn enumerate(next_id: &mut impl FnMut() -> u64) -> Vec<Module> {
         }
         0
     }
-    let mut found: Vec<Found> = Vec::new();
-    // SAFETY: the callback only pushes into `found`.
-    unsafe { (real().dl_iterate_phdr)(Some(cb), &mut found as *mut _ as *mut libc::c_void) };
+    let mut listed = ((0u64, 0u64), Vec::with_capacity(16));
+    // SAFETY: the callback only writes into `listed`.
+    unsafe { (real().dl_iterate_phdr)(Some(cb), &mut listed as *mut _ as *mut libc::c_void) };
+    listed
+}
+
+/// relink's view of the host's objects listed in `found`: `reuse` gives the object relink has
+/// already read for an entry, if any; the others are read in place and numbered by `next_id`.
+///
+/// Objects the system loader loaded at startup are in its global scope: the program, its
+/// DT_NEEDED closure and the preloaded objects, which precede anything opened later on its list
+/// (the vDSO, which no lookup of the system loader's sees, excepted). Objects that come after
+/// them are left for [`classify`]. Returns the objects and how many of them, first, the system
+/// loader loaded at startup (it never unloads those).
+pub fn modules(found: &[Found], mut reuse: impl FnMut(&Found) -> Option<Arc<Module>>, next_id: &mut impl FnMut() -> u64) -> (Vec<Arc<Module>>, usize) {
     let tp = crate::arch::thread_pointer();
-    let mut modules: Vec<Module> = found
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, f)| module_of(f, i == 0, tp, next_id()))
-        .collect();
-    // A block is in static TLS only if it lies in the static TLS area, whose size the system
-    // loader tells; anything else was allocated dynamically and has no fixed offset.
-    let size = static_tls_size(&modules);
-    for m in &mut modules {
-        if let Some(t) = &mut m.host_tls {
-            t.tp_offset = t.tp_offset.filter(|&o| crate::arch::in_static_tls(o, size));
+    let mut program = None;
+    let mut read: Vec<Result<Arc<Module>, Module>> = Vec::with_capacity(found.len());
+    for (i, f) in found.iter().enumerate() {
+        match reuse(f) {
+            Some(m) => read.push(Ok(m)),
+            None => match module_of(f, i == 0, tp, next_id()) {
+                Some(m) => read.push(Err(m)),
+                None => continue,
+            },
+        }
+        if i == 0 {
+            program = Some(0);
         }
     }
-    modules
+    // A block is in static TLS only if it lies in the static TLS area, whose size the system
+    // loader tells; anything else was allocated dynamically and has no fixed offset.
+    let mut size = None;
+    for i in 0..read.len() {
+        if let Err(m) = &read[i] {
+            if m.host_tls.is_some_and(|t| t.tp_offset.is_some()) {
+                let size = *size.get_or_insert_with(|| static_tls_size(&read));
+                if let Err(m) = &mut read[i] {
+                    if let Some(t) = &mut m.host_tls {
+                        t.tp_offset = t.tp_offset.filter(|&o| crate::arch::in_static_tls(o, size));
+                    }
+                }
+            }
+        }
+    }
+    let modules: Vec<Arc<Module>> = read.into_iter().map(|r| r.unwrap_or_else(Arc::new)).collect();
+    let mut startup = 0;
+    if let Some(root) = program {
+        let mut closure = vec![root];
+        let mut next = 0;
+        while let Some(&cur) = closure.get(next) {
+            next += 1;
+            let m = &modules[cur];
+            for name in m.dynamic.needed.iter().filter_map(|&off| m.string(off)) {
+                if let Some(d) = modules.iter().position(|d| d.answers_to(name)) {
+                    if !closure.contains(&d) {
+                        closure.push(d);
+                    }
+                }
+            }
+        }
+        let last = closure.iter().copied().max().unwrap_or(root);
+        let vdso = crate::os::auxv(libc::AT_SYSINFO_EHDR) as usize;
+        for m in &modules[..=last] {
+            let _ = m.host_local.set(vdso != 0 && m.span.ranges.iter().any(|&(lo, hi)| vdso >= lo && vdso < hi));
+        }
+        startup = last + 1;
+    }
+    (modules, startup)
 }
 
-/// The size of glibc's static TLS area (`_dl_get_tls_static_info`, in the dynamic loader), or 0.
-fn static_tls_size(modules: &[Module]) -> usize {
-    let q = crate::symbols::Query::new(b"_dl_get_tls_static_info", None);
-    for m in modules {
-        let Some(sym) = m.symtab.lookup(&q).and_then(|i| m.symtab.sym(i)) else { continue };
-        let f = m.bias.wrapping_add(sym.st_value as usize);
-        let (mut size, mut align) = (0usize, 0usize);
-        // SAFETY: glibc's `void _dl_get_tls_static_info(size_t *, size_t *)`, given two
-        // valid out-pointers.
-        unsafe { std::mem::transmute::<usize, extern "C" fn(*mut usize, *mut usize)>(f)(&mut size, &mut align) };
-        return size;
-    }
-    0
+/// The size of glibc's static TLS area (`_dl_get_tls_static_info`, in the dynamic loader), or
+/// 0; fixed when the program starts, so asked once.
+fn static_tls_size(modules: &[Result<Arc<Module>, Module>]) -> usize {
+    static SIZE: once_cell::sync::OnceCell<usize> = once_cell::sync::OnceCell::new();
+    *SIZE.get_or_init(|| {
+        let q = crate::symbols::Query::new(b"_dl_get_tls_static_info", None);
+        for m in modules.iter().map(|r| r.as_ref().map_or_else(|m| m, |m| &**m)) {
+            let Some(sym) = m.symtab.lookup(&q).and_then(|i| m.symtab.sym(i)) else { continue };
+            let f = m.bias.wrapping_add(sym.st_value as usize);
+            let (mut size, mut align) = (0usize, 0usize);
+            // SAFETY: glibc's `void _dl_get_tls_static_info(size_t *, size_t *)`, given two
+            // valid out-pointers.
+            unsafe { std::mem::transmute::<usize, extern "C" fn(*mut usize, *mut usize)>(f)(&mut size, &mut align) };
+            return size;
+        }
+        0
+    })
 }
 
-fn module_of(f: Found, is_program: bool, tp: usize, id: u64) -> Option<Module> {
-    // SAFETY: the system loader's program headers stay mapped while the object is loaded.
-    let phdrs = unsafe { std::slice::from_raw_parts(f.phdr as *const libc::Elf64_Phdr, f.phnum) };
-    if crate::tls::is_stub(phdrs) {
-        // relink's own, holding another object's static TLS: not an object of the host.
-        return None;
-    }
-    let bias = f.addr;
-    let mut ranges = Vec::new();
+/// The readable ranges, dynamic section and symbol table of an object the system loader mapped
+/// at `bias`, read in place.
+fn tables(bias: usize, phdrs: &[libc::Elf64_Phdr]) -> Option<(Span, DynInfo, SymTab)> {
+    let mut ranges = Vec::with_capacity(4);
     let mut dynamic = None;
     for ph in phdrs {
         match ph.p_type {
@@ -227,16 +303,24 @@ fn module_of(f: Found, is_program: bool, tp: usize, id: u64) -> Option<Module> {
     let fix = |v: u64| if (v as usize) < bias { bias.wrapping_add(v as usize) } else { v as usize };
     let dynamic = DynInfo::read(&span, dyn_addr, dyn_count, fix).ok()?;
     // Only lookups read a host object's symbols: its hash tables cover every one they can find.
-    let mut symtab = SymTab::new(&dynamic, &span, 0).ok()?;
+    let symtab = SymTab::new(&dynamic, &span, 0).ok()?;
+    Some((span, dynamic, symtab))
+}
+
+fn module_of(f: &Found, is_program: bool, tp: usize, id: u64) -> Option<Module> {
+    // SAFETY: the system loader's program headers stay mapped while the object is loaded.
+    let phdrs = unsafe { std::slice::from_raw_parts(f.phdr as *const libc::Elf64_Phdr, f.phnum) };
+    if crate::tls::is_stub(phdrs) {
+        // relink's own, holding another object's static TLS: not an object of the host.
+        return None;
+    }
+    let (span, dynamic, mut symtab) = tables(f.addr, phdrs)?;
     symtab.canonical_plt = is_program;
-    let path: Option<PathBuf> = if is_program {
-        crate::os::executable()
-    } else if f.name.is_empty() {
-        None
-    } else {
-        Some(PathBuf::from(&f.name))
+    let name = match is_program {
+        true => crate::os::executable().map_or(f.name.as_str(), |p| p.to_str().unwrap_or(&f.name)),
+        false => &f.name,
     };
-    let name = path.as_ref().map_or(f.name.clone(), |p| p.to_string_lossy().into_owned());
+    let origin = (!name.is_empty()).then(|| Path::new(name).parent().map(Path::to_path_buf)).flatten();
     let host_tls = (f.tls_modid != 0).then(|| HostTls {
         modid: f.tls_modid,
         // Checked against the static TLS area once every object is known.
@@ -244,10 +328,10 @@ fn module_of(f: Found, is_program: bool, tp: usize, id: u64) -> Option<Module> {
     });
     let parts = crate::module::Parts {
         id,
-        name: &name,
-        origin: path.as_deref().and_then(Path::parent).map(Path::to_path_buf),
-        file_id: path.as_deref().and_then(crate::os::file_id),
-        bias,
+        name,
+        origin,
+        file_id: None,
+        bias: f.addr,
         span,
         dynamic,
         symtab,

@@ -74,8 +74,9 @@ pub struct Module {
     pub basename_at: usize,
     /// The directory `$ORIGIN` expands to.
     pub origin: Option<PathBuf>,
-    /// Device and inode of the file it came from.
-    pub file_id: Option<(u64, u64)>,
+    /// Device and inode of the file it came from: known when relink mapped it, found out on
+    /// first request for a host object (see [`Module::file_id`]).
+    file_id: once_cell::sync::OnceCell<Option<(u64, u64)>>,
     /// Runtime address minus link-time address.
     pub bias: usize,
     /// The readable ranges of the object's image.
@@ -133,7 +134,11 @@ impl Module {
             basename_at: p.name.rfind('/').map_or(0, |i| i + 1),
             phdr: p.phdr,
             origin: p.origin,
-            file_id: p.file_id,
+            file_id: match (p.file_id, image.is_none()) {
+                (Some(id), _) => Some(id).into(),
+                (None, true) => Default::default(),
+                (None, false) => None.into(),
+            },
             bias: p.bias,
             span: p.span,
             dynamic: p.dynamic,
@@ -187,6 +192,16 @@ impl Module {
             }
             (None, None) => (0, None),
         }
+    }
+
+    /// Device and inode of the file the object came from. For a host object it is looked up by
+    /// name the first time it is asked for: only comparing a file with the host's objects needs
+    /// it, and only for objects whose program headers match that file's.
+    pub fn file_id(&self) -> Option<(u64, u64)> {
+        *self.file_id.get_or_init(|| match self.name.as_str() {
+            "" => None,
+            name => crate::os::file_id(std::path::Path::new(name)),
+        })
     }
 
     /// Whether `addr` lies inside the object's mapping.

@@ -119,13 +119,30 @@ impl Drop for File {
     }
 }
 
-/// Device and inode of a path, without opening it.
-pub fn file_id(path: &Path) -> Option<(u64, u64)> {
+impl File {
+    /// The stamp of the open file, as it was when opened.
+    pub fn stamp(&self) -> Stamp {
+        self.stamp
+    }
+}
+
+/// The stamp of the file `path` names now (following symbolic links), without opening it.
+pub fn stamp(path: &Path) -> Option<Stamp> {
     let c = CString::new(path.as_os_str().as_bytes()).ok()?;
     // SAFETY: an all-zero stat is a valid value for stat to overwrite.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: `c` is NUL-terminated and `st` a valid out-pointer.
-    (unsafe { libc::stat(c.as_ptr(), &mut st) } == 0).then_some((st.st_dev, st.st_ino))
+    (unsafe { libc::stat(c.as_ptr(), &mut st) } == 0).then_some(Stamp {
+        id: (st.st_dev, st.st_ino),
+        size: st.st_size as u64,
+        mtime: (st.st_mtime, st.st_mtime_nsec),
+        ctime: (st.st_ctime, st.st_ctime_nsec),
+    })
+}
+
+/// Device and inode of a path, without opening it.
+pub fn file_id(path: &Path) -> Option<(u64, u64)> {
+    stamp(path).map(|s| s.id)
 }
 
 /// Memory protection, as the loader sees it.
@@ -459,9 +476,10 @@ pub fn is_dir(path: &Path) -> bool {
     std::fs::metadata(path).map(|m| m.is_dir()).unwrap_or(false)
 }
 
-/// The path of the running program.
-pub fn executable() -> Option<std::path::PathBuf> {
-    std::fs::read_link("/proc/self/exe").ok()
+/// The path of the running program, read once (exec replaces the process, so it never changes).
+pub fn executable() -> Option<&'static Path> {
+    static EXE: once_cell::sync::OnceCell<Option<std::path::PathBuf>> = once_cell::sync::OnceCell::new();
+    EXE.get_or_init(|| std::fs::read_link("/proc/self/exe").ok()).as_deref()
 }
 
 /// An environment variable, as bytes.

@@ -20,7 +20,7 @@ use once_cell::sync::Lazy;
 use crate::sync::{Condvar, Mutex, RwLock, RwLockUpgradableReadGuard};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Signalled whenever a group of objects finishes initializing, so that a thread opening a
@@ -111,6 +111,8 @@ type IdMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<IdHasher>>;
 
 struct Registry {
     host: Vec<Arc<Module>>,
+    /// How many of `host`, first, the system loader loaded at startup (never unloaded).
+    host_startup: usize,
     host_gen: (u64, u64),
     entries: IdMap<Entry>,
     /// Roots opened with RL_GLOBAL, in order; their scopes join the global scope.
@@ -145,6 +147,7 @@ static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
     crate::arch::init();
     let mut r = Registry {
         host: Vec::new(),
+        host_startup: 0,
         host_gen: (u64::MAX, u64::MAX),
         entries: IdMap::default(),
         global: Vec::new(),
@@ -158,7 +161,8 @@ static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
         unique: Default::default(),
         finalized_at_exit: Vec::new(),
     };
-    r.refresh_host();
+    let (gen, found) = crate::host::list();
+    r.refresh_host_from(gen, &found);
     // Like the system loader, run the finalizers of libraries still loaded when the process exits.
     crate::os::at_exit(finalize_all_at_exit);
     RwLock::new(r)
@@ -216,26 +220,25 @@ fn unload(gone: Vec<Entry>) {
 }
 
 impl Registry {
-    fn refresh_host(&mut self) {
-        let gen = crate::host::generation();
-        if gen == self.host_gen {
-            return;
-        }
+    /// Take the host's objects from the system loader's list `found`, made when its counters
+    /// were `gen`. An object relink has read already is kept when it is still at its place
+    /// under the same name, and either nothing was unmapped since or relink holds a reference
+    /// on it (so it cannot have been replaced by another at the same address).
+    fn refresh_host_from(&mut self, gen: (u64, u64), found: &[crate::host::Found]) {
+        let none_gone = gen.1 == self.host_gen.1;
         self.host_gen = gen;
-        let old: HashMap<usize, Arc<Module>> = self.host.drain(..).map(|m| (m.bias, m)).collect();
-        let mut fresh = crate::host::enumerate(&mut || 0);
+        let old = std::mem::take(&mut self.host);
         let mut next = self.next_id;
-        self.host = fresh
-            .drain(..)
-            .map(|mut m| match old.get(&m.bias) {
-                Some(o) if o.name == m.name && o.file_id == m.file_id => o.clone(),
-                _ => {
-                    m.id = next;
-                    next += 1;
-                    Arc::new(m)
-                }
-            })
-            .collect();
+        let reuse = |f: &crate::host::Found| {
+            old.iter()
+                .find(|o| o.bias == f.addr && o.phdr.0 == f.phdr && (o.name == f.name || f.name.is_empty()))
+                .filter(|o| none_gone || o.glibc_ref.get().is_some_and(|&h| h != 0))
+                .cloned()
+        };
+        (self.host, self.host_startup) = crate::host::modules(found, reuse, &mut || {
+            next += 1;
+            next - 1
+        });
         self.next_id = next;
         self.unclassified = self.host.iter().any(|m| m.host_local.get().is_none());
         self.rebuild_global();
@@ -256,6 +259,11 @@ impl Registry {
             }
         }
         self.global_view = v.into();
+        // Host objects the system loader opened later may be unloaded by the host at any time:
+        // a binding that would search them looks at the system loader's list first.
+        let transient = self.host[self.host_startup.min(self.host.len())..].iter().any(|m| m.host_local.get() != Some(&true));
+        GLOBAL_HOST_TRANSIENT.store(transient, Ordering::Release);
+        GLOBAL_GEN.fetch_add(1, Ordering::Release);
     }
 }
 
@@ -303,13 +311,14 @@ impl Known for Registry {
         self.host.iter().find(|m| m.answers_to(name)).or_else(loaded).cloned()
     }
 
-    fn by_file(&self, id: (u64, u64)) -> Option<Arc<Module>> {
-        self.entries
-            .values()
-            .map(|e| &e.module)
-            .chain(self.host.iter())
-            .find(|m| m.file_id == Some(id))
-            .cloned()
+    fn by_file(&self, id: (u64, u64), dynamic: Option<(u64, u64)>) -> Option<Arc<Module>> {
+        let loaded = self.entries.values().map(|e| &e.module).filter(|m| !m.is_host);
+        // A host object's device and inode are looked up only if its program headers could be
+        // the file's.
+        let host = self.host.iter().filter(|m| {
+            dynamic.is_some_and(|(vaddr, size)| m.segment(elf::abi::PT_DYNAMIC).is_some_and(|(_, p)| p.p_vaddr == vaddr && p.p_memsz == size))
+        });
+        loaded.chain(host).find(|m| m.file_id() == Some(id)).cloned()
     }
 
     fn deps_of(&self, m: &Module) -> Vec<Arc<Module>> {
@@ -399,7 +408,8 @@ fn prepare_host_view() {
         return;
     }
     if stale {
-        REGISTRY.write().refresh_host();
+        let (gen, found) = crate::host::list();
+        REGISTRY.write().refresh_host_from(gen, &found);
     }
     let pending: Vec<Arc<Module>> = REGISTRY.read_recursive().host.iter().filter(|m| m.host_local.get().is_none()).cloned().collect();
     for m in &pending {
@@ -445,6 +455,7 @@ pub fn open_from(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> 
 
 fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Result<Handle> {
     check_flags(match &input { Input::Path(p) => p, Input::Memory { name, .. } | Input::Link { name, .. } => name }, flags)?;
+    let _search = crate::search::new_open();
     prepare_host_view();
     let guard = REGISTRY.upgradable_read();
     let loading = Loading::start();
@@ -1222,16 +1233,51 @@ pub fn pin(addr: usize) -> Option<Vec<Arc<Module>>> {
     Some(e.scope.iter().chain(&e.reldeps).cloned().collect())
 }
 
+/// Bumped whenever [`Registry::global_view`] is replaced (under the registry's write lock).
+static GLOBAL_GEN: AtomicU64 = AtomicU64::new(0);
+
+/// A global scope seen, with [`GLOBAL_GEN`] then.
+type SeenScope = Option<(u64, std::sync::Weak<[Arc<Module>]>)>;
+
+thread_local! {
+    /// The global scope this thread last saw. Held weakly: the registry alone keeps a scope
+    /// alive, so a thread holds no library that was closed since.
+    static GLOBAL_SEEN: std::cell::RefCell<SeenScope> = const { std::cell::RefCell::new(None) };
+}
+
+/// Whether the global scope holds host objects the system loader did not load at startup.
+static GLOBAL_HOST_TRANSIENT: AtomicBool = AtomicBool::new(false);
+
 /// The global scope as it is now (for lazy binding, which sees libraries opened RL_GLOBAL after
-/// the object, as with glibc).
+/// the object, as with glibc). Without a lock while the scope is the one this thread saw last
+/// and its host objects are all ones the system loader loaded at startup, which it never
+/// unloads (objects it loaded since relink last looked are not seen before the next open or
+/// lookup); otherwise with the host's objects brought up to date first, as an open does.
 pub fn global_scope_now() -> Arc<[Arc<Module>]> {
-    fresh_view().global_view.clone()
+    if GLOBAL_HOST_TRANSIENT.load(Ordering::Acquire) {
+        return fresh_view().global_view.clone();
+    }
+    let gen = GLOBAL_GEN.load(Ordering::Acquire);
+    let seen = GLOBAL_SEEN.try_with(|s| match &*s.borrow() {
+        Some((g, view)) if *g == gen => view.upgrade(),
+        _ => None,
+    });
+    if let Ok(Some(view)) = seen {
+        return view;
+    }
+    let r = REGISTRY.read_recursive();
+    let view = r.global_view.clone();
+    let gen = GLOBAL_GEN.load(Ordering::Acquire);
+    drop(r);
+    let _ = GLOBAL_SEEN.try_with(|s| *s.borrow_mut() = Some((gen, Arc::downgrade(&view))));
+    view
 }
 
 /// Run `f` with what an open would find loaded now (the host's objects and relink's) and the
 /// global scope, without loading anything. For `inspect`, which maps objects to read them but
 /// never relocates them nor enters them here.
 pub fn with_view<R>(f: impl FnOnce(&dyn Known, &[Arc<Module>]) -> R) -> R {
+    let _search = crate::search::new_open();
     let r = fresh_view();
     f(&*r, &r.global_view)
 }

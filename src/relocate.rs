@@ -616,7 +616,14 @@ thread_local! {
 
 /// The body of [`lazy_fixup`]: `held` is empty, and holds the scopes' objects on return.
 fn bind_slot(ctx: &LazyCtx, m: &Module, r: &Rela, slot: usize, held: &mut Vec<Arc<Module>>) -> usize {
-    let live = |v: &[Weak<Module>], held: &mut Vec<Arc<Module>>| held.extend(v.iter().filter_map(Weak::upgrade));
+    let live = |v: &[Weak<Module>], held: &mut Vec<Arc<Module>>| {
+        held.reserve(v.len());
+        for w in v {
+            if let Some(m) = w.upgrade() {
+                held.push(m);
+            }
+        }
+    };
     live(&ctx.scope.local, held);
     let n_local = held.len();
     live(&ctx.scope.extra, held);

@@ -17,8 +17,10 @@ use std::sync::Arc;
 pub trait Known {
     /// A loaded object (relink's or the host's) that a slash-less name denotes.
     fn by_name(&self, name: &[u8]) -> Option<Arc<Module>>;
-    /// A loaded object with this device and inode.
-    fn by_file(&self, id: (u64, u64)) -> Option<Arc<Module>>;
+    /// A loaded object with this device and inode. `dynamic` is the file's PT_DYNAMIC
+    /// (link-time address and size): a host object whose own differs is another file, without
+    /// asking the file system (None for a file no loader maps, such as a relocatable object).
+    fn by_file(&self, id: (u64, u64), dynamic: Option<(u64, u64)>) -> Option<Arc<Module>>;
     /// The direct dependencies of an object loaded earlier.
     fn deps_of(&self, m: &Module) -> Vec<Arc<Module>>;
     /// The host program, whose DT_RPATH applies to every search.
@@ -106,7 +108,7 @@ fn try_candidate(path: &Path, known: &dyn Known, skipped: &mut Vec<Error>) -> Op
 fn checked(path: &Path, f: os::File, known: &dyn Known) -> Result<Found> {
     let mut head = [0u8; 18];
     if f.size >= head.len() as u64 && f.read_at(&mut head, 0).is_ok() && crate::link::is_linkable(&head) {
-        return Ok(match known.by_file(f.id) {
+        return Ok(match known.by_file(f.id, None) {
             Some(m) => Found::Existing(m),
             None => Found::Object(path.to_path_buf(), f),
         });
@@ -114,7 +116,8 @@ fn checked(path: &Path, f: os::File, known: &dyn Known) -> Result<Found> {
     let src = Source::File(f);
     let layout = map::read_layout(&src, &path.to_string_lossy())?;
     let Source::File(f) = src else { unreachable!("made from a file above") };
-    Ok(match known.by_file(f.id) {
+    let dynamic = layout.dynamic.as_ref().map(|d| (d.p_vaddr, d.p_memsz));
+    Ok(match known.by_file(f.id, dynamic) {
         Some(m) => Found::Existing(m),
         None => Found::File(path.to_path_buf(), f, Box::new(layout)),
     })
@@ -244,7 +247,7 @@ fn needed_object(
     match search_for(&needed, Some(m), known, skipped) {
         Some(Found::Existing(e)) => Ok(Some(e)),
         Some(Found::File(path, f, layout)) => {
-            if let Some(g) = group.iter().find(|g| g.file_id == Some(f.id)) {
+            if let Some(g) = group.iter().find(|g| g.file_id() == Some(f.id)) {
                 // The object's own file: it depends on nothing new, and must not hold itself.
                 return Ok((g.id != m.id).then(|| g.clone()));
             }

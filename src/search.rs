@@ -21,7 +21,6 @@
 //! glibc's numeric comparison of version digits when matching cache keys
 //! (keys are matched byte for byte).
 
-use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
@@ -98,8 +97,101 @@ fn process_ctx() -> Ctx<'static> {
         secure: is_secure(),
         llp: LD_LIBRARY_PATH.as_deref(),
         exe_origin: EXE_ORIGIN.as_deref(),
-        cache: &LD_CACHE,
+        cache: CacheRef::System,
         default_dirs: &DEFAULT_DIRS,
+    }
+}
+
+/// What the searches of the process remember: `/etc/ld.so.cache` as last read (with the stamp
+/// of the file it was read from, None when there was none), and which capability
+/// subdirectories exist in each directory searched (glibc looks once per directory, too).
+pub struct Remembered {
+    cache: Option<(Option<os::Stamp>, std::sync::Arc<Cache>)>,
+    subdirs: Vec<(Vec<u8>, bool)>,
+}
+
+/// Taken only inside a search, never with another lock taken inside it; by the fork handlers
+/// last.
+static REMEMBERED: Lazy<crate::sync::Mutex<Remembered>> =
+    Lazy::new(|| crate::sync::Mutex::new(Remembered { cache: None, subdirs: Vec::new() }));
+
+thread_local! {
+    /// Whether this thread's current open has compared `/etc/ld.so.cache` with the file yet.
+    static CACHE_CHECKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A new open begins: its first use of `/etc/ld.so.cache` checks whether the file changed
+/// (`ldconfig` ran) and reads it again if so. The cache is unmapped when the returned value
+/// goes, at the end of the open, as glibc's `dlopen` does: it takes no memory between opens.
+pub fn new_open() -> OpenScope {
+    CACHE_CHECKED.set(false);
+    OpenScope(())
+}
+
+/// See [`new_open`].
+pub struct OpenScope(());
+
+impl Drop for OpenScope {
+    fn drop(&mut self) {
+        // Another thread's open may be using it: it holds its own reference.
+        let gone = REMEMBERED.lock().cache.take();
+        drop(gone);
+    }
+}
+
+/// `/etc/ld.so.cache`, read again if the file is no longer the one last read (checked once
+/// per open).
+fn ld_cache() -> std::sync::Arc<Cache> {
+    let path = Path::new(LD_SO_CACHE);
+    let mut r = REMEMBERED.lock();
+    let checked = CACHE_CHECKED.replace(true);
+    if let Some((stamp, cache)) = &r.cache {
+        if checked || os::stamp(path) == *stamp {
+            return cache.clone();
+        }
+    }
+    let (stamp, cache) = match os::File::open(path) {
+        Ok(f) => (Some(f.stamp()), f.map_all().map_or_else(|_| Cache::default(), |data| Cache::from_bytes(data, &HOST))),
+        Err(_) => (None, Cache::default()),
+    };
+    let cache = std::sync::Arc::new(cache);
+    r.cache = Some((stamp, cache.clone()));
+    cache
+}
+
+/// Whether `dir` has the subdirectory `top` (both as the search writes them), asked of the
+/// file system once per process.
+fn has_subdir(dir: &[u8], top: &[u8]) -> bool {
+    let mut p = Vec::with_capacity(dir.len() + top.len());
+    p.extend_from_slice(dir);
+    p.extend_from_slice(top);
+    if let Some(&(_, known)) = REMEMBERED.lock().subdirs.iter().find(|(d, _)| *d == p) {
+        return known;
+    }
+    let exists = os::is_dir(as_path(&p));
+    REMEMBERED.lock().subdirs.push((p, exists));
+    exists
+}
+
+/// For the fork handlers: hold what the searches remember.
+pub fn fork_prepare() -> crate::sync::MutexGuard<'static, Remembered> {
+    REMEMBERED.lock()
+}
+
+/// The cache a search uses: the system's, or one given (tests).
+#[derive(Clone, Copy)]
+enum CacheRef<'a> {
+    System,
+    #[cfg_attr(not(test), allow(dead_code))]
+    Given(&'a Cache),
+}
+
+impl CacheRef<'_> {
+    fn lookup(&self, name: &[u8]) -> Option<Vec<u8>> {
+        match self {
+            CacheRef::System => ld_cache().lookup(name).map(<[u8]>::to_vec),
+            CacheRef::Given(c) => c.lookup(name).map(<[u8]>::to_vec),
+        }
     }
 }
 
@@ -120,15 +212,7 @@ static LD_LIBRARY_PATH: Lazy<Option<Vec<u8>>> = Lazy::new(|| {
 
 /// The executable's directory: `$ORIGIN` inside `LD_LIBRARY_PATH`.
 static EXE_ORIGIN: Lazy<Option<Vec<u8>>> = Lazy::new(|| {
-    let exe = os::executable()?;
-    let bytes = exe.into_os_string().into_vec();
-    Some(dirname(&bytes)?.to_vec())
-});
-
-/// The parsed `/etc/ld.so.cache` (empty when missing or unusable).
-static LD_CACHE: Lazy<Cache> = Lazy::new(|| match os::map_file(Path::new(LD_SO_CACHE)) {
-    Ok(data) => Cache::from_bytes(data, &HOST),
-    Err(_) => Cache::default(),
+    Some(dirname(os::executable()?.as_os_str().as_bytes())?.to_vec())
 });
 
 static HOST: Lazy<Host> = Lazy::new(Host::detect);
@@ -391,6 +475,38 @@ fn endian_ok(flags: u8) -> bool {
     matches!(flags & 3, 0 | 2)
 }
 
+/// The order of keys in ldconfig's cache (glibc's `_dl_cache_libcmp`): bytes compare as bytes,
+/// except that runs of digits compare by their numeric value, and a digit sorts after any
+/// other byte (and after the end of a key).
+fn cache_order(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let number = |s: &[u8], mut i: usize| {
+        let mut v: u64 = 0;
+        while let Some(d) = s.get(i).filter(|c| c.is_ascii_digit()) {
+            v = v.saturating_mul(10).saturating_add(u64::from(d - b'0'));
+            i += 1;
+        }
+        (v, i)
+    };
+    let (mut i, mut j) = (0, 0);
+    loop {
+        match (a.get(i).copied(), b.get(j).copied()) {
+            (None, None) => return Ordering::Equal,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let ((va, ni), (vb, nj)) = (number(a, i), number(b, j));
+                if va != vb {
+                    return va.cmp(&vb);
+                }
+                (i, j) = (ni, nj);
+            }
+            (Some(x), _) if x.is_ascii_digit() => return Ordering::Greater,
+            (_, Some(y)) if y.is_ascii_digit() => return Ordering::Less,
+            (x, y) if x != y => return x.cmp(&y),
+            _ => (i, j) = (i + 1, j + 1),
+        }
+    }
+}
+
 struct RawEntry {
     flags: u32,
     value: u32,
@@ -420,14 +536,38 @@ impl Cache {
         let table = data.get(self.table..)?;
         let first = name.first().copied().unwrap_or(0);
         let size = self.entry_size();
+        let key = |i: usize| string_at(table, read_u32(data, self.entries + i * size + 4)?);
+        // ldconfig sorts the entries by key, in decreasing order of `cache_order`: the
+        // entries for `name` are a run found by binary search (an unsorted file finds
+        // nothing, as with glibc).
+        let (mut lo, mut hi) = (0, self.nlibs);
+        let mut hit = None;
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match cache_order(name, key(mid)?) {
+                std::cmp::Ordering::Equal => {
+                    hit = Some(mid);
+                    break;
+                }
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Less => lo = mid + 1,
+            }
+        }
+        let mut start = hit?;
+        while start > 0 && key(start - 1).is_some_and(|k| cache_order(name, k).is_eq()) {
+            start -= 1;
+        }
         let mut best: Option<&[u8]> = None;
         let mut best_priority = 0;
-        for i in 0..self.nlibs {
+        for i in start..self.nlibs {
             let at = self.entries + i * size;
             let Some(key) = read_u32(data, at + 4) else {
-                continue;
+                break;
             };
             if !string_is(table, key, name, first) {
+                if string_at(table, key).is_none_or(|k| !cache_order(name, k).is_eq()) {
+                    break;
+                }
                 continue;
             }
             let Some(e) = self.entry(at) else {
@@ -578,7 +718,7 @@ impl Cache {
         let size = self.entry_size();
         let table = self.data.get(self.table..).unwrap_or(&[]);
         let mut keys: Vec<&[u8]> = Vec::new();
-        let mut seen = HashSet::new();
+        let mut seen = std::collections::HashSet::new();
         for i in 0..self.nlibs {
             let at = self.entries + i * size;
             let (Some(_), Some(key)) = (self.entry(at), read_u32(&self.data, at + 4)) else {
@@ -657,7 +797,7 @@ struct Ctx<'a> {
     /// Raw `LD_LIBRARY_PATH` (`None` when unset or in a secure process).
     llp: Option<&'a [u8]>,
     exe_origin: Option<&'a [u8]>,
-    cache: &'a Cache,
+    cache: CacheRef<'a>,
     default_dirs: &'a [&'a [u8]],
 }
 
@@ -702,7 +842,8 @@ fn as_path(bytes: &[u8]) -> &Path {
 struct Walker<'c, 'n, F> {
     ctx: &'c Ctx<'c>,
     name: &'n [u8],
-    tried: HashSet<Vec<u8>>,
+    /// Candidates tried so far (a few: a list is cheaper than hashing).
+    tried: Vec<Vec<u8>>,
     try_path: F,
 }
 
@@ -712,7 +853,7 @@ impl<T, F: FnMut(&Path) -> Option<T>> Walker<'_, '_, F> {
             return None;
         }
         let found = (self.try_path)(as_path(&path));
-        self.tried.insert(path);
+        self.tried.push(path);
         found
     }
 
@@ -729,10 +870,7 @@ impl<T, F: FnMut(&Path) -> Option<T>> Walker<'_, '_, F> {
                     continue;
                 }
                 if !present.contains(&top) {
-                    let mut p = dir.to_vec();
-                    p.extend_from_slice(top);
-                    let is_dir = os::is_dir(as_path(&p));
-                    if is_dir {
+                    if has_subdir(dir, top) {
                         present.push(top);
                     } else {
                         missing.push(top);
@@ -777,14 +915,14 @@ fn search_in<T>(
     let mut w = Walker {
         ctx,
         name,
-        tried: HashSet::new(),
+        tried: Vec::new(),
         try_path,
     };
 
     lists(ctx, paths, |dirs, kind| {
         if kind == ListKind::Default {
             if let Some(p) = ctx.cache.lookup(name) {
-                if let Some(t) = w.try_file(p.to_vec()) {
+                if let Some(t) = w.try_file(p) {
                     return Some(t);
                 }
             }
@@ -923,7 +1061,7 @@ mod tests {
             secure: false,
             llp,
             exe_origin: Some(b"/exe/dir"),
-            cache,
+            cache: CacheRef::Given(cache),
             default_dirs: defaults,
         }
     }
@@ -1140,7 +1278,8 @@ mod tests {
 
     #[test]
     fn system_cache_finds_libz() {
-        let p = LD_CACHE
+        let cache = ld_cache();
+        let p = cache
             .lookup(b"libz.so.1")
             .expect("libz.so.1 in /etc/ld.so.cache");
         assert!(
@@ -1148,16 +1287,35 @@ mod tests {
             "{}",
             String::from_utf8_lossy(p)
         );
-        assert!(LD_CACHE
+        assert!(ld_cache()
             .lookup(b"libz.so")
-            .map_or(true, |p| p.ends_with(b"libz.so")));
-        assert!(LD_CACHE.lookup(b"libdefinitely-not-there.so.7").is_none());
+            .is_none_or(|p| p.ends_with(b"libz.so")));
+        assert!(ld_cache().lookup(b"libdefinitely-not-there.so.7").is_none());
 
         let found = search("libz.so.1", None, &SearchPaths::default(), |p| {
             p.is_file().then(|| p.to_path_buf())
         });
         let found = found.expect("libz.so.1 found by search");
         assert!(found.ends_with("libz.so.1"));
+    }
+
+    #[test]
+    fn cache_order_is_ldconfigs() {
+        use std::cmp::Ordering::*;
+        assert_eq!(cache_order(b"libz.so.1", b"libz.so.1"), Equal);
+        assert_eq!(cache_order(b"libz.so.01", b"libz.so.1"), Equal);
+        assert_eq!(cache_order(b"libz.so.10", b"libz.so.9"), Greater);
+        assert_eq!(cache_order(b"libz3.so", b"libzstd.so"), Greater);
+        assert_eq!(cache_order(b"libz.so", b"libz.so.1"), Less);
+        assert_eq!(cache_order(b"liba.so", b"libb.so"), Less);
+        // The system's cache is sorted that way (decreasing), and every key in it is found.
+        let cache = ld_cache();
+        let keys = cache.keys();
+        for w in keys.windows(2) {
+            assert_ne!(cache_order(w[0], w[1]), Less, "{:?} before {:?}", String::from_utf8_lossy(w[0]), String::from_utf8_lossy(w[1]));
+        }
+        let found = keys.iter().filter(|k| cache.lookup(k).is_some()).count();
+        assert!(found * 2 > keys.len(), "{found} of {} keys found", keys.len());
     }
 
     /// Builder for synthetic new-format cache images.
@@ -1209,7 +1367,11 @@ mod tests {
             d.extend_from_slice(&[0; 12]);
             assert_eq!(d.len(), NEW_HEADER);
             let s = strings_at as u32;
-            for &(f, k, v, h) in &self.entries {
+            // In ldconfig's order: decreasing keys, entries of one key as added.
+            let mut entries = self.entries.clone();
+            let key = |k: u32| string_at(&self.strings, k).unwrap();
+            entries.sort_by(|a, b| cache_order(key(b.1), key(a.1)));
+            for &(f, k, v, h) in &entries {
                 d.extend_from_slice(&f.to_le_bytes());
                 d.extend_from_slice(&(k + s).to_le_bytes());
                 d.extend_from_slice(&(v + s).to_le_bytes());

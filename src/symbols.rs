@@ -120,6 +120,8 @@ impl SymTab {
     }
 
     fn read_verdefs(&mut self, span: &Span, mut at: usize, count: usize) -> Option<()> {
+        // Indexes usually run from 1 to `count`: one allocation.
+        self.defs.reserve(count.min(1 << 12) + 1);
         for _ in 0..count {
             let vd: &Verdef = span.get(at)?;
             let aux: &Verdaux = span.get(at.checked_add(vd.vd_aux as usize)?)?;

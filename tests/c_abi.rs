@@ -904,6 +904,48 @@ fn host_rtld_local_objects_are_not_global() {
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
 
+/// The same when the host opened those libraries before relink's first call: the objects the
+/// system loader loaded at startup are global without asking it, the later ones are classified.
+#[test]
+fn host_rtld_local_objects_before_first_call() {
+    let s = Scratch::new("host_local_first");
+    s.lib("libscope_local_def.so", &["scope_local_def.c"], &[]);
+    s.lib("libscope_global_def.so", &["scope_global_def.c"], &[]);
+    s.lib("libscope_uses_local.so", &["scope_uses_local.c"], &[]);
+    s.lib("libscope_uses_global.so", &["scope_uses_global.c"], &[]);
+    let prog = s.program("host_local_first.c", &["-ldl", "-lm"]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+/// A library added to /etc/ld.so.cache by ldconfig after relink first read the cache is found
+/// by the next open. The machine's /etc is left alone: the program runs in private user and
+/// mount namespaces (`unshare -r -m`, which needs no privilege on Debian's kernels) where a
+/// scratch directory is bind-mounted on /etc, and runs ldconfig there with a configuration
+/// that lists one more directory.
+#[test]
+fn ld_so_cache_is_read_again_when_it_changes() {
+    let s = Scratch::new("cache_reread");
+    for tool in ["unshare", "ldconfig", "mount"] {
+        let found = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().expect("run sh");
+        assert!(found.status.success(), "this test needs `{tool}` (util-linux, libc-bin)");
+    }
+    s.lib("late/libcache_late.so.1", &["cache_late.c"], &[]);
+    let late_dir = s.mkdir("late");
+    s.mkdir("etc");
+    s.write("without.conf", b"");
+    s.write("with.conf", format!("{}\n", late_dir.display()).as_bytes());
+    let st = Command::new("ldconfig")
+        .args(["-X", "-C", &s.p("etc/ld.so.cache"), "-f", &s.p("without.conf")])
+        .status()
+        .expect("run ldconfig");
+    assert!(st.success(), "ldconfig -C etc/ld.so.cache failed");
+    let prog = s.program("cache_reread.c", &[]);
+    let script = r#"mount --bind "$1" /etc && exec "$2" "$3" "$4""#;
+    let prog_s = prog.to_string_lossy().into_owned();
+    let args = ["-r", "-m", "sh", "-c", script, "sh", &s.p("etc"), &prog_s, &s.dir_arg(), &s.p("with.conf")];
+    s.run_ok(Path::new("/usr/bin/unshare"), &args, &[]);
+}
+
 /// relink in children of fork(): threads opening and closing real libraries while the main
 /// thread forks, a constructor that forks, a child reopening an inherited handle. Once with
 /// librelink.so and once linked statically (the fork handlers are registered either way).
@@ -1287,6 +1329,17 @@ fn lazy_first_calls_do_not_allocate() {
     let relocs = readelf(&["-r", "-W"], &lib);
     assert_fixture(relocs.matches("R_X86_64_JUMP_SLOT").count() >= 8, "liblazy_many.so calls lm_f1 ... lm_f8 through PLT slots", &relocs);
     let prog = s.program("lazy_alloc.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+/// Lazy first calls take no lock of the system loader's (no dl_iterate_phdr): they go through
+/// while another thread is inside glibc's dl_iterate_phdr.
+#[test]
+fn lazy_first_calls_do_not_wait_for_the_system_loader() {
+    let s = Scratch::new("lazy_no_loader_lock");
+    s.lib("liblazy_many_dep.so", &["lazy_many_dep.c"], &[]);
+    s.lib("liblazy_many.so", &["lazy_many.c"], &["-Wl,-z,lazy", "-L.", "-llazy_many_dep", "-Wl,-rpath,$ORIGIN"]);
+    let prog = s.program("lazy_no_loader_lock.c", &["-lpthread"]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
 
