@@ -328,6 +328,18 @@ impl SymTab {
         }
     }
 
+    /// What an explicit unversioned lookup (`rl_sym`) of symbol `idx`'s name finds in this
+    /// object, when `idx` is a definition such a lookup may find at all.
+    pub fn explicit_answer(&self, idx: u32) -> Option<u32> {
+        let sym = self.syms.get(idx as usize)?;
+        if sym.st_name == 0 || !(Self::is_definition(sym) || (self.canonical_plt && Self::is_canonical_plt(sym))) {
+            return None;
+        }
+        let mut q = Query::new(self.name(sym), None);
+        q.explicit = true;
+        self.lookup(&q)
+    }
+
     /// Every defined, exported symbol index (for pin checks and introspection).
     pub fn definitions(&self) -> impl Iterator<Item = (u32, &'static Sym)> + '_ {
         self.syms.iter().enumerate().filter(|(_, s)| Self::is_definition(s)).map(|(i, s)| (i as u32, s))
