@@ -943,6 +943,12 @@ pub fn sym(h: Handle, name: &[u8], version: Option<&[u8]>) -> Result<usize> {
 /// [`sym`], with what a lookup that finds nothing returns made by `not_found` from the name of
 /// what was searched (the C ABI keeps it for `rl_error` without building an [`Error`]).
 pub fn sym_or<E: From<Error>>(h: Handle, name: &[u8], version: Option<&[u8]>, not_found: &dyn Fn(&str) -> E) -> std::result::Result<usize, E> {
+    if version.is_none() {
+        let mut missed = None;
+        if let Some(found) = sym_fast(h, name, |file| missed = Some(not_found(file))) {
+            return found.ok_or_else(|| missed.unwrap_or_else(|| not_found("")));
+        }
+    }
     let mut q = Query::new(name, version.map(Version::new));
     q.explicit = true;
     if h == Handle::GLOBAL {
@@ -953,17 +959,6 @@ pub fn sym_or<E: From<Error>>(h: Handle, name: &[u8], version: Option<&[u8]>, no
         };
         drop(r);
         return Ok(found.finish()?);
-    }
-    if version.is_none() {
-        // The handle's lookup table, with no lock.
-        let fast = symcache::with_answer(h.0, name, |a| match a {
-            symcache::Answer::Found(addr) => Some(Ok(addr)),
-            symcache::Answer::Missing(file) => Some(Err(not_found(file))),
-            symcache::Answer::Slow => None,
-        });
-        if let Some(Some(r)) = fast {
-            return r;
-        }
     }
     let r = REGISTRY.read_recursive();
     let e = match r.entries.get(&h.0) {
@@ -995,6 +990,22 @@ fn build_index(id: u64, scope: Vec<Arc<Module>>) {
     };
     drop(r);
     drop(unused);
+}
+
+/// [`sym_or`] for an unversioned name from the handle's lookup table alone, with no lock: the
+/// address, or None when nothing defines the name (`not_found` is told what was searched); None
+/// outside when the table cannot answer (the handle has none, or the name needs the slow path).
+#[inline]
+pub fn sym_fast(h: Handle, name: &[u8], not_found: impl FnOnce(&str)) -> Option<Option<usize>> {
+    symcache::with_answer(h.0, name, |a| match a {
+        symcache::Answer::Found(addr) => Some(Some(addr)),
+        symcache::Answer::Missing(file) => {
+            not_found(file);
+            Some(None)
+        }
+        symcache::Answer::Slow => None,
+    })
+    .flatten()
 }
 
 /// What `rl_sym` and `rl_vsym` search.

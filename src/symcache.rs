@@ -25,7 +25,7 @@
 //! (`os::barrier_all_threads`); where the kernel refuses that, readers use a full fence.
 
 use crate::module::Module;
-use crate::resolve::Binding;
+use crate::raw::Sym;
 use std::sync::atomic::{compiler_fence, fence, AtomicBool, AtomicPtr, Ordering};
 use std::sync::Arc;
 
@@ -41,10 +41,19 @@ static ASYMMETRIC: AtomicBool = AtomicBool::new(false);
 /// A handle's lookup table.
 pub struct Index {
     id: u64,
+    /// Holds the objects `objects` reads.
     scope: Box<[Arc<Module>]>,
+    objects: Box<[Object]>,
     /// Right shift taking a hash to a slot index (64 minus log2 of the slot count).
     shift: u32,
     slots: Box<[Slot]>,
+}
+
+/// What a lookup reads of an object of the scope.
+struct Object {
+    syms: &'static [Sym],
+    strtab: &'static [u8],
+    bias: usize,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -81,13 +90,54 @@ pub fn name_hash(name: &[u8]) -> u64 {
     }
     let rest = words.remainder();
     if !rest.is_empty() {
-        let mut tail = [0u8; 8];
-        tail[..rest.len()].copy_from_slice(rest);
-        h = (h ^ u64::from_le_bytes(tail)).wrapping_mul(K);
+        // The last 8 bytes of a longer name, shifted to keep the ones left over; of a shorter
+        // one, two 4-byte words that may overlap (the length tells them apart).
+        let tail = match name.len().checked_sub(8) {
+            Some(at) => u64::from_le_bytes(name[at..].try_into().unwrap_or_default()) >> (64 - 8 * rest.len()),
+            None => short_word(name),
+        };
+        h = (h ^ tail).wrapping_mul(K);
     }
     h ^= h >> 29;
     h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
     h ^ (h >> 32)
+}
+
+/// A name of fewer than 8 bytes as a word: its first and last 4 bytes (which overlap below 8)
+/// or, below 4, its bytes.
+#[inline(always)]
+fn short_word(name: &[u8]) -> u64 {
+    let n = name.len();
+    if n >= 4 {
+        let half = |at: usize| u32::from_le_bytes(name[at..at + 4].try_into().unwrap_or_default()) as u64;
+        half(0) | half(n - 4) << 32
+    } else {
+        name.iter().rev().fold(0, |t, &b| t << 8 | b as u64)
+    }
+}
+
+/// Whether the string table `strtab` holds `name` at `off` (8 bytes at a time).
+#[inline]
+fn same_name(strtab: &[u8], off: usize, name: &[u8]) -> bool {
+    let Some(s) = strtab.get(off..off + name.len() + 1) else { return false };
+    let (s, nul) = s.split_at(name.len());
+    if nul[0] != 0 {
+        return false;
+    }
+    let n = name.len();
+    if n < 8 {
+        return short_word(s) == short_word(name);
+    }
+    let word = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or_default());
+    // Whole words, then the last 8 bytes (overlapping the last word).
+    let mut at = 0;
+    while at + 8 <= n {
+        if word(s, at) != word(name, at) {
+            return false;
+        }
+        at += 8;
+    }
+    word(s, n - 8) == word(name, n - 8)
 }
 
 impl Index {
@@ -112,16 +162,19 @@ impl Index {
                 found.push((name_hash(t.name(sym)), entry));
             }
         }
-        let bits = ((found.len() + found.len() / 3).max(8)).next_power_of_two().trailing_zeros();
+        // At most half full: a miss then probes about 2.5 slots on average (linear probing).
+        let bits = (found.len() * 2).max(8).next_power_of_two().trailing_zeros();
+        let objects = scope.iter().map(|m| Object { syms: m.symtab.syms(), strtab: m.symtab.strtab.0, bias: m.bias }).collect();
         let mut index = Index {
             id,
             scope: scope.into(),
+            objects,
             shift: 64 - bits,
             slots: vec![Slot::default(); 1 << bits].into_boxed_slice(),
         };
         for (h, entry) in found {
             let (pos, def) = ((entry >> 24 & 0x7f) as usize, entry & (MAX_SYMBOL - 1));
-            let t = &index.scope[pos].symtab;
+            let t = &scope[pos].symtab;
             let name = t.name(t.sym(def)?);
             let mask = index.slots.len() - 1;
             let mut i = (h >> index.shift) as usize;
@@ -133,7 +186,7 @@ impl Index {
                 }
                 // The same name answered earlier in the scope (or twice by one object): the
                 // first answer stays.
-                if s.tag == h as u32 && index.name_is(s.entry, name) {
+                if s.tag == h as u32 && index.named(s.entry, name).is_some() {
                     break;
                 }
                 i = (i + 1) & mask;
@@ -142,16 +195,12 @@ impl Index {
         Some(Box::new(index))
     }
 
-    /// The object and symbol of an entry.
+    /// The object and symbol of an entry, if the symbol is called `name`.
     #[inline]
-    fn binding(&self, entry: u32) -> Option<Binding<'_>> {
-        let m = self.scope.get((entry >> 24 & 0x7f) as usize)?;
-        Some(Binding { module: m, sym: m.symtab.sym(entry & (MAX_SYMBOL - 1))? })
-    }
-
-    #[inline]
-    fn name_is(&self, entry: u32, name: &[u8]) -> bool {
-        self.binding(entry).is_some_and(|b| b.module.symtab.strtab.eq(b.sym.st_name, name))
+    fn named(&self, entry: u32, name: &[u8]) -> Option<(&Object, &'static Sym)> {
+        let o = self.objects.get((entry >> 24 & 0x7f) as usize)?;
+        let sym = o.syms.get((entry & (MAX_SYMBOL - 1)) as usize)?;
+        same_name(o.strtab, sym.st_name as usize, name).then_some((o, sym))
     }
 
     /// What the scope answers for `name`.
@@ -166,8 +215,14 @@ impl Index {
                 return Answer::Missing(&self.scope[0].name);
             }
             if s.tag == h as u32 {
-                if let Some(b) = self.binding(s.entry).filter(|b| b.module.symtab.strtab.eq(b.sym.st_name, name)) {
-                    return if s.entry & SLOW != 0 { Answer::Slow } else { Answer::Found(b.value()) };
+                if let Some((o, sym)) = self.named(s.entry, name) {
+                    if s.entry & SLOW != 0 {
+                        return Answer::Slow;
+                    }
+                    // An absolute symbol's value is not relative to the object (as in
+                    // `Binding::value`).
+                    let base = if sym.st_shndx == elf::abi::SHN_ABS { 0 } else { o.bias };
+                    return Answer::Found(base.wrapping_add(sym.st_value as usize));
                 }
             }
             i = (i + 1) & mask;
@@ -221,17 +276,43 @@ fn records() -> impl Iterator<Item = &'static Record> {
 }
 
 /// The calling thread's record, given back when the thread ends.
-struct Mine(&'static Record);
+struct Owner(&'static Record);
 
-impl Drop for Mine {
+impl Drop for Owner {
     fn drop(&mut self) {
+        MINE.set(std::ptr::null());
         self.0.hazard.store(std::ptr::null_mut(), Ordering::Release);
         self.0.free.store(true, Ordering::Release);
     }
 }
 
 thread_local! {
-    static MINE: Mine = Mine(claim_record());
+    /// The calling thread's record once it has one (read on every lookup: no destructor, so
+    /// no lazy initialization to check).
+    static MINE: std::cell::Cell<*const Record> = const { std::cell::Cell::new(std::ptr::null()) };
+    static OWNER: std::cell::OnceCell<Owner> = const { std::cell::OnceCell::new() };
+}
+
+#[inline]
+fn my_record() -> Option<&'static Record> {
+    let p = MINE.get();
+    if p.is_null() {
+        return claim_mine();
+    }
+    // SAFETY: records are leaked: every pointer to one stays valid.
+    Some(unsafe { &*p })
+}
+
+/// Claim a record for the calling thread; None once the thread is ending.
+#[cold]
+fn claim_mine() -> Option<&'static Record> {
+    OWNER
+        .try_with(|o| {
+            let r = o.get_or_init(|| Owner(claim_record())).0;
+            MINE.set(r);
+            r
+        })
+        .ok()
 }
 
 /// Look `name` up through the handle on object `id` with its table, if it has one; `f` gets
@@ -242,11 +323,12 @@ pub fn with_answer<R>(id: u64, name: &[u8], f: impl FnOnce(Answer) -> R) -> Opti
     if slot.load(Ordering::Relaxed).is_null() {
         return None;
     }
-    MINE.try_with(|mine| {
+    let mine = my_record()?;
+    {
         let p = slot.load(Ordering::Acquire);
         // A signal handler's lookup inside another one puts the outer announcement back.
-        let outer = mine.0.hazard.load(Ordering::Relaxed);
-        mine.0.hazard.store(p, Ordering::Relaxed);
+        let outer = mine.hazard.load(Ordering::Relaxed);
+        mine.hazard.store(p, Ordering::Relaxed);
         if ASYMMETRIC.load(Ordering::Relaxed) {
             compiler_fence(Ordering::SeqCst);
         } else {
@@ -260,11 +342,9 @@ pub fn with_answer<R>(id: u64, name: &[u8], f: impl FnOnce(Answer) -> R) -> Opti
             let index = unsafe { &*p };
             (index.id == id).then(|| f(index.answer(name)))
         };
-        mine.0.hazard.store(outer, Ordering::Release);
+        mine.hazard.store(outer, Ordering::Release);
         r
-    })
-    .ok()
-    .flatten()
+    }
 }
 
 /// Publish `index` for its handle: false when the slot is taken (by another open handle).
@@ -337,8 +417,8 @@ pub fn reclaim(retired: &mut Vec<Retired>) -> Vec<Box<Index>> {
 
 /// In a child process: the records of the parent's other threads announce nothing any more.
 pub fn fork_child() {
-    let me = MINE.try_with(|m| m.0 as *const Record).ok();
-    for r in records().filter(|&r| Some(r as *const Record) != me) {
+    let me = MINE.get();
+    for r in records().filter(|&r| !std::ptr::eq(r, me)) {
         r.hazard.store(std::ptr::null_mut(), Ordering::Relaxed);
         r.free.store(true, Ordering::Relaxed);
     }
