@@ -70,5 +70,21 @@ int main(int argc, char **argv)
     CHECK(rl_close(u) == 0, "rl_close user");
     rejected(h3, "closed and unloaded");
     rejected(u, "the user, closed");
+
+    /* Handles share the slots of the lock-free table of handles: a stale handle whose slot
+     * now holds the table of a later open of the library is still rejected. */
+    static rl_handle *stale[1100];
+    for (int i = 0; i < 1100; i++) {
+        stale[i] = rl_open(simple, RL_NOW);
+        CHECK(stale[i] != NULL, "rl_open %d", i);
+        void *at = rl_sym(stale[i], "simple_triple");
+        for (int k = 0; k < 600; k++)
+            CHECK(rl_sym(stale[i], "simple_triple") == at, "open %d, hit %d", i, k);
+        for (int j = i < 1000 ? i : 0; j < i; j++) {
+            CHECK(rl_sym(stale[j], "simple_triple") == NULL, "handle %d closed, %d open", j, i);
+            rl_error();
+        }
+        CHECK(rl_close(stale[i]) == 0, "rl_close %d", i);
+    }
     CHECKS_DONE();
 }
