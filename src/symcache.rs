@@ -387,7 +387,7 @@ unsafe impl Sync for Retired {}
 
 /// The retired indexes no reader holds any more, taken out of `retired`, to be dropped with no
 /// lock held (dropping one may unmap its objects).
-pub fn reclaim(retired: &mut Vec<Retired>) -> Vec<Box<Index>> {
+pub fn reclaim(retired: &mut Vec<Retired>) -> Vec<Index> {
     if retired.is_empty() {
         return Vec::new();
     }
@@ -409,7 +409,7 @@ pub fn reclaim(retired: &mut Vec<Retired>) -> Vec<Box<Index>> {
         }
         // SAFETY: out of its slot and announced by no reader after the barrier: no thread
         // can reach it any more. It came from `Box::into_raw` in `publish`.
-        free.push(unsafe { Box::from_raw(r.0) });
+        free.push(*unsafe { Box::from_raw(r.0) });
         false
     });
     free
