@@ -1,6 +1,7 @@
 //! Stage 6 — registry: the process-wide table of loaded objects and reference-counted handles.
 //!
-//! Locking: one `RwLock`. Symbol lookups (`sym`) take it shared. `open` and `close` take it
+//! Locking: one `RwLock`. Symbol lookups (`sym`) take it shared, except those a handle's lookup
+//! table answers (`symcache`), which take no lock. `open` and `close` take it
 //! upgradable (so lookups go on while an object is mapped and relocated) and exclusive only to
 //! commit. Initializers and finalizers run with no lock held, so they may call back into relink.
 //!
