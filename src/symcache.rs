@@ -425,8 +425,11 @@ pub fn fork_child() {
 }
 
 /// How many lookups through the slow path a handle whose scope has `symbols` symbols gets
-/// before its table is built: building costs a few slow lookups per symbol.
+/// before its table is built. Building costs about as much per symbol as one slow lookup (more
+/// for long C++ names), so waiting for as many lookups as the scope has symbols keeps a handle
+/// that is searched a few times only from paying for a table it does not use (at most about
+/// twice what its lookups would have cost), as renting until the price of buying does.
 pub fn build_after(scope: &[Arc<Module>]) -> u32 {
     let symbols: usize = scope.iter().map(|m| m.symtab.len()).sum();
-    (16 + symbols / 8).min(u32::MAX as usize) as u32
+    (16 + symbols).min(u32::MAX as usize) as u32
 }
