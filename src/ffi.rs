@@ -126,7 +126,19 @@ fn lookup(target: Target, name: &[u8], version: Option<&[u8]>, caller: usize) ->
 }
 
 /// Run `body`, turning an `Err` or a panic into `fail` with the message stored for `rl_error`.
+/// With `fast`, first an infallible path that returns `Some` when it can answer (the result of
+/// a small type is returned as is, never copied through `body`'s `Result`).
 macro_rules! ffi_boundary {
+    ($fail:expr, fast: $fast:block, $body:block) => {{
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| $fast)) {
+            Ok(Some(v)) => v,
+            Ok(None) => $crate::ffi::ffi_boundary!($fail, $body),
+            Err(_) => {
+                $crate::ffi::set_error($crate::error::Error::Internal);
+                $fail
+            }
+        }
+    }};
     ($fail:expr, $body:block) => {{
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<_, Error> { $body })) {
             Ok(Ok(v)) => v,
@@ -319,12 +331,35 @@ pub unsafe extern "C" fn rl_sym(h: *mut rl_handle, name: *const c_char) -> *mut 
 /// As for [`rl_sym`].
 #[doc(hidden)]
 pub unsafe extern "C" fn rl_sym_from(h: *mut rl_handle, name: *const c_char, caller: usize) -> *mut c_void {
-    ffi_boundary!(std::ptr::null_mut(), {
-        let target = target(h)?;
-        // SAFETY: NUL-terminated by the caller's contract.
-        let name = unsafe { bytes_arg(name, "symbol name") }?;
-        lookup(target, name, None, caller)
-    })
+    // SAFETY: forwarded contract (both).
+    ffi_boundary!(std::ptr::null_mut(), fast: { unsafe { sym_from_table(h, name) } }, { unsafe { sym_searching(h, name, caller) } })
+}
+
+/// [`rl_sym`] answered by the handle's lookup table, if it can (see `registry::sym_fast`).
+///
+/// # Safety
+/// As for [`rl_sym`].
+#[inline(always)]
+unsafe fn sym_from_table(h: *mut rl_handle, name: *const c_char) -> Option<*mut c_void> {
+    let h = from_ptr(h).ok().filter(|_| !name.is_null())?;
+    // SAFETY: non-NULL, NUL-terminated by the caller's contract.
+    let name = unsafe { crate::raw::cstr(name) };
+    let found = registry::sym_fast(h, name, |file| {
+        record_miss(file, name, None);
+    })?;
+    Some(found.map_or(std::ptr::null_mut(), |addr| addr as *mut c_void))
+}
+
+/// [`rl_sym`] searching the scope.
+///
+/// # Safety
+/// As for [`rl_sym`].
+#[inline(never)]
+unsafe fn sym_searching(h: *mut rl_handle, name: *const c_char, caller: usize) -> Result<*mut c_void, Error> {
+    let target = target(h)?;
+    // SAFETY: NUL-terminated by the caller's contract.
+    let name = unsafe { bytes_arg(name, "symbol name") }?;
+    lookup(target, name, None, caller)
 }
 
 /// Like [`rl_sym`], for the given version of `name` (`"VERS_1.0"`, without `@`).

@@ -25,6 +25,7 @@ mod module;
 mod host;
 mod search;
 mod symbols;
+mod symcache;
 mod resolve;
 mod relocate;
 mod init;

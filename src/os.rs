@@ -498,6 +498,24 @@ pub fn at_exit(f: extern "C" fn()) {
     unsafe { libc::atexit(f) };
 }
 
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED: libc::c_long = 1 << 3;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_long = 1 << 4;
+
+/// Make [`barrier_all_threads`] usable (`membarrier(2)` registration); whether it is.
+pub fn barrier_all_threads_init() -> bool {
+    // SAFETY: membarrier with a command and no other argument has no memory effects.
+    unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0 }
+}
+
+/// A full memory barrier in every running thread of the process (`membarrier(2)`), so that
+/// their side of a protocol needs only a compiler barrier; false if the kernel refused.
+pub fn barrier_all_threads() -> bool {
+    // SAFETY: as above.
+    let call = || unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0 };
+    // A child of fork() may have to register again.
+    call() || (barrier_all_threads_init() && call())
+}
+
 /// End the process at once with a message on standard error, as the system loader does for an
 /// error it cannot return (an unresolvable lazily bound symbol).
 pub fn die(message: &str) -> ! {

@@ -1,6 +1,7 @@
 //! Stage 6 — registry: the process-wide table of loaded objects and reference-counted handles.
 //!
-//! Locking: one `RwLock`. Symbol lookups (`sym`) take it shared. `open` and `close` take it
+//! Locking: one `RwLock`. Symbol lookups (`sym`) take it shared, except those a handle's lookup
+//! table answers (`symcache`), which take no lock. `open` and `close` take it
 //! upgradable (so lookups go on while an object is mapped and relocated) and exclusive only to
 //! commit. Initializers and finalizers run with no lock held, so they may call back into relink.
 //!
@@ -15,12 +16,12 @@ use crate::module::Module;
 use crate::resolve::{self, Found, Known};
 use crate::raw::Sym;
 use crate::symbols::{Query, Version};
-use crate::{init, relocate};
+use crate::{init, relocate, symcache};
 use once_cell::sync::Lazy;
 use crate::sync::{Condvar, Mutex, RwLock, RwLockUpgradableReadGuard};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Signalled whenever a group of objects finishes initializing, so that a thread opening a
@@ -72,6 +73,9 @@ struct Entry {
     /// The library whose open loaded it (itself for a root): its scope is the object's group,
     /// which `RL_NEXT` and `RL_DEFAULT` lookups from the object's code search.
     root: u64,
+    /// Lookups through the handle by the slow path since it was opened (its lookup table is
+    /// built after a number of them: see `symcache::build_after`).
+    lookups: AtomicU32,
 }
 
 impl Entry {
@@ -138,6 +142,8 @@ struct Registry {
     /// Objects finalized at exit, kept (and mapped): code later in the exit sequence may still
     /// point into them.
     finalized_at_exit: Vec<Entry>,
+    /// Lookup tables of handles no longer open that a thread may still be reading.
+    retired: Vec<symcache::Retired>,
 }
 
 /// An STB_GNU_UNIQUE definition: its object and symbol.
@@ -160,6 +166,7 @@ static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
         in_flight: Vec::new(),
         unique: Default::default(),
         finalized_at_exit: Vec::new(),
+        retired: Vec::new(),
     };
     let (gen, found) = crate::host::list();
     r.refresh_host_from(gen, &found);
@@ -173,6 +180,10 @@ extern "C" fn finalize_all_at_exit() {
     // are left as they are then.
     let Some(mut w) = REGISTRY.try_write_for(std::time::Duration::from_millis(100)) else { return };
     let ids: Vec<u64> = w.entries.iter().filter(|(_, e)| !e.module.is_host).map(|(id, _)| *id).collect();
+    // Their lookup tables stay retired for good: the objects stay mapped anyway.
+    for &id in &ids {
+        w.handle_closed(id);
+    }
     w.global.clear();
     w.rebuild_global();
     let gone: Vec<Entry> = ids.iter().filter_map(|id| w.entries.remove(id)).collect();
@@ -494,6 +505,7 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
             nodelete: true,
             init_seq: 0,
             root: id,
+            lookups: AtomicU32::new(0),
         });
         e.opens += 1;
         e.nodelete |= flags & NODELETE != 0;
@@ -687,7 +699,17 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
         let nodelete = m.dynamic.nodelete() || (root && flags & NODELETE != 0);
         w.entries.insert(
             m.id,
-            Entry { module: m.clone(), needed, reldeps, scope, opens: root as usize, nodelete, init_seq: seq[i], root: root_id },
+            Entry {
+                module: m.clone(),
+                needed,
+                reldeps,
+                scope,
+                opens: root as usize,
+                nodelete,
+                init_seq: seq[i],
+                root: root_id,
+                lookups: AtomicU32::new(0),
+            },
         );
     }
     for (name, id, _, sym) in UNIQUE_PENDING.take() {
@@ -808,13 +830,19 @@ pub fn fork_child(held: ForkHold) {
     drop(pins);
     let me = crate::os::thread_id();
     let r = &mut *registry;
-    for (id, _) in r.in_flight.iter().filter(|&&(_, t)| t != me) {
-        if let Some(e) = r.entries.get_mut(id) {
+    symcache::fork_child();
+    let returned: Vec<u64> = r.in_flight.iter().filter(|&&(_, t)| t != me).map(|&(id, _)| id).collect();
+    for id in returned {
+        if let Some(e) = r.entries.get_mut(&id) {
             e.opens = e.opens.saturating_sub(1);
+            if !e.is_open() {
+                r.handle_closed(id);
+            }
         }
     }
     r.in_flight.retain(|&(_, t)| t == me);
     let gone = r.sweep();
+    let freed = symcache::reclaim(&mut r.retired);
     for e in r.entries.values() {
         let m = &e.module;
         if !m.initialized.load(Ordering::Acquire) && m.init_owner.load(Ordering::Relaxed) != me {
@@ -825,6 +853,7 @@ pub fn fork_child(held: ForkHold) {
     drop(registry);
     drop(modules);
     unload(gone);
+    drop(freed);
 }
 
 /// Release one reference; unload what is no longer reachable.
@@ -844,9 +873,13 @@ pub fn close(h: Handle) -> Result<()> {
     if e.opens > 0 {
         return Ok(());
     }
+    w.handle_closed(h.0);
     let gone = w.sweep();
+    let freed = symcache::reclaim(&mut w.retired);
     drop(w);
     unload(gone);
+    // The last references to unloaded objects may be their tables'.
+    drop(freed);
     Ok(())
 }
 
@@ -855,8 +888,10 @@ pub fn close(h: Handle) -> Result<()> {
 pub fn collect() {
     let mut w = REGISTRY.write();
     let gone = w.sweep();
+    let freed = symcache::reclaim(&mut w.retired);
     drop(w);
     unload(gone);
+    drop(freed);
 }
 
 impl Registry {
@@ -880,6 +915,9 @@ impl Registry {
             }
         }
         let dead: Vec<u64> = self.entries.keys().filter(|id| !live.contains(id)).copied().collect();
+        for &id in &dead {
+            self.handle_closed(id);
+        }
         let gone: Vec<Entry> = dead.iter().filter_map(|id| self.entries.remove(id)).collect();
         let before = self.global.len();
         self.global.retain(|id| !dead.contains(id));
@@ -888,6 +926,15 @@ impl Registry {
         }
         self.subs += gone.iter().filter(|e| !e.module.is_host).count() as u64;
         gone
+    }
+
+    /// The handle on object `id` stops being valid: its lookup table leaves the lock-free
+    /// table of handles (freed once no reader holds it), and is built anew if it opens again.
+    fn handle_closed(&mut self, id: u64) {
+        symcache::retire(id, &mut self.retired);
+        if let Some(e) = self.entries.get(&id) {
+            e.lookups.store(0, Ordering::Relaxed);
+        }
     }
 }
 
@@ -908,6 +955,12 @@ pub fn sym(h: Handle, name: &[u8], version: Option<&[u8]>) -> Result<usize> {
 /// [`sym`], with what a lookup that finds nothing returns made by `not_found` from the name of
 /// what was searched (the C ABI keeps it for `rl_error` without building an [`Error`]).
 pub fn sym_or<E: From<Error>>(h: Handle, name: &[u8], version: Option<&[u8]>, not_found: &dyn Fn(&str) -> E) -> std::result::Result<usize, E> {
+    if version.is_none() {
+        let mut missed = None;
+        if let Some(found) = sym_fast(h, name, |file| missed = Some(not_found(file))) {
+            return found.ok_or_else(|| missed.unwrap_or_else(|| not_found("")));
+        }
+    }
     let mut q = Query::new(name, version.map(Version::new));
     q.explicit = true;
     if h == Handle::GLOBAL {
@@ -924,12 +977,47 @@ pub fn sym_or<E: From<Error>>(h: Handle, name: &[u8], version: Option<&[u8]>, no
         Some(e) if e.is_open() => e,
         _ => return Err(Error::InvalidHandle.into()),
     };
+    let build = version.is_none() && e.lookups.fetch_add(1, Ordering::Relaxed) == symcache::build_after(&e.scope);
+    let scope = build.then(|| e.scope.clone());
     let found = match resolve::lookup(e.scope.iter().map(|m| &**m), &q) {
-        Some(b) => r.address(b)?,
-        None => return Err(not_found(&e.module.name)),
+        Some(b) => r.address(b).map_err(E::from),
+        None => Err(not_found(&e.module.name)),
     };
     drop(r);
-    Ok(found.finish()?)
+    if let Some(scope) = scope {
+        build_index(h.0, scope);
+    }
+    Ok(found?.finish()?)
+}
+
+/// Build the lookup table of the handle on object `id`, whose scope is `scope`, and publish it
+/// if the handle is still open with that scope. Built and dropped with no lock held.
+fn build_index(id: u64, scope: Vec<Arc<Module>>) {
+    let Some(index) = symcache::Index::build(id, &scope) else { return };
+    let r = REGISTRY.read_recursive();
+    let same = |e: &Entry| e.is_open() && e.scope.len() == scope.len() && e.scope.iter().zip(&scope).all(|(a, b)| a.id == b.id);
+    let unused = match r.entries.get(&id) {
+        Some(e) if same(e) => symcache::publish(index).err(),
+        _ => Some(index),
+    };
+    drop(r);
+    drop(unused);
+}
+
+/// [`sym_or`] for an unversioned name from the handle's lookup table alone, with no lock: the
+/// address, or None when nothing defines the name (`not_found` is told what was searched); None
+/// outside when the table cannot answer (the handle has none, or the name needs the slow path).
+#[inline]
+pub fn sym_fast(h: Handle, name: &[u8], not_found: impl FnOnce(&str)) -> Option<Option<usize>> {
+    symcache::with_answer(h.0, name, |a| match a {
+        symcache::Answer::Found(addr) => Some(Some(addr)),
+        symcache::Answer::Missing(file) => {
+            not_found(file);
+            Some(None)
+        }
+        symcache::Answer::Slow => None,
+    })
+    .flatten()
 }
 
 /// What `rl_sym` and `rl_vsym` search.

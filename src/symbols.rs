@@ -176,6 +176,11 @@ impl SymTab {
         self.syms.len()
     }
 
+    /// The symbols, by index.
+    pub fn syms(&self) -> &'static [Sym] {
+        self.syms
+    }
+
     pub fn sym(&self, idx: u32) -> Option<&'static Sym> {
         self.syms.get(idx as usize)
     }
@@ -328,6 +333,18 @@ impl SymTab {
         } else {
             None
         }
+    }
+
+    /// What an explicit unversioned lookup (`rl_sym`) of symbol `idx`'s name finds in this
+    /// object, when `idx` is a definition such a lookup may find at all.
+    pub fn explicit_answer(&self, idx: u32) -> Option<u32> {
+        let sym = self.syms.get(idx as usize)?;
+        if sym.st_name == 0 || !(Self::is_definition(sym) || (self.canonical_plt && Self::is_canonical_plt(sym))) {
+            return None;
+        }
+        let mut q = Query::new(self.name(sym), None);
+        q.explicit = true;
+        self.lookup(&q)
     }
 
     /// Every defined, exported symbol index (for pin checks and introspection).

@@ -1860,3 +1860,38 @@ fn debug_report() {
     assert!(help.stdout.contains("Valid options for the RELINK_DEBUG environment variable are:"), "{}", help.stdout);
     assert!(!help.stdout.contains("checks passed"), "RELINK_DEBUG=help exits before the program runs");
 }
+
+/// A handle searched often enough to get its own lookup table: still rejected once closed
+/// (also while its library stays loaded as another's dependency), valid again when the same
+/// library is opened again; neighbours of it are rejected.
+#[test]
+fn sym_table_handles() {
+    let s = Scratch::new("sym_table_handles");
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    s.lib("libsymtab_user.so", &["symtab_user.c"], &["-L.", "-lsimple", "-Wl,-rpath,$ORIGIN"]);
+    let prog = s.program("sym_table_handles.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+/// rl_sym through a handle answers as dlsym through a handle on the same library, for every
+/// name of libz, libsqlite3 and libstdc++ (and libc, loaded by the system loader), before and
+/// after the handle gets its lookup table.
+#[test]
+fn sym_table_matches_dlsym() {
+    let s = Scratch::new("sym_table_dlsym");
+    let prog = s.program("sym_table_dlsym.c", &["-ldl"]);
+    let out = s.run_ok(&prog, &[] as &[&str], &[]);
+    for lib in ["libz.so.1", "libsqlite3.so.0", "libstdc++.so.6", "libc.so.6"] {
+        assert!(out.contains(&format!("{lib}: ")), "{lib} compared:\n{out}");
+    }
+}
+
+/// rl_sym from several threads on a handle while another closes it and opens the library
+/// again: no crash, only right answers.
+#[test]
+fn sym_table_threads_close_reopen() {
+    let s = Scratch::new("sym_table_threads");
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    let prog = s.program("sym_table_threads.c", &["-lpthread"]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}

@@ -1,0 +1,435 @@
+//! Lookups through a handle without the registry's lock: a per-handle table of every name the
+//! handle's scope answers, read through a lock-free table of handles.
+//!
+//! A handle that keeps being searched gets an [`Index`]: the answer of an explicit unversioned
+//! lookup (what `rl_sym` searches) for every name its scope defines, first definition in the
+//! scope's breadth-first order, taken from `SymTab::lookup` itself, so that it agrees with
+//! the slow path name by name. It is an open-addressing table of 8-byte slots (a tag of the
+//! name's hash, the object's position in the scope and the symbol's index), hashed with
+//! [`name_hash`], which reads the name 8 bytes at a time. Names whose answer depends on more
+//! than the symbol — STB_GNU_UNIQUE definitions (the unique-symbol table decides), IFUNCs (the
+//! resolver runs, with no lock held) and TLS variables (the calling thread's address) — are
+//! marked, and go the slow way. The table holds its scope's objects, so they stay mapped as
+//! long as a reader can be inside it.
+//!
+//! Indexes are published in [`TABLES`], indexed by the low bits of the handle's object id, and
+//! checked against the whole id: ids are never reused, so a stale handle (or a forged one)
+//! never finds another library's table, and goes the slow way to be rejected. The registry
+//! publishes an index only while its handle is open, and takes it out (`retire`) before the
+//! handle stops being valid, under its write lock.
+//!
+//! Reclamation uses hazard pointers: a reader announces the index it is about to read in its
+//! thread's [`Record`], then checks it is still published. A retired index is freed once no
+//! record announces it. The reader's side of the protocol is a plain store and a compiler
+//! barrier: the writer's side makes it a full one for every thread with `membarrier(2)`
+//! (`os::barrier_all_threads`); where the kernel refuses that, readers use a full fence.
+
+use crate::module::Module;
+use crate::raw::Sym;
+use std::sync::atomic::{compiler_fence, fence, AtomicBool, AtomicPtr, Ordering};
+use std::sync::Arc;
+
+/// Number of handle slots (a power of two): a handle whose slot another open handle holds
+/// keeps the slow path.
+const SLOTS: usize = 1024;
+
+static TABLES: [AtomicPtr<Index>; SLOTS] = [const { AtomicPtr::new(std::ptr::null_mut()) }; SLOTS];
+
+/// Whether every thread's barrier comes from the writer's `membarrier(2)`.
+static ASYMMETRIC: AtomicBool = AtomicBool::new(false);
+
+/// A handle's lookup table.
+pub struct Index {
+    id: u64,
+    /// Holds the objects `objects` reads.
+    scope: Box<[Arc<Module>]>,
+    objects: Box<[Object]>,
+    /// Right shift taking a hash to a slot index (64 minus log2 of the slot count).
+    shift: u32,
+    slots: Box<[Slot]>,
+}
+
+/// What a lookup reads of an object of the scope.
+struct Object {
+    syms: &'static [Sym],
+    strtab: &'static [u8],
+    bias: usize,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    tag: u32,
+    /// 0: empty. Else [`SLOW`], the object's position in the scope (7 bits) and the symbol's
+    /// index (24 bits).
+    entry: u32,
+}
+
+const SLOW: u32 = 1 << 31;
+const MAX_OBJECTS: usize = 1 << 7;
+const MAX_SYMBOL: u32 = 1 << 24;
+
+/// What the table says of a name.
+pub enum Answer<'a> {
+    /// Its address.
+    Found(usize),
+    /// Nothing in the scope defines it; the file searched (for the message).
+    Missing(&'a str),
+    /// The slow path must answer.
+    Slow,
+}
+
+/// A hash of a symbol name for [`Index`], reading the name 8 bytes at a time.
+#[inline]
+pub fn name_hash(name: &[u8]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = (name.len() as u64).wrapping_mul(K);
+    let mut words = name.chunks_exact(8);
+    for w in &mut words {
+        let w = u64::from_le_bytes(w.try_into().unwrap_or_default());
+        h = (h ^ w).wrapping_mul(K).rotate_left(31);
+    }
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        // The last 8 bytes of a longer name, shifted to keep the ones left over; of a shorter
+        // one, two 4-byte words that may overlap (the length tells them apart).
+        let tail = match name.len().checked_sub(8) {
+            Some(at) => u64::from_le_bytes(name[at..].try_into().unwrap_or_default()) >> (64 - 8 * rest.len()),
+            None => short_word(name),
+        };
+        h = (h ^ tail).wrapping_mul(K);
+    }
+    h ^= h >> 29;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^ (h >> 32)
+}
+
+/// A name of fewer than 8 bytes as a word: its first and last 4 bytes (which overlap below 8)
+/// or, below 4, its bytes.
+#[inline(always)]
+fn short_word(name: &[u8]) -> u64 {
+    let n = name.len();
+    if n >= 4 {
+        let half = |at: usize| u32::from_le_bytes(name[at..at + 4].try_into().unwrap_or_default()) as u64;
+        half(0) | half(n - 4) << 32
+    } else {
+        name.iter().rev().fold(0, |t, &b| t << 8 | b as u64)
+    }
+}
+
+/// Whether the string table `strtab` holds `name` at `off` (8 bytes at a time).
+#[inline]
+fn same_name(strtab: &[u8], off: usize, name: &[u8]) -> bool {
+    let Some(s) = strtab.get(off..off + name.len() + 1) else { return false };
+    let (s, nul) = s.split_at(name.len());
+    if nul[0] != 0 {
+        return false;
+    }
+    let n = name.len();
+    if n < 8 {
+        return short_word(s) == short_word(name);
+    }
+    let word = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or_default());
+    // Whole words, then the last 8 bytes (overlapping the last word).
+    let mut at = 0;
+    while at + 8 <= n {
+        if word(s, at) != word(name, at) {
+            return false;
+        }
+        at += 8;
+    }
+    word(s, n - 8) == word(name, n - 8)
+}
+
+impl Index {
+    /// Build the table of the handle on object `id` over `scope` (the object first). None when
+    /// the scope is too large for the slot encoding.
+    pub fn build(id: u64, scope: &[Arc<Module>]) -> Option<Box<Index>> {
+        if scope.len() > MAX_OBJECTS {
+            return None;
+        }
+        // Every name with its answer in the first object that answers it.
+        let mut found: Vec<(u64, u32)> = Vec::new();
+        for (pos, m) in scope.iter().enumerate() {
+            let t = &m.symtab;
+            if t.len() >= MAX_SYMBOL as usize {
+                return None;
+            }
+            for idx in 1..t.len() as u32 {
+                let Some(def) = t.explicit_answer(idx) else { continue };
+                let sym = t.sym(def)?;
+                let slow = matches!(sym.kind(), elf::abi::STT_GNU_IFUNC | elf::abi::STT_TLS) || sym.bind() == elf::abi::STB_GNU_UNIQUE;
+                let entry = (pos as u32) << 24 | def | if slow { SLOW } else { 0 };
+                found.push((name_hash(t.name(sym)), entry));
+            }
+        }
+        // At most half full: a miss then probes about 2.5 slots on average (linear probing).
+        let bits = (found.len() * 2).max(8).next_power_of_two().trailing_zeros();
+        let objects = scope.iter().map(|m| Object { syms: m.symtab.syms(), strtab: m.symtab.strtab.0, bias: m.bias }).collect();
+        let mut index = Index {
+            id,
+            scope: scope.into(),
+            objects,
+            shift: 64 - bits,
+            slots: vec![Slot::default(); 1 << bits].into_boxed_slice(),
+        };
+        for (h, entry) in found {
+            let (pos, def) = ((entry >> 24 & 0x7f) as usize, entry & (MAX_SYMBOL - 1));
+            let t = &scope[pos].symtab;
+            let name = t.name(t.sym(def)?);
+            let mask = index.slots.len() - 1;
+            let mut i = (h >> index.shift) as usize;
+            loop {
+                let s = index.slots[i];
+                if s.entry == 0 {
+                    index.slots[i] = Slot { tag: h as u32, entry };
+                    break;
+                }
+                // The same name answered earlier in the scope (or twice by one object): the
+                // first answer stays.
+                if s.tag == h as u32 && index.named(s.entry, name).is_some() {
+                    break;
+                }
+                i = (i + 1) & mask;
+            }
+        }
+        Some(Box::new(index))
+    }
+
+    /// The object and symbol of an entry, if the symbol is called `name`.
+    #[inline]
+    fn named(&self, entry: u32, name: &[u8]) -> Option<(&Object, &'static Sym)> {
+        let o = self.objects.get((entry >> 24 & 0x7f) as usize)?;
+        let sym = o.syms.get((entry & (MAX_SYMBOL - 1)) as usize)?;
+        same_name(o.strtab, sym.st_name as usize, name).then_some((o, sym))
+    }
+
+    /// What the scope answers for `name`.
+    #[inline]
+    fn answer(&self, name: &[u8]) -> Answer<'_> {
+        let h = name_hash(name);
+        let mask = self.slots.len() - 1;
+        let mut i = (h >> self.shift) as usize;
+        loop {
+            let s = self.slots[i];
+            if s.entry == 0 {
+                return Answer::Missing(&self.scope[0].name);
+            }
+            if s.tag == h as u32 {
+                if let Some((o, sym)) = self.named(s.entry, name) {
+                    if s.entry & SLOW != 0 {
+                        return Answer::Slow;
+                    }
+                    // An absolute symbol's value is not relative to the object (as in
+                    // `Binding::value`).
+                    let base = if sym.st_shndx == elf::abi::SHN_ABS { 0 } else { o.bias };
+                    return Answer::Found(base.wrapping_add(sym.st_value as usize));
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
+
+/// A thread's announcement of the index it reads. Records are never freed: a thread that ends
+/// leaves its record for the next one.
+struct Record {
+    hazard: AtomicPtr<Index>,
+    free: AtomicBool,
+    next: *const Record,
+}
+
+// SAFETY: `next` is written once, before the record is shared, and never changes.
+unsafe impl Sync for Record {}
+
+static RECORDS: AtomicPtr<Record> = AtomicPtr::new(std::ptr::null_mut());
+
+fn claim_record() -> &'static Record {
+    let mut p = RECORDS.load(Ordering::Acquire) as *const Record;
+    while !p.is_null() {
+        // SAFETY: records are leaked: every pointer on the list stays valid.
+        let r = unsafe { &*p };
+        if r.free.load(Ordering::Relaxed) && r.free.compare_exchange(true, false, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+            return r;
+        }
+        p = r.next;
+    }
+    let r: &'static mut Record =
+        Box::leak(Box::new(Record { hazard: AtomicPtr::new(std::ptr::null_mut()), free: AtomicBool::new(false), next: std::ptr::null() }));
+    let mut head = RECORDS.load(Ordering::Acquire);
+    loop {
+        r.next = head;
+        match RECORDS.compare_exchange_weak(head, r, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return r,
+            Err(now) => head = now,
+        }
+    }
+}
+
+fn records() -> impl Iterator<Item = &'static Record> {
+    let mut p = RECORDS.load(Ordering::Acquire) as *const Record;
+    std::iter::from_fn(move || {
+        // SAFETY: records are leaked: every pointer on the list stays valid.
+        let r = unsafe { p.as_ref() }?;
+        p = r.next;
+        Some(r)
+    })
+}
+
+/// The calling thread's record, given back when the thread ends.
+struct Owner(&'static Record);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        MINE.set(std::ptr::null());
+        self.0.hazard.store(std::ptr::null_mut(), Ordering::Release);
+        self.0.free.store(true, Ordering::Release);
+    }
+}
+
+thread_local! {
+    /// The calling thread's record once it has one (read on every lookup: no destructor, so
+    /// no lazy initialization to check).
+    static MINE: std::cell::Cell<*const Record> = const { std::cell::Cell::new(std::ptr::null()) };
+    static OWNER: std::cell::OnceCell<Owner> = const { std::cell::OnceCell::new() };
+}
+
+#[inline]
+fn my_record() -> Option<&'static Record> {
+    let p = MINE.get();
+    if p.is_null() {
+        return claim_mine();
+    }
+    // SAFETY: records are leaked: every pointer to one stays valid.
+    Some(unsafe { &*p })
+}
+
+/// Claim a record for the calling thread; None once the thread is ending.
+#[cold]
+fn claim_mine() -> Option<&'static Record> {
+    OWNER
+        .try_with(|o| {
+            let r = o.get_or_init(|| Owner(claim_record())).0;
+            MINE.set(r);
+            r
+        })
+        .ok()
+}
+
+/// Look `name` up through the handle on object `id` with its table, if it has one; `f` gets
+/// the answer while the table is held. None: no table (the slow path answers).
+#[inline]
+pub fn with_answer<R>(id: u64, name: &[u8], f: impl FnOnce(Answer) -> R) -> Option<R> {
+    let slot = &TABLES[id as usize & (SLOTS - 1)];
+    if slot.load(Ordering::Relaxed).is_null() {
+        return None;
+    }
+    let mine = my_record()?;
+    {
+        let p = slot.load(Ordering::Acquire);
+        // A signal handler's lookup inside another one puts the outer announcement back.
+        let outer = mine.hazard.load(Ordering::Relaxed);
+        mine.hazard.store(p, Ordering::Relaxed);
+        if ASYMMETRIC.load(Ordering::Relaxed) {
+            compiler_fence(Ordering::SeqCst);
+        } else {
+            fence(Ordering::SeqCst);
+        }
+        let r = if p.is_null() || slot.load(Ordering::Acquire) != p {
+            None
+        } else {
+            // SAFETY: announced in this thread's record and still published after that: a
+            // writer that retires it from now on sees the announcement and keeps it.
+            let index = unsafe { &*p };
+            (index.id == id).then(|| f(index.answer(name)))
+        };
+        mine.hazard.store(outer, Ordering::Release);
+        r
+    }
+}
+
+/// Publish `index` for its handle: false when the slot is taken (by another open handle).
+/// The registry calls this with the handle open, under its lock.
+pub fn publish(index: Box<Index>) -> std::result::Result<(), Box<Index>> {
+    if !ASYMMETRIC.load(Ordering::Relaxed) && crate::os::barrier_all_threads_init() {
+        ASYMMETRIC.store(true, Ordering::Release);
+    }
+    let slot = &TABLES[index.id as usize & (SLOTS - 1)];
+    let p = Box::into_raw(index);
+    match slot.compare_exchange(std::ptr::null_mut(), p, Ordering::AcqRel, Ordering::Relaxed) {
+        Ok(_) => Ok(()),
+        // SAFETY: `p` came from `Box::into_raw` above and was not shared.
+        Err(_) => Err(unsafe { Box::from_raw(p) }),
+    }
+}
+
+/// Take the index of the handle on object `id` out of [`TABLES`], if it has one; it goes to
+/// `retired` until no reader holds it. The registry calls this before the handle stops being
+/// valid, under its write lock.
+pub fn retire(id: u64, retired: &mut Vec<Retired>) {
+    let slot = &TABLES[id as usize & (SLOTS - 1)];
+    let p = slot.load(Ordering::Acquire);
+    // SAFETY: a published index is freed only after it left its slot, which only the registry
+    // does, under the lock the caller holds.
+    if p.is_null() || unsafe { &*p }.id != id {
+        return;
+    }
+    slot.store(std::ptr::null_mut(), Ordering::SeqCst);
+    retired.push(Retired(p));
+}
+
+/// An index taken out of [`TABLES`], still perhaps read by other threads.
+pub struct Retired(*mut Index);
+
+// SAFETY: the index is only read by readers, and dropped by whoever owns the `Retired`.
+unsafe impl Send for Retired {}
+// SAFETY: as above; a shared `Retired` gives no access to the index.
+unsafe impl Sync for Retired {}
+
+/// The retired indexes no reader holds any more, taken out of `retired`, to be dropped with no
+/// lock held (dropping one may unmap its objects).
+pub fn reclaim(retired: &mut Vec<Retired>) -> Vec<Index> {
+    if retired.is_empty() {
+        return Vec::new();
+    }
+    let barrier = if ASYMMETRIC.load(Ordering::Acquire) {
+        crate::os::barrier_all_threads()
+    } else {
+        fence(Ordering::SeqCst);
+        true
+    };
+    if !barrier {
+        // Readers might still be inside: keep them (for a later attempt).
+        return Vec::new();
+    }
+    let held: Vec<*mut Index> = records().map(|r| r.hazard.load(Ordering::Acquire)).filter(|p| !p.is_null()).collect();
+    let mut free = Vec::new();
+    retired.retain(|r| {
+        if held.contains(&r.0) {
+            return true;
+        }
+        // SAFETY: out of its slot and announced by no reader after the barrier: no thread
+        // can reach it any more. It came from `Box::into_raw` in `publish`.
+        free.push(*unsafe { Box::from_raw(r.0) });
+        false
+    });
+    free
+}
+
+/// In a child process: the records of the parent's other threads announce nothing any more.
+pub fn fork_child() {
+    let me = MINE.get();
+    for r in records().filter(|&r| !std::ptr::eq(r, me)) {
+        r.hazard.store(std::ptr::null_mut(), Ordering::Relaxed);
+        r.free.store(true, Ordering::Relaxed);
+    }
+}
+
+/// How many lookups through the slow path a handle whose scope has `symbols` symbols gets
+/// before its table is built. Building costs about as much per symbol as one slow lookup (more
+/// for long C++ names), so waiting for as many lookups as the scope has symbols keeps a handle
+/// that is searched a few times only from paying for a table it does not use (at most about
+/// twice what its lookups would have cost), as renting until the price of buying does.
+pub fn build_after(scope: &[Arc<Module>]) -> u32 {
+    let symbols: usize = scope.iter().map(|m| m.symtab.len()).sum();
+    (16 + symbols).min(u32::MAX as usize) as u32
+}
