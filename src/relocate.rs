@@ -295,7 +295,7 @@ impl Ctx<'_, '_> {
             Kind::Copy => {
                 return Err(Error::Unsupported {
                     file: self.m.name.clone(),
-                    what: "R_X86_64_COPY relocation in a shared object".into(),
+                    what: format!("{} relocation in a shared object", arch::type_name(ty)),
                 })
             }
             Kind::Unknown => {
@@ -353,7 +353,7 @@ impl Ctx<'_, '_> {
         let (tls, off) = self.tls_target(r)?;
         let words: [u64; 2] = match (kind, tls) {
             (Kind::DtpMod, Tls::Dynamic(modid) | Tls::Static { modid, .. }) => [modid, 0],
-            (Kind::DtpOff, _) => [off, 0],
+            (Kind::DtpOff, _) => [off.wrapping_sub(arch::DTV_OFFSET), 0],
             (Kind::TpOff, Tls::Static { tp, .. }) => [(tp as i64 as u64).wrapping_add(off), 0],
             (Kind::TpOff, Tls::Dynamic(_)) => {
                 let sym = self.m.symtab.sym(r.sym()).map_or(&b""[..], |s| self.m.symtab.name(s));
@@ -378,7 +378,7 @@ impl Ctx<'_, '_> {
                 })
             }
             (Kind::TlsDesc, Tls::Dynamic(id)) => {
-                let arg = Box::new(crate::tls::TlsIndex { module: id, offset: off });
+                let arg = Box::new(crate::tls::TlsIndex { module: id, offset: off.wrapping_sub(arch::DTV_OFFSET) });
                 let a = &*arg as *const crate::tls::TlsIndex as u64;
                 self.m.image.as_ref().expect("mapped").tls_descs.lock().push(arg);
                 [arch::tlsdesc_entries().1 as u64, a]

@@ -1,7 +1,8 @@
 //! Finding the file behind a `DT_NEEDED` entry or an `rl_open` name.
 //!
 //! The rules are those of glibc's dynamic loader as shipped in Debian 12
-//! (glibc 2.36, x86_64, multiarch layout):
+//! (glibc 2.36, multiarch layout; the machine's directory names, cache
+//! flags and capability subdirectories come from `src/arch/`):
 //!
 //! * A name that contains a `/` is a path. Its dynamic string tokens are
 //!   expanded and the result is tried, nothing else.
@@ -29,16 +30,13 @@ use once_cell::sync::Lazy;
 
 use crate::{arch, os};
 
-#[cfg(not(target_arch = "x86_64"))]
-compile_error!("the library search rules in search.rs are only defined for x86_64");
-
 /// What `$LIB` expands to (Debian's multiarch directory).
-const DST_LIB: &[u8] = b"lib/x86_64-linux-gnu";
+const DST_LIB: &[u8] = concat!("lib/", arch::multiarch!()).as_bytes();
 
 /// The system search directories, in glibc's order.
 const DEFAULT_DIRS: [&[u8]; 4] = [
-    b"/lib/x86_64-linux-gnu/",
-    b"/usr/lib/x86_64-linux-gnu/",
+    concat!("/lib/", arch::multiarch!(), "/").as_bytes(),
+    concat!("/usr/lib/", arch::multiarch!(), "/").as_bytes(),
     b"/lib/",
     b"/usr/lib/",
 ];
@@ -143,9 +141,6 @@ fn dirname(path: &[u8]) -> Option<&[u8]> {
 // ---------------------------------------------------------------------------
 // The host: platform string, hardware capabilities, capability subdirectories.
 
-/// `HWCAP_X86_64` and `HWCAP_X86_AVX512_1` in glibc's x86 numbering, with
-/// the subdirectory names they stand for.
-const HWCAP_NAMES: [(u64, &str); 2] = [(1 << 1, "x86_64"), (1 << 2, "avx512_1")];
 /// Bits of the platform index in a legacy cache entry's hwcap field.
 const HWCAP_PLATFORM_MASK: u64 = 0xf << 48;
 /// The `tls` bit in a legacy cache entry's hwcap field.
@@ -160,7 +155,8 @@ struct Host {
     platform_bit: u64,
     /// The loader's hwcap word, limited to the bits that pick directories.
     hwcap: u64,
-    /// Supported ISA levels: bit 0 baseline, 1 x86-64-v2, 2 v3, 3 v4.
+    /// Supported ISA levels: bit 0 baseline, then the machine's levels
+    /// (on x86_64: 1 x86-64-v2, 2 v3, 3 v4).
     isa_levels: u32,
     /// Active `glibc-hwcaps` subdirectory names, most preferred first.
     hwcaps_names: Vec<&'static str>,
@@ -175,53 +171,8 @@ impl Host {
     }
 
     fn new(cpu: &arch::CpuInfo, auxv_platform: Option<Vec<u8>>) -> Host {
-        // The loader starts from AT_PLATFORM and, on Intel CPUs only,
-        // replaces it with "xeon_phi" or "haswell".
-        let mut platform = auxv_platform;
-        let mut hwcap = HWCAP_NAMES[0].0;
-        if cpu.intel {
-            let mut special: Option<&[u8]> = None;
-            if cpu.avx512cd {
-                if cpu.avx512er {
-                    if cpu.avx512pf {
-                        special = Some(b"xeon_phi");
-                    }
-                } else if cpu.avx512bw && cpu.avx512dq && cpu.avx512vl {
-                    hwcap |= HWCAP_NAMES[1].0;
-                }
-            }
-            if special.is_none()
-                && cpu.avx2
-                && cpu.fma
-                && cpu.bmi1
-                && cpu.bmi2
-                && cpu.lzcnt
-                && cpu.movbe
-                && cpu.popcnt
-            {
-                special = Some(b"haswell");
-            }
-            if let Some(s) = special {
-                platform = Some(s.to_vec());
-            }
-        }
-        let platform_bit = match platform.as_deref() {
-            Some(b"haswell") => 1 << (48 + 2),
-            Some(b"xeon_phi") => 1 << (48 + 3),
-            _ => u64::MAX,
-        };
-
-        let mut hwcaps_names = Vec::new();
-        if cpu.v2 && cpu.v3 && cpu.v4 {
-            hwcaps_names.push("x86-64-v4");
-        }
-        if cpu.v2 && cpu.v3 {
-            hwcaps_names.push("x86-64-v3");
-        }
-        if cpu.v2 {
-            hwcaps_names.push("x86-64-v2");
-        }
-        let isa_levels = 1 | (cpu.v2 as u32) << 1 | (cpu.v3 as u32) << 2 | (cpu.v4 as u32) << 3;
+        let arch::SearchCaps { platform, platform_bit, hwcap, hwcap_names, isa_levels, hwcaps_names } =
+            arch::search_caps(cpu, auxv_platform);
 
         let mut subdirs: Vec<Vec<u8>> = hwcaps_names
             .iter()
@@ -231,7 +182,7 @@ impl Host {
         // Legacy subdirectories: every subset of (hwcap names in bit order,
         // platform, "tls"), largest first, each written with the last
         // element outermost.
-        let mut elems: Vec<&[u8]> = HWCAP_NAMES
+        let mut elems: Vec<&[u8]> = hwcap_names
             .iter()
             .filter(|(b, _)| hwcap & b != 0)
             .map(|(_, n)| n.as_bytes())
@@ -377,9 +328,6 @@ const NEW_HEADER: usize = 48;
 const NEW_ENTRY: usize = 24;
 const EXTENSION_MAGIC: u32 = 0xeaa4_2174;
 const EXTENSION_TAG_GLIBC_HWCAPS: u32 = 1;
-/// `FLAG_ELF_LIBC6 | FLAG_X8664_LIB64`: the only flags the x86_64 loader
-/// accepts.
-const CACHE_FLAGS_X86_64: u32 = 0x0003 | 0x0300;
 const HWCAP_EXTENSION: u64 = 1 << 62;
 const HWCAP_ISA_LEVEL_MASK: u64 = 0x3ff;
 
@@ -485,7 +433,7 @@ impl Cache {
             let Some(e) = self.entry(at) else {
                 continue;
             };
-            if e.flags != CACHE_FLAGS_X86_64 {
+            if e.flags != arch::CACHE_FLAGS {
                 continue;
             }
             let Some(value) = string_at(table, e.value) else {
@@ -1290,7 +1238,7 @@ mod tests {
         }
     }
 
-    const F: u32 = CACHE_FLAGS_X86_64;
+    const F: u32 = arch::CACHE_FLAGS;
 
     #[test]
     fn cache_first_matching_entry_wins() {

@@ -242,11 +242,13 @@ extern "C" {
 pub extern "C" fn tls_get_addr(ti: *const TlsIndex) -> *mut u8 {
     // SAFETY: GD/LD code passes a pointer to its GOT's tls_index pair.
     let ti = unsafe { &*ti };
+    // The offset is biased by the machine's DTV offset (0 but on riscv), as glibc's is.
+    let offset = ti.offset.wrapping_add(crate::arch::DTV_OFFSET) as usize;
     if ti.module >= MODID_BASE {
-        block(ti.module).wrapping_add(ti.offset as usize) as *mut u8
+        block(ti.module).wrapping_add(offset) as *mut u8
     } else if ti.module == 0 {
         // An undefined weak variable (see `relocate`): at address 0, as glibc's resolves it.
-        ti.offset as usize as *mut u8
+        offset as *mut u8
     } else {
         // SAFETY: forwarding the caller's own argument to the system loader.
         unsafe { glibc_tls_get_addr(ti) }

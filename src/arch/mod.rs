@@ -1,10 +1,44 @@
-//! Architecture interface. Each architecture file maps its raw relocation types onto the few
-//! generic [`Kind`]s that the one apply loop in `relocate.rs` understands, and names its machine.
+//! Architecture interface. Everything that differs between processors lives in one file per
+//! architecture, `src/arch/<arch>.rs`, selected at compile time; the rest of the crate is
+//! written against the items below, which every architecture file defines:
+//!
+//! * Machine: `ELF_MACHINE` (e_machine), `NAME` (for messages).
+//! * Dynamic relocations: `classify` maps a raw type onto one of the generic [`Kind`]s that the
+//!   single apply loop in `relocate.rs` understands, `type_name` gives the psABI name, `RELATIVE`
+//!   and `TPOFF` the raw types used on fast paths and in the static TLS object (`tls.rs`).
+//! * Thread pointer and TLS layout: `thread_pointer`, `TLS_VARIANT` (x86-64: II, blocks below
+//!   the thread pointer; aarch64 and riscv64: I, blocks above it after a `TCB_SIZE` control
+//!   block), `DTV_OFFSET` (what `DTPOFF` values are biased by: 0, or 0x800 on riscv), and
+//!   `in_static_tls` (whether a block offset lies in the system loader's static TLS area).
+//! * IFUNC: `call_ifunc` calls a resolver with the arguments glibc passes on that machine.
+//! * Entry points in assembly: `tls_get_addr_entry` (`__tls_get_addr` for relocated code),
+//!   `tlsdesc_entries` (static and dynamic TLS descriptor functions), `lazy_entry` (the
+//!   trampoline PLT0 jumps to, through GOT word `LAZY_GOT_ENTRY`, with the object's context in
+//!   GOT word `LAZY_GOT_CONTEXT`), `trampolines_supported` and `init` (sizing them at startup),
+//!   and the `with_caller!` macro (the body of a naked export that hands its return address on).
+//! * Library search: `multiarch!` (Debian's multiarch directory name, for `$LIB` and the system
+//!   directories), `CACHE_FLAGS` (the `/etc/ld.so.cache` entry flags this machine's loader
+//!   accepts), `CpuInfo`/`cpu_info` and `search_caps` (`$PLATFORM`, legacy hwcap names and the
+//!   `glibc-hwcaps` subdirectories that apply).
+//! * Relocatable objects (`src/link/`): `OBJECT_LINKING` says whether the machine's object
+//!   relocations are implemented; `object_reloc`, `dynrel`, `call_stub`, `relax_got_load`, the
+//!   `.init` prologue and epilogue and `RUNTIME_FNS` describe them. Where `OBJECT_LINKING` is
+//!   false, `.o` and `.a` inputs are refused with a message saying so.
 
 #[cfg(target_arch = "x86_64")]
 mod x86_64;
 #[cfg(target_arch = "x86_64")]
 pub use self::x86_64::*;
+
+#[cfg(target_arch = "aarch64")]
+mod aarch64;
+#[cfg(target_arch = "aarch64")]
+pub use self::aarch64::*;
+
+#[cfg(target_arch = "riscv64")]
+mod riscv64;
+#[cfg(target_arch = "riscv64")]
+pub use self::riscv64::*;
 
 // The RV64 object relocation arithmetic is pure: its unit tests run on every host.
 #[cfg(all(test, not(target_arch = "riscv64")))]
@@ -12,11 +46,54 @@ pub use self::x86_64::*;
 #[allow(dead_code)]
 mod riscv64_object;
 
-#[cfg(not(target_arch = "x86_64"))]
-compile_error!("relink supports x86_64 only for now; aarch64 and riscv64 are planned");
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64")))]
+compile_error!("relink supports x86_64, aarch64 and riscv64; add src/arch/<arch>.rs for another machine");
+
+/// How the static TLS blocks sit around the thread pointer (Drepper, "ELF Handling For
+/// Thread-Local Storage", section 3.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsVariant {
+    /// The thread pointer points at a thread control block of `TCB_SIZE` bytes, and the blocks
+    /// follow it (positive offsets).
+    #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+    I,
+    /// The blocks end at the thread pointer (negative offsets).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    II,
+}
+
+/// Whether a block at `offset` from the thread pointer lies in a static TLS area of `size`
+/// bytes (what glibc's `_dl_get_tls_static_info` reports), for this machine's TLS variant.
+pub fn in_static_tls(offset: isize, size: usize) -> bool {
+    match TLS_VARIANT {
+        TlsVariant::II => offset < 0 && offset.unsigned_abs() <= size,
+        TlsVariant::I => usize::try_from(offset).is_ok_and(|o| (TCB_SIZE..size).contains(&o)),
+    }
+}
+
+/// The glibc-hwcaps and legacy capability parts of the library search, as the machine's loader
+/// works them out from the CPU and `AT_PLATFORM` (see `search.rs`).
+#[derive(Debug, Clone)]
+pub struct SearchCaps {
+    /// The value of `$PLATFORM`.
+    pub platform: Option<Vec<u8>>,
+    /// The platform bit legacy cache entries must carry (all ones when the platform has no
+    /// number).
+    pub platform_bit: u64,
+    /// The loader's hwcap word, limited to the bits that pick directories.
+    pub hwcap: u64,
+    /// Legacy hwcap bits with the subdirectory names they stand for, in bit order.
+    pub hwcap_names: &'static [(u64, &'static str)],
+    /// Supported ISA levels (bit 0 is the baseline), matched against cache entries' levels.
+    pub isa_levels: u32,
+    /// Active `glibc-hwcaps` subdirectory names, most preferred first.
+    pub hwcaps_names: Vec<&'static str>,
+}
 
 /// What a relocation computes, independent of the architecture.
 /// `S` is the symbol's value, `A` the addend, `B` the object's load bias, `P` the place.
+// Machines whose files do not use every kind yet.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     /// Nothing to do.
@@ -57,4 +134,98 @@ impl Kind {
     pub fn is_got_word(self) -> bool {
         matches!(self, Kind::GotEntry | Kind::PltSlot | Kind::DtpMod | Kind::DtpOff | Kind::TpOff | Kind::TlsDesc)
     }
+}
+
+// -------------------------------------------------------------------------------------------
+// Relocatable objects: what the arch files' `object_reloc` tables map raw types onto.
+
+/// What an object relocation computes (see the table in the arch file).
+// Machines whose files do not use every kind yet.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Calc {
+    None,
+    /// S + A
+    Abs,
+    /// S + A - P
+    Pc,
+    /// L + A - P
+    CallPc,
+    /// G + GOT + A - P; `relax`: the instruction may be rewritten to use S directly.
+    GotEntryPc { relax: bool },
+    /// G + A
+    GotEntry,
+    /// S + A - GOT
+    GotRel,
+    /// GOT + A - P
+    GotBasePc,
+    /// L + A - GOT
+    CallGotRel,
+    /// Z + A
+    Size,
+    /// The GD `tls_index` pair of S + A - P
+    TlsGd,
+    /// The module's LD `tls_index` pair + A - P
+    TlsLd,
+    /// Offset of S + A in its TLS block
+    DtpOff,
+    /// The GOT entry holding the thread-pointer offset of S, + A - P (initial exec)
+    GotTpOff,
+    /// Thread-pointer offset of S + A (local exec)
+    TpOff,
+    /// The TLS descriptor of S + A - P
+    TlsDesc,
+    /// The call through a TLS descriptor: nothing to write.
+    TlsDescCall,
+    /// A type relink does not know.
+    Unknown,
+}
+
+/// The field a relocation writes.
+// Machines whose files do not use every kind yet.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    None,
+    /// 8 or 16 bits, signed or unsigned (a bitfield).
+    Bits8,
+    Bits16,
+    /// 32 bits, zero-extended.
+    U32,
+    /// 32 bits, sign-extended.
+    S32,
+    W64,
+}
+
+impl Field {
+    /// Bytes written.
+    pub fn size(self) -> usize {
+        match self {
+            Field::None => 0,
+            Field::Bits8 => 1,
+            Field::Bits16 => 2,
+            Field::U32 | Field::S32 => 4,
+            Field::W64 => 8,
+        }
+    }
+
+    /// Whether `v` fits the field.
+    pub fn fits(self, v: i64) -> bool {
+        match self {
+            Field::None | Field::W64 => true,
+            Field::Bits8 => (-0x80..=0xff).contains(&v),
+            Field::Bits16 => (-0x8000..=0xffff).contains(&v),
+            Field::U32 => (0..=u32::MAX as i64).contains(&v),
+            Field::S32 => (i32::MIN as i64..=i32::MAX as i64).contains(&v),
+        }
+    }
+}
+
+
+/// A function of the runtime object every unit that needs one gets (see `link::runtime`):
+/// its code and its relocations (offset in the code, type, symbol, addend).
+pub struct RuntimeFn {
+    pub name: &'static str,
+    pub code: &'static [u8],
+    pub relocs: &'static [(u32, u32, &'static str, i64)],
 }

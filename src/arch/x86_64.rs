@@ -20,7 +20,7 @@
 //!
 //! The thread pointer is %fs:0 and the TLS blocks of static modules sit below it (variant II).
 
-use super::Kind;
+use super::{Calc, Field, Kind, RuntimeFn, SearchCaps};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use elf::abi;
 
@@ -108,11 +108,12 @@ pub fn thread_pointer() -> usize {
     tp
 }
 
-/// Whether a TLS block at `offset` from the thread pointer lies in a static TLS area of `size`
-/// bytes. TLS variant II: the area is just below the thread pointer.
-pub fn in_static_tls(offset: isize, size: usize) -> bool {
-    offset < 0 && offset.unsigned_abs() <= size
-}
+/// TLS variant II: the static blocks end at the thread pointer.
+pub const TLS_VARIANT: super::TlsVariant = super::TlsVariant::II;
+/// No thread control block precedes the blocks (variant II keeps it above the thread pointer).
+pub const TCB_SIZE: usize = 0;
+/// `DTPOFF` values are plain offsets into the block.
+pub const DTV_OFFSET: u64 = 0;
 
 /// Call an IFUNC resolver the way glibc does on x86-64 (no arguments).
 ///
@@ -229,6 +230,66 @@ pub fn cpu_info() -> CpuInfo {
     let v3 = v2 && avx && avx2 && c.bmi1 && c.bmi2 && f16c && fma && c.lzcnt && c.movbe && osxsave;
     let v4 = v3 && avx512f && c.avx512bw && c.avx512cd && c.avx512dq && c.avx512vl;
     CpuInfo { v2, v3, v4, ..c }
+}
+
+/// Debian's multiarch directory name (`$LIB` is `lib/` and this), as a literal for `concat!`.
+macro_rules! multiarch {
+    () => {
+        "x86_64-linux-gnu"
+    };
+}
+pub(crate) use multiarch;
+
+/// `FLAG_ELF_LIBC6 | FLAG_X8664_LIB64`: the only `/etc/ld.so.cache` entry flags the x86_64
+/// loader accepts.
+pub const CACHE_FLAGS: u32 = 0x0003 | 0x0300;
+
+/// `HWCAP_X86_64` and `HWCAP_X86_AVX512_1` in glibc's x86 numbering, with the subdirectory
+/// names they stand for.
+const HWCAP_NAMES: [(u64, &str); 2] = [(1 << 1, "x86_64"), (1 << 2, "avx512_1")];
+
+/// The capability parts of the library search for `cpu` (glibc 2.36's x86 rules).
+pub fn search_caps(cpu: &CpuInfo, auxv_platform: Option<Vec<u8>>) -> SearchCaps {
+    // The loader starts from AT_PLATFORM and, on Intel CPUs only,
+    // replaces it with "xeon_phi" or "haswell".
+    let mut platform = auxv_platform;
+    let mut hwcap = HWCAP_NAMES[0].0;
+    if cpu.intel {
+        let mut special: Option<&[u8]> = None;
+        if cpu.avx512cd {
+            if cpu.avx512er {
+                if cpu.avx512pf {
+                    special = Some(b"xeon_phi");
+                }
+            } else if cpu.avx512bw && cpu.avx512dq && cpu.avx512vl {
+                hwcap |= HWCAP_NAMES[1].0;
+            }
+        }
+        if special.is_none() && cpu.avx2 && cpu.fma && cpu.bmi1 && cpu.bmi2 && cpu.lzcnt && cpu.movbe && cpu.popcnt {
+            special = Some(b"haswell");
+        }
+        if let Some(s) = special {
+            platform = Some(s.to_vec());
+        }
+    }
+    let platform_bit = match platform.as_deref() {
+        Some(b"haswell") => 1 << (48 + 2),
+        Some(b"xeon_phi") => 1 << (48 + 3),
+        _ => u64::MAX,
+    };
+
+    let mut hwcaps_names = Vec::new();
+    if cpu.v2 && cpu.v3 && cpu.v4 {
+        hwcaps_names.push("x86-64-v4");
+    }
+    if cpu.v2 && cpu.v3 {
+        hwcaps_names.push("x86-64-v3");
+    }
+    if cpu.v2 {
+        hwcaps_names.push("x86-64-v2");
+    }
+    let isa_levels = 1 | (cpu.v2 as u32) << 1 | (cpu.v3 as u32) << 2 | (cpu.v4 as u32) << 3;
+    SearchCaps { platform, platform_bit, hwcap, hwcap_names: &HWCAP_NAMES, isa_levels, hwcaps_names }
 }
 
 // Entry points called by relocated code with conventions Rust functions cannot meet directly.
@@ -505,83 +566,8 @@ pub(crate) use with_caller;
 
 const R_X86_64_GOTPLT64: u32 = 30;
 
-/// What an object relocation computes (see the table above).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Calc {
-    None,
-    /// S + A
-    Abs,
-    /// S + A - P
-    Pc,
-    /// L + A - P
-    CallPc,
-    /// G + GOT + A - P; `relax`: the instruction may be rewritten to use S directly.
-    GotEntryPc { relax: bool },
-    /// G + A
-    GotEntry,
-    /// S + A - GOT
-    GotRel,
-    /// GOT + A - P
-    GotBasePc,
-    /// L + A - GOT
-    CallGotRel,
-    /// Z + A
-    Size,
-    /// The GD `tls_index` pair of S + A - P
-    TlsGd,
-    /// The module's LD `tls_index` pair + A - P
-    TlsLd,
-    /// Offset of S + A in its TLS block
-    DtpOff,
-    /// The GOT entry holding the thread-pointer offset of S, + A - P (initial exec)
-    GotTpOff,
-    /// Thread-pointer offset of S + A (local exec)
-    TpOff,
-    /// The TLS descriptor of S + A - P
-    TlsDesc,
-    /// The call through a TLS descriptor: nothing to write.
-    TlsDescCall,
-    /// A type relink does not know.
-    Unknown,
-}
-
-/// The field a relocation writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Field {
-    None,
-    /// 8 or 16 bits, signed or unsigned (a bitfield).
-    Bits8,
-    Bits16,
-    /// 32 bits, zero-extended.
-    U32,
-    /// 32 bits, sign-extended.
-    S32,
-    W64,
-}
-
-impl Field {
-    /// Bytes written.
-    pub fn size(self) -> usize {
-        match self {
-            Field::None => 0,
-            Field::Bits8 => 1,
-            Field::Bits16 => 2,
-            Field::U32 | Field::S32 => 4,
-            Field::W64 => 8,
-        }
-    }
-
-    /// Whether `v` fits the field.
-    pub fn fits(self, v: i64) -> bool {
-        match self {
-            Field::None | Field::W64 => true,
-            Field::Bits8 => (-0x80..=0xff).contains(&v),
-            Field::Bits16 => (-0x8000..=0xffff).contains(&v),
-            Field::U32 => (0..=u32::MAX as i64).contains(&v),
-            Field::S32 => (i32::MIN as i64..=i32::MAX as i64).contains(&v),
-        }
-    }
-}
+/// Relocatable objects are linked on this machine.
+pub const OBJECT_LINKING: bool = true;
 
 /// The calculation and field of an object relocation type.
 pub fn object_reloc(r_type: u32) -> (Calc, Field) {
@@ -672,14 +658,6 @@ pub fn relax_got_load(code: &mut [u8], at: usize) -> bool {
 pub const INIT_PROLOGUE: &[u8] = &[0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x83, 0xec, 0x08];
 pub const INIT_EPILOGUE: &[u8] = &[0x48, 0x83, 0xc4, 0x08, 0xc3];
 pub const CODE_FILL: u8 = 0x90;
-
-/// A function of the runtime object every unit that needs one gets (see `link::runtime`):
-/// its code and its relocations (offset in the code, type, symbol, addend).
-pub struct RuntimeFn {
-    pub name: &'static str,
-    pub code: &'static [u8],
-    pub relocs: &'static [(u32, u32, &'static str, i64)],
-}
 
 /// `atexit`, `at_quick_exit` and `pthread_atfork` pass the caller's DSO handle on to the C
 /// library (in a normal link they come from libc_nonshared.a); `__relink_unit_fini` runs the

@@ -195,6 +195,12 @@ pub struct Unit {
 
 /// Link `inputs` into one unit named `unit`; `scope` is where the unit's imports will be found.
 pub fn link(unit: &str, inputs: &[Input], scope: &dyn Scope) -> Result<Unit> {
+    if !crate::arch::OBJECT_LINKING {
+        return Err(Error::Unsupported {
+            file: inputs.first().map_or(unit, |i| i.name).to_string(),
+            what: format!("relocatable objects and archives on {} (relink links them on x86_64 only for now)", crate::arch::NAME),
+        });
+    }
     let mut l = Linker {
         unit,
         objs: Vec::new(),

@@ -1,0 +1,401 @@
+//! AArch64 ("ELF for the Arm 64-bit Architecture (AArch64)", AAELF64, section 5.7).
+//!
+//! Relocations in shared objects are RELA. The psABI's table of the dynamic relocations, with S
+//! the symbol value, A the addend, B the base (load bias), P the place and TP the thread pointer
+//! (TPREL: the offset of the variable from TP, its block's offset plus S + A):
+//!
+//! | type              | field    | calculation                          |
+//! |-------------------|----------|--------------------------------------|
+//! | 257  ABS64        | word64   | S + A                                |
+//! | 1024 COPY         | size of S| copy S into the executable           |
+//! | 1025 GLOB_DAT     | word64   | S + A                                |
+//! | 1026 JUMP_SLOT    | word64   | S + A (lazy binding may defer it)    |
+//! | 1027 RELATIVE     | word64   | B + A                                |
+//! | 1028 TLS_DTPMOD   | word64   | module id of S's block               |
+//! | 1029 TLS_DTPREL   | word64   | S + A (offset in its TLS block)      |
+//! | 1030 TLS_TPREL    | word64   | S + A + block offset from TP         |
+//! | 1031 TLSDESC      | 2×word64 | descriptor: function, argument       |
+//! | 1032 IRELATIVE    | word64   | resolver(B + A)(hwcap args)          |
+//!
+//! The thread pointer is `tpidr_el0`. TLS is variant I: TP points at a 16-byte thread control
+//! block and the static blocks follow it (positive offsets).
+//!
+//! PLT: PLT0 saves `x16` (&GOT[n] of the entry that was called) and `x30` on the stack, loads
+//! GOT[2] into x17 and &GOT[2] into x16, and branches to x17. GOT[1] is the dynamic linker's
+//! word for the object. The trampoline must preserve the argument registers x0–x7, the
+//! indirect-result register x8 and q0–q7 (the psABI's "AAPCS64" procedure call standard), and
+//! return to the caller with x30 as PLT0 found it. The relocation index of entry n is n - 3
+//! (the JUMP_SLOT relocations are in GOT order), as glibc computes it.
+//!
+//! IFUNC resolvers get `(AT_HWCAP | _IFUNC_ARG_HWCAP, &__ifunc_arg_t)` (glibc's
+//! `<sys/ifunc.h>`). TLS descriptor functions get the descriptor in x0, return the variable's
+//! offset from TP in x0, and preserve every other register but x30 (the call's return address).
+
+use super::{Calc, Field, Kind, RuntimeFn, SearchCaps};
+use elf::abi;
+
+pub const ELF_MACHINE: u16 = abi::EM_AARCH64;
+pub const NAME: &str = "aarch64";
+/// The type of a RELATIVE relocation, for the fast path.
+pub const RELATIVE: u32 = abi::R_AARCH64_RELATIVE;
+/// The type of a TPREL relocation (offset from the thread pointer), for static TLS blocks.
+pub const TPOFF: u32 = abi::R_AARCH64_TLS_TPREL;
+
+/// Map a raw relocation type onto its generic kind.
+pub fn classify(r_type: u32) -> Kind {
+    match r_type {
+        abi::R_AARCH64_NONE => Kind::None,
+        // GLOB_DAT adds the addend on AArch64 (S + A), unlike x86-64's.
+        abi::R_AARCH64_ABS64 | abi::R_AARCH64_GLOB_DAT => Kind::Symbolic,
+        abi::R_AARCH64_JUMP_SLOT => Kind::PltSlot,
+        abi::R_AARCH64_RELATIVE => Kind::Relative,
+        abi::R_AARCH64_COPY => Kind::Copy,
+        abi::R_AARCH64_TLS_DTPMOD => Kind::DtpMod,
+        abi::R_AARCH64_TLS_DTPREL => Kind::DtpOff,
+        abi::R_AARCH64_TLS_TPREL => Kind::TpOff,
+        abi::R_AARCH64_TLSDESC => Kind::TlsDesc,
+        abi::R_AARCH64_IRELATIVE => Kind::Irelative,
+        _ => Kind::Unknown,
+    }
+}
+
+/// psABI names of the dynamic types and of the static ones most often met, for messages.
+const TYPE_NAMES: &[(u32, &str)] = &[
+    (0, "R_AARCH64_NONE"),
+    (257, "R_AARCH64_ABS64"),
+    (258, "R_AARCH64_ABS32"),
+    (259, "R_AARCH64_ABS16"),
+    (260, "R_AARCH64_PREL64"),
+    (261, "R_AARCH64_PREL32"),
+    (262, "R_AARCH64_PREL16"),
+    (275, "R_AARCH64_ADR_PREL_PG_HI21"),
+    (277, "R_AARCH64_ADD_ABS_LO12_NC"),
+    (278, "R_AARCH64_LDST8_ABS_LO12_NC"),
+    (282, "R_AARCH64_JUMP26"),
+    (283, "R_AARCH64_CALL26"),
+    (284, "R_AARCH64_LDST16_ABS_LO12_NC"),
+    (285, "R_AARCH64_LDST32_ABS_LO12_NC"),
+    (286, "R_AARCH64_LDST64_ABS_LO12_NC"),
+    (299, "R_AARCH64_LDST128_ABS_LO12_NC"),
+    (311, "R_AARCH64_ADR_GOT_PAGE"),
+    (312, "R_AARCH64_LD64_GOT_LO12_NC"),
+    (1024, "R_AARCH64_COPY"),
+    (1025, "R_AARCH64_GLOB_DAT"),
+    (1026, "R_AARCH64_JUMP_SLOT"),
+    (1027, "R_AARCH64_RELATIVE"),
+    (1028, "R_AARCH64_TLS_DTPMOD"),
+    (1029, "R_AARCH64_TLS_DTPREL"),
+    (1030, "R_AARCH64_TLS_TPREL"),
+    (1031, "R_AARCH64_TLSDESC"),
+    (1032, "R_AARCH64_IRELATIVE"),
+];
+
+/// The psABI name of a relocation type, for messages.
+pub fn type_name(r_type: u32) -> &'static str {
+    TYPE_NAMES.iter().find(|(t, _)| *t == r_type).map_or("an unknown relocation type", |(_, n)| n)
+}
+
+/// The thread pointer of the calling thread.
+#[inline]
+pub fn thread_pointer() -> usize {
+    let tp: usize;
+    // SAFETY: reading tpidr_el0 (the thread pointer register, readable at EL0) has no effect.
+    unsafe { std::arch::asm!("mrs {}, tpidr_el0", out(reg) tp, options(nomem, nostack, preserves_flags)) };
+    tp
+}
+
+/// TLS variant I: the static blocks follow a 16-byte thread control block at the thread pointer.
+pub const TLS_VARIANT: super::TlsVariant = super::TlsVariant::I;
+pub const TCB_SIZE: usize = 16;
+/// `DTPREL` values are plain offsets into the block.
+pub const DTV_OFFSET: u64 = 0;
+
+/// glibc's `__ifunc_arg_t` (`<sys/ifunc.h>`).
+#[repr(C)]
+struct IfuncArg {
+    size: u64,
+    hwcap: u64,
+    hwcap2: u64,
+}
+
+/// Set in the first argument of an IFUNC resolver when the second points to an [`IfuncArg`].
+const IFUNC_ARG_HWCAP: u64 = 1 << 62;
+
+/// Call an IFUNC resolver the way glibc does on AArch64: with the hwcap words.
+///
+/// # Safety
+/// `resolver` must be the address of an IFUNC resolver whose object is relocated.
+pub unsafe fn call_ifunc(resolver: usize) -> usize {
+    let hwcap = crate::os::auxv(libc::AT_HWCAP) as u64;
+    let hwcap2 = crate::os::auxv(libc::AT_HWCAP2) as u64;
+    let arg = IfuncArg { size: std::mem::size_of::<IfuncArg>() as u64, hwcap, hwcap2 };
+    // SAFETY: guaranteed by the caller; resolvers that take no arguments ignore them.
+    let f: extern "C" fn(u64, *const IfuncArg) -> usize = unsafe { std::mem::transmute(resolver) };
+    f(hwcap | IFUNC_ARG_HWCAP, &arg)
+}
+
+/// Debian's multiarch directory name (`$LIB` is `lib/` and this), as a literal for `concat!`.
+macro_rules! multiarch {
+    () => {
+        "aarch64-linux-gnu"
+    };
+}
+pub(crate) use multiarch;
+
+/// `FLAG_ELF_LIBC6 | FLAG_AARCH64_LIB64`: the only `/etc/ld.so.cache` entry flags the AArch64
+/// loader accepts.
+pub const CACHE_FLAGS: u32 = 0x0003 | 0x0a00;
+
+/// CPU features that pick library search subdirectories: none on AArch64 (glibc 2.36 has no
+/// `glibc-hwcaps` names and no legacy hwcap names for it).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CpuInfo {}
+
+pub fn cpu_info() -> CpuInfo {
+    CpuInfo {}
+}
+
+/// The capability parts of the library search: only `$PLATFORM` (AT_PLATFORM) applies.
+pub fn search_caps(_cpu: &CpuInfo, auxv_platform: Option<Vec<u8>>) -> SearchCaps {
+    SearchCaps {
+        platform: auxv_platform,
+        platform_bit: u64::MAX,
+        hwcap: 0,
+        hwcap_names: &[],
+        isa_levels: 1,
+        hwcaps_names: Vec::new(),
+    }
+}
+
+/// Nothing to size: the trampolines save fixed register sets.
+pub fn init() {}
+
+/// Lazy binding and dynamic TLS descriptors are always available.
+pub fn trampolines_supported() -> bool {
+    true
+}
+
+// Entry points called by relocated code with conventions Rust functions cannot meet directly.
+// Each starts with `bti c` (a no-op without branch target identification).
+//
+// - `relink_tlsdesc_static` / `relink_tlsdesc_dynamic`: TLS descriptor functions (see the top of
+//   the file). The dynamic one saves x1–x18 and q0–q31 around its call into Rust.
+// - `relink_lazy_entry`: PLT0 branches here (see the top of the file); x0–x8 and q0–q7 reach
+//   the bound function unchanged.
+std::arch::global_asm!(
+    ".globl relink_tlsdesc_static",
+    ".hidden relink_tlsdesc_static",
+    ".type relink_tlsdesc_static, %function",
+    "relink_tlsdesc_static:",
+    "    hint #34",
+    "    ldr x0, [x0, #8]",
+    "    ret",
+    ".size relink_tlsdesc_static, . - relink_tlsdesc_static",
+    "",
+    // Frame (672 bytes): x29 x30, x1..x18 at 16..160, q0..q31 at 160..672.
+    ".globl relink_tlsdesc_dynamic",
+    ".hidden relink_tlsdesc_dynamic",
+    ".type relink_tlsdesc_dynamic, %function",
+    "relink_tlsdesc_dynamic:",
+    "    hint #34",
+    "    sub sp, sp, #672",
+    "    stp x29, x30, [sp]",
+    "    mov x29, sp",
+    "    stp x1, x2, [sp, #16]",
+    "    stp x3, x4, [sp, #32]",
+    "    stp x5, x6, [sp, #48]",
+    "    stp x7, x8, [sp, #64]",
+    "    stp x9, x10, [sp, #80]",
+    "    stp x11, x12, [sp, #96]",
+    "    stp x13, x14, [sp, #112]",
+    "    stp x15, x16, [sp, #128]",
+    "    stp x17, x18, [sp, #144]",
+    "    stp q0, q1, [sp, #160]",
+    "    stp q2, q3, [sp, #192]",
+    "    stp q4, q5, [sp, #224]",
+    "    stp q6, q7, [sp, #256]",
+    "    stp q8, q9, [sp, #288]",
+    "    stp q10, q11, [sp, #320]",
+    "    stp q12, q13, [sp, #352]",
+    "    stp q14, q15, [sp, #384]",
+    "    stp q16, q17, [sp, #416]",
+    "    stp q18, q19, [sp, #448]",
+    "    stp q20, q21, [sp, #480]",
+    "    stp q22, q23, [sp, #512]",
+    "    stp q24, q25, [sp, #544]",
+    "    stp q26, q27, [sp, #576]",
+    "    stp q28, q29, [sp, #608]",
+    "    stp q30, q31, [sp, #640]",
+    "    ldr x0, [x0, #8]",
+    "    bl {desc_offset}",
+    "    ldp q0, q1, [sp, #160]",
+    "    ldp q2, q3, [sp, #192]",
+    "    ldp q4, q5, [sp, #224]",
+    "    ldp q6, q7, [sp, #256]",
+    "    ldp q8, q9, [sp, #288]",
+    "    ldp q10, q11, [sp, #320]",
+    "    ldp q12, q13, [sp, #352]",
+    "    ldp q14, q15, [sp, #384]",
+    "    ldp q16, q17, [sp, #416]",
+    "    ldp q18, q19, [sp, #448]",
+    "    ldp q20, q21, [sp, #480]",
+    "    ldp q22, q23, [sp, #512]",
+    "    ldp q24, q25, [sp, #544]",
+    "    ldp q26, q27, [sp, #576]",
+    "    ldp q28, q29, [sp, #608]",
+    "    ldp q30, q31, [sp, #640]",
+    "    ldp x1, x2, [sp, #16]",
+    "    ldp x3, x4, [sp, #32]",
+    "    ldp x5, x6, [sp, #48]",
+    "    ldp x7, x8, [sp, #64]",
+    "    ldp x9, x10, [sp, #80]",
+    "    ldp x11, x12, [sp, #96]",
+    "    ldp x13, x14, [sp, #112]",
+    "    ldp x15, x16, [sp, #128]",
+    "    ldp x17, x18, [sp, #144]",
+    "    ldp x29, x30, [sp]",
+    "    add sp, sp, #672",
+    "    ret",
+    ".size relink_tlsdesc_dynamic, . - relink_tlsdesc_dynamic",
+    "",
+    // Entry: x16 = &GOT[2], [sp] = &GOT[n], [sp + 8] = the caller's x30.
+    // Frame (224 bytes): x29 x30, x0..x8 at 16..88, q0..q7 at 96..224.
+    ".globl relink_lazy_entry",
+    ".hidden relink_lazy_entry",
+    ".type relink_lazy_entry, %function",
+    "relink_lazy_entry:",
+    "    hint #34",
+    "    stp x29, x30, [sp, #-224]!",
+    "    mov x29, sp",
+    "    stp x0, x1, [sp, #16]",
+    "    stp x2, x3, [sp, #32]",
+    "    stp x4, x5, [sp, #48]",
+    "    stp x6, x7, [sp, #64]",
+    "    str x8, [sp, #80]",
+    "    stp q0, q1, [sp, #96]",
+    "    stp q2, q3, [sp, #128]",
+    "    stp q4, q5, [sp, #160]",
+    "    stp q6, q7, [sp, #192]",
+    "    ldr x0, [x16, #-8]",
+    "    ldr x1, [sp, #224]",
+    "    sub x1, x1, x16",
+    "    lsr x1, x1, #3",
+    "    sub x1, x1, #1",
+    "    bl {fixup}",
+    "    mov x16, x0",
+    "    ldp q0, q1, [sp, #96]",
+    "    ldp q2, q3, [sp, #128]",
+    "    ldp q4, q5, [sp, #160]",
+    "    ldp q6, q7, [sp, #192]",
+    "    ldp x0, x1, [sp, #16]",
+    "    ldp x2, x3, [sp, #32]",
+    "    ldp x4, x5, [sp, #48]",
+    "    ldp x6, x7, [sp, #64]",
+    "    ldr x8, [sp, #80]",
+    "    ldp x29, x30, [sp], #224",
+    "    ldp x17, x30, [sp], #16",
+    "    br x16",
+    ".size relink_lazy_entry, . - relink_lazy_entry",
+    desc_offset = sym crate::tls::tlsdesc_offset,
+    fixup = sym crate::relocate::lazy_fixup,
+);
+
+extern "C" {
+    fn relink_lazy_entry();
+    fn relink_tlsdesc_static();
+    fn relink_tlsdesc_dynamic();
+}
+
+/// Address of relink's `__tls_get_addr`, bound for relink-relocated code: the Rust function
+/// itself (AArch64 code calls it with the standard convention).
+pub fn tls_get_addr_entry() -> usize {
+    crate::tls::tls_get_addr as *const () as usize
+}
+
+/// TLS descriptor functions: (static, dynamic).
+pub fn tlsdesc_entries() -> (usize, usize) {
+    (relink_tlsdesc_static as *const () as usize, relink_tlsdesc_dynamic as *const () as usize)
+}
+
+/// GOT words reserved for lazy binding: GOT[1] (relink's context for the object), GOT[2] (the
+/// trampoline PLT0 branches to).
+pub const LAZY_GOT_CONTEXT: usize = 1;
+pub const LAZY_GOT_ENTRY: usize = 2;
+
+/// The lazy-binding trampoline PLT0 branches to (GOT[2]).
+pub fn lazy_entry() -> usize {
+    relink_lazy_entry as *const () as usize
+}
+
+/// The body of an exported function that needs to know who called it (see the x86_64 file):
+/// used as the only statement of a naked function taking `$args` integer arguments, it copies
+/// the return address (x30) into the next argument register and branches to `$target`.
+macro_rules! with_caller {
+    ($target:path, 2) => {
+        core::arch::naked_asm!("hint #34", "mov x2, x30", "b {t}", t = sym $target)
+    };
+    ($target:path, 3) => {
+        core::arch::naked_asm!("hint #34", "mov x3, x30", "b {t}", t = sym $target)
+    };
+    ($target:path, 5) => {
+        core::arch::naked_asm!("hint #34", "mov x5, x30", "b {t}", t = sym $target)
+    };
+}
+pub(crate) use with_caller;
+
+// -------------------------------------------------------------------------------------------
+// Relocatable objects: not linked on AArch64 yet (`OBJECT_LINKING`); `link::link` refuses them
+// before any of the items below is used. They give the linker's code its types.
+
+pub const OBJECT_LINKING: bool = false;
+
+/// The calculation and field of an object relocation type: none known yet.
+pub fn object_reloc(_r_type: u32) -> (Calc, Field) {
+    (Calc::Unknown, Field::None)
+}
+
+/// Dynamic relocation types the linker emits for what must be bound at load.
+pub mod dynrel {
+    use elf::abi;
+    pub const ABS64: u32 = abi::R_AARCH64_ABS64;
+    pub const PC32: u32 = abi::R_AARCH64_PREL32;
+    pub const ABS32: u32 = abi::R_AARCH64_ABS32;
+    pub const ABS32S: u32 = abi::R_AARCH64_ABS32;
+    pub const GLOB_DAT: u32 = abi::R_AARCH64_GLOB_DAT;
+    pub const IRELATIVE: u32 = abi::R_AARCH64_IRELATIVE;
+    pub const DTPMOD64: u32 = abi::R_AARCH64_TLS_DTPMOD;
+    pub const DTPOFF64: u32 = abi::R_AARCH64_TLS_DTPREL;
+    pub const TPOFF64: u32 = abi::R_AARCH64_TLS_TPREL;
+    pub const TLSDESC: u32 = abi::R_AARCH64_TLSDESC;
+}
+
+/// Size of a call stub (a veneer through a GOT entry).
+pub const STUB_SIZE: usize = 16;
+
+/// A call stub at `stub` that branches through the GOT entry at `slot` (8-byte aligned):
+/// `adrp x16, slot; ldr x16, [x16, :lo12:slot]; br x16; brk #0`.
+pub fn call_stub(stub: u64, slot: u64) -> [u8; STUB_SIZE] {
+    let pages = ((slot >> 12) as i64).wrapping_sub((stub >> 12) as i64) as u32;
+    let adrp = 0x9000_0010 | (pages & 3) << 29 | ((pages >> 2) & 0x7ffff) << 5;
+    let ldr = 0xf940_0210 | (((slot & 0xfff) as u32) >> 3) << 10;
+    let mut s = [0u8; STUB_SIZE];
+    for (i, w) in [adrp, ldr, 0xd61f_0200, 0xd420_0000].into_iter().enumerate() {
+        s[4 * i..4 * i + 4].copy_from_slice(&w.to_le_bytes());
+    }
+    s
+}
+
+/// GOT loads are not rewritten on AArch64.
+pub fn relax_got_load(_code: &mut [u8], _at: usize) -> bool {
+    false
+}
+
+/// crti.o's and crtn.o's `.init`/`.fini` frame: `stp x29, x30, [sp, #-16]!; mov x29, sp` and
+/// `ldp x29, x30, [sp], #16; ret`.
+pub const INIT_PROLOGUE: &[u8] = &[0xfd, 0x7b, 0xbf, 0xa9, 0xfd, 0x03, 0x00, 0x91];
+pub const INIT_EPILOGUE: &[u8] = &[0xfd, 0x7b, 0xc1, 0xa8, 0xc0, 0x03, 0x5f, 0xd6];
+/// Instructions are 4-byte words: fragments never leave a gap to fill.
+pub const CODE_FILL: u8 = 0;
+
+/// The runtime object's functions (see the x86_64 file): none until objects are linked here.
+pub const RUNTIME_FNS: &[RuntimeFn] = &[];
