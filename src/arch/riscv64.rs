@@ -203,7 +203,11 @@ pub fn search_caps(_cpu: &CpuInfo, auxv_platform: Option<Vec<u8>>) -> SearchCaps
 //
 // The vector registers are not saved: the standard calling convention passes no arguments in
 // them (functions that do are marked with DT_RISCV_VARIANT_CC and must be bound at load).
+//
+// Module-level assembly is assembled without the target's extensions, hence `.option arch`.
 std::arch::global_asm!(
+    ".option push",
+    ".option arch, +d",
     ".globl relink_tlsdesc_static",
     ".hidden relink_tlsdesc_static",
     ".type relink_tlsdesc_static, @function",
@@ -339,6 +343,7 @@ std::arch::global_asm!(
     "    addi sp, sp, 144",
     "    jr t1",
     ".size relink_lazy_entry, . - relink_lazy_entry",
+    ".option pop",
     desc_offset = sym crate::tls::tlsdesc_offset,
     fixup = sym crate::relocate::lazy_fixup,
 );
