@@ -2,7 +2,11 @@
 #
 #   make / make build   release build of librelink.so, librelink.a, librelink_preload.so and the
 #                       relink command
-#   make test           cargo tests of the workspace (release) and the install layout check
+#   make test           cargo tests of the workspace (release), the install layout check, and
+#                       the cross-architecture tests (test-cross; CROSS=0 leaves them out)
+#   make test-cross     relink cross-built for each machine of .ci/cross-arches and the C
+#                       tests of c-tests/cross/ run under qemu-user (.ci/install-cross
+#                       installs what they need)
 #   make demo           build and run the C demo in examples/demo
 #   make bench          relink vs glibc side by side (CALLGRIND=1 adds instruction counts)
 #   make header         regenerate include/relink.h
@@ -57,7 +61,9 @@ FUZZ_SEEDS := target/fuzz-seeds
 TSAN := target/tsan
 TSAN_LIB := $(TSAN)/$(TARGET_TRIPLE)/release
 
-.PHONY: all build test demo bench header install install-check clean
+CROSS ?= 1
+
+.PHONY: all build test test-cross demo bench header install install-check clean
 .PHONY: nightly fuzz fuzz-build fuzz-seeds check-valgrind tsan
 
 all: build
@@ -77,6 +83,12 @@ test:
 	$(CARGO) build --release --workspace
 	$(CARGO) test --release --workspace
 	@$(MAKE) --no-print-directory install-check
+ifneq ($(CROSS),0)
+	@$(MAKE) --no-print-directory test-cross
+endif
+
+test-cross:
+	.ci/cross-test
 
 demo: build
 	@mkdir -p $(DEMO)

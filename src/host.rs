@@ -82,9 +82,10 @@ impl Real {
             objects.push(m);
         }
         // glibc 2.34 moved the functions into the C library under new versions; the older
-        // ones name libdl's.
+        // ones name libdl's. On machines glibc came to later, the older ones are all its first
+        // version (`arch::GLIBC_BASE`).
         let find = |name: &str, versions: &[&str]| -> Option<usize> {
-            versions.iter().find_map(|v| {
+            versions.iter().chain([&crate::arch::GLIBC_BASE]).find_map(|v| {
                 let q = crate::symbols::Query::new(name.as_bytes(), Some(crate::symbols::Version::new(v.as_bytes())));
                 objects.iter().find_map(|m| {
                     let sym = m.symtab.sym(m.symtab.lookup(&q)?)?;

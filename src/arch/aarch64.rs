@@ -35,6 +35,8 @@ use super::{Calc, Field, Kind, RuntimeFn, SearchCaps};
 use elf::abi;
 
 pub const ELF_MACHINE: u16 = abi::EM_AARCH64;
+/// The first symbol version of glibc on this machine.
+pub const GLIBC_BASE: &str = "GLIBC_2.17";
 pub const NAME: &str = "aarch64";
 /// The type of a RELATIVE relocation, for the fast path.
 pub const RELATIVE: u32 = abi::R_AARCH64_RELATIVE;

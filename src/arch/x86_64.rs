@@ -25,6 +25,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use elf::abi;
 
 pub const ELF_MACHINE: u16 = abi::EM_X86_64;
+/// The first symbol version of glibc on this machine.
+pub const GLIBC_BASE: &str = "GLIBC_2.2.5";
 pub const NAME: &str = "x86_64";
 /// The type of a RELATIVE relocation, for the fast path.
 pub const RELATIVE: u32 = abi::R_X86_64_RELATIVE;

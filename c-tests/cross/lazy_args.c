@@ -1,0 +1,49 @@
+/* Lazy binding through the target machine's PLT and relink's trampoline: calls with more
+ * integer and floating-point arguments than there are argument registers (so some go on the
+ * stack), a struct returned through memory (the indirect result register on aarch64), and a
+ * variadic call with doubles into the C library, each bound on its first call. */
+#include "check.h"
+
+struct big {
+    long v[6];
+};
+
+typedef double (*mix_fn)(long, double, long, double, long, double, long, double, long, double, long, double, long,
+                         double, long, double, long, double, long, double);
+typedef struct big (*big_fn)(long, double);
+typedef int (*fmt_fn)(char *, size_t, double, double, long);
+typedef int (*count_fn)(void);
+
+int main(int argc, char **argv)
+{
+    char path[PATH_MAX];
+    CHECK(argc == 2, "usage: lazy_args DIR");
+    snprintf(path, sizeof path, "%s/libcross_lazy.so", argv[1]);
+    rl_handle *h = rl_open(path, RL_LAZY);
+    CHECK(h != NULL, "rl_open(%s, RL_LAZY)", path);
+    mix_fn call_mix = SYM(h, mix_fn, "call_mix");
+    big_fn call_big = SYM(h, big_fn, "call_big");
+    fmt_fn call_format = SYM(h, fmt_fn, "call_format");
+    count_fn bindings = SYM(h, count_fn, "unbound_slots");
+    int before = bindings();
+    CHECK(before >= 3, "the PLT slots are not bound before the first calls (%d unbound)", before);
+
+    for (int round = 0; round < 2; round++) {
+        double r = call_mix(1, 0.5, 2, 1.5, 3, 2.5, 4, 3.5, 5, 4.5, 6, 5.5, 7, 6.5, 8, 7.5, 9, 8.5, 10, 9.5);
+        /* mix() weighs argument i by i + 1, so a register or stack slot out of place shows. */
+        double want = 0;
+        for (int i = 0; i < 10; i++)
+            want += (double)(i + 1) * (double)(i + 1) * (2 * i + 1) + (double)(i + 1) * (2 * i + 2) * (i + 0.5);
+        CHECK(r == want, "call_mix round %d = %.17g, want %.17g", round, r, want);
+        struct big b = call_big(40, 2.25);
+        for (int i = 0; i < 6; i++)
+            CHECK(b.v[i] == 40 * (i + 1) + (long)(2.25 * 4), "call_big v[%d] = %ld", i, b.v[i]);
+        char buf[128];
+        int n = call_format(buf, sizeof buf, 1.25, -3.5, 77);
+        CHECK(n > 0 && strcmp(buf, "1.25 -3.5 77") == 0, "call_format: \"%s\"", buf);
+    }
+    int after = bindings();
+    CHECK(after < before, "first calls bound PLT slots (%d unbound before, %d after)", before, after);
+    CHECK(rl_close(h) == 0, "rl_close");
+    CHECKS_DONE();
+}

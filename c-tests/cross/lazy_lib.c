@@ -1,0 +1,56 @@
+/* libcross_lazy.so: calls into libcross_lazy_dep.so and the C library through its PLT. */
+#include <stdio.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <link.h>
+
+struct big {
+    long v[6];
+};
+
+double mix(long, double, long, double, long, double, long, double, long, double, long, double, long, double, long,
+           double, long, double, long, double);
+struct big make_big(long, double);
+
+double call_mix(long a0, double d0, long a1, double d1, long a2, double d2, long a3, double d3, long a4, double d4,
+                long a5, double d5, long a6, double d6, long a7, double d7, long a8, double d8, long a9, double d9)
+{
+    return mix(a0, d0, a1, d1, a2, d2, a3, d3, a4, d4, a5, d5, a6, d6, a7, d7, a8, d8, a9, d9);
+}
+
+struct big call_big(long n, double x)
+{
+    return make_big(n, x);
+}
+
+int call_format(char *buf, size_t size, double a, double b, long c)
+{
+    return snprintf(buf, size, "%g %g %ld", a, b, c);
+}
+
+/* The PLT's GOT slots (DT_PLTGOT, after its three reserved words) that still point into this
+ * object (at PLT0: not bound yet). Bound slots point into libcross_lazy_dep.so or the C
+ * library. */
+extern ElfW(Dyn) _DYNAMIC[];
+extern const char __ehdr_start[] __attribute__((visibility("hidden")));
+static char last_byte __attribute__((used));
+
+int unbound_slots(void)
+{
+    uintptr_t base = (uintptr_t)__ehdr_start, got = 0, relsz = 0;
+    for (ElfW(Dyn) *d = _DYNAMIC; d->d_tag != DT_NULL; d++) {
+        if (d->d_tag == DT_PLTGOT)
+            got = d->d_un.d_ptr;
+        else if (d->d_tag == DT_PLTRELSZ)
+            relsz = d->d_un.d_val;
+    }
+    if (got < base)
+        got += base;
+    int n = 0;
+    for (size_t i = 0; i < relsz / sizeof(ElfW(Rela)); i++) {
+        uintptr_t v = ((uintptr_t *)got)[3 + i];
+        if (v >= base && v < (uintptr_t)&last_byte)
+            n++;
+    }
+    return n;
+}
