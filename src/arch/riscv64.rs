@@ -36,6 +36,8 @@ use super::{Calc, Field, Kind, RuntimeFn, SearchCaps};
 use elf::abi;
 
 pub const ELF_MACHINE: u16 = abi::EM_RISCV;
+/// The first symbol version of glibc on this machine.
+pub const GLIBC_BASE: &str = "GLIBC_2.27";
 pub const NAME: &str = "riscv64";
 /// The type of a RELATIVE relocation, for the fast path.
 pub const RELATIVE: u32 = abi::R_RISCV_RELATIVE;
