@@ -425,7 +425,7 @@ fn stub_object(w: &Wanted, page: usize) -> Vec<u8> {
     u64(&mut b, 0);
     u64(&mut b, EHDR as u64);
     u64(&mut b, 0);
-    u32(&mut b, 0);
+    u32(&mut b, crate::arch::ELF_FLAGS);
     for v in [EHDR, PHDR, PHNUM, 64, 0, 0] {
         u16(&mut b, v as u16);
     }

@@ -2,7 +2,8 @@
 //! architecture, `src/arch/<arch>.rs`, selected at compile time; the rest of the crate is
 //! written against the items below, which every architecture file defines:
 //!
-//! * Machine: `ELF_MACHINE` (e_machine), `NAME` (for messages), `GLIBC_BASE` (glibc's first
+//! * Machine: `ELF_MACHINE` (e_machine), `ELF_FLAGS` (e_flags of the objects relink makes, such
+//!   as the one holding a static TLS block), `NAME` (for messages), `GLIBC_BASE` (glibc's first
 //!   symbol version there, which names its oldest `dlopen` family).
 //! * Dynamic relocations: `classify` maps a raw type onto one of the generic [`Kind`]s that the
 //!   single apply loop in `relocate.rs` understands, `type_name` gives the psABI name, `RELATIVE`

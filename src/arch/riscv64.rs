@@ -38,6 +38,9 @@ use elf::abi;
 pub const ELF_MACHINE: u16 = abi::EM_RISCV;
 /// The first symbol version of glibc on this machine.
 pub const GLIBC_BASE: &str = "GLIBC_2.27";
+/// `e_flags` of the objects relink makes: `EF_RISCV_RVC | EF_RISCV_FLOAT_ABI_DOUBLE`, the lp64d
+/// ABI the system loader accepts (it refuses other float ABIs as if the file did not exist).
+pub const ELF_FLAGS: u32 = 0x0001 | 0x0004;
 pub const NAME: &str = "riscv64";
 /// The type of a RELATIVE relocation, for the fast path.
 pub const RELATIVE: u32 = abi::R_RISCV_RELATIVE;
