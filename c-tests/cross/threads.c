@@ -21,7 +21,7 @@ struct lib {
 
 static struct lib libs[2];
 static mix_fn call_mix;
-static pthread_barrier_t opened, go;
+static pthread_barrier_t opened, go, done;
 
 struct result {
     int bad;
@@ -70,6 +70,8 @@ static void work(struct result *r, long seed)
         if (*c != 5 + 1000 * seed)
             fail(r, "counter keeps the thread's own value", *c);
     }
+    /* Every thread is still alive when the addresses of their variables are compared. */
+    pthread_barrier_wait(&done);
 }
 
 static void *early_thread(void *arg)
@@ -101,6 +103,7 @@ int main(int argc, char **argv)
     CHECK(argc == 2, "usage: threads DIR");
     CHECK(pthread_barrier_init(&opened, NULL, 2) == 0, "barrier");
     CHECK(pthread_barrier_init(&go, NULL, THREADS + 2) == 0, "barrier");
+    CHECK(pthread_barrier_init(&done, NULL, THREADS + 2) == 0, "barrier");
     pthread_t early, t[THREADS];
     CHECK(pthread_create(&early, NULL, early_thread, &results[THREADS]) == 0, "pthread_create (early)");
 
@@ -126,6 +129,7 @@ int main(int argc, char **argv)
     pthread_barrier_wait(&go);
     double r0 = call_mix(1, 0.5, 2, 1.5, 3, 2.5, 4, 3.5, 5, 4.5, 6, 5.5, 7, 6.5, 8, 7.5, 9, 8.5, 10, 9.5);
     CHECK(r0 == want_mix(), "call_mix in the main thread: %g", r0);
+    pthread_barrier_wait(&done);
     for (int i = 0; i < THREADS; i++)
         CHECK(pthread_join(t[i], NULL) == 0, "pthread_join %d", i);
     CHECK(pthread_join(early, NULL) == 0, "pthread_join (early)");

@@ -29,6 +29,9 @@ pub const ELF_MACHINE: u16 = abi::EM_X86_64;
 pub const GLIBC_BASE: &str = "GLIBC_2.2.5";
 /// `e_flags` of the objects relink makes (none are defined on x86-64).
 pub const ELF_FLAGS: u32 = 0;
+/// The dynamic tag and symbol `st_other` flag of functions with a variant calling convention,
+/// whose PLT slots are bound at load: none here.
+pub const VARIANT_CC: Option<(i64, u8)> = None;
 pub const NAME: &str = "x86_64";
 /// The type of a RELATIVE relocation, for the fast path.
 pub const RELATIVE: u32 = abi::R_X86_64_RELATIVE;

@@ -196,6 +196,23 @@ pub fn lo12(v: i64) -> i64 {
     (v << 52) >> 52
 }
 
+/// A PLT entry's code at `at` that jumps through the GOT word at `slot` (16 bytes, what a call
+/// stub for a symbol outside the unit is too): `auipc t3, hi; ld t3, lo(t3); jalr t1, t3; nop`.
+pub fn plt_entry(at: u64, slot: u64) -> [u8; 16] {
+    let d = slot.wrapping_sub(at) as i64;
+    let words = [
+        0x0000_0e17 | hi20(d) << 12,                // auipc t3, hi
+        0x000e_3e03 | bits(lo12(d), 11, 0, 20),     // ld t3, lo(t3)
+        0x000e_0367,                                // jalr t1, t3
+        0x0000_0013,                                // nop
+    ];
+    let mut s = [0; 16];
+    for (i, w) in words.iter().enumerate() {
+        s[4 * i..4 * i + 4].copy_from_slice(&w.to_le_bytes());
+    }
+    s
+}
+
 /// Why a value could not be written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Bad {
@@ -567,5 +584,19 @@ mod tests {
         assert_eq!(reloc(R_RISCV_JUMP_SLOT), None);
         assert!(is_pcrel_hi(R_RISCV_TLS_GD_HI20) && !is_pcrel_hi(R_RISCV_HI20));
         assert!(is_lo12(R_RISCV_TPREL_LO12_S) && !is_lo12(R_RISCV_HI20));
+    }
+
+    #[test]
+    fn plt_entries() {
+        // A slot 0x2010 bytes after the entry: auipc t3, 2; ld t3, 16(t3); jalr t1, t3; nop.
+        let s = plt_entry(0x1000, 0x3010);
+        assert_eq!(&s[..4], &0x0000_2e17u32.to_le_bytes());
+        assert_eq!(&s[4..8], &0x010e_3e03u32.to_le_bytes());
+        assert_eq!(&s[8..12], &0x000e_0367u32.to_le_bytes());
+        assert_eq!(&s[12..], &0x0000_0013u32.to_le_bytes());
+        // A slot 0x7f8 bytes before: auipc t3, 0; ld t3, -0x7f8(t3) (imm 0x808).
+        let s = plt_entry(0x2000, 0x1808);
+        assert_eq!(&s[..4], &0x0000_0e17u32.to_le_bytes());
+        assert_eq!(&s[4..8], &0x808e_3e03u32.to_le_bytes());
     }
 }
