@@ -286,9 +286,6 @@ pub struct DynInfo {
     pub flags_1: u64,
     pub textrel: bool,
     pub symbolic: bool,
-    /// The machine's variant calling convention tag (`arch::VARIANT_CC`): some PLT slots are
-    /// for functions that take arguments in registers the lazy-binding trampoline does not keep.
-    pub variant_cc: bool,
 }
 
 impl DynInfo {
@@ -351,7 +348,6 @@ impl DynInfo {
                 abi::DT_TEXTREL => d.textrel = true,
                 abi::DT_BIND_NOW => d.flags |= abi::DF_BIND_NOW as u64,
                 abi::DT_SYMBOLIC => d.symbolic = true,
-                t if crate::arch::VARIANT_CC.is_some_and(|(tag, _)| tag == t) => d.variant_cc = true,
                 _ => {}
             }
         }

@@ -95,14 +95,11 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyS
         match (lazy, m.dynamic.pltgot) {
             (Some(_), Some(got)) if got % 8 != 0 => return Err(ctx.bad("misaligned DT_PLTGOT")),
             (Some(scope), Some(got)) => {
-                // As glibc does, slots of functions with a variant calling convention are bound now.
-                let variant = |r: &Rela| {
-                    arch::VARIANT_CC.is_some_and(|(_, flag)| {
-                        m.dynamic.variant_cc && m.symtab.sym(r.sym()).is_some_and(|s| s.st_other & flag != 0)
-                    })
-                };
                 for r in relas {
-                    if arch::classify(r.kind()) == Kind::PltSlot && !variant(r) {
+                    // Calls with another register convention than the trampoline preserves are
+                    // bound now.
+                    let now = m.symtab.sym(r.sym()).is_some_and(|s| arch::binds_at_load(s.st_other));
+                    if arch::classify(r.kind()) == Kind::PltSlot && !now {
                         // The slot holds the link-time address of code in its PLT entry that
                         // enters the trampoline: relocate it. (Aligned: it is later rewritten
                         // with one atomic store.)

@@ -17,9 +17,7 @@ static int throwing_callback(int n)
 
 int main(int argc, char **argv)
 {
-    char path[PATH_MAX];
-    CHECK(argc == 2, "usage: cxx_throw DIR");
-    snprintf(path, sizeof path, "%s/libcross_cxx.so", argv[1]);
+    const char *path = strf("%s/libcross_cxx.so", fixture_dir(argc, argv));
     rl_handle *h = rl_open(path, RL_LAZY);
     CHECK(h != NULL, "rl_open(%s)", path);
     auto plugin_throw = SYM(h, int (*)(int), "plugin_throw");

@@ -8,9 +8,7 @@
 
 int main(int argc, char **argv)
 {
-    char path[PATH_MAX];
-    CHECK(argc == 2, "usage: ifunc_hwcap DIR");
-    snprintf(path, sizeof path, "%s/libcross_ifunc.so", argv[1]);
+    const char *path = strf("%s/libcross_ifunc.so", fixture_dir(argc, argv));
     rl_handle *h = rl_open(path, RL_NOW);
     CHECK(h != NULL, "rl_open(%s)", path);
     int (*pick)(int) = SYM(h, int (*)(int), "pick");

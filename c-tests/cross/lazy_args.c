@@ -16,9 +16,7 @@ typedef int (*count_fn)(void);
 
 int main(int argc, char **argv)
 {
-    char path[PATH_MAX];
-    CHECK(argc == 2, "usage: lazy_args DIR");
-    snprintf(path, sizeof path, "%s/libcross_lazy.so", argv[1]);
+    const char *path = strf("%s/libcross_lazy.so", fixture_dir(argc, argv));
     rl_handle *h = rl_open(path, RL_LAZY);
     CHECK(h != NULL, "rl_open(%s, RL_LAZY)", path);
     mix_fn call_mix = SYM(h, mix_fn, "call_mix");

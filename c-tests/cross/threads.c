@@ -99,8 +99,7 @@ static void load(struct lib *b, rl_handle *h)
 
 int main(int argc, char **argv)
 {
-    char path[PATH_MAX];
-    CHECK(argc == 2, "usage: threads DIR");
+    const char *dir = fixture_dir(argc, argv);
     CHECK(pthread_barrier_init(&opened, NULL, 2) == 0, "barrier");
     CHECK(pthread_barrier_init(&go, NULL, THREADS + 2) == 0, "barrier");
     CHECK(pthread_barrier_init(&done, NULL, THREADS + 2) == 0, "barrier");
@@ -110,14 +109,14 @@ int main(int argc, char **argv)
     const char *names[2] = {"libcross_tls_gd.so", "libcross_tls_ie.so"};
     rl_handle *h[3];
     for (int l = 0; l < 2; l++) {
-        snprintf(path, sizeof path, "%s/%s", argv[1], names[l]);
+        const char *path = strf("%s/%s", dir, names[l]);
         h[l] = rl_open(path, RL_NOW);
         CHECK(h[l] != NULL, "rl_open(%s)", path);
         load(&libs[l], h[l]);
     }
-    snprintf(path, sizeof path, "%s/libcross_lazy.so", argv[1]);
-    h[2] = rl_open(path, RL_LAZY);
-    CHECK(h[2] != NULL, "rl_open(%s, RL_LAZY)", path);
+    const char *lazy = strf("%s/libcross_lazy.so", dir);
+    h[2] = rl_open(lazy, RL_LAZY);
+    CHECK(h[2] != NULL, "rl_open(%s, RL_LAZY)", lazy);
     call_mix = SYM(h[2], mix_fn, "call_mix");
     int (*unbound)(void) = SYM(h[2], int (*)(void), "unbound_slots");
     CHECK(unbound() >= 3, "the PLT slots are not bound before the threads call (%d unbound)", unbound());

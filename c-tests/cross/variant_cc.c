@@ -6,9 +6,7 @@
 
 int main(int argc, char **argv)
 {
-    char path[PATH_MAX];
-    CHECK(argc == 2, "usage: variant_cc DIR");
-    snprintf(path, sizeof path, "%s/libcross_variant_cc.so", argv[1]);
+    const char *path = strf("%s/libcross_variant_cc.so", fixture_dir(argc, argv));
     rl_handle *h = rl_open(path, RL_LAZY);
     CHECK(h != NULL, "rl_open(%s, RL_LAZY)", path);
     int (*unbound)(const char *) = SYM(h, int (*)(const char *), "slot_unbound");

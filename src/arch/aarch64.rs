@@ -39,9 +39,6 @@ pub const ELF_MACHINE: u16 = abi::EM_AARCH64;
 pub const GLIBC_BASE: &str = "GLIBC_2.17";
 /// `e_flags` of the objects relink makes (none are defined on AArch64).
 pub const ELF_FLAGS: u32 = 0;
-/// The dynamic tag and symbol `st_other` flag of functions with a variant calling convention,
-/// whose PLT slots are bound at load: none here.
-pub const VARIANT_CC: Option<(i64, u8)> = None;
 pub const NAME: &str = "aarch64";
 /// The type of a RELATIVE relocation, for the fast path.
 pub const RELATIVE: u32 = abi::R_AARCH64_RELATIVE;
@@ -153,22 +150,29 @@ pub(crate) use multiarch;
 /// loader accepts.
 pub const CACHE_FLAGS: u32 = 0x0003 | 0x0a00;
 
-/// CPU features that pick library search subdirectories: none on AArch64 (glibc 2.36 has no
-/// `glibc-hwcaps` names and no legacy hwcap names for it).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct CpuInfo {}
+/// `HWCAP_ATOMICS`, the one AArch64 hwcap bit glibc 2.36 searches a legacy subdirectory for.
+const HWCAP_ATOMICS: u64 = 1 << 8;
+const HWCAP_NAMES: [(u64, &str); 1] = [(HWCAP_ATOMICS, "atomics")];
 
-pub fn cpu_info() -> CpuInfo {
-    CpuInfo {}
+/// CPU features that pick library search subdirectories: the AT_HWCAP word (glibc 2.36 has no
+/// `glibc-hwcaps` names for AArch64).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CpuInfo {
+    pub hwcap: u64,
 }
 
-/// The capability parts of the library search: only `$PLATFORM` (AT_PLATFORM) applies.
-pub fn search_caps(_cpu: &CpuInfo, auxv_platform: Option<Vec<u8>>) -> SearchCaps {
+pub fn cpu_info() -> CpuInfo {
+    CpuInfo { hwcap: crate::os::auxv(libc::AT_HWCAP) as u64 }
+}
+
+/// The capability parts of the library search: `$PLATFORM` (AT_PLATFORM) and the `atomics`
+/// legacy subdirectory (`tls/aarch64/atomics/` ... `atomics/`, as glibc 2.36 searches them).
+pub fn search_caps(cpu: &CpuInfo, auxv_platform: Option<Vec<u8>>) -> SearchCaps {
     SearchCaps {
         platform: auxv_platform,
         platform_bit: u64::MAX,
-        hwcap: 0,
-        hwcap_names: &[],
+        hwcap: cpu.hwcap & HWCAP_ATOMICS,
+        hwcap_names: &HWCAP_NAMES,
         isa_levels: 1,
         hwcaps_names: Vec::new(),
     }
@@ -328,6 +332,17 @@ pub fn tlsdesc_entries() -> (usize, usize) {
 /// trampoline PLT0 branches to).
 pub const LAZY_GOT_CONTEXT: usize = 1;
 pub const LAZY_GOT_ENTRY: usize = 2;
+
+/// `STO_AARCH64_VARIANT_PCS`: the function takes or returns values in registers the base
+/// procedure call standard does not use for arguments (SVE z/p registers, or the vector PCS),
+/// which the trampoline does not preserve.
+const STO_AARCH64_VARIANT_PCS: u8 = 0x80;
+
+/// Whether a PLT call to a symbol with this `st_other` must be bound at load (as glibc does for
+/// variant PCS symbols).
+pub fn binds_at_load(st_other: u8) -> bool {
+    st_other & STO_AARCH64_VARIANT_PCS != 0
+}
 
 /// The lazy-binding trampoline PLT0 branches to (GOT[2]).
 pub fn lazy_entry() -> usize {

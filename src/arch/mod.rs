@@ -4,8 +4,7 @@
 //!
 //! * Machine: `ELF_MACHINE` (e_machine), `ELF_FLAGS` (e_flags of the objects relink makes, such
 //!   as the one holding a static TLS block), `NAME` (for messages), `GLIBC_BASE` (glibc's first
-//!   symbol version there, which names its oldest `dlopen` family), `VARIANT_CC` (the dynamic
-//!   tag and `st_other` flag of functions whose PLT slots must not be bound lazily).
+//!   symbol version there, which names its oldest `dlopen` family).
 //! * Dynamic relocations: `classify` maps a raw type onto one of the generic [`Kind`]s that the
 //!   single apply loop in `relocate.rs` understands, `type_name` gives the psABI name, `RELATIVE`
 //!   and `TPOFF` the raw types used on fast paths and in the static TLS object (`tls.rs`).
@@ -17,7 +16,8 @@
 //! * Entry points in assembly: `tls_get_addr_entry` (`__tls_get_addr` for relocated code),
 //!   `tlsdesc_entries` (static and dynamic TLS descriptor functions), `lazy_entry` (the
 //!   trampoline PLT0 jumps to, through GOT word `LAZY_GOT_ENTRY`, with the object's context in
-//!   GOT word `LAZY_GOT_CONTEXT`), `trampolines_supported` and `init` (sizing them at startup),
+//!   GOT word `LAZY_GOT_CONTEXT`), `binds_at_load` (PLT calls the trampoline cannot carry: bound
+//!   eagerly), `trampolines_supported` and `init` (sizing them at startup),
 //!   and the `with_caller!` macro (the body of a naked export that hands its return address on).
 //! * Library search: `multiarch!` (Debian's multiarch directory name, for `$LIB` and the system
 //!   directories), `CACHE_FLAGS` (the `/etc/ld.so.cache` entry flags this machine's loader

@@ -41,9 +41,6 @@ pub const GLIBC_BASE: &str = "GLIBC_2.27";
 /// `e_flags` of the objects relink makes: `EF_RISCV_RVC | EF_RISCV_FLOAT_ABI_DOUBLE`, the lp64d
 /// ABI the system loader accepts (it refuses other float ABIs as if the file did not exist).
 pub const ELF_FLAGS: u32 = 0x0001 | 0x0004;
-/// `DT_RISCV_VARIANT_CC` and `STO_RISCV_VARIANT_CC`: functions that take arguments in vector
-/// registers, which the lazy-binding trampoline does not keep; their PLT slots are bound at load.
-pub const VARIANT_CC: Option<(i64, u8)> = Some((0x7000_0001, 0x80));
 pub const NAME: &str = "riscv64";
 /// The type of a RELATIVE relocation, for the fast path.
 pub const RELATIVE: u32 = abi::R_RISCV_RELATIVE;
@@ -385,6 +382,16 @@ pub fn tlsdesc_entries() -> (usize, usize) {
 /// object) into t0 and jumps to `.got.plt[0]` (the trampoline).
 pub const LAZY_GOT_CONTEXT: usize = 1;
 pub const LAZY_GOT_ENTRY: usize = 0;
+
+/// `STO_RISCV_VARIANT_CC`: the function takes arguments in vector registers (the vector calling
+/// convention; its object has `DT_RISCV_VARIANT_CC`), which the trampoline does not preserve.
+const STO_RISCV_VARIANT_CC: u8 = 0x80;
+
+/// Whether a PLT call to a symbol with this `st_other` must be bound at load (as glibc does for
+/// variant calling convention symbols).
+pub fn binds_at_load(st_other: u8) -> bool {
+    st_other & STO_RISCV_VARIANT_CC != 0
+}
 
 /// The lazy-binding trampoline PLT0 jumps to (`.got.plt[0]`).
 pub fn lazy_entry() -> usize {

@@ -29,9 +29,6 @@ pub const ELF_MACHINE: u16 = abi::EM_X86_64;
 pub const GLIBC_BASE: &str = "GLIBC_2.2.5";
 /// `e_flags` of the objects relink makes (none are defined on x86-64).
 pub const ELF_FLAGS: u32 = 0;
-/// The dynamic tag and symbol `st_other` flag of functions with a variant calling convention,
-/// whose PLT slots are bound at load: none here.
-pub const VARIANT_CC: Option<(i64, u8)> = None;
 pub const NAME: &str = "x86_64";
 /// The type of a RELATIVE relocation, for the fast path.
 pub const RELATIVE: u32 = abi::R_X86_64_RELATIVE;
@@ -509,6 +506,12 @@ pub fn tlsdesc_entries() -> (usize, usize) {
 /// and jumps to GOT[2] (the trampoline).
 pub const LAZY_GOT_CONTEXT: usize = 1;
 pub const LAZY_GOT_ENTRY: usize = 2;
+
+/// Whether a PLT call to a symbol with this `st_other` must be bound at load: never (the
+/// trampoline preserves the whole extended state).
+pub fn binds_at_load(_st_other: u8) -> bool {
+    false
+}
 
 /// The lazy-binding trampoline PLT0 jumps to (GOT[2]).
 pub fn lazy_entry() -> usize {
