@@ -1,7 +1,13 @@
 fn main() {
     let dir = std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
+    // glibc's symbol versions differ by machine where it came later than to x86_64.
+    let map = match std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() {
+        Ok("aarch64") => "exports-aarch64.map",
+        Ok("riscv64") => "exports-riscv64.map",
+        _ => "exports.map",
+    };
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed=exports.map");
+    println!("cargo:rerun-if-changed={map}");
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,librelink_preload.so");
-    println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={dir}/exports.map");
+    println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={dir}/{map}");
 }

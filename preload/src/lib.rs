@@ -9,25 +9,23 @@
 //! leave the return address where the caller put it, and a tail call keeps it out of the stack
 //! trace.
 
-#[cfg(not(target_arch = "x86_64"))]
-compile_error!("librelink_preload supports x86_64 only for now");
-
 use relink::interpose as i;
 
 /// One exported function: `$label` jumps to `$target`, after loading the return address into
-/// the argument register `$reg` when one is given; `.symver` gives the label each versioned name.
+/// integer argument register `$arg` (0: none); `.symver` gives the label each versioned name
+/// (versions as of x86_64, mapped to the machine's by `relink::entry_asm!`).
 macro_rules! exports {
-    ($( $label:literal => $target:path, $reg:literal, [$($ver:literal),+] );+ $(;)?) => {
+    ($( $label:literal => $target:path, $arg:tt, [$($name:literal @ $sep:literal $ver:tt),+] );+ $(;)?) => {
         $(
             core::arch::global_asm!(
                 concat!(".globl ", $label),
-                concat!(".type ", $label, ", @function"),
+                concat!(".type ", $label, ", %function"),
                 concat!($label, ":"),
-                "endbr64",
-                $reg,
-                "jmp {t}",
+                relink::entry_asm!(pad),
+                relink::entry_asm!(caller $arg),
+                relink::entry_asm!(jump),
                 concat!(".size ", $label, ", . - ", $label),
-                $(concat!(".symver ", $label, ", ", $ver),)+
+                $(concat!(".symver ", $label, ", ", $name, $sep, relink::entry_asm!(version $ver)),)+
                 t = sym $target,
             );
         )+
@@ -35,25 +33,25 @@ macro_rules! exports {
 }
 
 exports! {
-    "relink_dlopen" => i::dlopen, "mov rdx, [rsp]", ["dlopen@GLIBC_2.2.5"];
-    "relink_dlopen_234" => i::dlopen, "mov rdx, [rsp]", ["dlopen@@GLIBC_2.34"];
-    "relink_dlmopen" => i::dlmopen, "mov rcx, [rsp]", ["dlmopen@GLIBC_2.3.4"];
-    "relink_dlmopen_234" => i::dlmopen, "mov rcx, [rsp]", ["dlmopen@@GLIBC_2.34"];
-    "relink_dlsym" => i::dlsym, "mov rdx, [rsp]", ["dlsym@GLIBC_2.2.5"];
-    "relink_dlsym_234" => i::dlsym, "mov rdx, [rsp]", ["dlsym@@GLIBC_2.34"];
-    "relink_dlvsym" => i::dlvsym, "mov rcx, [rsp]", ["dlvsym@GLIBC_2.2.5"];
-    "relink_dlvsym_234" => i::dlvsym, "mov rcx, [rsp]", ["dlvsym@@GLIBC_2.34"];
-    "relink_dlclose" => i::dlclose, "", ["dlclose@GLIBC_2.2.5"];
-    "relink_dlclose_234" => i::dlclose, "", ["dlclose@@GLIBC_2.34"];
-    "relink_dlerror" => i::dlerror, "", ["dlerror@GLIBC_2.2.5"];
-    "relink_dlerror_234" => i::dlerror, "", ["dlerror@@GLIBC_2.34"];
-    "relink_dladdr" => i::dladdr, "", ["dladdr@GLIBC_2.2.5"];
-    "relink_dladdr_234" => i::dladdr, "", ["dladdr@@GLIBC_2.34"];
-    "relink_dladdr1" => i::dladdr1, "", ["dladdr1@GLIBC_2.3.3"];
-    "relink_dladdr1_234" => i::dladdr1, "", ["dladdr1@@GLIBC_2.34"];
-    "relink_dlinfo" => i::dlinfo, "", ["dlinfo@GLIBC_2.3.3"];
-    "relink_dlinfo_234" => i::dlinfo, "", ["dlinfo@@GLIBC_2.34"];
-    "relink_dl_iterate_phdr" => i::dl_iterate_phdr, "", ["dl_iterate_phdr@@GLIBC_2.2.5"];
+    "relink_dlopen" => i::dlopen, 2, ["dlopen" @ "@" "GLIBC_2.2.5"];
+    "relink_dlopen_234" => i::dlopen, 2, ["dlopen" @ "@@" "GLIBC_2.34"];
+    "relink_dlmopen" => i::dlmopen, 3, ["dlmopen" @ "@" "GLIBC_2.3.4"];
+    "relink_dlmopen_234" => i::dlmopen, 3, ["dlmopen" @ "@@" "GLIBC_2.34"];
+    "relink_dlsym" => i::dlsym, 2, ["dlsym" @ "@" "GLIBC_2.2.5"];
+    "relink_dlsym_234" => i::dlsym, 2, ["dlsym" @ "@@" "GLIBC_2.34"];
+    "relink_dlvsym" => i::dlvsym, 3, ["dlvsym" @ "@" "GLIBC_2.2.5"];
+    "relink_dlvsym_234" => i::dlvsym, 3, ["dlvsym" @ "@@" "GLIBC_2.34"];
+    "relink_dlclose" => i::dlclose, 0, ["dlclose" @ "@" "GLIBC_2.2.5"];
+    "relink_dlclose_234" => i::dlclose, 0, ["dlclose" @ "@@" "GLIBC_2.34"];
+    "relink_dlerror" => i::dlerror, 0, ["dlerror" @ "@" "GLIBC_2.2.5"];
+    "relink_dlerror_234" => i::dlerror, 0, ["dlerror" @ "@@" "GLIBC_2.34"];
+    "relink_dladdr" => i::dladdr, 0, ["dladdr" @ "@" "GLIBC_2.2.5"];
+    "relink_dladdr_234" => i::dladdr, 0, ["dladdr" @ "@@" "GLIBC_2.34"];
+    "relink_dladdr1" => i::dladdr1, 0, ["dladdr1" @ "@" "GLIBC_2.3.3"];
+    "relink_dladdr1_234" => i::dladdr1, 0, ["dladdr1" @ "@@" "GLIBC_2.34"];
+    "relink_dlinfo" => i::dlinfo, 0, ["dlinfo" @ "@" "GLIBC_2.3.3"];
+    "relink_dlinfo_234" => i::dlinfo, 0, ["dlinfo" @ "@@" "GLIBC_2.34"];
+    "relink_dl_iterate_phdr" => i::dl_iterate_phdr, 0, ["dl_iterate_phdr" @ "@@" "GLIBC_2.2.5"];
 }
 
 /// relink's own memory comes from the C library's allocator under its internal names, never
@@ -70,7 +68,7 @@ extern "C" {
     fn __libc_free(p: *mut u8);
 }
 
-/// The alignment the C library's malloc guarantees on x86_64.
+/// The alignment the C library's malloc guarantees (x86_64 and aarch64).
 const MALLOC_ALIGN: usize = 16;
 
 // SAFETY: each method forwards to the C library's allocator with a size and alignment it

@@ -349,21 +349,22 @@ pub fn lazy_entry() -> usize {
     relink_lazy_entry as *const () as usize
 }
 
-/// The body of an exported function that needs to know who called it (see the x86_64 file):
-/// used as the only statement of a naked function taking `$args` integer arguments, it copies
-/// the return address (x30) into the next argument register and branches to `$target`.
-macro_rules! with_caller {
-    ($target:path, 2) => {
-        core::arch::naked_asm!("hint #34", "mov x2, x30", "b {t}", t = sym $target)
-    };
-    ($target:path, 3) => {
-        core::arch::naked_asm!("hint #34", "mov x3, x30", "b {t}", t = sym $target)
-    };
-    ($target:path, 5) => {
-        core::arch::naked_asm!("hint #34", "mov x5, x30", "b {t}", t = sym $target)
-    };
+/// The pieces of an exported entry point written with `global_asm!` (see the x86_64 file).
+/// Versions older than glibc's first on AArch64 are that one.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! entry_asm {
+    (pad) => { "hint #34" };
+    (caller 0) => { "" };
+    (caller 2) => { "mov x2, x30" };
+    (caller 3) => { "mov x3, x30" };
+    (caller 5) => { "mov x5, x30" };
+    (jump) => { "b {t}" };
+    (version "GLIBC_2.2.5") => { "GLIBC_2.17" };
+    (version "GLIBC_2.3.3") => { "GLIBC_2.17" };
+    (version "GLIBC_2.3.4") => { "GLIBC_2.17" };
+    (version $v:literal) => { $v };
 }
-pub(crate) use with_caller;
 
 // -------------------------------------------------------------------------------------------
 // Relocatable objects: not linked on AArch64 yet (`OBJECT_LINKING`); `link::link` refuses them

@@ -18,7 +18,8 @@
 //!   trampoline PLT0 jumps to, through GOT word `LAZY_GOT_ENTRY`, with the object's context in
 //!   GOT word `LAZY_GOT_CONTEXT`), `binds_at_load` (PLT calls the trampoline cannot carry: bound
 //!   eagerly), `trampolines_supported` and `init` (sizing them at startup),
-//!   and the `with_caller!` macro (the body of a naked export that hands its return address on).
+//!   and the `entry_asm!` macro (the instructions of a naked export that hands its return
+//!   address on, which `with_caller!` below and the interposer put together).
 //! * Library search: `multiarch!` (Debian's multiarch directory name, for `$LIB` and the system
 //!   directories), `CACHE_FLAGS` (the `/etc/ld.so.cache` entry flags this machine's loader
 //!   accepts), `CpuInfo`/`cpu_info` and `search_caps` (`$PLATFORM`, legacy hwcap names and the
@@ -51,6 +52,23 @@ mod riscv64_object;
 
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64")))]
 compile_error!("relink supports x86_64, aarch64 and riscv64; add src/arch/<arch>.rs for another machine");
+
+/// The body of an exported function that needs to know who called it (as glibc's dlsym and
+/// dlopen take their caller from the return address): used as the only statement of a naked
+/// function taking `$args` integer arguments, it loads the function's own return address into
+/// the next argument register and jumps to `$target`, which takes the same arguments and
+/// that address last, and returns straight to the caller.
+macro_rules! with_caller {
+    ($target:path, $args:tt) => {
+        core::arch::naked_asm!(
+            $crate::entry_asm!(pad),
+            $crate::entry_asm!(caller $args),
+            $crate::entry_asm!(jump),
+            t = sym $target
+        )
+    };
+}
+pub(crate) use with_caller;
 
 /// How the static TLS blocks sit around the thread pointer (Drepper, "ELF Handling For
 /// Thread-Local Storage", section 3.4).

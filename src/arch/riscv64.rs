@@ -398,23 +398,23 @@ pub fn lazy_entry() -> usize {
     relink_lazy_entry as *const () as usize
 }
 
-/// The body of an exported function that needs to know who called it (as glibc's dlsym and
-/// dlopen take their caller from the return address): used as the only statement of a naked
-/// function taking `$args` integer arguments, it copies its return address (ra) into the next
-/// argument register and tail-calls `$target`, which takes the same arguments and that address
-/// last, and returns straight to the caller.
-macro_rules! with_caller {
-    ($target:path, 2) => {
-        core::arch::naked_asm!("mv a2, ra", "tail {t}", t = sym $target)
-    };
-    ($target:path, 3) => {
-        core::arch::naked_asm!("mv a3, ra", "tail {t}", t = sym $target)
-    };
-    ($target:path, 5) => {
-        core::arch::naked_asm!("mv a5, ra", "tail {t}", t = sym $target)
-    };
+/// The pieces of an exported entry point that hands its return address on (see the x86_64
+/// file): no landing pad, the return address is in ra, and the tail call may be out of `jal`
+/// range. Versions older than glibc's first on RISC-V are that one.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! entry_asm {
+    (pad) => { "" };
+    (caller 0) => { "" };
+    (caller 2) => { "mv a2, ra" };
+    (caller 3) => { "mv a3, ra" };
+    (caller 5) => { "mv a5, ra" };
+    (jump) => { "tail {t}" };
+    (version "GLIBC_2.2.5") => { "GLIBC_2.27" };
+    (version "GLIBC_2.3.3") => { "GLIBC_2.27" };
+    (version "GLIBC_2.3.4") => { "GLIBC_2.27" };
+    (version $v:literal) => { $v };
 }
-pub(crate) use with_caller;
 
 // -------------------------------------------------------------------------------------------
 // Relocatable objects.

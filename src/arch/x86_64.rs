@@ -518,23 +518,23 @@ pub fn lazy_entry() -> usize {
     relink_lazy_entry as *const () as usize
 }
 
-/// The body of an exported function that needs to know who called it (as glibc's dlsym and
-/// dlopen take their caller from the return address): used as the only statement of a naked
-/// function taking `$args` integer arguments, it loads the function's own return address into
-/// the next argument register and tail-jumps to `$target`, which takes the same arguments and
-/// that address last, and returns straight to the caller.
-macro_rules! with_caller {
-    ($target:path, 2) => {
-        core::arch::naked_asm!("endbr64", "mov rdx, [rsp]", "jmp {t}", t = sym $target)
-    };
-    ($target:path, 3) => {
-        core::arch::naked_asm!("endbr64", "mov rcx, [rsp]", "jmp {t}", t = sym $target)
-    };
-    ($target:path, 5) => {
-        core::arch::naked_asm!("endbr64", "mov r9, [rsp]", "jmp {t}", t = sym $target)
-    };
+/// The pieces of an exported entry point that hands its return address on (`with_caller!`,
+/// and the interposer's in `preload/`): `entry_asm!(pad)` the landing pad,
+/// `entry_asm!(caller N)` the copy of the return address into integer argument register N (0
+/// for none), `entry_asm!(jump)` the tail jump to operand `{t}`, and
+/// `entry_asm!(version "GLIBC_x")` the symbol version glibc gives this machine for a function
+/// that came with `GLIBC_x`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! entry_asm {
+    (pad) => { "endbr64" };
+    (caller 0) => { "" };
+    (caller 2) => { "mov rdx, [rsp]" };
+    (caller 3) => { "mov rcx, [rsp]" };
+    (caller 5) => { "mov r9, [rsp]" };
+    (jump) => { "jmp {t}" };
+    (version $v:literal) => { $v };
 }
-pub(crate) use with_caller;
 // -------------------------------------------------------------------------------------------
 // Relocatable objects (the in-process linker in `src/link/`).
 //

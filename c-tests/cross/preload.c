@@ -1,0 +1,50 @@
+/* An unmodified program (it does not link librelink) run with LD_PRELOAD=librelink_preload.so:
+ * its dlopen family is relink's, and what it opens is loaded by relink. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int checks;
+
+#define CHECK(cond, ...)                                                                                               \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n  ", __FILE__, __LINE__, #cond);                                 \
+            fprintf(stderr, __VA_ARGS__);                                                                              \
+            fprintf(stderr, "\n  dlerror(): %s\n", dlerror());                                                         \
+            exit(1);                                                                                                   \
+        }                                                                                                              \
+        checks++;                                                                                                      \
+    } while (0)
+
+int main(int argc, char **argv)
+{
+    char path[4096];
+    Dl_info info;
+    CHECK(argc == 2, "usage: preload DIR");
+    CHECK(dladdr((void *)dlopen, &info) && strstr(info.dli_fname, "librelink_preload.so"), "dlopen is %s's",
+          info.dli_fname);
+    snprintf(path, sizeof path, "%s/libcross_lazy.so", argv[1]);
+    void *h = dlopen(path, RTLD_LAZY);
+    CHECK(h != NULL, "dlopen(%s)", path);
+    struct link_map *lm = NULL;
+    CHECK(dlinfo(h, RTLD_DI_LINKMAP, &lm) == 0 && lm->l_prev == NULL && lm->l_next == NULL,
+          "the link map of %s is relink's (on no list of the system loader's)", path);
+    double (*call_mix)(long, double, long, double, long, double, long, double, long, double, long, double, long,
+                       double, long, double, long, double, long, double) =
+        (double (*)(long, double, long, double, long, double, long, double, long, double, long, double, long, double,
+                    long, double, long, double, long, double))dlsym(h, "call_mix");
+    CHECK(call_mix != NULL, "dlsym(call_mix)");
+    double r = call_mix(1, 0.5, 2, 1.5, 3, 2.5, 4, 3.5, 5, 4.5, 6, 5.5, 7, 6.5, 8, 7.5, 9, 8.5, 10, 9.5);
+    CHECK(r == 11330, "call_mix = %g", r);
+    CHECK(dlsym(h, "no_such_symbol") == NULL && dlerror() != NULL, "a missing symbol");
+    void *m = dlopen("libm.so.6", RTLD_NOW);
+    double (*p_sqrt)(double) = (double (*)(double))dlsym(m, "sqrt");
+    CHECK(m != NULL && p_sqrt != NULL && p_sqrt(2.25) == 1.5, "sqrt from libm");
+    CHECK(dlclose(h) == 0 && dlclose(m) == 0, "dlclose");
+    printf("%d checks passed\n", checks);
+    return 0;
+}
