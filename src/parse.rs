@@ -129,6 +129,9 @@ pub fn file_header(ident: &[u8]) -> Result<FileHeader<LittleEndian>, HeaderError
         )
         .into());
     }
+    if let Some(why) = crate::arch::flags_mismatch(h.e_flags) {
+        return Err(format!("{why} (e_flags {:#x})", h.e_flags).into());
+    }
     Ok(h)
 }
 

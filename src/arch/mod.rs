@@ -3,8 +3,9 @@
 //! written against the items below, which every architecture file defines:
 //!
 //! * Machine: `ELF_MACHINE` (e_machine), `ELF_FLAGS` (e_flags of the objects relink makes, such
-//!   as the one holding a static TLS block), `NAME` (for messages), `GLIBC_BASE` (glibc's first
-//!   symbol version there, which names its oldest `dlopen` family).
+//!   as the one holding a static TLS block), `flags_mismatch` (e_flags the system loader
+//!   refuses), `NAME` (for messages), `GLIBC_BASE` (glibc's first symbol version there, which
+//!   names its oldest `dlopen` family).
 //! * Dynamic relocations: `classify` maps a raw type onto one of the generic [`Kind`]s that the
 //!   single apply loop in `relocate.rs` understands, `type_name` gives the psABI name, `RELATIVE`
 //!   and `TPOFF` the raw types used on fast paths and in the static TLS object (`tls.rs`).

@@ -41,6 +41,19 @@ pub const GLIBC_BASE: &str = "GLIBC_2.27";
 /// `e_flags` of the objects relink makes: `EF_RISCV_RVC | EF_RISCV_FLOAT_ABI_DOUBLE`, the lp64d
 /// ABI the system loader accepts (it refuses other float ABIs as if the file did not exist).
 pub const ELF_FLAGS: u32 = 0x0001 | 0x0004;
+/// Why a file's `e_flags` keep the system loader from running it here: another floating-point
+/// ABI than lp64d's, or RV64E (glibc's loader skips such files).
+pub fn flags_mismatch(e_flags: u32) -> Option<&'static str> {
+    const EF_RISCV_FLOAT_ABI: u32 = 0x0006;
+    const EF_RISCV_RVE: u32 = 0x0008;
+    match e_flags & EF_RISCV_FLOAT_ABI {
+        0x0000 => Some("built for the soft-float ABI (lp64), not lp64d"),
+        0x0002 => Some("built for the single-float ABI (lp64f), not lp64d"),
+        0x0006 => Some("built for the quad-float ABI (lp64q), not lp64d"),
+        _ if e_flags & EF_RISCV_RVE != 0 => Some("built for RV64E, not RV64G"),
+        _ => None,
+    }
+}
 pub const NAME: &str = "riscv64";
 /// The type of a RELATIVE relocation, for the fast path.
 pub const RELATIVE: u32 = abi::R_RISCV_RELATIVE;
