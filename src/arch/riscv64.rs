@@ -54,6 +54,7 @@ pub fn flags_mismatch(e_flags: u32) -> Option<&'static str> {
         _ => None,
     }
 }
+
 pub const NAME: &str = "riscv64";
 /// The type of a RELATIVE relocation, for the fast path.
 pub const RELATIVE: u32 = abi::R_RISCV_RELATIVE;
