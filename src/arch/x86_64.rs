@@ -34,6 +34,7 @@ pub const ELF_FLAGS: u32 = 0;
 pub fn flags_mismatch(_e_flags: u32) -> Option<&'static str> {
     None
 }
+
 pub const NAME: &str = "x86_64";
 /// The type of a RELATIVE relocation, for the fast path.
 pub const RELATIVE: u32 = abi::R_X86_64_RELATIVE;
