@@ -3,6 +3,7 @@ fn main() {
     // glibc's symbol versions differ by machine where it came later than to x86_64.
     let map = match std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() {
         Ok("aarch64") => "exports-aarch64.map",
+        Ok("riscv64") => "exports-riscv64.map",
         _ => "exports.map",
     };
     println!("cargo:rerun-if-changed=build.rs");

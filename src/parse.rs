@@ -129,6 +129,9 @@ pub fn file_header(ident: &[u8]) -> Result<FileHeader<LittleEndian>, HeaderError
         )
         .into());
     }
+    if let Some(why) = crate::arch::flags_mismatch(h.e_flags) {
+        return Err(format!("{why} (e_flags {:#x})", h.e_flags).into());
+    }
     Ok(h)
 }
 
@@ -355,6 +358,13 @@ impl DynInfo {
         d.symtab = symtab.ok_or("no symbol table (DT_SYMTAB)")?;
         d.textrel |= d.flags & abi::DF_TEXTREL as u64 != 0;
         d.symbolic |= d.flags & abi::DF_SYMBOLIC as u64 != 0;
+        // Some linkers (GNU ld for RISC-V) count the PLT relocations, which come last, in
+        // DT_RELASZ too: they are applied once, as PLT relocations (as glibc does).
+        if let (Some(a), Some(j)) = (rela, jmprel) {
+            if j >= a && a.checked_add(relasz) == j.checked_add(pltrelsz) {
+                relasz -= pltrelsz;
+            }
+        }
         d.rela = rela.map(|a| (a, relasz / 24));
         d.jmprel = jmprel.map(|a| (a, pltrelsz / 24));
         d.relr = relr.map(|a| (a, relrsz / 8));

@@ -1191,7 +1191,8 @@ fn tls_address(b: resolve::Binding) -> Result<usize> {
     }
     match b.module.host_tls {
         Some(t) => {
-            let ti = crate::tls::TlsIndex { module: t.modid as u64, offset: value as u64 };
+            // `tls_index` offsets are biased by the machine's DTV offset (0 but on RISC-V).
+            let ti = crate::tls::TlsIndex { module: t.modid as u64, offset: (value as u64).wrapping_sub(crate::arch::DTV_OFFSET) };
             Ok(crate::tls::tls_get_addr(&ti) as usize)
         }
         None => Err(Error::Malformed { file: b.module.name.clone(), reason: "TLS symbol without a TLS segment".into() }),

@@ -388,9 +388,11 @@ pub fn reserve_static(t: Template, name: &str) -> Result<StaticBlock, String> {
         }
     })?;
     let modid = stub.tls_modid().ok_or("static TLS: the system loader gave its block no module id")?;
+    // Offset 0 of the block: glibc adds the machine's DTV offset to what it is given.
+    let start = TlsIndex { module: modid, offset: 0u64.wrapping_sub(crate::arch::DTV_OFFSET) };
     // SAFETY: a module id of a loaded object with a TLS segment; glibc returns the calling
     // thread's block of it.
-    let block = unsafe { glibc_tls_get_addr(&TlsIndex { module: modid, offset: 0 }) } as usize;
+    let block = unsafe { glibc_tls_get_addr(&start) } as usize;
     let tp_offset = block.wrapping_sub(crate::arch::thread_pointer()) as isize;
     Ok(StaticBlock { modid, tp_offset, wanted, _stub: stub, _file: file })
 }
@@ -425,7 +427,7 @@ fn stub_object(w: &Wanted, page: usize) -> Vec<u8> {
     u64(&mut b, 0);
     u64(&mut b, EHDR as u64);
     u64(&mut b, 0);
-    u32(&mut b, 0);
+    u32(&mut b, crate::arch::ELF_FLAGS);
     for v in [EHDR, PHDR, PHNUM, 64, 0, 0] {
         u16(&mut b, v as u16);
     }

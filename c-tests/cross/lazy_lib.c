@@ -28,7 +28,14 @@ int call_format(char *buf, size_t size, double a, double b, long c)
     return snprintf(buf, size, "%g %g %ld", a, b, c);
 }
 
-/* The PLT's GOT slots (DT_PLTGOT, after its three reserved words) that still point into this
+/* The words DT_PLTGOT starts with, reserved for the dynamic linker: three, two on RISC-V. */
+#ifdef __riscv
+#define GOT_RESERVED 2
+#else
+#define GOT_RESERVED 3
+#endif
+
+/* The PLT's GOT slots (DT_PLTGOT, after its reserved words) that still point into this
  * object (at PLT0: not bound yet). Bound slots point into libcross_lazy_dep.so or the C
  * library. */
 extern ElfW(Dyn) _DYNAMIC[];
@@ -48,7 +55,7 @@ int unbound_slots(void)
         got += base;
     int n = 0;
     for (size_t i = 0; i < relsz / sizeof(ElfW(Rela)); i++) {
-        uintptr_t v = ((uintptr_t *)got)[3 + i];
+        uintptr_t v = ((uintptr_t *)got)[GOT_RESERVED + i];
         if (v >= base && v < (uintptr_t)&last_byte)
             n++;
     }

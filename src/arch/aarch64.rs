@@ -37,6 +37,14 @@ use elf::abi;
 pub const ELF_MACHINE: u16 = abi::EM_AARCH64;
 /// The first symbol version of glibc on this machine.
 pub const GLIBC_BASE: &str = "GLIBC_2.17";
+/// `e_flags` of the objects relink makes (none are defined on AArch64).
+pub const ELF_FLAGS: u32 = 0;
+/// Why a file's `e_flags` keep the system loader from running it here: never on AArch64 (it
+/// defines no flags).
+pub fn flags_mismatch(_e_flags: u32) -> Option<&'static str> {
+    None
+}
+
 pub const NAME: &str = "aarch64";
 /// The type of a RELATIVE relocation, for the fast path.
 pub const RELATIVE: u32 = abi::R_AARCH64_RELATIVE;

@@ -2,8 +2,10 @@
 //! architecture, `src/arch/<arch>.rs`, selected at compile time; the rest of the crate is
 //! written against the items below, which every architecture file defines:
 //!
-//! * Machine: `ELF_MACHINE` (e_machine), `NAME` (for messages), `GLIBC_BASE` (glibc's first
-//!   symbol version there, which names its oldest `dlopen` family).
+//! * Machine: `ELF_MACHINE` (e_machine), `ELF_FLAGS` (e_flags of the objects relink makes, such
+//!   as the one holding a static TLS block), `flags_mismatch` (e_flags the system loader
+//!   refuses), `NAME` (for messages), `GLIBC_BASE` (glibc's first symbol version there, which
+//!   names its oldest `dlopen` family).
 //! * Dynamic relocations: `classify` maps a raw type onto one of the generic [`Kind`]s that the
 //!   single apply loop in `relocate.rs` understands, `type_name` gives the psABI name, `RELATIVE`
 //!   and `TPOFF` the raw types used on fast paths and in the static TLS object (`tls.rs`).
@@ -38,8 +40,19 @@ mod aarch64;
 #[cfg(target_arch = "aarch64")]
 pub use self::aarch64::*;
 
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-compile_error!("relink supports x86_64 and aarch64; add src/arch/<arch>.rs for another machine");
+#[cfg(target_arch = "riscv64")]
+mod riscv64;
+#[cfg(target_arch = "riscv64")]
+pub use self::riscv64::*;
+
+// The RV64 object relocation arithmetic is pure: its unit tests run on every host.
+#[cfg(all(test, not(target_arch = "riscv64")))]
+#[path = "riscv64/object.rs"]
+#[allow(dead_code)]
+mod riscv64_object;
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64")))]
+compile_error!("relink supports x86_64, aarch64 and riscv64; add src/arch/<arch>.rs for another machine");
 
 /// The body of an exported function that needs to know who called it (as glibc's dlsym and
 /// dlopen take their caller from the return address): used as the only statement of a naked

@@ -27,6 +27,14 @@ use elf::abi;
 pub const ELF_MACHINE: u16 = abi::EM_X86_64;
 /// The first symbol version of glibc on this machine.
 pub const GLIBC_BASE: &str = "GLIBC_2.2.5";
+/// `e_flags` of the objects relink makes (none are defined on x86-64).
+pub const ELF_FLAGS: u32 = 0;
+/// Why a file's `e_flags` keep the system loader from running it here: never on x86-64 (it
+/// defines no flags).
+pub fn flags_mismatch(_e_flags: u32) -> Option<&'static str> {
+    None
+}
+
 pub const NAME: &str = "x86_64";
 /// The type of a RELATIVE relocation, for the fast path.
 pub const RELATIVE: u32 = abi::R_X86_64_RELATIVE;

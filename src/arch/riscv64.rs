@@ -1,0 +1,496 @@
+//! RISC-V 64 (RV64GC, lp64d: "RISC-V ELF psABI", chapter "ELF Object Files", and the Linux
+//! calling convention).
+//!
+//! Relocations in shared objects are RELA. The psABI's table, with S the symbol value, A the
+//! addend, B the base (load bias), P the place and TP the thread-pointer offset of the
+//! symbol's static TLS block:
+//!
+//! | type              | field    | calculation                          |
+//! |-------------------|----------|--------------------------------------|
+//! | 2  64             | word64   | S + A (also what GOT entries use)    |
+//! | 3  RELATIVE       | word64   | B + A                                |
+//! | 4  COPY           | -        | copy st_size bytes (executables)     |
+//! | 5  JUMP_SLOT      | word64   | S                                    |
+//! | 7  TLS_DTPMOD64   | word64   | module id                            |
+//! | 9  TLS_DTPREL64   | word64   | S + A - 0x800 (offset in the block)  |
+//! | 11 TLS_TPREL64    | word64   | S + A + TP                           |
+//! | 12 TLSDESC        | 2×word64 | descriptor                           |
+//! | 58 IRELATIVE      | word64   | indirect (B + A)                     |
+//!
+//! There is no GLOB_DAT: GOT entries are filled with R_RISCV_64, and 32-bit types are not used
+//! in RV64 shared objects (glibc refuses them too).
+//!
+//! TLS is variant I: `tp` points just past the thread control block, and the first static
+//! block starts at `tp` itself (glibc's TCB sits below the thread pointer, so the offset of
+//! the first block is 0). `tls_index` offsets and DTPREL values are biased by -0x800 (the DTV
+//! offset) so that a 12-bit signed immediate reaches more of a block; `__tls_get_addr` adds
+//! it back.
+//!
+//! Lazy binding: PLT entry n loads its `.got.plt` slot and jumps with `jalr t1, t3`, so t1 is
+//! the address after that jump; the slot first holds the address of PLT0, which computes from
+//! t1 the byte offset of the slot from the first one (`8 n`) into t1, loads `.got.plt[1]`
+//! (the loader's word for the object) into t0 and jumps to `.got.plt[0]`. The trampoline must
+//! keep a0–a7, fa0–fa7 and ra for the bound function; t0–t2 are free.
+
+use super::{Calc, Field, Kind, RuntimeFn, SearchCaps};
+use elf::abi;
+
+pub const ELF_MACHINE: u16 = abi::EM_RISCV;
+/// The first symbol version of glibc on this machine.
+pub const GLIBC_BASE: &str = "GLIBC_2.27";
+/// `e_flags` of the objects relink makes: `EF_RISCV_RVC | EF_RISCV_FLOAT_ABI_DOUBLE`, the lp64d
+/// ABI the system loader accepts (it refuses other float ABIs as if the file did not exist).
+pub const ELF_FLAGS: u32 = 0x0001 | 0x0004;
+/// Why a file's `e_flags` keep the system loader from running it here: another floating-point
+/// ABI than lp64d's, or RV64E (glibc's loader skips such files).
+pub fn flags_mismatch(e_flags: u32) -> Option<&'static str> {
+    const EF_RISCV_FLOAT_ABI: u32 = 0x0006;
+    const EF_RISCV_RVE: u32 = 0x0008;
+    match e_flags & EF_RISCV_FLOAT_ABI {
+        0x0000 => Some("built for the soft-float ABI (lp64), not lp64d"),
+        0x0002 => Some("built for the single-float ABI (lp64f), not lp64d"),
+        0x0006 => Some("built for the quad-float ABI (lp64q), not lp64d"),
+        _ if e_flags & EF_RISCV_RVE != 0 => Some("built for RV64E, not RV64G"),
+        _ => None,
+    }
+}
+
+pub const NAME: &str = "riscv64";
+/// The type of a RELATIVE relocation, for the fast path.
+pub const RELATIVE: u32 = abi::R_RISCV_RELATIVE;
+/// The type of a TPOFF relocation (offset from the thread pointer), for static TLS blocks.
+pub const TPOFF: u32 = abi::R_RISCV_TLS_TPREL64;
+
+use self::object::{
+    R_RISCV_GOT32_PCREL, R_RISCV_PLT32, R_RISCV_SET_ULEB128, R_RISCV_SUB_ULEB128, R_RISCV_TLSDESC, R_RISCV_TLSDESC_ADD_LO12,
+    R_RISCV_TLSDESC_CALL, R_RISCV_TLSDESC_HI20, R_RISCV_TLSDESC_LOAD_LO12,
+};
+
+/// Map a raw relocation type onto its generic kind.
+pub fn classify(r_type: u32) -> Kind {
+    match r_type {
+        abi::R_RISCV_NONE => Kind::None,
+        abi::R_RISCV_64 => Kind::Symbolic,
+        abi::R_RISCV_RELATIVE => Kind::Relative,
+        abi::R_RISCV_COPY => Kind::Copy,
+        abi::R_RISCV_JUMP_SLOT => Kind::PltSlot,
+        abi::R_RISCV_TLS_DTPMOD64 => Kind::DtpMod,
+        abi::R_RISCV_TLS_DTPREL64 => Kind::DtpOff,
+        abi::R_RISCV_TLS_TPREL64 => Kind::TpOff,
+        R_RISCV_TLSDESC => Kind::TlsDesc,
+        abi::R_RISCV_IRELATIVE => Kind::Irelative,
+        _ => Kind::Unknown,
+    }
+}
+
+/// The psABI name of a relocation type, for messages.
+pub fn type_name(r_type: u32) -> &'static str {
+    use abi::*;
+    match r_type {
+        R_RISCV_NONE => "R_RISCV_NONE",
+        R_RISCV_32 => "R_RISCV_32",
+        R_RISCV_64 => "R_RISCV_64",
+        R_RISCV_RELATIVE => "R_RISCV_RELATIVE",
+        R_RISCV_COPY => "R_RISCV_COPY",
+        R_RISCV_JUMP_SLOT => "R_RISCV_JUMP_SLOT",
+        R_RISCV_TLS_DTPMOD32 => "R_RISCV_TLS_DTPMOD32",
+        R_RISCV_TLS_DTPMOD64 => "R_RISCV_TLS_DTPMOD64",
+        R_RISCV_TLS_DTPREL32 => "R_RISCV_TLS_DTPREL32",
+        R_RISCV_TLS_DTPREL64 => "R_RISCV_TLS_DTPREL64",
+        R_RISCV_TLS_TPREL32 => "R_RISCV_TLS_TPREL32",
+        R_RISCV_TLS_TPREL64 => "R_RISCV_TLS_TPREL64",
+        R_RISCV_TLSDESC => "R_RISCV_TLSDESC",
+        R_RISCV_BRANCH => "R_RISCV_BRANCH",
+        R_RISCV_JAL => "R_RISCV_JAL",
+        R_RISCV_CALL => "R_RISCV_CALL",
+        R_RISCV_CALL_PLT => "R_RISCV_CALL_PLT",
+        R_RISCV_GOT_HI20 => "R_RISCV_GOT_HI20",
+        R_RISCV_TLS_GOT_HI20 => "R_RISCV_TLS_GOT_HI20",
+        R_RISCV_TLS_GD_HI20 => "R_RISCV_TLS_GD_HI20",
+        R_RISCV_PCREL_HI20 => "R_RISCV_PCREL_HI20",
+        R_RISCV_PCREL_LO12_I => "R_RISCV_PCREL_LO12_I",
+        R_RISCV_PCREL_LO12_S => "R_RISCV_PCREL_LO12_S",
+        R_RISCV_HI20 => "R_RISCV_HI20",
+        R_RISCV_LO12_I => "R_RISCV_LO12_I",
+        R_RISCV_LO12_S => "R_RISCV_LO12_S",
+        R_RISCV_TPREL_HI20 => "R_RISCV_TPREL_HI20",
+        R_RISCV_TPREL_LO12_I => "R_RISCV_TPREL_LO12_I",
+        R_RISCV_TPREL_LO12_S => "R_RISCV_TPREL_LO12_S",
+        R_RISCV_TPREL_ADD => "R_RISCV_TPREL_ADD",
+        R_RISCV_ADD8 => "R_RISCV_ADD8",
+        R_RISCV_ADD16 => "R_RISCV_ADD16",
+        R_RISCV_ADD32 => "R_RISCV_ADD32",
+        R_RISCV_ADD64 => "R_RISCV_ADD64",
+        R_RISCV_SUB8 => "R_RISCV_SUB8",
+        R_RISCV_SUB16 => "R_RISCV_SUB16",
+        R_RISCV_SUB32 => "R_RISCV_SUB32",
+        R_RISCV_SUB64 => "R_RISCV_SUB64",
+        R_RISCV_GOT32_PCREL => "R_RISCV_GOT32_PCREL",
+        R_RISCV_ALIGN => "R_RISCV_ALIGN",
+        R_RISCV_RVC_BRANCH => "R_RISCV_RVC_BRANCH",
+        R_RISCV_RVC_JUMP => "R_RISCV_RVC_JUMP",
+        R_RISCV_RVC_LUI => "R_RISCV_RVC_LUI",
+        R_RISCV_RELAX => "R_RISCV_RELAX",
+        R_RISCV_SUB6 => "R_RISCV_SUB6",
+        R_RISCV_SET6 => "R_RISCV_SET6",
+        R_RISCV_SET8 => "R_RISCV_SET8",
+        R_RISCV_SET16 => "R_RISCV_SET16",
+        R_RISCV_SET32 => "R_RISCV_SET32",
+        R_RISCV_32_PCREL => "R_RISCV_32_PCREL",
+        R_RISCV_IRELATIVE => "R_RISCV_IRELATIVE",
+        R_RISCV_PLT32 => "R_RISCV_PLT32",
+        R_RISCV_SET_ULEB128 => "R_RISCV_SET_ULEB128",
+        R_RISCV_SUB_ULEB128 => "R_RISCV_SUB_ULEB128",
+        R_RISCV_TLSDESC_HI20 => "R_RISCV_TLSDESC_HI20",
+        R_RISCV_TLSDESC_LOAD_LO12 => "R_RISCV_TLSDESC_LOAD_LO12",
+        R_RISCV_TLSDESC_ADD_LO12 => "R_RISCV_TLSDESC_ADD_LO12",
+        R_RISCV_TLSDESC_CALL => "R_RISCV_TLSDESC_CALL",
+        _ => "an unknown relocation type",
+    }
+}
+
+/// The thread pointer of the calling thread (the `tp` register).
+#[inline]
+pub fn thread_pointer() -> usize {
+    let tp: usize;
+    // SAFETY: reading the tp register has no effect.
+    unsafe { std::arch::asm!("mv {}, tp", out(reg) tp, options(nomem, nostack, preserves_flags)) };
+    tp
+}
+
+/// TLS variant I: the static blocks follow the thread pointer.
+pub const TLS_VARIANT: super::TlsVariant = super::TlsVariant::I;
+/// The first static block starts at the thread pointer (glibc keeps its TCB below it).
+pub const TCB_SIZE: usize = 0;
+/// `tls_index` offsets and `DTPREL` values are biased by this (glibc's `TLS_DTV_OFFSET`).
+pub const DTV_OFFSET: u64 = 0x800;
+
+/// Call an IFUNC resolver the way glibc does on RISC-V: with the `AT_HWCAP` word first. Later
+/// glibc versions pass a pointer to `__riscv_hwprobe` second and a reserved null third; relink
+/// passes nulls for both (resolvers must check the pointer before use).
+///
+/// # Safety
+/// `resolver` must be the address of an IFUNC resolver whose object is relocated.
+pub unsafe fn call_ifunc(resolver: usize) -> usize {
+    // SAFETY: guaranteed by the caller.
+    let f: extern "C" fn(u64, usize, usize) -> usize = unsafe { std::mem::transmute(resolver) };
+    f(crate::os::auxv(libc::AT_HWCAP) as u64, 0, 0)
+}
+
+/// CPU features that pick library directories: none on RISC-V (glibc 2.36 defines neither
+/// `glibc-hwcaps` subdirectories nor legacy hwcap names for it).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CpuInfo {}
+
+pub fn cpu_info() -> CpuInfo {
+    CpuInfo {}
+}
+
+/// Debian's multiarch directory name (`$LIB` is `lib/` and this), as a literal for `concat!`.
+macro_rules! multiarch {
+    () => {
+        "riscv64-linux-gnu"
+    };
+}
+pub(crate) use multiarch;
+
+/// `FLAG_ELF_LIBC6 | FLAG_RISCV_FLOAT_ABI_DOUBLE`: the only `/etc/ld.so.cache` entry flags the
+/// lp64d loader accepts.
+pub const CACHE_FLAGS: u32 = 0x0003 | 0x1000;
+
+/// The capability parts of the library search: only `$PLATFORM`, when the kernel gives one.
+pub fn search_caps(_cpu: &CpuInfo, auxv_platform: Option<Vec<u8>>) -> SearchCaps {
+    SearchCaps {
+        platform: auxv_platform,
+        platform_bit: u64::MAX,
+        hwcap: 0,
+        hwcap_names: &[],
+        isa_levels: 1,
+        hwcaps_names: Vec::new(),
+    }
+}
+
+// Entry points called by relocated code with conventions Rust functions cannot meet directly.
+//
+// - `relink_tlsdesc_static` / `relink_tlsdesc_dynamic`: TLS descriptor functions. The caller
+//   (`jalr t0, 0(a1)`) passes the descriptor in a0 and its return address in t0; they return
+//   the variable's offset from the thread pointer in a0 and must preserve every other
+//   register, ra and the floating-point registers included.
+// - `relink_lazy_entry`: PLT0 jumps here with the object's lazy context in t0 and the byte
+//   offset of the PLT slot (8 × the relocation index) in t1; a0–a7, fa0–fa7 and ra must reach
+//   the bound function unchanged.
+//
+// The vector registers are not saved: the standard calling convention passes no arguments in
+// them (functions that do are marked with DT_RISCV_VARIANT_CC and must be bound at load).
+//
+// Module-level assembly is assembled without the target's extensions, hence `.option arch`.
+std::arch::global_asm!(
+    ".option push",
+    ".option arch, +d",
+    ".globl relink_tlsdesc_static",
+    ".hidden relink_tlsdesc_static",
+    ".type relink_tlsdesc_static, @function",
+    "relink_tlsdesc_static:",
+    "    ld a0, 8(a0)",
+    "    jr t0",
+    ".size relink_tlsdesc_static, . - relink_tlsdesc_static",
+    "",
+    // Frame (272 bytes): ra, t1-t6, a1-a7 at 0..112, ft0-ft11 and fa0-fa7 at 112..272.
+    ".globl relink_tlsdesc_dynamic",
+    ".hidden relink_tlsdesc_dynamic",
+    ".type relink_tlsdesc_dynamic, @function",
+    "relink_tlsdesc_dynamic:",
+    "    addi sp, sp, -272",
+    "    sd ra, 0(sp)",
+    "    sd t1, 8(sp)",
+    "    sd t2, 16(sp)",
+    "    sd t3, 24(sp)",
+    "    sd t4, 32(sp)",
+    "    sd t5, 40(sp)",
+    "    sd t6, 48(sp)",
+    "    sd a1, 56(sp)",
+    "    sd a2, 64(sp)",
+    "    sd a3, 72(sp)",
+    "    sd a4, 80(sp)",
+    "    sd a5, 88(sp)",
+    "    sd a6, 96(sp)",
+    "    sd a7, 104(sp)",
+    "    fsd ft0, 112(sp)",
+    "    fsd ft1, 120(sp)",
+    "    fsd ft2, 128(sp)",
+    "    fsd ft3, 136(sp)",
+    "    fsd ft4, 144(sp)",
+    "    fsd ft5, 152(sp)",
+    "    fsd ft6, 160(sp)",
+    "    fsd ft7, 168(sp)",
+    "    fsd ft8, 176(sp)",
+    "    fsd ft9, 184(sp)",
+    "    fsd ft10, 192(sp)",
+    "    fsd ft11, 200(sp)",
+    "    fsd fa0, 208(sp)",
+    "    fsd fa1, 216(sp)",
+    "    fsd fa2, 224(sp)",
+    "    fsd fa3, 232(sp)",
+    "    fsd fa4, 240(sp)",
+    "    fsd fa5, 248(sp)",
+    "    fsd fa6, 256(sp)",
+    "    fsd fa7, 264(sp)",
+    "    ld a0, 8(a0)",
+    "    call {desc_offset}",
+    "    ld ra, 0(sp)",
+    "    ld t1, 8(sp)",
+    "    ld t2, 16(sp)",
+    "    ld t3, 24(sp)",
+    "    ld t4, 32(sp)",
+    "    ld t5, 40(sp)",
+    "    ld t6, 48(sp)",
+    "    ld a1, 56(sp)",
+    "    ld a2, 64(sp)",
+    "    ld a3, 72(sp)",
+    "    ld a4, 80(sp)",
+    "    ld a5, 88(sp)",
+    "    ld a6, 96(sp)",
+    "    ld a7, 104(sp)",
+    "    fld ft0, 112(sp)",
+    "    fld ft1, 120(sp)",
+    "    fld ft2, 128(sp)",
+    "    fld ft3, 136(sp)",
+    "    fld ft4, 144(sp)",
+    "    fld ft5, 152(sp)",
+    "    fld ft6, 160(sp)",
+    "    fld ft7, 168(sp)",
+    "    fld ft8, 176(sp)",
+    "    fld ft9, 184(sp)",
+    "    fld ft10, 192(sp)",
+    "    fld ft11, 200(sp)",
+    "    fld fa0, 208(sp)",
+    "    fld fa1, 216(sp)",
+    "    fld fa2, 224(sp)",
+    "    fld fa3, 232(sp)",
+    "    fld fa4, 240(sp)",
+    "    fld fa5, 248(sp)",
+    "    fld fa6, 256(sp)",
+    "    fld fa7, 264(sp)",
+    "    addi sp, sp, 272",
+    "    jr t0",
+    ".size relink_tlsdesc_dynamic, . - relink_tlsdesc_dynamic",
+    "",
+    // Frame (144 bytes): ra, a0-a7 at 0..72, fa0-fa7 at 72..136.
+    ".globl relink_lazy_entry",
+    ".hidden relink_lazy_entry",
+    ".type relink_lazy_entry, @function",
+    "relink_lazy_entry:",
+    "    addi sp, sp, -144",
+    "    sd ra, 0(sp)",
+    "    sd a0, 8(sp)",
+    "    sd a1, 16(sp)",
+    "    sd a2, 24(sp)",
+    "    sd a3, 32(sp)",
+    "    sd a4, 40(sp)",
+    "    sd a5, 48(sp)",
+    "    sd a6, 56(sp)",
+    "    sd a7, 64(sp)",
+    "    fsd fa0, 72(sp)",
+    "    fsd fa1, 80(sp)",
+    "    fsd fa2, 88(sp)",
+    "    fsd fa3, 96(sp)",
+    "    fsd fa4, 104(sp)",
+    "    fsd fa5, 112(sp)",
+    "    fsd fa6, 120(sp)",
+    "    fsd fa7, 128(sp)",
+    "    mv a0, t0",
+    "    srli a1, t1, 3",
+    "    call {fixup}",
+    "    mv t1, a0",
+    "    ld ra, 0(sp)",
+    "    ld a0, 8(sp)",
+    "    ld a1, 16(sp)",
+    "    ld a2, 24(sp)",
+    "    ld a3, 32(sp)",
+    "    ld a4, 40(sp)",
+    "    ld a5, 48(sp)",
+    "    ld a6, 56(sp)",
+    "    ld a7, 64(sp)",
+    "    fld fa0, 72(sp)",
+    "    fld fa1, 80(sp)",
+    "    fld fa2, 88(sp)",
+    "    fld fa3, 96(sp)",
+    "    fld fa4, 104(sp)",
+    "    fld fa5, 112(sp)",
+    "    fld fa6, 120(sp)",
+    "    fld fa7, 128(sp)",
+    "    addi sp, sp, 144",
+    "    jr t1",
+    ".size relink_lazy_entry, . - relink_lazy_entry",
+    ".option pop",
+    desc_offset = sym crate::tls::tlsdesc_offset,
+    fixup = sym crate::relocate::lazy_fixup,
+);
+
+/// Nothing to size at startup: the trampolines save a fixed set of registers.
+pub fn init() {}
+
+/// Lazy binding and dynamic TLS descriptors are always available.
+pub fn trampolines_supported() -> bool {
+    true
+}
+
+extern "C" {
+    fn relink_lazy_entry();
+    fn relink_tlsdesc_static();
+    fn relink_tlsdesc_dynamic();
+}
+
+/// Address of relink's `__tls_get_addr`, bound for relink-relocated code. The RISC-V calling
+/// convention keeps the stack aligned at calls, so the Rust function is called directly.
+pub fn tls_get_addr_entry() -> usize {
+    crate::tls::tls_get_addr as *const () as usize
+}
+
+/// TLS descriptor functions: (static, dynamic).
+pub fn tlsdesc_entries() -> (usize, usize) {
+    (relink_tlsdesc_static as *const () as usize, relink_tlsdesc_dynamic as *const () as usize)
+}
+
+/// GOT words reserved for lazy binding: PLT0 loads `.got.plt[1]` (relink's context for the
+/// object) into t0 and jumps to `.got.plt[0]` (the trampoline).
+pub const LAZY_GOT_CONTEXT: usize = 1;
+pub const LAZY_GOT_ENTRY: usize = 0;
+
+/// `STO_RISCV_VARIANT_CC`: the function takes arguments in vector registers (the vector calling
+/// convention; its object has `DT_RISCV_VARIANT_CC`), which the trampoline does not preserve.
+const STO_RISCV_VARIANT_CC: u8 = 0x80;
+
+/// Whether a PLT call to a symbol with this `st_other` must be bound at load (as glibc does for
+/// variant calling convention symbols).
+pub fn binds_at_load(st_other: u8) -> bool {
+    st_other & STO_RISCV_VARIANT_CC != 0
+}
+
+/// The lazy-binding trampoline PLT0 jumps to (`.got.plt[0]`).
+pub fn lazy_entry() -> usize {
+    relink_lazy_entry as *const () as usize
+}
+
+/// The pieces of an exported entry point that hands its return address on (see the x86_64
+/// file): no landing pad, the return address is in ra, and the tail call may be out of `jal`
+/// range. Versions older than glibc's first on RISC-V are that one.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! entry_asm {
+    (pad) => { "" };
+    (caller 0) => { "" };
+    (caller 2) => { "mv a2, ra" };
+    (caller 3) => { "mv a3, ra" };
+    (caller 5) => { "mv a5, ra" };
+    (jump) => { "tail {t}" };
+    (version "GLIBC_2.2.5") => { "GLIBC_2.27" };
+    (version "GLIBC_2.3.3") => { "GLIBC_2.27" };
+    (version "GLIBC_2.3.4") => { "GLIBC_2.27" };
+    (version $v:literal) => { $v };
+}
+
+// -------------------------------------------------------------------------------------------
+// Relocatable objects.
+//
+// The in-process linker in `src/link/` does not link RISC-V objects yet (`OBJECT_LINKING`);
+// the arithmetic of the psABI's object relocations is below, in `object`, for when it does.
+
+/// The arithmetic of RV64 object relocations (used by the tests until objects are linked).
+#[allow(dead_code)]
+pub mod object;
+
+/// Relocatable objects are not linked on this machine yet.
+pub const OBJECT_LINKING: bool = false;
+
+/// The generic table `src/link/` reads: nothing is known until RISC-V objects are linked.
+pub fn object_reloc(_r_type: u32) -> (Calc, Field) {
+    (Calc::Unknown, Field::None)
+}
+
+/// Dynamic relocation types the linker emits for what must be bound at load.
+pub mod dynrel {
+    use elf::abi;
+    pub const ABS64: u32 = abi::R_RISCV_64;
+    pub const PC32: u32 = abi::R_RISCV_32_PCREL;
+    pub const ABS32: u32 = abi::R_RISCV_32;
+    pub const ABS32S: u32 = abi::R_RISCV_32;
+    pub const GLOB_DAT: u32 = abi::R_RISCV_64;
+    pub const IRELATIVE: u32 = abi::R_RISCV_IRELATIVE;
+    pub const DTPMOD64: u32 = abi::R_RISCV_TLS_DTPMOD64;
+    pub const DTPOFF64: u32 = abi::R_RISCV_TLS_DTPREL64;
+    pub const TPOFF64: u32 = abi::R_RISCV_TLS_TPREL64;
+    pub const TLSDESC: u32 = super::R_RISCV_TLSDESC;
+}
+
+/// Size of a call stub: `auipc t3, hi; ld t3, lo(t3); jalr t1, t3; nop`, the shape of a PLT
+/// entry.
+pub const STUB_SIZE: usize = 16;
+
+/// A call stub at `stub` that jumps through the GOT entry at `slot`.
+pub fn call_stub(stub: u64, slot: u64) -> [u8; STUB_SIZE] {
+    object::plt_entry(stub, slot)
+}
+
+/// GOT loads are not rewritten on RISC-V (that is part of linker relaxation, which relink
+/// does not do).
+pub fn relax_got_load(_code: &mut [u8], _at: usize) -> bool {
+    false
+}
+
+/// crti.o and crtn.o around the `.init` and `.fini` fragments: save ra, restore it and return.
+/// Padding between fragments is `nop`, one byte of which cannot be written: `CODE_FILL` is
+/// unused until objects are linked.
+pub const INIT_PROLOGUE: &[u8] = &[
+    0x13, 0x01, 0x01, 0xff, // addi sp, sp, -16
+    0x23, 0x34, 0x11, 0x00, // sd ra, 8(sp)
+];
+pub const INIT_EPILOGUE: &[u8] = &[
+    0x83, 0x30, 0x81, 0x00, // ld ra, 8(sp)
+    0x13, 0x01, 0x01, 0x01, // addi sp, sp, 16
+    0x67, 0x80, 0x00, 0x00, // ret
+];
+pub const CODE_FILL: u8 = 0;
+
+/// No runtime functions until objects are linked.
+pub const RUNTIME_FNS: &[RuntimeFn] = &[];
