@@ -616,5 +616,66 @@ pub const INIT_EPILOGUE: &[u8] = &[0xfd, 0x7b, 0xc1, 0xa8, 0xc0, 0x03, 0x5f, 0xd
 /// Instructions are 4-byte words: fragments never leave a gap to fill.
 pub const CODE_FILL: u8 = 0;
 
-/// The runtime object's functions (see the x86_64 file): none until objects are linked here.
-pub const RUNTIME_FNS: &[RuntimeFn] = &[];
+/// Instruction words as the little-endian bytes of a `&'static [u8]`.
+macro_rules! code {
+    ($($w:expr),* $(,)?) => {{
+        const W: &[u32] = &[$($w),*];
+        const B: [u8; W.len() * 4] = {
+            let mut b = [0u8; W.len() * 4];
+            let mut i = 0;
+            while i < b.len() {
+                b[i] = (W[i / 4] >> (8 * (i % 4))) as u8;
+                i += 1;
+            }
+            b
+        };
+        &B
+    }};
+}
+
+/// `atexit`, `at_quick_exit` and `pthread_atfork` pass the caller's DSO handle on to the C
+/// library; `__relink_unit_fini` runs the unit's `__cxa_atexit` handlers when it is unloaded
+/// (see the x86_64 file).
+pub const RUNTIME_FNS: &[RuntimeFn] = &[
+    RuntimeFn {
+        name: "atexit",
+        // bti c; adrp x2, __dso_handle; add x2, x2, :lo12:__dso_handle; mov x1, #0; b __cxa_atexit
+        code: code![0xd503_245f, 0x9000_0002, 0x9100_0042, 0xd280_0001, 0x1400_0000],
+        relocs: &[
+            (4, abi::R_AARCH64_ADR_PREL_PG_HI21, "__dso_handle", 0),
+            (8, abi::R_AARCH64_ADD_ABS_LO12_NC, "__dso_handle", 0),
+            (16, abi::R_AARCH64_JUMP26, "__cxa_atexit", 0),
+        ],
+    },
+    RuntimeFn {
+        name: "at_quick_exit",
+        code: code![0xd503_245f, 0x9000_0002, 0x9100_0042, 0xd280_0001, 0x1400_0000],
+        relocs: &[
+            (4, abi::R_AARCH64_ADR_PREL_PG_HI21, "__dso_handle", 0),
+            (8, abi::R_AARCH64_ADD_ABS_LO12_NC, "__dso_handle", 0),
+            (16, abi::R_AARCH64_JUMP26, "__cxa_at_quick_exit", 0),
+        ],
+    },
+    RuntimeFn {
+        name: "pthread_atfork",
+        // bti c; adrp x3, __dso_handle; add x3, x3, :lo12:__dso_handle; b __register_atfork
+        code: code![0xd503_245f, 0x9000_0003, 0x9100_0063, 0x1400_0000],
+        relocs: &[
+            (4, abi::R_AARCH64_ADR_PREL_PG_HI21, "__dso_handle", 0),
+            (8, abi::R_AARCH64_ADD_ABS_LO12_NC, "__dso_handle", 0),
+            (12, abi::R_AARCH64_JUMP26, "__register_atfork", 0),
+        ],
+    },
+    RuntimeFn {
+        name: "__relink_unit_fini",
+        // bti c; adrp x1, :got:__cxa_finalize; ldr x1, [x1, :got_lo12:__cxa_finalize];
+        // cbz x1, 1f; adrp x0, __dso_handle; add x0, x0, :lo12:__dso_handle; br x1; 1: ret
+        code: code![0xd503_245f, 0x9000_0001, 0xf940_0021, 0xb400_0081, 0x9000_0000, 0x9100_0000, 0xd61f_0020, 0xd65f_03c0],
+        relocs: &[
+            (4, abi::R_AARCH64_ADR_GOT_PAGE, "__cxa_finalize", 0),
+            (8, abi::R_AARCH64_LD64_GOT_LO12_NC, "__cxa_finalize", 0),
+            (16, abi::R_AARCH64_ADR_PREL_PG_HI21, "__dso_handle", 0),
+            (20, abi::R_AARCH64_ADD_ABS_LO12_NC, "__dso_handle", 0),
+        ],
+    },
+];
