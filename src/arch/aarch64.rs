@@ -633,29 +633,24 @@ macro_rules! code {
     }};
 }
 
+/// `atexit` and `at_quick_exit`: `bti c; adrp x2, __dso_handle; add x2, x2, :lo12:__dso_handle;
+/// mov x1, #0; b <the C library's function>`.
+const EXIT_HANDLER: &[u8] = code![0xd503_245f, 0x9000_0002, 0x9100_0042, 0xd280_0001, 0x1400_0000];
+
+const fn exit_handler_relocs(target: &'static str) -> [(u32, u32, &'static str, i64); 3] {
+    [
+        (4, abi::R_AARCH64_ADR_PREL_PG_HI21, "__dso_handle", 0),
+        (8, abi::R_AARCH64_ADD_ABS_LO12_NC, "__dso_handle", 0),
+        (16, abi::R_AARCH64_JUMP26, target, 0),
+    ]
+}
+
 /// `atexit`, `at_quick_exit` and `pthread_atfork` pass the caller's DSO handle on to the C
 /// library; `__relink_unit_fini` runs the unit's `__cxa_atexit` handlers when it is unloaded
 /// (see the x86_64 file).
 pub const RUNTIME_FNS: &[RuntimeFn] = &[
-    RuntimeFn {
-        name: "atexit",
-        // bti c; adrp x2, __dso_handle; add x2, x2, :lo12:__dso_handle; mov x1, #0; b __cxa_atexit
-        code: code![0xd503_245f, 0x9000_0002, 0x9100_0042, 0xd280_0001, 0x1400_0000],
-        relocs: &[
-            (4, abi::R_AARCH64_ADR_PREL_PG_HI21, "__dso_handle", 0),
-            (8, abi::R_AARCH64_ADD_ABS_LO12_NC, "__dso_handle", 0),
-            (16, abi::R_AARCH64_JUMP26, "__cxa_atexit", 0),
-        ],
-    },
-    RuntimeFn {
-        name: "at_quick_exit",
-        code: code![0xd503_245f, 0x9000_0002, 0x9100_0042, 0xd280_0001, 0x1400_0000],
-        relocs: &[
-            (4, abi::R_AARCH64_ADR_PREL_PG_HI21, "__dso_handle", 0),
-            (8, abi::R_AARCH64_ADD_ABS_LO12_NC, "__dso_handle", 0),
-            (16, abi::R_AARCH64_JUMP26, "__cxa_at_quick_exit", 0),
-        ],
-    },
+    RuntimeFn { name: "atexit", code: EXIT_HANDLER, relocs: &exit_handler_relocs("__cxa_atexit") },
+    RuntimeFn { name: "at_quick_exit", code: EXIT_HANDLER, relocs: &exit_handler_relocs("__cxa_at_quick_exit") },
     RuntimeFn {
         name: "pthread_atfork",
         // bti c; adrp x3, __dso_handle; add x3, x3, :lo12:__dso_handle; b __register_atfork
