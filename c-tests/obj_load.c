@@ -88,7 +88,12 @@ int main(int argc, char **argv)
         rl_handle *h = rl_open(path, RL_NOW), *m;
         if (refused) {
             CHECK(h == NULL, "%s: refused", variant);
+#ifdef __aarch64__
+            /* No copy relocation: the page of the host's stdout is out of the unit's reach. */
+            EXPECT_ERROR_SHOW(path, "R_AARCH64_ADR_PREL_PG_HI21 against stdout", "only a 32-bit PC-relative field");
+#else
             EXPECT_ERROR_SHOW(path, "cannot place the unit", "R_X86_64_PC32 against stdout", "R_X86_64_32");
+#endif
             continue;
         }
         CHECK(h != NULL, "rl_open(%s)", path);

@@ -78,17 +78,46 @@ const TYPE_NAMES: &[(u32, &str)] = &[
     (260, "R_AARCH64_PREL64"),
     (261, "R_AARCH64_PREL32"),
     (262, "R_AARCH64_PREL16"),
+    (263, "R_AARCH64_MOVW_UABS_G0"),
+    (264, "R_AARCH64_MOVW_UABS_G0_NC"),
+    (265, "R_AARCH64_MOVW_UABS_G1"),
+    (266, "R_AARCH64_MOVW_UABS_G1_NC"),
+    (267, "R_AARCH64_MOVW_UABS_G2"),
+    (268, "R_AARCH64_MOVW_UABS_G2_NC"),
+    (269, "R_AARCH64_MOVW_UABS_G3"),
+    (273, "R_AARCH64_LD_PREL_LO19"),
+    (274, "R_AARCH64_ADR_PREL_LO21"),
     (275, "R_AARCH64_ADR_PREL_PG_HI21"),
+    (276, "R_AARCH64_ADR_PREL_PG_HI21_NC"),
     (277, "R_AARCH64_ADD_ABS_LO12_NC"),
     (278, "R_AARCH64_LDST8_ABS_LO12_NC"),
+    (279, "R_AARCH64_TSTBR14"),
+    (280, "R_AARCH64_CONDBR19"),
     (282, "R_AARCH64_JUMP26"),
     (283, "R_AARCH64_CALL26"),
     (284, "R_AARCH64_LDST16_ABS_LO12_NC"),
     (285, "R_AARCH64_LDST32_ABS_LO12_NC"),
     (286, "R_AARCH64_LDST64_ABS_LO12_NC"),
     (299, "R_AARCH64_LDST128_ABS_LO12_NC"),
+    (309, "R_AARCH64_GOT_LD_PREL19"),
     (311, "R_AARCH64_ADR_GOT_PAGE"),
     (312, "R_AARCH64_LD64_GOT_LO12_NC"),
+    (513, "R_AARCH64_TLSGD_ADR_PAGE21"),
+    (514, "R_AARCH64_TLSGD_ADD_LO12_NC"),
+    (518, "R_AARCH64_TLSLD_ADR_PAGE21"),
+    (519, "R_AARCH64_TLSLD_ADD_LO12_NC"),
+    (528, "R_AARCH64_TLSLD_ADD_DTPREL_HI12"),
+    (529, "R_AARCH64_TLSLD_ADD_DTPREL_LO12"),
+    (530, "R_AARCH64_TLSLD_ADD_DTPREL_LO12_NC"),
+    (541, "R_AARCH64_TLSIE_ADR_GOTTPREL_PAGE21"),
+    (542, "R_AARCH64_TLSIE_LD64_GOTTPREL_LO12_NC"),
+    (549, "R_AARCH64_TLSLE_ADD_TPREL_HI12"),
+    (550, "R_AARCH64_TLSLE_ADD_TPREL_LO12"),
+    (551, "R_AARCH64_TLSLE_ADD_TPREL_LO12_NC"),
+    (562, "R_AARCH64_TLSDESC_ADR_PAGE21"),
+    (563, "R_AARCH64_TLSDESC_LD64_LO12"),
+    (564, "R_AARCH64_TLSDESC_ADD_LO12"),
+    (569, "R_AARCH64_TLSDESC_CALL"),
     (1024, "R_AARCH64_COPY"),
     (1025, "R_AARCH64_GLOB_DAT"),
     (1026, "R_AARCH64_JUMP_SLOT"),
@@ -373,14 +402,182 @@ macro_rules! entry_asm {
 }
 
 // -------------------------------------------------------------------------------------------
-// Relocatable objects: not linked on AArch64 yet (`OBJECT_LINKING`); `link::link` refuses them
-// before any of the items below is used. They give the linker's code its types.
+// Relocatable objects (`src/link/`). The psABI's table of the static relocations relink
+// applies, with S, A, P as above, X the value computed, Page(x) = x & !0xfff, G the address of
+// the symbol's GOT entry, L the symbol's call stub (the symbol itself when it needs none; calls
+// leaving the unit go through a stub, `adrp x16; ldr x17; br x17`), and TPREL(x) the offset of
+// x from the thread pointer:
+//
+// | type                              | field                | calculation              |
+// |-----------------------------------|----------------------|--------------------------|
+// | 257 ABS64, 258 ABS32, 259 ABS16   | word64/32/16         | S + A                    |
+// | 260 PREL64, 261 PREL32, 262 PREL16| word64/32/16         | S + A - P                |
+// | 263-269 MOVW_UABS_G0..G3 (_NC)    | MOVZ/MOVK imm16      | S + A, bits 16n+15:16n   |
+// | 273 LD_PREL_LO19                 | LDR (literal) imm19  | S + A - P, bits 20:2     |
+// | 274 ADR_PREL_LO21                 | ADR imm21            | S + A - P                |
+// | 275 ADR_PREL_PG_HI21 (276 _NC)    | ADRP imm21           | Page(S + A) - Page(P)    |
+// | 277 ADD_ABS_LO12_NC               | ADD imm12            | S + A, bits 11:0         |
+// | 278/284/285/286/299 LDSTn_ABS_LO12_NC | LDR/STR imm12    | S + A, bits 11:log2(n/8) |
+// | 279 TSTBR14                       | TBZ/TBNZ imm14       | S + A - P, bits 15:2     |
+// | 280 CONDBR19                      | B.cond/CBZ imm19     | S + A - P, bits 20:2     |
+// | 282 JUMP26, 283 CALL26            | B/BL imm26           | L + A - P, bits 27:2     |
+// | 309 GOT_LD_PREL19                | LDR (literal) imm19  | G - P, bits 20:2         |
+// | 311 ADR_GOT_PAGE                  | ADRP imm21           | Page(G) - Page(P)        |
+// | 312 LD64_GOT_LO12_NC              | LDR imm12            | G, bits 11:3             |
+// | 513 TLSGD_ADR_PAGE21            | ADRP imm21           | Page(G(GD pair of S + A)) - Page(P) |
+// | 514 TLSGD_ADD_LO12_NC             | ADD imm12            | G(GD pair of S + A), bits 11:0 |
+// | 518 TLSLD_ADR_PAGE21              | ADRP imm21           | Page(G(LD pair)) - Page(P) |
+// | 519 TLSLD_ADD_LO12_NC             | ADD imm12            | G(LD pair), bits 11:0    |
+// | 528 TLSLD_ADD_DTPREL_HI12         | ADD imm12            | DTPREL(S + A), bits 23:12 |
+// | 529 TLSLD_ADD_DTPREL_LO12 (530 _NC)| ADD imm12           | DTPREL(S + A), bits 11:0 |
+// | 541 TLSIE_ADR_GOTTPREL_PAGE21     | ADRP imm21           | Page(G(TPREL(S + A))) - Page(P) |
+// | 542 TLSIE_LD64_GOTTPREL_LO12_NC   | LDR imm12            | G(TPREL(S + A)), bits 11:3 |
+// | 549 TLSLE_ADD_TPREL_HI12          | ADD imm12            | TPREL(S + A), bits 23:12 |
+// | 550 TLSLE_ADD_TPREL_LO12 (551 _NC)| ADD imm12            | TPREL(S + A), bits 11:0  |
+// | 562 TLSDESC_ADR_PAGE21            | ADRP imm21           | Page(G(TLSDESC(S + A))) - Page(P) |
+// | 563 TLSDESC_LD64_LO12             | LDR imm12            | G(TLSDESC(S + A)), bits 11:3 |
+// | 564 TLSDESC_ADD_LO12              | ADD imm12            | G(TLSDESC(S + A)), bits 11:0 |
+// | 569 TLSDESC_CALL                  | none                 | (marks the descriptor call) |
+//
+// The types that take the low 12 bits of an address (ADD_ABS_LO12_NC, LDST*, and the GOT,
+// GD/LD and descriptor LO12 types) are given the PC-relative calculation of their ADRP
+// (X - P, `Calc::Pc` for S + A), and the field adds the place back: the ADRP and its
+// companion then reach the same stub, GOT entry or dynamic relocation, and an address outside
+// the unit is refused for both alike.
 
-pub const OBJECT_LINKING: bool = false;
+/// Relocatable objects are linked on this machine.
+pub const OBJECT_LINKING: bool = true;
 
-/// The calculation and field of an object relocation type: none known yet.
-pub fn object_reloc(_r_type: u32) -> (Calc, Field) {
-    (Calc::Unknown, Field::None)
+/// The immediate fields of A64 instructions that relocations write ("Arm Architecture
+/// Reference Manual", the encodings of ADR/ADRP, ADD (immediate), LDR/STR (unsigned offset),
+/// MOVZ/MOVK, B/BL, B.cond/CBZ/CBNZ and TBZ/TBNZ).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InsnField {
+    /// ADRP `immhi:immlo` <- Page(X) - Page(P) in pages, from X - P; `check`: within ±4 GiB.
+    AdrPage { check: bool },
+    /// ADR `immhi:immlo` <- X - P, within ±1 MiB.
+    Adr,
+    /// ADD or LDR/STR `imm12` (bits 21:10) <- bits 11:`shift` of X, from X - P.
+    PageOff { shift: u8 },
+    /// ADD `imm12` <- bits 11:0 of X (`hi`: bits 23:12), X given as it is (an offset from the
+    /// thread pointer or in a TLS block); `check`: X below 2^12 (`hi`: 2^24).
+    AddImm { hi: bool, check: bool },
+    /// MOVZ/MOVK `imm16` (bits 20:5) <- bits 16·`group` + 15 : 16·`group` of X; `check`: X
+    /// below 2^(16·`group` + 16).
+    MovW { group: u8, check: bool },
+    /// A PC-relative word offset of `bits` bits <- (X - P) / 4 (26: B/BL at bit 0; 19:
+    /// B.cond/CBZ/CBNZ and LDR (literal) at bit 5; 14: TBZ/TBNZ at bit 5).
+    Words { bits: u8 },
+}
+
+/// `insn` with its `width` bits from bit `at` replaced by the low bits of `v`.
+fn insert(insn: u32, at: u32, width: u32, v: u64) -> u32 {
+    let mask = ((1u32 << width) - 1) << at;
+    (insn & !mask) | ((v as u32) << at & mask)
+}
+
+/// Whether `v` is a two's complement value of `bits` bits.
+fn fits_signed(v: i64, bits: u32) -> bool {
+    (-(1i64 << (bits - 1))..1i64 << (bits - 1)).contains(&v)
+}
+
+/// Encode `v` into the field of `insn` at the place whose offset from the (page-aligned) image
+/// base is `place`; None if it does not fit.
+pub fn write_insn(field: InsnField, insn: u32, v: i64, place: u64) -> Option<u32> {
+    // X from X - P, where only its low 12 bits are used.
+    let low = |v: i64| (v as u64).wrapping_add(place) & 0xfff;
+    let adr = |insn: u32, imm: i64| insert(insert(insn, 29, 2, imm as u64), 5, 19, (imm >> 2) as u64);
+    Some(match field {
+        InsnField::AdrPage { check } => {
+            let pages = v.wrapping_add((place & 0xfff) as i64) >> 12;
+            if check && !fits_signed(pages, 21) {
+                return None;
+            }
+            adr(insn, pages)
+        }
+        InsnField::Adr => {
+            if !fits_signed(v, 21) {
+                return None;
+            }
+            adr(insn, v)
+        }
+        InsnField::PageOff { shift } => insert(insn, 10, 12, low(v) >> shift),
+        InsnField::AddImm { hi, check } => {
+            let limit = if hi { 1i64 << 24 } else { 1 << 12 };
+            if check && !(0..limit).contains(&v) {
+                return None;
+            }
+            insert(insn, 10, 12, (v as u64) >> if hi { 12 } else { 0 })
+        }
+        InsnField::MovW { group, check } => {
+            let shift = 16 * group as u32;
+            if check && shift < 48 && (v as u64) >> (shift + 16) != 0 {
+                return None;
+            }
+            insert(insn, 5, 16, (v as u64) >> shift)
+        }
+        InsnField::Words { bits } => {
+            if v & 3 != 0 || !fits_signed(v >> 2, bits as u32) {
+                return None;
+            }
+            insert(insn, if bits == 26 { 0 } else { 5 }, bits as u32, (v >> 2) as u64)
+        }
+    })
+}
+
+/// The calculation and field of an object relocation type.
+pub fn object_reloc(r_type: u32) -> (Calc, Field) {
+    use abi::*;
+    use InsnField::*;
+    let insn = Field::Insn;
+    match r_type {
+        R_AARCH64_NONE => (Calc::None, Field::None),
+        R_AARCH64_ABS64 => (Calc::Abs, Field::W64),
+        R_AARCH64_ABS32 => (Calc::Abs, Field::U32),
+        R_AARCH64_ABS16 => (Calc::Abs, Field::Bits16),
+        R_AARCH64_PREL64 => (Calc::Pc, Field::W64),
+        R_AARCH64_PREL32 => (Calc::Pc, Field::S32),
+        R_AARCH64_PREL16 => (Calc::Pc, Field::Bits16),
+        R_AARCH64_MOVW_UABS_G0 => (Calc::Abs, insn(MovW { group: 0, check: true })),
+        R_AARCH64_MOVW_UABS_G0_NC => (Calc::Abs, insn(MovW { group: 0, check: false })),
+        R_AARCH64_MOVW_UABS_G1 => (Calc::Abs, insn(MovW { group: 1, check: true })),
+        R_AARCH64_MOVW_UABS_G1_NC => (Calc::Abs, insn(MovW { group: 1, check: false })),
+        R_AARCH64_MOVW_UABS_G2 => (Calc::Abs, insn(MovW { group: 2, check: true })),
+        R_AARCH64_MOVW_UABS_G2_NC => (Calc::Abs, insn(MovW { group: 2, check: false })),
+        R_AARCH64_MOVW_UABS_G3 => (Calc::Abs, insn(MovW { group: 3, check: false })),
+        R_AARCH64_LD_PREL_LO19 => (Calc::Pc, insn(Words { bits: 19 })),
+        R_AARCH64_ADR_PREL_LO21 => (Calc::Pc, insn(Adr)),
+        R_AARCH64_ADR_PREL_PG_HI21 => (Calc::Pc, insn(AdrPage { check: true })),
+        R_AARCH64_ADR_PREL_PG_HI21_NC => (Calc::Pc, insn(AdrPage { check: false })),
+        R_AARCH64_ADD_ABS_LO12_NC | R_AARCH64_LDST8_ABS_LO12_NC => (Calc::Pc, insn(PageOff { shift: 0 })),
+        R_AARCH64_LDST16_ABS_LO12_NC => (Calc::Pc, insn(PageOff { shift: 1 })),
+        R_AARCH64_LDST32_ABS_LO12_NC => (Calc::Pc, insn(PageOff { shift: 2 })),
+        R_AARCH64_LDST64_ABS_LO12_NC => (Calc::Pc, insn(PageOff { shift: 3 })),
+        R_AARCH64_LDST128_ABS_LO12_NC => (Calc::Pc, insn(PageOff { shift: 4 })),
+        R_AARCH64_TSTBR14 => (Calc::Pc, insn(Words { bits: 14 })),
+        R_AARCH64_CONDBR19 => (Calc::Pc, insn(Words { bits: 19 })),
+        R_AARCH64_JUMP26 | R_AARCH64_CALL26 => (Calc::CallPc, insn(Words { bits: 26 })),
+        R_AARCH64_GOT_LD_PREL19 => (Calc::GotEntryPc { relax: false }, insn(Words { bits: 19 })),
+        R_AARCH64_ADR_GOT_PAGE => (Calc::GotEntryPc { relax: false }, insn(AdrPage { check: true })),
+        R_AARCH64_LD64_GOT_LO12_NC => (Calc::GotEntryPc { relax: false }, insn(PageOff { shift: 3 })),
+        R_AARCH64_TLSGD_ADR_PAGE21 => (Calc::TlsGd, insn(AdrPage { check: true })),
+        R_AARCH64_TLSGD_ADD_LO12_NC => (Calc::TlsGd, insn(PageOff { shift: 0 })),
+        R_AARCH64_TLSLD_ADR_PAGE21 => (Calc::TlsLd, insn(AdrPage { check: true })),
+        R_AARCH64_TLSLD_ADD_LO12_NC => (Calc::TlsLd, insn(PageOff { shift: 0 })),
+        R_AARCH64_TLSLD_ADD_DTPREL_HI12 => (Calc::DtpOff, insn(AddImm { hi: true, check: true })),
+        R_AARCH64_TLSLD_ADD_DTPREL_LO12 => (Calc::DtpOff, insn(AddImm { hi: false, check: true })),
+        R_AARCH64_TLSLD_ADD_DTPREL_LO12_NC => (Calc::DtpOff, insn(AddImm { hi: false, check: false })),
+        R_AARCH64_TLSIE_ADR_GOTTPREL_PAGE21 => (Calc::GotTpOff, insn(AdrPage { check: true })),
+        R_AARCH64_TLSIE_LD64_GOTTPREL_LO12_NC => (Calc::GotTpOff, insn(PageOff { shift: 3 })),
+        R_AARCH64_TLSLE_ADD_TPREL_HI12 => (Calc::TpOff, insn(AddImm { hi: true, check: true })),
+        R_AARCH64_TLSLE_ADD_TPREL_LO12 => (Calc::TpOff, insn(AddImm { hi: false, check: true })),
+        R_AARCH64_TLSLE_ADD_TPREL_LO12_NC => (Calc::TpOff, insn(AddImm { hi: false, check: false })),
+        R_AARCH64_TLSDESC_ADR_PAGE21 => (Calc::TlsDesc, insn(AdrPage { check: true })),
+        R_AARCH64_TLSDESC_LD64_LO12 => (Calc::TlsDesc, insn(PageOff { shift: 3 })),
+        R_AARCH64_TLSDESC_ADD_LO12 => (Calc::TlsDesc, insn(PageOff { shift: 0 })),
+        R_AARCH64_TLSDESC_CALL => (Calc::TlsDescCall, Field::None),
+        _ => (Calc::Unknown, Field::None),
+    }
 }
 
 /// Dynamic relocation types the linker emits for what must be bound at load.
@@ -401,14 +598,15 @@ pub mod dynrel {
 /// Size of a call stub (a veneer through a GOT entry).
 pub const STUB_SIZE: usize = 16;
 
-/// A call stub at `stub` that branches through the GOT entry at `slot` (8-byte aligned):
-/// `adrp x16, slot; ldr x16, [x16, :lo12:slot]; br x16; brk #0`.
+/// A call stub at `stub` that branches through the GOT entry at `slot` (8-byte aligned), with
+/// the intra-procedure-call registers as a PLT entry uses them:
+/// `adrp x16, slot; ldr x17, [x16, :lo12:slot]; br x17; brk #0`.
 pub fn call_stub(stub: u64, slot: u64) -> [u8; STUB_SIZE] {
     let pages = ((slot >> 12) as i64).wrapping_sub((stub >> 12) as i64) as u32;
     let adrp = 0x9000_0010 | (pages & 3) << 29 | ((pages >> 2) & 0x7ffff) << 5;
-    let ldr = 0xf940_0210 | (((slot & 0xfff) as u32) >> 3) << 10;
+    let ldr = 0xf940_0211 | (((slot & 0xfff) as u32) >> 3) << 10;
     let mut s = [0u8; STUB_SIZE];
-    for (i, w) in [adrp, ldr, 0xd61f_0200, 0xd420_0000].into_iter().enumerate() {
+    for (i, w) in [adrp, ldr, 0xd61f_0220, 0xd420_0000].into_iter().enumerate() {
         s[4 * i..4 * i + 4].copy_from_slice(&w.to_le_bytes());
     }
     s
@@ -426,5 +624,61 @@ pub const INIT_EPILOGUE: &[u8] = &[0xfd, 0x7b, 0xc1, 0xa8, 0xc0, 0x03, 0x5f, 0xd
 /// Instructions are 4-byte words: fragments never leave a gap to fill.
 pub const CODE_FILL: u8 = 0;
 
-/// The runtime object's functions (see the x86_64 file): none until objects are linked here.
-pub const RUNTIME_FNS: &[RuntimeFn] = &[];
+/// Instruction words as the little-endian bytes of a `&'static [u8]`.
+macro_rules! code {
+    ($($w:expr),* $(,)?) => {{
+        const W: &[u32] = &[$($w),*];
+        const B: [u8; W.len() * 4] = {
+            let mut b = [0u8; W.len() * 4];
+            let mut i = 0;
+            while i < b.len() {
+                b[i] = (W[i / 4] >> (8 * (i % 4))) as u8;
+                i += 1;
+            }
+            b
+        };
+        &B
+    }};
+}
+
+/// `atexit` and `at_quick_exit`: `bti c; adrp x2, __dso_handle; add x2, x2, :lo12:__dso_handle;
+/// mov x1, #0; b <the C library's function>`.
+const EXIT_HANDLER: &[u8] = code![0xd503_245f, 0x9000_0002, 0x9100_0042, 0xd280_0001, 0x1400_0000];
+
+const fn exit_handler_relocs(target: &'static str) -> [(u32, u32, &'static str, i64); 3] {
+    [
+        (4, abi::R_AARCH64_ADR_PREL_PG_HI21, "__dso_handle", 0),
+        (8, abi::R_AARCH64_ADD_ABS_LO12_NC, "__dso_handle", 0),
+        (16, abi::R_AARCH64_JUMP26, target, 0),
+    ]
+}
+
+/// `atexit`, `at_quick_exit` and `pthread_atfork` pass the caller's DSO handle on to the C
+/// library; `__relink_unit_fini` runs the unit's `__cxa_atexit` handlers when it is unloaded
+/// (see the x86_64 file).
+pub const RUNTIME_FNS: &[RuntimeFn] = &[
+    RuntimeFn { name: "atexit", code: EXIT_HANDLER, relocs: &exit_handler_relocs("__cxa_atexit") },
+    RuntimeFn { name: "at_quick_exit", code: EXIT_HANDLER, relocs: &exit_handler_relocs("__cxa_at_quick_exit") },
+    RuntimeFn {
+        name: "pthread_atfork",
+        // bti c; adrp x3, __dso_handle; add x3, x3, :lo12:__dso_handle; b __register_atfork
+        code: code![0xd503_245f, 0x9000_0003, 0x9100_0063, 0x1400_0000],
+        relocs: &[
+            (4, abi::R_AARCH64_ADR_PREL_PG_HI21, "__dso_handle", 0),
+            (8, abi::R_AARCH64_ADD_ABS_LO12_NC, "__dso_handle", 0),
+            (12, abi::R_AARCH64_JUMP26, "__register_atfork", 0),
+        ],
+    },
+    RuntimeFn {
+        name: "__relink_unit_fini",
+        // bti c; adrp x1, :got:__cxa_finalize; ldr x1, [x1, :got_lo12:__cxa_finalize];
+        // cbz x1, 1f; adrp x0, __dso_handle; add x0, x0, :lo12:__dso_handle; br x1; 1: ret
+        code: code![0xd503_245f, 0x9000_0001, 0xf940_0021, 0xb400_0081, 0x9000_0000, 0x9100_0000, 0xd61f_0020, 0xd65f_03c0],
+        relocs: &[
+            (4, abi::R_AARCH64_ADR_GOT_PAGE, "__cxa_finalize", 0),
+            (8, abi::R_AARCH64_LD64_GOT_LO12_NC, "__cxa_finalize", 0),
+            (16, abi::R_AARCH64_ADR_PREL_PG_HI21, "__dso_handle", 0),
+            (20, abi::R_AARCH64_ADD_ABS_LO12_NC, "__dso_handle", 0),
+        ],
+    },
+];

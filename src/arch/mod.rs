@@ -27,7 +27,8 @@
 //!   `glibc-hwcaps` subdirectories that apply).
 //! * Relocatable objects (`src/link/`): `OBJECT_LINKING` says whether the machine's object
 //!   relocations are implemented; `object_reloc`, `dynrel`, `call_stub`, `relax_got_load`, the
-//!   `.init` prologue and epilogue and `RUNTIME_FNS` describe them. Where `OBJECT_LINKING` is
+//!   `.init` prologue and epilogue and `RUNTIME_FNS` describe them; `InsnField` and
+//!   `write_insn` encode the immediates of instructions (none on x86_64). Where `OBJECT_LINKING` is
 //!   false, `.o` and `.a` inputs are refused with a message saying so.
 
 #[cfg(target_arch = "x86_64")]
@@ -217,6 +218,10 @@ pub enum Field {
     /// 32 bits, sign-extended.
     S32,
     W64,
+    /// The immediate of one 4-byte instruction, which the arch file's `InsnField` names and
+    /// its `write_insn` encodes (x86-64 has none).
+    #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+    Insn(InsnField),
 }
 
 impl Field {
@@ -226,15 +231,15 @@ impl Field {
             Field::None => 0,
             Field::Bits8 => 1,
             Field::Bits16 => 2,
-            Field::U32 | Field::S32 => 4,
+            Field::U32 | Field::S32 | Field::Insn(_) => 4,
             Field::W64 => 8,
         }
     }
 
-    /// Whether `v` fits the field.
+    /// Whether `v` fits the field (an instruction's range is checked as it is encoded).
     pub fn fits(self, v: i64) -> bool {
         match self {
-            Field::None | Field::W64 => true,
+            Field::None | Field::W64 | Field::Insn(_) => true,
             Field::Bits8 => (-0x80..=0xff).contains(&v),
             Field::Bits16 => (-0x8000..=0xffff).contains(&v),
             Field::U32 => (0..=u32::MAX as i64).contains(&v),

@@ -448,6 +448,15 @@ pub fn object_reloc(_r_type: u32) -> (Calc, Field) {
     (Calc::Unknown, Field::None)
 }
 
+/// No instruction field is written until RISC-V objects are linked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InsnField {}
+
+/// Never called: there is no [`InsnField`].
+pub fn write_insn(field: InsnField, _insn: u32, _v: i64, _place: u64) -> Option<u32> {
+    match field {}
+}
+
 /// Dynamic relocation types the linker emits for what must be bound at load.
 pub mod dynrel {
     use elf::abi;

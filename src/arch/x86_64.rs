@@ -624,6 +624,15 @@ pub fn object_reloc(r_type: u32) -> (Calc, Field) {
     }
 }
 
+/// No x86-64 relocation writes into an instruction's encoding: its fields are whole bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InsnField {}
+
+/// Never called: there is no [`InsnField`].
+pub fn write_insn(field: InsnField, _insn: u32, _v: i64, _place: u64) -> Option<u32> {
+    match field {}
+}
+
 /// Dynamic relocation types the linker emits for what must be bound at load.
 pub mod dynrel {
     use elf::abi;

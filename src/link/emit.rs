@@ -46,6 +46,14 @@ fn put(img: &mut [u8], at: u64, field: Field, v: i64) -> bool {
         return false;
     }
     let at = at as usize;
+    if let Field::Insn(f) = field {
+        let old = u32::from_le_bytes([img[at], img[at + 1], img[at + 2], img[at + 3]]);
+        // The image's base is page-aligned: the place and its offset in the image share their
+        // low 12 bits, which is all the page-relative fields need of it.
+        let Some(insn) = arch::write_insn(f, old, v, at as u64) else { return false };
+        img[at..at + 4].copy_from_slice(&insn.to_le_bytes());
+        return true;
+    }
     // (Fixed sizes for the common fields: copies the compiler inlines.)
     match field.size() {
         4 => img[at..at + 4].copy_from_slice(&(v as u32).to_le_bytes()),

@@ -379,7 +379,7 @@ impl<'a> Linker<'a> {
                     }
                     _ => dynamic(plan, Some(g)),
                 },
-                _ => return Err(unsupported("a 16- or 8-bit field cannot hold the address of a symbol outside the unit")),
+                _ => return Err(unsupported("a field under 32 bits or an instruction's immediate cannot hold the address of a symbol outside the unit")),
             },
             (Calc::Abs, Target::Ifunc(_)) => match field {
                 Field::W64 => dynamic(plan, None),
@@ -387,7 +387,7 @@ impl<'a> Linker<'a> {
                     plan.stub(self, key);
                     plan.low(field, describe);
                 }
-                _ => return Err(unsupported("a 16- or 8-bit field cannot hold an IFUNC's address")),
+                _ => return Err(unsupported("a field under 32 bits or an instruction's immediate cannot hold an IFUNC's address")),
             },
             (Calc::Abs, Target::Local(_)) => plan.low(field, describe),
             (Calc::Pc, Target::External(g)) => match self.outside(plan, scope, g) {

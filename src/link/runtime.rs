@@ -87,8 +87,8 @@ pub fn object() -> Object<'static> {
     sections[0].live = false;
     sections[1].relocs = Relocs::from_list(&text_relocs);
     // __dso_handle holds its own address, as crtbeginS.o's does.
-    sections[2].relocs = Relocs::from_list(&[Reloc { offset: 0, ty: abi::R_X86_64_64, sym: dso, addend: 0 }]);
-    sections[3].relocs = Relocs::from_list(&[Reloc { offset: 0, ty: abi::R_X86_64_64, sym: fini, addend: 0 }]);
+    sections[2].relocs = Relocs::from_list(&[Reloc { offset: 0, ty: arch::dynrel::ABS64, sym: dso, addend: 0 }]);
+    sections[3].relocs = Relocs::from_list(&[Reloc { offset: 0, ty: arch::dynrel::ABS64, sym: fini, addend: 0 }]);
     Object {
         name: "<relink runtime>".into(),
         sections,
