@@ -346,21 +346,10 @@ std::arch::global_asm!(
     fixup = sym crate::relocate::lazy_fixup,
 );
 
-extern "C" {
-    fn relink_lazy_entry();
-    fn relink_tlsdesc_static();
-    fn relink_tlsdesc_dynamic();
-}
-
 /// Address of relink's `__tls_get_addr`, bound for relink-relocated code: the Rust function
 /// itself (AArch64 code calls it with the standard convention).
 pub fn tls_get_addr_entry() -> usize {
     crate::tls::tls_get_addr as *const () as usize
-}
-
-/// TLS descriptor functions: (static, dynamic).
-pub fn tlsdesc_entries() -> (usize, usize) {
-    (relink_tlsdesc_static as *const () as usize, relink_tlsdesc_dynamic as *const () as usize)
 }
 
 /// GOT words reserved for lazy binding: GOT[1] (relink's context for the object), GOT[2] (the
@@ -377,11 +366,6 @@ const STO_AARCH64_VARIANT_PCS: u8 = 0x80;
 /// variant PCS symbols).
 pub fn binds_at_load(st_other: u8) -> bool {
     st_other & STO_AARCH64_VARIANT_PCS != 0
-}
-
-/// The lazy-binding trampoline PLT0 branches to (GOT[2]).
-pub fn lazy_entry() -> usize {
-    relink_lazy_entry as *const () as usize
 }
 
 /// The pieces of an exported entry point written with `global_asm!` (see the x86_64 file).

@@ -14,10 +14,11 @@
 //!   block), `DTV_OFFSET` (what `DTPOFF` values are biased by: 0, or 0x800 on riscv), and
 //!   `in_static_tls` (whether a block offset lies in the system loader's static TLS area).
 //! * IFUNC: `call_ifunc` calls a resolver with the arguments glibc passes on that machine.
-//! * Entry points in assembly: `tls_get_addr_entry` (`__tls_get_addr` for relocated code),
-//!   `tlsdesc_entries` (static and dynamic TLS descriptor functions), `lazy_entry` (the
-//!   trampoline PLT0 jumps to, through GOT word `LAZY_GOT_ENTRY`, with the object's context in
-//!   GOT word `LAZY_GOT_CONTEXT`), `binds_at_load` (PLT calls the trampoline cannot carry: bound
+//! * Entry points in assembly: `tls_get_addr_entry` (`__tls_get_addr` for relocated code), the
+//!   symbols `relink_tlsdesc_static` and `relink_tlsdesc_dynamic` (TLS descriptor functions,
+//!   given out by `tlsdesc_entries` below) and `relink_lazy_entry` (the trampoline PLT0 jumps
+//!   to, `lazy_entry` below, through GOT word `LAZY_GOT_ENTRY`, with the object's context in GOT
+//!   word `LAZY_GOT_CONTEXT`), `binds_at_load` (PLT calls the trampoline cannot carry: bound
 //!   eagerly), `trampolines_supported` and `init` (sizing them at startup),
 //!   and the `entry_asm!` macro (the instructions of a naked export that hands its return
 //!   address on, which `with_caller!` below and the interposer put together).
@@ -111,6 +112,23 @@ pub struct SearchCaps {
     pub isa_levels: u32,
     /// Active `glibc-hwcaps` subdirectory names, most preferred first.
     pub hwcaps_names: Vec<&'static str>,
+}
+
+// Every arch file's assembly defines these entry points.
+extern "C" {
+    fn relink_lazy_entry();
+    fn relink_tlsdesc_static();
+    fn relink_tlsdesc_dynamic();
+}
+
+/// The lazy-binding trampoline PLT0 jumps to (the GOT word `LAZY_GOT_ENTRY`).
+pub fn lazy_entry() -> usize {
+    relink_lazy_entry as *const () as usize
+}
+
+/// TLS descriptor functions: (static, dynamic).
+pub fn tlsdesc_entries() -> (usize, usize) {
+    (relink_tlsdesc_static as *const () as usize, relink_tlsdesc_dynamic as *const () as usize)
 }
 
 /// What a relocation computes, independent of the architecture.

@@ -375,21 +375,10 @@ pub fn trampolines_supported() -> bool {
     true
 }
 
-extern "C" {
-    fn relink_lazy_entry();
-    fn relink_tlsdesc_static();
-    fn relink_tlsdesc_dynamic();
-}
-
 /// Address of relink's `__tls_get_addr`, bound for relink-relocated code. The RISC-V calling
 /// convention keeps the stack aligned at calls, so the Rust function is called directly.
 pub fn tls_get_addr_entry() -> usize {
     crate::tls::tls_get_addr as *const () as usize
-}
-
-/// TLS descriptor functions: (static, dynamic).
-pub fn tlsdesc_entries() -> (usize, usize) {
-    (relink_tlsdesc_static as *const () as usize, relink_tlsdesc_dynamic as *const () as usize)
 }
 
 /// GOT words reserved for lazy binding: PLT0 loads `.got.plt[1]` (relink's context for the
@@ -405,11 +394,6 @@ const STO_RISCV_VARIANT_CC: u8 = 0x80;
 /// variant calling convention symbols).
 pub fn binds_at_load(st_other: u8) -> bool {
     st_other & STO_RISCV_VARIANT_CC != 0
-}
-
-/// The lazy-binding trampoline PLT0 jumps to (`.got.plt[0]`).
-pub fn lazy_entry() -> usize {
-    relink_lazy_entry as *const () as usize
 }
 
 /// The pieces of an exported entry point that hands its return address on (see the x86_64

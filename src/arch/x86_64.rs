@@ -492,20 +492,12 @@ pub fn trampolines_supported() -> bool {
 }
 
 extern "C" {
-    fn relink_lazy_entry();
     fn relink_tls_get_addr();
-    fn relink_tlsdesc_static();
-    fn relink_tlsdesc_dynamic();
 }
 
 /// Address of relink's `__tls_get_addr`, bound for relink-relocated code.
 pub fn tls_get_addr_entry() -> usize {
     relink_tls_get_addr as *const () as usize
-}
-
-/// TLS descriptor functions: (static, dynamic).
-pub fn tlsdesc_entries() -> (usize, usize) {
-    (relink_tlsdesc_static as *const () as usize, relink_tlsdesc_dynamic as *const () as usize)
 }
 
 /// GOT words reserved for lazy binding: PLT0 pushes GOT[1] (relink's context for the object)
@@ -517,11 +509,6 @@ pub const LAZY_GOT_ENTRY: usize = 2;
 /// trampoline preserves the whole extended state).
 pub fn binds_at_load(_st_other: u8) -> bool {
     false
-}
-
-/// The lazy-binding trampoline PLT0 jumps to (GOT[2]).
-pub fn lazy_entry() -> usize {
-    relink_lazy_entry as *const () as usize
 }
 
 /// The pieces of an exported entry point that hands its return address on (`with_caller!`,
