@@ -9,7 +9,6 @@ use crate::module::Module;
 use crate::raw::{self, Rela};
 use crate::resolve::{self, Binding};
 use crate::hooks::{Lookups, OpenHooks, Phase, RelocEvent, RelocHook};
-use crate::symbols::Query;
 use elf::abi;
 use std::sync::{Arc, Weak};
 
@@ -496,12 +495,6 @@ pub fn target<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modul
         reason: format!("symbol index {idx} out of range"),
     })?;
     let local = sym.bind() == abi::STB_LOCAL || (sym.st_shndx != abi::SHN_UNDEF && (sym.st_other & 3) != abi::STV_DEFAULT);
-    let name = m.symtab.name(sym);
-    if !local {
-        if let Some(value) = crate::runtime::interposed(name) {
-            return Ok(Target::Runtime(value));
-        }
-    }
     let binding = if local {
         // A reference the object resolves to itself must name something it defines.
         let addr = m.bias.wrapping_add(sym.st_value as usize);
@@ -514,6 +507,11 @@ pub fn target<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modul
         Some(Binding { module: m, sym })
     } else {
         let version = m.symtab.needed_version(idx);
+        let q = m.symtab.name_query(sym, version);
+        let name = q.name;
+        if let Some(value) = crate::runtime::interposed(name) {
+            return Ok(Target::Runtime(value));
+        }
         let hooked = |phase| {
             if hooks.is_empty() {
                 return None;
@@ -527,9 +525,9 @@ pub fn target<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modul
             let _timer = crate::debug::LookupTimer::start();
             if crate::debug::on(crate::debug::SYMBOLS) {
                 let seen = |s: &&Module| crate::debug::say(format_args!("symbol={};  lookup in file={} [{}]", String::from_utf8_lossy(name), s.name, s.id));
-                resolve::lookup(scope.clone().inspect(seen), &Query::new(name, version))
+                resolve::lookup(scope.clone().inspect(seen), &q)
             } else {
-                resolve::lookup(scope.clone(), &Query::new(name, version))
+                resolve::lookup(scope.clone(), &q)
             }
         };
         if found.is_none() {
