@@ -9,7 +9,6 @@ use crate::module::Module;
 use crate::raw::{self, Rela};
 use crate::resolve::{self, Binding};
 use crate::hooks::{Lookups, OpenHooks, Phase, RelocEvent, RelocHook};
-use crate::symbols::Query;
 use elf::abi;
 use std::sync::{Arc, Weak};
 
@@ -220,21 +219,50 @@ impl Ctx<'_, '_> {
     }
 
     /// Apply a RELA table. RELATIVE relocations — most of them in large libraries — take a
-    /// tight path that checks the target against the first writable segment only.
+    /// tight path that checks the target against the first writable segment only; so do the
+    /// word-sized symbolic ones (absolute words, GOT and PLT slots) whose symbol is bound
+    /// already, when no relocation callback is to see them. Everything else, and anything that
+    /// would fail, goes through [`Ctx::apply`].
     fn apply_all(&mut self, relas: &[Rela]) -> Result<()> {
         let bias = self.m.bias as u64;
-        let first = self.writable.first().copied().unwrap_or((1, 0));
+        let (lo, hi) = self.writable.first().copied().unwrap_or((1, 0));
+        // `p` holds a word of the first writable segment when `p - lo <= room` (wrapping: a `p`
+        // below `lo` is far above `room`).
+        let room = hi.checked_sub(lo).and_then(|n| n.checked_sub(8));
+        let holds = |p: usize| room.is_some_and(|room| p.wrapping_sub(lo) <= room);
+        let observed = self.hooks.open.on_relocation.is_some();
+        // Types come in runs: classify each run once.
+        let (mut last_ty, mut last_kind) = (arch::RELATIVE, Kind::Relative);
         for r in relas {
-            if r.kind() == arch::RELATIVE {
-                let p = bias.wrapping_add(r.r_offset) as usize;
-                if !raw::range_holds(first, p, 8) {
+            let ty = r.kind();
+            let p = bias.wrapping_add(r.r_offset) as usize;
+            if ty == arch::RELATIVE {
+                if !holds(p) {
                     self.place(p, 8)?;
                 }
                 // SAFETY: the target lies in a writable segment (checked just above).
                 unsafe { raw::write_bytes(p, bias.wrapping_add(r.r_addend as u64).to_le_bytes()) };
-            } else {
-                self.apply(r)?;
+                continue;
             }
+            // A symbol seen before (and not the null one, whose PLT slots are refused).
+            let cached = match self.cache.get(r.sym() as usize) {
+                Some(Some(res)) if !observed && r.sym() != 0 => Some(res.value as u64),
+                _ => None,
+            };
+            if let Some(s) = cached {
+                if ty != last_ty {
+                    (last_ty, last_kind) = (ty, arch::classify(ty));
+                }
+                let kind = last_kind;
+                let word = matches!(kind, Kind::Symbolic | Kind::GotEntry | Kind::PltSlot);
+                if word && holds(p) && (!kind.is_got_word() || p.is_multiple_of(8)) {
+                    let v = if kind == Kind::Symbolic { s.wrapping_add(r.r_addend as u64) } else { s };
+                    // SAFETY: the target lies in a writable segment (checked just above).
+                    unsafe { raw::write_bytes(p, v.to_le_bytes()) };
+                    continue;
+                }
+            }
+            self.apply(r)?;
         }
         Ok(())
     }
@@ -496,12 +524,6 @@ pub fn target<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modul
         reason: format!("symbol index {idx} out of range"),
     })?;
     let local = sym.bind() == abi::STB_LOCAL || (sym.st_shndx != abi::SHN_UNDEF && (sym.st_other & 3) != abi::STV_DEFAULT);
-    let name = m.symtab.name(sym);
-    if !local {
-        if let Some(value) = crate::runtime::interposed(name) {
-            return Ok(Target::Runtime(value));
-        }
-    }
     let binding = if local {
         // A reference the object resolves to itself must name something it defines.
         let addr = m.bias.wrapping_add(sym.st_value as usize);
@@ -514,6 +536,11 @@ pub fn target<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modul
         Some(Binding { module: m, sym })
     } else {
         let version = m.symtab.needed_version(idx);
+        let q = m.symtab.name_query(sym, version);
+        let name = q.name;
+        if let Some(value) = crate::runtime::interposed(name) {
+            return Ok(Target::Runtime(value));
+        }
         let hooked = |phase| {
             if hooks.is_empty() {
                 return None;
@@ -527,9 +554,9 @@ pub fn target<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modul
             let _timer = crate::debug::LookupTimer::start();
             if crate::debug::on(crate::debug::SYMBOLS) {
                 let seen = |s: &&Module| crate::debug::say(format_args!("symbol={};  lookup in file={} [{}]", String::from_utf8_lossy(name), s.name, s.id));
-                resolve::lookup(scope.clone().inspect(seen), &Query::new(name, version))
+                resolve::lookup(scope.clone().inspect(seen), &q)
             } else {
-                resolve::lookup(scope.clone(), &Query::new(name, version))
+                resolve::lookup(scope.clone(), &q)
             }
         };
         if found.is_none() {

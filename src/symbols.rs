@@ -38,9 +38,74 @@ impl<'a> Query<'a> {
     }
 }
 
+/// The GNU hash of `name`, taking it 8 bytes at a time (the byte-wise multiply-add chain, with
+/// the loop's own work once per word).
 #[inline]
 fn gnu_hash(name: &[u8]) -> u32 {
-    name.iter().fold(5381u32, |h, &c| h.wrapping_mul(33).wrapping_add(c as u32))
+    let mut words = name.chunks_exact(8);
+    let h = words.by_ref().fold(5381u32, |h, w| mix_word(h, u64::from_le_bytes(w.try_into().expect("8 bytes")), 8));
+    words.remainder().iter().fold(h, |h, &c| mix_byte(h, c))
+}
+
+#[inline(always)]
+fn mix_byte(h: u32, c: u8) -> u32 {
+    h.wrapping_mul(33).wrapping_add(c as u32)
+}
+
+/// Powers of 33: what `h` is multiplied by for `n` more bytes.
+const POW33: [u32; 9] = {
+    let mut p = [1u32; 9];
+    let mut i = 1;
+    while i < 9 {
+        p[i] = p[i - 1].wrapping_mul(33);
+        i += 1;
+    }
+    p
+};
+
+/// Hash the first `n` (at most 8) bytes in memory order of the little-endian word `w` into `h`:
+/// the bytes are combined pairwise in lanes of the word (`33 * a + b`, then `33^2 * ab + cd`,
+/// then `33^4 * abcd + efgh`), which gives the multiply-add chain's value in a few operations.
+#[inline(always)]
+fn mix_word(h: u32, w: u64, n: usize) -> u32 {
+    if n == 0 {
+        return h;
+    }
+    // The `n` bytes moved to the top of the word, zeros below them: a zero byte in front of the
+    // others does not change the sum.
+    let w = w << (64 - 8 * n);
+    const BYTES: u64 = 0x00ff_00ff_00ff_00ff;
+    const PAIRS: u64 = 0x0000_ffff_0000_ffff;
+    // Each lane stays below its width: 255 * 33 + 255 < 2^16, 8670 * 33^2 + 8670 < 2^32.
+    let pairs = (w & BYTES).wrapping_mul(33).wrapping_add((w >> 8) & BYTES);
+    let quads = (pairs & PAIRS).wrapping_mul(33 * 33).wrapping_add((pairs >> 16) & PAIRS);
+    let v = (quads as u32).wrapping_mul(POW33[4]).wrapping_add((quads >> 32) as u32);
+    h.wrapping_mul(POW33[n]).wrapping_add(v)
+}
+
+/// The NUL-terminated string at the start of `tail` (without its NUL) and its GNU hash, found in
+/// one pass that reads 8 bytes at a time; `None` when `tail` holds no NUL.
+#[inline]
+fn hashed_cstr(tail: &[u8]) -> Option<(&[u8], u32)> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut h = 5381u32;
+    let mut words = tail.chunks_exact(8);
+    let mut at = 0;
+    for w in words.by_ref() {
+        let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+        // The lowest byte flagged here is the first NUL (flags above it may be wrong).
+        let zeros = w.wrapping_sub(ONES) & !w & HIGHS;
+        if zeros != 0 {
+            let n = zeros.trailing_zeros() as usize / 8;
+            return Some((&tail[..at + n], mix_word(h, w, n)));
+        }
+        h = mix_word(h, w, 8);
+        at += 8;
+    }
+    let rest = words.remainder();
+    let n = rest.iter().position(|&c| c == 0)?;
+    Some((&tail[..at + n], rest[..n].iter().fold(h, |h, &c| mix_byte(h, c))))
 }
 
 struct GnuHash {
@@ -187,6 +252,13 @@ impl SymTab {
 
     pub fn name(&self, sym: &Sym) -> &'static [u8] {
         self.strtab.get(sym.st_name).unwrap_or(b"")
+    }
+
+    /// A query for the name of `sym` (hashed while its end is found), asking for `version`.
+    pub fn name_query(&self, sym: &Sym, version: Option<Version<'static>>) -> Query<'static> {
+        let named = self.strtab.0.get(sym.st_name as usize..).and_then(hashed_cstr);
+        let (name, gnu) = named.unwrap_or((b"", gnu_hash(b"")));
+        Query { name, gnu, version, explicit: false }
     }
 
     /// The name of `sym` as a C string.
@@ -446,5 +518,21 @@ mod tests {
         assert_eq!(gnu_hash(b""), 5381);
         assert_eq!(gnu_hash(b"printf"), 0x156b2bb8);
         assert_eq!(gnu_hash(b"exit"), elf::hash::gnu_hash(b"exit"));
+    }
+
+    #[test]
+    fn names_are_hashed_while_their_end_is_found() {
+        let text: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).chain([0xff, 0x80, 0x01]).collect();
+        for len in 0..text.len() {
+            let name = &text[..len];
+            assert_eq!(gnu_hash(name), elf::hash::gnu_hash(name), "length {len}");
+            for pad in 0..10 {
+                let mut table = name.to_vec();
+                table.push(0);
+                table.extend(std::iter::repeat_n(0x80, pad));
+                assert_eq!(hashed_cstr(&table), Some((name, elf::hash::gnu_hash(name))), "length {len}, pad {pad}");
+            }
+            assert_eq!(hashed_cstr(name), None, "no NUL, length {len}");
+        }
     }
 }

@@ -498,6 +498,28 @@ fn relocations(g: &mut Gen) {
                 let v = u64_at(d, at);
                 put64(d, at, v + 1)
             });
+            // The symbol of the table's first relocation, bound by then: the place is still
+            // checked when the binding is reused.
+            if k > 0 {
+                let first = u64_at(&e.data, r.offset + 8);
+                g.add(&name("seen-offset-top"), |d| {
+                    put64(d, at, u64::MAX - 3);
+                    put64(d, at + 8, first);
+                });
+                // (A PLT slot must be aligned; a misaligned data word is loaded, and may break
+                // the image's own data.)
+                if tag == "plt" {
+                    g.add(&name("seen-offset-misaligned"), |d| {
+                        let v = u64_at(d, at);
+                        put64(d, at, v + 1);
+                        put64(d, at + 8, first);
+                    });
+                }
+                g.add(&name("seen-offset-text"), |d| {
+                    put64(d, at, e.phdr(PT_LOAD).get(1).map_or(0, |t| t.vaddr));
+                    put64(d, at + 8, first);
+                });
+            }
             g.add(&name("type-50"), |d| put64(d, at + 8, ty(50)));
             g.add(&name("type-copy"), |d| put64(d, at + 8, ty(5)));
             g.add(&name("type-tpoff"), |d| put64(d, at + 8, ty(18)));
