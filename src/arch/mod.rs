@@ -26,7 +26,9 @@
 //!   accepts), `CpuInfo`/`cpu_info` and `search_caps` (`$PLATFORM`, legacy hwcap names and the
 //!   `glibc-hwcaps` subdirectories that apply).
 //! * Relocatable objects (`src/link/`): `OBJECT_LINKING` says whether the machine's object
-//!   relocations are implemented; `object_reloc`, `dynrel`, `call_stub`, `relax_got_load`, the
+//!   relocations are implemented; `object_reloc`, `insn_field_size` and `write_insn_field`
+//!   (fields of the machine's own shape), `is_pair_hi` (relocations whose value `PairedLo`
+//!   ones reuse), `dynrel`, `call_stub`, `relax_got_load`, the
 //!   `.init` prologue and epilogue and `RUNTIME_FNS` describe them. Where `OBJECT_LINKING` is
 //!   false, `.o` and `.a` inputs are refused with a message saying so.
 
@@ -199,6 +201,10 @@ pub enum Calc {
     TlsDesc,
     /// The call through a TLS descriptor: nothing to write.
     TlsDescCall,
+    /// The low part of the value of the relocation at the place S labels (a RISC-V
+    /// `%pcrel_lo`: S is the `auipc` that a PC-relative HI20 relocation fills, see
+    /// `is_pair_hi`); A is not used.
+    PairedLo,
     /// A type relink does not know.
     Unknown,
 }
@@ -217,6 +223,11 @@ pub enum Field {
     /// 32 bits, sign-extended.
     S32,
     W64,
+    /// A field of the machine's own shape (an instruction's immediate, a word updated in
+    /// place), numbered by the arch file: `insn_field_size` and `write_insn_field` say how
+    /// large it is and write it, checking the range.
+    #[cfg_attr(not(target_arch = "riscv64"), allow(dead_code))]
+    Insn(u8),
 }
 
 impl Field {
@@ -228,13 +239,14 @@ impl Field {
             Field::Bits16 => 2,
             Field::U32 | Field::S32 => 4,
             Field::W64 => 8,
+            Field::Insn(k) => insn_field_size(k),
         }
     }
 
     /// Whether `v` fits the field.
     pub fn fits(self, v: i64) -> bool {
         match self {
-            Field::None | Field::W64 => true,
+            Field::None | Field::W64 | Field::Insn(_) => true,
             Field::Bits8 => (-0x80..=0xff).contains(&v),
             Field::Bits16 => (-0x8000..=0xffff).contains(&v),
             Field::U32 => (0..=u32::MAX as i64).contains(&v),
@@ -243,6 +255,26 @@ impl Field {
     }
 }
 
+
+// Machines without fields of their own shape or paired relocations.
+#[cfg(not(target_arch = "riscv64"))]
+mod plain_fields {
+    /// No `Field::Insn` on this machine.
+    pub fn insn_field_size(_k: u8) -> usize {
+        0
+    }
+    pub fn write_insn_field(_k: u8, _place: &mut [u8], _v: i64) -> bool {
+        false
+    }
+    /// Whether other relocations take their value from one of this type at their symbol
+    /// (`Calc::PairedLo`).
+    #[inline(always)]
+    pub fn is_pair_hi(_r_type: u32) -> bool {
+        false
+    }
+}
+#[cfg(not(target_arch = "riscv64"))]
+pub use plain_fields::*;
 
 /// A function of the runtime object every unit that needs one gets (see `link::runtime`):
 /// its code and its relocations (offset in the code, type, symbol, addend).
