@@ -465,9 +465,24 @@ fn fits_signed(v: i64, bits: u32) -> bool {
     (-(1i64 << (bits - 1))..1i64 << (bits - 1)).contains(&v)
 }
 
+/// Bytes a `Field::Insn` field covers: one instruction.
+pub fn insn_size(_field: InsnField) -> usize {
+    4
+}
+
+/// Write `v` into the field of the instruction at the start of `place`, whose offset from the
+/// (page-aligned) image base is `at`; false if it does not fit.
+pub fn write_insn(field: InsnField, place: &mut [u8], v: i64, at: u64) -> bool {
+    let Some(word) = place.get(..4) else { return false };
+    let old = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
+    let Some(insn) = encode_insn(field, old, v, at) else { return false };
+    place[..4].copy_from_slice(&insn.to_le_bytes());
+    true
+}
+
 /// Encode `v` into the field of `insn` at the place whose offset from the (page-aligned) image
 /// base is `place`; None if it does not fit.
-pub fn write_insn(field: InsnField, insn: u32, v: i64, place: u64) -> Option<u32> {
+fn encode_insn(field: InsnField, insn: u32, v: i64, place: u64) -> Option<u32> {
     // X from X - P, where only its low 12 bits are used.
     let low = |v: i64| (v as u64).wrapping_add(place) & 0xfff;
     let adr = |insn: u32, imm: i64| insert(insert(insn, 29, 2, imm as u64), 5, 19, (imm >> 2) as u64);

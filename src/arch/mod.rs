@@ -28,8 +28,10 @@
 //!   `glibc-hwcaps` subdirectories that apply).
 //! * Relocatable objects (`src/link/`): `OBJECT_LINKING` says whether the machine's object
 //!   relocations are implemented; `object_reloc`, `dynrel`, `call_stub`, `relax_got_load`, the
-//!   `.init` prologue and epilogue and `RUNTIME_FNS` describe them; `InsnField` and
-//!   `write_insn` encode the immediates of instructions (none on x86_64). Where `OBJECT_LINKING` is
+//!   `.init` prologue and epilogue and `RUNTIME_FNS` describe them; `InsnField`, `insn_size` and
+//!   `write_insn` give and write fields of the machine's own shape (instruction immediates,
+//!   bytes updated in place; none on x86_64), and `is_pair_hi` the relocations whose value
+//!   `Calc::PairedLo` ones reuse (RISC-V's `%pcrel_lo`). Where `OBJECT_LINKING` is
 //!   false, `.o` and `.a` inputs are refused with a message saying so.
 
 #[cfg(target_arch = "x86_64")]
@@ -218,6 +220,10 @@ pub enum Calc {
     TlsDesc,
     /// The call through a TLS descriptor: nothing to write.
     TlsDescCall,
+    /// The low part of the value of the relocation at the place S labels (a RISC-V
+    /// `%pcrel_lo`: S is the `auipc` that a PC-relative HI20 relocation fills, see
+    /// `is_pair_hi`); A is not used.
+    PairedLo,
     /// A type relink does not know.
     Unknown,
 }
@@ -236,8 +242,9 @@ pub enum Field {
     /// 32 bits, sign-extended.
     S32,
     W64,
-    /// The immediate of one 4-byte instruction, which the arch file's `InsnField` names and
-    /// its `write_insn` encodes (x86-64 has none).
+    /// A field of the machine's own shape (an instruction's immediate, bytes updated in
+    /// place), which the arch file's `InsnField` names, `insn_size` sizes and `write_insn`
+    /// encodes, checking its range (x86-64 has none).
     #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
     Insn(InsnField),
 }
@@ -249,8 +256,9 @@ impl Field {
             Field::None => 0,
             Field::Bits8 => 1,
             Field::Bits16 => 2,
-            Field::U32 | Field::S32 | Field::Insn(_) => 4,
+            Field::U32 | Field::S32 => 4,
             Field::W64 => 8,
+            Field::Insn(f) => insn_size(f),
         }
     }
 
@@ -266,6 +274,14 @@ impl Field {
     }
 }
 
+
+/// Whether other relocations take their value from one of this type at their symbol
+/// (`Calc::PairedLo`): none outside RISC-V.
+#[cfg(not(target_arch = "riscv64"))]
+#[inline(always)]
+pub fn is_pair_hi(_r_type: u32) -> bool {
+    false
+}
 
 /// A function of the runtime object every unit that needs one gets (see `link::runtime`):
 /// its code and its relocations (offset in the code, type, symbol, addend).

@@ -415,30 +415,113 @@ macro_rules! entry_asm {
 }
 
 // -------------------------------------------------------------------------------------------
-// Relocatable objects.
+// Relocatable objects (the in-process linker in `src/link/`).
 //
-// The in-process linker in `src/link/` does not link RISC-V objects yet (`OBJECT_LINKING`);
-// the arithmetic of the psABI's object relocations is below, in `object`, for when it does.
+// The arithmetic of the psABI's object relocations is in `object`; below, how the generic
+// linker sees each type. Instruction immediates, the 8/16-bit and 6-bit words, ULEB128 numbers
+// and the ADD/SUB types (which update the word in place) are `Field::Insn` fields: the number
+// holds the site, whether only the low part of a HI20/LO12 pair goes in, and whether the value
+// is added to or subtracted from what the place holds. PCREL_LO12 and TLSDESC_*_LO12 are
+// `Calc::PairedLo`: the linker gives them the value of the HI20 relocation at their symbol.
+// No relaxation: RELAX is ignored and ALIGN's padding stays as assembled.
 
-/// The arithmetic of RV64 object relocations (used by the tests until objects are linked).
-#[allow(dead_code)]
+/// The arithmetic of RV64 object relocations.
 pub mod object;
 
-/// Relocatable objects are not linked on this machine yet.
-pub const OBJECT_LINKING: bool = false;
+use self::object::{Site, Value};
 
-/// The generic table `src/link/` reads: nothing is known until RISC-V objects are linked.
-pub fn object_reloc(_r_type: u32) -> (Calc, Field) {
-    (Calc::Unknown, Field::None)
+/// Relocatable objects are linked on this machine.
+pub const OBJECT_LINKING: bool = true;
+
+/// The sites `Field::Insn` numbers (bits 0–3 of the number).
+const SITES: [Site; 16] = [
+    Site::None,
+    Site::Word8,
+    Site::Word16,
+    Site::Word32,
+    Site::Word64,
+    Site::Low6,
+    Site::Uleb128,
+    Site::U,
+    Site::I,
+    Site::S,
+    Site::B,
+    Site::J,
+    Site::AuipcJalr,
+    Site::Cb,
+    Site::Cj,
+    Site::CLui,
+];
+/// Bits of a `Field::Insn` number above the site.
+const LO: u8 = 0x10;
+const ADD: u8 = 0x20;
+const SUB: u8 = 0x40;
+
+fn insn_field(site: Site, flags: u8) -> Field {
+    Field::Insn(SITES.iter().position(|&x| x == site).unwrap_or(0) as u8 | flags)
 }
 
-/// No instruction field is written until RISC-V objects are linked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InsnField {}
+/// The calculation and field of an object relocation type.
+pub fn object_reloc(r_type: u32) -> (Calc, Field) {
+    let Some((value, site)) = object::reloc(r_type) else { return (Calc::Unknown, Field::None) };
+    let lo = if object::is_lo12(r_type) { LO } else { 0 };
+    // Whole words the generic linker knows (so that they may refer outside the unit).
+    let field = match (value, site) {
+        (Value::Abs, Site::Word64) => Field::W64,
+        (Value::Abs, Site::Word32) if r_type == abi::R_RISCV_32 => Field::U32,
+        (Value::Pc | Value::CallPc | Value::GotPc, Site::Word32) => Field::S32,
+        (Value::Add, _) => insn_field(site, ADD),
+        (Value::Sub, _) => insn_field(site, SUB),
+        (_, Site::None) => Field::None,
+        _ => insn_field(site, lo),
+    };
+    let calc = match value {
+        Value::None => Calc::None,
+        Value::Abs | Value::Add | Value::Sub => Calc::Abs,
+        Value::Pc => Calc::Pc,
+        Value::CallPc => Calc::CallPc,
+        Value::GotPc => Calc::GotEntryPc { relax: false },
+        Value::TlsGotPc => Calc::GotTpOff,
+        Value::TlsGdPc => Calc::TlsGd,
+        Value::TlsDescPc => Calc::TlsDesc,
+        Value::TpRel => Calc::TpOff,
+        Value::PairedLo => Calc::PairedLo,
+    };
+    (calc, field)
+}
 
-/// Never called: there is no [`InsnField`].
-pub fn write_insn(field: InsnField, _insn: u32, _v: i64, _place: u64) -> Option<u32> {
-    match field {}
+/// A `Field::Insn` field: its site in bits 0–3, flags above.
+pub type InsnField = u8;
+
+/// Bytes a `Field::Insn` field covers (at least; a ULEB128 number may be longer).
+pub fn insn_size(k: InsnField) -> usize {
+    match SITES[(k & 0xf) as usize] {
+        Site::None => 0,
+        Site::Word8 | Site::Low6 | Site::Uleb128 => 1,
+        Site::Word16 | Site::Cb | Site::Cj | Site::CLui => 2,
+        Site::Word32 | Site::U | Site::I | Site::S | Site::B | Site::J => 4,
+        Site::Word64 | Site::AuipcJalr => 8,
+    }
+}
+
+/// Write `v` into the `Field::Insn` field `k` at the start of `place`; false if it does not
+/// fit there. (No RISC-V field depends on where the place is.)
+pub fn write_insn(k: InsnField, place: &mut [u8], v: i64, _at: u64) -> bool {
+    let site = SITES[(k & 0xf) as usize];
+    let v = if k & (ADD | SUB) != 0 {
+        let Some(old) = object::read_old(site, place) else { return false };
+        object::word_value(if k & ADD != 0 { Value::Add } else { Value::Sub }, v, old)
+    } else {
+        v
+    };
+    object::write(site, place, v, k & LO != 0).is_ok()
+}
+
+/// Whether PCREL_LO12 relocations take their value from a relocation of this type at their
+/// symbol (the `auipc` it fills).
+#[inline(always)]
+pub fn is_pair_hi(r_type: u32) -> bool {
+    object::is_pcrel_hi(r_type)
 }
 
 /// Dynamic relocation types the linker emits for what must be bound at load.
@@ -472,8 +555,8 @@ pub fn relax_got_load(_code: &mut [u8], _at: usize) -> bool {
 }
 
 /// crti.o and crtn.o around the `.init` and `.fini` fragments: save ra, restore it and return.
-/// Padding between fragments is `nop`, one byte of which cannot be written: `CODE_FILL` is
-/// unused until objects are linked.
+/// Padding between fragments would be `nop`, which is not one byte: fragments are multiples of
+/// 4 bytes, and the fill (zero) is never run.
 pub const INIT_PROLOGUE: &[u8] = &[
     0x13, 0x01, 0x01, 0xff, // addi sp, sp, -16
     0x23, 0x34, 0x11, 0x00, // sd ra, 8(sp)
@@ -485,5 +568,6 @@ pub const INIT_EPILOGUE: &[u8] = &[
 ];
 pub const CODE_FILL: u8 = 0;
 
-/// No runtime functions until objects are linked.
+/// No runtime functions yet: `atexit`, `at_quick_exit` and `pthread_atfork`, which
+/// libc_nonshared.a gives a normal link, are not supplied to objects here.
 pub const RUNTIME_FNS: &[RuntimeFn] = &[];

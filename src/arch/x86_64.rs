@@ -616,7 +616,12 @@ pub fn object_reloc(r_type: u32) -> (Calc, Field) {
 pub enum InsnField {}
 
 /// Never called: there is no [`InsnField`].
-pub fn write_insn(field: InsnField, _insn: u32, _v: i64, _place: u64) -> Option<u32> {
+pub fn insn_size(field: InsnField) -> usize {
+    match field {}
+}
+
+/// Never called: there is no [`InsnField`].
+pub fn write_insn(field: InsnField, _place: &mut [u8], _v: i64, _at: u64) -> bool {
     match field {}
 }
 

@@ -5,7 +5,7 @@
 use super::layout::{Key, Layout, Plan, Slot, Targets, DYNAMIC_ENTRIES, EH_HDR_SIZE};
 use super::object::{Reloc, NONE};
 use super::symbols::Def;
-use super::{Linker, Target};
+use super::{FxMap, Linker, Target};
 use crate::arch::{self, dynrel, Calc, Field};
 use crate::error::{Error, Result};
 use elf::abi;
@@ -47,12 +47,9 @@ fn put(img: &mut [u8], at: u64, field: Field, v: i64) -> bool {
     }
     let at = at as usize;
     if let Field::Insn(f) = field {
-        let old = u32::from_le_bytes([img[at], img[at + 1], img[at + 2], img[at + 3]]);
         // The image's base is page-aligned: the place and its offset in the image share their
         // low 12 bits, which is all the page-relative fields need of it.
-        let Some(insn) = arch::write_insn(f, old, v, at as u64) else { return false };
-        img[at..at + 4].copy_from_slice(&insn.to_le_bytes());
-        return true;
+        return arch::write_insn(f, &mut img[at..], v, at as u64);
     }
     // (Fixed sizes for the common fields: copies the compiler inlines.)
     match field.size() {
@@ -232,6 +229,9 @@ impl Writer<'_, '_> {
 
     fn relocate_sections(&mut self) -> Result<()> {
         let reversed = self.reversed();
+        // The values of relocations that others pair with (by place), and those others.
+        let mut his: FxMap<u64, Option<i64>> = FxMap::default();
+        let mut los = Vec::new();
         for oi in 0..self.l.objs.len() as u32 {
             for si in 0..self.l.objs[oi as usize].sections.len() as u32 {
                 let s = &self.l.objs[oi as usize].sections[si as usize];
@@ -241,32 +241,59 @@ impl Writer<'_, '_> {
                 let how = self.placing(&reversed, oi, si);
                 for r in s.relocs.iter() {
                     let Some(at) = self.place(how, oi, si, r.offset) else { continue };
-                    if !self.apply_local(oi, r, at) {
-                        self.apply(oi, si, r, at)?;
+                    let value = match self.apply_local(oi, r, at) {
+                        Some(v) => Some(v),
+                        None => self.apply(oi, si, r, at)?,
+                    };
+                    if arch::is_pair_hi(r.ty) {
+                        his.insert(at, value);
+                    } else if value.is_none() && arch::object_reloc(r.ty).0 == Calc::PairedLo {
+                        los.push((oi, si, r, at));
                     }
                 }
             }
+        }
+        for (oi, si, r, at) in los {
+            self.apply_paired_lo(&his, oi, si, r, at)?;
+        }
+        Ok(())
+    }
+
+    /// A relocation that takes the value of the one at the place its symbol labels (once every
+    /// other relocation is done: it may come before that one).
+    #[cold]
+    fn apply_paired_lo(&mut self, his: &FxMap<u64, Option<i64>>, oi: u32, si: u32, r: Reloc, at: u64) -> Result<()> {
+        let fail = |why: &str| self.l.reloc_error(oi, si, r, why);
+        let Target::Local(label) = self.targets.get(oi, r.sym) else {
+            return Err(fail("must refer to a label of the unit's code"));
+        };
+        let Some(&value) = his.get(&label) else {
+            return Err(fail("its symbol labels no instruction that a PC-relative HI20 relocation fills"));
+        };
+        let value = value.ok_or_else(|| fail("the HI20 relocation it pairs with has no value of its own"))?;
+        if !put(self.img, at, arch::object_reloc(r.ty).1, value) {
+            return Err(fail(&format!("the value {value:#x} does not fit the field")));
         }
         Ok(())
     }
 
     /// Most relocations refer to an address inside the unit: no stub, GOT entry or dynamic
     /// relocation, only the value (as [`apply`](Self::apply) computes it). Whether `r` was one
-    /// and is done; if not, or if its value does not fit, `apply` takes it.
+    /// and is done (its value); if not, or if its value does not fit, `apply` takes it.
     #[inline(always)]
-    fn apply_local(&mut self, oi: u32, r: Reloc, at: u64) -> bool {
-        let Target::Local(x) = self.targets.get(oi, r.sym) else { return false };
+    fn apply_local(&mut self, oi: u32, r: Reloc, at: u64) -> Option<i64> {
+        let Target::Local(x) = self.targets.get(oi, r.sym) else { return None };
         let (calc, field) = arch::object_reloc(r.ty);
         let s = self.base as i64 + x as i64;
         let value = match (calc, field) {
             (Calc::Pc | Calc::CallPc, _) => s + r.addend - (self.base + at) as i64,
             (Calc::Abs, Field::W64) => s + r.addend,
-            _ => return false,
+            _ => return None,
         };
-        put(self.img, at, field, value)
+        put(self.img, at, field, value).then_some(value)
     }
 
-    fn apply(&mut self, oi: u32, si: u32, r: Reloc, at: u64) -> Result<()> {
+    fn apply(&mut self, oi: u32, si: u32, r: Reloc, at: u64) -> Result<Option<i64>> {
         let (calc, field) = arch::object_reloc(r.ty);
         let l = self.l;
         let base = self.base as i64;
@@ -305,21 +332,21 @@ impl Writer<'_, '_> {
             return Err(fail(if is_tls { "a thread-local variable used as an address" } else { "a TLS relocation against a symbol that is not thread-local" }));
         }
         let value: i64 = match calc {
-            Calc::None | Calc::TlsDescCall => return Ok(()),
+            Calc::None | Calc::TlsDescCall | Calc::PairedLo => return Ok(None),
             Calc::Abs => match (t, data_stub) {
                 (Target::External(g), _) if field == Field::W64 => {
                     self.dynamic(at, dynrel::ABS64, self.import(g), a);
-                    return Ok(());
+                    return Ok(None);
                 }
                 (Target::Ifunc(x), _) if field == Field::W64 => {
                     self.dynamic(at, dynrel::IRELATIVE, 0, x as i64);
-                    return Ok(());
+                    return Ok(None);
                 }
                 (Target::External(_) | Target::Ifunc(_), Some(l)) => l + a,
                 (Target::External(g), None) => {
                     let ty = if field == Field::U32 { dynrel::ABS32 } else { dynrel::ABS32S };
                     self.dynamic(at, ty, self.import(g), a);
-                    return Ok(());
+                    return Ok(None);
                 }
                 _ => s + a,
             },
@@ -327,7 +354,7 @@ impl Writer<'_, '_> {
                 (Target::External(_) | Target::Ifunc(_), Some(l)) => l + a - p,
                 (Target::External(g), None) => {
                     self.dynamic(at, dynrel::PC32, self.import(g), a);
-                    return Ok(());
+                    return Ok(None);
                 }
                 _ => s + a - p,
             },
@@ -352,14 +379,14 @@ impl Writer<'_, '_> {
             Calc::DtpOff => s + a,
             Calc::TpOff => {
                 self.tp_patches.push((at, field, s + a));
-                return Ok(());
+                return Ok(None);
             }
             Calc::Unknown => return Err(fail("unknown relocation type")),
         };
         if !put(self.img, at, field, value) {
             return Err(fail(&format!("the value {value:#x} does not fit the field")));
         }
-        Ok(())
+        Ok(Some(value))
     }
 
     fn got_and_stubs(&mut self) -> Result<()> {
@@ -383,7 +410,8 @@ impl Writer<'_, '_> {
                 }
                 (Slot::Gd, Target::Tls(x)) => {
                     self.dynamic(at, dynrel::DTPMOD64, 0, 0);
-                    put(self.img, at + 8, Field::W64, x as i64);
+                    // `tls_index` offsets are biased as `__tls_get_addr` expects them.
+                    put(self.img, at + 8, Field::W64, (x as i64).wrapping_sub(arch::DTV_OFFSET as i64));
                 }
                 (Slot::Ld, _) => self.dynamic(at, dynrel::DTPMOD64, 0, 0),
                 (Slot::Desc, Target::External(g)) => self.dynamic(at, dynrel::TLSDESC, self.import(g), 0),
@@ -416,6 +444,7 @@ impl Writer<'_, '_> {
         h[18..20].copy_from_slice(&arch::ELF_MACHINE.to_le_bytes());
         h[20..24].copy_from_slice(&1u32.to_le_bytes());
         h[32..40].copy_from_slice(&64u64.to_le_bytes());
+        h[48..52].copy_from_slice(&arch::ELF_FLAGS.to_le_bytes());
         h[52..54].copy_from_slice(&64u16.to_le_bytes());
         h[54..56].copy_from_slice(&56u16.to_le_bytes());
         h[56..58].copy_from_slice(&(lay.phnum as u16).to_le_bytes());

@@ -347,7 +347,7 @@ impl<'a> Linker<'a> {
         (calc, field): (Calc, Field),
         writable: bool,
     ) -> Result<()> {
-        if matches!(calc, Calc::None | Calc::TlsDescCall) {
+        if matches!(calc, Calc::None | Calc::TlsDescCall | Calc::PairedLo) {
             return Ok(());
         }
         let t = targets.get(oi, r.sym);

@@ -198,7 +198,7 @@ pub fn link(unit: &str, inputs: &[Input], scope: &dyn Scope) -> Result<Unit> {
     if !crate::arch::OBJECT_LINKING {
         return Err(Error::Unsupported {
             file: inputs.first().map_or(unit, |i| i.name).to_string(),
-            what: format!("relocatable objects and archives on {} (relink links them on x86_64 and aarch64 only for now)", crate::arch::NAME),
+            what: format!("relocatable objects and archives on {} (relink links them on x86_64, aarch64 and riscv64 only for now)", crate::arch::NAME),
         });
     }
     let mut l = Linker {

@@ -182,6 +182,9 @@ impl<'a> Object<'a> {
         if h.e_machine != arch::ELF_MACHINE {
             return Err(bad(&name, format!("built for machine {}, not {}", h.e_machine, arch::NAME)));
         }
+        if let Some(why) = arch::flags_mismatch(h.e_flags) {
+            return Err(bad(&name, format!("{why} (e_flags {:#x})", h.e_flags)));
+        }
         if h.e_type != abi::ET_REL {
             return Err(bad(&name, format!("ELF type {} is not a relocatable object", h.e_type)));
         }
