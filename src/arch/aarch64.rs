@@ -31,6 +31,7 @@
 //! `<sys/ifunc.h>`). TLS descriptor functions get the descriptor in x0, return the variable's
 //! offset from TP in x0, and preserve every other register but x30 (the call's return address).
 
+use relink_core::reloc::fits_signed;
 use super::{Calc, Field, Kind, RuntimeFn, SearchCaps};
 use elf::abi;
 
@@ -458,11 +459,6 @@ pub enum InsnField {
 fn insert(insn: u32, at: u32, width: u32, v: u64) -> u32 {
     let mask = ((1u32 << width) - 1) << at;
     (insn & !mask) | ((v as u32) << at & mask)
-}
-
-/// Whether `v` is a two's complement value of `bits` bits.
-fn fits_signed(v: i64, bits: u32) -> bool {
-    (-(1i64 << (bits - 1))..1i64 << (bits - 1)).contains(&v)
 }
 
 /// Bytes a `Field::Insn` field covers: one instruction.

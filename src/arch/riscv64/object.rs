@@ -44,16 +44,12 @@
 //! asked for (alignment of code is a matter of speed only).
 use elf::abi::*;
 
-/// Types the `elf` crate does not name (added to the psABI after it was written).
-pub const R_RISCV_TLSDESC: u32 = 12;
-pub const R_RISCV_GOT32_PCREL: u32 = 41;
-pub const R_RISCV_PLT32: u32 = 59;
-pub const R_RISCV_SET_ULEB128: u32 = 60;
-pub const R_RISCV_SUB_ULEB128: u32 = 61;
-pub const R_RISCV_TLSDESC_HI20: u32 = 62;
-pub const R_RISCV_TLSDESC_LOAD_LO12: u32 = 63;
-pub const R_RISCV_TLSDESC_ADD_LO12: u32 = 64;
-pub const R_RISCV_TLSDESC_CALL: u32 = 65;
+// Types the `elf` crate does not name (added to the psABI after it was written): the core's
+// table has every RISC-V type (the numbers are the same for RV32 and RV64).
+pub use relink_core::arch::riscv32::{
+    R_RISCV_GOT32_PCREL, R_RISCV_PLT32, R_RISCV_SET_ULEB128, R_RISCV_SUB_ULEB128, R_RISCV_TLSDESC, R_RISCV_TLSDESC_ADD_LO12,
+    R_RISCV_TLSDESC_CALL, R_RISCV_TLSDESC_HI20, R_RISCV_TLSDESC_LOAD_LO12,
+};
 
 /// What a relocation computes (see the table above).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
