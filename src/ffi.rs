@@ -554,9 +554,9 @@ pub unsafe extern "C" fn rl_iterate_phdr(cb: rl_phdr_callback, data: *mut c_void
         for m in &objects {
             let (tls_modid, tls_data) = m.tls_now();
             let mut info = libc::dl_phdr_info {
-                dlpi_addr: m.bias as u64,
+                dlpi_addr: m.bias as _,
                 dlpi_name: m.c_name.as_ptr(),
-                dlpi_phdr: m.phdr.0 as *const libc::Elf64_Phdr,
+                dlpi_phdr: m.phdr.0 as *const crate::raw::Phdr,
                 dlpi_phnum: m.phdr.1 as u16,
                 dlpi_adds: adds,
                 dlpi_subs: subs,
