@@ -66,7 +66,7 @@ impl Real {
             ("dlerror", DL),
             ("dladdr1", &["GLIBC_2.34", "GLIBC_2.3.3"]),
             ("dlinfo", &["GLIBC_2.34", "GLIBC_2.3.3"]),
-            ("dl_iterate_phdr", &["GLIBC_2.2.5"]),
+            ("dl_iterate_phdr", &["GLIBC_2.2.5", "GLIBC_2.2.4"]),
             ("_dl_find_object", &["GLIBC_2.35"]),
         ];
         // (version index, address) of the best definition found so far, per name.
@@ -292,7 +292,7 @@ fn tables(bias: usize, phdrs: &[crate::raw::Phdr]) -> Option<(Span, DynInfo, Sym
             abi::PT_LOAD if ph.p_flags & abi::PF_R != 0 => {
                 ranges.push((bias + ph.p_vaddr as usize, bias + (ph.p_vaddr + ph.p_memsz) as usize))
             }
-            abi::PT_DYNAMIC => dynamic = Some((bias + ph.p_vaddr as usize, ph.p_memsz as usize / 16)),
+            abi::PT_DYNAMIC => dynamic = Some((bias + ph.p_vaddr as usize, ph.p_memsz as usize / std::mem::size_of::<crate::raw::Dyn>())),
             _ => {}
         }
     }

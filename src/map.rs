@@ -59,7 +59,7 @@ pub fn read_layout(src: &Source, name: &str) -> Result<Layout> {
         parse::HeaderError::WrongClass => Error::WrongClass { file: name.to_string() },
         parse::HeaderError::Other(reason) => bad(reason),
     })?;
-    let size = header.phnum * 56;
+    let size = header.phnum * std::mem::size_of::<crate::raw::Phdr>();
     let elsewhere;
     let raw = match usize::try_from(header.phoff).ok().and_then(|o| head.get(o..o.checked_add(size)?)) {
         Some(raw) => raw,
