@@ -54,7 +54,8 @@ impl File {
         let c = CString::new(path.as_os_str().as_bytes())
             .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
         // SAFETY: `c` is a valid NUL-terminated string.
-        let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        // (O_LARGEFILE: 64-bit offsets on 32-bit machines; 0 elsewhere.)
+        let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC | libc::O_LARGEFILE) };
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }
@@ -80,7 +81,7 @@ impl File {
         let len = buf.len();
         transfer(len, io::ErrorKind::UnexpectedEof, |done| {
             // SAFETY: the destination range lies inside `buf`.
-            unsafe { libc::pread(self.fd, buf[done..].as_mut_ptr().cast(), len - done, (offset + done as u64) as libc::off_t) }
+            unsafe { libc::pread64(self.fd, buf[done..].as_mut_ptr().cast(), len - done, (offset + done as u64) as libc::off64_t) }
         })
     }
 }
@@ -297,13 +298,13 @@ impl Region {
         self.check(addr, len)?;
         // SAFETY: MAP_FIXED replaces only pages of our own reservation (checked above).
         let p = unsafe {
-            libc::mmap(
+            libc::mmap64(
                 addr as *mut _,
                 len,
                 prot.bits(),
                 libc::MAP_PRIVATE | libc::MAP_FIXED,
                 file.fd,
-                offset as libc::off_t,
+                offset as libc::off64_t,
             )
         };
         if p == libc::MAP_FAILED {
