@@ -21,3 +21,11 @@ struct big make_big(long n, double x)
         b.v[i] = n * (i + 1) + (long)(x * 4);
     return b;
 }
+
+#ifdef __i386__
+/* Arguments in %eax, %edx and %ecx (regparm): the lazy-binding trampoline must keep them. */
+__attribute__((regparm(3))) long weigh3(long a, long b, long c)
+{
+    return a + 10 * b + 100 * c;
+}
+#endif
