@@ -26,12 +26,30 @@ pub struct EhFrame {
 }
 
 impl EhFrame {
-    /// Where byte `off` of an input `.eh_frame` section went, if its record was kept.
-    pub fn place(&self, obj: u32, sec: u32, off: u64) -> Option<u64> {
-        let i = self.pieces.partition_point(|p| (p.obj, p.sec, p.from + p.len) <= (obj, sec, off));
-        let p = self.pieces.get(i)?;
-        (p.obj == obj && p.sec == sec && off >= p.from).then(|| p.to + (off - p.from))
+    /// The kept records of one input `.eh_frame` section, in input order.
+    pub fn pieces_of(&self, obj: u32, sec: u32) -> &[Piece] {
+        let start = self.pieces.partition_point(|p| (p.obj, p.sec) < (obj, sec));
+        let len = self.pieces[start..].partition_point(|p| (p.obj, p.sec) == (obj, sec));
+        &self.pieces[start..start + len]
     }
+}
+
+/// Where byte `off` of an input `.eh_frame` section went, if its record was kept; `pieces` are
+/// the section's ([`EhFrame::pieces_of`]) and `hint` the piece the previous call found (a
+/// section's relocations come in offset order: each lookup then starts where the last ended).
+#[inline]
+pub fn place_in(pieces: &[Piece], hint: &mut usize, off: u64) -> Option<u64> {
+    let mut i = *hint;
+    if pieces.get(i).is_none_or(|p| off < p.from) {
+        i = pieces.partition_point(|p| p.from + p.len <= off);
+    } else {
+        while pieces.get(i).is_some_and(|p| p.from + p.len <= off) {
+            i += 1;
+        }
+    }
+    *hint = i;
+    let p = pieces.get(i)?;
+    (off >= p.from).then(|| p.to + (off - p.from))
 }
 
 fn u32_at(d: &[u8], at: u64) -> Option<u32> {

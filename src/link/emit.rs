@@ -2,6 +2,7 @@
 //! only the load can know (addresses outside the unit, TLS module ids, IFUNC targets) is left to
 //! dynamic relocations, which the relocation stage applies as it does for any shared library.
 
+use super::ehframe;
 use super::layout::{Key, Layout, Plan, Slot, Targets, DYNAMIC_ENTRIES, EH_HDR_SIZE};
 use super::object::{Reloc, NONE};
 use super::symbols::Def;
@@ -13,13 +14,13 @@ use std::collections::HashSet;
 
 /// How a section's bytes are placed in the image.
 #[derive(Clone, Copy)]
-enum Placing {
+enum Placing<'l> {
     /// From this offset on.
     At(u64),
     /// At this offset, this many bytes, its 8-byte entries in reverse order (`.ctors`).
     Reversed(u64, u64),
-    /// Record by record (see `ehframe`).
-    EhFrame,
+    /// Record by record (see `ehframe`): the section's kept records.
+    EhFrame(&'l [ehframe::Piece]),
     Nowhere,
 }
 
@@ -119,12 +120,12 @@ impl<'a> Linker<'a> {
     }
 }
 
-impl Writer<'_, '_> {
+impl<'l> Writer<'l, '_> {
     /// How the bytes of section `si` of object `oi` are placed in the image.
-    fn placing(&self, reversed: &HashSet<(u32, u32)>, oi: u32, si: u32) -> Placing {
+    fn placing(&self, reversed: &HashSet<(u32, u32)>, oi: u32, si: u32) -> Placing<'l> {
         let s = &self.l.objs[oi as usize].sections[si as usize];
         if s.name == b".eh_frame" {
-            Placing::EhFrame
+            Placing::EhFrame(self.lay.eh.pieces_of(oi, si))
         } else if s.tls() {
             self.lay.tls.map_or(Placing::Nowhere, |(start, ..)| Placing::At(start + s.addr))
         } else if reversed.contains(&(oi, si)) {
@@ -134,12 +135,14 @@ impl Writer<'_, '_> {
         }
     }
 
-    /// Where byte `off` of a section placed as `how` is in the image (None: not linked).
-    fn place(&self, how: Placing, oi: u32, si: u32, off: u64) -> Option<u64> {
+    /// Where byte `off` of a section placed as `how` is in the image (None: not linked);
+    /// `hint` carries a record lookup over to the next call for the same section.
+    #[inline]
+    fn place(&self, how: Placing, hint: &mut usize, off: u64) -> Option<u64> {
         match how {
             Placing::At(addr) => Some(addr + off),
             Placing::Reversed(addr, size) => Some(addr + (size - 8 - (off & !7)) + (off & 7)),
-            Placing::EhFrame => self.lay.eh.place(oi, si, off).map(|o| self.lay.eh_frame + o),
+            Placing::EhFrame(pieces) => ehframe::place_in(pieces, hint, off).map(|o| self.lay.eh_frame + o),
             Placing::Nowhere => None,
         }
     }
@@ -166,7 +169,7 @@ impl Writer<'_, '_> {
                     continue;
                 }
                 let how = self.placing(&reversed, oi as u32, si as u32);
-                let Some(at) = self.place(how, oi as u32, si as u32, 0) else { continue };
+                let Some(at) = self.place(how, &mut 0, 0) else { continue };
                 if reversed.contains(&(oi as u32, si as u32)) {
                     let end = (s.addr + s.size) as usize;
                     for (i, word) in s.data.chunks(8).enumerate() {
@@ -239,8 +242,9 @@ impl Writer<'_, '_> {
                     continue;
                 }
                 let how = self.placing(&reversed, oi, si);
+                let mut hint = 0;
                 for r in s.relocs.iter() {
-                    let Some(at) = self.place(how, oi, si, r.offset) else { continue };
+                    let Some(at) = self.place(how, &mut hint, r.offset) else { continue };
                     let value = match self.apply_local(oi, r, at) {
                         Some(v) => Some(v),
                         None => self.apply(oi, si, r, at)?,
