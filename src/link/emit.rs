@@ -3,7 +3,7 @@
 //! dynamic relocations, which the relocation stage applies as it does for any shared library.
 
 use super::ehframe;
-use super::layout::{Key, Layout, Plan, Slot, Targets, DYNAMIC_ENTRIES, EH_HDR_SIZE};
+use super::layout::{target_in, Key, Layout, Plan, Slot, Targets, DYNAMIC_ENTRIES, EH_HDR_SIZE};
 use super::object::{Reloc, NONE};
 use super::symbols::Def;
 use super::{FxMap, Linker, Target};
@@ -235,9 +235,12 @@ impl<'l> Writer<'l, '_> {
         // The values of relocations that others pair with (by place), and those others.
         let mut his: FxMap<u64, Option<i64>> = FxMap::default();
         let mut los = Vec::new();
-        for oi in 0..self.l.objs.len() as u32 {
-            for si in 0..self.l.objs[oi as usize].sections.len() as u32 {
-                let s = &self.l.objs[oi as usize].sections[si as usize];
+        let (l, targets) = (self.l, self.targets);
+        for (oi, o) in l.objs.iter().enumerate() {
+            let oi = oi as u32;
+            let ts = targets.of(oi);
+            for (si, s) in o.sections.iter().enumerate() {
+                let si = si as u32;
                 if !s.live || s.relocs.is_empty() {
                     continue;
                 }
@@ -245,9 +248,10 @@ impl<'l> Writer<'l, '_> {
                 let mut hint = 0;
                 for r in s.relocs.iter() {
                     let Some(at) = self.place(how, &mut hint, r.offset) else { continue };
-                    let value = match self.apply_local(oi, r, at) {
+                    let t = target_in(ts, r.sym);
+                    let value = match self.apply_local(t, r, at) {
                         Some(v) => Some(v),
-                        None => self.apply(oi, si, r, at)?,
+                        None => self.apply(oi, si, r, at, t)?,
                     };
                     if arch::is_pair_hi(r.ty) {
                         his.insert(at, value);
@@ -285,8 +289,8 @@ impl<'l> Writer<'l, '_> {
     /// relocation, only the value (as [`apply`](Self::apply) computes it). Whether `r` was one
     /// and is done (its value); if not, or if its value does not fit, `apply` takes it.
     #[inline(always)]
-    fn apply_local(&mut self, oi: u32, r: Reloc, at: u64) -> Option<i64> {
-        let Target::Local(x) = self.targets.get(oi, r.sym) else { return None };
+    fn apply_local(&mut self, t: Target, r: Reloc, at: u64) -> Option<i64> {
+        let Target::Local(x) = t else { return None };
         let (calc, field) = arch::object_reloc(r.ty);
         let s = self.base as i64 + x as i64;
         let value = match (calc, field) {
@@ -297,11 +301,11 @@ impl<'l> Writer<'l, '_> {
         put(self.img, at, field, value).then_some(value)
     }
 
-    fn apply(&mut self, oi: u32, si: u32, r: Reloc, at: u64) -> Result<Option<i64>> {
+    /// Apply relocation `r` of section `si` of object `oi` at `at`; `t` is its symbol's target.
+    fn apply(&mut self, oi: u32, si: u32, r: Reloc, at: u64, t: Target) -> Result<Option<i64>> {
         let (calc, field) = arch::object_reloc(r.ty);
         let l = self.l;
         let base = self.base as i64;
-        let t = self.targets.get(oi, r.sym);
         let a = r.addend;
         let p = base + at as i64;
         let fail = |why: &str| l.reloc_error(oi, si, r, why);
