@@ -38,6 +38,7 @@ fn u32_at(d: &[u8], at: usize) -> u32 {
 
 /// Where byte `b` first occurs in `bytes`, looking at eight bytes at a time (names in string
 /// tables, which are scanned for every symbol).
+#[inline]
 pub fn find_byte(bytes: &[u8], b: u8) -> Option<usize> {
     const LOW: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -45,9 +46,11 @@ pub fn find_byte(bytes: &[u8], b: u8) -> Option<usize> {
     let mut at = 0;
     for w in bytes.chunks_exact(8) {
         let v = u64::from_le_bytes(w.try_into().expect("eight bytes")) ^ pattern;
-        // Nonzero exactly when some byte of `v` is zero, that is, some byte of `w` is `b`.
-        if v.wrapping_sub(LOW) & !v & HIGH != 0 {
-            break;
+        // Nonzero exactly when some byte of `v` is zero, that is, some byte of `w` is `b`; its
+        // lowest set bit is in the first such byte (only bytes after it can be set wrongly).
+        let found = v.wrapping_sub(LOW) & !v & HIGH;
+        if found != 0 {
+            return Some(at + found.trailing_zeros() as usize / 8);
         }
         at += 8;
     }
@@ -55,6 +58,7 @@ pub fn find_byte(bytes: &[u8], b: u8) -> Option<usize> {
 }
 
 /// The bytes before the first NUL (a name in a string table).
+#[inline]
 pub fn until_nul(bytes: &[u8]) -> Option<&[u8]> {
     find_byte(bytes, 0).map(|end| &bytes[..end])
 }
