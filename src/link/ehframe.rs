@@ -59,6 +59,10 @@ fn u32_at(d: &[u8], at: u64) -> Option<u32> {
 /// Choose the records to keep.
 pub fn plan(l: &Linker) -> Result<EhFrame> {
     let mut out = EhFrame::default();
+    // Room for every record at once (one is at least 16 bytes long): the list is not copied as
+    // it grows, and what it does not use is never touched.
+    let bytes: u64 = l.objs.iter().flat_map(|o| &o.sections).filter(|s| s.live && s.name == b".eh_frame").map(|s| s.size).sum();
+    out.pieces.reserve((bytes / 16) as usize);
     for (oi, o) in l.objs.iter().enumerate() {
         for (si, s) in o.sections.iter().enumerate() {
             if !s.live || s.name != b".eh_frame" {

@@ -10,7 +10,10 @@ use super::{FxMap, Linker, Target};
 use crate::arch::{self, dynrel, Calc, Field};
 use crate::error::{Error, Result};
 use elf::abi;
-use std::collections::HashSet;
+
+/// Init and fini array sections whose entries run in reverse (`.ctors`, `.dtors`): object and
+/// section.
+type ReversedSet = std::collections::HashSet<(u32, u32), std::hash::BuildHasherDefault<super::FxHasher>>;
 
 /// How a section's bytes are placed in the image.
 #[derive(Clone, Copy)]
@@ -122,13 +125,13 @@ impl<'a> Linker<'a> {
 
 impl<'l> Writer<'l, '_> {
     /// How the bytes of section `si` of object `oi` are placed in the image.
-    fn placing(&self, reversed: &HashSet<(u32, u32)>, oi: u32, si: u32) -> Placing<'l> {
+    fn placing(&self, reversed: &ReversedSet, oi: u32, si: u32) -> Placing<'l> {
         let s = &self.l.objs[oi as usize].sections[si as usize];
         if s.name == b".eh_frame" {
             Placing::EhFrame(self.lay.eh.pieces_of(oi, si))
         } else if s.tls() {
             self.lay.tls.map_or(Placing::Nowhere, |(start, ..)| Placing::At(start + s.addr))
-        } else if reversed.contains(&(oi, si)) {
+        } else if !reversed.is_empty() && reversed.contains(&(oi, si)) {
             Placing::Reversed(s.addr, s.size)
         } else {
             Placing::At(s.addr)
@@ -147,7 +150,7 @@ impl<'l> Writer<'l, '_> {
         }
     }
 
-    fn reversed(&self) -> HashSet<(u32, u32)> {
+    fn reversed(&self) -> ReversedSet {
         self.lay.init_order.iter().chain(&self.lay.fini_order).filter(|e| e.2).map(|&(o, s, _)| (o, s)).collect()
     }
 
@@ -170,7 +173,7 @@ impl<'l> Writer<'l, '_> {
                 }
                 let how = self.placing(&reversed, oi as u32, si as u32);
                 let Some(at) = self.place(how, &mut 0, 0) else { continue };
-                if reversed.contains(&(oi as u32, si as u32)) {
+                if let Placing::Reversed(..) = how {
                     let end = (s.addr + s.size) as usize;
                     for (i, word) in s.data.chunks(8).enumerate() {
                         let to = end - 8 * (i + 1);
