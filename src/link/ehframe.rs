@@ -3,6 +3,7 @@
 //! terminator (libgcc's `__register_frame` walks the section up to it).
 
 use super::object::{show, Reloc};
+use super::layout::{target_in, Targets};
 use super::{Linker, Target};
 use crate::error::Result;
 
@@ -56,8 +57,8 @@ fn u32_at(d: &[u8], at: u64) -> Option<u32> {
     Some(u32::from_le_bytes(d.get(at as usize..at as usize + 4)?.try_into().ok()?))
 }
 
-/// Choose the records to keep.
-pub fn plan(l: &Linker) -> Result<EhFrame> {
+/// Choose the records to keep; `targets` tell which relocations refer to code not linked.
+pub fn plan(l: &Linker, targets: &Targets) -> Result<EhFrame> {
     let mut out = EhFrame::default();
     // Room for every record at once (one is at least 16 bytes long): the list is not copied as
     // it grows, and what it does not use is never touched.
@@ -71,6 +72,9 @@ pub fn plan(l: &Linker) -> Result<EhFrame> {
             let bad = |why: String| super::bad(&o.name, format!(".eh_frame: {why}"));
             let mut relocs: Vec<Reloc> = s.relocs.iter().collect();
             relocs.sort_by_key(|r| r.offset);
+            let ts = targets.of(oi as u32);
+            // The first relocation not before the record being read (records come in order).
+            let mut ri = 0;
             let mut cies: Vec<(u64, u64)> = Vec::new();
             let mut off = 0u64;
             while off < s.size {
@@ -94,11 +98,13 @@ pub fn plan(l: &Linker) -> Result<EhFrame> {
                     let cie = cies.iter().find(|&&(c, _)| Some(c) == cie_at).map(|&(_, to)| to);
                     let cie = cie.ok_or_else(|| bad(format!("FDE at {off:#x} points at no CIE before it")))?;
                     // pc_begin is the field after the CIE pointer; its relocation names the code.
-                    let i = relocs.partition_point(|r| r.offset < off + 8);
+                    while relocs.get(ri).is_some_and(|r| r.offset < off + 8) {
+                        ri += 1;
+                    }
                     let dead = relocs
-                        .get(i)
+                        .get(ri)
                         .filter(|r| r.offset == off + 8)
-                        .is_some_and(|r| matches!(l.reloc_target(oi as u32, r.sym).1, Target::Discarded));
+                        .is_some_and(|r| matches!(target_in(ts, r.sym), Target::Discarded));
                     if !dead {
                         out.pieces.push(Piece { obj: oi as u32, sec: si as u32, from: off, len: len + 4, to, cie: Some(cie) });
                         out.size += len + 4;

@@ -493,8 +493,8 @@ impl<'a> Linker<'a> {
         }
     }
 
-    /// Give every section its place.
-    pub fn layout(&mut self, plan: &Plan) -> Result<Layout> {
+    /// Give every section its place; `targets` are the scan's.
+    pub fn layout(&mut self, plan: &Plan, targets: &Targets) -> Result<Layout> {
         let page = crate::os::page_size() as u64;
         let mut lay = Layout::default();
         let mut buckets: FxMap<u8, Vec<(u32, u32)>> = FxMap::default();
@@ -532,7 +532,7 @@ impl<'a> Linker<'a> {
         lay.init_order = self.array_order(init, true);
         lay.fini_order = self.array_order(fini, false);
 
-        lay.eh = ehframe::plan(self)?;
+        lay.eh = ehframe::plan(self, targets)?;
         self.list_symbols(&mut lay);
         lay.nsyms += plan.imports.len();
         lay.strsz += plan.imports.iter().map(|&g| self.globals[g as usize].name.len() as u64 + 1).sum::<u64>();

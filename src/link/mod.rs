@@ -228,7 +228,7 @@ pub fn link(unit: &str, inputs: &[Input], scope: &dyn Scope) -> Result<Unit> {
     l.finish_symbols()?;
     let mut targets = layout::Targets::default();
     let plan = l.scan(scope, &mut targets)?;
-    let lay = l.layout(&plan)?;
+    let lay = l.layout(&plan, &targets)?;
     let span = lay.rw.1.max(lay.relro.1).next_multiple_of(crate::os::page_size() as u64);
     let region = l.reserve(&plan, span)?;
     let map_err = |e: std::io::Error| Error::Map { file: unit.to_string(), reason: e.to_string() };
