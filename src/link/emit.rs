@@ -250,7 +250,14 @@ impl<'l> Writer<'l, '_> {
                 let how = self.placing(&reversed, oi, si);
                 let mut hint = 0;
                 for r in s.relocs.iter() {
-                    let Some(at) = self.place(how, &mut hint, r.offset) else { continue };
+                    let at = match how {
+                        // (Most sections: no call, no lookup.)
+                        Placing::At(addr) => addr + r.offset,
+                        how => match self.place(how, &mut hint, r.offset) {
+                            Some(at) => at,
+                            None => continue,
+                        },
+                    };
                     let t = target_in(ts, r.sym);
                     let value = match self.apply_local(t, r, at) {
                         Some(v) => Some(v),
