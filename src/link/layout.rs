@@ -345,9 +345,10 @@ impl<'a> Linker<'a> {
                     continue;
                 }
                 let writable = sec.flags & abi::SHF_WRITE as u64 != 0;
+                let check = o.reloc_checker(si);
                 for r in sec.relocs.iter() {
                     let (calc, field) = arch::object_reloc(r.ty);
-                    o.check_reloc(si, &r, calc, field)?;
+                    check(&r, calc, field)?;
                     if matches!((calc, target_in(ts, r.sym)), (Calc::Pc | Calc::CallPc, Target::Local(_))) {
                         // Most relocations: a reference inside the unit needs nothing.
                         continue;

@@ -347,7 +347,7 @@ impl<'a> Object<'a> {
             if sh.sh_entsize != 24 || sh.sh_size % 24 != 0 {
                 return Err(bad(&name, format!("relocation section {}: bad entry size {}", show(rname), sh.sh_entsize)));
             }
-            // The entries are checked where they are first read, by the scan (`check_reloc`).
+            // The entries are checked where they are first read, by the scan (`reloc_checker`).
             let raw = sections[i].data;
             let relocs = &mut sections[target].relocs;
             if relocs.is_empty() {
@@ -371,16 +371,19 @@ impl<'a> Object<'a> {
 }
 
 impl Object<'_> {
-    /// Check a relocation of section `si` (its type is known, its symbol exists, its field lies
-    /// inside the section), given its calculation and field; before anything uses it.
-    #[inline]
-    pub fn check_reloc(&self, si: u32, r: &Reloc, calc: arch::Calc, field: arch::Field) -> Result<()> {
-        let size = self.sections[si as usize].size;
-        let fits = r.offset <= size && size - r.offset >= field.size() as u64;
-        if fits && calc != arch::Calc::Unknown && ((r.sym as usize) < self.syms.len() || calc == arch::Calc::None) {
-            return Ok(());
+    /// The check of the relocations of section `si` (each one's type is known, its symbol
+    /// exists, its field lies inside the section), given its calculation and field; before
+    /// anything uses it. What it needs of the section and the object is read once.
+    #[inline(always)]
+    pub fn reloc_checker(&self, si: u32) -> impl Fn(&Reloc, arch::Calc, arch::Field) -> Result<()> + '_ {
+        let (size, nsyms) = (self.sections[si as usize].size, self.syms.len());
+        move |r, calc, field| {
+            let fits = r.offset <= size && size - r.offset >= field.size() as u64;
+            if fits && calc != arch::Calc::Unknown && ((r.sym as usize) < nsyms || calc == arch::Calc::None) {
+                return Ok(());
+            }
+            self.reloc_problem(si, r, calc, field)
         }
-        self.reloc_problem(si, r, calc, field)
     }
 
     #[cold]
