@@ -312,6 +312,8 @@ impl<'l> Writer<'l, '_> {
     }
 
     /// Apply relocation `r` of section `si` of object `oi` at `at`; `t` is its symbol's target.
+    /// (Not inlined: kept out of the loop that takes the common relocations, see `apply_local`.)
+    #[inline(never)]
     fn apply(&mut self, oi: u32, si: u32, r: Reloc, at: u64, t: Target) -> Result<Option<i64>> {
         let (calc, field) = arch::object_reloc(r.ty);
         let l = self.l;
