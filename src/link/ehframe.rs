@@ -3,6 +3,7 @@
 //! terminator (libgcc's `__register_frame` walks the section up to it).
 
 use super::object::{show, Reloc};
+use super::layout::{target_in, Targets};
 use super::{Linker, Target};
 use crate::error::Result;
 
@@ -26,21 +27,43 @@ pub struct EhFrame {
 }
 
 impl EhFrame {
-    /// Where byte `off` of an input `.eh_frame` section went, if its record was kept.
-    pub fn place(&self, obj: u32, sec: u32, off: u64) -> Option<u64> {
-        let i = self.pieces.partition_point(|p| (p.obj, p.sec, p.from + p.len) <= (obj, sec, off));
-        let p = self.pieces.get(i)?;
-        (p.obj == obj && p.sec == sec && off >= p.from).then(|| p.to + (off - p.from))
+    /// The kept records of one input `.eh_frame` section, in input order.
+    pub fn pieces_of(&self, obj: u32, sec: u32) -> &[Piece] {
+        let start = self.pieces.partition_point(|p| (p.obj, p.sec) < (obj, sec));
+        let len = self.pieces[start..].partition_point(|p| (p.obj, p.sec) == (obj, sec));
+        &self.pieces[start..start + len]
     }
+}
+
+/// Where byte `off` of an input `.eh_frame` section went, if its record was kept; `pieces` are
+/// the section's ([`EhFrame::pieces_of`]) and `hint` the piece the previous call found (a
+/// section's relocations come in offset order: each lookup then starts where the last ended).
+#[inline]
+pub fn place_in(pieces: &[Piece], hint: &mut usize, off: u64) -> Option<u64> {
+    let mut i = *hint;
+    if pieces.get(i).is_none_or(|p| off < p.from) {
+        i = pieces.partition_point(|p| p.from + p.len <= off);
+    } else {
+        while pieces.get(i).is_some_and(|p| p.from + p.len <= off) {
+            i += 1;
+        }
+    }
+    *hint = i;
+    let p = pieces.get(i)?;
+    (off >= p.from).then(|| p.to + (off - p.from))
 }
 
 fn u32_at(d: &[u8], at: u64) -> Option<u32> {
     Some(u32::from_le_bytes(d.get(at as usize..at as usize + 4)?.try_into().ok()?))
 }
 
-/// Choose the records to keep.
-pub fn plan(l: &Linker) -> Result<EhFrame> {
+/// Choose the records to keep; `targets` tell which relocations refer to code not linked.
+pub fn plan(l: &Linker, targets: &Targets) -> Result<EhFrame> {
     let mut out = EhFrame::default();
+    // Room for every record at once (one is at least 16 bytes long): the list is not copied as
+    // it grows, and what it does not use is never touched.
+    let bytes: u64 = l.objs.iter().flat_map(|o| &o.sections).filter(|s| s.live && s.name == b".eh_frame").map(|s| s.size).sum();
+    out.pieces.reserve((bytes / 16) as usize);
     for (oi, o) in l.objs.iter().enumerate() {
         for (si, s) in o.sections.iter().enumerate() {
             if !s.live || s.name != b".eh_frame" {
@@ -49,6 +72,9 @@ pub fn plan(l: &Linker) -> Result<EhFrame> {
             let bad = |why: String| super::bad(&o.name, format!(".eh_frame: {why}"));
             let mut relocs: Vec<Reloc> = s.relocs.iter().collect();
             relocs.sort_by_key(|r| r.offset);
+            let ts = targets.of(oi as u32);
+            // The first relocation not before the record being read (records come in order).
+            let mut ri = 0;
             let mut cies: Vec<(u64, u64)> = Vec::new();
             let mut off = 0u64;
             while off < s.size {
@@ -72,11 +98,13 @@ pub fn plan(l: &Linker) -> Result<EhFrame> {
                     let cie = cies.iter().find(|&&(c, _)| Some(c) == cie_at).map(|&(_, to)| to);
                     let cie = cie.ok_or_else(|| bad(format!("FDE at {off:#x} points at no CIE before it")))?;
                     // pc_begin is the field after the CIE pointer; its relocation names the code.
-                    let i = relocs.partition_point(|r| r.offset < off + 8);
+                    while relocs.get(ri).is_some_and(|r| r.offset < off + 8) {
+                        ri += 1;
+                    }
                     let dead = relocs
-                        .get(i)
+                        .get(ri)
                         .filter(|r| r.offset == off + 8)
-                        .is_some_and(|r| matches!(l.reloc_target(oi as u32, r.sym).1, Target::Discarded));
+                        .is_some_and(|r| matches!(target_in(ts, r.sym), Target::Discarded));
                     if !dead {
                         out.pieces.push(Piece { obj: oi as u32, sec: si as u32, from: off, len: len + 4, to, cie: Some(cie) });
                         out.size += len + 4;

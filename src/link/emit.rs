@@ -2,24 +2,28 @@
 //! only the load can know (addresses outside the unit, TLS module ids, IFUNC targets) is left to
 //! dynamic relocations, which the relocation stage applies as it does for any shared library.
 
-use super::layout::{Key, Layout, Plan, Slot, Targets, DYNAMIC_ENTRIES, EH_HDR_SIZE};
+use super::ehframe;
+use super::layout::{target_in, Key, Layout, Plan, Slot, Targets, DYNAMIC_ENTRIES, EH_HDR_SIZE};
 use super::object::{Reloc, NONE};
 use super::symbols::Def;
 use super::{FxMap, Linker, Target};
 use crate::arch::{self, dynrel, Calc, Field};
 use crate::error::{Error, Result};
 use elf::abi;
-use std::collections::HashSet;
+
+/// Init and fini array sections whose entries run in reverse (`.ctors`, `.dtors`): object and
+/// section.
+type ReversedSet = std::collections::HashSet<(u32, u32), std::hash::BuildHasherDefault<super::FxHasher>>;
 
 /// How a section's bytes are placed in the image.
 #[derive(Clone, Copy)]
-enum Placing {
+enum Placing<'l> {
     /// From this offset on.
     At(u64),
     /// At this offset, this many bytes, its 8-byte entries in reverse order (`.ctors`).
     Reversed(u64, u64),
-    /// Record by record (see `ehframe`).
-    EhFrame,
+    /// Record by record (see `ehframe`): the section's kept records.
+    EhFrame(&'l [ehframe::Piece]),
     Nowhere,
 }
 
@@ -119,32 +123,34 @@ impl<'a> Linker<'a> {
     }
 }
 
-impl Writer<'_, '_> {
+impl<'l> Writer<'l, '_> {
     /// How the bytes of section `si` of object `oi` are placed in the image.
-    fn placing(&self, reversed: &HashSet<(u32, u32)>, oi: u32, si: u32) -> Placing {
+    fn placing(&self, reversed: &ReversedSet, oi: u32, si: u32) -> Placing<'l> {
         let s = &self.l.objs[oi as usize].sections[si as usize];
         if s.name == b".eh_frame" {
-            Placing::EhFrame
+            Placing::EhFrame(self.lay.eh.pieces_of(oi, si))
         } else if s.tls() {
             self.lay.tls.map_or(Placing::Nowhere, |(start, ..)| Placing::At(start + s.addr))
-        } else if reversed.contains(&(oi, si)) {
+        } else if !reversed.is_empty() && reversed.contains(&(oi, si)) {
             Placing::Reversed(s.addr, s.size)
         } else {
             Placing::At(s.addr)
         }
     }
 
-    /// Where byte `off` of a section placed as `how` is in the image (None: not linked).
-    fn place(&self, how: Placing, oi: u32, si: u32, off: u64) -> Option<u64> {
+    /// Where byte `off` of a section placed as `how` is in the image (None: not linked);
+    /// `hint` carries a record lookup over to the next call for the same section.
+    #[inline]
+    fn place(&self, how: Placing, hint: &mut usize, off: u64) -> Option<u64> {
         match how {
             Placing::At(addr) => Some(addr + off),
             Placing::Reversed(addr, size) => Some(addr + (size - 8 - (off & !7)) + (off & 7)),
-            Placing::EhFrame => self.lay.eh.place(oi, si, off).map(|o| self.lay.eh_frame + o),
+            Placing::EhFrame(pieces) => ehframe::place_in(pieces, hint, off).map(|o| self.lay.eh_frame + o),
             Placing::Nowhere => None,
         }
     }
 
-    fn reversed(&self) -> HashSet<(u32, u32)> {
+    fn reversed(&self) -> ReversedSet {
         self.lay.init_order.iter().chain(&self.lay.fini_order).filter(|e| e.2).map(|&(o, s, _)| (o, s)).collect()
     }
 
@@ -166,8 +172,8 @@ impl Writer<'_, '_> {
                     continue;
                 }
                 let how = self.placing(&reversed, oi as u32, si as u32);
-                let Some(at) = self.place(how, oi as u32, si as u32, 0) else { continue };
-                if reversed.contains(&(oi as u32, si as u32)) {
+                let Some(at) = self.place(how, &mut 0, 0) else { continue };
+                if let Placing::Reversed(..) = how {
                     let end = (s.addr + s.size) as usize;
                     for (i, word) in s.data.chunks(8).enumerate() {
                         let to = end - 8 * (i + 1);
@@ -232,18 +238,30 @@ impl Writer<'_, '_> {
         // The values of relocations that others pair with (by place), and those others.
         let mut his: FxMap<u64, Option<i64>> = FxMap::default();
         let mut los = Vec::new();
-        for oi in 0..self.l.objs.len() as u32 {
-            for si in 0..self.l.objs[oi as usize].sections.len() as u32 {
-                let s = &self.l.objs[oi as usize].sections[si as usize];
+        let (l, targets) = (self.l, self.targets);
+        for (oi, o) in l.objs.iter().enumerate() {
+            let oi = oi as u32;
+            let ts = targets.of(oi);
+            for (si, s) in o.sections.iter().enumerate() {
+                let si = si as u32;
                 if !s.live || s.relocs.is_empty() {
                     continue;
                 }
                 let how = self.placing(&reversed, oi, si);
+                let mut hint = 0;
                 for r in s.relocs.iter() {
-                    let Some(at) = self.place(how, oi, si, r.offset) else { continue };
-                    let value = match self.apply_local(oi, r, at) {
+                    let at = match how {
+                        // (Most sections: no call, no lookup.)
+                        Placing::At(addr) => addr + r.offset,
+                        how => match self.place(how, &mut hint, r.offset) {
+                            Some(at) => at,
+                            None => continue,
+                        },
+                    };
+                    let t = target_in(ts, r.sym);
+                    let value = match self.apply_local(t, r, at) {
                         Some(v) => Some(v),
-                        None => self.apply(oi, si, r, at)?,
+                        None => self.apply(oi, si, r, at, t)?,
                     };
                     if arch::is_pair_hi(r.ty) {
                         his.insert(at, value);
@@ -281,8 +299,8 @@ impl Writer<'_, '_> {
     /// relocation, only the value (as [`apply`](Self::apply) computes it). Whether `r` was one
     /// and is done (its value); if not, or if its value does not fit, `apply` takes it.
     #[inline(always)]
-    fn apply_local(&mut self, oi: u32, r: Reloc, at: u64) -> Option<i64> {
-        let Target::Local(x) = self.targets.get(oi, r.sym) else { return None };
+    fn apply_local(&mut self, t: Target, r: Reloc, at: u64) -> Option<i64> {
+        let Target::Local(x) = t else { return None };
         let (calc, field) = arch::object_reloc(r.ty);
         let s = self.base as i64 + x as i64;
         let value = match (calc, field) {
@@ -293,11 +311,13 @@ impl Writer<'_, '_> {
         put(self.img, at, field, value).then_some(value)
     }
 
-    fn apply(&mut self, oi: u32, si: u32, r: Reloc, at: u64) -> Result<Option<i64>> {
+    /// Apply relocation `r` of section `si` of object `oi` at `at`; `t` is its symbol's target.
+    /// (Not inlined: kept out of the loop that takes the common relocations, see `apply_local`.)
+    #[inline(never)]
+    fn apply(&mut self, oi: u32, si: u32, r: Reloc, at: u64, t: Target) -> Result<Option<i64>> {
         let (calc, field) = arch::object_reloc(r.ty);
         let l = self.l;
         let base = self.base as i64;
-        let t = self.targets.get(oi, r.sym);
         let a = r.addend;
         let p = base + at as i64;
         let fail = |why: &str| l.reloc_error(oi, si, r, why);

@@ -88,14 +88,27 @@ pub struct Targets {
     /// Where each object's symbols start in `all`, and the end.
     start: Vec<usize>,
     all: Vec<Target>,
+    /// What each global name resolves to.
+    globals: Vec<Target>,
 }
 
 impl Targets {
     /// The target of symbol `sym` of object `obj` (as [`Linker::reloc_target`] gives it).
     pub fn get(&self, obj: u32, sym: u32) -> Target {
-        let (from, to) = (self.start[obj as usize], self.start[obj as usize + 1]);
-        self.all[from..to].get(sym as usize).copied().unwrap_or(Target::Abs(0))
+        target_in(self.of(obj), sym)
     }
+
+    /// The targets of object `obj`'s symbols, by symbol index (see [`target_in`]).
+    #[inline]
+    pub fn of(&self, obj: u32) -> &[Target] {
+        &self.all[self.start[obj as usize]..self.start[obj as usize + 1]]
+    }
+}
+
+/// The target of symbol `sym` in an object's [`Targets::of`].
+#[inline(always)]
+pub fn target_in(targets: &[Target], sym: u32) -> Target {
+    targets.get(sym as usize).copied().unwrap_or(Target::Abs(0))
 }
 
 /// Where the layout put the unit's parts: offsets from the base.
@@ -272,15 +285,21 @@ impl<'a> Linker<'a> {
     /// name the same symbols many times. (The table of the previous pass is refilled: the
     /// layout changes addresses, not which symbols there are.)
     pub fn resolve_targets(&self, targets: &mut Targets) {
-        let Targets { start, all } = targets;
+        let Targets { start, all, globals } = targets;
+        globals.clear();
+        globals.extend((0..self.globals.len() as u32).map(|g| self.global_target(g)));
         start.clear();
         all.clear();
         all.reserve(self.objs.iter().map(|o| o.syms.len()).sum());
         for o in &self.objs {
             start.push(all.len());
-            all.extend(o.syms.iter().enumerate().map(|(i, s)| match o.globals.get(i.wrapping_sub(o.first_global)) {
-                Some(&g) if i >= o.first_global && g != NONE => self.global_target(g),
-                _ => defined_target(o, s),
+            let (locals, rest) = o.syms.split_at(o.first_global.min(o.syms.len()));
+            all.extend(locals.iter().map(|s| defined_target(o, s)));
+            // (`globals` has one id per non-local symbol; NONE for a malformed local one.)
+            let ids = o.globals.iter().copied().chain(std::iter::repeat(NONE));
+            all.extend(rest.iter().zip(ids).map(|(s, g)| match globals.get(g as usize) {
+                Some(&t) => t,
+                None => defined_target(o, s),
             }));
         }
         start.push(all.len());
@@ -317,18 +336,24 @@ impl<'a> Linker<'a> {
     pub fn scan(&self, scope: &dyn Scope, targets: &mut Targets) -> Result<Plan> {
         let mut plan = Plan::default();
         self.resolve_targets(targets);
-        for oi in 0..self.objs.len() as u32 {
-            for si in 0..self.objs[oi as usize].sections.len() as u32 {
-                let sec = &self.objs[oi as usize].sections[si as usize];
+        for (oi, o) in self.objs.iter().enumerate() {
+            let oi = oi as u32;
+            let ts = targets.of(oi);
+            for (si, sec) in o.sections.iter().enumerate() {
+                let si = si as u32;
                 if !sec.live || sec.relocs.is_empty() {
                     continue;
                 }
                 let writable = sec.flags & abi::SHF_WRITE as u64 != 0;
-                let o = &self.objs[oi as usize];
+                let check = o.reloc_checker(si);
                 for r in sec.relocs.iter() {
                     let (calc, field) = arch::object_reloc(r.ty);
-                    o.check_reloc(si, &r, calc, field)?;
-                    self.scan_one(&mut plan, scope, targets, oi, si, r, (calc, field), writable)?;
+                    check(&r, calc, field)?;
+                    if matches!((calc, target_in(ts, r.sym)), (Calc::Pc | Calc::CallPc, Target::Local(_))) {
+                        // Most relocations: a reference inside the unit needs nothing.
+                        continue;
+                    }
+                    self.scan_one(&mut plan, scope, ts, oi, si, r, (calc, field), writable)?;
                 }
             }
         }
@@ -340,7 +365,7 @@ impl<'a> Linker<'a> {
         &self,
         plan: &mut Plan,
         scope: &dyn Scope,
-        targets: &Targets,
+        targets: &[Target],
         oi: u32,
         si: u32,
         r: super::object::Reloc,
@@ -350,11 +375,7 @@ impl<'a> Linker<'a> {
         if matches!(calc, Calc::None | Calc::TlsDescCall | Calc::PairedLo) {
             return Ok(());
         }
-        let t = targets.get(oi, r.sym);
-        if matches!((calc, t), (Calc::Pc | Calc::CallPc, Target::Local(_))) {
-            // Most relocations: a reference inside the unit needs nothing.
-            return Ok(());
-        }
+        let t = target_in(targets, r.sym);
         let key = self.key(oi, r.sym);
         let unsupported = |why: &str| self.reloc_error(oi, si, r, why);
         let describe = || {
@@ -473,8 +494,8 @@ impl<'a> Linker<'a> {
         }
     }
 
-    /// Give every section its place.
-    pub fn layout(&mut self, plan: &Plan) -> Result<Layout> {
+    /// Give every section its place; `targets` are the scan's.
+    pub fn layout(&mut self, plan: &Plan, targets: &Targets) -> Result<Layout> {
         let page = crate::os::page_size() as u64;
         let mut lay = Layout::default();
         let mut buckets: FxMap<u8, Vec<(u32, u32)>> = FxMap::default();
@@ -512,7 +533,7 @@ impl<'a> Linker<'a> {
         lay.init_order = self.array_order(init, true);
         lay.fini_order = self.array_order(fini, false);
 
-        lay.eh = ehframe::plan(self)?;
+        lay.eh = ehframe::plan(self, targets)?;
         self.list_symbols(&mut lay);
         lay.nsyms += plan.imports.len();
         lay.strsz += plan.imports.iter().map(|&g| self.globals[g as usize].name.len() as u64 + 1).sum::<u64>();

@@ -121,10 +121,20 @@ impl std::hash::Hasher for FxHasher {
             self.add(u64::from_le_bytes(c.try_into().expect("eight bytes")));
         }
         let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
+        let n = rest.len();
+        if n > 0 {
+            // The last bytes in one or two loads (no copy of a variable length): the final eight
+            // bytes of a longer name shifted past what was hashed, else overlapping halves.
+            let word = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("eight bytes"));
+            let half = |b: &[u8]| u32::from_le_bytes(b.try_into().expect("four bytes")) as u64;
+            let v = if bytes.len() >= 8 {
+                word(&bytes[bytes.len() - 8..]) >> (8 * (8 - n))
+            } else if n >= 4 {
+                half(&rest[..4]) | half(&rest[n - 4..]) << 32
+            } else {
+                rest[0] as u64 | (rest[n / 2] as u64) << 8 | (rest[n - 1] as u64) << 16
+            };
+            self.add(v);
         }
     }
     #[inline]
@@ -218,7 +228,7 @@ pub fn link(unit: &str, inputs: &[Input], scope: &dyn Scope) -> Result<Unit> {
     l.finish_symbols()?;
     let mut targets = layout::Targets::default();
     let plan = l.scan(scope, &mut targets)?;
-    let lay = l.layout(&plan)?;
+    let lay = l.layout(&plan, &targets)?;
     let span = lay.rw.1.max(lay.relro.1).next_multiple_of(crate::os::page_size() as u64);
     let region = l.reserve(&plan, span)?;
     let map_err = |e: std::io::Error| Error::Map { file: unit.to_string(), reason: e.to_string() };

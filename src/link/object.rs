@@ -38,6 +38,7 @@ fn u32_at(d: &[u8], at: usize) -> u32 {
 
 /// Where byte `b` first occurs in `bytes`, looking at eight bytes at a time (names in string
 /// tables, which are scanned for every symbol).
+#[inline]
 pub fn find_byte(bytes: &[u8], b: u8) -> Option<usize> {
     const LOW: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -45,9 +46,11 @@ pub fn find_byte(bytes: &[u8], b: u8) -> Option<usize> {
     let mut at = 0;
     for w in bytes.chunks_exact(8) {
         let v = u64::from_le_bytes(w.try_into().expect("eight bytes")) ^ pattern;
-        // Nonzero exactly when some byte of `v` is zero, that is, some byte of `w` is `b`.
-        if v.wrapping_sub(LOW) & !v & HIGH != 0 {
-            break;
+        // Nonzero exactly when some byte of `v` is zero, that is, some byte of `w` is `b`; its
+        // lowest set bit is in the first such byte (only bytes after it can be set wrongly).
+        let found = v.wrapping_sub(LOW) & !v & HIGH;
+        if found != 0 {
+            return Some(at + found.trailing_zeros() as usize / 8);
         }
         at += 8;
     }
@@ -55,6 +58,7 @@ pub fn find_byte(bytes: &[u8], b: u8) -> Option<usize> {
 }
 
 /// The bytes before the first NUL (a name in a string table).
+#[inline]
 pub fn until_nul(bytes: &[u8]) -> Option<&[u8]> {
     find_byte(bytes, 0).map(|end| &bytes[..end])
 }
@@ -343,7 +347,7 @@ impl<'a> Object<'a> {
             if sh.sh_entsize != 24 || sh.sh_size % 24 != 0 {
                 return Err(bad(&name, format!("relocation section {}: bad entry size {}", show(rname), sh.sh_entsize)));
             }
-            // The entries are checked where they are first read, by the scan (`check_reloc`).
+            // The entries are checked where they are first read, by the scan (`reloc_checker`).
             let raw = sections[i].data;
             let relocs = &mut sections[target].relocs;
             if relocs.is_empty() {
@@ -367,16 +371,19 @@ impl<'a> Object<'a> {
 }
 
 impl Object<'_> {
-    /// Check a relocation of section `si` (its type is known, its symbol exists, its field lies
-    /// inside the section), given its calculation and field; before anything uses it.
-    #[inline]
-    pub fn check_reloc(&self, si: u32, r: &Reloc, calc: arch::Calc, field: arch::Field) -> Result<()> {
-        let size = self.sections[si as usize].size;
-        let fits = r.offset <= size && size - r.offset >= field.size() as u64;
-        if fits && calc != arch::Calc::Unknown && ((r.sym as usize) < self.syms.len() || calc == arch::Calc::None) {
-            return Ok(());
+    /// The check of the relocations of section `si` (each one's type is known, its symbol
+    /// exists, its field lies inside the section), given its calculation and field; before
+    /// anything uses it. What it needs of the section and the object is read once.
+    #[inline(always)]
+    pub fn reloc_checker(&self, si: u32) -> impl Fn(&Reloc, arch::Calc, arch::Field) -> Result<()> + '_ {
+        let (size, nsyms) = (self.sections[si as usize].size, self.syms.len());
+        move |r, calc, field| {
+            let fits = r.offset <= size && size - r.offset >= field.size() as u64;
+            if fits && calc != arch::Calc::Unknown && ((r.sym as usize) < nsyms || calc == arch::Calc::None) {
+                return Ok(());
+            }
+            self.reloc_problem(si, r, calc, field)
         }
-        self.reloc_problem(si, r, calc, field)
     }
 
     #[cold]
