@@ -106,25 +106,26 @@ struct Lazy {
 }
 
 /// One object of the table: what `_dl_find_object` reports, and what checks its FDEs when its
-/// tables were not walked whole.
+/// tables were not walked whole, with the object's id (never reused in the process).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Entry {
     found: Found,
     lazy: Option<Lazy>,
+    id: u64,
 }
 
 /// An entry as the table stores it: start, end, eh_frame_hdr, then whether `lazy` is there, its
-/// table and count, ranges and executable ranges.
-const WORDS: usize = 6 + 2 * (RANGES_MAX + EXEC_MAX);
+/// table and count, the id, ranges and executable ranges.
+const WORDS: usize = 7 + 2 * (RANGES_MAX + EXEC_MAX);
 
 impl Entry {
     fn words(&self) -> [usize; WORDS] {
         let mut w = [0; WORDS];
-        (w[0], w[1], w[2]) = (self.found.start, self.found.end, self.found.eh_frame_hdr);
+        (w[0], w[1], w[2], w[6]) = (self.found.start, self.found.end, self.found.eh_frame_hdr, self.id as usize);
         if let Some(l) = &self.lazy {
             (w[3], w[4], w[5]) = (1, l.table, l.count);
             for (k, &(lo, hi)) in l.ranges.iter().chain(&l.exec).enumerate() {
-                (w[6 + 2 * k], w[7 + 2 * k]) = (lo, hi);
+                (w[7 + 2 * k], w[8 + 2 * k]) = (lo, hi);
             }
         }
         w
@@ -132,14 +133,14 @@ impl Entry {
 
     fn from_words(w: &[usize; WORDS]) -> Entry {
         let found = Found { start: w[0], end: w[1], eh_frame_hdr: w[2] };
-        let pair = |k: usize| (w[6 + 2 * k], w[7 + 2 * k]);
+        let pair = |k: usize| (w[7 + 2 * k], w[8 + 2 * k]);
         let lazy = (w[3] != 0).then(|| Lazy {
             table: w[4],
             count: w[5],
             ranges: std::array::from_fn(pair),
             exec: std::array::from_fn(|k| pair(RANGES_MAX + k)),
         });
-        Entry { found, lazy }
+        Entry { found, lazy, id: w[6] as u64 }
     }
 }
 
@@ -207,11 +208,28 @@ fn publish(objects: &mut Objects) {
 /// the FDE the unwinder will read for `pc` is checked first; without a sound one the object is
 /// described without its .eh_frame_hdr (`eh_frame_hdr` 0), as code without unwind tables.
 pub fn find(pc: usize) -> Option<Found> {
-    let Entry { mut found, lazy } = entry_of(pc)?;
-    if lazy.is_some_and(|l| !fde_sound(found.eh_frame_hdr, &l, pc)) {
+    let Entry { mut found, lazy, id } = entry_of(pc)?;
+    let Some(l) = lazy else { return Some(found) };
+    // An unwinder asks about the same return addresses again and again (every throw through
+    // the same calls): each thread remembers the last ones whose FDE was sound, with the
+    // object's id, so that a later object at the same address is never taken for this one.
+    let slot = (pc ^ (pc >> 4) ^ (pc >> 8)) % SOUND_SLOTS;
+    if SOUND.try_with(|s| s[slot].get() == (pc, id)).unwrap_or(false) {
+        return Some(found);
+    }
+    if fde_sound(found.eh_frame_hdr, &l, pc) {
+        let _ = SOUND.try_with(|s| s[slot].set((pc, id)));
+    } else {
         found.eh_frame_hdr = 0;
     }
     Some(found)
+}
+
+const SOUND_SLOTS: usize = 16;
+
+thread_local! {
+    /// Per thread: addresses whose FDE [`find`] found sound, each with its object's id.
+    static SOUND: [std::cell::Cell<(usize, u64)>; SOUND_SLOTS] = const { [const { std::cell::Cell::new((0, 0)) }; SOUND_SLOTS] };
 }
 
 /// The entry of [`find`]'s table whose mapping holds `pc`.
@@ -874,7 +892,7 @@ pub fn register(m: &Module, providers: &[&Arc<Module>]) -> crate::error::Result<
     let found = Found { start, end: start + image.region.len, eh_frame_hdr: image.eh_frame.map_or(0, |(hdr, _)| hdr) };
     let at = calls.list.partition_point(|o| o.found.start < start);
     if calls.list.get(at).map(|e| e.found) != Some(found) {
-        calls.list.insert(at, Entry { found, lazy: lazy_of(m) });
+        calls.list.insert(at, Entry { found, lazy: lazy_of(m), id: m.id });
         publish(&mut calls);
     }
     let Some((_, eh_frame)) = image.eh_frame else { return Ok(()) };
