@@ -115,8 +115,10 @@ struct Entry {
 }
 
 /// An entry as the table stores it: start, end, eh_frame_hdr, then whether `lazy` is there, its
-/// table and count, the id, ranges and executable ranges.
-const WORDS: usize = 7 + 2 * (RANGES_MAX + EXEC_MAX);
+/// table and count, the id (the `HEAD` words: enough to know the object and whether its FDEs
+/// are checked at lookup), then ranges and executable ranges.
+const HEAD: usize = 7;
+const WORDS: usize = HEAD + 2 * (RANGES_MAX + EXEC_MAX);
 
 impl Entry {
     fn words(&self) -> [usize; WORDS] {
@@ -125,7 +127,7 @@ impl Entry {
         if let Some(l) = &self.lazy {
             (w[3], w[4], w[5]) = (1, l.table, l.count);
             for (k, &(lo, hi)) in l.ranges.iter().chain(&l.exec).enumerate() {
-                (w[7 + 2 * k], w[8 + 2 * k]) = (lo, hi);
+                (w[HEAD + 2 * k], w[HEAD + 1 + 2 * k]) = (lo, hi);
             }
         }
         w
@@ -133,7 +135,7 @@ impl Entry {
 
     fn from_words(w: &[usize; WORDS]) -> Entry {
         let found = Found { start: w[0], end: w[1], eh_frame_hdr: w[2] };
-        let pair = |k: usize| (w[7 + 2 * k], w[8 + 2 * k]);
+        let pair = |k: usize| (w[HEAD + 2 * k], w[HEAD + 1 + 2 * k]);
         let lazy = (w[3] != 0).then(|| Lazy {
             table: w[4],
             count: w[5],
@@ -208,15 +210,19 @@ fn publish(objects: &mut Objects) {
 /// the FDE the unwinder will read for `pc` is checked first; without a sound one the object is
 /// described without its .eh_frame_hdr (`eh_frame_hdr` 0), as code without unwind tables.
 pub fn find(pc: usize) -> Option<Found> {
-    let Entry { mut found, lazy, id } = entry_of(pc)?;
-    let Some(l) = lazy else { return Some(found) };
+    let [start, end, eh_frame_hdr, lazy, _, _, id] = words_of::<HEAD>(pc)?;
+    if lazy == 0 {
+        return Some(Found { start, end, eh_frame_hdr });
+    }
     // An unwinder asks about the same return addresses again and again (every throw through
     // the same calls): each thread remembers the last ones whose FDE was sound, with the
     // object's id, so that a later object at the same address is never taken for this one.
     let slot = (pc ^ (pc >> 4) ^ (pc >> 8)) % SOUND_SLOTS;
-    if SOUND.try_with(|s| s[slot].get() == (pc, id)).unwrap_or(false) {
-        return Some(found);
+    if SOUND.try_with(|s| s[slot].get() == (pc, id as u64)).unwrap_or(false) {
+        return Some(Found { start, end, eh_frame_hdr });
     }
+    let Entry { mut found, lazy, id } = Entry::from_words(&words_of::<WORDS>(pc)?);
+    let Some(l) = lazy else { return Some(found) };
     if fde_sound(found.eh_frame_hdr, &l, pc) {
         let _ = SOUND.try_with(|s| s[slot].set((pc, id)));
     } else {
@@ -232,8 +238,8 @@ thread_local! {
     static SOUND: [std::cell::Cell<(usize, u64)>; SOUND_SLOTS] = const { [const { std::cell::Cell::new((0, 0)) }; SOUND_SLOTS] };
 }
 
-/// The entry of [`find`]'s table whose mapping holds `pc`.
-fn entry_of(pc: usize) -> Option<Entry> {
+/// The first `N` words of the entry of [`find`]'s table whose mapping holds `pc`.
+fn words_of<const N: usize>(pc: usize) -> Option<[usize; N]> {
     loop {
         let v = TABLE.version.load(Ordering::Acquire);
         let copy = &TABLE.copies[v & 1];
@@ -245,11 +251,11 @@ fn entry_of(pc: usize) -> Option<Entry> {
             let entries = unsafe { &(*buf).0 };
             let entries = &entries[..copy.len.load(Ordering::Relaxed).min(entries.len())];
             let i = entries.partition_point(|e| e[0].load(Ordering::Relaxed) <= pc);
-            i.checked_sub(1).map(|i| Entry::from_words(&std::array::from_fn(|k| entries[i][k].load(Ordering::Relaxed))))
+            i.checked_sub(1).map(|i| std::array::from_fn(|k| entries[i][k].load(Ordering::Relaxed)))
         };
         fence(Ordering::Acquire);
         if TABLE.version.load(Ordering::Relaxed) == v {
-            return found.filter(|e| pc < e.found.end);
+            return found.filter(|w: &[usize; N]| pc < w[1]);
         }
     }
 }
