@@ -37,7 +37,8 @@
 //!   one record per frame. An object without a usable search table is walked whole at open.
 //!
 //! A file walked whole and found sound is not walked again when it is opened again unchanged,
-//! and its FDEs are not checked at lookup (see [`walk_whole`]).
+//! and its FDEs are not checked at lookup; one whose search table was found sound does not have
+//! it checked again (see [`walk_whole`]).
 //!
 //! The unwinders used are those the object can outlive: the host's, and any in the object's own
 //! dependency scope (the libgcc_s a C++ plugin pulled in when the host has none) other than the
@@ -151,9 +152,30 @@ impl Entry {
 pub struct Objects {
     list: Vec<Entry>,
     retired: Vec<usize>,
-    /// Files whose unwind tables [`check`] found sound wherever they are loaded, most recent
-    /// last (see `check`).
-    checked: Vec<crate::os::Stamp>,
+    /// Files whose unwind tables were found sound wherever they are loaded, most recent last,
+    /// each with whether they were walked whole or only their search table was checked (see
+    /// [`walk_whole`]).
+    checked: Vec<(crate::os::Stamp, bool)>,
+}
+
+impl Objects {
+    /// How the file of `stamp` was found sound: walked whole (true), its search table only
+    /// (false), or not at all.
+    fn known(&self, stamp: &crate::os::Stamp) -> Option<bool> {
+        self.checked.iter().find(|(s, _)| s == stamp).map(|&(_, whole)| whole)
+    }
+
+    fn remember(&mut self, stamp: crate::os::Stamp, whole: bool) {
+        match self.checked.iter_mut().find(|(s, _)| *s == stamp) {
+            Some(known) => known.1 |= whole,
+            None => {
+                if self.checked.len() == CHECKED_FILES {
+                    self.checked.remove(0);
+                }
+                self.checked.push((stamp, whole));
+            }
+        }
+    }
 }
 
 /// The readers' side: two copies, the one in use named by the low bit of `version`. A change is
@@ -698,19 +720,22 @@ fn check_search_table(span: &Span, hdr: usize, (table, count): (usize, usize), f
 /// Check .eh_frame_hdr's search table (at `table`, `count` entries) as far as an unwinder reads
 /// it before it reads an FDE: inside the object, and in ascending order of the addresses it
 /// names (the unwinder's binary search fails an assertion otherwise). The FDEs it names are
-/// checked when the unwinder asks for them ([`fde_sound`]).
-fn check_order(span: &Span, hdr: usize, (table, count): (usize, usize)) -> Result<(), String> {
+/// checked when the unwinder asks for them ([`fde_sound`]). Also tells whether the order holds
+/// wherever the object is loaded (the offsets themselves are in order).
+fn check_order(span: &Span, hdr: usize, (table, count): (usize, usize)) -> Result<bool, String> {
     let entries = count.checked_mul(8).and_then(|n| span.slice::<u8>(table, n));
     let entries = entries.ok_or("search table runs past the readable segment")?;
-    let mut last = 0usize;
+    let (mut last, mut last_rel, mut anywhere) = (0usize, i32::MIN, true);
     for (i, e) in entries.chunks_exact(8).enumerate() {
-        let pc = hdr.wrapping_add(word(e, 0).expect("8-byte entry") as i32 as isize as usize);
+        let rel = word(e, 0).expect("8-byte entry") as i32;
+        let pc = hdr.wrapping_add(rel as isize as usize);
         if pc < last {
             return Err(format!("search table entry {i} is not in address order"));
         }
-        last = pc;
+        anywhere &= rel >= last_rel;
+        (last, last_rel) = (pc, rel);
     }
-    Ok(())
+    Ok(anywhere)
 }
 
 /// Whether the FDE the unwinder reads for `pc`, through the search table of the object whose
@@ -784,12 +809,21 @@ pub fn check(m: &Module) -> crate::error::Result<()> {
     let Some(image) = &m.image else { return Ok(()) };
     let Some((hdr, _)) = image.eh_frame else { return Ok(()) };
     let stamp = image.stamp.filter(crate::os::Stamp::settled);
-    if stamp.is_some_and(|s| CALLS.lock().checked.contains(&s)) {
+    let known = stamp.and_then(|s| CALLS.lock().known(&s));
+    if known == Some(true) {
         image.unwind_checked.store(WALKED, Ordering::Relaxed);
         return Ok(());
     }
     match lazy_of(m) {
-        Some(l) => check_order(&m.span, hdr, (l.table, l.count)).map_err(|e| malformed(m, ".eh_frame_hdr", e)),
+        Some(_) if known == Some(false) => Ok(()),
+        Some(l) => {
+            let anywhere = check_order(&m.span, hdr, (l.table, l.count)).map_err(|e| malformed(m, ".eh_frame_hdr", e))?;
+            let written = image.writable.iter().any(|&(a, b)| l.table < b && a < l.table + 8 * l.count);
+            if let Some(stamp) = stamp.filter(|_| anywhere && !written) {
+                CALLS.lock().remember(stamp, false);
+            }
+            Ok(())
+        }
         None => walk_whole(m),
     }
 }
@@ -808,7 +842,9 @@ fn malformed(m: &Module, table: &str, reason: String) -> crate::error::Error {
 /// inode, size, modification and status change times) from `fstat` at open, remembered only
 /// when those times are older than the file system's clock tick ([`crate::os::Stamp::settled`]),
 /// so that a write after the check always gives another stamp. (A write to the file while it
-/// is mapped reaches pages not yet copied whether or not the tables were walked again.)
+/// is mapped reaches pages not yet copied whether or not the tables were walked again.) A file
+/// of which [`check`] checked only the search table is remembered the same way, and its search
+/// table is not checked again.
 fn walk_whole(m: &Module) -> crate::error::Result<()> {
     let Some(image) = &m.image else { return Ok(()) };
     let Some((hdr, eh_frame)) = image.eh_frame else { return Ok(()) };
@@ -818,12 +854,7 @@ fn walk_whole(m: &Module) -> crate::error::Result<()> {
     let stamp = image.stamp.filter(crate::os::Stamp::settled);
     let mut calls = CALLS.lock();
     if let Some(stamp) = stamp.filter(|_| remember) {
-        if !calls.checked.contains(&stamp) {
-            if calls.checked.len() == CHECKED_FILES {
-                calls.checked.remove(0);
-            }
-            calls.checked.push(stamp);
-        }
+        calls.remember(stamp, true);
     }
     // Its FDEs need no more checks at lookup.
     let start = image.region.base;
