@@ -554,11 +554,13 @@ pub unsafe extern "C" fn rl_iterate_phdr(cb: rl_phdr_callback, data: *mut c_void
         let (adds, subs) = (s.host.0 + relink.0, s.host.1 + relink.1);
         for m in &objects {
             let (tls_modid, tls_data) = m.tls_now();
+            let hidden = crate::unwind::phdrs_for_iteration(m);
+            let (phdr, phnum) = hidden.as_ref().map_or(m.phdr, |p| (p.as_ptr() as usize, p.len()));
             let mut info = libc::dl_phdr_info {
                 dlpi_addr: m.bias as _,
                 dlpi_name: m.c_name.as_ptr(),
-                dlpi_phdr: m.phdr.0 as *const crate::raw::Phdr,
-                dlpi_phnum: m.phdr.1 as u16,
+                dlpi_phdr: phdr as *const crate::raw::Phdr,
+                dlpi_phnum: phnum as u16,
                 dlpi_adds: adds,
                 dlpi_subs: subs,
                 dlpi_tls_modid: tls_modid as usize,

@@ -74,6 +74,8 @@ impl Real {
         // The objects on the system loader's list that can be read, except the one holding
         // this code: its own definitions of these names may be interposers.
         let me = real as fn() -> &'static Real as usize;
+        // Nor the vDSO, which defines none of these names.
+        let vdso = crate::os::auxv(libc::AT_SYSINFO_EHDR) as usize;
         // SAFETY: the system loader's list of objects is complete once the program runs; its
         // records stay valid while their objects are loaded, and the C library (the one object
         // looked for) is never unloaded.
@@ -94,11 +96,13 @@ impl Real {
             let Some((phdr, phnum)) = (unsafe { crate::raw::program_headers(lm.l_addr) }) else { continue };
             // SAFETY: the system loader's program headers stay mapped while the object is loaded.
             let phdrs = unsafe { std::slice::from_raw_parts(phdr as *const crate::raw::Phdr, phnum) };
-            let holds_me = |p: &crate::raw::Phdr| {
-                let lo = lm.l_addr.wrapping_add(p.p_vaddr as usize);
-                p.p_type == abi::PT_LOAD && me >= lo && me - lo < p.p_memsz as usize
+            let holds = |addr: usize| {
+                move |p: &crate::raw::Phdr| {
+                    let lo = lm.l_addr.wrapping_add(p.p_vaddr as usize);
+                    p.p_type == abi::PT_LOAD && addr >= lo && addr - lo < p.p_memsz as usize
+                }
             };
-            if phdrs.iter().any(holds_me) {
+            if phdrs.iter().any(holds(me)) || (vdso != 0 && phdrs.iter().any(holds(vdso))) {
                 continue;
             }
             let Some((_, _, symtab)) = tables(lm.l_addr, phdrs) else { continue };

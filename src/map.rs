@@ -317,6 +317,7 @@ pub fn load_placed(
         restore,
         relro,
         eh_frame,
+        unwind_checked: Default::default(),
         stamp: match src {
             Source::File(f) => Some(f.stamp),
             Source::Memory(_) => None,

@@ -314,14 +314,22 @@ impl Span {
     /// The bytes from `addr` to the end of its range, for tables whose length is found by walking.
     /// (An address where one range ends and the next begins belongs to the next.)
     pub fn rest(&self, addr: usize) -> Option<&'static [u8]> {
-        let (_, hi) = self.range_of(addr)?;
-        self.slice::<u8>(addr, hi - addr)
+        rest_in(&self.ranges, addr)
     }
 
     /// Bytes available from `addr` to the end of its range (0 when outside).
     pub fn room(&self, addr: usize) -> usize {
         self.range_of(addr).map_or(0, |(_, hi)| hi - addr)
     }
+}
+
+/// [`Span::rest`] over readable ranges kept without a `Span` (where nothing may be allocated:
+/// the unwinder's `_dl_find_object`, once per frame).
+pub fn rest_in(ranges: &[(usize, usize)], addr: usize) -> Option<&'static [u8]> {
+    let &(_, hi) = ranges.iter().find(|&&(lo, hi)| addr >= lo && addr < hi)?;
+    // SAFETY: `ranges` are readable ranges of a mapped object (a span's, whose invariant and
+    // lifetime contract are those of [`Span::slice`]), and `addr..hi` lies inside one.
+    Some(unsafe { std::slice::from_raw_parts(addr as *const u8, hi - addr) })
 }
 
 /// A string table: its bytes, bounds-checked on every access.

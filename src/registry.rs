@@ -673,7 +673,7 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
     // Frames become visible to the unwinder before any constructor runs.
     for (m, scope) in group.modules.iter().zip(&scopes) {
         let providers: Vec<&Arc<Module>> = guard.host.iter().chain(scope.iter()).collect();
-        crate::unwind::register(m, &providers);
+        crate::unwind::register(m, &providers)?;
     }
 
     // Commit.

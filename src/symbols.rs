@@ -186,8 +186,8 @@ impl SymTab {
     }
 
     fn read_verdefs(&mut self, span: &Span, mut at: usize, count: usize) -> Option<()> {
-        // Indexes usually run from 1 to `count`: one allocation.
-        self.defs.reserve(count.min(1 << 12) + 1);
+        // Indexes usually run from 1 to `count`: sized once (entries stay `None` until defined).
+        self.defs.resize(count.min(1 << 12) + 1, None);
         for _ in 0..count {
             let vd: &Verdef = span.get(at)?;
             let aux: &Verdaux = span.get(at.checked_add(vd.vd_aux as usize)?)?;
@@ -480,7 +480,8 @@ fn read_gnu(span: &Span, at: usize) -> Option<GnuHash> {
     let buckets = span.slice::<u32>(buckets_at, nbuckets)?;
     // The chain's length is found by walking from the highest bucket to its end marker.
     let chain_at = buckets_at.checked_add(nbuckets.checked_mul(4)?)?;
-    let max = buckets.iter().copied().max().unwrap_or(0);
+    // (A plain fold: `max()` goes through `Ordering` and costs several instructions per bucket.)
+    let max = buckets.iter().fold(0, |m, &b| m.max(b));
     let mut len = 0usize;
     if max >= symoffset {
         let all = span.rest(chain_at)?;

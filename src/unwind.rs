@@ -11,22 +11,34 @@
 //! .eh_frame is registered with libgcc's `__register_frame`, and deregistered when it is
 //! unloaded; every registered table makes each search take libgcc's global mutex.
 //!
-//! The unwinder trusts what it is given: it walks every registered table on the next search for
-//! *any* address (the host's own throw, a `backtrace()`), follows record lengths and CIE
-//! pointers, and decodes pointers with the encodings the CIEs name, aborting on those it does not
-//! know. So a table is checked whole ([`check`]) before it is handed over: every record inside
-//! the object's readable memory and ended by a terminator, every encoding one libgcc decodes,
-//! every FDE's code range inside the object's executable segments, and the search table of
-//! .eh_frame_hdr pointing at those FDEs in order. A malformed table refuses the image.
+//! The unwinder trusts what it is given: it follows record lengths and CIE pointers, and decodes
+//! pointers with the encodings the CIEs name, aborting on those it does not know. So nothing of
+//! a table reaches an unwinder unchecked: every record inside the object's readable memory and
+//! ended by a terminator, every encoding one libgcc decodes, every FDE's code range inside the
+//! object's executable segments, and the search table of .eh_frame_hdr pointing at those FDEs in
+//! order.
 //!
-//! The whole table is checked, not only the FDEs the search table names: unwinders that are
-//! registered with `__register_frame`, or that find frames through `dl_iterate_phdr` (LLVM's
-//! libunwind falls back to a linear scan when the search table has no answer), read every
-//! record. Checking an FDE the first time `_dl_find_object` is asked about its code instead
-//! would miss those readers and put a binary search on every frame of every throw; the walk
-//! costs about 150 instructions per FDE with the search table (0.54 M for libsqlite3 with
-//! libm, a quarter of its first open), so it stays eager; a file opened again is not walked
-//! again (see [`check`]).
+//! What is checked when depends on what reads the table:
+//!
+//! - Unwinders registered with `__register_frame` walk every registered table on the next
+//!   search for *any* address, and unwinders that find frames through `dl_iterate_phdr` may
+//!   walk .eh_frame whole (LLVM's libunwind falls back to a linear scan when the search table
+//!   has no answer; libgcc scans when there is no usable search table). For those the table is
+//!   walked whole ([`walk_whole`]): before `__register_frame` (a malformed table refuses the
+//!   image), and before `rl_iterate_phdr` first describes the object (a malformed table is
+//!   hidden from its callbacks: its PT_GNU_EH_FRAME is given as PT_NULL).
+//! - An unwinder that finds frames through `_dl_find_object` reads the search table, binary
+//!   searches it, and reads the one FDE it names and that FDE's CIE. At open only the search
+//!   table is checked ([`check`]: in the object, aligned, in ascending order, a few
+//!   instructions per entry); the FDE and CIE are checked when `_dl_find_object` is asked about
+//!   an address ([`find`]), and a malformed one is answered as code without unwind tables
+//!   (no .eh_frame_hdr). Walking every record at open cost about 150 instructions per FDE, a
+//!   quarter of the first open of libsqlite3; the check at lookup costs a binary search and
+//!   one record per frame. An object without a usable search table is walked whole at open.
+//!
+//! A file walked whole and found sound is not walked again when it is opened again unchanged,
+//! and its FDEs are not checked at lookup; one whose search table was found sound does not have
+//! it checked again (see [`walk_whole`]).
 //!
 //! The unwinders used are those the object can outlive: the host's, and any in the object's own
 //! dependency scope (the libgcc_s a C++ plugin pulled in when the host has none) other than the
@@ -72,14 +84,98 @@ pub struct Found {
     pub eh_frame_hdr: usize,
 }
 
+/// How far an object's unwind tables were checked (`Image::unwind_checked`): the search table
+/// only (each FDE is checked when the unwinder asks for it), walked whole and sound, or walked
+/// whole and malformed.
+const TABLE_ONLY: u8 = 0;
+const WALKED: u8 = 1;
+const MALFORMED: u8 = 2;
+
+/// The most readable and executable ranges an object may have for its FDEs to be checked at
+/// lookup (their bounds are kept in [`find`]'s table); an object with more is walked whole.
+const RANGES_MAX: usize = 6;
+const EXEC_MAX: usize = 2;
+
+/// What [`find`] needs to check the FDE the search table gives for an address: the table, and
+/// the object's readable and executable ranges (unused ones are `(0, 0)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Lazy {
+    table: usize,
+    count: usize,
+    ranges: [(usize, usize); RANGES_MAX],
+    exec: [(usize, usize); EXEC_MAX],
+}
+
+/// One object of the table: what `_dl_find_object` reports, and what checks its FDEs when its
+/// tables were not walked whole, with the object's id (never reused in the process).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Entry {
+    found: Found,
+    lazy: Option<Lazy>,
+    id: u64,
+}
+
+/// An entry as the table stores it: start, end, eh_frame_hdr, then whether `lazy` is there, its
+/// table and count, the id (the `HEAD` words: enough to know the object and whether its FDEs
+/// are checked at lookup), then ranges and executable ranges.
+const HEAD: usize = 7;
+const WORDS: usize = HEAD + 2 * (RANGES_MAX + EXEC_MAX);
+
+impl Entry {
+    fn words(&self) -> [usize; WORDS] {
+        let mut w = [0; WORDS];
+        (w[0], w[1], w[2], w[6]) = (self.found.start, self.found.end, self.found.eh_frame_hdr, self.id as usize);
+        if let Some(l) = &self.lazy {
+            (w[3], w[4], w[5]) = (1, l.table, l.count);
+            for (k, &(lo, hi)) in l.ranges.iter().chain(&l.exec).enumerate() {
+                (w[HEAD + 2 * k], w[HEAD + 1 + 2 * k]) = (lo, hi);
+            }
+        }
+        w
+    }
+
+    fn from_words(w: &[usize; WORDS]) -> Entry {
+        let found = Found { start: w[0], end: w[1], eh_frame_hdr: w[2] };
+        let pair = |k: usize| (w[HEAD + 2 * k], w[HEAD + 1 + 2 * k]);
+        let lazy = (w[3] != 0).then(|| Lazy {
+            table: w[4],
+            count: w[5],
+            ranges: std::array::from_fn(pair),
+            exec: std::array::from_fn(|k| pair(RANGES_MAX + k)),
+        });
+        Entry { found, lazy, id: w[6] as u64 }
+    }
+}
+
 /// The writers' side of the table: the objects in address order, and the buffers replaced by
 /// larger ones (a reader may still be inside one, so they are never freed).
 pub struct Objects {
-    list: Vec<Found>,
+    list: Vec<Entry>,
     retired: Vec<usize>,
-    /// Files whose unwind tables [`check`] found sound wherever they are loaded, most recent
-    /// last (see `check`).
-    checked: Vec<crate::os::Stamp>,
+    /// Files whose unwind tables were found sound wherever they are loaded, most recent last,
+    /// each with whether they were walked whole or only their search table was checked (see
+    /// [`walk_whole`]).
+    checked: Vec<(crate::os::Stamp, bool)>,
+}
+
+impl Objects {
+    /// How the file of `stamp` was found sound: walked whole (true), its search table only
+    /// (false), or not at all.
+    fn known(&self, stamp: &crate::os::Stamp) -> Option<bool> {
+        self.checked.iter().find(|(s, _)| s == stamp).map(|&(_, whole)| whole)
+    }
+
+    fn remember(&mut self, stamp: crate::os::Stamp, whole: bool) {
+        match self.checked.iter_mut().find(|(s, _)| *s == stamp) {
+            Some(known) => known.1 |= whole,
+            None => {
+                if self.checked.len() == CHECKED_FILES {
+                    self.checked.remove(0);
+                }
+                self.checked.push((stamp, whole));
+            }
+        }
+    }
 }
 
 /// The readers' side: two copies, the one in use named by the low bit of `version`. A change is
@@ -95,8 +191,8 @@ struct Copy {
     len: AtomicUsize,
 }
 
-/// `start`, `end`, `eh_frame_hdr` of each object.
-struct Buf(Box<[[AtomicUsize; 3]]>);
+/// Each object's [`Entry::words`].
+struct Buf(Box<[[AtomicUsize; WORDS]]>);
 
 #[allow(clippy::declare_interior_mutable_const)]
 const EMPTY: Copy = Copy { buf: AtomicPtr::new(std::ptr::null_mut()), len: AtomicUsize::new(0) };
@@ -123,7 +219,7 @@ fn publish(objects: &mut Objects) {
     // SAFETY: as above.
     let entries = unsafe { &(*buf).0 };
     for (e, o) in entries.iter().zip(&objects.list) {
-        for (slot, value) in e.iter().zip([o.start, o.end, o.eh_frame_hdr]) {
+        for (slot, value) in e.iter().zip(o.words()) {
             slot.store(value, Ordering::Relaxed);
         }
     }
@@ -132,8 +228,40 @@ fn publish(objects: &mut Objects) {
 }
 
 /// The relink-mapped object whose mapping holds `pc`, lock-free (for `_dl_find_object`, which
-/// the unwinder calls for every frame of every throw).
+/// the unwinder calls for every frame of every throw). When its tables were not walked whole,
+/// the FDE the unwinder will read for `pc` is checked first; without a sound one the object is
+/// described without its .eh_frame_hdr (`eh_frame_hdr` 0), as code without unwind tables.
 pub fn find(pc: usize) -> Option<Found> {
+    let [start, end, eh_frame_hdr, lazy, _, _, id] = words_of::<HEAD>(pc)?;
+    if lazy == 0 {
+        return Some(Found { start, end, eh_frame_hdr });
+    }
+    // An unwinder asks about the same return addresses again and again (every throw through
+    // the same calls): each thread remembers the last ones whose FDE was sound, with the
+    // object's id, so that a later object at the same address is never taken for this one.
+    let slot = (pc ^ (pc >> 4) ^ (pc >> 8)) % SOUND_SLOTS;
+    if SOUND.try_with(|s| s[slot].get() == (pc, id as u64)).unwrap_or(false) {
+        return Some(Found { start, end, eh_frame_hdr });
+    }
+    let Entry { mut found, lazy, id } = Entry::from_words(&words_of::<WORDS>(pc)?);
+    let Some(l) = lazy else { return Some(found) };
+    if fde_sound(found.eh_frame_hdr, &l, pc) {
+        let _ = SOUND.try_with(|s| s[slot].set((pc, id)));
+    } else {
+        found.eh_frame_hdr = 0;
+    }
+    Some(found)
+}
+
+const SOUND_SLOTS: usize = 16;
+
+thread_local! {
+    /// Per thread: addresses whose FDE [`find`] found sound, each with its object's id.
+    static SOUND: [std::cell::Cell<(usize, u64)>; SOUND_SLOTS] = const { [const { std::cell::Cell::new((0, 0)) }; SOUND_SLOTS] };
+}
+
+/// The first `N` words of the entry of [`find`]'s table whose mapping holds `pc`.
+fn words_of<const N: usize>(pc: usize) -> Option<[usize; N]> {
     loop {
         let v = TABLE.version.load(Ordering::Acquire);
         let copy = &TABLE.copies[v & 1];
@@ -145,14 +273,11 @@ pub fn find(pc: usize) -> Option<Found> {
             let entries = unsafe { &(*buf).0 };
             let entries = &entries[..copy.len.load(Ordering::Relaxed).min(entries.len())];
             let i = entries.partition_point(|e| e[0].load(Ordering::Relaxed) <= pc);
-            i.checked_sub(1).map(|i| {
-                let [start, end, eh_frame_hdr] = [0, 1, 2].map(|k| entries[i][k].load(Ordering::Relaxed));
-                Found { start, end, eh_frame_hdr }
-            })
+            i.checked_sub(1).map(|i| std::array::from_fn(|k| entries[i][k].load(Ordering::Relaxed)))
         };
         fence(Ordering::Acquire);
         if TABLE.version.load(Ordering::Relaxed) == v {
-            return found.filter(|f| pc < f.end);
+            return found.filter(|w: &[usize; N]| pc < w[1]);
         }
     }
 }
@@ -321,8 +446,9 @@ struct Walked {
     moves: bool,
 }
 
-/// Check the CIE whose body (after its id) `r` reads; `r` ends with the record.
-fn parse_cie(span: &Span, r: &mut Reader) -> Result<Cie, &'static str> {
+/// Check the CIE whose body (after its id) `r` reads; `r` ends with the record. `ranges` are the
+/// object's readable ranges.
+fn parse_cie(ranges: &[(usize, usize)], r: &mut Reader) -> Result<Cie, &'static str> {
     let end = r.bytes.len();
     let version = r.u8().ok_or("truncated CIE")?;
     if version != 1 && version != 3 {
@@ -358,7 +484,7 @@ fn parse_cie(span: &Span, r: &mut Reader) -> Result<Cie, &'static str> {
             b'P' => {
                 let enc = r.u8().ok_or("truncated CIE")?;
                 let p = r.pointer(enc & !PE_INDIRECT, None).ok_or("personality pointer encoding the unwinder does not decode")?;
-                if enc & PE_INDIRECT != 0 && span.slice::<usize>(p, 1).is_none() {
+                if enc & PE_INDIRECT != 0 && !(crate::raw::within(ranges, p, size_of::<usize>()) && p.is_multiple_of(size_of::<usize>())) {
                     return Err("personality pointer outside the object");
                 }
                 cie.moves |= enc & PE_INDIRECT != 0 && enc & 0x70 != PE_PCREL;
@@ -447,24 +573,16 @@ fn walk(span: &Span, exec: &[(usize, usize)], start: usize, expect: usize) -> Re
     loop {
         let at = pos;
         let fail = |what: &str| format!("{what} (record at offset {at:#x})");
-        let len = word(bytes, pos).ok_or_else(|| fail("no terminator before the end of the readable segment"))?;
-        if len == 0 {
+        let Some(end) = record_end(bytes, pos).map_err(fail)? else {
             return Ok(Walked { fdes, end: start + pos + 4, moves: cies.iter().any(|(_, c)| c.moves) });
-        }
-        if len == u32::MAX {
-            return Err(fail("64-bit record length, which the unwinder does not support"));
-        }
-        let end = pos + 4 + len as usize;
-        if end > bytes.len() || len < 4 {
-            return Err(fail("record length runs past the readable segment"));
-        }
+        };
         // The record alone: nothing in it is read past its end.
         let rec = &bytes[..end];
         let id_at = pos + 4;
         let id = word(rec, id_at).expect("inside the record");
         if id == 0 {
             let mut r = Reader { bytes: rec, base: start, pos: id_at + 4 };
-            let cie = parse_cie(span, &mut r).map_err(fail)?;
+            let cie = parse_cie(&span.ranges, &mut r).map_err(fail)?;
             cies.push((start + at, cie));
         } else {
             // The unwinder finds the CIE at the CIE pointer's own address minus its value.
@@ -478,17 +596,40 @@ fn walk(span: &Span, exec: &[(usize, usize)], start: usize, expect: usize) -> Re
                     cie
                 }
             };
-            let body = id_at + 4;
-            let pc_begin = if cie.fde_enc == PE_PCREL_SDATA4 && body + 8 <= end {
-                fast_fde(&cie, exec, rec, start, body).map_err(fail)?
-            } else {
-                parse_fde(&cie, exec, &mut Reader { bytes: rec, base: start, pos: body }).map_err(fail)?
-            };
-            if let Some(pc_begin) = pc_begin {
+            if let Some(pc_begin) = fde_body(&cie, exec, rec, start, id_at + 4).map_err(fail)? {
                 fdes.push(Fde { at: start + at, pc_begin });
             }
         }
         pos = end;
+    }
+}
+
+/// The end (an offset into `bytes`) of the record at offset `pos`, `None` for the terminator.
+#[inline]
+fn record_end(bytes: &[u8], pos: usize) -> Result<Option<usize>, &'static str> {
+    let len = word(bytes, pos).ok_or("no terminator before the end of the readable segment")?;
+    if len == 0 {
+        return Ok(None);
+    }
+    if len == u32::MAX {
+        return Err("64-bit record length, which the unwinder does not support");
+    }
+    let end = pos + 4 + len as usize;
+    if end > bytes.len() || len < 4 {
+        return Err("record length runs past the readable segment");
+    }
+    Ok(Some(end))
+}
+
+/// Check the FDE of `cie` that ends `rec` (whose first byte is at address `base`) from its
+/// initial location at offset `body`: the start address of the code it covers, `None` for an
+/// FDE the unwinder skips (see [`parse_fde`]).
+#[inline]
+fn fde_body(cie: &Cie, exec: &[(usize, usize)], rec: &'static [u8], base: usize, body: usize) -> Result<Option<usize>, &'static str> {
+    if cie.fde_enc == PE_PCREL_SDATA4 && body + 8 <= rec.len() {
+        fast_fde(cie, exec, rec, base, body)
+    } else {
+        parse_fde(cie, exec, &mut Reader { bytes: rec, base, pos: body })
     }
 }
 
@@ -579,8 +720,123 @@ fn check_search_table(span: &Span, hdr: usize, (table, count): (usize, usize), f
     Ok(())
 }
 
+/// Check .eh_frame_hdr's search table (at `table`, `count` entries) as far as an unwinder reads
+/// it before it reads an FDE: inside the object, and in ascending order of the addresses it
+/// names (the unwinder's binary search fails an assertion otherwise). The FDEs it names are
+/// checked when the unwinder asks for them ([`fde_sound`]). Also tells whether the order holds
+/// wherever the object is loaded (the offsets themselves are in order).
+fn check_order(span: &Span, hdr: usize, (table, count): (usize, usize)) -> Result<bool, String> {
+    let entries = count.checked_mul(8).and_then(|n| span.slice::<u8>(table, n));
+    let entries = entries.ok_or("search table runs past the readable segment")?;
+    let (mut last, mut last_rel, mut anywhere) = (0usize, i32::MIN, true);
+    for (i, e) in entries.chunks_exact(8).enumerate() {
+        let rel = word(e, 0).expect("8-byte entry") as i32;
+        let pc = hdr.wrapping_add(rel as isize as usize);
+        if pc < last {
+            return Err(format!("search table entry {i} is not in address order"));
+        }
+        anywhere &= rel >= last_rel;
+        (last, last_rel) = (pc, rel);
+    }
+    Ok(anywhere)
+}
+
+/// Whether the FDE the unwinder reads for `pc`, through the search table of the object whose
+/// .eh_frame_hdr is at `hdr`, is sound, with its CIE (true when the table names none: the
+/// unwinder then reads no FDE).
+fn fde_sound(hdr: usize, l: &Lazy, pc: usize) -> bool {
+    let used = |r: &[(usize, usize)]| r.iter().take_while(|&&(_, hi)| hi != 0).count();
+    let (ranges, exec) = (&l.ranges[..used(&l.ranges)], &l.exec[..used(&l.exec)]);
+    let Some(entries) = crate::raw::rest_in(ranges, l.table).and_then(|b| b.get(..l.count.checked_mul(8)?)) else {
+        return false;
+    };
+    let rel = |i: usize, k: usize| hdr.wrapping_add(word(entries, 8 * i + k).expect("inside the table") as i32 as isize as usize);
+    // The unwinder's binary search ends at the last entry that starts at or below `pc`.
+    let (mut lo, mut hi) = (0, l.count);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if rel(mid, 0) <= pc {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    let Some(i) = lo.checked_sub(1) else { return true };
+    fde_at(ranges, exec, rel(i, 4)) == Ok(Some(rel(i, 0)))
+}
+
+/// Check the FDE at `fde` and its CIE, each record alone, as the unwinder reads them when the
+/// search table names `fde`: the start address of the code it covers, `None` for an FDE the
+/// unwinder skips.
+fn fde_at(ranges: &[(usize, usize)], exec: &[(usize, usize)], fde: usize) -> Result<Option<usize>, &'static str> {
+    let record = |at: usize| {
+        let bytes = crate::raw::rest_in(ranges, at).ok_or("record outside the object")?;
+        let end = record_end(bytes, 0)?.ok_or("a terminator where a record should be")?;
+        Ok::<_, &'static str>(&bytes[..end])
+    };
+    let rec = record(fde)?;
+    let id = word(rec, 4).expect("inside the record");
+    if id == 0 {
+        return Err("a CIE where an FDE should be");
+    }
+    let cie_at = (fde + 4).wrapping_sub(id as i32 as isize as usize);
+    let cie_rec = record(cie_at)?;
+    if word(cie_rec, 4) != Some(0) {
+        return Err("FDE whose CIE pointer does not name a CIE");
+    }
+    let cie = parse_cie(ranges, &mut Reader { bytes: cie_rec, base: cie_at, pos: 8 })?;
+    fde_body(&cie, exec, rec, fde, 8)
+}
+
+/// What [`find`] needs to check `m`'s FDEs at lookup, unless its tables were walked whole or
+/// cannot be checked that way: no usable search table (an unwinder then walks .eh_frame whole:
+/// none, or one at an address that is not a multiple of 4, which libgcc does not search), or
+/// more ranges than [`find`]'s table keeps.
+fn lazy_of(m: &Module) -> Option<Lazy> {
+    let image = m.image.as_ref()?;
+    let (hdr, _) = image.eh_frame?;
+    if image.unwind_checked.load(Ordering::Relaxed) == WALKED || m.span.ranges.len() > RANGES_MAX || image.exec.len() > EXEC_MAX {
+        return None;
+    }
+    let (table, count) = search_table(&m.span, hdr).ok()?.table.filter(|&(t, _)| t.is_multiple_of(4))?;
+    let mut l = Lazy { table, count, ranges: [(0, 0); RANGES_MAX], exec: [(0, 0); EXEC_MAX] };
+    l.ranges[..m.span.ranges.len()].copy_from_slice(&m.span.ranges);
+    l.exec[..image.exec.len()].copy_from_slice(&image.exec);
+    Some(l)
+}
+
 /// Check, once the object is relocated (absolute pointers in .eh_frame are relocated data),
-/// everything the unwinder will read of its .eh_frame and .eh_frame_hdr.
+/// what an unwinder reads of its .eh_frame_hdr before it reads any FDE, and walk .eh_frame
+/// whole when an unwinder would (see the module's documentation).
+pub fn check(m: &Module) -> crate::error::Result<()> {
+    let Some(image) = &m.image else { return Ok(()) };
+    let Some((hdr, _)) = image.eh_frame else { return Ok(()) };
+    let stamp = image.stamp.filter(crate::os::Stamp::settled);
+    let known = stamp.and_then(|s| CALLS.lock().known(&s));
+    if known == Some(true) {
+        image.unwind_checked.store(WALKED, Ordering::Relaxed);
+        return Ok(());
+    }
+    match lazy_of(m) {
+        Some(_) if known == Some(false) => Ok(()),
+        Some(l) => {
+            let anywhere = check_order(&m.span, hdr, (l.table, l.count)).map_err(|e| malformed(m, ".eh_frame_hdr", e))?;
+            let written = image.writable.iter().any(|&(a, b)| l.table < b && a < l.table + 8 * l.count);
+            if let Some(stamp) = stamp.filter(|_| anywhere && !written) {
+                CALLS.lock().remember(stamp, false);
+            }
+            Ok(())
+        }
+        None => walk_whole(m),
+    }
+}
+
+fn malformed(m: &Module, table: &str, reason: String) -> crate::error::Error {
+    crate::error::Error::Malformed { file: m.name.clone(), reason: format!("malformed {table}: {reason}") }
+}
+
+/// Check everything an unwinder may read of `m`'s .eh_frame and .eh_frame_hdr: every record,
+/// and every entry of the search table against the FDEs.
 ///
 /// A file whose tables were found sound is not walked again when it is loaded again (the
 /// steady open and close of a library), provided that nothing of the check depended on the
@@ -589,52 +845,69 @@ fn check_search_table(span: &Span, hdr: usize, (table, count): (usize, usize), f
 /// inode, size, modification and status change times) from `fstat` at open, remembered only
 /// when those times are older than the file system's clock tick ([`crate::os::Stamp::settled`]),
 /// so that a write after the check always gives another stamp. (A write to the file while it
-/// is mapped reaches pages not yet copied whether or not the tables were walked again.)
-pub fn check(m: &Module) -> crate::error::Result<()> {
+/// is mapped reaches pages not yet copied whether or not the tables were walked again.) A file
+/// of which [`check`] checked only the search table is remembered the same way, and its search
+/// table is not checked again.
+fn walk_whole(m: &Module) -> crate::error::Result<()> {
     let Some(image) = &m.image else { return Ok(()) };
     let Some((hdr, eh_frame)) = image.eh_frame else { return Ok(()) };
+    let result = walk_tables(m, image, hdr, eh_frame);
+    image.unwind_checked.store(if result.is_ok() { WALKED } else { MALFORMED }, Ordering::Relaxed);
+    let Ok(remember) = result else { return result.map(|_| ()) };
     let stamp = image.stamp.filter(crate::os::Stamp::settled);
-    if stamp.is_some_and(|s| CALLS.lock().checked.contains(&s)) {
-        return Ok(());
+    let mut calls = CALLS.lock();
+    if let Some(stamp) = stamp.filter(|_| remember) {
+        calls.remember(stamp, true);
     }
-    let bad = |what: &str, reason: String| crate::error::Error::Malformed { file: m.name.clone(), reason: format!("{what}: {reason}") };
-    let bad_hdr = |e| bad("malformed .eh_frame_hdr", e);
-    let header = search_table(&m.span, hdr).map_err(bad_hdr)?;
-    // A count the readable segment cannot hold is refused below; it only sizes the list here.
-    let expect = header.table.map_or(0, |(_, n)| n.min(m.span.room(hdr) / 8));
-    let walked = walk(&m.span, &image.exec, eh_frame, expect).map_err(|e| bad("malformed .eh_frame", e))?;
-    if let Some(table) = header.table {
-        check_search_table(&m.span, hdr, table, &walked.fdes).map_err(bad_hdr)?;
-    }
-    let written = |(lo, hi): (usize, usize)| image.writable.iter().any(|&(a, b)| lo < b && a < hi);
-    if let Some(stamp) = stamp {
-        if !walked.moves && !header.moves && !written((eh_frame, walked.end)) && !written((hdr, header.end)) {
-            let mut calls = CALLS.lock();
-            if !calls.checked.contains(&stamp) {
-                if calls.checked.len() == CHECKED_FILES {
-                    calls.checked.remove(0);
-                }
-                calls.checked.push(stamp);
-            }
-        }
+    // Its FDEs need no more checks at lookup.
+    let start = image.region.base;
+    if let Some(e) = calls.list.iter_mut().find(|e| e.found.start == start && e.lazy.is_some()) {
+        e.lazy = None;
+        publish(&mut calls);
     }
     Ok(())
 }
 
+/// [`walk_whole`]'s checks: whether the result holds wherever the file is loaded.
+fn walk_tables(m: &Module, image: &Image, hdr: usize, eh_frame: usize) -> crate::error::Result<bool> {
+    let bad_hdr = |e| malformed(m, ".eh_frame_hdr", e);
+    let header = search_table(&m.span, hdr).map_err(bad_hdr)?;
+    // A count the readable segment cannot hold is refused below; it only sizes the list here.
+    let expect = header.table.map_or(0, |(_, n)| n.min(m.span.room(hdr) / 8));
+    let walked = walk(&m.span, &image.exec, eh_frame, expect).map_err(|e| malformed(m, ".eh_frame", e))?;
+    if let Some(table) = header.table {
+        check_search_table(&m.span, hdr, table, &walked.fdes).map_err(bad_hdr)?;
+    }
+    let written = |(lo, hi): (usize, usize)| image.writable.iter().any(|&(a, b)| lo < b && a < hi);
+    Ok(!walked.moves && !header.moves && !written((eh_frame, walked.end)) && !written((hdr, header.end)))
+}
+
+/// The program headers `rl_iterate_phdr` gives for `m`, when they are not its own: its callbacks
+/// may walk .eh_frame whole, so the first call that describes the object walks it
+/// ([`walk_whole`]), and the headers of an object whose tables are malformed are given with
+/// its PT_GNU_EH_FRAME as PT_NULL.
+pub fn phdrs_for_iteration(m: &Module) -> Option<Vec<crate::raw::Phdr>> {
+    let image = m.image.as_ref()?;
+    image.eh_frame?;
+    if image.unwind_checked.load(Ordering::Relaxed) == TABLE_ONLY {
+        // A malformed table is recorded as such, and hidden below.
+        let _ = walk_whole(m);
+    }
+    if image.unwind_checked.load(Ordering::Relaxed) != MALFORMED {
+        return None;
+    }
+    let hide = |p: &crate::raw::Phdr| crate::raw::Phdr {
+        p_type: if p.p_type == libc::PT_GNU_EH_FRAME { libc::PT_NULL } else { p.p_type },
+        ..*p
+    };
+    Some(image._phdrs.iter().map(hide).collect())
+}
+
 /// Register `m`'s frames with the unwinders defined by `providers`: only functions that are code
 /// of their object, and never the object's own (it would call itself into being, and keep
-/// itself alive).
-pub fn register(m: &Module, providers: &[&Arc<Module>]) {
-    let Some(image) = &m.image else { return };
-    let mut calls = CALLS.lock();
-    let start = image.region.base;
-    let found = Found { start, end: start + image.region.len, eh_frame_hdr: image.eh_frame.map_or(0, |(hdr, _)| hdr) };
-    let at = calls.list.partition_point(|o| o.start < start);
-    if calls.list.get(at) != Some(&found) {
-        calls.list.insert(at, found);
-        publish(&mut calls);
-    }
-    let Some((_, eh_frame)) = image.eh_frame else { return };
+/// itself alive). Its tables are walked whole first when an unwinder registers them.
+pub fn register(m: &Module, providers: &[&Arc<Module>]) -> crate::error::Result<()> {
+    let Some(image) = &m.image else { return Ok(()) };
     let reg_q = Query::new(b"__register_frame", None);
     let dereg_q = Query::new(b"__deregister_frame", None);
     let function = |p: &Module, q: &Query| {
@@ -642,17 +915,38 @@ pub fn register(m: &Module, providers: &[&Arc<Module>]) {
         let addr = p.bias.wrapping_add(s.st_value as usize);
         (s.kind() == elf::abi::STT_FUNC && s.st_shndx != elf::abi::SHN_ABS && p.is_code(addr)).then_some(addr)
     };
+    let unwinders: Vec<(usize, usize, &Arc<Module>)> = match image.eh_frame {
+        None => Vec::new(),
+        Some(_) => providers
+            .iter()
+            .filter(|p| p.id != m.id)
+            .filter_map(|p| Some((function(p, &reg_q)?, function(p, &dereg_q)?, *p)))
+            .filter(|(_, _, p)| !reads_table(p, providers))
+            .collect(),
+    };
+    if !unwinders.is_empty() && image.unwind_checked.load(Ordering::Relaxed) != WALKED {
+        walk_whole(m)?;
+    }
+    let mut calls = CALLS.lock();
+    let start = image.region.base;
+    let found = Found { start, end: start + image.region.len, eh_frame_hdr: image.eh_frame.map_or(0, |(hdr, _)| hdr) };
+    let at = calls.list.partition_point(|o| o.found.start < start);
+    if calls.list.get(at).map(|e| e.found) != Some(found) {
+        calls.list.insert(at, Entry { found, lazy: lazy_of(m), id: m.id });
+        publish(&mut calls);
+    }
+    let Some((_, eh_frame)) = image.eh_frame else { return Ok(()) };
     let mut done = image.unwinders.lock();
-    for p in providers.iter().filter(|p| p.id != m.id) {
-        let (Some(reg), Some(dereg)) = (function(p, &reg_q), function(p, &dereg_q)) else { continue };
-        if done.iter().any(|(d, _)| *d == dereg) || reads_table(p, providers) {
+    for (reg, dereg, p) in unwinders {
+        if done.iter().any(|(d, _)| *d == dereg) {
             continue;
         }
         // SAFETY: `__register_frame(void *)` of a loaded libgcc, given the object's .eh_frame,
-        // which `check` validated and which stays mapped until `deregister` has run.
+        // which `walk_whole` validated and which stays mapped until `deregister` has run.
         unsafe { std::mem::transmute::<usize, extern "C" fn(usize)>(reg)(eh_frame) };
         done.push((dereg, Arc::clone(p)));
     }
+    Ok(())
 }
 
 /// Undo [`register`] (when the object is unloaded, or at the latest unmapped). Drops the
@@ -662,7 +956,7 @@ pub fn deregister(image: &Image) {
     {
         let mut calls = CALLS.lock();
         let start = image.region.base;
-        if let Some(at) = calls.list.iter().position(|o| o.start == start) {
+        if let Some(at) = calls.list.iter().position(|o| o.found.start == start) {
             calls.list.remove(at);
             publish(&mut calls);
         }

@@ -1276,18 +1276,29 @@ fn ifunc_resolver_called_by_rl_sym_may_use_relink() {
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
 
-/// A malformed .eh_frame or .eh_frame_hdr is refused before the unwinder sees it.
+/// A malformed .eh_frame or .eh_frame_hdr never reaches an unwinder: a search table out of order
+/// is refused at open, a broken FDE is answered by `_dl_find_object` as code without unwind
+/// tables and hidden from `rl_iterate_phdr`, and tables handed to `__register_frame` are walked
+/// whole at open.
 #[test]
 fn malformed_unwind_tables_refused() {
     let s = Scratch::new("eh_frame_checked");
     let lib = s.lib("libsimple.so", &["simple.c"], &[]);
-    let sections = readelf(&["-SW"], &lib);
-    assert_fixture(
-        sections.contains(".eh_frame_hdr") && sections.contains(".eh_frame "),
-        "libsimple.so has .eh_frame and .eh_frame_hdr",
-        &sections,
+    s.lib("libfake_unwinder.so", &["fake_unwinder.c"], &[]);
+    let registered = s.lib(
+        "libeh_registered.so",
+        &["simple.c"],
+        &["-Wl,--no-as-needed", "-L.", "-lfake_unwinder", "-Wl,-rpath,$ORIGIN"],
     );
-    let prog = s.program("eh_frame_checked.c", &[]);
+    for lib in [&lib, &registered] {
+        let sections = readelf(&["-SW"], lib);
+        assert_fixture(
+            sections.contains(".eh_frame_hdr") && sections.contains(".eh_frame "),
+            "the library has .eh_frame and .eh_frame_hdr",
+            &sections,
+        );
+    }
+    let prog = s.program("eh_frame_checked.c", &["-lgcc_s"]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
 
