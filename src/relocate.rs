@@ -10,6 +10,7 @@ use crate::raw::{self, Rela};
 use crate::resolve::{self, Binding};
 use crate::hooks::{Lookups, OpenHooks, Phase, RelocEvent, RelocHook};
 use elf::abi;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
 /// Where a thread-local variable's block is.
@@ -38,6 +39,12 @@ pub struct LazyCtx {
     /// The scopes besides the global one (read at each binding); objects unloaded since are
     /// skipped.
     scope: LazyScope,
+    /// For each object of `scope.local`: whether it is one of the object's own dependencies,
+    /// which stay loaded as long as the object does (a binding reads them without holding them).
+    local_own: Box<[bool]>,
+    /// Whether a binding holds some scope object for its duration: `scope.extra` is not
+    /// empty, some of `scope.local` is not the object's own, or a later open added a scope.
+    holds: AtomicBool,
     /// The hooks of the open that mapped the object; global hooks are read at each binding, so
     /// a hook added later is consulted and a removed one never called again.
     hooks: OpenHooks,
@@ -117,7 +124,9 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyS
                         ctx.apply(r)?;
                     }
                 }
-                let lazy = Box::new(LazyCtx { module: m, scope, hooks: hooks.open.clone() });
+                let local_own: Box<[bool]> = scope.local.iter().map(|w| w.upgrade().is_some_and(|l| scope.own.contains(&l.id))).collect();
+                let holds = AtomicBool::new(!scope.extra.is_empty() || local_own.contains(&false));
+                let lazy = Box::new(LazyCtx { module: m, scope, local_own, holds, hooks: hooks.open.clone() });
                 let context = ctx.place(got.wrapping_add(8 * arch::LAZY_GOT_CONTEXT), 8)?;
                 let entry = ctx.place(got.wrapping_add(8 * arch::LAZY_GOT_ENTRY), 8)?;
                 // SAFETY: these GOT words are reserved for the dynamic linker; `place` checked them.
@@ -592,8 +601,9 @@ pub fn target<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modul
 /// dropped.
 pub fn extend_lazy_scope(m: &Module, root: u64, scope: &[Arc<Module>]) {
     let Some(image) = &m.image else { return };
-    if image.lazy.lock().is_none() {
-        return;
+    match &*image.lazy.lock() {
+        Some(ctx) => ctx.holds.store(true, Ordering::Release),
+        None => return,
     }
     let mut later = image.lazy_later.lock();
     later.retain(|(_, v)| v.first().is_some_and(|r| r.strong_count() > 0));
@@ -621,7 +631,12 @@ pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, index: u64) -> usize {
     if slot % 8 != 0 || !m.image.as_ref().is_some_and(|i| raw::within(&i.writable, slot, 8)) {
         fatal(m, "PLT slot outside the writable segments");
     }
-    // The scopes' objects, held for the binding, in a buffer the thread reuses from one binding
+    if !ctx.holds.load(Ordering::Acquire) {
+        // Every object searched outside the global scope is one of the object's own
+        // dependencies: nothing to hold.
+        return bind_slot(ctx, m, r, slot, &mut Vec::new());
+    }
+    // The scopes' objects held for the binding, in a buffer the thread reuses from one binding
     // to the next; a fresh one when a binding runs inside another (a hook or resolver calling
     // through a PLT slot of its own) or after the thread's buffer is gone (thread exit).
     let reused = LIVE.try_with(|buf| {
@@ -641,33 +656,66 @@ thread_local! {
     static LIVE: std::cell::RefCell<Vec<Arc<Module>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// The body of [`lazy_fixup`]: `held` is empty, and holds the scopes' objects on return.
+/// The body of [`lazy_fixup`]: `held` is empty, and holds on return the scopes' objects that
+/// the object's own dependencies do not keep loaded.
 fn bind_slot(ctx: &LazyCtx, m: &Module, r: &Rela, slot: usize, held: &mut Vec<Arc<Module>>) -> usize {
-    let live = |v: &[Weak<Module>], held: &mut Vec<Arc<Module>>| {
-        held.reserve(v.len());
-        for w in v {
-            if let Some(m) = w.upgrade() {
-                held.push(m);
+    let live = |w: &Weak<Module>, held: &mut Vec<Arc<Module>>| {
+        if let Some(m) = w.upgrade() {
+            held.push(m);
+        }
+    };
+    for w in &ctx.scope.extra {
+        live(w, held);
+    }
+    let n_extra = held.len();
+    for (w, own) in ctx.scope.local.iter().zip(&*ctx.local_own) {
+        if !own {
+            live(w, held);
+        }
+    }
+    let n_local = held.len();
+    if let Some(i) = m.image.as_ref().filter(|_| ctx.holds.load(Ordering::Acquire)) {
+        for (_, v) in i.lazy_later.lock().iter() {
+            for w in v {
+                live(w, held);
+            }
+        }
+    }
+    let (extra, rest) = held.split_at(n_extra);
+    let later = &rest[n_local - n_extra..];
+    let global = crate::registry::global_scope_now();
+    if !ctx.scope.local.iter().any(|w| std::ptr::eq(w.as_ptr(), m) && w.strong_count() > 0) {
+        fatal(m, "lazy binding after unload");
+    }
+    // The order of `resolve::binding_scope`, in a list: searching it is cheaper than walking
+    // chained parts of the scope. An object of the local scope is searched if it is one of the
+    // object's own dependencies (loaded while the object is), or if it was held above: its count
+    // stays above zero while held, and one that had dropped to zero stays there.
+    let mut list = List::new(m);
+    if m.dynamic.symbolic {
+        list.push(m);
+    }
+    let push_local = |list: &mut List<'_>| {
+        for (w, own) in ctx.scope.local.iter().zip(&*ctx.local_own) {
+            if *own || w.strong_count() > 0 {
+                // SAFETY: loaded, as said above.
+                list.push(unsafe { &*w.as_ptr() });
             }
         }
     };
-    live(&ctx.scope.local, held);
-    let n_local = held.len();
-    live(&ctx.scope.extra, held);
-    let n_extra = held.len();
-    if let Some(i) = &m.image {
-        for (_, v) in i.lazy_later.lock().iter() {
-            live(v, held);
-        }
+    if ctx.scope.deepbind {
+        push_local(&mut list);
     }
-    let (local, rest) = held.split_at(n_local);
-    let (extra, later) = rest.split_at(n_extra - n_local);
-    let global = crate::registry::global_scope_now();
-    if !local.iter().any(|s| s.id == m.id) {
-        fatal(m, "lazy binding after unload");
+    for g in global.iter().chain(extra) {
+        list.push(g);
     }
-    let scope = resolve::binding_scope(m, &global, extra, local, ctx.scope.deepbind).chain(later.iter().map(|l| &**l));
-    let bound = bind_symbol(m, r.sym(), scope, &Lookups::snapshot(&ctx.hooks));
+    if !ctx.scope.deepbind {
+        push_local(&mut list);
+    }
+    for l in later {
+        list.push(l);
+    }
+    let bound = bind_symbol(m, r.sym(), list.get().iter().copied(), &Lookups::snapshot_cow(&ctx.hooks));
     let observed = bound.and_then(|res| match &ctx.hooks.on_relocation {
         Some(hook) => observe(hook, m, r, slot, res.value).map(|value| Resolved { value, ..res }),
         None => Ok(res),
@@ -678,7 +726,7 @@ fn bind_slot(ctx: &LazyCtx, m: &Module, r: &Rela, slot: usize, held: &mut Vec<Ar
         if !ctx.scope.own.contains(&id) {
             // Bound outside its own dependencies (if only to another object of the same open):
             // keep the definition loaded with this object.
-            if let (Some(image), Some(target)) = (&m.image, global.iter().chain(extra).chain(local).chain(later).find(|g| g.id == id)) {
+            if let (Some(image), Some(target)) = (&m.image, global.iter().chain(held.iter()).find(|g| g.id == id)) {
                 let mut pins = image.lazy_pins.lock();
                 if !pins.iter().any(|p| p.id == id) {
                     pins.push(target.clone());
@@ -695,6 +743,41 @@ fn bind_slot(ctx: &LazyCtx, m: &Module, r: &Rela, slot: usize, held: &mut Vec<Ar
             res.value
         }
         Err(e) => fatal(m, &format!("symbol lookup error: {e}")),
+    }
+}
+
+/// The objects one lazy binding searches, in order: on the stack while they are few.
+struct List<'a> {
+    stack: [&'a Module; 24],
+    n: usize,
+    heap: Vec<&'a Module>,
+}
+
+impl<'a> List<'a> {
+    /// An empty list (`any` fills the unused places).
+    #[inline]
+    fn new(any: &'a Module) -> Self {
+        List { stack: [any; 24], n: 0, heap: Vec::new() }
+    }
+
+    fn push(&mut self, m: &'a Module) {
+        if let Some(place) = self.stack.get_mut(self.n) {
+            *place = m;
+            self.n += 1;
+        } else {
+            if self.heap.is_empty() {
+                self.heap.extend_from_slice(&self.stack);
+            }
+            self.heap.push(m);
+        }
+    }
+
+    fn get(&self) -> &[&'a Module] {
+        if self.heap.is_empty() {
+            &self.stack[..self.n]
+        } else {
+            &self.heap
+        }
     }
 }
 
