@@ -331,7 +331,14 @@ std::arch::global_asm!(
     "    mov [rsp + 568], rax",
     "    mov eax, {rfbm_lo}",
     "    mov edx, -1",
-    "    xsave [rsp]",
+    // XSAVEC where the CPU has it: components in their initial state (the upper halves of
+    // vector registers, usually) are not written, as glibc's resolvers do.
+    "    cmp byte ptr [rip + {xsavec}], 0",
+    "    je 3f",
+    "    xsavec [rsp]",
+    "    jmp 4f",
+    "3:  xsave [rsp]",
+    "4:",
     ".endm",
     ".macro relink_xstate_restore",
     "    mov eax, {rfbm_lo}",
@@ -441,6 +448,7 @@ std::arch::global_asm!(
     desc_offset = sym crate::tls::tlsdesc_offset,
     fixup = sym crate::relocate::lazy_fixup,
     xsave_size = sym XSAVE_SIZE,
+    xsavec = sym XSAVEC,
     rfbm_lo = const RFBM_LO,
 );
 
@@ -452,6 +460,10 @@ const RFBM_LO: u32 = !(0b11 << 17);
 /// components need (about 2.7 KiB with AVX-512), set by [`init`]. Until then, a size that covers
 /// every component, AMX tile data included.
 static XSAVE_SIZE: AtomicUsize = AtomicUsize::new(16384);
+
+/// Whether the trampolines save with XSAVEC (compacted, skipping components in their initial
+/// state; XRSTOR reads either form). Its area is never larger than XSAVE's.
+static XSAVEC: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Whether the trampolines can run here (XSAVE enabled by the OS).
 static XSAVE_OK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -480,6 +492,7 @@ pub fn init() {
         }
     }
     if size <= 16384 {
+        XSAVEC.store(__cpuid_count(0xd, 1).eax & 2 != 0, Ordering::Relaxed);
         XSAVE_SIZE.store((size + 63) & !63, Ordering::Relaxed);
         XSAVE_OK.store(true, Ordering::Relaxed);
     }
