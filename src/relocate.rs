@@ -42,6 +42,10 @@ pub struct LazyCtx {
     /// For each object of `scope.local`: whether it is one of the object's own dependencies,
     /// which stay loaded as long as the object does (a binding reads them without holding them).
     local_own: Box<[bool]>,
+    /// The object's place in `scope.local`.
+    at: usize,
+    /// The object's PLT relocations (DT_JMPREL), checked when it was relocated.
+    relas: &'static [Rela],
     /// Whether a binding holds some scope object for its duration: `scope.extra` is not
     /// empty, some of `scope.local` is not the object's own, or a later open added a scope.
     holds: AtomicBool,
@@ -126,7 +130,10 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyS
                 }
                 let local_own: Box<[bool]> = scope.local.iter().map(|w| w.upgrade().is_some_and(|l| scope.own.contains(&l.id))).collect();
                 let holds = AtomicBool::new(!scope.extra.is_empty() || local_own.contains(&false));
-                let lazy = Box::new(LazyCtx { module: m, scope, local_own, holds, hooks: hooks.open.clone() });
+                let Some(at) = scope.local.iter().position(|w| std::ptr::eq(w.as_ptr(), m)) else {
+                    return Err(ctx.bad("lazy binding outside the scope of the object's open"));
+                };
+                let lazy = Box::new(LazyCtx { module: m, scope, local_own, at, relas, holds, hooks: hooks.open.clone() });
                 let context = ctx.place(got.wrapping_add(8 * arch::LAZY_GOT_CONTEXT), 8)?;
                 let entry = ctx.place(got.wrapping_add(8 * arch::LAZY_GOT_ENTRY), 8)?;
                 // SAFETY: these GOT words are reserved for the dynamic linker; `place` checked them.
@@ -620,12 +627,7 @@ pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, index: u64) -> usize {
     let ctx = unsafe { &*ctx };
     // SAFETY: as above.
     let m = unsafe { &*ctx.module };
-    let rela = m
-        .dynamic
-        .jmprel
-        .and_then(|(addr, n)| m.span.slice::<Rela>(addr, n))
-        .and_then(|relas| relas.get(index as usize));
-    let Some(r) = rela else { fatal(m, "bad PLT relocation index") };
+    let Some(r) = ctx.relas.get(index as usize) else { fatal(m, "bad PLT relocation index") };
     let slot = m.bias.wrapping_add(r.r_offset as usize);
     // Checked when the object was relocated; checked again since the table may be writable.
     if slot % 8 != 0 || !m.image.as_ref().is_some_and(|i| raw::within(&i.writable, slot, 8)) {
@@ -684,7 +686,7 @@ fn bind_slot(ctx: &LazyCtx, m: &Module, r: &Rela, slot: usize, held: &mut Vec<Ar
     let (extra, rest) = held.split_at(n_extra);
     let later = &rest[n_local - n_extra..];
     let global = crate::registry::global_scope_now();
-    if !ctx.scope.local.iter().any(|w| std::ptr::eq(w.as_ptr(), m) && w.strong_count() > 0) {
+    if ctx.scope.local.get(ctx.at).is_none_or(|w| w.strong_count() == 0) {
         fatal(m, "lazy binding after unload");
     }
     // The order of `resolve::binding_scope`, in a list: searching it is cheaper than walking
@@ -706,15 +708,12 @@ fn bind_slot(ctx: &LazyCtx, m: &Module, r: &Rela, slot: usize, held: &mut Vec<Ar
     if ctx.scope.deepbind {
         push_local(&mut list);
     }
-    for g in global.iter().chain(extra) {
-        list.push(g);
-    }
+    list.extend(&global);
+    list.extend(extra);
     if !ctx.scope.deepbind {
         push_local(&mut list);
     }
-    for l in later {
-        list.push(l);
-    }
+    list.extend(later);
     let bound = bind_symbol(m, r.sym(), list.get().iter().copied(), &Lookups::snapshot_cow(&ctx.hooks));
     let observed = bound.and_then(|res| match &ctx.hooks.on_relocation {
         Some(hook) => observe(hook, m, r, slot, res.value).map(|value| Resolved { value, ..res }),
@@ -747,32 +746,52 @@ fn bind_slot(ctx: &LazyCtx, m: &Module, r: &Rela, slot: usize, held: &mut Vec<Ar
 }
 
 /// The objects one lazy binding searches, in order: on the stack while they are few.
-struct List<'a> {
-    stack: [&'a Module; 24],
+struct List<'a, T = Module> {
+    stack: [&'a T; 16],
     n: usize,
-    heap: Vec<&'a Module>,
+    heap: Vec<&'a T>,
 }
 
-impl<'a> List<'a> {
+impl<'a, T> List<'a, T> {
     /// An empty list (`any` fills the unused places).
     #[inline]
-    fn new(any: &'a Module) -> Self {
-        List { stack: [any; 24], n: 0, heap: Vec::new() }
+    fn new(any: &'a T) -> Self {
+        List { stack: [any; 16], n: 0, heap: Vec::new() }
     }
 
-    fn push(&mut self, m: &'a Module) {
+    fn push(&mut self, m: &'a T) {
         if let Some(place) = self.stack.get_mut(self.n) {
             *place = m;
             self.n += 1;
         } else {
-            if self.heap.is_empty() {
-                self.heap.extend_from_slice(&self.stack);
-            }
-            self.heap.push(m);
+            self.spill().push(m);
         }
     }
 
-    fn get(&self) -> &[&'a Module] {
+    fn extend(&mut self, objects: &'a [Arc<T>]) {
+        match self.stack.get_mut(self.n..self.n + objects.len()) {
+            Some(places) => {
+                for (place, m) in places.iter_mut().zip(objects) {
+                    *place = m;
+                }
+                self.n += objects.len();
+            }
+            None => self.spill().extend(objects.iter().map(|m| &**m)),
+        }
+    }
+
+    /// The list on the heap, from now on.
+    #[cold]
+    fn spill(&mut self) -> &mut Vec<&'a T> {
+        if self.heap.is_empty() {
+            self.heap.extend_from_slice(&self.stack[..self.n]);
+            // Nothing more goes on the stack.
+            self.n = self.stack.len();
+        }
+        &mut self.heap
+    }
+
+    fn get(&self) -> &[&'a T] {
         if self.heap.is_empty() {
             &self.stack[..self.n]
         } else {
@@ -799,5 +818,28 @@ fn observe(hook: &RelocHook, m: &Module, r: &Rela, place: usize, value: usize) -
     match hook(&mut ev) {
         Ok(()) => Ok(ev.value),
         Err(message) => Err(Error::Vetoed { file: m.name.clone(), message }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::List;
+    use std::sync::Arc;
+
+    #[test]
+    fn list_keeps_order_past_the_stack() {
+        let items: Vec<Arc<u32>> = (0..40).map(Arc::new).collect();
+        let (first, rest) = items.split_at(1);
+        for split in [0, 5, 15, 16, 17, 30] {
+            let mut list = List::new(&*first[0]);
+            list.push(&*first[0]);
+            list.extend(&rest[..split]);
+            for one in &rest[split..split + 3] {
+                list.push(one);
+            }
+            list.extend(&rest[split + 3..]);
+            let got: Vec<u32> = list.get().iter().map(|v| **v).collect();
+            assert_eq!(got, (0..40).collect::<Vec<u32>>(), "split at {split}");
+        }
     }
 }
