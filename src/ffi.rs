@@ -57,6 +57,31 @@ struct ErrorSlot {
     last: Option<CString>,
 }
 
+impl Drop for ErrorSlot {
+    fn drop(&mut self) {
+        // The thread's state goes: `with_error` must not reach it any more.
+        crate::arch::hot_set(crate::arch::HOT_ERROR, 0);
+    }
+}
+
+/// Run `f` with the calling thread's `rl_error` state, reached through a word of per-thread
+/// state once it has been reached through [`ERROR`] (no `__tls_get_addr` where the machine
+/// allows); None once the thread's state is gone.
+#[inline]
+fn with_error<R>(f: impl FnOnce(&RefCell<ErrorSlot>) -> R) -> Option<R> {
+    let p = crate::arch::hot_get(crate::arch::HOT_ERROR) as *const RefCell<ErrorSlot>;
+    if !p.is_null() {
+        // SAFETY: the address of this thread's `ERROR`, set below; its drop clears the word.
+        return Some(f(unsafe { &*p }));
+    }
+    ERROR
+        .try_with(|slot| {
+            crate::arch::hot_set(crate::arch::HOT_ERROR, slot as *const RefCell<ErrorSlot> as usize);
+            f(slot)
+        })
+        .ok()
+}
+
 /// A lookup that found nothing: what was searched, the name and the version. The buffers are
 /// reused from one miss to the next, so a loop of lookups that miss allocates nothing.
 struct Missed {
@@ -104,7 +129,7 @@ impl From<Error> for Lookup {
 /// Keep a lookup that found nothing for `rl_error`, without formatting it. `file_of`: the
 /// object whose name `file` is, if it is one.
 fn record_miss(file: &str, file_of: Option<u64>, symbol: &[u8], version: Option<&[u8]>) -> Lookup {
-    let _ = ERROR.try_with(|slot| {
+    with_error(|slot| {
         let mut slot = slot.borrow_mut();
         slot.pending = None;
         slot.miss = true;

@@ -278,22 +278,21 @@ struct Owner(&'static Record);
 
 impl Drop for Owner {
     fn drop(&mut self) {
-        MINE.set(std::ptr::null());
+        crate::arch::hot_set(crate::arch::HOT_RECORD, 0);
         self.0.hazard.store(std::ptr::null_mut(), Ordering::Release);
         self.0.free.store(true, Ordering::Release);
     }
 }
 
 thread_local! {
-    /// The calling thread's record once it has one (read on every lookup: no destructor, so
-    /// no lazy initialization to check).
-    static MINE: std::cell::Cell<*const Record> = const { std::cell::Cell::new(std::ptr::null()) };
     static OWNER: std::cell::OnceCell<Owner> = const { std::cell::OnceCell::new() };
 }
 
+/// The calling thread's record once it has one (read on every lookup, from a word of
+/// per-thread state that needs no `__tls_get_addr` call where the machine allows).
 #[inline]
 fn my_record() -> Option<&'static Record> {
-    let p = MINE.get();
+    let p = crate::arch::hot_get(crate::arch::HOT_RECORD) as *const Record;
     if p.is_null() {
         return claim_mine();
     }
@@ -307,7 +306,7 @@ fn claim_mine() -> Option<&'static Record> {
     OWNER
         .try_with(|o| {
             let r = o.get_or_init(|| Owner(claim_record())).0;
-            MINE.set(r);
+            crate::arch::hot_set(crate::arch::HOT_RECORD, r as *const Record as usize);
             r
         })
         .ok()
@@ -415,7 +414,7 @@ pub fn reclaim(retired: &mut Vec<Retired>) -> Vec<Index> {
 
 /// In a child process: the records of the parent's other threads announce nothing any more.
 pub fn fork_child() {
-    let me = MINE.get();
+    let me = crate::arch::hot_get(crate::arch::HOT_RECORD) as *const Record;
     for r in records().filter(|&r| !std::ptr::eq(r, me)) {
         r.hazard.store(std::ptr::null_mut(), Ordering::Relaxed);
         r.free.store(true, Ordering::Relaxed);

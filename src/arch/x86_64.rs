@@ -118,6 +118,45 @@ pub fn thread_pointer() -> usize {
     tp
 }
 
+// relink's own words of per-thread state (`super::hot_get`), zero in every new thread, reached
+// through a TLS descriptor: when librelink.so is loaded at startup its TLS is static and the
+// descriptor's function only returns the block's offset from the thread pointer (no
+// `__tls_get_addr` call); loaded later with `dlopen`, the descriptor is a dynamic one and
+// librelink needs no static TLS.
+std::arch::global_asm!(
+    ".pushsection .tbss, \"awT\", @nobits",
+    ".p2align 3",
+    ".globl relink_hot_words",
+    ".hidden relink_hot_words",
+    ".type relink_hot_words, @object",
+    ".size relink_hot_words, {size}",
+    "relink_hot_words:",
+    ".zero {size}",
+    ".popsection",
+    size = const 8 * super::HOT_WORDS,
+);
+
+/// The address of the calling thread's words of `relink_hot_words`.
+#[inline(always)]
+pub fn hot_words() -> *mut usize {
+    let off: usize;
+    // SAFETY: the TLS descriptor call sequence of the x86-64 psABI: the descriptor's function
+    // returns the offset in %rax; the stack is aligned for a call here. It should preserve
+    // every other register, but glibc's dynamic one clobbered vector registers before 2.40
+    // (the first access of a thread allocates its block): the C convention's scratch
+    // registers are declared clobbered.
+    unsafe {
+        std::arch::asm!(
+            "lea rax, [rip + relink_hot_words@TLSDESC]",
+            "call qword ptr [rax + relink_hot_words@TLSCALL]",
+            out("rax") off,
+            clobber_abi("C"),
+            options(pure, readonly)
+        )
+    };
+    thread_pointer().wrapping_add(off) as *mut usize
+}
+
 /// TLS variant II: the static blocks end at the thread pointer.
 pub const TLS_VARIANT: super::TlsVariant = super::TlsVariant::II;
 /// No thread control block precedes the blocks (variant II keeps it above the thread pointer).
