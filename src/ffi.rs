@@ -141,9 +141,11 @@ fn record_miss(file: &str, file_of: Option<u64>, symbol: &[u8], version: Option<
         }
         m.symbol.clear();
         m.symbol.extend_from_slice(symbol);
-        m.version.clear();
-        m.version.extend_from_slice(version.unwrap_or_default());
         m.versioned = version.is_some();
+        if let Some(version) = version {
+            m.version.clear();
+            m.version.extend_from_slice(version);
+        }
     });
     Lookup::Missed
 }

@@ -158,15 +158,15 @@ impl Lookups {
         }
     }
 
-    /// Like [`Lookups::snapshot`], borrowing a static empty set when there are no hooks (the
-    /// usual case for a lazy binding: nothing to build or drop).
+    /// Run `f` with [`Lookups::snapshot`], or with a static empty set when there are no hooks
+    /// (the usual case for a lazy binding: nothing to build or drop).
     #[inline]
-    pub fn snapshot_cow(open: &OpenHooks) -> std::borrow::Cow<'static, Lookups> {
+    pub fn with_snapshot<R>(open: &OpenHooks, f: impl FnOnce(&Lookups) -> R) -> R {
         static NONE: Lookups = Lookups { before: Vec::new(), after: Vec::new() };
         if Self::none_for(open) {
-            return std::borrow::Cow::Borrowed(&NONE);
+            return f(&NONE);
         }
-        std::borrow::Cow::Owned(Self::snapshot(open))
+        f(&Self::snapshot(open))
     }
 
     /// Whether no lookup hook is in force for objects loaded with `open`'s hooks.

@@ -714,7 +714,7 @@ fn bind_slot(ctx: &LazyCtx, m: &Module, r: &Rela, slot: usize, held: &mut Vec<Ar
         push_local(&mut list);
     }
     list.extend(later);
-    let bound = bind_symbol(m, r.sym(), list.get().iter().copied(), &Lookups::snapshot_cow(&ctx.hooks));
+    let bound = Lookups::with_snapshot(&ctx.hooks, |lookups| bind_symbol(m, r.sym(), list.get().iter().copied(), lookups));
     let observed = bound.and_then(|res| match &ctx.hooks.on_relocation {
         Some(hook) => observe(hook, m, r, slot, res.value).map(|value| Resolved { value, ..res }),
         None => Ok(res),
