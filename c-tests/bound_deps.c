@@ -44,7 +44,7 @@ static void child_outlives_parent(const char *parent, const char *child, int fla
 static void siblings(void)
 {
     char *root = lib("libuaf_siblings.so"), *a = lib("libuaf_sib_a.so"), *b = lib("libuaf_sib_b.so");
-    rl_handle *h, *ha;
+    rl_handle *h, *ha, *hb;
 
     /* Each binds lazily to the other, then nothing holds them. */
     h = rl_open(root, RL_LAZY);
@@ -62,6 +62,22 @@ static void siblings(void)
     CHECK(SYM(h, int (*)(void), "sib_a_calls_other")() == 'b', "a calls b");
     CHECK(rl_close(h) == 0, "close libuaf_siblings.so");
     CHECK(!is_mapped(root), "the parent goes");
+    CHECK(is_mapped(b), "b stays: a is bound to it");
+    CHECK(SYM(ha, int (*)(void), "sib_a_calls_other")() == 'b', "a still calls b");
+    CHECK(rl_close(ha) == 0, "close libuaf_sib_a.so");
+    CHECK(!is_mapped(a) && !is_mapped(b), "both unloaded with the last handle");
+
+    /* The first call after the parent is gone: a's lazy binding searches the parent's scope
+     * without the parent (unloaded), finds b (held by its own handle) and keeps it. */
+    h = rl_open(root, RL_LAZY);
+    CHECK(h != NULL, "rl_open(libuaf_siblings.so) a third time");
+    ha = rl_open(a, RL_LAZY);
+    hb = rl_open(b, RL_LAZY);
+    CHECK(ha != NULL && hb != NULL, "rl_open of each sibling");
+    CHECK(rl_close(h) == 0, "close libuaf_siblings.so");
+    CHECK(!is_mapped(root), "the parent goes");
+    CHECK(SYM(ha, int (*)(void), "sib_a_calls_other")() == 'b', "a calls b for the first time");
+    CHECK(rl_close(hb) == 0, "close libuaf_sib_b.so");
     CHECK(is_mapped(b), "b stays: a is bound to it");
     CHECK(SYM(ha, int (*)(void), "sib_a_calls_other")() == 'b', "a still calls b");
     CHECK(rl_close(ha) == 0, "close libuaf_sib_a.so");

@@ -57,10 +57,38 @@ struct ErrorSlot {
     last: Option<CString>,
 }
 
+impl Drop for ErrorSlot {
+    fn drop(&mut self) {
+        // The thread's state goes: `with_error` must not reach it any more.
+        crate::arch::hot_set(crate::arch::HOT_ERROR, 0);
+    }
+}
+
+/// Run `f` with the calling thread's `rl_error` state, reached through a word of per-thread
+/// state once it has been reached through [`ERROR`] (no `__tls_get_addr` where the machine
+/// allows); None once the thread's state is gone.
+#[inline]
+fn with_error<R>(f: impl FnOnce(&RefCell<ErrorSlot>) -> R) -> Option<R> {
+    let p = crate::arch::hot_get(crate::arch::HOT_ERROR) as *const RefCell<ErrorSlot>;
+    if !p.is_null() {
+        // SAFETY: the address of this thread's `ERROR`, set below; its drop clears the word.
+        return Some(f(unsafe { &*p }));
+    }
+    ERROR
+        .try_with(|slot| {
+            crate::arch::hot_set(crate::arch::HOT_ERROR, slot as *const RefCell<ErrorSlot> as usize);
+            f(slot)
+        })
+        .ok()
+}
+
 /// A lookup that found nothing: what was searched, the name and the version. The buffers are
 /// reused from one miss to the next, so a loop of lookups that miss allocates nothing.
 struct Missed {
     file: String,
+    /// The object whose name `file` is, when it is one (ids are never reused: the same id is
+    /// the same name, not copied again).
+    file_of: Option<u64>,
     symbol: Vec<u8>,
     /// The version, when `versioned` is set.
     version: Vec<u8>,
@@ -72,7 +100,7 @@ thread_local! {
         RefCell::new(ErrorSlot {
             pending: None,
             miss: false,
-            missed: Missed { file: String::new(), symbol: Vec::new(), version: Vec::new(), versioned: false },
+            missed: Missed { file: String::new(), file_of: None, symbol: Vec::new(), version: Vec::new(), versioned: false },
             last: None,
         })
     };
@@ -98,27 +126,33 @@ impl From<Error> for Lookup {
     }
 }
 
-/// Keep a lookup that found nothing for `rl_error`, without formatting it.
-fn record_miss(file: &str, symbol: &[u8], version: Option<&[u8]>) -> Lookup {
-    let _ = ERROR.try_with(|slot| {
+/// Keep a lookup that found nothing for `rl_error`, without formatting it. `file_of`: the
+/// object whose name `file` is, if it is one.
+fn record_miss(file: &str, file_of: Option<u64>, symbol: &[u8], version: Option<&[u8]>) -> Lookup {
+    with_error(|slot| {
         let mut slot = slot.borrow_mut();
         slot.pending = None;
         slot.miss = true;
         let m = &mut slot.missed;
-        m.file.clear();
-        m.file.push_str(file);
+        if file_of.is_none() || m.file_of != file_of {
+            m.file.clear();
+            m.file.push_str(file);
+            m.file_of = file_of;
+        }
         m.symbol.clear();
         m.symbol.extend_from_slice(symbol);
-        m.version.clear();
-        m.version.extend_from_slice(version.unwrap_or_default());
         m.versioned = version.is_some();
+        if let Some(version) = version {
+            m.version.clear();
+            m.version.extend_from_slice(version);
+        }
     });
     Lookup::Missed
 }
 
 /// Look a symbol up for `rl_sym` / `rl_vsym`: NULL and the miss kept when nothing is found.
 fn lookup(target: Target, name: &[u8], version: Option<&[u8]>, caller: usize) -> Result<*mut c_void, Error> {
-    match registry::sym_from_or(target, name, version, caller, &|file| record_miss(file, name, version)) {
+    match registry::sym_from_or(target, name, version, caller, &|file| record_miss(file, None, name, version)) {
         Ok(addr) => Ok(addr as *mut c_void),
         Err(Lookup::Missed) => Ok(std::ptr::null_mut()),
         Err(Lookup::Failed(e)) => Err(e),
@@ -346,7 +380,7 @@ unsafe fn sym_from_table(h: *mut rl_handle, name: *const c_char) -> Option<*mut 
     // SAFETY: non-NULL, NUL-terminated by the caller's contract.
     let name = unsafe { crate::raw::cstr(name) };
     let found = registry::sym_fast(h, name, |file| {
-        record_miss(file, name, None);
+        record_miss(file, Some(h.0), name, None);
     })?;
     Some(found.map_or(std::ptr::null_mut(), |addr| addr as *mut c_void))
 }

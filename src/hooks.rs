@@ -147,7 +147,7 @@ pub struct Lookups {
 impl Lookups {
     /// Snapshot the hooks for objects loaded with `open`'s hooks.
     pub fn snapshot(open: &OpenHooks) -> Lookups {
-        if open.before.is_none() && open.after.is_none() && LOOKUPS.load(std::sync::atomic::Ordering::Acquire) == 0 {
+        if Self::none_for(open) {
             return Lookups { before: Vec::new(), after: Vec::new() };
         }
         let t = TABLE.read();
@@ -156,6 +156,23 @@ impl Lookups {
             before: open.before.iter().cloned().chain(global(Phase::Before)).collect(),
             after: open.after.iter().cloned().chain(global(Phase::After)).collect(),
         }
+    }
+
+    /// Run `f` with [`Lookups::snapshot`], or with a static empty set when there are no hooks
+    /// (the usual case for a lazy binding: nothing to build or drop).
+    #[inline]
+    pub fn with_snapshot<R>(open: &OpenHooks, f: impl FnOnce(&Lookups) -> R) -> R {
+        static NONE: Lookups = Lookups { before: Vec::new(), after: Vec::new() };
+        if Self::none_for(open) {
+            return f(&NONE);
+        }
+        f(&Self::snapshot(open))
+    }
+
+    /// Whether no lookup hook is in force for objects loaded with `open`'s hooks.
+    #[inline]
+    fn none_for(open: &OpenHooks) -> bool {
+        open.before.is_none() && open.after.is_none() && LOOKUPS.load(std::sync::atomic::Ordering::Acquire) == 0
     }
 
     /// Consult the hooks of one phase; the first that answers decides.

@@ -10,6 +10,7 @@ use crate::raw::{self, Rel, Rela, Reloc, WORD};
 use crate::resolve::{self, Binding};
 use crate::hooks::{Lookups, OpenHooks, Phase, RelocEvent, RelocHook};
 use elf::abi;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
 /// Where a thread-local variable's block is.
@@ -38,9 +39,42 @@ pub struct LazyCtx {
     /// The scopes besides the global one (read at each binding); objects unloaded since are
     /// skipped.
     scope: LazyScope,
+    /// For each object of `scope.local`: whether it is one of the object's own dependencies,
+    /// which stay loaded as long as the object does (a binding reads them without holding them).
+    local_own: Box<[bool]>,
+    /// The object's place in `scope.local`.
+    at: usize,
+    /// The object's PLT relocations (DT_JMPREL), checked when it was relocated.
+    plt: Plt,
+    /// Whether a binding holds some scope object for its duration: `scope.extra` is not
+    /// empty, some of `scope.local` is not the object's own, or a later open added a scope.
+    holds: AtomicBool,
     /// The hooks of the open that mapped the object; global hooks are read at each binding, so
     /// a hook added later is consulted and a removed one never called again.
     hooks: OpenHooks,
+}
+
+/// An object's PLT relocation table, of the kind DT_PLTREL names.
+enum Plt {
+    Rela(&'static [Rela]),
+    Rel(&'static [Rel]),
+}
+
+impl Plt {
+    fn record_size(&self) -> usize {
+        match self {
+            Plt::Rela(_) => std::mem::size_of::<Rela>(),
+            Plt::Rel(_) => std::mem::size_of::<Rel>(),
+        }
+    }
+
+    /// Relocation `index` (a PLT slot's addend is not used).
+    fn get(&self, index: usize) -> Option<Rela> {
+        match self {
+            Plt::Rela(t) => t.get(index).copied(),
+            Plt::Rel(t) => t.get(index).map(|r| r.with_addend(0)),
+        }
+    }
 }
 
 /// What lazy binding needs to rebuild an object's lookup scope at a first call.
@@ -192,7 +226,17 @@ impl Ctx<'_, '_> {
             }
         }
         let image = m.image.as_ref().expect("only objects relink mapped are relocated");
-        let lazy = Box::new(LazyCtx { module: m, scope, hooks: self.hooks.open.clone() });
+        let (addr, n) = m.dynamic.jmprel.expect("the PLT relocations are DT_JMPREL's");
+        let plt = match m.dynamic.pltrel_is_rela {
+            true => Plt::Rela(span_slice(m, addr, n)?),
+            false => Plt::Rel(span_slice(m, addr, n)?),
+        };
+        let local_own: Box<[bool]> = scope.local.iter().map(|w| w.upgrade().is_some_and(|l| scope.own.contains(&l.id))).collect();
+        let holds = AtomicBool::new(!scope.extra.is_empty() || local_own.contains(&false));
+        let Some(at) = scope.local.iter().position(|w| std::ptr::eq(w.as_ptr(), m)) else {
+            return Err(self.bad("lazy binding outside the scope of the object's open"));
+        };
+        let lazy = Box::new(LazyCtx { module: m, scope, local_own, at, plt, holds, hooks: self.hooks.open.clone() });
         let context = self.place(got.wrapping_add(WORD * arch::LAZY_GOT_CONTEXT), WORD)?;
         let entry = self.place(got.wrapping_add(WORD * arch::LAZY_GOT_ENTRY), WORD)?;
         // SAFETY: these GOT words are reserved for the dynamic linker; `place` checked them.
@@ -654,8 +698,9 @@ pub fn target<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modul
 /// dropped.
 pub fn extend_lazy_scope(m: &Module, root: u64, scope: &[Arc<Module>]) {
     let Some(image) = &m.image else { return };
-    if image.lazy.lock().is_none() {
-        return;
+    match &*image.lazy.lock() {
+        Some(ctx) => ctx.holds.store(true, Ordering::Release),
+        None => return,
     }
     let mut later = image.lazy_later.lock();
     later.retain(|(_, v)| v.first().is_some_and(|r| r.strong_count() > 0));
@@ -673,24 +718,23 @@ pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, arg: usize) -> usize {
     // SAFETY: as above.
     let m = unsafe { &*ctx.module };
     // The index, or on some machines the byte offset, of the PLT relocation.
-    let size = if m.dynamic.pltrel_is_rela { std::mem::size_of::<Rela>() } else { std::mem::size_of::<Rel>() };
     let index = match arch::LAZY_ARG_IS_OFFSET {
-        true if !arg.is_multiple_of(size) => usize::MAX,
-        true => arg / size,
+        true if !arg.is_multiple_of(ctx.plt.record_size()) => usize::MAX,
+        true => arg / ctx.plt.record_size(),
         false => arg,
     };
-    // A PLT slot's addend is not used.
-    let rela = m.dynamic.jmprel.and_then(|(addr, n)| match m.dynamic.pltrel_is_rela {
-        true => m.span.slice::<Rela>(addr, n)?.get(index).copied(),
-        false => m.span.slice::<Rel>(addr, n)?.get(index).map(|r| r.with_addend(0)),
-    });
-    let Some(r) = &rela else { fatal(m, "bad PLT relocation index") };
+    let Some(r) = &ctx.plt.get(index) else { fatal(m, "bad PLT relocation index") };
     let slot = m.bias.wrapping_add(r.r_offset as usize);
     // Checked when the object was relocated; checked again since the table may be writable.
     if !slot.is_multiple_of(WORD) || !m.image.as_ref().is_some_and(|i| raw::within(&i.writable, slot, WORD)) {
         fatal(m, "PLT slot outside the writable segments");
     }
-    // The scopes' objects, held for the binding, in a buffer the thread reuses from one binding
+    if !ctx.holds.load(Ordering::Acquire) {
+        // Every object searched outside the global scope is one of the object's own
+        // dependencies: nothing to hold.
+        return bind_slot(ctx, m, r, slot, &mut Vec::new());
+    }
+    // The scopes' objects held for the binding, in a buffer the thread reuses from one binding
     // to the next; a fresh one when a binding runs inside another (a hook or resolver calling
     // through a PLT slot of its own) or after the thread's buffer is gone (thread exit).
     let reused = LIVE.try_with(|buf| {
@@ -710,33 +754,63 @@ thread_local! {
     static LIVE: std::cell::RefCell<Vec<Arc<Module>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// The body of [`lazy_fixup`]: `held` is empty, and holds the scopes' objects on return.
+/// The body of [`lazy_fixup`]: `held` is empty, and holds on return the scopes' objects that
+/// the object's own dependencies do not keep loaded.
 fn bind_slot(ctx: &LazyCtx, m: &Module, r: &Rela, slot: usize, held: &mut Vec<Arc<Module>>) -> usize {
-    let live = |v: &[Weak<Module>], held: &mut Vec<Arc<Module>>| {
-        held.reserve(v.len());
-        for w in v {
-            if let Some(m) = w.upgrade() {
-                held.push(m);
+    let live = |w: &Weak<Module>, held: &mut Vec<Arc<Module>>| {
+        if let Some(m) = w.upgrade() {
+            held.push(m);
+        }
+    };
+    for w in &ctx.scope.extra {
+        live(w, held);
+    }
+    let n_extra = held.len();
+    for (w, own) in ctx.scope.local.iter().zip(&*ctx.local_own) {
+        if !own {
+            live(w, held);
+        }
+    }
+    let n_local = held.len();
+    if let Some(i) = m.image.as_ref().filter(|_| ctx.holds.load(Ordering::Acquire)) {
+        for (_, v) in i.lazy_later.lock().iter() {
+            for w in v {
+                live(w, held);
+            }
+        }
+    }
+    let (extra, rest) = held.split_at(n_extra);
+    let later = &rest[n_local - n_extra..];
+    let global = crate::registry::global_scope_now();
+    if ctx.scope.local.get(ctx.at).is_none_or(|w| w.strong_count() == 0) {
+        fatal(m, "lazy binding after unload");
+    }
+    // The order of `resolve::binding_scope`, in a list: searching it is cheaper than walking
+    // chained parts of the scope. An object of the local scope is searched if it is one of the
+    // object's own dependencies (loaded while the object is), or if it was held above: its count
+    // stays above zero while held, and one that had dropped to zero stays there.
+    let mut list = List::new(m);
+    if m.dynamic.symbolic {
+        list.push(m);
+    }
+    let push_local = |list: &mut List<'_>| {
+        for (w, own) in ctx.scope.local.iter().zip(&*ctx.local_own) {
+            if *own || w.strong_count() > 0 {
+                // SAFETY: loaded, as said above.
+                list.push(unsafe { &*w.as_ptr() });
             }
         }
     };
-    live(&ctx.scope.local, held);
-    let n_local = held.len();
-    live(&ctx.scope.extra, held);
-    let n_extra = held.len();
-    if let Some(i) = &m.image {
-        for (_, v) in i.lazy_later.lock().iter() {
-            live(v, held);
-        }
+    if ctx.scope.deepbind {
+        push_local(&mut list);
     }
-    let (local, rest) = held.split_at(n_local);
-    let (extra, later) = rest.split_at(n_extra - n_local);
-    let global = crate::registry::global_scope_now();
-    if !local.iter().any(|s| s.id == m.id) {
-        fatal(m, "lazy binding after unload");
+    list.extend(&global);
+    list.extend(extra);
+    if !ctx.scope.deepbind {
+        push_local(&mut list);
     }
-    let scope = resolve::binding_scope(m, &global, extra, local, ctx.scope.deepbind).chain(later.iter().map(|l| &**l));
-    let bound = bind_symbol(m, r.sym(), scope, &Lookups::snapshot(&ctx.hooks));
+    list.extend(later);
+    let bound = Lookups::with_snapshot(&ctx.hooks, |lookups| bind_symbol(m, r.sym(), list.get().iter().copied(), lookups));
     let observed = bound.and_then(|res| match &ctx.hooks.on_relocation {
         Some(hook) => observe(hook, m, r, slot, res.value).map(|value| Resolved { value, ..res }),
         None => Ok(res),
@@ -747,7 +821,7 @@ fn bind_slot(ctx: &LazyCtx, m: &Module, r: &Rela, slot: usize, held: &mut Vec<Ar
         if !ctx.scope.own.contains(&id) {
             // Bound outside its own dependencies (if only to another object of the same open):
             // keep the definition loaded with this object.
-            if let (Some(image), Some(target)) = (&m.image, global.iter().chain(extra).chain(local).chain(later).find(|g| g.id == id)) {
+            if let (Some(image), Some(target)) = (&m.image, global.iter().chain(held.iter()).find(|g| g.id == id)) {
                 let mut pins = image.lazy_pins.lock();
                 if !pins.iter().any(|p| p.id == id) {
                     pins.push(target.clone());
@@ -764,6 +838,61 @@ fn bind_slot(ctx: &LazyCtx, m: &Module, r: &Rela, slot: usize, held: &mut Vec<Ar
             res.value
         }
         Err(e) => fatal(m, &format!("symbol lookup error: {e}")),
+    }
+}
+
+/// The objects one lazy binding searches, in order: on the stack while they are few.
+struct List<'a, T = Module> {
+    stack: [&'a T; 16],
+    n: usize,
+    heap: Vec<&'a T>,
+}
+
+impl<'a, T> List<'a, T> {
+    /// An empty list (`any` fills the unused places).
+    #[inline]
+    fn new(any: &'a T) -> Self {
+        List { stack: [any; 16], n: 0, heap: Vec::new() }
+    }
+
+    fn push(&mut self, m: &'a T) {
+        if let Some(place) = self.stack.get_mut(self.n) {
+            *place = m;
+            self.n += 1;
+        } else {
+            self.spill().push(m);
+        }
+    }
+
+    fn extend(&mut self, objects: &'a [Arc<T>]) {
+        match self.stack.get_mut(self.n..self.n + objects.len()) {
+            Some(places) => {
+                for (place, m) in places.iter_mut().zip(objects) {
+                    *place = m;
+                }
+                self.n += objects.len();
+            }
+            None => self.spill().extend(objects.iter().map(|m| &**m)),
+        }
+    }
+
+    /// The list on the heap, from now on.
+    #[cold]
+    fn spill(&mut self) -> &mut Vec<&'a T> {
+        if self.heap.is_empty() {
+            self.heap.extend_from_slice(&self.stack[..self.n]);
+            // Nothing more goes on the stack.
+            self.n = self.stack.len();
+        }
+        &mut self.heap
+    }
+
+    fn get(&self) -> &[&'a T] {
+        if self.heap.is_empty() {
+            &self.stack[..self.n]
+        } else {
+            &self.heap
+        }
     }
 }
 
@@ -785,5 +914,28 @@ fn observe(hook: &RelocHook, m: &Module, r: &Rela, place: usize, value: usize) -
     match hook(&mut ev) {
         Ok(()) => Ok(ev.value),
         Err(message) => Err(Error::Vetoed { file: m.name.clone(), message }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::List;
+    use std::sync::Arc;
+
+    #[test]
+    fn list_keeps_order_past_the_stack() {
+        let items: Vec<Arc<u32>> = (0..40).map(Arc::new).collect();
+        let (first, rest) = items.split_at(1);
+        for split in [0, 5, 15, 16, 17, 30] {
+            let mut list = List::new(&*first[0]);
+            list.push(&*first[0]);
+            list.extend(&rest[..split]);
+            for one in &rest[split..split + 3] {
+                list.push(one);
+            }
+            list.extend(&rest[split + 3..]);
+            let got: Vec<u32> = list.get().iter().map(|v| **v).collect();
+            assert_eq!(got, (0..40).collect::<Vec<u32>>(), "split at {split}");
+        }
     }
 }

@@ -242,11 +242,6 @@ impl SymTab {
         self.syms.len()
     }
 
-    /// The symbols, by index.
-    pub fn syms(&self) -> &'static [Sym] {
-        self.syms
-    }
-
     pub fn sym(&self, idx: u32) -> Option<&'static Sym> {
         self.syms.get(idx as usize)
     }

@@ -4,9 +4,10 @@
 //! A handle that keeps being searched gets an [`Index`]: the answer of an explicit unversioned
 //! lookup (what `rl_sym` searches) for every name its scope defines, first definition in the
 //! scope's breadth-first order, taken from `SymTab::lookup` itself, so that it agrees with
-//! the slow path name by name. It is an open-addressing table of 8-byte slots (a tag of the
-//! name's hash, the object's position in the scope and the symbol's index), hashed with
-//! [`name_hash`], which reads the name 8 bytes at a time. Names whose answer depends on more
+//! the slow path name by name. It is an open-addressing table of 16-byte slots (a tag of the
+//! name's hash, the object's position in the scope, the name's offset in that object's string
+//! table, and the symbol's address), hashed with [`name_hash`], which reads the name 8 bytes at
+//! a time: a hit reads one slot and the name it compares, never the symbol table. Names whose answer depends on more
 //! than the symbol — STB_GNU_UNIQUE definitions (the unique-symbol table decides), IFUNCs (the
 //! resolver runs, with no lock held) and TLS variables (the calling thread's address) — are
 //! marked, and go the slow way. The table holds its scope's objects, so they stay mapped as
@@ -49,24 +50,24 @@ pub struct Index {
     slots: Box<[Slot]>,
 }
 
-/// What a lookup reads of an object of the scope.
+/// What a lookup reads of an object of the scope: its string table.
 struct Object {
-    syms: &'static [Sym],
     strtab: &'static [u8],
-    bias: usize,
 }
 
 #[derive(Clone, Copy, Default)]
 struct Slot {
     tag: u32,
-    /// 0: empty. Else [`SLOW`], the object's position in the scope (7 bits) and the symbol's
-    /// index (24 bits).
+    /// 0: empty. Else [`SLOW`], the object's position in the scope (7 bits) and the name's
+    /// offset in its string table (24 bits, never 0: that is the empty name).
     entry: u32,
+    /// The symbol's address (unused for a [`SLOW`] one).
+    addr: usize,
 }
 
 const SLOW: u32 = 1 << 31;
 const MAX_OBJECTS: usize = 1 << 7;
-const MAX_SYMBOL: u32 = 1 << 24;
+const MAX_NAME: u32 = 1 << 24;
 
 /// What the table says of a name.
 pub enum Answer<'a> {
@@ -148,23 +149,23 @@ impl Index {
             return None;
         }
         // Every name with its answer in the first object that answers it.
-        let mut found: Vec<(u64, u32)> = Vec::new();
+        let mut found: Vec<(u64, Slot)> = Vec::new();
         for (pos, m) in scope.iter().enumerate() {
             let t = &m.symtab;
-            if t.len() >= MAX_SYMBOL as usize {
+            if t.strtab.0.len() > MAX_NAME as usize {
                 return None;
             }
             for idx in 1..t.len() as u32 {
                 let Some(def) = t.explicit_answer(idx) else { continue };
                 let sym = t.sym(def)?;
                 let slow = matches!(sym.kind(), elf::abi::STT_GNU_IFUNC | elf::abi::STT_TLS) || sym.bind() == elf::abi::STB_GNU_UNIQUE;
-                let entry = (pos as u32) << 24 | def | if slow { SLOW } else { 0 };
-                found.push((name_hash(t.name(sym)), entry));
+                let entry = (pos as u32) << 24 | sym.st_name | if slow { SLOW } else { 0 };
+                found.push((name_hash(t.name(sym)), Slot { tag: 0, entry, addr: value(m, sym) }));
             }
         }
         // At most half full: a miss then probes about 2.5 slots on average (linear probing).
         let bits = (found.len() * 2).max(8).next_power_of_two().trailing_zeros();
-        let objects = scope.iter().map(|m| Object { syms: m.symtab.syms(), strtab: m.symtab.strtab.0, bias: m.bias }).collect();
+        let objects = scope.iter().map(|m| Object { strtab: m.symtab.strtab.0 }).collect();
         let mut index = Index {
             id,
             scope: scope.into(),
@@ -172,21 +173,20 @@ impl Index {
             shift: 64 - bits,
             slots: vec![Slot::default(); 1 << bits].into_boxed_slice(),
         };
-        for (h, entry) in found {
-            let (pos, def) = ((entry >> 24 & 0x7f) as usize, entry & (MAX_SYMBOL - 1));
-            let t = &scope[pos].symtab;
-            let name = t.name(t.sym(def)?);
+        for (h, new) in found {
+            let name = index.objects[(new.entry >> 24 & 0x7f) as usize].strtab.get((new.entry & (MAX_NAME - 1)) as usize..)?;
+            let name = &name[..name.iter().position(|&c| c == 0)?];
             let mask = index.slots.len() - 1;
             let mut i = (h >> index.shift) as usize;
             loop {
                 let s = index.slots[i];
                 if s.entry == 0 {
-                    index.slots[i] = Slot { tag: h as u32, entry };
+                    index.slots[i] = Slot { tag: h as u32, ..new };
                     break;
                 }
                 // The same name answered earlier in the scope (or twice by one object): the
                 // first answer stays.
-                if s.tag == h as u32 && index.named(s.entry, name).is_some() {
+                if s.tag == h as u32 && index.named(s.entry, name) {
                     break;
                 }
                 i = (i + 1) & mask;
@@ -195,12 +195,10 @@ impl Index {
         Some(Box::new(index))
     }
 
-    /// The object and symbol of an entry, if the symbol is called `name`.
+    /// Whether the name of an entry is `name`.
     #[inline]
-    fn named(&self, entry: u32, name: &[u8]) -> Option<(&Object, &'static Sym)> {
-        let o = self.objects.get((entry >> 24 & 0x7f) as usize)?;
-        let sym = o.syms.get((entry & (MAX_SYMBOL - 1)) as usize)?;
-        same_name(o.strtab, sym.st_name as usize, name).then_some((o, sym))
+    fn named(&self, entry: u32, name: &[u8]) -> bool {
+        self.objects.get((entry >> 24 & 0x7f) as usize).is_some_and(|o| same_name(o.strtab, (entry & (MAX_NAME - 1)) as usize, name))
     }
 
     /// What the scope answers for `name`.
@@ -214,20 +212,20 @@ impl Index {
             if s.entry == 0 {
                 return Answer::Missing(&self.scope[0].name);
             }
-            if s.tag == h as u32 {
-                if let Some((o, sym)) = self.named(s.entry, name) {
-                    if s.entry & SLOW != 0 {
-                        return Answer::Slow;
-                    }
-                    // An absolute symbol's value is not relative to the object (as in
-                    // `Binding::value`).
-                    let base = if sym.st_shndx == elf::abi::SHN_ABS { 0 } else { o.bias };
-                    return Answer::Found(base.wrapping_add(sym.st_value as usize));
+            if s.tag == h as u32 && self.named(s.entry, name) {
+                if s.entry & SLOW != 0 {
+                    return Answer::Slow;
                 }
+                return Answer::Found(s.addr);
             }
             i = (i + 1) & mask;
         }
     }
+}
+
+/// The address of a definition `sym` of `m`, as `Binding::value` gives it.
+fn value(m: &Module, sym: &'static Sym) -> usize {
+    crate::resolve::Binding { module: m, sym }.value()
 }
 
 /// A thread's announcement of the index it reads. Records are never freed: a thread that ends
@@ -280,22 +278,21 @@ struct Owner(&'static Record);
 
 impl Drop for Owner {
     fn drop(&mut self) {
-        MINE.set(std::ptr::null());
+        crate::arch::hot_set(crate::arch::HOT_RECORD, 0);
         self.0.hazard.store(std::ptr::null_mut(), Ordering::Release);
         self.0.free.store(true, Ordering::Release);
     }
 }
 
 thread_local! {
-    /// The calling thread's record once it has one (read on every lookup: no destructor, so
-    /// no lazy initialization to check).
-    static MINE: std::cell::Cell<*const Record> = const { std::cell::Cell::new(std::ptr::null()) };
     static OWNER: std::cell::OnceCell<Owner> = const { std::cell::OnceCell::new() };
 }
 
+/// The calling thread's record once it has one (read on every lookup, from a word of
+/// per-thread state that needs no `__tls_get_addr` call where the machine allows).
 #[inline]
 fn my_record() -> Option<&'static Record> {
-    let p = MINE.get();
+    let p = crate::arch::hot_get(crate::arch::HOT_RECORD) as *const Record;
     if p.is_null() {
         return claim_mine();
     }
@@ -309,7 +306,7 @@ fn claim_mine() -> Option<&'static Record> {
     OWNER
         .try_with(|o| {
             let r = o.get_or_init(|| Owner(claim_record())).0;
-            MINE.set(r);
+            crate::arch::hot_set(crate::arch::HOT_RECORD, r as *const Record as usize);
             r
         })
         .ok()
@@ -417,7 +414,7 @@ pub fn reclaim(retired: &mut Vec<Retired>) -> Vec<Index> {
 
 /// In a child process: the records of the parent's other threads announce nothing any more.
 pub fn fork_child() {
-    let me = MINE.get();
+    let me = crate::arch::hot_get(crate::arch::HOT_RECORD) as *const Record;
     for r in records().filter(|&r| !std::ptr::eq(r, me)) {
         r.hazard.store(std::ptr::null_mut(), Ordering::Relaxed);
         r.free.store(true, Ordering::Relaxed);

@@ -1331,6 +1331,29 @@ fn sym_misses_do_not_allocate() {
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
 
+/// rl_error() after misses through handles with lookup tables names each miss's own library
+/// and symbol, per thread.
+#[test]
+fn sym_miss_errors() {
+    let s = Scratch::new("sym_miss_errors");
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    s.lib("libsymtab_user.so", &["symtab_user.c"], &["-L.", "-lsimple", "-Wl,-rpath,$ORIGIN"]);
+    let prog = s.program("sym_miss_errors.c", &["-lpthread"]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
+/// librelink.so loaded with dlopen (not at startup) works, its per-thread state included.
+#[test]
+fn librelink_loaded_with_dlopen() {
+    let s = Scratch::new("dlopened_relink");
+    s.lib("libsimple.so", &["simple.c"], &[]);
+    s.lib("libsymtab_user.so", &["symtab_user.c"], &["-L.", "-lsimple", "-Wl,-rpath,$ORIGIN", "-Wl,-z,lazy"]);
+    let prog = s.program("dlopened_relink.c", &["-Wl,--as-needed", "-ldl"]);
+    let d = readelf(&["-d"], &prog);
+    assert_fixture(!d.contains("librelink"), "the program does not need librelink.so", &d);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
 /// First calls through PLT slots allocate nothing once the thread has bound one slot.
 #[test]
 fn lazy_first_calls_do_not_allocate() {

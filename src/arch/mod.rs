@@ -80,6 +80,43 @@ pub fn tls_get_addr_alias(_name: &[u8]) -> Option<usize> {
 #[cfg(not(target_arch = "x86"))]
 pub const LAZY_ARG_IS_OFFSET: bool = false;
 
+/// How many words of per-thread state [`hot_get`] and [`hot_set`] give.
+pub const HOT_WORDS: usize = 2;
+/// The calling thread's record of the lock-free lookup tables (`symcache.rs`).
+pub const HOT_RECORD: usize = 0;
+/// The calling thread's `rl_error` state, once it has been reached (`ffi.rs`).
+pub const HOT_ERROR: usize = 1;
+
+/// Word `i` of the calling thread's per-thread state: zero until set. Where the architecture
+/// file has a `hot_words`, the words are in librelink's static TLS block (initial-exec, read
+/// without calling `__tls_get_addr`: librelink then needs a few bytes of static TLS, which
+/// glibc keeps in reserve for libraries loaded with `dlopen`); elsewhere in a `thread_local!`.
+#[inline(always)]
+pub fn hot_get(i: usize) -> usize {
+    assert!(i < HOT_WORDS);
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `hot_words` is the calling thread's block of HOT_WORDS words, and `i` is in it.
+    return unsafe { hot_words().add(i).read() };
+    #[cfg(not(target_arch = "x86_64"))]
+    return HOT.try_with(|w| w[i].get()).unwrap_or(0);
+}
+
+/// Set word `i` of the calling thread's per-thread state (see [`hot_get`]).
+#[inline(always)]
+pub fn hot_set(i: usize, value: usize) {
+    assert!(i < HOT_WORDS);
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: as in `hot_get`; only the calling thread reads or writes its block.
+    unsafe { hot_words().add(i).write(value) };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = HOT.try_with(|w| w[i].set(value));
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+thread_local! {
+    static HOT: [std::cell::Cell<usize>; HOT_WORDS] = const { [const { std::cell::Cell::new(0) }; HOT_WORDS] };
+}
+
 /// The body of an exported function that needs to know who called it (as glibc's dlsym and
 /// dlopen take their caller from the return address): used as the only statement of a naked
 /// function taking `$args` integer arguments, it loads the function's own return address into

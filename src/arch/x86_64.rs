@@ -120,6 +120,45 @@ pub fn thread_pointer() -> usize {
     tp
 }
 
+// relink's own words of per-thread state (`super::hot_get`), zero in every new thread, reached
+// through a TLS descriptor: when librelink.so is loaded at startup its TLS is static and the
+// descriptor's function only returns the block's offset from the thread pointer (no
+// `__tls_get_addr` call); loaded later with `dlopen`, the descriptor is a dynamic one and
+// librelink needs no static TLS.
+std::arch::global_asm!(
+    ".pushsection .tbss, \"awT\", @nobits",
+    ".p2align 3",
+    ".globl relink_hot_words",
+    ".hidden relink_hot_words",
+    ".type relink_hot_words, @object",
+    ".size relink_hot_words, {size}",
+    "relink_hot_words:",
+    ".zero {size}",
+    ".popsection",
+    size = const 8 * super::HOT_WORDS,
+);
+
+/// The address of the calling thread's words of `relink_hot_words`.
+#[inline(always)]
+pub fn hot_words() -> *mut usize {
+    let off: usize;
+    // SAFETY: the TLS descriptor call sequence of the x86-64 psABI: the descriptor's function
+    // returns the offset in %rax; the stack is aligned for a call here. It should preserve
+    // every other register, but glibc's dynamic one clobbered vector registers before 2.40
+    // (the first access of a thread allocates its block): the C convention's scratch
+    // registers are declared clobbered.
+    unsafe {
+        std::arch::asm!(
+            "lea rax, [rip + relink_hot_words@TLSDESC]",
+            "call qword ptr [rax + relink_hot_words@TLSCALL]",
+            out("rax") off,
+            clobber_abi("C"),
+            options(pure, readonly)
+        )
+    };
+    thread_pointer().wrapping_add(off) as *mut usize
+}
+
 /// TLS variant II: the static blocks end at the thread pointer.
 pub const TLS_VARIANT: super::TlsVariant = super::TlsVariant::II;
 /// No thread control block precedes the blocks (variant II keeps it above the thread pointer).
@@ -333,7 +372,14 @@ std::arch::global_asm!(
     "    mov [rsp + 568], rax",
     "    mov eax, {rfbm_lo}",
     "    mov edx, -1",
-    "    xsave [rsp]",
+    // XSAVEC where the CPU has it: components in their initial state (the upper halves of
+    // vector registers, usually) are not written, as glibc's resolvers do.
+    "    cmp byte ptr [rip + {xsavec}], 0",
+    "    je 3f",
+    "    xsavec [rsp]",
+    "    jmp 4f",
+    "3:  xsave [rsp]",
+    "4:",
     ".endm",
     ".macro relink_xstate_restore",
     "    mov eax, {rfbm_lo}",
@@ -443,6 +489,7 @@ std::arch::global_asm!(
     desc_offset = sym crate::tls::tlsdesc_offset,
     fixup = sym crate::relocate::lazy_fixup,
     xsave_size = sym XSAVE_SIZE,
+    xsavec = sym XSAVEC,
     rfbm_lo = const RFBM_LO,
 );
 
@@ -454,6 +501,10 @@ const RFBM_LO: u32 = !(0b11 << 17);
 /// components need (about 2.7 KiB with AVX-512), set by [`init`]. Until then, a size that covers
 /// every component, AMX tile data included.
 static XSAVE_SIZE: AtomicUsize = AtomicUsize::new(16384);
+
+/// Whether the trampolines save with XSAVEC (compacted, skipping components in their initial
+/// state; XRSTOR reads either form). Its area is never larger than XSAVE's.
+static XSAVEC: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Whether the trampolines can run here (XSAVE enabled by the OS).
 static XSAVE_OK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -482,6 +533,7 @@ pub fn init() {
         }
     }
     if size <= 16384 {
+        XSAVEC.store(__cpuid_count(0xd, 1).eax & 2 != 0, Ordering::Relaxed);
         XSAVE_SIZE.store((size + 63) & !63, Ordering::Relaxed);
         XSAVE_OK.store(true, Ordering::Relaxed);
     }
