@@ -49,14 +49,19 @@ mod riscv64;
 #[cfg(target_arch = "riscv64")]
 pub use self::riscv64::*;
 
+#[cfg(target_arch = "arm")]
+mod arm;
+#[cfg(target_arch = "arm")]
+pub use self::arm::*;
+
 // The RV64 object relocation arithmetic is pure: its unit tests run on every host.
 #[cfg(all(test, not(target_arch = "riscv64")))]
 #[path = "riscv64/object.rs"]
 #[allow(dead_code)]
 mod riscv64_object;
 
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64")))]
-compile_error!("relink supports x86_64, aarch64 and riscv64; add src/arch/<arch>.rs for another machine");
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64", target_arch = "arm")))]
+compile_error!("relink supports x86_64, aarch64, riscv64 and arm; add src/arch/<arch>.rs for another machine");
 
 /// The body of an exported function that needs to know who called it (as glibc's dlsym and
 /// dlopen take their caller from the return address): used as the only statement of a naked
@@ -132,6 +137,10 @@ pub fn lazy_entry() -> usize {
 pub fn tlsdesc_entries() -> (usize, usize) {
     (relink_tlsdesc_static as *const () as usize, relink_tlsdesc_dynamic as *const () as usize)
 }
+
+/// Whether a TLS descriptor holds its argument word before its function (Arm's
+/// `{argument, function}`; elsewhere `{function, argument}`).
+pub const TLSDESC_ARGUMENT_FIRST: bool = cfg!(target_arch = "arm");
 
 /// What a relocation computes, independent of the architecture.
 /// `S` is the symbol's value, `A` the addend, `B` the object's load bias, `P` the place.
