@@ -43,6 +43,9 @@ pub struct Image {
     /// .eh_frame_hdr (PT_GNU_EH_FRAME) and the start of the .eh_frame it points to, for the
     /// unwinder; `None` without them, or when .eh_frame is empty.
     pub eh_frame: Option<(usize, usize)>,
+    /// .ARM.exidx (PT_ARM_EXIDX) and its number of entries, for Arm's unwinder (`None`
+    /// elsewhere).
+    pub exidx: Option<(usize, usize)>,
     /// The file it was mapped from, as it was when opened (`None` for images from memory).
     pub stamp: Option<crate::os::Stamp>,
     /// `__deregister_frame` of each unwinder the object's frames were registered with, and the

@@ -68,8 +68,11 @@ pub struct Found {
     /// Its whole mapping: `start..end`.
     pub start: usize,
     pub end: usize,
-    /// Its .eh_frame_hdr (PT_GNU_EH_FRAME), or 0.
+    /// Its .eh_frame_hdr (PT_GNU_EH_FRAME), or on Arm its .ARM.exidx (PT_ARM_EXIDX); 0
+    /// without one.
     pub eh_frame_hdr: usize,
+    /// The number of .ARM.exidx entries (0 elsewhere).
+    pub eh_count: usize,
 }
 
 /// The writers' side of the table: the objects in address order, and the buffers replaced by
@@ -95,8 +98,8 @@ struct Copy {
     len: AtomicUsize,
 }
 
-/// `start`, `end`, `eh_frame_hdr` of each object.
-struct Buf(Box<[[AtomicUsize; 3]]>);
+/// `start`, `end`, `eh_frame_hdr`, `eh_count` of each object.
+struct Buf(Box<[[AtomicUsize; 4]]>);
 
 #[allow(clippy::declare_interior_mutable_const)]
 const EMPTY: Copy = Copy { buf: AtomicPtr::new(std::ptr::null_mut()), len: AtomicUsize::new(0) };
@@ -123,7 +126,7 @@ fn publish(objects: &mut Objects) {
     // SAFETY: as above.
     let entries = unsafe { &(*buf).0 };
     for (e, o) in entries.iter().zip(&objects.list) {
-        for (slot, value) in e.iter().zip([o.start, o.end, o.eh_frame_hdr]) {
+        for (slot, value) in e.iter().zip([o.start, o.end, o.eh_frame_hdr, o.eh_count]) {
             slot.store(value, Ordering::Relaxed);
         }
     }
@@ -146,8 +149,8 @@ pub fn find(pc: usize) -> Option<Found> {
             let entries = &entries[..copy.len.load(Ordering::Relaxed).min(entries.len())];
             let i = entries.partition_point(|e| e[0].load(Ordering::Relaxed) <= pc);
             i.checked_sub(1).map(|i| {
-                let [start, end, eh_frame_hdr] = [0, 1, 2].map(|k| entries[i][k].load(Ordering::Relaxed));
-                Found { start, end, eh_frame_hdr }
+                let [start, end, eh_frame_hdr, eh_count] = [0, 1, 2, 3].map(|k| entries[i][k].load(Ordering::Relaxed));
+                Found { start, end, eh_frame_hdr, eh_count }
             })
         };
         fence(Ordering::Acquire);
@@ -625,7 +628,11 @@ pub fn register(m: &Module, providers: &[&Arc<Module>]) {
     let Some(image) = &m.image else { return };
     let mut calls = CALLS.lock();
     let start = image.region.base;
-    let found = Found { start, end: start + image.region.len, eh_frame_hdr: image.eh_frame.map_or(0, |(hdr, _)| hdr) };
+    let (eh_frame_hdr, eh_count) = match image.exidx {
+        Some(exidx) => exidx,
+        None => (image.eh_frame.map_or(0, |(hdr, _)| hdr), 0),
+    };
+    let found = Found { start, end: start + image.region.len, eh_frame_hdr, eh_count };
     let at = calls.list.partition_point(|o| o.start < start);
     if calls.list.get(at) != Some(&found) {
         calls.list.insert(at, found);
