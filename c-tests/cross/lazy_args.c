@@ -1,7 +1,8 @@
 /* Lazy binding through the target machine's PLT and relink's trampoline: calls with more
  * integer and floating-point arguments than there are argument registers (so some go on the
- * stack), a struct returned through memory (the indirect result register on aarch64), and a
- * variadic call with doubles into the C library, each bound on its first call. */
+ * stack), single and double precision mixed, a struct returned through memory (the indirect
+ * result register on aarch64), and a variadic call with doubles into the C library, each bound
+ * on its first call. */
 #include "check.h"
 
 struct big {
@@ -10,6 +11,8 @@ struct big {
 
 typedef double (*mix_fn)(long, double, long, double, long, double, long, double, long, double, long, double, long,
                          double, long, double, long, double, long, double);
+typedef double (*fmix_fn)(float, double, float, float, double, float, double, float, double, float, double, float,
+                          double, float, float, double);
 typedef struct big (*big_fn)(long, double);
 typedef int (*fmt_fn)(char *, size_t, double, double, long);
 typedef int (*count_fn)(void);
@@ -20,6 +23,7 @@ int main(int argc, char **argv)
     rl_handle *h = rl_open(path, RL_LAZY);
     CHECK(h != NULL, "rl_open(%s, RL_LAZY)", path);
     mix_fn call_mix = SYM(h, mix_fn, "call_mix");
+    fmix_fn call_fmix = SYM(h, fmix_fn, "call_fmix");
     big_fn call_big = SYM(h, big_fn, "call_big");
     fmt_fn call_format = SYM(h, fmt_fn, "call_format");
     count_fn bindings = SYM(h, count_fn, "unbound_slots");
@@ -33,6 +37,14 @@ int main(int argc, char **argv)
         for (int i = 0; i < 10; i++)
             want += (double)(i + 1) * (double)(i + 1) * (2 * i + 1) + (double)(i + 1) * (2 * i + 2) * (i + 0.5);
         CHECK(r == want, "call_mix round %d = %.17g, want %.17g", round, r, want);
+        /* Singles i / 2 weighed by i, doubles i / 4 weighed by i + 19 (i from 1). */
+        double f = call_fmix(0.5f, 0.25, 1.0f, 1.5f, 0.5, 2.0f, 0.75, 2.5f, 1.0, 3.0f, 1.25, 3.5f, 1.5, 4.0f, 4.5f, 1.75);
+        double fwant = 0;
+        for (int i = 1; i <= 9; i++)
+            fwant += i * (i / 2.0);
+        for (int i = 1; i <= 7; i++)
+            fwant += (i + 19) * (i / 4.0);
+        CHECK(f == fwant, "call_fmix round %d = %.17g, want %.17g", round, f, fwant);
         struct big b = call_big(40, 2.25);
         for (int i = 0; i < 6; i++)
             CHECK(b.v[i] == 40 * (i + 1) + (long)(2.25 * 4), "call_big v[%d] = %ld", i, b.v[i]);
