@@ -5,6 +5,7 @@ fn main() {
         Ok("aarch64") => "exports-aarch64.map",
         Ok("riscv64") => "exports-riscv64.map",
         Ok("arm") => "exports-arm.map",
+        Ok("x86") => "exports-x86.map",
         _ => "exports.map",
     };
     println!("cargo:rerun-if-changed=build.rs");

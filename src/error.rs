@@ -80,7 +80,9 @@ impl fmt::Display for Error {
             Error::Internal => write!(f, "internal error: relink panicked; the operation was abandoned"),
             Error::Map { file, reason } => write!(f, "{file}: cannot map: {reason}"),
             Error::WrongClass { file } => {
-                write!(f, "{file}: wrong ELF class: ELFCLASS32 (relink loads 64-bit objects only)")
+                // The other class than the machine's.
+                let (other, own) = if crate::raw::ELF_CLASS == 2 { (32, 64) } else { (64, 32) };
+                write!(f, "{file}: wrong ELF class: ELFCLASS{other} (relink loads {own}-bit objects only)")
             }
             Error::VersionNotInFile { file, symbol, version, provider } => write!(
                 f,

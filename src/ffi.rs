@@ -159,7 +159,8 @@ pub(crate) use ffi_boundary;
 const HANDLE_TAG: usize = 0x8;
 
 /// Handles are unguessable tokens: a handle's id goes through a bijection keyed at random per
-/// process (a multiplication by an odd number, then an exclusive or, on 60 bits), so that a
+/// process (a multiplication by an odd number, then an exclusive or, on 60 bits, or 28 on 32-bit
+/// machines: the pointer's width less the tag), so that a
 /// small integer, a stray pointer or a real handle plus a few bytes passed as one decodes to an
 /// id the registry almost surely does not know, and is rejected.
 struct HandleKey {
@@ -168,7 +169,7 @@ struct HandleKey {
     xor: u64,
 }
 
-const HANDLE_BITS: u64 = (1 << 60) - 1;
+const HANDLE_BITS: u64 = (1 << (usize::BITS - 4)) - 1;
 
 fn handle_key() -> &'static HandleKey {
     static KEY: once_cell::sync::OnceCell<HandleKey> = once_cell::sync::OnceCell::new();
@@ -594,9 +595,9 @@ pub unsafe extern "C" fn rl_iterate_phdr(cb: rl_phdr_callback, data: *mut c_void
         for m in &objects {
             let (tls_modid, tls_data) = m.tls_now();
             let mut info = libc::dl_phdr_info {
-                dlpi_addr: m.bias as u64,
+                dlpi_addr: m.bias as _,
                 dlpi_name: m.c_name.as_ptr(),
-                dlpi_phdr: m.phdr.0 as *const libc::Elf64_Phdr,
+                dlpi_phdr: m.phdr.0 as *const crate::raw::Phdr,
                 dlpi_phnum: m.phdr.1 as u16,
                 dlpi_adds: adds,
                 dlpi_subs: subs,

@@ -66,7 +66,7 @@ impl Real {
             ("dlerror", DL),
             ("dladdr1", &["GLIBC_2.34", "GLIBC_2.3.3"]),
             ("dlinfo", &["GLIBC_2.34", "GLIBC_2.3.3"]),
-            ("dl_iterate_phdr", &["GLIBC_2.2.5"]),
+            ("dl_iterate_phdr", &["GLIBC_2.2.5", "GLIBC_2.2.4"]),
             ("_dl_find_object", &["GLIBC_2.35"]),
         ];
         // (version index, address) of the best definition found so far, per name.
@@ -93,8 +93,8 @@ impl Real {
             // SAFETY: a shared object's first segment maps its ELF header at its base.
             let Some((phdr, phnum)) = (unsafe { crate::raw::program_headers(lm.l_addr) }) else { continue };
             // SAFETY: the system loader's program headers stay mapped while the object is loaded.
-            let phdrs = unsafe { std::slice::from_raw_parts(phdr as *const libc::Elf64_Phdr, phnum) };
-            let holds_me = |p: &libc::Elf64_Phdr| {
+            let phdrs = unsafe { std::slice::from_raw_parts(phdr as *const crate::raw::Phdr, phnum) };
+            let holds_me = |p: &crate::raw::Phdr| {
                 let lo = lm.l_addr.wrapping_add(p.p_vaddr as usize);
                 p.p_type == abi::PT_LOAD && me >= lo && me - lo < p.p_memsz as usize
             };
@@ -284,7 +284,7 @@ fn static_tls_size(modules: &[Result<Arc<Module>, Module>]) -> usize {
 
 /// The readable ranges, dynamic section and symbol table of an object the system loader mapped
 /// at `bias`, read in place.
-fn tables(bias: usize, phdrs: &[libc::Elf64_Phdr]) -> Option<(Span, DynInfo, SymTab)> {
+fn tables(bias: usize, phdrs: &[crate::raw::Phdr]) -> Option<(Span, DynInfo, SymTab)> {
     let mut ranges = Vec::with_capacity(4);
     let mut dynamic = None;
     for ph in phdrs {
@@ -292,7 +292,7 @@ fn tables(bias: usize, phdrs: &[libc::Elf64_Phdr]) -> Option<(Span, DynInfo, Sym
             abi::PT_LOAD if ph.p_flags & abi::PF_R != 0 => {
                 ranges.push((bias + ph.p_vaddr as usize, bias + (ph.p_vaddr + ph.p_memsz) as usize))
             }
-            abi::PT_DYNAMIC => dynamic = Some((bias + ph.p_vaddr as usize, ph.p_memsz as usize / 16)),
+            abi::PT_DYNAMIC => dynamic = Some((bias + ph.p_vaddr as usize, ph.p_memsz as usize / std::mem::size_of::<crate::raw::Dyn>())),
             _ => {}
         }
     }
@@ -309,7 +309,7 @@ fn tables(bias: usize, phdrs: &[libc::Elf64_Phdr]) -> Option<(Span, DynInfo, Sym
 
 fn module_of(f: &Found, is_program: bool, tp: usize, id: u64) -> Option<Module> {
     // SAFETY: the system loader's program headers stay mapped while the object is loaded.
-    let phdrs = unsafe { std::slice::from_raw_parts(f.phdr as *const libc::Elf64_Phdr, f.phnum) };
+    let phdrs = unsafe { std::slice::from_raw_parts(f.phdr as *const crate::raw::Phdr, f.phnum) };
     if crate::tls::is_stub(phdrs) {
         // relink's own, holding another object's static TLS: not an object of the host.
         return None;

@@ -39,10 +39,7 @@ fn args() -> (libc::c_int, *const *const libc::c_char, *const *const libc::c_cha
 }
 
 fn array(m: &Module, arr: Option<(usize, usize)>) -> &'static [usize] {
-    arr.and_then(|(a, n)| m.span.slice::<u64>(a, n))
-        // SAFETY: u64 and usize have the same layout on 64-bit targets.
-        .map(|s| unsafe { std::slice::from_raw_parts(s.as_ptr() as *const usize, s.len()) })
-        .unwrap_or(&[])
+    arr.and_then(|(a, n)| m.span.slice::<usize>(a, n)).unwrap_or(&[])
 }
 
 /// Whether an init/fini array entry is a function to call (0 and -1 are placeholders).

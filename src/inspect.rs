@@ -556,7 +556,7 @@ fn relocatable_notes(data: &[u8], name: &str) -> Result<Vec<String>> {
             abi::SHT_SYMTAB => {
                 let count = table(24)?;
                 let names = file.section_data_as_strtab(&linked(abi::SHT_STRTAB)?).map_err(|e| bad(format!("{what}: {e}")))?;
-                let syms: elf::symbol::SymbolTable<LittleEndian> = elf::parse::ParsingTable::new(LittleEndian, elf::file::Class::ELF64, body);
+                let syms: elf::symbol::SymbolTable<LittleEndian> = elf::parse::ParsingTable::new(LittleEndian, crate::parse::CLASS, body);
                 for (k, s) in syms.iter().enumerate() {
                     if s.st_name != 0 {
                         names.get_raw(s.st_name as usize).map_err(|_| bad(format!("{what}: symbol {k}: name out of bounds")))?;

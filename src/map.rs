@@ -59,7 +59,7 @@ pub fn read_layout(src: &Source, name: &str) -> Result<Layout> {
         parse::HeaderError::WrongClass => Error::WrongClass { file: name.to_string() },
         parse::HeaderError::Other(reason) => bad(reason),
     })?;
-    let size = header.phnum * 56;
+    let size = header.phnum * std::mem::size_of::<crate::raw::Phdr>();
     let elsewhere;
     let raw = match usize::try_from(header.phoff).ok().and_then(|o| head.get(o..o.checked_add(size)?)) {
         Some(raw) => raw,
@@ -85,14 +85,7 @@ fn symbols_in_use(src: &Source, layout: &Layout, d: &DynInfo, bias: usize, span:
         span.slice::<crate::raw::Sym>(d.symtab, count).map(|_| count)
     });
     from_headers.unwrap_or_else(|| {
-        [d.rela, d.jmprel]
-            .into_iter()
-            .flatten()
-            .filter_map(|(addr, n)| span.slice::<crate::raw::Rela>(addr, n))
-            .flatten()
-            .map(|r| r.sym() as usize + 1)
-            .max()
-            .unwrap_or(0)
+        crate::relocate::symbols_and_types(span, d).map(|(sym, _)| sym as usize + 1).max().unwrap_or(0)
     })
 }
 
@@ -222,14 +215,15 @@ pub fn load_placed(
     let exec = segments.iter().filter(|s| s.prot.exec).map(|s| (s.lo, s.hi)).collect();
 
     let dynph = layout.dynamic.expect("checked by parse");
-    let dynamic = DynInfo::read(&span, at(dynph.p_vaddr), dynph.p_memsz as usize / 16, at)
+    let dynamic = DynInfo::read(&span, at(dynph.p_vaddr), dynph.p_memsz as usize / std::mem::size_of::<crate::raw::Dyn>(), at)
         .map_err(|reason| Error::Malformed { file: file(), reason })?;
     // Everything relink maps is opened the way dlopen opens: objects that refuse that are left
     // alone (one loaded already is reused without coming here).
     if dynamic.flags_1 & abi::DF_1_NOOPEN as u64 != 0 {
         return Err(Error::NotDlopenable { file: file() });
     }
-    if dynamic.has_rel || (dynamic.jmprel.is_some() && !dynamic.pltrel_is_rela) {
+    let has_rel = dynamic.rel.is_some_and(|(_, n)| n != 0) || (dynamic.jmprel.is_some() && !dynamic.pltrel_is_rela);
+    if has_rel && !crate::arch::ACCEPTS_REL {
         return Err(bad("REL relocations (DT_REL, DT_PLTREL = DT_REL): this architecture uses RELA"));
     }
     if dynamic.textrel {
@@ -308,18 +302,18 @@ pub fn load_placed(
         }
     };
     // The program headers handed to rl_iterate_phdr callbacks: a copy relink owns.
-    let phdrs: Box<[libc::Elf64_Phdr]> = layout
+    let phdrs: Box<[crate::raw::Phdr]> = layout
         .phdrs
         .iter()
-        .map(|p| libc::Elf64_Phdr {
+        .map(|p| crate::raw::Phdr {
             p_type: p.p_type,
             p_flags: p.p_flags,
-            p_offset: p.p_offset,
-            p_vaddr: p.p_vaddr,
-            p_paddr: p.p_paddr,
-            p_filesz: p.p_filesz,
-            p_memsz: p.p_memsz,
-            p_align: p.p_align,
+            p_offset: p.p_offset as _,
+            p_vaddr: p.p_vaddr as _,
+            p_paddr: p.p_paddr as _,
+            p_filesz: p.p_filesz as _,
+            p_memsz: p.p_memsz as _,
+            p_align: p.p_align as _,
         })
         .collect();
     let phdr = (phdrs.as_ptr() as usize, phdrs.len());

@@ -34,7 +34,7 @@ pub struct Image {
     /// The page-aligned RELRO range, made read-only after relocation.
     pub relro: Option<(usize, usize)>,
     /// A copy of the program headers: owns what `Module::phdr` points at.
-    pub _phdrs: Box<[libc::Elf64_Phdr]>,
+    pub _phdrs: Box<[crate::raw::Phdr]>,
     /// Objects outside its own scope that lazy binding bound it to (kept loaded with it).
     pub lazy_pins: crate::sync::Mutex<Vec<std::sync::Arc<Module>>>,
     /// The scopes of later opens that pulled the object in, searched by lazy binding after its
@@ -236,14 +236,14 @@ impl Module {
     }
 
     /// Its program headers.
-    pub fn phdrs(&self) -> &[libc::Elf64_Phdr] {
+    pub fn phdrs(&self) -> &[crate::raw::Phdr] {
         // SAFETY: `phdr` points at the program headers for as long as the object lives: the
         // system loader's for a host object, the copy in `Image` for one relink mapped.
-        unsafe { std::slice::from_raw_parts(self.phdr.0 as *const libc::Elf64_Phdr, self.phdr.1) }
+        unsafe { std::slice::from_raw_parts(self.phdr.0 as *const crate::raw::Phdr, self.phdr.1) }
     }
 
     /// The runtime address of its first segment of type `kind`, with its program header.
-    pub fn segment(&self, kind: u32) -> Option<(usize, &libc::Elf64_Phdr)> {
+    pub fn segment(&self, kind: u32) -> Option<(usize, &crate::raw::Phdr)> {
         self.phdrs().iter().find(|p| p.p_type == kind).map(|p| (self.bias.wrapping_add(p.p_vaddr as usize), p))
     }
 

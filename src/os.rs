@@ -54,15 +54,16 @@ impl File {
         let c = CString::new(path.as_os_str().as_bytes())
             .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
         // SAFETY: `c` is a valid NUL-terminated string.
-        let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        // (O_LARGEFILE: 64-bit offsets on 32-bit machines; 0 elsewhere.)
+        let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC | libc::O_LARGEFILE) };
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }
         let mut file = File { fd, size: 0, id: (0, 0), stamp: Stamp::default() };
         // SAFETY: an all-zero stat is a valid value for fstat to overwrite.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        let mut st: libc::stat64 = unsafe { std::mem::zeroed() };
         // SAFETY: `fd` is open and `st` is a valid out-pointer.
-        if unsafe { libc::fstat(fd, &mut st) } != 0 {
+        if unsafe { libc::fstat64(fd, &mut st) } != 0 {
             return Err(io::Error::last_os_error());
         }
         if st.st_mode & libc::S_IFMT != libc::S_IFREG {
@@ -71,12 +72,7 @@ impl File {
         }
         file.size = st.st_size as u64;
         file.id = (st.st_dev, st.st_ino);
-        file.stamp = Stamp {
-            id: file.id,
-            size: file.size,
-            mtime: (st.st_mtime, st.st_mtime_nsec),
-            ctime: (st.st_ctime, st.st_ctime_nsec),
-        };
+        file.stamp = Stamp { id: file.id, size: file.size, mtime: mtime(&st), ctime: ctime(&st) };
         Ok(file)
     }
 
@@ -85,7 +81,7 @@ impl File {
         let len = buf.len();
         transfer(len, io::ErrorKind::UnexpectedEof, |done| {
             // SAFETY: the destination range lies inside `buf`.
-            unsafe { libc::pread(self.fd, buf[done..].as_mut_ptr().cast(), len - done, (offset + done as u64) as libc::off_t) }
+            unsafe { libc::pread64(self.fd, buf[done..].as_mut_ptr().cast(), len - done, (offset + done as u64) as libc::off64_t) }
         })
     }
 }
@@ -130,14 +126,27 @@ impl File {
 pub fn stamp(path: &Path) -> Option<Stamp> {
     let c = CString::new(path.as_os_str().as_bytes()).ok()?;
     // SAFETY: an all-zero stat is a valid value for stat to overwrite.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    let mut st: libc::stat64 = unsafe { std::mem::zeroed() };
     // SAFETY: `c` is NUL-terminated and `st` a valid out-pointer.
-    (unsafe { libc::stat(c.as_ptr(), &mut st) } == 0).then_some(Stamp {
+    (unsafe { libc::stat64(c.as_ptr(), &mut st) } == 0).then_some(Stamp {
         id: (st.st_dev, st.st_ino),
         size: st.st_size as u64,
-        mtime: (st.st_mtime, st.st_mtime_nsec),
-        ctime: (st.st_ctime, st.st_ctime_nsec),
+        mtime: mtime(&st),
+        ctime: ctime(&st),
     })
+}
+
+/// A file's modification time, seconds and nanoseconds (`time_t` is 32 bits on some machines:
+/// the conversion is needed there).
+#[allow(clippy::useless_conversion)]
+fn mtime(st: &libc::stat64) -> (i64, i64) {
+    (i64::from(st.st_mtime), i64::from(st.st_mtime_nsec))
+}
+
+/// A file's status change time, as [`mtime`].
+#[allow(clippy::useless_conversion)]
+fn ctime(st: &libc::stat64) -> (i64, i64) {
+    (i64::from(st.st_ctime), i64::from(st.st_ctime_nsec))
 }
 
 /// Device and inode of a path, without opening it.
@@ -232,8 +241,9 @@ impl Region {
                 }
                 free_from = free_from.max(e);
             }
-            // The top of the user address space (47-bit) bounds the last gap.
-            gaps.push((free_from, 1usize << 47));
+            // The top of the user address space (47-bit; all of it on 32-bit machines) bounds
+            // the last gap.
+            gaps.push((free_from, (1u64 << 47).min(usize::MAX as u64) as usize));
             let mut raced = false;
             for &(gs, ge) in gaps.iter().rev() {
                 let (gs, ge) = (gs.max(lo), ge.min(hi));
@@ -288,13 +298,13 @@ impl Region {
         self.check(addr, len)?;
         // SAFETY: MAP_FIXED replaces only pages of our own reservation (checked above).
         let p = unsafe {
-            libc::mmap(
+            libc::mmap64(
                 addr as *mut _,
                 len,
                 prot.bits(),
                 libc::MAP_PRIVATE | libc::MAP_FIXED,
                 file.fd,
-                offset as libc::off_t,
+                offset as libc::off64_t,
             )
         };
         if p == libc::MAP_FAILED {

@@ -1,7 +1,7 @@
 //! Stage 1 — parse: validate the ELF header and program headers before anything is mapped, and
 //! read the dynamic section once the image is in memory.
 
-use crate::raw::{Dyn, Span};
+use crate::raw::{self, Dyn, Span};
 use elf::abi;
 use elf::endian::LittleEndian;
 use elf::file::{Class, FileHeader};
@@ -12,13 +12,18 @@ const DT_RELRSZ: i64 = 35;
 const DT_RELR: i64 = 36;
 const DT_RELRENT: i64 = 37;
 
-/// Size of an ELF64 file header.
-pub const EHDR_SIZE: usize = 64;
-const PHDR_SIZE: usize = 56;
-/// Size of an ELF64 section header.
-pub const SHDR_SIZE: usize = 64;
-/// Size of an ELF64 symbol.
-const SYM_SIZE: u64 = 24;
+/// The native ELF class (ELF64, or ELF32 on 32-bit machines), for the `elf` crate's parsers.
+pub const CLASS: Class = if raw::ELF_CLASS == 2 { Class::ELF64 } else { Class::ELF32 };
+/// Size of a file header of the native class.
+pub const EHDR_SIZE: usize = std::mem::size_of::<raw::Ehdr>();
+const PHDR_SIZE: usize = std::mem::size_of::<raw::Phdr>();
+/// Size of a section header of the native class.
+pub const SHDR_SIZE: usize = if raw::WORD == 8 { 64 } else { 40 };
+/// Size of a symbol of the native class.
+const SYM_SIZE: u64 = std::mem::size_of::<raw::Sym>() as u64;
+/// Sizes of a RELA and a REL record.
+const RELA_SIZE: usize = std::mem::size_of::<raw::Rela>();
+const REL_SIZE: usize = std::mem::size_of::<raw::Rel>();
 /// The largest address span relink agrees to reserve for one object.
 const MAX_SPAN: u64 = 1 << 40;
 /// The first EI_ABIVERSION glibc refuses for ELFOSABI_GNU objects (its LIBC_ABI_MAX).
@@ -68,7 +73,7 @@ fn machine_name(m: u16) -> &'static str {
 /// Why a file header was refused.
 #[derive(Debug)]
 pub enum HeaderError {
-    /// A 32-bit object (the system loader words this case its own way).
+    /// An object of the other ELF class (the system loader words this case its own way).
     WrongClass,
     Other(String),
 }
@@ -99,7 +104,7 @@ pub fn file_header(ident: &[u8]) -> Result<FileHeader<LittleEndian>, HeaderError
         elf::ParseError::UnsupportedElfEndianness(_) => "big-endian ELF files are not supported".to_string(),
         e => format!("bad ELF identification: {e}"),
     })?;
-    if id.1 != Class::ELF64 {
+    if id.1 != CLASS {
         return Err(HeaderError::WrongClass);
     }
     // The OS ABIs and ABI versions glibc accepts on Linux: System V, or GNU with an ABI version
@@ -167,7 +172,7 @@ pub fn check_header(ident: &[u8], image_len: u64) -> Result<Header, HeaderError>
 /// section headers (`raw`, the table's bytes) describe it, if one of them does.
 pub fn dynsym_count(raw: &[u8], symtab: u64) -> Option<usize> {
     let table: elf::section::SectionHeaderTable<LittleEndian> =
-        elf::parse::ParsingTable::new(LittleEndian, Class::ELF64, raw);
+        elf::parse::ParsingTable::new(LittleEndian, CLASS, raw);
     table
         .iter()
         .find(|s| s.sh_type == abi::SHT_DYNSYM && s.sh_addr == symtab && s.sh_entsize == SYM_SIZE)
@@ -177,7 +182,7 @@ pub fn dynsym_count(raw: &[u8], symtab: u64) -> Option<usize> {
 /// Validate the program headers (`raw` is the table's bytes) against an image of `image_len` bytes.
 pub fn check_segments(raw: &[u8], phoff: u64, image_len: u64, page: u64) -> Result<Layout, String> {
     let table: elf::segment::SegmentTable<LittleEndian> =
-        elf::parse::ParsingTable::new(LittleEndian, Class::ELF64, raw);
+        elf::parse::ParsingTable::new(LittleEndian, CLASS, raw);
     let phdrs: Vec<ProgramHeader> = table.iter().collect();
     let mut l = Layout {
         loads: Vec::new(),
@@ -272,11 +277,13 @@ pub struct DynInfo {
     pub verneed: Option<usize>,
     pub verneednum: usize,
     pub rela: Option<(usize, usize)>,
+    /// DT_REL: relocations whose addend is at the place.
+    pub rel: Option<(usize, usize)>,
+    /// DT_JMPREL, of RELA records when `pltrel_is_rela`, else of REL records.
     pub jmprel: Option<(usize, usize)>,
     pub pltrel_is_rela: bool,
     pub pltgot: Option<usize>,
     pub relr: Option<(usize, usize)>,
-    pub has_rel: bool,
     pub init: Option<usize>,
     pub init_array: Option<(usize, usize)>,
     pub fini: Option<usize>,
@@ -304,21 +311,22 @@ impl DynInfo {
     /// value into a runtime address (objects relink maps add the bias; the host's objects
     /// were already adjusted in place by the system loader).
     pub fn read(span: &Span, addr: usize, max: usize, fix: impl Fn(u64) -> usize) -> Result<DynInfo, String> {
-        let all = span.slice::<Dyn>(addr, max.min(span.room(addr) / 16))
+        let all = span.slice::<Dyn>(addr, max.min(span.room(addr) / std::mem::size_of::<Dyn>()))
             .ok_or("dynamic section out of bounds")?;
         let mut d = DynInfo::default();
         let (mut rela, mut relasz, mut jmprel, mut pltrelsz, mut relr, mut relrsz) = (None, 0, None, 0, None, 0);
+        let (mut rel, mut relsz) = (None, 0);
         let (mut ia, mut iasz, mut fa, mut fasz) = (None, 0, None, 0);
         let (mut strtab, mut symtab) = (None, None);
         for e in all {
-            let v = e.d_val;
-            match e.d_tag {
+            let v = e.val();
+            match e.tag() {
                 abi::DT_NULL => break,
                 abi::DT_NEEDED => d.needed.push(v as u32),
                 abi::DT_STRTAB => strtab = Some(fix(v)),
                 abi::DT_STRSZ => d.strsz = v as usize,
                 abi::DT_SYMTAB => symtab = Some(fix(v)),
-                abi::DT_SYMENT if v != 24 => return Err(format!("bad symbol entry size {v}")),
+                abi::DT_SYMENT if v != SYM_SIZE => return Err(format!("bad symbol entry size {v}")),
                 abi::DT_HASH => d.hash = Some(fix(v)),
                 abi::DT_GNU_HASH => d.gnu_hash = Some(fix(v)),
                 abi::DT_VERSYM => d.versym = Some(fix(v)),
@@ -328,15 +336,17 @@ impl DynInfo {
                 abi::DT_VERNEEDNUM => d.verneednum = v as usize,
                 abi::DT_RELA => rela = Some(fix(v)),
                 abi::DT_RELASZ => relasz = v as usize,
-                abi::DT_RELAENT if v != 24 => return Err(format!("bad RELA entry size {v}")),
-                abi::DT_REL | abi::DT_RELSZ => d.has_rel |= v != 0,
+                abi::DT_RELAENT if v != RELA_SIZE as u64 => return Err(format!("bad RELA entry size {v}")),
+                abi::DT_REL => rel = Some(fix(v)),
+                abi::DT_RELSZ => relsz = v as usize,
+                abi::DT_RELENT if v != REL_SIZE as u64 => return Err(format!("bad REL entry size {v}")),
                 abi::DT_JMPREL => jmprel = Some(fix(v)),
                 abi::DT_PLTRELSZ => pltrelsz = v as usize,
                 abi::DT_PLTREL => d.pltrel_is_rela = v == abi::DT_RELA as u64,
                 abi::DT_PLTGOT => d.pltgot = Some(fix(v)),
                 DT_RELR => relr = Some(fix(v)),
                 DT_RELRSZ => relrsz = v as usize,
-                DT_RELRENT if v != 8 => return Err(format!("bad RELR entry size {v}")),
+                DT_RELRENT if v != raw::WORD as u64 => return Err(format!("bad RELR entry size {v}")),
                 abi::DT_INIT => d.init = Some(fix(v)),
                 abi::DT_FINI => d.fini = Some(fix(v)),
                 abi::DT_INIT_ARRAY => ia = Some(fix(v)),
@@ -358,18 +368,27 @@ impl DynInfo {
         d.symtab = symtab.ok_or("no symbol table (DT_SYMTAB)")?;
         d.textrel |= d.flags & abi::DF_TEXTREL as u64 != 0;
         d.symbolic |= d.flags & abi::DF_SYMBOLIC as u64 != 0;
-        // Some linkers (GNU ld for RISC-V) count the PLT relocations, which come last, in
-        // DT_RELASZ too: they are applied once, as PLT relocations (as glibc does).
-        if let (Some(a), Some(j)) = (rela, jmprel) {
-            if j >= a && a.checked_add(relasz) == j.checked_add(pltrelsz) {
-                relasz -= pltrelsz;
+        // Some linkers (GNU ld for RISC-V and i386) count the PLT relocations, which come last,
+        // in DT_RELASZ (DT_RELSZ) too: they are applied once, as PLT relocations (as glibc does).
+        let plt_tail = |start: Option<usize>, size: &mut usize| {
+            if let (Some(a), Some(j)) = (start, jmprel) {
+                if j >= a && a.checked_add(*size) == j.checked_add(pltrelsz) {
+                    *size -= pltrelsz;
+                }
             }
+        };
+        if d.pltrel_is_rela {
+            plt_tail(rela, &mut relasz);
+        } else {
+            plt_tail(rel, &mut relsz);
         }
-        d.rela = rela.map(|a| (a, relasz / 24));
-        d.jmprel = jmprel.map(|a| (a, pltrelsz / 24));
-        d.relr = relr.map(|a| (a, relrsz / 8));
-        d.init_array = ia.map(|a| (a, iasz / 8));
-        d.fini_array = fa.map(|a| (a, fasz / 8));
+        d.rela = rela.map(|a| (a, relasz / RELA_SIZE));
+        d.rel = rel.map(|a| (a, relsz / REL_SIZE));
+        let plt_size = if d.pltrel_is_rela { RELA_SIZE } else { REL_SIZE };
+        d.jmprel = jmprel.map(|a| (a, pltrelsz / plt_size));
+        d.relr = relr.map(|a| (a, relrsz / raw::WORD));
+        d.init_array = ia.map(|a| (a, iasz / raw::WORD));
+        d.fini_array = fa.map(|a| (a, fasz / raw::WORD));
         Ok(d)
     }
 }

@@ -1,4 +1,4 @@
-//! All byte-casting lives here: the in-memory ELF64 records the loader reads from mapped images,
+//! All byte-casting lives here: the in-memory ELF records (of the machine's own class) the loader reads from mapped images,
 //! and the bounds-checked views that hand them out.
 //!
 //! The `elf` crate parses headers from bytes; once an image is mapped, the dynamic linker reads its
@@ -6,7 +6,42 @@
 
 use std::ffi::CStr;
 
+// The records of the native ELF class: ELF64 on 64-bit machines, ELF32 on 32-bit ones, with
+// the same field names (a field is as wide as the class makes it; `Word`, `Addr` and `Sword`
+// name those widths). Version records are the same in both classes.
+
+/// The ELF class of objects for this machine: `ELFCLASS64`, or `ELFCLASS32` on 32-bit machines.
+#[cfg(target_pointer_width = "64")]
+pub const ELF_CLASS: u8 = 2;
+#[cfg(target_pointer_width = "32")]
+pub const ELF_CLASS: u8 = 1;
+
+/// A native-class address or size (`ElfN_Addr`, `ElfN_Xword`/`ElfN_Word`).
+#[cfg(target_pointer_width = "64")]
+pub type Addr = u64;
+#[cfg(target_pointer_width = "32")]
+pub type Addr = u32;
+/// A native-class signed word (`d_tag`, `r_addend`).
+#[cfg(target_pointer_width = "64")]
+pub type Sword = i64;
+#[cfg(target_pointer_width = "32")]
+pub type Sword = i32;
+
+/// Bytes of a native word (an address, a GOT entry).
+pub const WORD: usize = std::mem::size_of::<usize>();
+
+/// `ElfN_Ehdr` and `ElfN_Phdr` of the native class.
+#[cfg(target_pointer_width = "64")]
+pub type Ehdr = libc::Elf64_Ehdr;
+#[cfg(target_pointer_width = "64")]
+pub type Phdr = libc::Elf64_Phdr;
+#[cfg(target_pointer_width = "32")]
+pub type Ehdr = libc::Elf32_Ehdr;
+#[cfg(target_pointer_width = "32")]
+pub type Phdr = libc::Elf32_Phdr;
+
 /// `Elf64_Sym`.
+#[cfg(target_pointer_width = "64")]
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct Sym {
@@ -18,7 +53,30 @@ pub struct Sym {
     pub st_size: u64,
 }
 
+/// `Elf32_Sym` (the value and size come before the info bytes).
+#[cfg(target_pointer_width = "32")]
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Sym {
+    pub st_name: u32,
+    pub st_value: u32,
+    pub st_size: u32,
+    pub st_info: u8,
+    pub st_other: u8,
+    pub st_shndx: u16,
+}
+
+// Widening accessors: the same code reads both classes (the casts are no-ops in ELF64).
+#[allow(clippy::unnecessary_cast)]
 impl Sym {
+    /// `st_value`, widened to 64 bits.
+    pub fn value(&self) -> u64 {
+        self.st_value as u64
+    }
+    /// `st_size`, widened to 64 bits.
+    pub fn size(&self) -> u64 {
+        self.st_size as u64
+    }
     pub fn bind(&self) -> u8 {
         self.st_info >> 4
     }
@@ -27,30 +85,109 @@ impl Sym {
     }
 }
 
-/// `Elf64_Rela`.
+/// `ElfN_Rela`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct Rela {
-    pub r_offset: u64,
-    pub r_info: u64,
-    pub r_addend: i64,
+    pub r_offset: Addr,
+    pub r_info: Addr,
+    pub r_addend: Sword,
 }
 
+#[allow(clippy::unnecessary_cast)]
 impl Rela {
-    pub fn sym(&self) -> u32 {
-        (self.r_info >> 32) as u32
-    }
-    pub fn kind(&self) -> u32 {
-        self.r_info as u32
+    /// `r_addend`, sign-extended to 64 bits.
+    pub fn addend(&self) -> i64 {
+        self.r_addend as i64
     }
 }
 
-/// `Elf64_Dyn`.
+/// `ElfN_Rel`: the addend is the value at the place (an in-place addend).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Rel {
+    pub r_offset: Addr,
+    pub r_info: Addr,
+}
+
+/// The symbol index and the type of an `r_info` word: split 32/32 in ELF64, 24/8 in ELF32.
+#[cfg(target_pointer_width = "64")]
+#[inline]
+fn info_parts(info: Addr) -> (u32, u32) {
+    ((info >> 32) as u32, info as u32)
+}
+#[cfg(target_pointer_width = "32")]
+#[inline]
+fn info_parts(info: Addr) -> (u32, u32) {
+    (info >> 8, info & 0xff)
+}
+
+/// A record of a dynamic relocation table, RELA or REL.
+pub trait Reloc: Pod {
+    fn offset(&self) -> Addr;
+    fn info(&self) -> Addr;
+    /// The addend, when the record holds it (RELA); a REL record's is at the place.
+    fn explicit_addend(&self) -> Option<Sword>;
+    fn sym(&self) -> u32 {
+        info_parts(self.info()).0
+    }
+    fn kind(&self) -> u32 {
+        info_parts(self.info()).1
+    }
+    /// The record as a RELA one with addend `a`.
+    fn with_addend(&self, a: Sword) -> Rela {
+        Rela { r_offset: self.offset(), r_info: self.info(), r_addend: a }
+    }
+}
+
+impl Reloc for Rela {
+    #[inline]
+    fn offset(&self) -> Addr {
+        self.r_offset
+    }
+    #[inline]
+    fn info(&self) -> Addr {
+        self.r_info
+    }
+    #[inline]
+    fn explicit_addend(&self) -> Option<Sword> {
+        Some(self.r_addend)
+    }
+}
+
+impl Reloc for Rel {
+    #[inline]
+    fn offset(&self) -> Addr {
+        self.r_offset
+    }
+    #[inline]
+    fn info(&self) -> Addr {
+        self.r_info
+    }
+    #[inline]
+    fn explicit_addend(&self) -> Option<Sword> {
+        None
+    }
+}
+
+/// `ElfN_Dyn`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct Dyn {
-    pub d_tag: i64,
-    pub d_val: u64,
+    pub d_tag: Sword,
+    pub d_val: Addr,
+}
+
+#[allow(clippy::unnecessary_cast)]
+impl Dyn {
+    /// `d_tag`, sign-extended to 64 bits (as the `DT_*` constants are).
+    pub fn tag(&self) -> i64 {
+        self.d_tag as i64
+    }
+    /// `d_val`, widened to 64 bits.
+    pub fn val(&self) -> u64 {
+        self.d_val as u64
+    }
 }
 
 /// `Elf64_Verdef`.
@@ -106,6 +243,8 @@ unsafe impl Pod for Sym {}
 // SAFETY: as above.
 unsafe impl Pod for Rela {}
 // SAFETY: as above.
+unsafe impl Pod for Rel {}
+// SAFETY: as above.
 unsafe impl Pod for Dyn {}
 // SAFETY: as above.
 unsafe impl Pod for Verdef {}
@@ -123,6 +262,8 @@ unsafe impl Pod for u16 {}
 unsafe impl Pod for u32 {}
 // SAFETY: integers.
 unsafe impl Pod for u64 {}
+// SAFETY: integers.
+unsafe impl Pod for usize {}
 
 /// The readable address ranges of a mapped object. Everything the loader reads out of an image
 /// in memory is checked against one of these, so a table pointing into a gap between segments
@@ -241,14 +382,14 @@ pub unsafe fn bytes_mut<'a>(addr: usize, len: usize) -> &'a mut [u8] {
     unsafe { std::slice::from_raw_parts_mut(addr as *mut u8, len) }
 }
 
-/// Read a 64-bit word at `addr` (unaligned reads allowed).
+/// Read a native word at `addr` (unaligned reads allowed).
 ///
 /// # Safety
-/// `addr..addr+8` must be readable.
+/// `addr..addr+WORD` must be readable.
 #[inline]
-pub unsafe fn read_u64(addr: usize) -> u64 {
+pub unsafe fn read_word(addr: usize) -> usize {
     // SAFETY: guaranteed by the caller.
-    unsafe { std::ptr::read_unaligned(addr as *const u64) }
+    unsafe { std::ptr::read_unaligned(addr as *const usize) }
 }
 
 /// The public head of glibc's `struct link_map` (`<link.h>`): what the system loader's list of
@@ -274,14 +415,14 @@ pub struct RDebug {
 }
 
 /// The program headers `(address, count)` of an object whose ELF header is mapped at `base`, if
-/// an ELF64 header is there.
+/// an ELF header of the native class is there.
 ///
 /// # Safety
-/// `base..base+64` must be readable, and so must the program headers it names.
+/// `base..base+size_of::<Ehdr>()` must be readable, and so must the program headers it names.
 pub unsafe fn program_headers(base: usize) -> Option<(usize, usize)> {
     // SAFETY: the caller guarantees the header is readable; any bit pattern is a valid Ehdr.
-    let h = unsafe { std::ptr::read_unaligned(base as *const libc::Elf64_Ehdr) };
-    let elf = h.e_ident[..4] == *b"\x7fELF" && h.e_ident[4] == 2 && h.e_phentsize as usize == std::mem::size_of::<libc::Elf64_Phdr>();
+    let h = unsafe { std::ptr::read_unaligned(base as *const Ehdr) };
+    let elf = h.e_ident[..4] == *b"\x7fELF" && h.e_ident[4] == ELF_CLASS && h.e_phentsize as usize == std::mem::size_of::<Phdr>();
     elf.then(|| (base + h.e_phoff as usize, h.e_phnum as usize))
 }
 

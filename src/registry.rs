@@ -327,7 +327,7 @@ impl Known for Registry {
         // A host object's device and inode are looked up only if its program headers could be
         // the file's.
         let host = self.host.iter().filter(|m| {
-            dynamic.is_some_and(|(vaddr, size)| m.segment(elf::abi::PT_DYNAMIC).is_some_and(|(_, p)| p.p_vaddr == vaddr && p.p_memsz == size))
+            dynamic.is_some_and(|(vaddr, size)| m.segment(elf::abi::PT_DYNAMIC).is_some_and(|(_, p)| p.p_vaddr as usize == vaddr as usize && p.p_memsz as usize == size as usize))
         });
         loaded.chain(host).find(|m| m.file_id() == Some(id)).cloned()
     }
@@ -1192,7 +1192,7 @@ fn tls_address(b: resolve::Binding) -> Result<usize> {
     match b.module.host_tls {
         Some(t) => {
             // `tls_index` offsets are biased by the machine's DTV offset (0 but on RISC-V).
-            let ti = crate::tls::TlsIndex { module: t.modid as u64, offset: (value as u64).wrapping_sub(crate::arch::DTV_OFFSET) };
+            let ti = crate::tls::TlsIndex { module: t.modid, offset: (value as u64).wrapping_sub(crate::arch::DTV_OFFSET) as usize };
             Ok(crate::tls::tls_get_addr(&ti) as usize)
         }
         None => Err(Error::Malformed { file: b.module.name.clone(), reason: "TLS symbol without a TLS segment".into() }),

@@ -6,7 +6,7 @@
 use crate::arch::{self, Kind};
 use crate::error::{Error, Result};
 use crate::module::Module;
-use crate::raw::{self, Rela};
+use crate::raw::{self, Rel, Rela, Reloc, WORD};
 use crate::resolve::{self, Binding};
 use crate::hooks::{Lookups, OpenHooks, Phase, RelocEvent, RelocHook};
 use elf::abi;
@@ -83,51 +83,20 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyS
     let mut ctx = Ctx { m, scope, hooks, cache: &mut cache, writable: &image.writable, last: 0, bound };
 
     if let Some((addr, n)) = m.dynamic.relr {
-        let words = span_slice::<u64>(m, addr, n)?;
+        let words = span_slice::<usize>(m, addr, n)?;
         ctx.apply_relr(words)?;
     }
     if let Some((addr, n)) = m.dynamic.rela {
         ctx.apply_all(span_slice::<Rela>(m, addr, n)?)?;
     }
+    if let Some((addr, n)) = m.dynamic.rel {
+        ctx.apply_all(span_slice::<Rel>(m, addr, n)?)?;
+    }
     if let Some((addr, n)) = m.dynamic.jmprel {
-        let relas = span_slice::<Rela>(m, addr, n)?;
-        match (lazy, m.dynamic.pltgot) {
-            (Some(_), Some(got)) if got % 8 != 0 => return Err(ctx.bad("misaligned DT_PLTGOT")),
-            (Some(scope), Some(got)) => {
-                for r in relas {
-                    // Calls with another register convention than the trampoline preserves are
-                    // bound now.
-                    let now = m.symtab.sym(r.sym()).is_some_and(|s| arch::binds_at_load(s.st_other));
-                    if arch::classify(r.kind()) == Kind::PltSlot && !now {
-                        // The slot holds the link-time address of code in its PLT entry that
-                        // enters the trampoline: relocate it. (Aligned: it is later rewritten
-                        // with one atomic store.)
-                        if r.r_offset % 8 != 0 {
-                            return Err(ctx.bad("misaligned PLT slot"));
-                        }
-                        // Bound at the first call, where an error ends the process: what can be
-                        // checked now is.
-                        if m.symtab.sym(r.sym()).is_none_or(|s| r.sym() == 0 || m.symtab.strtab.get(s.st_name).is_none_or(<[u8]>::is_empty)) {
-                            return Err(ctx.bad(format!("PLT slot relocation against symbol {} (no such symbol, or it has no name)", r.sym())));
-                        }
-                        let p = ctx.place(m.bias.wrapping_add(r.r_offset as usize), 8)?;
-                        // SAFETY: `place` checked the target.
-                        unsafe { raw::write_bytes(p, raw::read_u64(p).wrapping_add(m.bias as u64).to_le_bytes()) };
-                    } else {
-                        ctx.apply(r)?;
-                    }
-                }
-                let lazy = Box::new(LazyCtx { module: m, scope, hooks: hooks.open.clone() });
-                let context = ctx.place(got.wrapping_add(8 * arch::LAZY_GOT_CONTEXT), 8)?;
-                let entry = ctx.place(got.wrapping_add(8 * arch::LAZY_GOT_ENTRY), 8)?;
-                // SAFETY: these GOT words are reserved for the dynamic linker; `place` checked them.
-                unsafe {
-                    raw::write_bytes(context, (&*lazy as *const LazyCtx as u64).to_le_bytes());
-                    raw::write_bytes(entry, (arch::lazy_entry() as u64).to_le_bytes());
-                }
-                *image.lazy.lock() = Some(lazy);
-            }
-            _ => ctx.apply_all(relas)?,
+        if m.dynamic.pltrel_is_rela {
+            ctx.apply_plt(span_slice::<Rela>(m, addr, n)?, lazy)?;
+        } else {
+            ctx.apply_plt(span_slice::<Rel>(m, addr, n)?, lazy)?;
         }
     }
     if let Some((block, template)) = &image.static_tls {
@@ -190,63 +159,115 @@ impl Ctx<'_, '_> {
         Err(self.bad(format!("relocation at {:#x} outside the writable segments", p.wrapping_sub(self.m.bias))))
     }
 
-    fn apply_relr(&mut self, words: &[u64]) -> Result<()> {
+    /// Apply the PLT relocations (DT_JMPREL). With `lazy` and a PLT GOT, PLT slots are left to
+    /// the lazy-binding trampoline; everything else is applied now.
+    fn apply_plt<R: Reloc>(&mut self, relas: &[R], lazy: Option<LazyScope>) -> Result<()> {
+        let m = self.m;
+        let (scope, got) = match (lazy, m.dynamic.pltgot) {
+            (Some(_), Some(got)) if !got.is_multiple_of(WORD) => return Err(self.bad("misaligned DT_PLTGOT")),
+            (Some(scope), Some(got)) => (scope, got),
+            _ => return self.apply_all(relas),
+        };
+        for r in relas {
+            // Calls with another register convention than the trampoline preserves are
+            // bound now.
+            let now = m.symtab.sym(r.sym()).is_some_and(|s| arch::binds_at_load(s.st_other));
+            if arch::classify(r.kind()) == Kind::PltSlot && !now {
+                // The slot holds the link-time address of code in its PLT entry that
+                // enters the trampoline: relocate it. (Aligned: it is later rewritten
+                // with one atomic store.)
+                if !(r.offset() as usize).is_multiple_of(WORD) {
+                    return Err(self.bad("misaligned PLT slot"));
+                }
+                // Bound at the first call, where an error ends the process: what can be
+                // checked now is.
+                if m.symtab.sym(r.sym()).is_none_or(|s| r.sym() == 0 || m.symtab.strtab.get(s.st_name).is_none_or(<[u8]>::is_empty)) {
+                    return Err(self.bad(format!("PLT slot relocation against symbol {} (no such symbol, or it has no name)", r.sym())));
+                }
+                let p = self.place(m.bias.wrapping_add(r.offset() as usize), WORD)?;
+                // SAFETY: `place` checked the target.
+                unsafe { raw::write_bytes(p, raw::read_word(p).wrapping_add(m.bias).to_le_bytes()) };
+            } else {
+                self.apply_one(r)?;
+            }
+        }
+        let image = m.image.as_ref().expect("only objects relink mapped are relocated");
+        let lazy = Box::new(LazyCtx { module: m, scope, hooks: self.hooks.open.clone() });
+        let context = self.place(got.wrapping_add(WORD * arch::LAZY_GOT_CONTEXT), WORD)?;
+        let entry = self.place(got.wrapping_add(WORD * arch::LAZY_GOT_ENTRY), WORD)?;
+        // SAFETY: these GOT words are reserved for the dynamic linker; `place` checked them.
+        unsafe {
+            raw::write_bytes(context, (&*lazy as *const LazyCtx as usize).to_le_bytes());
+            raw::write_bytes(entry, arch::lazy_entry().to_le_bytes());
+        }
+        *image.lazy.lock() = Some(lazy);
+        Ok(())
+    }
+
+    fn apply_relr(&mut self, words: &[usize]) -> Result<()> {
         let bias = self.m.bias;
         let mut next = 0usize;
         for &w in words {
             if w & 1 == 0 {
-                let p = self.place(bias.wrapping_add(w as usize), 8)?;
+                let p = self.place(bias.wrapping_add(w), WORD)?;
                 // SAFETY: `place` checked that the word is inside a writable segment.
-                unsafe { raw::write_bytes(p, (raw::read_u64(p).wrapping_add(bias as u64)).to_le_bytes()) };
-                // `place` checked that p + 8 does not wrap.
-                next = p + 8;
+                unsafe { raw::write_bytes(p, raw::read_word(p).wrapping_add(bias).to_le_bytes()) };
+                // `place` checked that p + WORD does not wrap.
+                next = p + WORD;
             } else {
                 let mut bits = w >> 1;
                 let mut p = next;
                 while bits != 0 {
                     if bits & 1 != 0 {
-                        let q = self.place(p, 8)?;
+                        let q = self.place(p, WORD)?;
                         // SAFETY: as above.
-                        unsafe { raw::write_bytes(q, (raw::read_u64(q).wrapping_add(bias as u64)).to_le_bytes()) };
+                        unsafe { raw::write_bytes(q, raw::read_word(q).wrapping_add(bias).to_le_bytes()) };
                     }
                     bits >>= 1;
-                    p = p.wrapping_add(8);
+                    p = p.wrapping_add(WORD);
                 }
-                next = next.checked_add(63 * 8).ok_or_else(|| self.bad("RELR bitmap runs past the end of the address space"))?;
+                let step = (usize::BITS as usize - 1) * WORD;
+                next = next.checked_add(step).ok_or_else(|| self.bad("RELR bitmap runs past the end of the address space"))?;
             }
         }
         Ok(())
     }
 
-    /// Apply a RELA table. RELATIVE relocations — most of them in large libraries — take a
+    /// Apply a RELA or REL table. RELATIVE relocations — most of them in large libraries — take a
     /// tight path that checks the target against the first writable segment only; so do the
     /// word-sized symbolic ones (absolute words, GOT and PLT slots) whose symbol is bound
     /// already, when no relocation callback is to see them. Everything else, and anything that
     /// would fail, goes through [`Ctx::apply`].
-    fn apply_all(&mut self, relas: &[Rela]) -> Result<()> {
-        let bias = self.m.bias as u64;
+    fn apply_all<R: Reloc>(&mut self, relas: &[R]) -> Result<()> {
+        let bias = self.m.bias;
         let (lo, hi) = self.writable.first().copied().unwrap_or((1, 0));
         // `p` holds a word of the first writable segment when `p - lo <= room` (wrapping: a `p`
         // below `lo` is far above `room`).
-        let room = hi.checked_sub(lo).and_then(|n| n.checked_sub(8));
+        let room = hi.checked_sub(lo).and_then(|n| n.checked_sub(WORD));
         let holds = |p: usize| room.is_some_and(|room| p.wrapping_sub(lo) <= room);
         let observed = self.hooks.open.on_relocation.is_some();
         // Types come in runs: classify each run once.
         let (mut last_ty, mut last_kind) = (arch::RELATIVE, Kind::Relative);
         for r in relas {
             let ty = r.kind();
-            let p = bias.wrapping_add(r.r_offset) as usize;
+            let p = bias.wrapping_add(r.offset() as usize);
+            // The addend of a word at `p`, which lies in a writable segment.
+            let addend = |p: usize| match r.explicit_addend() {
+                Some(a) => a as usize,
+                // SAFETY: the caller checked the word (REL: the addend is in place).
+                None => unsafe { raw::read_word(p) },
+            };
             if ty == arch::RELATIVE {
                 if !holds(p) {
-                    self.place(p, 8)?;
+                    self.place(p, WORD)?;
                 }
                 // SAFETY: the target lies in a writable segment (checked just above).
-                unsafe { raw::write_bytes(p, bias.wrapping_add(r.r_addend as u64).to_le_bytes()) };
+                unsafe { raw::write_bytes(p, bias.wrapping_add(addend(p)).to_le_bytes()) };
                 continue;
             }
             // A symbol seen before (and not the null one, whose PLT slots are refused).
             let cached = match self.cache.get(r.sym() as usize) {
-                Some(Some(res)) if !observed && r.sym() != 0 => Some(res.value as u64),
+                Some(Some(res)) if !observed && r.sym() != 0 => Some(res.value),
                 _ => None,
             };
             if let Some(s) = cached {
@@ -255,27 +276,51 @@ impl Ctx<'_, '_> {
                 }
                 let kind = last_kind;
                 let word = matches!(kind, Kind::Symbolic | Kind::GotEntry | Kind::PltSlot);
-                if word && holds(p) && (!kind.is_got_word() || p.is_multiple_of(8)) {
-                    let v = if kind == Kind::Symbolic { s.wrapping_add(r.r_addend as u64) } else { s };
+                if word && holds(p) && (!kind.is_got_word() || p.is_multiple_of(WORD)) {
+                    let v = if kind == Kind::Symbolic { s.wrapping_add(addend(p)) } else { s };
                     // SAFETY: the target lies in a writable segment (checked just above).
                     unsafe { raw::write_bytes(p, v.to_le_bytes()) };
                     continue;
                 }
             }
-            self.apply(r)?;
+            self.apply_one(r)?;
         }
         Ok(())
+    }
+
+    /// Apply one relocation of a RELA or REL table.
+    #[inline]
+    fn apply_one<R: Reloc>(&mut self, r: &R) -> Result<()> {
+        let a = match r.explicit_addend() {
+            Some(a) => a,
+            None => self.in_place_addend(r)?,
+        };
+        self.apply(&r.with_addend(a))
+    }
+
+    /// The addend of a REL record: the word at the place, the second word of a TLS
+    /// descriptor (its argument, as glibc reads it). Types that take none get 0.
+    fn in_place_addend<R: Reloc>(&mut self, r: &R) -> Result<raw::Sword> {
+        let at = match arch::classify(r.kind()) {
+            Kind::None | Kind::Copy | Kind::Unknown => return Ok(0),
+            Kind::TlsDesc => WORD,
+            _ => 0,
+        };
+        let p = self.place(self.m.bias.wrapping_add(r.offset() as usize).wrapping_add(at), WORD)?;
+        // SAFETY: `place` checked the word.
+        Ok(unsafe { raw::read_word(p) } as raw::Sword)
     }
 
     #[inline(never)]
     fn apply(&mut self, r: &Rela) -> Result<()> {
         let bias = self.m.bias;
         let p = bias.wrapping_add(r.r_offset as usize);
-        let a = r.r_addend;
+        let a = r.addend();
         let ty = r.kind();
         let kind = arch::classify(ty);
-        let word = |v: u64| v.to_le_bytes();
-        if kind.is_got_word() && !p.is_multiple_of(8) {
+        // A word's value, worked out in 64 bits: the low bits are the native word.
+        let word = |v: u64| (v as usize).to_le_bytes();
+        if kind.is_got_word() && !p.is_multiple_of(WORD) {
             // GOT and PLT slots and TLS words are aligned words of the GOT: one anywhere else
             // would overwrite parts of two others.
             return Err(self.bad(format!("{} relocation at a misaligned place {:#x}", arch::type_name(ty), r.r_offset)));
@@ -286,12 +331,12 @@ impl Ctx<'_, '_> {
         match kind {
             Kind::None => {}
             Kind::Relative => {
-                let p = self.place(p, 8)?;
+                let p = self.place(p, WORD)?;
                 // SAFETY: `place` checked the target.
                 unsafe { raw::write_bytes(p, word((bias as u64).wrapping_add(a as u64))) };
             }
             Kind::Irelative => {
-                let p = self.place(p, 8)?;
+                let p = self.place(p, WORD)?;
                 let v = resolve::call_resolver(self.m, bias.wrapping_add(a as usize))?;
                 // SAFETY: `place` checked the target.
                 unsafe { raw::write_bytes(p, word(v as u64)) };
@@ -300,7 +345,7 @@ impl Ctx<'_, '_> {
                 let s = self.symbol(r.sym())?.value;
                 let s = self.observe(r, p, s)? as u64;
                 let v = if kind == Kind::Symbolic { s.wrapping_add(a as u64) } else { s };
-                let p = self.place(p, 8)?;
+                let p = self.place(p, WORD)?;
                 // SAFETY: `place` checked the target.
                 unsafe { raw::write_bytes(p, word(v)) };
             }
@@ -311,10 +356,13 @@ impl Ctx<'_, '_> {
                     Kind::PcRel32 => s.wrapping_add(a).wrapping_sub(p as i64),
                     _ => s.wrapping_add(a),
                 };
-                let fits = match kind {
-                    Kind::Abs32 => (0..=u32::MAX as i64).contains(&v),
-                    _ => (i32::MIN as i64..=i32::MAX as i64).contains(&v),
-                };
+                // On a 32-bit machine the field is the whole word: arithmetic wraps around the
+                // address space.
+                let fits = WORD == 4
+                    || match kind {
+                        Kind::Abs32 => (0..=u32::MAX as i64).contains(&v),
+                        _ => (i32::MIN as i64..=i32::MAX as i64).contains(&v),
+                    };
                 if !fits {
                     return Err(self.bad(format!("{} value out of range", arch::type_name(ty))));
                 }
@@ -322,7 +370,7 @@ impl Ctx<'_, '_> {
                 // SAFETY: `place` checked the target.
                 unsafe { raw::write_bytes(p, (v as u32).to_le_bytes()) };
             }
-            Kind::DtpMod | Kind::DtpOff | Kind::TpOff | Kind::TlsDesc => self.apply_tls(r, kind, p)?,
+            Kind::DtpMod | Kind::DtpOff | Kind::TpOff | Kind::TpOffNeg | Kind::TlsDesc => self.apply_tls(r, kind, p)?,
             Kind::Copy => {
                 return Err(Error::Unsupported {
                     file: self.m.name.clone(),
@@ -357,7 +405,7 @@ impl Ctx<'_, '_> {
                 // An undefined weak reference gets module id 0, whose variables relink's
                 // `__tls_get_addr` places at address 0 (plus the offset), so that the code sees a
                 // NULL address as with glibc. An initial-exec access has no such way out.
-                if res.value == 0 && arch::classify(r.kind()) != Kind::TpOff {
+                if res.value == 0 && !matches!(arch::classify(r.kind()), Kind::TpOff | Kind::TpOffNeg) {
                     return Ok((Tls::Dynamic(0), r.r_addend as u64));
                 }
                 return Err(unsupported(format!("{} against an undefined weak symbol", arch::type_name(r.kind()))));
@@ -368,7 +416,7 @@ impl Ctx<'_, '_> {
             // SAFETY: `def` points into the scope, which outlives this relocation pass.
             (unsafe { &*def }, value)
         };
-        let off = value.wrapping_add(r.r_addend as u64);
+        let off = value.wrapping_add(r.addend() as u64);
         match (def.tls_id, def.host_tls) {
             (Some(id), _) => Ok((Tls::Dynamic(id), off)),
             (None, Some(t)) => {
@@ -386,7 +434,12 @@ impl Ctx<'_, '_> {
             (Kind::DtpMod, Tls::Dynamic(modid) | Tls::Static { modid, .. }) => [modid, 0],
             (Kind::DtpOff, _) => [off.wrapping_sub(arch::DTV_OFFSET), 0],
             (Kind::TpOff, Tls::Static { tp, .. }) => [(tp as i64 as u64).wrapping_add(off), 0],
-            (Kind::TpOff, Tls::Dynamic(_)) => {
+            (Kind::TpOffNeg, Tls::Static { tp, .. }) => {
+                // A - (TP offset of S): the addend is not negated (glibc's i386 TPOFF32).
+                let a = r.addend() as u64;
+                [a.wrapping_sub((tp as i64 as u64).wrapping_add(off.wrapping_sub(a))), 0]
+            }
+            (Kind::TpOff | Kind::TpOffNeg, Tls::Dynamic(_)) => {
                 let sym = self.m.symtab.sym(r.sym()).map_or(&b""[..], |s| self.m.symtab.name(s));
                 let what = if sym.is_empty() { "its own thread-local storage".to_string() } else { String::from_utf8_lossy(sym).into_owned() };
                 // SAFETY: `def` points into the scope, which outlives this relocation pass.
@@ -409,7 +462,7 @@ impl Ctx<'_, '_> {
                 })
             }
             (Kind::TlsDesc, Tls::Dynamic(id)) => {
-                let arg = Box::new(crate::tls::TlsIndex { module: id, offset: off.wrapping_sub(arch::DTV_OFFSET) });
+                let arg = Box::new(crate::tls::TlsIndex { module: id as usize, offset: off.wrapping_sub(arch::DTV_OFFSET) as usize });
                 let a = &*arg as *const crate::tls::TlsIndex as u64;
                 self.m.image.as_ref().expect("mapped").tls_descs.lock().push(arg);
                 [arch::tlsdesc_entries().1 as u64, a]
@@ -418,13 +471,13 @@ impl Ctx<'_, '_> {
         };
         // Arm's descriptors hold the argument first.
         let words = if kind == Kind::TlsDesc && arch::TLSDESC_ARGUMENT_FIRST { [words[1], words[0]] } else { words };
-        let n = if kind == Kind::TlsDesc { 16 } else { 8 };
+        let n = if kind == Kind::TlsDesc { 2 * WORD } else { WORD };
         let p = self.place(p, n)?;
         // SAFETY: `place` checked the target.
-        unsafe { raw::write_bytes(p, words[0].to_le_bytes()) };
-        if n == 16 {
+        unsafe { raw::write_bytes(p, (words[0] as usize).to_le_bytes()) };
+        if kind == Kind::TlsDesc {
             // SAFETY: as above (the checked range covers both words).
-            unsafe { raw::write_bytes(p + 8, words[1].to_le_bytes()) };
+            unsafe { raw::write_bytes(p + WORD, (words[1] as usize).to_le_bytes()) };
         }
         Ok(())
     }
@@ -471,10 +524,19 @@ impl Ctx<'_, '_> {
 /// (symbol 0) or against a thread-local variable the object defines. Such an object needs static
 /// TLS. (Malformed tables are reported when the object is relocated.)
 pub fn initial_exec_to_own_tls(span: &raw::Span, dynamic: &crate::parse::DynInfo, symtab: &crate::symbols::SymTab) -> bool {
-    let tables = [dynamic.rela, dynamic.jmprel].into_iter().flatten();
-    tables.filter_map(|(addr, n)| span.slice::<Rela>(addr, n)).flatten().any(|r| {
-        r.kind() == arch::TPOFF && (r.sym() == 0 || symtab.sym(r.sym()).is_some_and(|s| s.st_shndx != abi::SHN_UNDEF))
+    symbols_and_types(span, dynamic).any(|(sym, ty)| {
+        matches!(arch::classify(ty), Kind::TpOff | Kind::TpOffNeg) && (sym == 0 || symtab.sym(sym).is_some_and(|s| s.st_shndx != abi::SHN_UNDEF))
     })
+}
+
+/// The symbol index and type of every dynamic relocation of an object (RELA, REL and PLT
+/// tables; those outside `span` are passed over: they are reported when the object is
+/// relocated).
+pub fn symbols_and_types<'a>(span: &'a raw::Span, d: &'a crate::parse::DynInfo) -> impl Iterator<Item = (u32, u32)> + 'a {
+    let (rela_plt, rel_plt) = if d.pltrel_is_rela { (d.jmprel, None) } else { (None, d.jmprel) };
+    let rela = [d.rela, rela_plt].into_iter().flatten().filter_map(|(addr, n)| span.slice::<Rela>(addr, n));
+    let rel = [d.rel, rel_plt].into_iter().flatten().filter_map(|(addr, n)| span.slice::<Rel>(addr, n));
+    rela.flatten().map(|r| (r.sym(), r.kind())).chain(rel.flatten().map(|r| (r.sym(), r.kind())))
 }
 
 /// Bind the reference through symbol `idx` of `m`, looking it up through `scope` (used by the
@@ -500,7 +562,7 @@ fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modu
             );
             let tls = b.sym.kind() == abi::STT_TLS;
             let value = if tls { 0 } else { b.address()? };
-            Resolved { value, def: Some((b.module as *const Module, b.sym.st_value)), tls }
+            Resolved { value, def: Some((b.module as *const Module, b.sym.value())), tls }
         }
     })
 }
@@ -606,21 +668,28 @@ pub fn extend_lazy_scope(m: &Module, root: u64, scope: &[Arc<Module>]) {
 
 /// Bind PLT slot `index` of the object behind `ctx` on its first call (from the arch file's
 /// trampoline) and return the target. An undefined symbol ends the process, as with glibc.
-pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, index: u64) -> usize {
+pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, arg: usize) -> usize {
     // SAFETY: GOT[1] holds the context of the object whose PLT called us; it lives as long as
     // the object, which is executing.
     let ctx = unsafe { &*ctx };
     // SAFETY: as above.
     let m = unsafe { &*ctx.module };
-    let rela = m
-        .dynamic
-        .jmprel
-        .and_then(|(addr, n)| m.span.slice::<Rela>(addr, n))
-        .and_then(|relas| relas.get(index as usize));
-    let Some(r) = rela else { fatal(m, "bad PLT relocation index") };
+    // The index, or on some machines the byte offset, of the PLT relocation.
+    let size = if m.dynamic.pltrel_is_rela { std::mem::size_of::<Rela>() } else { std::mem::size_of::<Rel>() };
+    let index = match arch::LAZY_ARG_IS_OFFSET {
+        true if !arg.is_multiple_of(size) => usize::MAX,
+        true => arg / size,
+        false => arg,
+    };
+    // A PLT slot's addend is not used.
+    let rela = m.dynamic.jmprel.and_then(|(addr, n)| match m.dynamic.pltrel_is_rela {
+        true => m.span.slice::<Rela>(addr, n)?.get(index).copied(),
+        false => m.span.slice::<Rel>(addr, n)?.get(index).map(|r| r.with_addend(0)),
+    });
+    let Some(r) = &rela else { fatal(m, "bad PLT relocation index") };
     let slot = m.bias.wrapping_add(r.r_offset as usize);
     // Checked when the object was relocated; checked again since the table may be writable.
-    if slot % 8 != 0 || !m.image.as_ref().is_some_and(|i| raw::within(&i.writable, slot, 8)) {
+    if !slot.is_multiple_of(WORD) || !m.image.as_ref().is_some_and(|i| raw::within(&i.writable, slot, WORD)) {
         fatal(m, "PLT slot outside the writable segments");
     }
     // The scopes' objects, held for the binding, in a buffer the thread reuses from one binding
@@ -691,9 +760,9 @@ fn bind_slot(ctx: &LazyCtx, m: &Module, r: &Rela, slot: usize, held: &mut Vec<Ar
     match observed {
         Ok(res) => {
             // One atomic store: other threads may be jumping through the slot right now.
-            // SAFETY: the slot is this object's 8-byte-aligned GOT entry for the PLT entry being
+            // SAFETY: the slot is this object's word-aligned GOT entry for the PLT entry being
             // called; it stays writable under lazy binding (it is outside RELRO).
-            unsafe { (*(slot as *const std::sync::atomic::AtomicU64)).store(res.value as u64, std::sync::atomic::Ordering::Release) };
+            unsafe { (*(slot as *const std::sync::atomic::AtomicUsize)).store(res.value, std::sync::atomic::Ordering::Release) };
             res.value
         }
         Err(e) => fatal(m, &format!("symbol lookup error: {e}")),

@@ -25,7 +25,7 @@ pub fn interposed(name: &[u8]) -> Option<usize> {
     match name {
         b"__tls_get_addr" => Some(crate::arch::tls_get_addr_entry()),
         b"__cxa_thread_atexit_impl" | b"__cxa_thread_atexit" => Some(thread_atexit as *const () as usize),
-        _ => None,
+        _ => crate::arch::tls_get_addr_alias(name),
     }
 }
 

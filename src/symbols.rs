@@ -111,7 +111,8 @@ fn hashed_cstr(tail: &[u8]) -> Option<(&[u8], u32)> {
 struct GnuHash {
     symoffset: u32,
     shift: u32,
-    bloom: &'static [u64],
+    /// Bloom filter words, native words (ELFCLASS bits each).
+    bloom: &'static [usize],
     buckets: &'static [u32],
     /// Indexed by `symidx - symoffset`.
     chain: &'static [u32],
@@ -357,8 +358,9 @@ impl SymTab {
         if let Some(g) = &self.gnu {
             let h = q.gnu;
             // The Bloom filter's size is a power of two (checked when the table was read).
-            let word = g.bloom[(h as usize / 64) & (g.bloom.len() - 1)];
-            let mask = (1u64 << (h % 64)) | (1u64 << ((h >> g.shift) % 64));
+            const BITS: u32 = usize::BITS;
+            let word = g.bloom[(h / BITS) as usize & (g.bloom.len() - 1)];
+            let mask = (1usize << (h % BITS)) | (1usize << ((h >> g.shift) % BITS));
             if word & mask != mask {
                 return None;
             }
@@ -473,8 +475,8 @@ fn read_gnu(span: &Span, at: usize) -> Option<GnuHash> {
     if !bloom_size.is_power_of_two() {
         return None;
     }
-    let bloom = span.slice::<u64>(bloom_at, bloom_size)?;
-    let buckets_at = bloom_at.checked_add(bloom_size.checked_mul(8)?)?;
+    let bloom = span.slice::<usize>(bloom_at, bloom_size)?;
+    let buckets_at = bloom_at.checked_add(bloom_size.checked_mul(crate::raw::WORD)?)?;
     let buckets = span.slice::<u32>(buckets_at, nbuckets)?;
     // The chain's length is found by walking from the highest bucket to its end marker.
     let chain_at = buckets_at.checked_add(nbuckets.checked_mul(4)?)?;

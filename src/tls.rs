@@ -23,15 +23,16 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// The first module id relink hands out; glibc's ids are small counters.
-pub const MODID_BASE: u64 = 1 << 40;
+/// The first module id relink hands out; glibc's ids are small counters. (It fits the
+/// `tls_index` words of 32-bit machines.)
+pub const MODID_BASE: u64 = if usize::BITS == 64 { 1 << 40 } else { 1 << 24 };
 
-/// `tls_index` of the psABI: what GD/LD code passes to `__tls_get_addr`.
+/// `tls_index` of the psABI: what GD/LD code passes to `__tls_get_addr` (two native words).
 #[repr(C)]
 #[derive(Debug)]
 pub struct TlsIndex {
-    pub module: u64,
-    pub offset: u64,
+    pub module: usize,
+    pub offset: usize,
 }
 
 /// A module's TLS initialization image.
@@ -243,9 +244,9 @@ pub extern "C" fn tls_get_addr(ti: *const TlsIndex) -> *mut u8 {
     // SAFETY: GD/LD code passes a pointer to its GOT's tls_index pair.
     let ti = unsafe { &*ti };
     // The offset is biased by the machine's DTV offset (0 but on riscv), as glibc's is.
-    let offset = ti.offset.wrapping_add(crate::arch::DTV_OFFSET) as usize;
-    if ti.module >= MODID_BASE {
-        block(ti.module).wrapping_add(offset) as *mut u8
+    let offset = ti.offset.wrapping_add(crate::arch::DTV_OFFSET as usize);
+    if ti.module as u64 >= MODID_BASE {
+        block(ti.module as u64).wrapping_add(offset) as *mut u8
     } else if ti.module == 0 {
         // An undefined weak variable (see `relocate`): at address 0, as glibc's resolves it.
         offset as *mut u8
@@ -270,7 +271,7 @@ const PT_RELINK_STATIC_TLS: u32 = 0x6e6c_6572;
 
 /// Whether program headers are those of an object [`reserve_static`] made (relink hides them
 /// from its view of the host and from `rl_iterate_phdr`).
-pub fn is_stub(phdrs: &[libc::Elf64_Phdr]) -> bool {
+pub fn is_stub(phdrs: &[crate::raw::Phdr]) -> bool {
     phdrs.iter().any(|p| p.p_type == PT_RELINK_STATIC_TLS)
 }
 
@@ -389,7 +390,7 @@ pub fn reserve_static(t: Template, name: &str) -> Result<StaticBlock, String> {
     })?;
     let modid = stub.tls_modid().ok_or("static TLS: the system loader gave its block no module id")?;
     // Offset 0 of the block: glibc adds the machine's DTV offset to what it is given.
-    let start = TlsIndex { module: modid, offset: 0u64.wrapping_sub(crate::arch::DTV_OFFSET) };
+    let start = TlsIndex { module: modid as usize, offset: 0usize.wrapping_sub(crate::arch::DTV_OFFSET as usize) };
     // SAFETY: a module id of a loaded object with a TLS segment; glibc returns the calling
     // thread's block of it.
     let block = unsafe { glibc_tls_get_addr(&start) } as usize;
@@ -397,70 +398,88 @@ pub fn reserve_static(t: Template, name: &str) -> Result<StaticBlock, String> {
     Ok(StaticBlock { modid, tp_offset, wanted, _stub: stub, _file: file })
 }
 
-/// The bytes of the object that holds a static TLS block: an ELF header, program headers (one
-/// read-write PT_LOAD over the whole file, PT_DYNAMIC, PT_TLS, the marker), the dynamic
-/// section, a symbol table with only the null symbol, its hash table, an empty string table,
-/// one TPOFF relocation against the object's own block and the word it writes, then the image.
+/// The bytes of the object that holds a static TLS block, of the machine's own ELF class: an
+/// ELF header, program headers (one read-write PT_LOAD over the whole file, PT_DYNAMIC, PT_TLS,
+/// the marker), the dynamic section, a symbol table with only the null symbol, its hash table,
+/// an empty string table, one TPOFF relocation against the object's own block (RELA, or REL
+/// with an in-place addend of 0 on machines whose loader takes REL) and the word it writes,
+/// then the image.
 fn stub_object(w: &Wanted, page: usize) -> Vec<u8> {
-    const EHDR: usize = 64;
-    const PHDR: usize = 56;
+    use crate::raw::{self, WORD};
     const PHNUM: usize = 4;
     const DYN_TAGS: usize = 10;
-    let dynamic = EHDR + PHNUM * PHDR;
-    let symtab = dynamic + DYN_TAGS * 16;
-    let hash = symtab + 24;
+    let ehdr = std::mem::size_of::<raw::Ehdr>();
+    let phdr = std::mem::size_of::<raw::Phdr>();
+    let sym = std::mem::size_of::<raw::Sym>();
+    let dyn_size = std::mem::size_of::<raw::Dyn>();
+    let rel = crate::arch::ACCEPTS_REL;
+    let reloc = if rel { std::mem::size_of::<raw::Rel>() } else { std::mem::size_of::<raw::Rela>() };
+    let dynamic = ehdr + PHNUM * phdr;
+    let symtab = dynamic + DYN_TAGS * dyn_size;
+    let hash = symtab + sym;
     let strtab = hash + 16;
     let rela = strtab + 8;
-    let slot = rela + 24;
-    let image = (slot + 8).next_multiple_of(w.align);
+    let slot = rela + reloc;
+    let image = (slot + WORD).next_multiple_of(w.align);
     let end = image + w.image.len();
 
     let mut b = Vec::with_capacity(end);
     let u16 = |b: &mut Vec<u8>, v: u16| b.extend_from_slice(&v.to_le_bytes());
     let u32 = |b: &mut Vec<u8>, v: u32| b.extend_from_slice(&v.to_le_bytes());
-    let u64 = |b: &mut Vec<u8>, v: u64| b.extend_from_slice(&v.to_le_bytes());
+    let word = |b: &mut Vec<u8>, v: usize| b.extend_from_slice(&v.to_le_bytes());
     // ELF header.
-    b.extend_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    b.extend_from_slice(&[0x7f, b'E', b'L', b'F', raw::ELF_CLASS, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     u16(&mut b, elf::abi::ET_DYN);
     u16(&mut b, crate::arch::ELF_MACHINE);
     u32(&mut b, 1);
-    u64(&mut b, 0);
-    u64(&mut b, EHDR as u64);
-    u64(&mut b, 0);
+    word(&mut b, 0);
+    word(&mut b, ehdr);
+    word(&mut b, 0);
     u32(&mut b, crate::arch::ELF_FLAGS);
-    for v in [EHDR, PHDR, PHNUM, 64, 0, 0] {
+    let shdr = if WORD == 8 { 64 } else { 40 };
+    for v in [ehdr, phdr, PHNUM, shdr, 0, 0] {
         u16(&mut b, v as u16);
     }
-    // Program headers: type, flags, offset, vaddr, paddr, filesz, memsz, align. File offsets
-    // are addresses.
+    // Program headers: type, flags, offset, vaddr, paddr, filesz, memsz, align (ELF32 puts the
+    // flags after the sizes). File offsets are addresses.
     let ph = |b: &mut Vec<u8>, ty: u32, flags: u32, at: usize, filesz: usize, memsz: usize, align: usize| {
         u32(b, ty);
-        u32(b, flags);
-        for v in [at, at, at, filesz, memsz, align] {
-            u64(b, v as u64);
+        if WORD == 8 {
+            u32(b, flags);
         }
+        for v in [at, at, at, filesz, memsz] {
+            word(b, v);
+        }
+        if WORD == 4 {
+            u32(b, flags);
+        }
+        word(b, align);
     };
     let (r, rw) = (elf::abi::PF_R, elf::abi::PF_R | elf::abi::PF_W);
     ph(&mut b, elf::abi::PT_LOAD, rw, 0, end, end, page);
-    ph(&mut b, elf::abi::PT_DYNAMIC, rw, dynamic, DYN_TAGS * 16, DYN_TAGS * 16, 8);
+    ph(&mut b, elf::abi::PT_DYNAMIC, rw, dynamic, DYN_TAGS * dyn_size, DYN_TAGS * dyn_size, WORD);
     ph(&mut b, elf::abi::PT_TLS, r, image, w.image.len(), w.memsz, w.align);
     ph(&mut b, PT_RELINK_STATIC_TLS, r, 0, 0, 0, 1);
     // Dynamic section.
+    let (dt_rel, dt_relsz, dt_relent) = match rel {
+        true => (elf::abi::DT_REL, elf::abi::DT_RELSZ, elf::abi::DT_RELENT),
+        false => (elf::abi::DT_RELA, elf::abi::DT_RELASZ, elf::abi::DT_RELAENT),
+    };
     let tags: [(i64, usize); DYN_TAGS] = [
         (elf::abi::DT_HASH, hash),
         (elf::abi::DT_STRTAB, strtab),
         (elf::abi::DT_SYMTAB, symtab),
         (elf::abi::DT_STRSZ, 1),
-        (elf::abi::DT_SYMENT, 24),
-        (elf::abi::DT_RELA, rela),
-        (elf::abi::DT_RELASZ, 24),
-        (elf::abi::DT_RELAENT, 24),
+        (elf::abi::DT_SYMENT, sym),
+        (dt_rel, rela),
+        (dt_relsz, reloc),
+        (dt_relent, reloc),
         (elf::abi::DT_FLAGS, elf::abi::DF_STATIC_TLS as usize),
         (elf::abi::DT_NULL, 0),
     ];
     for (tag, v) in tags {
-        u64(&mut b, tag as u64);
-        u64(&mut b, v as u64);
+        word(&mut b, tag as usize);
+        word(&mut b, v);
     }
     // The null symbol; a hash table of one empty bucket; the string table ("" and padding).
     b.resize(hash, 0);
@@ -469,9 +488,11 @@ fn stub_object(w: &Wanted, page: usize) -> Vec<u8> {
     }
     b.resize(rela, 0);
     // TPOFF against symbol 0 (the object's own block), addend 0, into `slot`.
-    u64(&mut b, slot as u64);
-    u64(&mut b, crate::arch::TPOFF as u64);
-    u64(&mut b, 0);
+    word(&mut b, slot);
+    word(&mut b, crate::arch::TPOFF as usize);
+    if !rel {
+        word(&mut b, 0);
+    }
     b.resize(image, 0);
     b.extend_from_slice(&w.image);
     b

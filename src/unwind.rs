@@ -242,7 +242,9 @@ impl Reader {
     /// `None` for a format the unwinder does not know.
     fn value(&mut self, enc: u8) -> Option<u64> {
         let v = match enc & 0x0f {
-            0x00 | 0x04 | 0x0c => u64::from_le_bytes(self.take(8)?.try_into().ok()?),
+            // An absolute pointer is a native word.
+            0x00 => usize::from_le_bytes(self.take(crate::raw::WORD)?.try_into().ok()?) as u64,
+            0x04 | 0x0c => u64::from_le_bytes(self.take(8)?.try_into().ok()?),
             0x01 => self.uleb()?,
             0x02 => u16::from_le_bytes(self.take(2)?.try_into().ok()?) as u64,
             0x03 => self.u32()? as u64,
@@ -272,7 +274,8 @@ impl Reader {
 /// variable-length LEB128 formats, which it cannot size and aborts on for FDE ranges).
 fn fixed_size(enc: u8) -> Option<usize> {
     match enc & 0x0f {
-        0x00 | 0x04 | 0x0c => Some(8),
+        0x00 => Some(crate::raw::WORD),
+        0x04 | 0x0c => Some(8),
         0x02 | 0x0a => Some(2),
         0x03 | 0x0b => Some(4),
         _ => None,
@@ -358,7 +361,7 @@ fn parse_cie(span: &Span, r: &mut Reader) -> Result<Cie, &'static str> {
             b'P' => {
                 let enc = r.u8().ok_or("truncated CIE")?;
                 let p = r.pointer(enc & !PE_INDIRECT, None).ok_or("personality pointer encoding the unwinder does not decode")?;
-                if enc & PE_INDIRECT != 0 && span.slice::<u64>(p, 1).is_none() {
+                if enc & PE_INDIRECT != 0 && span.slice::<usize>(p, 1).is_none() {
                     return Err("personality pointer outside the object");
                 }
                 cie.moves |= enc & PE_INDIRECT != 0 && enc & 0x70 != PE_PCREL;

@@ -52,19 +52,19 @@ static char last_byte __attribute__((used));
 
 int unbound_slots(void)
 {
-    uintptr_t base = (uintptr_t)__ehdr_start, got = 0, relsz = 0, entsz = sizeof(ElfW(Rela));
+    uintptr_t base = (uintptr_t)__ehdr_start, got = 0, relsz = 0, relent = sizeof(ElfW(Rela));
     for (ElfW(Dyn) *d = _DYNAMIC; d->d_tag != DT_NULL; d++) {
         if (d->d_tag == DT_PLTGOT)
             got = d->d_un.d_ptr;
         else if (d->d_tag == DT_PLTRELSZ)
             relsz = d->d_un.d_val;
         else if (d->d_tag == DT_PLTREL && d->d_un.d_val == DT_REL)
-            entsz = sizeof(ElfW(Rel));
+            relent = sizeof(ElfW(Rel));
     }
     if (got < base)
         got += base;
     int n = 0;
-    for (size_t i = 0; i < relsz / entsz; i++) {
+    for (size_t i = 0; i < relsz / relent; i++) {
         uintptr_t v = ((uintptr_t *)got)[GOT_RESERVED + i];
         if (v >= base && v < (uintptr_t)&last_byte)
             n++;

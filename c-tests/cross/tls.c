@@ -28,6 +28,14 @@ int main(int argc, char **argv)
         char *block = rl_tls_block(h);
         CHECK(block != NULL && (char *)counter >= block && (char *)counter < block + 256,
               "%s: rl_tls_block %p holds counter %p", argv[i], (void *)block, (void *)counter);
+#ifdef __i386__
+        /* __tls_get_addr with its argument on the stack finds the variable too. */
+        void *(*stack_entry)(size_t *) = SYM(h, void *(*)(size_t *), "tls_get_addr_stack");
+        size_t ti[2] = {0, (size_t)((char *)counter - block)};
+        CHECK(rl_info(h, NULL, NULL, &ti[0]) == 0 && ti[0] != 0, "%s: rl_info gives a module id", argv[i]);
+        CHECK(stack_entry(ti) == counter, "%s: __tls_get_addr({%zu, %zu}) %p, counter %p", argv[i], ti[0], ti[1],
+              stack_entry(ti), (void *)counter);
+#endif
         CHECK(rl_close(h) == 0, "rl_close(%s)", argv[i]);
     }
     CHECKS_DONE();

@@ -13,7 +13,8 @@ use relink::interpose as i;
 
 /// One exported function: `$label` jumps to `$target`, after loading the return address into
 /// integer argument register `$arg` (0: none); `.symver` gives the label each versioned name
-/// (versions as of x86_64, mapped to the machine's by `relink::entry_asm!`).
+/// (versions as of x86_64, mapped to the machine's by `relink::entry_asm!`; `dl_iterate_phdr`
+/// came with GLIBC_2.2.4, which x86_64's first version, GLIBC_2.2.5, stands for there).
 macro_rules! exports {
     ($( $label:literal => $target:path, $arg:tt, [$($name:literal @ $sep:literal $ver:tt),+] );+ $(;)?) => {
         $(
@@ -51,7 +52,7 @@ exports! {
     "relink_dladdr1_234" => i::dladdr1, 0, ["dladdr1" @ "@@" "GLIBC_2.34"];
     "relink_dlinfo" => i::dlinfo, 0, ["dlinfo" @ "@" "GLIBC_2.3.3"];
     "relink_dlinfo_234" => i::dlinfo, 0, ["dlinfo" @ "@@" "GLIBC_2.34"];
-    "relink_dl_iterate_phdr" => i::dl_iterate_phdr, 0, ["dl_iterate_phdr" @ "@@" "GLIBC_2.2.5"];
+    "relink_dl_iterate_phdr" => i::dl_iterate_phdr, 0, ["dl_iterate_phdr" @ "@@" "GLIBC_2.2.4"];
 }
 
 /// relink's own memory comes from the C library's allocator under its internal names, never

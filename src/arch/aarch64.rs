@@ -51,6 +51,8 @@ pub const NAME: &str = "aarch64";
 pub const RELATIVE: u32 = abi::R_AARCH64_RELATIVE;
 /// The type of a TPREL relocation (offset from the thread pointer), for static TLS blocks.
 pub const TPOFF: u32 = abi::R_AARCH64_TLS_TPREL;
+/// REL tables are refused: glibc has no REL relocations on this machine.
+pub const ACCEPTS_REL: bool = false;
 
 /// Map a raw relocation type onto its generic kind.
 pub fn classify(r_type: u32) -> Kind {
@@ -380,6 +382,7 @@ macro_rules! entry_asm {
     (caller 3) => { "mov x3, x30" };
     (caller 5) => { "mov x5, x30" };
     (jump) => { "b {t}" };
+    (version "GLIBC_2.2.4") => { "GLIBC_2.17" };
     (version "GLIBC_2.2.5") => { "GLIBC_2.17" };
     (version "GLIBC_2.3.3") => { "GLIBC_2.17" };
     (version "GLIBC_2.3.4") => { "GLIBC_2.17" };

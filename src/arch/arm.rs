@@ -66,6 +66,8 @@ pub const NAME: &str = "arm";
 pub const RELATIVE: u32 = abi::R_ARM_RELATIVE;
 /// The type of a TPOFF relocation (offset from the thread pointer), for static TLS blocks.
 pub const TPOFF: u32 = abi::R_ARM_TLS_TPOFF32;
+/// Shared objects carry REL tables (the addend in place), as glibc reads them here.
+pub const ACCEPTS_REL: bool = true;
 
 /// Map a raw relocation type onto its generic kind.
 pub fn classify(r_type: u32) -> Kind {
@@ -345,6 +347,7 @@ macro_rules! entry_asm {
          pop {{r4, pc}}"
     };
     (jump) => { "b {t}" };
+    (version "GLIBC_2.2.4") => { "GLIBC_2.4" };
     (version "GLIBC_2.2.5") => { "GLIBC_2.4" };
     (version "GLIBC_2.3.3") => { "GLIBC_2.4" };
     (version "GLIBC_2.3.4") => { "GLIBC_2.4" };

@@ -8,7 +8,9 @@
 //!   names its oldest `dlopen` family).
 //! * Dynamic relocations: `classify` maps a raw type onto one of the generic [`Kind`]s that the
 //!   single apply loop in `relocate.rs` understands, `type_name` gives the psABI name, `RELATIVE`
-//!   and `TPOFF` the raw types used on fast paths and in the static TLS object (`tls.rs`).
+//!   and `TPOFF` the raw types used on fast paths and in the static TLS object (`tls.rs`),
+//!   `ACCEPTS_REL` whether REL tables (DT_REL, DT_PLTREL = DT_REL; the addend in place) are
+//!   loaded, as the machine's glibc does.
 //! * Thread pointer and TLS layout: `thread_pointer`, `TLS_VARIANT` (x86-64: II, blocks below
 //!   the thread pointer; aarch64 and riscv64: I, blocks above it after a `TCB_SIZE` control
 //!   block), `DTV_OFFSET` (what `DTPOFF` values are biased by: 0, or 0x800 on riscv), and
@@ -53,6 +55,10 @@ pub use self::riscv64::*;
 mod arm;
 #[cfg(target_arch = "arm")]
 pub use self::arm::*;
+#[cfg(target_arch = "x86")]
+mod x86;
+#[cfg(target_arch = "x86")]
+pub use self::x86::*;
 
 // The RV64 object relocation arithmetic is pure: its unit tests run on every host.
 #[cfg(all(test, not(target_arch = "riscv64")))]
@@ -60,8 +66,21 @@ pub use self::arm::*;
 #[allow(dead_code)]
 mod riscv64_object;
 
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64", target_arch = "arm")))]
-compile_error!("relink supports x86_64, aarch64, riscv64 and arm; add src/arch/<arch>.rs for another machine");
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64", target_arch = "x86", target_arch = "arm")))]
+compile_error!("relink supports x86_64, aarch64, riscv64, i686 and arm; add src/arch/<arch>.rs for another machine");
+
+/// Other names of `__tls_get_addr` that relink binds to an entry of its own (i386's
+/// `___tls_get_addr`): none elsewhere.
+#[cfg(not(target_arch = "x86"))]
+#[inline(always)]
+pub fn tls_get_addr_alias(_name: &[u8]) -> Option<usize> {
+    None
+}
+
+/// Whether the lazy-binding trampoline hands `relocate::lazy_fixup` the byte offset of the PLT
+/// relocation (what i386's PLT pushes) rather than its index.
+#[cfg(not(target_arch = "x86"))]
+pub const LAZY_ARG_IS_OFFSET: bool = false;
 
 /// The body of an exported function that needs to know who called it (as glibc's dlsym and
 /// dlopen take their caller from the return address): used as the only statement of a naked
@@ -86,10 +105,10 @@ pub(crate) use with_caller;
 pub enum TlsVariant {
     /// The thread pointer points at a thread control block of `TCB_SIZE` bytes, and the blocks
     /// follow it (positive offsets).
-    #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+    #[cfg_attr(any(target_arch = "x86_64", target_arch = "x86"), allow(dead_code))]
     I,
     /// The blocks end at the thread pointer (negative offsets).
-    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    #[cfg_attr(not(any(target_arch = "x86_64", target_arch = "x86")), allow(dead_code))]
     II,
 }
 
@@ -174,6 +193,10 @@ pub enum Kind {
     DtpOff,
     /// word64 = offset of S + A from the thread pointer (static TLS)
     TpOff,
+    /// word = A - (offset of S from the thread pointer): the distance below it, positive in TLS
+    /// variant II (i386's `R_386_TLS_TPOFF32`)
+    #[cfg_attr(not(target_arch = "x86"), allow(dead_code))]
+    TpOffNeg,
     /// two words: a TLS descriptor
     TlsDesc,
     /// A type relink does not know.
@@ -181,10 +204,10 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// Whether the relocation fills a word of the GOT (an aligned 8-byte slot, or two for a
-    /// TLS descriptor).
+    /// Whether the relocation fills a word of the GOT (an aligned word, or two for a TLS
+    /// descriptor).
     pub fn is_got_word(self) -> bool {
-        matches!(self, Kind::GotEntry | Kind::PltSlot | Kind::DtpMod | Kind::DtpOff | Kind::TpOff | Kind::TlsDesc)
+        matches!(self, Kind::GotEntry | Kind::PltSlot | Kind::DtpMod | Kind::DtpOff | Kind::TpOff | Kind::TpOffNeg | Kind::TlsDesc)
     }
 }
 
@@ -254,7 +277,7 @@ pub enum Field {
     /// A field of the machine's own shape (an instruction's immediate, bytes updated in
     /// place), which the arch file's `InsnField` names, `insn_size` sizes and `write_insn`
     /// encodes, checking its range (x86-64 has none).
-    #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+    #[cfg_attr(any(target_arch = "x86_64", target_arch = "x86"), allow(dead_code))]
     Insn(InsnField),
 }
 

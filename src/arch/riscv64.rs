@@ -60,6 +60,8 @@ pub const NAME: &str = "riscv64";
 pub const RELATIVE: u32 = abi::R_RISCV_RELATIVE;
 /// The type of a TPOFF relocation (offset from the thread pointer), for static TLS blocks.
 pub const TPOFF: u32 = abi::R_RISCV_TLS_TPREL64;
+/// REL tables are refused: glibc has no REL relocations on this machine.
+pub const ACCEPTS_REL: bool = false;
 
 use self::object::{
     R_RISCV_GOT32_PCREL, R_RISCV_PLT32, R_RISCV_SET_ULEB128, R_RISCV_SUB_ULEB128, R_RISCV_TLSDESC, R_RISCV_TLSDESC_ADD_LO12,
@@ -408,6 +410,7 @@ macro_rules! entry_asm {
     (caller 3) => { "mv a3, ra" };
     (caller 5) => { "mv a5, ra" };
     (jump) => { "tail {t}" };
+    (version "GLIBC_2.2.4") => { "GLIBC_2.27" };
     (version "GLIBC_2.2.5") => { "GLIBC_2.27" };
     (version "GLIBC_2.3.3") => { "GLIBC_2.27" };
     (version "GLIBC_2.3.4") => { "GLIBC_2.27" };

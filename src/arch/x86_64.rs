@@ -40,6 +40,8 @@ pub const NAME: &str = "x86_64";
 pub const RELATIVE: u32 = abi::R_X86_64_RELATIVE;
 /// The type of a TPOFF relocation (offset from the thread pointer), for static TLS blocks.
 pub const TPOFF: u32 = abi::R_X86_64_TPOFF64;
+/// REL tables are refused: glibc has no REL relocations on this machine.
+pub const ACCEPTS_REL: bool = false;
 
 /// Map a raw relocation type onto its generic kind.
 pub fn classify(r_type: u32) -> Kind {
@@ -526,6 +528,7 @@ macro_rules! entry_asm {
     (caller 3) => { "mov rcx, [rsp]" };
     (caller 5) => { "mov r9, [rsp]" };
     (jump) => { "jmp {t}" };
+    (version "GLIBC_2.2.4") => { "GLIBC_2.2.5" };
     (version $v:literal) => { $v };
 }
 // -------------------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ impl Scope for ModuleScope<'_> {
         if let Some(b) = crate::resolve::lookup(self.0.iter().copied(), &q) {
             let base = if b.sym.st_shndx == elf::abi::SHN_ABS { 0 } else { b.module.bias };
             let func = matches!(b.sym.kind(), elf::abi::STT_FUNC | elf::abi::STT_GNU_IFUNC);
-            return Some(Outside { addr: base.wrapping_add(b.sym.st_value as usize) as u64, func, size: b.sym.st_size });
+            return Some(Outside { addr: base.wrapping_add(b.sym.st_value as usize) as u64, func, size: b.sym.size() });
         }
         crate::hooks::defined(name).map(|a| Outside { addr: a as u64, func: false, size: 0 })
     }
