@@ -2,7 +2,7 @@
  * integer and floating-point arguments than there are argument registers (so some go on the
  * stack), single and double precision mixed, a struct returned through memory (the indirect
  * result register on aarch64), and a variadic call with doubles into the C library, each bound
- * on its first call. */
+ * on its first call, with a lookup hook that uses the floating-point registers. */
 #include "check.h"
 
 struct big {
@@ -17,6 +17,19 @@ typedef struct big (*big_fn)(long, double);
 typedef int (*fmt_fn)(char *, size_t, double, double, long);
 typedef int (*count_fn)(void);
 
+/* A lookup hook consulted by every binding: its floating-point work overwrites the registers
+ * that carry the bound call's floating-point arguments, unless the trampoline keeps them. */
+static volatile double hook_sink;
+static void *fp_hook(void *user, const char *name, const char *version, const char *requester)
+{
+    (void)user, (void)version, (void)requester;
+    double a[8];
+    for (int i = 0; i < 8; i++)
+        a[i] = hook_sink + (double)strlen(name) * (i + 3);
+    hook_sink = ((a[0] * a[1] + a[2]) / (a[3] + 1)) * ((a[4] - a[5]) * (a[6] + a[7]));
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     const char *path = strf("%s/libcross_lazy.so", fixture_dir(argc, argv));
@@ -27,6 +40,7 @@ int main(int argc, char **argv)
     big_fn call_big = SYM(h, big_fn, "call_big");
     fmt_fn call_format = SYM(h, fmt_fn, "call_format");
     count_fn bindings = SYM(h, count_fn, "unbound_slots");
+    CHECK(rl_hook_add(fp_hook, NULL, RL_HOOK_BEFORE) == 0, "rl_hook_add");
     int before = bindings();
     CHECK(before >= 3, "the PLT slots are not bound before the first calls (%d unbound)", before);
 
@@ -54,6 +68,7 @@ int main(int argc, char **argv)
     }
     int after = bindings();
     CHECK(after < before, "first calls bound PLT slots (%d unbound before, %d after)", before, after);
+    CHECK(rl_hook_remove(fp_hook, NULL) == 0, "rl_hook_remove");
     CHECK(rl_close(h) == 0, "rl_close");
     CHECKS_DONE();
 }
