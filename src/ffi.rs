@@ -511,8 +511,8 @@ pub unsafe extern "C" fn _dl_find_object(pc: *mut c_void, result: *mut dl_find_o
 /// frame it unwinds (glibc's own asks the loader's internal `_dl_find_object`, which knows
 /// nothing of relink's objects): for an address inside an object relink mapped, its
 /// .ARM.exidx table, with the number of entries in `*count`, found without taking a lock; any
-/// other address is answered by glibc's `_dl_find_object`, as glibc's function does. Returns
-/// 0 when no table covers `pc`. Not part of `relink.h`: it exists for the unwinder, which the
+/// other address is answered as glibc's function answers it (`host::find_exidx`). Returns 0
+/// when no table covers `pc`. Not part of `relink.h`: it exists for the unwinder, which the
 /// system loader binds to it when librelink comes before the C library.
 ///
 /// # Safety
@@ -523,15 +523,7 @@ pub unsafe extern "C" fn __gnu_Unwind_Find_exidx(pc: usize, count: *mut c_int) -
     ffi_boundary!(0, {
         let (table, n) = match crate::unwind::find(pc) {
             Some(f) => (f.eh_frame_hdr, f.eh_count),
-            None => {
-                // SAFETY: an all-zero `dl_find_object` is a valid value for glibc to overwrite.
-                let mut data: dl_find_object = unsafe { std::mem::zeroed() };
-                // SAFETY: `data` is writable and has glibc's layout.
-                if unsafe { crate::host::find_object(pc as *mut c_void, (&mut data as *mut dl_find_object).cast()) } != 0 {
-                    return Ok(0);
-                }
-                (data.dlfo_eh_frame as usize, data.dlfo_eh_count[0] as usize)
-            }
+            None => crate::host::find_exidx(pc).unwrap_or((0, 0)),
         };
         if table == 0 || count.is_null() {
             return Ok(0);
