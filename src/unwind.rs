@@ -28,6 +28,11 @@
 //! libm, a quarter of its first open), so it stays eager; a file opened again is not walked
 //! again (see [`check`]).
 //!
+//! On Arm, libgcc's unwinder reads .ARM.exidx tables (EHABI) instead, and finds them with
+//! `__gnu_Unwind_Find_exidx`, which librelink exports (`ffi.rs`) and answers from the same
+//! lock-free table; glibc's own would ask its loader, which knows nothing of relink's objects.
+//! Those tables are checked too ([`check_exidx`]).
+//!
 //! The unwinders used are those the object can outlive: the host's, and any in the object's own
 //! dependency scope (the libgcc_s a C++ plugin pulled in when the host has none) other than the
 //! object itself, whose functions must be code of theirs.
@@ -595,6 +600,10 @@ fn check_search_table(span: &Span, hdr: usize, (table, count): (usize, usize), f
 /// is mapped reaches pages not yet copied whether or not the tables were walked again.)
 pub fn check(m: &Module) -> crate::error::Result<()> {
     let Some(image) = &m.image else { return Ok(()) };
+    if let Some(exidx) = image.exidx {
+        check_exidx(&m.span, &image.exec, exidx)
+            .map_err(|e| crate::error::Error::Malformed { file: m.name.clone(), reason: format!("malformed .ARM.exidx: {e}") })?;
+    }
     let Some((hdr, eh_frame)) = image.eh_frame else { return Ok(()) };
     let stamp = image.stamp.filter(crate::os::Stamp::settled);
     if stamp.is_some_and(|s| CALLS.lock().checked.contains(&s)) {
@@ -619,6 +628,41 @@ pub fn check(m: &Module) -> crate::error::Result<()> {
                 }
                 calls.checked.push(stamp);
             }
+        }
+    }
+    Ok(())
+}
+
+/// Check what Arm's EHABI unwinder reads of an object's .ARM.exidx table (`n` entries at
+/// `table`) when it unwinds a frame of the object: the entries in order of their functions, each
+/// function inside the object's code (the last entry may mark the end of it), and each entry's
+/// second word either "cannot unwind" (1), unwinding instructions in place (bit 31 set), or the
+/// place of an .ARM.extab entry inside the object, whose personality routine, when it names one
+/// (bit 31 clear), is code of the object (its PLT entry). Each word but "cannot unwind" is a
+/// 31-bit offset from its own place.
+fn check_exidx(span: &Span, exec: &[(usize, usize)], (table, n): (usize, usize)) -> Result<(), String> {
+    let word = |at: usize| span.get::<u32>(at).copied().ok_or_else(|| format!("word at {at:#x} unreadable"));
+    let prel31 = |at: usize, w: u32| at.wrapping_add(((w << 1) as i32 >> 1) as isize as usize);
+    let code = |a: usize, end_ok: bool| exec.iter().any(|&(lo, hi)| a >= lo && (a < hi || (end_ok && a == hi)));
+    let mut last = 0;
+    for i in 0..n {
+        let at = table + 8 * i;
+        let (w0, w1) = (word(at)?, word(at + 4)?);
+        let f = prel31(at, w0);
+        if w0 & 1 << 31 != 0 || !code(f, i + 1 == n) {
+            return Err(format!("entry {i}: function at {f:#x} outside the object's code"));
+        }
+        if f < last {
+            return Err(format!("entry {i}: functions out of order"));
+        }
+        last = f;
+        if w1 == 1 || w1 & 1 << 31 != 0 {
+            continue;
+        }
+        let extab = prel31(at + 4, w1);
+        let first = word(extab).map_err(|e| format!("entry {i}: .ARM.extab {e}"))?;
+        if first & 1 << 31 == 0 && !code(prel31(extab, first), false) {
+            return Err(format!("entry {i}: personality routine outside the object's code"));
         }
     }
     Ok(())
