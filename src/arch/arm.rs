@@ -237,8 +237,41 @@ pub fn trampolines_supported() -> bool {
 // - `relink_lazy_entry`: PLT0 jumps here (see the top of the file); r0-r3 and d0-d7 reach the
 //   bound function unchanged.
 //
-// Both load `VFP_D32` PC-relatively into r5 (callee-saved, so it survives the call) and keep
-// the caller's sp in r4.
+// Both save the caller-saved VFP registers around their call into Rust with the macros below.
+
+/// Keep the caller's sp in r4, realign the stack to 8 bytes, load `VFP_D32` PC-relatively (from
+/// the word `vfp_flag!` places after the function) into r5, and push d0-d7, then d16-d31 when
+/// the flag is set. r4 and r5 are callee-saved: they survive the call.
+macro_rules! vfp_save {
+    () => {
+        "    mov r4, sp\n\
+             bic sp, sp, #7\n\
+             ldr r5, 2f\n\
+         1:  add r5, pc, r5\n\
+             ldr r5, [r5]\n\
+             vpush {{d0-d7}}\n\
+             cmp r5, #0\n\
+             vpushne {{d16-d31}}"
+    };
+}
+
+/// Undo `vfp_save!`.
+macro_rules! vfp_restore {
+    () => {
+        "    cmp r5, #0\n\
+             vpopne {{d16-d31}}\n\
+             vpop {{d0-d7}}\n\
+             mov sp, r4"
+    };
+}
+
+/// The PC-relative offset of `VFP_D32` that `vfp_save!` loads.
+macro_rules! vfp_flag {
+    () => {
+        "2:  .word {d32} - (1b + 8)"
+    };
+}
+
 std::arch::global_asm!(
     ".arm",
     ".fpu vfpv3",
@@ -255,23 +288,13 @@ std::arch::global_asm!(
     ".type relink_tlsdesc_dynamic, %function",
     "relink_tlsdesc_dynamic:",
     "    push {{r1, r2, r3, r4, r5, ip, lr}}",
-    "    mov r4, sp",
-    "    bic sp, sp, #7",
-    "    ldr r5, 2f",
-    "1:  add r5, pc, r5",
-    "    ldr r5, [r5]",
-    "    vpush {{d0-d7}}",
-    "    cmp r5, #0",
-    "    vpushne {{d16-d31}}",
+    vfp_save!(),
     "    ldr r0, [r0]",
     "    bl {desc_offset}",
-    "    cmp r5, #0",
-    "    vpopne {{d16-d31}}",
-    "    vpop {{d0-d7}}",
-    "    mov sp, r4",
+    vfp_restore!(),
     "    pop {{r1, r2, r3, r4, r5, ip, lr}}",
     "    bx lr",
-    "2:  .word {d32} - (1b + 8)",
+    vfp_flag!(),
     ".size relink_tlsdesc_dynamic, . - relink_tlsdesc_dynamic",
     "",
     // Entry: ip = &GOT[n + 3], lr = &GOT[2], [sp] = the caller's lr.
@@ -280,27 +303,17 @@ std::arch::global_asm!(
     ".type relink_lazy_entry, %function",
     "relink_lazy_entry:",
     "    push {{r0, r1, r2, r3, r4, r5}}",
-    "    mov r4, sp",
-    "    bic sp, sp, #7",
-    "    ldr r5, 2f",
-    "1:  add r5, pc, r5",
-    "    ldr r5, [r5]",
-    "    vpush {{d0-d7}}",
-    "    cmp r5, #0",
-    "    vpushne {{d16-d31}}",
+    vfp_save!(),
     "    ldr r0, [lr, #-4]",
     "    sub r1, ip, lr",
     "    lsr r1, r1, #2",
     "    sub r1, r1, #1",
     "    bl {fixup}",
     "    mov ip, r0",
-    "    cmp r5, #0",
-    "    vpopne {{d16-d31}}",
-    "    vpop {{d0-d7}}",
-    "    mov sp, r4",
+    vfp_restore!(),
     "    pop {{r0, r1, r2, r3, r4, r5, lr}}",
     "    bx ip",
-    "2:  .word {d32} - (1b + 8)",
+    vfp_flag!(),
     ".size relink_lazy_entry, . - relink_lazy_entry",
     desc_offset = sym crate::tls::tlsdesc_offset,
     fixup = sym crate::relocate::lazy_fixup,
