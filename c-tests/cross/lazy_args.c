@@ -1,8 +1,9 @@
 /* Lazy binding through the target machine's PLT and relink's trampoline: calls with more
  * integer and floating-point arguments than there are argument registers (so some go on the
  * stack), single and double precision mixed, a struct returned through memory (the indirect
- * result register on aarch64), and a variadic call with doubles into the C library, each bound
- * on its first call, with a lookup hook that uses the floating-point registers. */
+ * result register on aarch64), a variadic call with doubles into the C library and, on i386, a
+ * regparm call (arguments in %eax, %edx, %ecx), each bound on its first call, with a lookup
+ * hook that uses the floating-point registers. */
 #include "check.h"
 
 struct big {
@@ -65,6 +66,10 @@ int main(int argc, char **argv)
         char buf[128];
         int n = call_format(buf, sizeof buf, 1.25, -3.5, 77);
         CHECK(n > 0 && strcmp(buf, "1.25 -3.5 77") == 0, "call_format: \"%s\"", buf);
+#ifdef __i386__
+        long (*call_weigh3)(long, long, long) = SYM(h, long (*)(long, long, long), "call_weigh3");
+        CHECK(call_weigh3(7, 8, 9) == 7 + 80 + 900, "call_weigh3 round %d = %ld", round, call_weigh3(7, 8, 9));
+#endif
     }
     int after = bindings();
     CHECK(after < before, "first calls bound PLT slots (%d unbound before, %d after)", before, after);

@@ -36,3 +36,11 @@ double fmix(float f0, double d0, float f1, float f2, double d1, float f3, double
         r += (double)(i + 20) * d[i];
     return r;
 }
+
+#ifdef __i386__
+/* Arguments in %eax, %edx and %ecx (regparm): the lazy-binding trampoline must keep them. */
+__attribute__((regparm(3))) long weigh3(long a, long b, long c)
+{
+    return a + 10 * b + 100 * c;
+}
+#endif

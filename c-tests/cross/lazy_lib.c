@@ -36,6 +36,15 @@ int call_format(char *buf, size_t size, double a, double b, long c)
     return snprintf(buf, size, "%g %g %ld", a, b, c);
 }
 
+#ifdef __i386__
+__attribute__((regparm(3))) long weigh3(long, long, long);
+
+long call_weigh3(long a, long b, long c)
+{
+    return weigh3(a, b, c);
+}
+#endif
+
 /* The words DT_PLTGOT starts with, reserved for the dynamic linker: three, two on RISC-V. */
 #ifdef __riscv
 #define GOT_RESERVED 2

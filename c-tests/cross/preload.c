@@ -10,6 +10,17 @@
 
 static int checks;
 
+#ifdef __i386__
+/* What a program built against a glibc older than 2.34 calls on i386 (its default versions
+ * then), and the only version of dl_iterate_phdr there. */
+void *dlopen_21(const char *, int);
+void *dlvsym_21(void *, const char *, const char *);
+int dl_iterate_phdr_224(int (*)(struct dl_phdr_info *, size_t, void *), void *);
+__asm__(".symver dlopen_21, dlopen@GLIBC_2.1");
+__asm__(".symver dlvsym_21, dlvsym@GLIBC_2.1");
+__asm__(".symver dl_iterate_phdr_224, dl_iterate_phdr@GLIBC_2.2.4");
+#endif
+
 #define CHECK(cond, ...)                                                                                               \
     do {                                                                                                               \
         if (!(cond)) {                                                                                                 \
@@ -28,6 +39,13 @@ int main(int argc, char **argv)
     CHECK(argc == 2, "usage: preload DIR");
     CHECK(dladdr((void *)dlopen, &info) && strstr(info.dli_fname, "librelink_preload.so"), "dlopen is %s's",
           info.dli_fname);
+#ifdef __i386__
+    void *old[] = {(void *)dlopen_21, (void *)dlvsym_21, (void *)dl_iterate_phdr_224};
+    for (int i = 0; i < 3; i++)
+        CHECK(dladdr(old[i], &info) && strstr(info.dli_fname, "librelink_preload.so"), "%s is %s's",
+              i == 0 ? "dlopen@GLIBC_2.1" : i == 1 ? "dlvsym@GLIBC_2.1" : "dl_iterate_phdr@GLIBC_2.2.4",
+              info.dli_fname);
+#endif
     snprintf(path, sizeof path, "%s/libcross_lazy.so", argv[1]);
     void *h = dlopen(path, RTLD_LAZY);
     CHECK(h != NULL, "dlopen(%s)", path);

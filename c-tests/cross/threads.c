@@ -144,7 +144,7 @@ int main(int argc, char **argv)
     /* The main thread's own copies were not touched by the others. */
     for (int l = 0; l < 2; l++)
         CHECK(*libs[l].addr() == 5, "%s: the main thread's counter is still 5: %ld", names[l], *libs[l].addr());
-    CHECK(unbound() < before, "the calls bound slots (%d unbound before, %d after)", before, unbound());
+    CHECK(unbound() < before, "the calls bound the slots (%d unbound, %d before)", unbound(), before);
     for (int l = 0; l < 3; l++)
         CHECK(rl_close(h[l]) == 0, "rl_close");
     CHECKS_DONE();

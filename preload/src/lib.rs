@@ -14,7 +14,8 @@ use relink::interpose as i;
 /// One exported function: `$label` jumps to `$target`, after loading the return address into
 /// integer argument register `$arg` (0: none); `.symver` gives the label each versioned name
 /// (versions as of x86_64, mapped to the machine's by `relink::entry_asm!`; `dl_iterate_phdr`
-/// came with GLIBC_2.2.4, which x86_64's first version, GLIBC_2.2.5, stands for there).
+/// came with GLIBC_2.2.4, and i386 has `dlopen` and `dlvsym` at GLIBC_2.1 too: x86_64's first
+/// version, GLIBC_2.2.5, stands for both there).
 macro_rules! exports {
     ($( $label:literal => $target:path, $arg:tt, [$($name:literal @ $sep:literal $ver:tt),+] );+ $(;)?) => {
         $(
@@ -34,13 +35,13 @@ macro_rules! exports {
 }
 
 exports! {
-    "relink_dlopen" => i::dlopen, 2, ["dlopen" @ "@" "GLIBC_2.2.5"];
+    "relink_dlopen" => i::dlopen, 2, ["dlopen" @ "@" "GLIBC_2.2.5", "dlopen" @ "@" "GLIBC_2.1"];
     "relink_dlopen_234" => i::dlopen, 2, ["dlopen" @ "@@" "GLIBC_2.34"];
     "relink_dlmopen" => i::dlmopen, 3, ["dlmopen" @ "@" "GLIBC_2.3.4"];
     "relink_dlmopen_234" => i::dlmopen, 3, ["dlmopen" @ "@@" "GLIBC_2.34"];
     "relink_dlsym" => i::dlsym, 2, ["dlsym" @ "@" "GLIBC_2.2.5"];
     "relink_dlsym_234" => i::dlsym, 2, ["dlsym" @ "@@" "GLIBC_2.34"];
-    "relink_dlvsym" => i::dlvsym, 3, ["dlvsym" @ "@" "GLIBC_2.2.5"];
+    "relink_dlvsym" => i::dlvsym, 3, ["dlvsym" @ "@" "GLIBC_2.2.5", "dlvsym" @ "@" "GLIBC_2.1"];
     "relink_dlvsym_234" => i::dlvsym, 3, ["dlvsym" @ "@@" "GLIBC_2.34"];
     "relink_dlclose" => i::dlclose, 0, ["dlclose" @ "@" "GLIBC_2.2.5"];
     "relink_dlclose_234" => i::dlclose, 0, ["dlclose" @ "@@" "GLIBC_2.34"];

@@ -382,6 +382,7 @@ macro_rules! entry_asm {
     (caller 3) => { "mov x3, x30" };
     (caller 5) => { "mov x5, x30" };
     (jump) => { "b {t}" };
+    (version "GLIBC_2.1") => { "GLIBC_2.17" };
     (version "GLIBC_2.2.4") => { "GLIBC_2.17" };
     (version "GLIBC_2.2.5") => { "GLIBC_2.17" };
     (version "GLIBC_2.3.3") => { "GLIBC_2.17" };

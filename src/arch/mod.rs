@@ -23,7 +23,9 @@
 //!   word `LAZY_GOT_CONTEXT`), `binds_at_load` (PLT calls the trampoline cannot carry: bound
 //!   eagerly), `trampolines_supported` and `init` (sizing them at startup),
 //!   and the `entry_asm!` macro (the instructions of a naked export that hands its return
-//!   address on, which `with_caller!` below and the interposer put together).
+//!   address on, which `with_caller!` below and the interposer put together). Defaults below
+//!   that only i386 overrides: `tls_get_addr_alias` (`___tls_get_addr`, argument in %eax) and
+//!   `LAZY_ARG_IS_OFFSET` (its PLT pushes the byte offset of the relocation, not its index).
 //! * Library search: `multiarch!` (Debian's multiarch directory name, for `$LIB` and the system
 //!   directories), `CACHE_FLAGS` (the `/etc/ld.so.cache` entry flags this machine's loader
 //!   accepts), `CpuInfo`/`cpu_info` and `search_caps` (`$PLATFORM`, legacy hwcap names and the

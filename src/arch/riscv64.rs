@@ -410,6 +410,7 @@ macro_rules! entry_asm {
     (caller 3) => { "mv a3, ra" };
     (caller 5) => { "mv a5, ra" };
     (jump) => { "tail {t}" };
+    (version "GLIBC_2.1") => { "GLIBC_2.27" };
     (version "GLIBC_2.2.4") => { "GLIBC_2.27" };
     (version "GLIBC_2.2.5") => { "GLIBC_2.27" };
     (version "GLIBC_2.3.3") => { "GLIBC_2.27" };

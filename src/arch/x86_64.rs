@@ -528,6 +528,7 @@ macro_rules! entry_asm {
     (caller 3) => { "mov rcx, [rsp]" };
     (caller 5) => { "mov r9, [rsp]" };
     (jump) => { "jmp {t}" };
+    (version "GLIBC_2.1") => { "GLIBC_2.2.5" };
     (version "GLIBC_2.2.4") => { "GLIBC_2.2.5" };
     (version $v:literal) => { $v };
 }
