@@ -360,6 +360,7 @@ macro_rules! entry_asm {
          pop {{r4, pc}}"
     };
     (jump) => { "b {t}" };
+    (version "GLIBC_2.1") => { "GLIBC_2.4" };
     (version "GLIBC_2.2.4") => { "GLIBC_2.4" };
     (version "GLIBC_2.2.5") => { "GLIBC_2.4" };
     (version "GLIBC_2.3.3") => { "GLIBC_2.4" };
