@@ -4,6 +4,7 @@ fn main() {
     let map = match std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() {
         Ok("aarch64") => "exports-aarch64.map",
         Ok("riscv64") => "exports-riscv64.map",
+        Ok("arm") => "exports-arm.map",
         Ok("x86") => "exports-x86.map",
         _ => "exports.map",
     };

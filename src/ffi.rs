@@ -501,6 +501,9 @@ pub struct dl_find_object {
     pub dlfo_map_end: *mut c_void,
     pub dlfo_link_map: *mut c_void,
     pub dlfo_eh_frame: *mut c_void,
+    /// On Arm: the number of .ARM.exidx entries `dlfo_eh_frame` points at, and padding.
+    #[cfg(target_arch = "arm")]
+    pub dlfo_eh_count: [c_int; 2],
     pub dlfo_reserved: [u64; 7],
 }
 
@@ -528,11 +531,40 @@ pub unsafe extern "C" fn _dl_find_object(pc: *mut c_void, result: *mut dl_find_o
             dlfo_map_end: f.end as *mut c_void,
             dlfo_link_map: std::ptr::null_mut(),
             dlfo_eh_frame: f.eh_frame_hdr as *mut c_void,
+            #[cfg(target_arch = "arm")]
+            dlfo_eh_count: [f.eh_count as c_int, 0],
             dlfo_reserved: [0; 7],
         };
         // SAFETY: `result` is non-NULL and writable by the caller's contract.
         unsafe { result.write(out) };
         Ok(0)
+    })
+}
+
+/// glibc's `__gnu_Unwind_Find_exidx` on Arm, which libgcc's EHABI unwinder calls for every
+/// frame it unwinds (glibc's own asks the loader's internal `_dl_find_object`, which knows
+/// nothing of relink's objects): for an address inside an object relink mapped, its
+/// .ARM.exidx table, with the number of entries in `*count`, found without taking a lock; any
+/// other address is answered as glibc's function answers it (`host::find_exidx`). Returns 0
+/// when no table covers `pc`. Not part of `relink.h`: it exists for the unwinder, which the
+/// system loader binds to it when librelink comes before the C library.
+///
+/// # Safety
+/// `count` must point to a writable `int`.
+#[cfg(target_arch = "arm")]
+#[no_mangle]
+pub unsafe extern "C" fn __gnu_Unwind_Find_exidx(pc: usize, count: *mut c_int) -> usize {
+    ffi_boundary!(0, {
+        let (table, n) = match crate::unwind::find(pc) {
+            Some(f) => (f.eh_frame_hdr, f.eh_count),
+            None => crate::host::find_exidx(pc).unwrap_or((0, 0)),
+        };
+        if table == 0 || count.is_null() {
+            return Ok(0);
+        }
+        // SAFETY: `count` is non-NULL and writable by the caller's contract.
+        unsafe { count.write(n as c_int) };
+        Ok(table)
     })
 }
 

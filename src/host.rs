@@ -470,6 +470,44 @@ pub unsafe fn find_object(pc: *mut libc::c_void, result: *mut libc::c_void) -> l
     }
 }
 
+/// The .ARM.exidx table (address, number of entries) of the host object whose segments hold
+/// `pc`, as glibc's `__gnu_Unwind_Find_exidx` finds it: through `_dl_find_object` (glibc 2.35
+/// and later), else by walking the objects with `dl_iterate_phdr` (as glibc did before).
+#[cfg(target_arch = "arm")]
+pub fn find_exidx(pc: usize) -> Option<(usize, usize)> {
+    if real().find_object.is_some() {
+        // SAFETY: an all-zero `dl_find_object` is a valid value for glibc to overwrite.
+        let mut data: crate::ffi::dl_find_object = unsafe { std::mem::zeroed() };
+        // SAFETY: `data` is writable and has glibc's layout.
+        if unsafe { find_object(pc as *mut c_void, (&mut data as *mut crate::ffi::dl_find_object).cast()) } != 0 {
+            return None;
+        }
+        return Some((data.dlfo_eh_frame as usize, data.dlfo_eh_count[0] as usize));
+    }
+    unsafe extern "C" fn cb(info: *mut libc::dl_phdr_info, _size: libc::size_t, data: *mut c_void) -> c_int {
+        // SAFETY: the system loader passes a valid info record with its program headers; `data`
+        // is our (pc, table, entries) triple.
+        unsafe {
+            let (pc, table, n) = &mut *(data as *mut (usize, usize, usize));
+            let i = &*info;
+            let phdrs = std::slice::from_raw_parts(i.dlpi_phdr, i.dlpi_phnum as usize);
+            let at = |p: &libc::Elf32_Phdr| (i.dlpi_addr as usize).wrapping_add(p.p_vaddr as usize);
+            let holds = |p: &libc::Elf32_Phdr| p.p_type == abi::PT_LOAD && pc.wrapping_sub(at(p)) < p.p_memsz as usize;
+            if !phdrs.iter().any(holds) {
+                return 0;
+            }
+            if let Some(x) = phdrs.iter().find(|p| p.p_type == abi::PT_ARM_EXIDX) {
+                (*table, *n) = (at(x), x.p_memsz as usize / 8);
+            }
+        }
+        1
+    }
+    let mut found = (pc, 0usize, 0usize);
+    // SAFETY: the callback only writes through `data`, which points to `found`.
+    unsafe { (real().dl_iterate_phdr)(Some(cb), &mut found as *mut _ as *mut c_void) };
+    (found.1 != 0).then_some((found.1, found.2))
+}
+
 /// An object relink had the system loader load for itself (`RTLD_LOCAL`); unloaded on drop.
 #[derive(Debug)]
 pub struct Private(usize);

@@ -277,6 +277,17 @@ pub fn load_placed(
             span.get::<u32>(start).is_some_and(|&w| w != 0).then_some((hdr, start))
         }
     };
+    // Arm's unwinder reads .ARM.exidx (PT_ARM_EXIDX), a table of 8-byte entries, instead.
+    let exidx = match layout.phdrs.iter().find(|p| cfg!(target_arch = "arm") && p.p_type == abi::PT_ARM_EXIDX) {
+        None => None,
+        Some(p) => {
+            let n = (p.p_memsz / 8) as usize;
+            if p.p_memsz % 8 != 0 || span.slice::<u32>(at(p.p_vaddr), 2 * n).is_none() {
+                return Err(bad("PT_ARM_EXIDX lies outside the readable segments, or is not a whole number of entries"));
+            }
+            (n > 0).then_some((at(p.p_vaddr), n))
+        }
+    };
     // RELRO is made read-only after relocation: it must be part of a writable segment.
     let relro = match layout.relro {
         None => None,
@@ -318,6 +329,7 @@ pub fn load_placed(
         relro,
         eh_frame,
         unwind_checked: Default::default(),
+        exidx,
         stamp: match src {
             Source::File(f) => Some(f.stamp),
             Source::Memory(_) => None,

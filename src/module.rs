@@ -45,6 +45,9 @@ pub struct Image {
     pub eh_frame: Option<(usize, usize)>,
     /// How far its unwind tables were checked (`unwind::check` and what follows it).
     pub unwind_checked: std::sync::atomic::AtomicU8,
+    /// .ARM.exidx (PT_ARM_EXIDX) and its number of entries, for Arm's unwinder (`None`
+    /// elsewhere).
+    pub exidx: Option<(usize, usize)>,
     /// The file it was mapped from, as it was when opened (`None` for images from memory).
     pub stamp: Option<crate::os::Stamp>,
     /// `__deregister_frame` of each unwinder the object's frames were registered with, and the

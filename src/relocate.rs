@@ -513,6 +513,8 @@ impl Ctx<'_, '_> {
             }
             _ => unreachable!("not a TLS kind"),
         };
+        // Arm's descriptors hold the argument first.
+        let words = if kind == Kind::TlsDesc && arch::TLSDESC_ARGUMENT_FIRST { [words[1], words[0]] } else { words };
         let n = if kind == Kind::TlsDesc { 2 * WORD } else { WORD };
         let p = self.place(p, n)?;
         // SAFETY: `place` checked the target.

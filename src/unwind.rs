@@ -40,6 +40,11 @@
 //! and its FDEs are not checked at lookup; one whose search table was found sound does not have
 //! it checked again (see [`walk_whole`]).
 //!
+//! On Arm, libgcc's unwinder reads .ARM.exidx tables (EHABI) instead, and finds them with
+//! `__gnu_Unwind_Find_exidx`, which librelink exports (`ffi.rs`) and answers from the same
+//! lock-free table; glibc's own would ask its loader, which knows nothing of relink's objects.
+//! Those tables are checked whole at open ([`check_exidx`]).
+//!
 //! The unwinders used are those the object can outlive: the host's, and any in the object's own
 //! dependency scope (the libgcc_s a C++ plugin pulled in when the host has none) other than the
 //! object itself, whose functions must be code of theirs.
@@ -80,8 +85,11 @@ pub struct Found {
     /// Its whole mapping: `start..end`.
     pub start: usize,
     pub end: usize,
-    /// Its .eh_frame_hdr (PT_GNU_EH_FRAME), or 0.
+    /// Its .eh_frame_hdr (PT_GNU_EH_FRAME), or on Arm its .ARM.exidx (PT_ARM_EXIDX); 0
+    /// without one.
     pub eh_frame_hdr: usize,
+    /// The number of .ARM.exidx entries (0 elsewhere).
+    pub eh_count: usize,
 }
 
 /// How far an object's unwind tables were checked (`Image::unwind_checked`): the search table
@@ -116,15 +124,15 @@ struct Entry {
 }
 
 /// An entry as the table stores it: start, end, eh_frame_hdr, then whether `lazy` is there, its
-/// table and count, the id (the `HEAD` words: enough to know the object and whether its FDEs
+/// table and count, the id, the .ARM.exidx entry count (the `HEAD` words: enough to know the object and whether its FDEs
 /// are checked at lookup), then ranges and executable ranges.
-const HEAD: usize = 7;
+const HEAD: usize = 8;
 const WORDS: usize = HEAD + 2 * (RANGES_MAX + EXEC_MAX);
 
 impl Entry {
     fn words(&self) -> [usize; WORDS] {
         let mut w = [0; WORDS];
-        (w[0], w[1], w[2], w[6]) = (self.found.start, self.found.end, self.found.eh_frame_hdr, self.id as usize);
+        (w[0], w[1], w[2], w[6], w[7]) = (self.found.start, self.found.end, self.found.eh_frame_hdr, self.id as usize, self.found.eh_count);
         if let Some(l) = &self.lazy {
             (w[3], w[4], w[5]) = (1, l.table, l.count);
             for (k, &(lo, hi)) in l.ranges.iter().chain(&l.exec).enumerate() {
@@ -135,7 +143,7 @@ impl Entry {
     }
 
     fn from_words(w: &[usize; WORDS]) -> Entry {
-        let found = Found { start: w[0], end: w[1], eh_frame_hdr: w[2] };
+        let found = Found { start: w[0], end: w[1], eh_frame_hdr: w[2], eh_count: w[7] };
         let pair = |k: usize| (w[HEAD + 2 * k], w[HEAD + 1 + 2 * k]);
         let lazy = (w[3] != 0).then(|| Lazy {
             table: w[4],
@@ -232,16 +240,16 @@ fn publish(objects: &mut Objects) {
 /// the FDE the unwinder will read for `pc` is checked first; without a sound one the object is
 /// described without its .eh_frame_hdr (`eh_frame_hdr` 0), as code without unwind tables.
 pub fn find(pc: usize) -> Option<Found> {
-    let [start, end, eh_frame_hdr, lazy, _, _, id] = words_of::<HEAD>(pc)?;
+    let [start, end, eh_frame_hdr, lazy, _, _, id, eh_count] = words_of::<HEAD>(pc)?;
     if lazy == 0 {
-        return Some(Found { start, end, eh_frame_hdr });
+        return Some(Found { start, end, eh_frame_hdr, eh_count });
     }
     // An unwinder asks about the same return addresses again and again (every throw through
     // the same calls): each thread remembers the last ones whose FDE was sound, with the
     // object's id, so that a later object at the same address is never taken for this one.
     let slot = (pc ^ (pc >> 4) ^ (pc >> 8)) % SOUND_SLOTS;
     if SOUND.try_with(|s| s[slot].get() == (pc, id as u64)).unwrap_or(false) {
-        return Some(Found { start, end, eh_frame_hdr });
+        return Some(Found { start, end, eh_frame_hdr, eh_count });
     }
     let Entry { mut found, lazy, id } = Entry::from_words(&words_of::<WORDS>(pc)?);
     let Some(l) = lazy else { return Some(found) };
@@ -795,7 +803,8 @@ fn fde_at(ranges: &[(usize, usize)], exec: &[(usize, usize)], fde: usize) -> Res
 fn lazy_of(m: &Module) -> Option<Lazy> {
     let image = m.image.as_ref()?;
     let (hdr, _) = image.eh_frame?;
-    if image.unwind_checked.load(Ordering::Relaxed) == WALKED || m.span.ranges.len() > RANGES_MAX || image.exec.len() > EXEC_MAX {
+    // On Arm the table handed out is .ARM.exidx, checked whole at open.
+    if image.exidx.is_some() || image.unwind_checked.load(Ordering::Relaxed) == WALKED || m.span.ranges.len() > RANGES_MAX || image.exec.len() > EXEC_MAX {
         return None;
     }
     let (table, count) = search_table(&m.span, hdr).ok()?.table.filter(|&(t, _)| t.is_multiple_of(4))?;
@@ -810,6 +819,9 @@ fn lazy_of(m: &Module) -> Option<Lazy> {
 /// whole when an unwinder would (see the module's documentation).
 pub fn check(m: &Module) -> crate::error::Result<()> {
     let Some(image) = &m.image else { return Ok(()) };
+    if let Some(exidx) = image.exidx {
+        check_exidx(&m.span, &image.exec, exidx).map_err(|e| malformed(m, ".ARM.exidx", e))?;
+    }
     let Some((hdr, _)) = image.eh_frame else { return Ok(()) };
     let stamp = image.stamp.filter(crate::os::Stamp::settled);
     let known = stamp.and_then(|s| CALLS.lock().known(&s));
@@ -903,6 +915,41 @@ pub fn phdrs_for_iteration(m: &Module) -> Option<Vec<crate::raw::Phdr>> {
     Some(image._phdrs.iter().map(hide).collect())
 }
 
+/// Check what Arm's EHABI unwinder reads of an object's .ARM.exidx table (`n` entries at
+/// `table`) when it unwinds a frame of the object: the entries in order of their functions, each
+/// function inside the object's code (the last entry may mark the end of it), and each entry's
+/// second word either "cannot unwind" (1), unwinding instructions in place (bit 31 set), or the
+/// place of an .ARM.extab entry inside the object, whose personality routine, when it names one
+/// (bit 31 clear), is code of the object (its PLT entry). Each word but "cannot unwind" is a
+/// 31-bit offset from its own place.
+fn check_exidx(span: &Span, exec: &[(usize, usize)], (table, n): (usize, usize)) -> Result<(), String> {
+    let word = |at: usize| span.get::<u32>(at).copied().ok_or_else(|| format!("word at {at:#x} unreadable"));
+    let prel31 = |at: usize, w: u32| at.wrapping_add(((w << 1) as i32 >> 1) as isize as usize);
+    let code = |a: usize, end_ok: bool| exec.iter().any(|&(lo, hi)| a >= lo && (a < hi || (end_ok && a == hi)));
+    let mut last = 0;
+    for i in 0..n {
+        let at = table + 8 * i;
+        let (w0, w1) = (word(at)?, word(at + 4)?);
+        let f = prel31(at, w0);
+        if w0 & 1 << 31 != 0 || !code(f, i + 1 == n) {
+            return Err(format!("entry {i}: function at {f:#x} outside the object's code"));
+        }
+        if f < last {
+            return Err(format!("entry {i}: functions out of order"));
+        }
+        last = f;
+        if w1 == 1 || w1 & 1 << 31 != 0 {
+            continue;
+        }
+        let extab = prel31(at + 4, w1);
+        let first = word(extab).map_err(|e| format!("entry {i}: .ARM.extab {e}"))?;
+        if first & 1 << 31 == 0 && !code(prel31(extab, first), false) {
+            return Err(format!("entry {i}: personality routine outside the object's code"));
+        }
+    }
+    Ok(())
+}
+
 /// Register `m`'s frames with the unwinders defined by `providers`: only functions that are code
 /// of their object, and never the object's own (it would call itself into being, and keep
 /// itself alive). Its tables are walked whole first when an unwinder registers them.
@@ -929,7 +976,11 @@ pub fn register(m: &Module, providers: &[&Arc<Module>]) -> crate::error::Result<
     }
     let mut calls = CALLS.lock();
     let start = image.region.base;
-    let found = Found { start, end: start + image.region.len, eh_frame_hdr: image.eh_frame.map_or(0, |(hdr, _)| hdr) };
+    let (eh_frame_hdr, eh_count) = match image.exidx {
+        Some(exidx) => exidx,
+        None => (image.eh_frame.map_or(0, |(hdr, _)| hdr), 0),
+    };
+    let found = Found { start, end: start + image.region.len, eh_frame_hdr, eh_count };
     let at = calls.list.partition_point(|o| o.found.start < start);
     if calls.list.get(at).map(|e| e.found) != Some(found) {
         calls.list.insert(at, Entry { found, lazy: lazy_of(m), id: m.id });

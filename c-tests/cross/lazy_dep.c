@@ -22,6 +22,21 @@ struct big make_big(long n, double x)
     return b;
 }
 
+/* Single and double precision arguments mixed: with Arm's hard-float calling convention a
+ * single goes into the free half of a d register that a double skipped. */
+double fmix(float f0, double d0, float f1, float f2, double d1, float f3, double d2, float f4, double d3, float f5,
+            double d4, float f6, double d5, float f7, float f8, double d6)
+{
+    float f[9] = {f0, f1, f2, f3, f4, f5, f6, f7, f8};
+    double d[7] = {d0, d1, d2, d3, d4, d5, d6};
+    double r = 0;
+    for (int i = 0; i < 9; i++)
+        r += (double)(i + 1) * f[i];
+    for (int i = 0; i < 7; i++)
+        r += (double)(i + 20) * d[i];
+    return r;
+}
+
 #ifdef __i386__
 /* Arguments in %eax, %edx and %ecx (regparm): the lazy-binding trampoline must keep them. */
 __attribute__((regparm(3))) long weigh3(long a, long b, long c)

@@ -11,11 +11,19 @@ struct big {
 double mix(long, double, long, double, long, double, long, double, long, double, long, double, long, double, long,
            double, long, double, long, double);
 struct big make_big(long, double);
+double fmix(float, double, float, float, double, float, double, float, double, float, double, float, double, float,
+            float, double);
 
 double call_mix(long a0, double d0, long a1, double d1, long a2, double d2, long a3, double d3, long a4, double d4,
                 long a5, double d5, long a6, double d6, long a7, double d7, long a8, double d8, long a9, double d9)
 {
     return mix(a0, d0, a1, d1, a2, d2, a3, d3, a4, d4, a5, d5, a6, d6, a7, d7, a8, d8, a9, d9);
+}
+
+double call_fmix(float f0, double d0, float f1, float f2, double d1, float f3, double d2, float f4, double d3,
+                 float f5, double d4, float f6, double d5, float f7, float f8, double d6)
+{
+    return fmix(f0, d0, f1, f2, d1, f3, d2, f4, d3, f5, d4, f6, d5, f7, f8, d6);
 }
 
 struct big call_big(long n, double x)

@@ -1,5 +1,6 @@
 /* An unmodified program (it does not link librelink) run with LD_PRELOAD=librelink_preload.so:
- * its dlopen family is relink's, and what it opens is loaded by relink. */
+ * its dlopen family is relink's, and what it opens is loaded by relink, C++ exceptions inside a
+ * plugin included. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <link.h>
@@ -62,7 +63,15 @@ int main(int argc, char **argv)
     void *m = dlopen("libm.so.6", RTLD_NOW);
     double (*p_sqrt)(double) = (double (*)(double))dlsym(m, "sqrt");
     CHECK(m != NULL && p_sqrt != NULL && p_sqrt(2.25) == 1.5, "sqrt from libm");
-    CHECK(dlclose(h) == 0 && dlclose(m) == 0, "dlclose");
+    /* A C++ plugin (with its libstdc++ and unwinder, loaded by relink too) throwing and catching
+     * inside itself: the unwinder finds the plugin's frames through the interposer. */
+    snprintf(path, sizeof path, "%s/libcross_cxx.so", argv[1]);
+    void *cxx = dlopen(path, RTLD_NOW);
+    CHECK(cxx != NULL, "dlopen(%s)", path);
+    int (*plugin_catch)(int) = (int (*)(int))dlsym(cxx, "plugin_catch");
+    CHECK(plugin_catch != NULL, "dlsym(plugin_catch)");
+    CHECK(plugin_catch(7) == (int)strlen("thrown in the plugin: 7"), "plugin_catch caught its own exception");
+    CHECK(dlclose(h) == 0 && dlclose(m) == 0 && dlclose(cxx) == 0, "dlclose");
     printf("%d checks passed\n", checks);
     return 0;
 }

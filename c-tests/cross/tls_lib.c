@@ -8,8 +8,15 @@
 #else
 #define MODEL
 #endif
+/* With -DMIXED (libcross_tls_mixed.so, built for descriptors): counter initial-exec, so the
+ * object's block is static TLS, which its descriptors then reach too. */
+#ifdef MIXED
+#define COUNTER_MODEL __attribute__((tls_model("initial-exec")))
+#else
+#define COUNTER_MODEL MODEL
+#endif
 
-MODEL __thread long counter = 5;
+COUNTER_MODEL __thread long counter = 5;
 MODEL __thread unsigned char zeros[100];
 MODEL __thread double scale = 2.5;
 

@@ -71,7 +71,11 @@ extern "C" {
 }
 
 /// The alignment the C library's malloc guarantees (x86_64 and aarch64).
+#[cfg(not(target_arch = "arm"))]
 const MALLOC_ALIGN: usize = 16;
+/// The alignment the C library's malloc guarantees (32-bit Arm: two words).
+#[cfg(target_arch = "arm")]
+const MALLOC_ALIGN: usize = 8;
 
 // SAFETY: each method forwards to the C library's allocator with a size and alignment it
 // honours (memalign for alignments above malloc's), and frees only what it returned.

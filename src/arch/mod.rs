@@ -53,6 +53,10 @@ mod riscv64;
 #[cfg(target_arch = "riscv64")]
 pub use self::riscv64::*;
 
+#[cfg(target_arch = "arm")]
+mod arm;
+#[cfg(target_arch = "arm")]
+pub use self::arm::*;
 #[cfg(target_arch = "x86")]
 mod x86;
 #[cfg(target_arch = "x86")]
@@ -64,8 +68,8 @@ pub use self::x86::*;
 #[allow(dead_code)]
 mod riscv64_object;
 
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64", target_arch = "x86")))]
-compile_error!("relink supports x86_64, aarch64, riscv64 and i686; add src/arch/<arch>.rs for another machine");
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64", target_arch = "x86", target_arch = "arm")))]
+compile_error!("relink supports x86_64, aarch64, riscv64, i686 and arm; add src/arch/<arch>.rs for another machine");
 
 /// Other names of `__tls_get_addr` that relink binds to an entry of its own (i386's
 /// `___tls_get_addr`): none elsewhere.
@@ -191,6 +195,10 @@ pub fn lazy_entry() -> usize {
 pub fn tlsdesc_entries() -> (usize, usize) {
     (relink_tlsdesc_static as *const () as usize, relink_tlsdesc_dynamic as *const () as usize)
 }
+
+/// Whether a TLS descriptor holds its argument word before its function (Arm's
+/// `{argument, function}`; elsewhere `{function, argument}`).
+pub const TLSDESC_ARGUMENT_FIRST: bool = cfg!(target_arch = "arm");
 
 /// What a relocation computes, independent of the architecture.
 /// `S` is the symbol's value, `A` the addend, `B` the object's load bias, `P` the place.

@@ -1,0 +1,431 @@
+//! 32-bit Arm, hard-float EABI ("armhf": "ELF for the Arm Architecture", AAELF32, section 5.6,
+//! and the "Procedure Call Standard for the Arm Architecture", AAPCS, with its VFP variant).
+//!
+//! Relocations in shared objects are REL: the addend is the word at the place. The psABI's
+//! table of the dynamic relocations, with S the symbol value, A the addend, B the base (load
+//! bias), P the place and TP the offset of the symbol's static TLS block from the thread
+//! pointer:
+//!
+//! | type               | field    | calculation                          |
+//! |--------------------|----------|--------------------------------------|
+//! | 2   ABS32          | word32   | S + A (the place may be misaligned)  |
+//! | 3   REL32          | word32   | S + A - P                            |
+//! | 13  TLS_DESC       | 2×word32 | descriptor: argument, function       |
+//! | 17  TLS_DTPMOD32   | word32   | module id of S's block               |
+//! | 18  TLS_DTPOFF32   | word32   | S + A (offset in its TLS block)      |
+//! | 19  TLS_TPOFF32    | word32   | S + A + TP                           |
+//! | 20  COPY           | -        | copy st_size bytes (executables)     |
+//! | 21  GLOB_DAT       | word32   | S                                    |
+//! | 22  JUMP_SLOT      | word32   | S (lazy binding may defer it)        |
+//! | 23  RELATIVE       | word32   | B + A                                |
+//! | 160 IRELATIVE      | word32   | resolver(B + A)(AT_HWCAP)            |
+//!
+//! A TLS descriptor is laid out the other way round from other machines': the argument word
+//! first, the function second. The function is called (through a linker-made veneer that loads
+//! the second word) with the descriptor's address in r0, returns the variable's offset from the
+//! thread pointer in r0, and preserves every other register.
+//!
+//! The thread pointer is TPIDRURO (`mrc p15, 0, rN, c13, c0, 3`; the kernel's `__aeabi_read_tp`
+//! helper reads the same register). TLS is variant I: TP points at an 8-byte thread control
+//! block (the DTV pointer and a reserved word) and the static blocks follow it.
+//!
+//! PLT (GNU ld's): PLT0 pushes lr, sets lr to &GOT[2] and loads pc from GOT[2]; entry n sets ip
+//! to &GOT[n + 3] and jumps through it, and that slot first holds the address of PLT0. So the
+//! trampoline is entered with the caller's lr at [sp], lr = &GOT[2] and ip = &GOT[n + 3]; GOT[1]
+//! is the dynamic linker's word for the object, and the relocation index of entry n is n (the
+//! JUMP_SLOT relocations are in GOT order). It must preserve the argument registers r0-r3 and,
+//! with the hard-float calling convention, d0-d7, and return to the caller with the lr PLT0
+//! saved.
+//!
+//! IFUNC resolvers get `AT_HWCAP` as their one argument.
+//!
+//! relink itself is A32 code (what rustc emits for armv7-unknown-linux-gnueabihf); its entry
+//! points below are A32 too, and reached from Thumb code through interworking branches.
+
+use super::{Calc, Field, Kind, RuntimeFn, SearchCaps};
+use elf::abi;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub const ELF_MACHINE: u16 = abi::EM_ARM;
+/// The first symbol version of glibc on this machine (its oldest `dlopen` is `dlopen@GLIBC_2.4`).
+pub const GLIBC_BASE: &str = "GLIBC_2.4";
+/// `e_flags` of the objects relink makes: version 5 of the EABI, hard-float.
+pub const ELF_FLAGS: u32 = abi::EF_ARM_EABI_VER5 | abi::EF_ARM_ABI_FLOAT_HARD;
+/// Why a file's `e_flags` keep the system loader from running it here: an EABI version 5 file
+/// built for the soft-float procedure call standard (armel). glibc's hard-float loader refuses
+/// those and nothing else.
+pub fn flags_mismatch(e_flags: u32) -> Option<&'static str> {
+    if e_flags & abi::EF_ARM_EABIMASK == abi::EF_ARM_EABI_VER5 && e_flags & abi::EF_ARM_ABI_FLOAT_SOFT != 0 {
+        return Some("built for the soft-float ABI (armel), not the hard-float ABI (armhf)");
+    }
+    None
+}
+
+pub const NAME: &str = "arm";
+/// The type of a RELATIVE relocation, for the fast path.
+pub const RELATIVE: u32 = abi::R_ARM_RELATIVE;
+/// The type of a TPOFF relocation (offset from the thread pointer), for static TLS blocks.
+pub const TPOFF: u32 = abi::R_ARM_TLS_TPOFF32;
+/// Shared objects carry REL tables (the addend in place), as glibc reads them here.
+pub const ACCEPTS_REL: bool = true;
+
+/// Map a raw relocation type onto its generic kind.
+pub fn classify(r_type: u32) -> Kind {
+    match r_type {
+        abi::R_ARM_NONE => Kind::None,
+        abi::R_ARM_ABS32 => Kind::Symbolic,
+        abi::R_ARM_REL32 => Kind::PcRel32,
+        abi::R_ARM_GLOB_DAT => Kind::GotEntry,
+        abi::R_ARM_JUMP_SLOT => Kind::PltSlot,
+        abi::R_ARM_RELATIVE => Kind::Relative,
+        abi::R_ARM_COPY => Kind::Copy,
+        abi::R_ARM_TLS_DTPMOD32 => Kind::DtpMod,
+        abi::R_ARM_TLS_DTPOFF32 => Kind::DtpOff,
+        abi::R_ARM_TLS_TPOFF32 => Kind::TpOff,
+        abi::R_ARM_TLS_DESC => Kind::TlsDesc,
+        abi::R_ARM_IRELATIVE => Kind::Irelative,
+        _ => Kind::Unknown,
+    }
+}
+
+/// psABI names of the dynamic types and of the static ones most often met, for messages.
+const TYPE_NAMES: &[(u32, &str)] = &[
+    (0, "R_ARM_NONE"),
+    (1, "R_ARM_PC24"),
+    (2, "R_ARM_ABS32"),
+    (3, "R_ARM_REL32"),
+    (5, "R_ARM_ABS16"),
+    (8, "R_ARM_ABS8"),
+    (10, "R_ARM_THM_CALL"),
+    (13, "R_ARM_TLS_DESC"),
+    (17, "R_ARM_TLS_DTPMOD32"),
+    (18, "R_ARM_TLS_DTPOFF32"),
+    (19, "R_ARM_TLS_TPOFF32"),
+    (20, "R_ARM_COPY"),
+    (21, "R_ARM_GLOB_DAT"),
+    (22, "R_ARM_JUMP_SLOT"),
+    (23, "R_ARM_RELATIVE"),
+    (24, "R_ARM_GOTOFF32"),
+    (25, "R_ARM_BASE_PREL"),
+    (26, "R_ARM_GOT_BREL"),
+    (27, "R_ARM_PLT32"),
+    (28, "R_ARM_CALL"),
+    (29, "R_ARM_JUMP24"),
+    (30, "R_ARM_THM_JUMP24"),
+    (38, "R_ARM_TARGET1"),
+    (40, "R_ARM_V4BX"),
+    (41, "R_ARM_TARGET2"),
+    (42, "R_ARM_PREL31"),
+    (43, "R_ARM_MOVW_ABS_NC"),
+    (44, "R_ARM_MOVT_ABS"),
+    (45, "R_ARM_MOVW_PREL_NC"),
+    (46, "R_ARM_MOVT_PREL"),
+    (47, "R_ARM_THM_MOVW_ABS_NC"),
+    (48, "R_ARM_THM_MOVT_ABS"),
+    (96, "R_ARM_GOT_PREL"),
+    (104, "R_ARM_TLS_GD32"),
+    (105, "R_ARM_TLS_LDM32"),
+    (106, "R_ARM_TLS_LDO32"),
+    (107, "R_ARM_TLS_IE32"),
+    (108, "R_ARM_TLS_LE32"),
+    (129, "R_ARM_TLS_GOTDESC"),
+    (130, "R_ARM_TLS_CALL"),
+    (131, "R_ARM_TLS_DESCSEQ"),
+    (132, "R_ARM_THM_TLS_CALL"),
+    (160, "R_ARM_IRELATIVE"),
+];
+
+/// The psABI name of a relocation type, for messages.
+pub fn type_name(r_type: u32) -> &'static str {
+    TYPE_NAMES.iter().find(|(t, _)| *t == r_type).map_or("an unknown relocation type", |(_, n)| n)
+}
+
+/// The thread pointer of the calling thread.
+#[inline]
+pub fn thread_pointer() -> usize {
+    let tp: usize;
+    // SAFETY: reading TPIDRURO (the user read-only thread ID register, which the kernel sets to
+    // the thread pointer) has no effect.
+    unsafe { std::arch::asm!("mrc p15, 0, {}, c13, c0, 3", out(reg) tp, options(nomem, nostack, preserves_flags)) };
+    tp
+}
+
+/// TLS variant I: the static blocks follow an 8-byte thread control block at the thread pointer.
+pub const TLS_VARIANT: super::TlsVariant = super::TlsVariant::I;
+pub const TCB_SIZE: usize = 8;
+/// `DTPOFF` values are plain offsets into the block.
+pub const DTV_OFFSET: u64 = 0;
+
+/// Call an IFUNC resolver the way glibc does on Arm: with the `AT_HWCAP` word.
+///
+/// # Safety
+/// `resolver` must be the address of an IFUNC resolver whose object is relocated.
+pub unsafe fn call_ifunc(resolver: usize) -> usize {
+    // SAFETY: guaranteed by the caller; resolvers that take no argument ignore it.
+    let f: extern "C" fn(usize) -> usize = unsafe { std::mem::transmute(resolver) };
+    f(crate::os::auxv(libc::AT_HWCAP) as usize)
+}
+
+/// Debian's multiarch directory name (`$LIB` is `lib/` and this), as a literal for `concat!`.
+macro_rules! multiarch {
+    () => {
+        "arm-linux-gnueabihf"
+    };
+}
+pub(crate) use multiarch;
+
+/// `FLAG_ELF_LIBC6 | FLAG_ARM_LIBHF`: the only `/etc/ld.so.cache` entry flags the hard-float
+/// loader accepts.
+pub const CACHE_FLAGS: u32 = 0x0003 | 0x0900;
+
+/// `HWCAP_ARM_VFP` and `HWCAP_ARM_NEON`, the hwcap bits glibc 2.36 searches legacy
+/// subdirectories for on Arm (its `HWCAP_IMPORTANT`).
+const HWCAP_VFP: u64 = 1 << 6;
+const HWCAP_NEON: u64 = 1 << 12;
+const HWCAP_NAMES: [(u64, &str); 2] = [(HWCAP_VFP, "vfp"), (HWCAP_NEON, "neon")];
+/// `HWCAP_ARM_VFPD32`: the VFP register file has 32 double registers (d16-d31 exist).
+const HWCAP_VFPD32: u64 = 1 << 19;
+
+/// CPU features that pick library search subdirectories: the AT_HWCAP word (glibc 2.36 has no
+/// `glibc-hwcaps` names for Arm).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CpuInfo {
+    pub hwcap: u64,
+}
+
+pub fn cpu_info() -> CpuInfo {
+    CpuInfo { hwcap: crate::os::auxv(libc::AT_HWCAP) as u64 }
+}
+
+/// The capability parts of the library search: `$PLATFORM` (AT_PLATFORM, such as `v7l`) and
+/// the `vfp` and `neon` legacy subdirectories, as glibc 2.36 searches them.
+pub fn search_caps(cpu: &CpuInfo, auxv_platform: Option<Vec<u8>>) -> SearchCaps {
+    SearchCaps {
+        platform: auxv_platform.filter(|p| !p.is_empty()),
+        platform_bit: u64::MAX,
+        hwcap: cpu.hwcap & (HWCAP_VFP | HWCAP_NEON),
+        hwcap_names: &HWCAP_NAMES,
+        isa_levels: 1,
+        hwcaps_names: Vec::new(),
+    }
+}
+
+/// Nonzero when the CPU has d16-d31, which the trampolines then save too (they are
+/// caller-saved, and the C library's string functions may use them). Read by the assembly
+/// below; set once by [`init`] before any object is relocated.
+static VFP_D32: AtomicU32 = AtomicU32::new(0);
+
+/// Find out whether the trampolines must save d16-d31.
+pub fn init() {
+    if crate::os::auxv(libc::AT_HWCAP) as u64 & HWCAP_VFPD32 != 0 {
+        VFP_D32.store(1, Ordering::Relaxed);
+    }
+}
+
+/// Lazy binding and dynamic TLS descriptors are always available.
+pub fn trampolines_supported() -> bool {
+    true
+}
+
+// Entry points called by relocated code with conventions Rust functions cannot meet directly
+// (A32 code; `.fpu vfpv3` lets the assembler accept d16-d31, which are only touched when
+// `VFP_D32` says they exist).
+//
+// - `relink_tlsdesc_static` / `relink_tlsdesc_dynamic`: TLS descriptor functions (see the top
+//   of the file). The dynamic one saves r1-r3, ip, lr and the caller-saved VFP registers around
+//   its call into Rust, on a stack it realigns to 8 bytes (the call site need not keep it so).
+// - `relink_lazy_entry`: PLT0 jumps here (see the top of the file); r0-r3 and d0-d7 reach the
+//   bound function unchanged.
+//
+// Both save the caller-saved VFP registers around their call into Rust with the macros below.
+
+/// Keep the caller's sp in r4, realign the stack to 8 bytes, load `VFP_D32` PC-relatively (from
+/// the word `vfp_flag!` places after the function) into r5, and push d0-d7, then d16-d31 when
+/// the flag is set. r4 and r5 are callee-saved: they survive the call.
+macro_rules! vfp_save {
+    () => {
+        "    mov r4, sp\n\
+             bic sp, sp, #7\n\
+             ldr r5, 2f\n\
+         1:  add r5, pc, r5\n\
+             ldr r5, [r5]\n\
+             vpush {{d0-d7}}\n\
+             cmp r5, #0\n\
+             vpushne {{d16-d31}}"
+    };
+}
+
+/// Undo `vfp_save!`.
+macro_rules! vfp_restore {
+    () => {
+        "    cmp r5, #0\n\
+             vpopne {{d16-d31}}\n\
+             vpop {{d0-d7}}\n\
+             mov sp, r4"
+    };
+}
+
+/// The PC-relative offset of `VFP_D32` that `vfp_save!` loads.
+macro_rules! vfp_flag {
+    () => {
+        "2:  .word {d32} - (1b + 8)"
+    };
+}
+
+std::arch::global_asm!(
+    ".arm",
+    ".fpu vfpv3",
+    ".globl relink_tlsdesc_static",
+    ".hidden relink_tlsdesc_static",
+    ".type relink_tlsdesc_static, %function",
+    "relink_tlsdesc_static:",
+    "    ldr r0, [r0]",
+    "    bx lr",
+    ".size relink_tlsdesc_static, . - relink_tlsdesc_static",
+    "",
+    ".globl relink_tlsdesc_dynamic",
+    ".hidden relink_tlsdesc_dynamic",
+    ".type relink_tlsdesc_dynamic, %function",
+    "relink_tlsdesc_dynamic:",
+    "    push {{r1, r2, r3, r4, r5, ip, lr}}",
+    vfp_save!(),
+    "    ldr r0, [r0]",
+    "    bl {desc_offset}",
+    vfp_restore!(),
+    "    pop {{r1, r2, r3, r4, r5, ip, lr}}",
+    "    bx lr",
+    vfp_flag!(),
+    ".size relink_tlsdesc_dynamic, . - relink_tlsdesc_dynamic",
+    "",
+    // Entry: ip = &GOT[n + 3], lr = &GOT[2], [sp] = the caller's lr.
+    ".globl relink_lazy_entry",
+    ".hidden relink_lazy_entry",
+    ".type relink_lazy_entry, %function",
+    "relink_lazy_entry:",
+    "    push {{r0, r1, r2, r3, r4, r5}}",
+    vfp_save!(),
+    "    ldr r0, [lr, #-4]",
+    "    sub r1, ip, lr",
+    "    lsr r1, r1, #2",
+    "    sub r1, r1, #1",
+    "    bl {fixup}",
+    "    mov ip, r0",
+    vfp_restore!(),
+    "    pop {{r0, r1, r2, r3, r4, r5, lr}}",
+    "    bx ip",
+    vfp_flag!(),
+    ".size relink_lazy_entry, . - relink_lazy_entry",
+    desc_offset = sym crate::tls::tlsdesc_offset,
+    fixup = sym crate::relocate::lazy_fixup,
+    d32 = sym VFP_D32,
+);
+
+/// Address of relink's `__tls_get_addr`, bound for relink-relocated code: the Rust function
+/// itself (Arm code calls it with the standard convention).
+pub fn tls_get_addr_entry() -> usize {
+    crate::tls::tls_get_addr as *const () as usize
+}
+
+/// GOT words reserved for lazy binding: GOT[1] (relink's context for the object), GOT[2] (the
+/// trampoline PLT0 jumps to).
+pub const LAZY_GOT_CONTEXT: usize = 1;
+pub const LAZY_GOT_ENTRY: usize = 2;
+
+/// Whether a PLT call to a symbol with this `st_other` must be bound at load: never (Arm
+/// defines no variant calling convention marks).
+pub fn binds_at_load(_st_other: u8) -> bool {
+    false
+}
+
+/// The pieces of an exported entry point that hands its return address on (see the x86_64
+/// file): no landing pad, the return address is in lr. A fifth argument is the first on the
+/// stack: the sixth (the return address) would go past what the caller pushed, so that entry
+/// point calls its target with a frame of its own instead of jumping (its `jump` piece is never
+/// reached). Versions older than glibc's first on Arm are that one.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! entry_asm {
+    (pad) => { "" };
+    (caller 0) => { "" };
+    (caller 2) => { "mov r2, lr" };
+    (caller 3) => { "mov r3, lr" };
+    (caller 5) => {
+        "push {{r4, lr}}\n\
+         sub sp, sp, #8\n\
+         ldr ip, [sp, #16]\n\
+         str ip, [sp]\n\
+         str lr, [sp, #4]\n\
+         bl {t}\n\
+         add sp, sp, #8\n\
+         pop {{r4, pc}}"
+    };
+    (jump) => { "b {t}" };
+    (version "GLIBC_2.1") => { "GLIBC_2.4" };
+    (version "GLIBC_2.2.4") => { "GLIBC_2.4" };
+    (version "GLIBC_2.2.5") => { "GLIBC_2.4" };
+    (version "GLIBC_2.3.3") => { "GLIBC_2.4" };
+    (version "GLIBC_2.3.4") => { "GLIBC_2.4" };
+    (version $v:literal) => { $v };
+}
+
+// -------------------------------------------------------------------------------------------
+// Relocatable objects.
+//
+// The in-process linker in `src/link/` does not link Arm objects (`OBJECT_LINKING`): `.o` and
+// `.a` inputs are refused with a message saying so. The items below only give the generic
+// linker the names it is compiled against.
+
+/// Relocatable objects are not linked on this machine.
+pub const OBJECT_LINKING: bool = false;
+
+/// The generic table `src/link/` reads: nothing is known on Arm.
+pub fn object_reloc(_r_type: u32) -> (Calc, Field) {
+    (Calc::Unknown, Field::None)
+}
+
+/// No instruction fields: no object relocation is applied on Arm.
+pub type InsnField = u8;
+
+pub fn insn_size(_field: InsnField) -> usize {
+    0
+}
+
+pub fn write_insn(_field: InsnField, _place: &mut [u8], _v: i64, _at: u64) -> bool {
+    false
+}
+
+/// Dynamic relocation types the linker would emit for what must be bound at load.
+pub mod dynrel {
+    use elf::abi;
+    pub const ABS64: u32 = abi::R_ARM_ABS32;
+    pub const PC32: u32 = abi::R_ARM_REL32;
+    pub const ABS32: u32 = abi::R_ARM_ABS32;
+    pub const ABS32S: u32 = abi::R_ARM_ABS32;
+    pub const GLOB_DAT: u32 = abi::R_ARM_GLOB_DAT;
+    pub const IRELATIVE: u32 = abi::R_ARM_IRELATIVE;
+    pub const DTPMOD64: u32 = abi::R_ARM_TLS_DTPMOD32;
+    pub const DTPOFF64: u32 = abi::R_ARM_TLS_DTPOFF32;
+    pub const TPOFF64: u32 = abi::R_ARM_TLS_TPOFF32;
+    pub const TLSDESC: u32 = abi::R_ARM_TLS_DESC;
+}
+
+/// Size of a call stub: `ldr ip, [pc]; ldr pc, [pc, ip]` and the offset they use (unused: no
+/// object is linked).
+pub const STUB_SIZE: usize = 12;
+
+pub fn call_stub(_stub: u64, _slot: u64) -> [u8; STUB_SIZE] {
+    [0; STUB_SIZE]
+}
+
+/// GOT loads are not rewritten on Arm.
+pub fn relax_got_load(_code: &mut [u8], _at: usize) -> bool {
+    false
+}
+
+/// crti.o's and crtn.o's `.init`/`.fini` frame: `push {r3, lr}` and `pop {r3, pc}`.
+pub const INIT_PROLOGUE: &[u8] = &[0x08, 0x40, 0x2d, 0xe9];
+pub const INIT_EPILOGUE: &[u8] = &[0x08, 0x80, 0xbd, 0xe8];
+pub const CODE_FILL: u8 = 0;
+
+/// No runtime functions: no object is linked.
+pub const RUNTIME_FNS: &[RuntimeFn] = &[];
