@@ -529,7 +529,7 @@ pub unsafe extern "C" fn rl_iterate_phdr(cb: rl_phdr_callback, data: *mut c_void
         unsafe {
             let s = &mut *(data as *mut Shim);
             // The objects through which glibc holds relink's static TLS blocks are relink's own.
-            if crate::tls::is_stub(std::slice::from_raw_parts((*info).dlpi_phdr, (*info).dlpi_phnum as usize)) {
+            if crate::host::is_stub(std::slice::from_raw_parts((*info).dlpi_phdr, (*info).dlpi_phnum as usize)) {
                 return 0;
             }
             if size >= std::mem::size_of::<libc::dl_phdr_info>() {
@@ -553,7 +553,7 @@ pub unsafe extern "C" fn rl_iterate_phdr(cb: rl_phdr_callback, data: *mut c_void
         }
         let (adds, subs) = (s.host.0 + relink.0, s.host.1 + relink.1);
         for m in &objects {
-            let (tls_modid, tls_data) = m.tls_now();
+            let (tls_modid, tls_data) = crate::tls::now(m);
             let hidden = crate::unwind::phdrs_for_iteration(m);
             let (phdr, phnum) = hidden.as_ref().map_or(m.phdr, |p| (p.as_ptr() as usize, p.len()));
             let mut info = libc::dl_phdr_info {

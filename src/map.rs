@@ -244,7 +244,7 @@ pub fn load_placed(
             if span.slice::<u8>(image, t.p_filesz as usize).is_none() || t.p_memsz > 1 << 30 || t.p_align > 1 << 20 {
                 return Err(bad("PT_TLS segment outside the image or too large"));
             }
-            let template = crate::tls::Template {
+            let template = crate::module::Template {
                 image,
                 filesz: t.p_filesz as usize,
                 memsz: t.p_memsz as usize,
@@ -328,8 +328,19 @@ pub fn load_placed(
         lazy_pins: Default::default(),
         lazy_later: Default::default(),
         tls_descs: Default::default(),
-        static_tls,
+        static_tls: static_tls.map(|(block, template)| (block as std::sync::Arc<dyn crate::module::StaticTls>, template)),
     };
     let parts = Parts { id, name, origin, file_id, bias, span, dynamic, symtab, phdr };
-    Ok(Module::new(parts, host_tls, tls_id, Some(image)))
+    Ok(Module::new(parts, host_tls, tls_id, Some(image), teardown))
+}
+
+/// What an object relink mapped gives back when it goes: its frames registered with unwinders
+/// and its dynamic TLS.
+fn teardown(m: &Module) {
+    if let Some(image) = &m.image {
+        crate::unwind::deregister(image);
+    }
+    if let Some(id) = m.tls_id {
+        crate::tls::unregister(id);
+    }
 }

@@ -49,13 +49,7 @@ pub const DEEPBIND: i32 = 0x8;
 pub const GLOBAL: i32 = 0x100;
 pub const NODELETE: i32 = 0x1000;
 
-/// A handle's identity. [`Handle::GLOBAL`] stands for the global scope (`rl_open(NULL)`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Handle(pub u64);
-
-impl Handle {
-    pub const GLOBAL: Handle = Handle(1);
-}
+pub use crate::module::Handle;
 
 struct Entry {
     module: Arc<Module>,
