@@ -1007,3 +1007,17 @@ unsafe fn open_hooks(opts: *const rl_open_opts) -> Result<OpenHooks, Error> {
     }
     Ok(out)
 }
+
+/// Relink's start-up, which the system loader runs with the program's arguments when it
+/// initializes relink (as a shared library, or linked statically into the program): the
+/// arguments for initializers, the fork handlers, `RELINK_DEBUG`. (Here, at the top of the
+/// layers, since it reaches several of them; this file is always linked in with the exports.)
+unsafe extern "C" fn start(argc: c_int, argv: *const *const c_char, envp: *const *const c_char) {
+    crate::init::capture_args(argc, argv, envp);
+    crate::fork::install();
+    crate::debug::init();
+}
+
+#[used]
+#[link_section = ".init_array"]
+static START: crate::init::InitFn = start;
