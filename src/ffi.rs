@@ -934,14 +934,14 @@ pub unsafe extern "C" fn rl_link(inputs: *const rl_input, n: usize, flags: c_int
             let image = (!input.image.is_null() && input.len > 0)
                 // SAFETY: the caller guarantees `len` readable bytes at `image`.
                 .then(|| unsafe { std::slice::from_raw_parts(input.image as *const u8, input.len) });
-            given.push(crate::link::Given {
+            given.push(crate::registry::Given {
                 path: opt(input.path, "input path")?,
                 image,
                 name: opt(input.name, "input name")?,
                 whole_archive: input.flags & RL_INPUT_WHOLE_ARCHIVE != 0,
             });
         }
-        crate::link::open(&given, flags, &hooks).map(to_ptr)
+        crate::registry::link(&given, flags, &hooks).map(to_ptr)
     })
 }
 
