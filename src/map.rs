@@ -5,6 +5,7 @@
 //! No mapping is ever writable and executable at once: a segment that asks for both is refused,
 //! and a segment made writable for text relocations loses its execute bit until relocation ends.
 
+use crate::arch::Kind;
 use crate::error::{Error, Result};
 use crate::module::{HostTls, Image, Module, Parts};
 use crate::os::{self, Prot, Region};
@@ -94,7 +95,7 @@ fn symbols_in_use(src: &Source, layout: &Layout, d: &DynInfo, bias: usize, span:
 /// TLS. (Malformed tables are reported when the object is relocated.)
 fn initial_exec_to_own_tls(span: &Span, dynamic: &DynInfo, symtab: &SymTab) -> bool {
     symbols_and_types(span, dynamic).any(|(sym, ty)| {
-        matches!(crate::arch::classify(ty), crate::arch::Kind::TpOff | crate::arch::Kind::TpOffNeg) && (sym == 0 || symtab.sym(sym).is_some_and(|s| s.st_shndx != abi::SHN_UNDEF))
+        matches!(crate::arch::classify(ty), Kind::TpOff | Kind::TpOffNeg) && (sym == 0 || symtab.sym(sym).is_some_and(|s| s.st_shndx != abi::SHN_UNDEF))
     })
 }
 

@@ -84,7 +84,8 @@ pub struct Image {
     /// object that defines it (held, so that it is still mapped when this one is unmapped).
     pub unwinders: crate::sync::Mutex<Vec<(usize, std::sync::Arc<Module>)>>,
     /// What the lazy-binding trampoline needs, for objects bound lazily.
-    /// (`relocate::LazyCtx`, held here and only read through GOT[1].)
+    /// (A `relocate::LazyCtx`, which the trampoline finds through GOT[1]; held type-erased so
+    /// that this module does not name the relocation stage.)
     pub lazy: crate::sync::Mutex<Option<Box<dyn std::any::Any + Send + Sync>>>,
     /// Arguments of dynamic TLS descriptors, which must live as long as the object.
     /// (Boxed: descriptors point at them, so they must not move when the list grows.)
