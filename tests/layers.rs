@@ -34,6 +34,18 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Copy the string or character literal starting at `start` to `out`; where it ends.
+fn literal(src: &str, start: usize, out: &mut String) -> usize {
+    let b = src.as_bytes();
+    let mut i = start + 1;
+    while i < b.len() && b[i] != b[start] {
+        i += if b[i] == b'\\' { 2 } else { 1 };
+    }
+    i = (i + 1).min(b.len());
+    out.push_str(&src[start..i]);
+    i
+}
+
 /// The source without comments; string and character literals are kept as they are.
 fn code(src: &str) -> String {
     let b = src.as_bytes();
@@ -64,25 +76,9 @@ fn code(src: &str) -> String {
                 }
                 out.push(' ');
             }
-            b'"' => {
-                let start = i;
-                i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-                i = (i + 1).min(b.len());
-                out.push_str(&src[start..i]);
-            }
+            b'"' => i = literal(src, i, &mut out),
             // '"' and '\'' (not a lifetime).
-            b'\'' if b.get(i + 2) == Some(&b'\'') || b.get(i + 1) == Some(&b'\\') => {
-                let start = i;
-                i += 1;
-                while i < b.len() && b[i] != b'\'' {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-                i = (i + 1).min(b.len());
-                out.push_str(&src[start..i]);
-            }
+            b'\'' if b.get(i + 2) == Some(&b'\'') || b.get(i + 1) == Some(&b'\\') => i = literal(src, i, &mut out),
             _ => {
                 let c = src[i..].chars().next().expect("a character");
                 out.push(c);
