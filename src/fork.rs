@@ -72,7 +72,7 @@ extern "C" fn child() {
     crate::tls::fork_child(tls);
     drop(unwind);
     drop(hooks);
-    // No other thread was running constructors (see `quiesce`): the count is right as it is.
+    // No other thread was running constructors (see `init::quiesce`): the count is right as it is.
     drop(running);
     // Last: unloading what the child does not need runs finalizers, which may call relink.
     if let Some(r) = registry {
