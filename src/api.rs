@@ -264,8 +264,8 @@ impl OpenOptions {
     /// # Safety
     /// As for [`OpenOptions::open`].
     pub unsafe fn link(&self, inputs: &[Input]) -> Result<Library> {
-        let given: Vec<crate::link::Given> = inputs.iter().map(Input::given).collect();
-        crate::link::open(&given, self.flags, &self.hooks).map(|handle| Library { handle })
+        let given: Vec<crate::registry::Given> = inputs.iter().map(Input::given).collect();
+        crate::registry::link(&given, self.flags, &self.hooks).map(|handle| Library { handle })
     }
 
     /// Load from an ELF image in memory with these options.
@@ -317,12 +317,12 @@ impl<'a> Input<'a> {
         self
     }
 
-    fn given(&self) -> crate::link::Given<'a> {
+    fn given(&self) -> crate::registry::Given<'a> {
         let (path, image, name) = match self.source {
             InputSource::Path(p) => (Some(p), None, None),
             InputSource::Bytes(b, n) => (None, Some(b), Some(n)),
         };
-        crate::link::Given { path, image, name, whole_archive: self.whole_archive }
+        crate::registry::Given { path, image, name, whole_archive: self.whole_archive }
     }
 }
 

@@ -595,7 +595,7 @@ pub unsafe extern "C" fn rl_iterate_phdr(cb: rl_phdr_callback, data: *mut c_void
         unsafe {
             let s = &mut *(data as *mut Shim);
             // The objects through which glibc holds relink's static TLS blocks are relink's own.
-            if crate::tls::is_stub(std::slice::from_raw_parts((*info).dlpi_phdr, (*info).dlpi_phnum as usize)) {
+            if crate::host::is_stub(std::slice::from_raw_parts((*info).dlpi_phdr, (*info).dlpi_phnum as usize)) {
                 return 0;
             }
             if size >= std::mem::size_of::<libc::dl_phdr_info>() {
@@ -619,7 +619,7 @@ pub unsafe extern "C" fn rl_iterate_phdr(cb: rl_phdr_callback, data: *mut c_void
         }
         let (adds, subs) = (s.host.0 + relink.0, s.host.1 + relink.1);
         for m in &objects {
-            let (tls_modid, tls_data) = m.tls_now();
+            let (tls_modid, tls_data) = crate::tls::now(m);
             let hidden = crate::unwind::phdrs_for_iteration(m);
             let (phdr, phnum) = hidden.as_ref().map_or(m.phdr, |p| (p.as_ptr() as usize, p.len()));
             let mut info = libc::dl_phdr_info {
@@ -1000,14 +1000,14 @@ pub unsafe extern "C" fn rl_link(inputs: *const rl_input, n: usize, flags: c_int
             let image = (!input.image.is_null() && input.len > 0)
                 // SAFETY: the caller guarantees `len` readable bytes at `image`.
                 .then(|| unsafe { std::slice::from_raw_parts(input.image as *const u8, input.len) });
-            given.push(crate::link::Given {
+            given.push(crate::registry::Given {
                 path: opt(input.path, "input path")?,
                 image,
                 name: opt(input.name, "input name")?,
                 whole_archive: input.flags & RL_INPUT_WHOLE_ARCHIVE != 0,
             });
         }
-        crate::link::open(&given, flags, &hooks).map(to_ptr)
+        crate::registry::link(&given, flags, &hooks).map(to_ptr)
     })
 }
 
@@ -1073,3 +1073,17 @@ unsafe fn open_hooks(opts: *const rl_open_opts) -> Result<OpenHooks, Error> {
     }
     Ok(out)
 }
+
+/// Relink's start-up, which the system loader runs with the program's arguments when it
+/// initializes relink (as a shared library, or linked statically into the program): the
+/// arguments for initializers, the fork handlers, `RELINK_DEBUG`. (Here, at the top of the
+/// layers, since it reaches several of them; this file is always linked in with the exports.)
+unsafe extern "C" fn start(argc: c_int, argv: *const *const c_char, envp: *const *const c_char) {
+    crate::init::capture_args(argc, argv, envp);
+    crate::fork::install();
+    crate::debug::init();
+}
+
+#[used]
+#[link_section = ".init_array"]
+static START: crate::init::InitFn = start;

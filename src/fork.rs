@@ -27,52 +27,8 @@
 //! `atexit` list's, by `__cxa_finalize` and `__cxa_atexit`) held by a thread it does not have.
 //! (So a constructor must not wait for a thread that forks.)
 
-use crate::sync::{Condvar, Mutex, MutexGuard};
-use std::cell::{Cell, RefCell};
-
-/// How many threads are running constructors or destructors of relink-loaded objects.
-static RUNNING: Mutex<usize> = Mutex::new(0);
-static RUNNING_DONE: Condvar = Condvar::new();
-
-thread_local! {
-    /// Whether this thread is running a constructor or destructor (it may fork from there).
-    static RUNNING_HERE: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Held while an object's constructors or destructors run.
-pub struct UserCode(());
-
-impl UserCode {
-    pub fn enter() -> UserCode {
-        let mut n = RUNNING.lock();
-        if RUNNING_HERE.get() == 0 {
-            *n += 1;
-        }
-        RUNNING_HERE.set(RUNNING_HERE.get() + 1);
-        UserCode(())
-    }
-}
-
-impl Drop for UserCode {
-    fn drop(&mut self) {
-        let mut n = RUNNING.lock();
-        RUNNING_HERE.set(RUNNING_HERE.get() - 1);
-        if RUNNING_HERE.get() == 0 {
-            *n -= 1;
-            RUNNING_DONE.notify_all();
-        }
-    }
-}
-
-/// Wait until no other thread runs constructors or destructors, and keep new ones from starting.
-fn quiesce() -> MutexGuard<'static, usize> {
-    let mut n = RUNNING.lock();
-    let mine = (RUNNING_HERE.get() > 0) as usize;
-    while *n > mine {
-        RUNNING_DONE.wait(&mut n);
-    }
-    n
-}
+use crate::sync::MutexGuard;
+use std::cell::RefCell;
 
 /// The locks the forking thread holds between the prepare handler and the parent or child
 /// handler. Fields are released in declaration order: the reverse of the order they are taken.
@@ -96,7 +52,7 @@ pub fn install() {
 }
 
 extern "C" fn prepare() {
-    let running = quiesce();
+    let running = crate::init::quiesce();
     let registry = crate::registry::fork_prepare();
     let hooks = crate::hooks::fork_prepare();
     let unwind = crate::unwind::fork_prepare();
@@ -116,7 +72,7 @@ extern "C" fn child() {
     crate::tls::fork_child(tls);
     drop(unwind);
     drop(hooks);
-    // No other thread was running constructors (see `quiesce`): the count is right as it is.
+    // No other thread was running constructors (see `init::quiesce`): the count is right as it is.
     drop(running);
     // Last: unloading what the child does not need runs finalizers, which may call relink.
     if let Some(r) = registry {

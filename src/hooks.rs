@@ -53,7 +53,7 @@ pub struct OpenHooks {
     pub after: Option<LookupHook>,
     pub on_relocation: Option<RelocHook>,
     /// Handles whose scopes are searched after the global scope.
-    pub search: Vec<crate::registry::Handle>,
+    pub search: Vec<crate::module::Handle>,
 }
 
 /// A registered global hook, with the identity it is removed by.

@@ -311,10 +311,20 @@ fn tables(bias: usize, phdrs: &[crate::raw::Phdr]) -> Option<(Span, DynInfo, Sym
     Some((span, dynamic, symtab))
 }
 
+/// Program header type that marks the objects `tls::reserve_static` has the system loader load (in
+/// the OS-specific range, which loaders and unwinders pass over).
+pub const PT_RELINK_STATIC_TLS: u32 = 0x6e6c_6572;
+
+/// Whether program headers are those of an object `tls::reserve_static` made (relink hides them
+/// from its view of the host and from `rl_iterate_phdr`).
+pub fn is_stub(phdrs: &[crate::raw::Phdr]) -> bool {
+    phdrs.iter().any(|p| p.p_type == PT_RELINK_STATIC_TLS)
+}
+
 fn module_of(f: &Found, is_program: bool, tp: usize, id: u64) -> Option<Module> {
     // SAFETY: the system loader's program headers stay mapped while the object is loaded.
     let phdrs = unsafe { std::slice::from_raw_parts(f.phdr as *const crate::raw::Phdr, f.phnum) };
-    if crate::tls::is_stub(phdrs) {
+    if is_stub(phdrs) {
         // relink's own, holding another object's static TLS: not an object of the host.
         return None;
     }
@@ -341,7 +351,7 @@ fn module_of(f: &Found, is_program: bool, tp: usize, id: u64) -> Option<Module> 
         symtab,
         phdr: (f.phdr, f.phnum),
     };
-    Some(Module::new(parts, host_tls, None, None))
+    Some(Module::new(parts, host_tls, None, None, unpin))
 }
 
 /// The calling thread's TLS block of a host object, as the system loader reports it: None when

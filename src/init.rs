@@ -8,22 +8,59 @@ static ARGC: AtomicI32 = AtomicI32::new(0);
 static ARGV: AtomicUsize = AtomicUsize::new(0);
 static ENVP: AtomicUsize = AtomicUsize::new(0);
 
-type InitFn = unsafe extern "C" fn(libc::c_int, *const *const libc::c_char, *const *const libc::c_char);
+pub type InitFn = unsafe extern "C" fn(libc::c_int, *const *const libc::c_char, *const *const libc::c_char);
 type FiniFn = unsafe extern "C" fn();
 
-/// The system loader calls this with the program's arguments when it initializes relink (as a
-/// shared library, or linked statically into the program).
-unsafe extern "C" fn capture_args(argc: libc::c_int, argv: *const *const libc::c_char, envp: *const *const libc::c_char) {
+/// Keep the program's arguments for the initializers (relink's start-up, `ffi::start`, has them).
+pub fn capture_args(argc: libc::c_int, argv: *const *const libc::c_char, envp: *const *const libc::c_char) {
     ARGC.store(argc, Ordering::Relaxed);
     ARGV.store(argv as usize, Ordering::Relaxed);
     ENVP.store(envp as usize, Ordering::Relaxed);
-    crate::fork::install();
-    crate::debug::init();
 }
 
-#[used]
-#[link_section = ".init_array"]
-static CAPTURE_ARGS: InitFn = capture_args;
+/// How many threads are running constructors or destructors of relink-loaded objects.
+static RUNNING: crate::sync::Mutex<usize> = crate::sync::Mutex::new(0);
+static RUNNING_DONE: crate::sync::Condvar = crate::sync::Condvar::new();
+
+thread_local! {
+    /// Whether this thread is running a constructor or destructor (it may fork from there).
+    static RUNNING_HERE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Held while an object's constructors or destructors run.
+pub struct UserCode(());
+
+impl UserCode {
+    pub fn enter() -> UserCode {
+        let mut n = RUNNING.lock();
+        if RUNNING_HERE.get() == 0 {
+            *n += 1;
+        }
+        RUNNING_HERE.set(RUNNING_HERE.get() + 1);
+        UserCode(())
+    }
+}
+
+impl Drop for UserCode {
+    fn drop(&mut self) {
+        let mut n = RUNNING.lock();
+        RUNNING_HERE.set(RUNNING_HERE.get() - 1);
+        if RUNNING_HERE.get() == 0 {
+            *n -= 1;
+            RUNNING_DONE.notify_all();
+        }
+    }
+}
+
+/// Wait until no other thread runs constructors or destructors, and keep new ones from starting.
+pub fn quiesce() -> crate::sync::MutexGuard<'static, usize> {
+    let mut n = RUNNING.lock();
+    let mine = (RUNNING_HERE.get() > 0) as usize;
+    while *n > mine {
+        RUNNING_DONE.wait(&mut n);
+    }
+    n
+}
 
 fn args() -> (libc::c_int, *const *const libc::c_char, *const *const libc::c_char) {
     static EMPTY: [usize; 1] = [0];
@@ -72,7 +109,7 @@ pub fn check(m: &Module) -> crate::error::Result<()> {
 
 /// Run the object's initializers.
 pub fn run_init(m: &Module) {
-    let _running = crate::fork::UserCode::enter();
+    let _running = UserCode::enter();
     let (argc, argv, envp) = args();
     if let Some(f) = m.dynamic.init {
         // SAFETY: DT_INIT of a relocated object is a function with this signature (glibc passes
@@ -89,7 +126,7 @@ pub fn run_init(m: &Module) {
 
 /// Run the object's finalizers.
 pub fn run_fini(m: &Module) {
-    let _running = crate::fork::UserCode::enter();
+    let _running = UserCode::enter();
     for &f in array(m, m.dynamic.fini_array).iter().rev() {
         if callable(f) {
             // SAFETY: entries of a relocated DT_FINI_ARRAY are finalizer functions.

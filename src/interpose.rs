@@ -249,9 +249,9 @@ pub unsafe extern "C" fn dlinfo(h: *mut c_void, request: c_int, arg: *mut c_void
                 unsafe { crate::raw::write_serinfo(arg, &dirs, request == RTLD_DI_SERINFOSIZE) };
             }
             // SAFETY: `arg` points to a `size_t` for this request.
-            RTLD_DI_TLS_MODID => unsafe { (arg as *mut usize).write(m.tls_now().0 as usize) },
+            RTLD_DI_TLS_MODID => unsafe { (arg as *mut usize).write(crate::tls::now(&m).0 as usize) },
             RTLD_DI_TLS_DATA => {
-                let block = m.tls_now().1.unwrap_or(0);
+                let block = crate::tls::now(&m).1.unwrap_or(0);
                 // SAFETY: `arg` points to a `void *` for this request.
                 unsafe { (arg as *mut usize).write(block) }
             }

@@ -5,11 +5,12 @@
 //! No mapping is ever writable and executable at once: a segment that asks for both is refused,
 //! and a segment made writable for text relocations loses its execute bit until relocation ends.
 
+use crate::arch::Kind;
 use crate::error::{Error, Result};
 use crate::module::{HostTls, Image, Module, Parts};
 use crate::os::{self, Prot, Region};
 use crate::parse::{self, DynInfo, Layout};
-use crate::raw::Span;
+use crate::raw::{Reloc, Span};
 use crate::symbols::SymTab;
 use elf::abi;
 use std::path::PathBuf;
@@ -85,8 +86,27 @@ fn symbols_in_use(src: &Source, layout: &Layout, d: &DynInfo, bias: usize, span:
         span.slice::<crate::raw::Sym>(d.symtab, count).map(|_| count)
     });
     from_headers.unwrap_or_else(|| {
-        crate::relocate::symbols_and_types(span, d).map(|(sym, _)| sym as usize + 1).max().unwrap_or(0)
+        symbols_and_types(span, d).map(|(sym, _)| sym as usize + 1).max().unwrap_or(0)
     })
+}
+
+/// Whether an object uses its own TLS block initial-exec: a TPOFF relocation against the block
+/// (symbol 0) or against a thread-local variable the object defines. Such an object needs static
+/// TLS. (Malformed tables are reported when the object is relocated.)
+fn initial_exec_to_own_tls(span: &Span, dynamic: &DynInfo, symtab: &SymTab) -> bool {
+    symbols_and_types(span, dynamic).any(|(sym, ty)| {
+        matches!(crate::arch::classify(ty), Kind::TpOff | Kind::TpOffNeg) && (sym == 0 || symtab.sym(sym).is_some_and(|s| s.st_shndx != abi::SHN_UNDEF))
+    })
+}
+
+/// The symbol index and type of every dynamic relocation of an object (RELA, REL and PLT
+/// tables; those outside `span` are passed over: they are reported when the object is
+/// relocated).
+fn symbols_and_types<'a>(span: &'a Span, d: &'a DynInfo) -> impl Iterator<Item = (u32, u32)> + 'a {
+    let (rela_plt, rel_plt) = if d.pltrel_is_rela { (d.jmprel, None) } else { (None, d.jmprel) };
+    let rela = [d.rela, rela_plt].into_iter().flatten().filter_map(|(addr, n)| span.slice::<crate::raw::Rela>(addr, n));
+    let rel = [d.rel, rel_plt].into_iter().flatten().filter_map(|(addr, n)| span.slice::<crate::raw::Rel>(addr, n));
+    rela.flatten().map(|r| (r.sym(), r.kind())).chain(rel.flatten().map(|r| (r.sym(), r.kind())))
 }
 
 /// One PT_LOAD in memory (runtime addresses).
@@ -244,7 +264,7 @@ pub fn load_placed(
             if span.slice::<u8>(image, t.p_filesz as usize).is_none() || t.p_memsz > 1 << 30 || t.p_align > 1 << 20 {
                 return Err(bad("PT_TLS segment outside the image or too large"));
             }
-            let template = crate::tls::Template {
+            let template = crate::module::Template {
                 image,
                 filesz: t.p_filesz as usize,
                 memsz: t.p_memsz as usize,
@@ -256,7 +276,7 @@ pub fn load_placed(
             if let Some(block) = unit_tls {
                 let host = HostTls { modid: block.modid as usize, tp_offset: Some(block.tp_offset) };
                 (None, Some(host), Some((block, template)))
-            } else if dynamic.flags & abi::DF_STATIC_TLS as u64 != 0 || crate::relocate::initial_exec_to_own_tls(&span, &dynamic, &symtab) {
+            } else if dynamic.flags & abi::DF_STATIC_TLS as u64 != 0 || initial_exec_to_own_tls(&span, &dynamic, &symtab) {
                 let Some(block) = crate::tls::reserved_for(&template, name) else {
                     return Err(Error::Unsupported { file: file(), what: "static TLS block not reserved".into() });
                 };
@@ -340,8 +360,19 @@ pub fn load_placed(
         lazy_pins: Default::default(),
         lazy_later: Default::default(),
         tls_descs: Default::default(),
-        static_tls,
+        static_tls: static_tls.map(|(block, template)| (block as std::sync::Arc<dyn crate::module::StaticTls>, template)),
     };
     let parts = Parts { id, name, origin, file_id, bias, span, dynamic, symtab, phdr };
-    Ok(Module::new(parts, host_tls, tls_id, Some(image)))
+    Ok(Module::new(parts, host_tls, tls_id, Some(image), teardown))
+}
+
+/// What an object relink mapped gives back when it goes: its frames registered with unwinders
+/// and its dynamic TLS.
+fn teardown(m: &Module) {
+    if let Some(image) = &m.image {
+        crate::unwind::deregister(image);
+    }
+    if let Some(id) = m.tls_id {
+        crate::tls::unregister(id);
+    }
 }

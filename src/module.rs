@@ -17,6 +17,39 @@ pub struct HostTls {
     pub tp_offset: Option<isize>,
 }
 
+/// `tls_index` of the psABI: what GD/LD code passes to `__tls_get_addr` (two native words).
+#[repr(C)]
+#[derive(Debug)]
+pub struct TlsIndex {
+    pub module: usize,
+    pub offset: usize,
+}
+
+/// A module's TLS initialization image.
+#[derive(Clone, Copy, Debug)]
+pub struct Template {
+    /// Runtime address and length of .tdata.
+    pub image: usize,
+    pub filesz: usize,
+    /// Size of the whole block (.tdata + .tbss).
+    pub memsz: usize,
+    pub align: usize,
+}
+
+/// A block in the system loader's static TLS area held for an object (`tls::StaticBlock`).
+pub trait StaticTls: Send + Sync + std::fmt::Debug {
+    /// Whether the block is initialized as template `t` describes (the image in memory now).
+    fn initializes(&self, t: &Template) -> bool;
+}
+
+/// A handle's identity. [`Handle::GLOBAL`] stands for the global scope (`rl_open(NULL)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Handle(pub u64);
+
+impl Handle {
+    pub const GLOBAL: Handle = Handle(1);
+}
+
 /// Scopes of later opens that an object's lazy bindings search: (library opened, its scope).
 pub type LaterScopes = Vec<(u64, Vec<std::sync::Weak<Module>>)>;
 
@@ -54,14 +87,16 @@ pub struct Image {
     /// object that defines it (held, so that it is still mapped when this one is unmapped).
     pub unwinders: crate::sync::Mutex<Vec<(usize, std::sync::Arc<Module>)>>,
     /// What the lazy-binding trampoline needs, for objects bound lazily.
-    pub lazy: crate::sync::Mutex<Option<Box<crate::relocate::LazyCtx>>>,
+    /// (A `relocate::LazyCtx`, which the trampoline finds through GOT[1]; held type-erased so
+    /// that this module does not name the relocation stage.)
+    pub lazy: crate::sync::Mutex<Option<Box<dyn std::any::Any + Send + Sync>>>,
     /// Arguments of dynamic TLS descriptors, which must live as long as the object.
     /// (Boxed: descriptors point at them, so they must not move when the list grows.)
     #[allow(clippy::vec_box)]
-    pub tls_descs: crate::sync::Mutex<Vec<Box<crate::tls::TlsIndex>>>,
+    pub tls_descs: crate::sync::Mutex<Vec<Box<TlsIndex>>>,
     /// The object's static TLS block (its `Module::host_tls` describes it) and the template
     /// the block was made from.
-    pub static_tls: Option<(std::sync::Arc<crate::tls::StaticBlock>, crate::tls::Template)>,
+    pub static_tls: Option<(std::sync::Arc<dyn StaticTls>, Template)>,
 }
 
 /// One object in the process.
@@ -113,7 +148,14 @@ pub struct Module {
     /// For objects relink mapped: the `struct link_map` head handed out by the interposer's
     /// `dlinfo(RTLD_DI_LINKMAP)`, `dladdr1` and `_dl_find_object`, made on first request.
     pub link_map: once_cell::sync::OnceCell<Box<crate::raw::LinkMap>>,
+    /// What its builder gives back when it goes (see [`Teardown`]).
+    teardown: Teardown,
 }
+
+/// Run when a `Module` is dropped, by the stage that built it: what the layers above this one
+/// registered for the object (unwind tables, the system loader's reference, TLS) is released
+/// there, so that this type names none of them.
+pub type Teardown = fn(&Module);
 
 /// What the loader found out about an object, host or relink-mapped.
 pub struct Parts<'a> {
@@ -130,7 +172,7 @@ pub struct Parts<'a> {
 
 impl Module {
     /// A host object (`image` None, already initialized) or one relink mapped.
-    pub fn new(p: Parts, host_tls: Option<HostTls>, tls_id: Option<u64>, image: Option<Image>) -> Module {
+    pub fn new(p: Parts, host_tls: Option<HostTls>, tls_id: Option<u64>, image: Option<Image>, teardown: Teardown) -> Module {
         Module {
             id: p.id,
             name: p.name.to_string(),
@@ -159,6 +201,7 @@ impl Module {
             glibc_ref: Default::default(),
             host_local: Default::default(),
             link_map: Default::default(),
+            teardown,
         }
     }
 }
@@ -184,19 +227,6 @@ impl Module {
     /// The lowest address of the object's mapping.
     pub fn base(&self) -> usize {
         self.image.as_ref().map_or(self.bias, |i| i.region.base)
-    }
-
-    /// The object's TLS module id (0 without TLS), and the calling thread's block of it if the
-    /// thread has one (dl_iterate_phdr's `dlpi_tls_modid` and `dlpi_tls_data`).
-    pub fn tls_now(&self) -> (u64, Option<usize>) {
-        match (self.tls_id, self.host_tls) {
-            (Some(id), _) => (id, crate::tls::existing_block(id)),
-            (None, Some(t)) => {
-                let block = t.tp_offset.map(|o| crate::arch::thread_pointer().wrapping_add_signed(o));
-                (t.modid as u64, block)
-            }
-            (None, None) => (0, None),
-        }
     }
 
     /// Device and inode of the file the object came from. For a host object it is looked up by
@@ -267,13 +297,7 @@ impl Module {
 
 impl Drop for Module {
     fn drop(&mut self) {
-        if let Some(image) = &self.image {
-            crate::unwind::deregister(image);
-        }
-        crate::host::unpin(self);
-        if let Some(id) = self.tls_id {
-            crate::tls::unregister(id);
-        }
+        (self.teardown)(self);
     }
 }
 

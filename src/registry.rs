@@ -49,13 +49,7 @@ pub const DEEPBIND: i32 = 0x8;
 pub const GLOBAL: i32 = 0x100;
 pub const NODELETE: i32 = 0x1000;
 
-/// A handle's identity. [`Handle::GLOBAL`] stands for the global scope (`rl_open(NULL)`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Handle(pub u64);
-
-impl Handle {
-    pub const GLOBAL: Handle = Handle(1);
-}
+pub use crate::module::Handle;
 
 struct Entry {
     module: Arc<Module>,
@@ -566,7 +560,8 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
             scope.extend(e.scope.iter().cloned());
         }
         let (origin, file_id) = file.map_or((None, None), |(o, id)| (o, Some(id)));
-        let (m, needers) = crate::link::load(name, inputs, &scope, &guard.global_view, &extra, origin, file_id, ids())?;
+        let scope = ModuleScope(scope.iter().chain(guard.global_view.iter()).chain(&extra).map(|m| &**m).collect());
+        let (m, needers) = crate::link::load(name, inputs, &scope, origin, file_id, ids())?;
         unit = Some((deps, needers));
         Ok::<Module, Error>(m)
     };
@@ -1377,4 +1372,90 @@ pub fn with_view<R>(f: impl FnOnce(&dyn Known, &[Arc<Module>]) -> R) -> R {
 fn fresh_view() -> crate::sync::RwLockReadGuard<'static, Registry> {
     prepare_host_view();
     REGISTRY.read_recursive()
+}
+
+/// The scope of the objects a unit will be bound against, in lookup order, then the symbols
+/// added with `rl_define`.
+struct ModuleScope<'m>(Vec<&'m Module>);
+
+impl crate::link::Scope for ModuleScope<'_> {
+    fn find(&self, name: &[u8]) -> Option<crate::link::Outside> {
+        use crate::link::Outside;
+        if let Some(addr) = crate::runtime::interposed(name) {
+            return Some(Outside { addr: addr as u64, func: true, size: 0 });
+        }
+        let q = Query::new(name, None);
+        if let Some(b) = resolve::lookup(self.0.iter().copied(), &q) {
+            let base = if b.sym.st_shndx == elf::abi::SHN_ABS { 0 } else { b.module.bias };
+            let func = matches!(b.sym.kind(), elf::abi::STT_FUNC | elf::abi::STT_GNU_IFUNC);
+            return Some(Outside { addr: base.wrapping_add(b.sym.st_value as usize) as u64, func, size: b.sym.size() });
+        }
+        crate::hooks::defined(name).map(|a| Outside { addr: a as u64, func: false, size: 0 })
+    }
+}
+
+/// One input of `rl_link` as the caller describes it: a file, or an image in memory.
+pub struct Given<'a> {
+    pub path: Option<&'a str>,
+    pub image: Option<&'a [u8]>,
+    pub name: Option<&'a str>,
+    pub whole_archive: bool,
+}
+
+/// `rl_link`: load the shared-object inputs (as `rl_open` would), link the objects and archives
+/// into one unit that depends on them, and return its handle.
+pub fn link(given: &[Given], flags: i32, hooks: &OpenHooks) -> Result<Handle> {
+    use crate::link::{input_kind, InputKind};
+    if given.is_empty() {
+        return Err(Error::InvalidArgument("rl_link needs at least one input".into()));
+    }
+    let mut names = Vec::with_capacity(given.len());
+    let mut maps = Vec::with_capacity(given.len());
+    // Inputs named like `rl_open` names (no slash, no such file): shared objects to search for.
+    let mut searched = vec![false; given.len()];
+    for (i, g) in given.iter().enumerate() {
+        let name = g.path.or(g.name).map_or_else(|| format!("<memory image {i}>"), str::to_string);
+        let map = match (g.path, g.image) {
+            (Some(p), _) => match crate::os::map_file(std::path::Path::new(p)) {
+                Ok(m) => Some(m),
+                Err(e) if !p.contains('/') && e.kind() == std::io::ErrorKind::NotFound => {
+                    searched[i] = true;
+                    None
+                }
+                Err(e) => return Err(Error::Io { file: name, reason: e.to_string() }),
+            },
+            (None, Some(image)) if !image.is_empty() => None,
+            (None, _) => return Err(Error::InvalidArgument(format!("input {i} ({name}) has neither a path nor an image"))),
+        };
+        names.push(name);
+        maps.push(map);
+    }
+    let data = |i: usize| -> &[u8] { maps[i].as_deref().or(given[i].image).unwrap_or(&[]) };
+    let kind = |i: usize| if searched[i] { InputKind::Shared } else { input_kind(data(i)) };
+    let mut shared: Vec<Handle> = Vec::new();
+    let result = (|| {
+        for (i, g) in given.iter().enumerate() {
+            if kind(i) == InputKind::Shared {
+                let input = match g.path {
+                    Some(p) => Input::Path(p),
+                    None => Input::Memory { image: data(i), name: &names[i] },
+                };
+                let own = GLOBAL | NODELETE | NOLOAD;
+                shared.push(open(input, flags & !own, hooks)?);
+            }
+        }
+        let linked: Vec<usize> = (0..given.len()).filter(|&i| kind(i) != InputKind::Shared).collect();
+        if linked.is_empty() {
+            return Err(Error::InvalidArgument("rl_link: no relocatable object or archive among the inputs".into()));
+        }
+        let inputs: Vec<crate::link::Input> =
+            linked.iter().map(|&i| crate::link::Input { name: &names[i], data: data(i), whole_archive: given[i].whole_archive }).collect();
+        let unit_name = linked.iter().map(|&i| names[i].as_str()).collect::<Vec<_>>().join("+");
+        open(Input::Link { name: &unit_name, inputs: &inputs, shared: &shared }, flags, hooks)
+    })();
+    // The unit holds its shared-object inputs now (or failed and needs them no more).
+    for h in shared {
+        let _ = close(h);
+    }
+    result
 }

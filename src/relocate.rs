@@ -564,25 +564,6 @@ impl Ctx<'_, '_> {
     }
 }
 
-/// Whether an object uses its own TLS block initial-exec: a TPOFF relocation against the block
-/// (symbol 0) or against a thread-local variable the object defines. Such an object needs static
-/// TLS. (Malformed tables are reported when the object is relocated.)
-pub fn initial_exec_to_own_tls(span: &raw::Span, dynamic: &crate::parse::DynInfo, symtab: &crate::symbols::SymTab) -> bool {
-    symbols_and_types(span, dynamic).any(|(sym, ty)| {
-        matches!(arch::classify(ty), Kind::TpOff | Kind::TpOffNeg) && (sym == 0 || symtab.sym(sym).is_some_and(|s| s.st_shndx != abi::SHN_UNDEF))
-    })
-}
-
-/// The symbol index and type of every dynamic relocation of an object (RELA, REL and PLT
-/// tables; those outside `span` are passed over: they are reported when the object is
-/// relocated).
-pub fn symbols_and_types<'a>(span: &'a raw::Span, d: &'a crate::parse::DynInfo) -> impl Iterator<Item = (u32, u32)> + 'a {
-    let (rela_plt, rel_plt) = if d.pltrel_is_rela { (d.jmprel, None) } else { (None, d.jmprel) };
-    let rela = [d.rela, rela_plt].into_iter().flatten().filter_map(|(addr, n)| span.slice::<Rela>(addr, n));
-    let rel = [d.rel, rel_plt].into_iter().flatten().filter_map(|(addr, n)| span.slice::<Rel>(addr, n));
-    rela.flatten().map(|r| (r.sym(), r.kind())).chain(rel.flatten().map(|r| (r.sym(), r.kind())))
-}
-
 /// Bind the reference through symbol `idx` of `m`, looking it up through `scope` (used by the
 /// eager relocation loop and by lazy binding alike).
 fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Module> + Clone, hooks: &Lookups) -> Result<Resolved> {

@@ -27,24 +27,8 @@ use std::sync::Arc;
 /// `tls_index` words of 32-bit machines.)
 pub const MODID_BASE: u64 = if usize::BITS == 64 { 1 << 40 } else { 1 << 24 };
 
-/// `tls_index` of the psABI: what GD/LD code passes to `__tls_get_addr` (two native words).
-#[repr(C)]
-#[derive(Debug)]
-pub struct TlsIndex {
-    pub module: usize,
-    pub offset: usize,
-}
-
-/// A module's TLS initialization image.
-#[derive(Clone, Copy, Debug)]
-pub struct Template {
-    /// Runtime address and length of .tdata.
-    pub image: usize,
-    pub filesz: usize,
-    /// Size of the whole block (.tdata + .tbss).
-    pub memsz: usize,
-    pub align: usize,
-}
+pub use crate::module::{Template, TlsIndex};
+use crate::module::StaticTls;
 
 impl Template {
     fn layout(&self) -> Layout {
@@ -215,6 +199,19 @@ pub fn existing_block(id: u64) -> Option<usize> {
     t.blocks.get((id - MODID_BASE) as usize).copied().filter(|&b| b != 0)
 }
 
+/// An object's TLS module id (0 without TLS), and the calling thread's block of it if the
+/// thread has one (dl_iterate_phdr's `dlpi_tls_modid` and `dlpi_tls_data`).
+pub fn now(m: &crate::module::Module) -> (u64, Option<usize>) {
+    match (m.tls_id, m.host_tls) {
+        (Some(id), _) => (id, existing_block(id)),
+        (None, Some(t)) => {
+            let block = t.tp_offset.map(|o| crate::arch::thread_pointer().wrapping_add_signed(o));
+            (t.modid as u64, block)
+        }
+        (None, None) => (0, None),
+    }
+}
+
 /// The calling thread's block of module `id`, allocated on first use.
 pub fn block(id: u64) -> usize {
     let slot = (id - MODID_BASE) as usize;
@@ -264,16 +261,6 @@ pub extern "C" fn tlsdesc_offset(ti: *const TlsIndex) -> isize {
 
 // ---------------------------------------------------------------------------------------------
 // Static TLS: blocks at a fixed offset from the thread pointer, for initial-exec code.
-
-/// Program header type that marks the objects [`reserve_static`] has the system loader load (in
-/// the OS-specific range, which loaders and unwinders pass over).
-const PT_RELINK_STATIC_TLS: u32 = 0x6e6c_6572;
-
-/// Whether program headers are those of an object [`reserve_static`] made (relink hides them
-/// from its view of the host and from `rl_iterate_phdr`).
-pub fn is_stub(phdrs: &[crate::raw::Phdr]) -> bool {
-    phdrs.iter().any(|p| p.p_type == PT_RELINK_STATIC_TLS)
-}
 
 /// What a static TLS block must be: its size, alignment and initialization image.
 #[derive(Debug)]
@@ -331,9 +318,8 @@ pub struct StaticBlock {
     _file: os::MemFile,
 }
 
-impl StaticBlock {
-    /// Whether the block is initialized as template `t` describes (the image in memory now).
-    pub fn initializes(&self, t: &Template) -> bool {
+impl StaticTls for StaticBlock {
+    fn initializes(&self, t: &Template) -> bool {
         self.wanted.memsz == t.memsz && self.wanted.align == t.align.max(1) && self.wanted.image == image_of(t)
     }
 }
@@ -459,7 +445,7 @@ fn stub_object(w: &Wanted, page: usize) -> Vec<u8> {
     ph(&mut b, elf::abi::PT_LOAD, rw, 0, end, end, page);
     ph(&mut b, elf::abi::PT_DYNAMIC, rw, dynamic, DYN_TAGS * dyn_size, DYN_TAGS * dyn_size, WORD);
     ph(&mut b, elf::abi::PT_TLS, r, image, w.image.len(), w.memsz, w.align);
-    ph(&mut b, PT_RELINK_STATIC_TLS, r, 0, 0, 0, 1);
+    ph(&mut b, host::PT_RELINK_STATIC_TLS, r, 0, 0, 0, 1);
     // Dynamic section.
     let (dt_rel, dt_relsz, dt_relent) = match rel {
         true => (elf::abi::DT_REL, elf::abi::DT_RELSZ, elf::abi::DT_RELENT),

@@ -81,25 +81,6 @@ pub trait Scope {
     fn find(&self, name: &[u8]) -> Option<Outside>;
 }
 
-/// The scope of the objects a unit will be bound against, in lookup order, then the symbols
-/// added with `rl_define`.
-pub struct ModuleScope<'m>(pub Vec<&'m Module>);
-
-impl Scope for ModuleScope<'_> {
-    fn find(&self, name: &[u8]) -> Option<Outside> {
-        if let Some(addr) = crate::runtime::interposed(name) {
-            return Some(Outside { addr: addr as u64, func: true, size: 0 });
-        }
-        let q = crate::symbols::Query::new(name, None);
-        if let Some(b) = crate::resolve::lookup(self.0.iter().copied(), &q) {
-            let base = if b.sym.st_shndx == elf::abi::SHN_ABS { 0 } else { b.module.bias };
-            let func = matches!(b.sym.kind(), elf::abi::STT_FUNC | elf::abi::STT_GNU_IFUNC);
-            return Some(Outside { addr: base.wrapping_add(b.sym.st_value as usize) as u64, func, size: b.sym.size() });
-        }
-        crate::hooks::defined(name).map(|a| Outside { addr: a as u64, func: false, size: 0 })
-    }
-}
-
 /// The hash of the linker's tables (symbol names, indices): FxHash, much cheaper than the
 /// default SipHash for the many short keys a link looks up. Crafted collisions in an input cost
 /// time only.
@@ -296,21 +277,17 @@ impl Linker<'_> {
 }
 
 /// Link a unit and map it (relocation, initialization and registration follow as for any
-/// object): the registry's part of opening objects and archives. `shared` is the scope of the
-/// unit's shared-object inputs; with `global` and `extra` it is where imports will be found.
-#[allow(clippy::too_many_arguments)]
+/// object): the registry's part of opening objects and archives. `scope` is where imports will
+/// be found.
 pub fn load(
     name: &str,
     inputs: &[Input],
-    shared: &[std::sync::Arc<Module>],
-    global: &[std::sync::Arc<Module>],
-    extra: &[std::sync::Arc<Module>],
+    scope: &dyn Scope,
     origin: Option<std::path::PathBuf>,
     file_id: Option<(u64, u64)>,
     id: u64,
 ) -> Result<(Module, Needers)> {
-    let scope = ModuleScope(shared.iter().chain(global).chain(extra).map(|m| &**m).collect());
-    let unit = link(name, inputs, &scope)?;
+    let unit = link(name, inputs, scope)?;
     // SAFETY: the image lies in the unit's span, mapped and written by `link`; from now on it is
     // only read (the map stage reads the headers through this view, then sets protections).
     let image: &[u8] = unsafe { crate::raw::bytes_mut(unit.region.base, unit.image_len) };
@@ -331,70 +308,4 @@ pub fn blame(e: Error, needers: &Needers) -> Error {
         }
         e => e,
     }
-}
-
-/// One input of `rl_link` as the caller describes it: a file, or an image in memory.
-pub struct Given<'a> {
-    pub path: Option<&'a str>,
-    pub image: Option<&'a [u8]>,
-    pub name: Option<&'a str>,
-    pub whole_archive: bool,
-}
-
-/// `rl_link`: load the shared-object inputs (as `rl_open` would), link the objects and archives
-/// into one unit that depends on them, and return its handle.
-pub fn open(given: &[Given], flags: i32, hooks: &crate::hooks::OpenHooks) -> Result<crate::registry::Handle> {
-    use crate::registry::{self, Handle};
-    if given.is_empty() {
-        return Err(Error::InvalidArgument("rl_link needs at least one input".into()));
-    }
-    let mut names = Vec::with_capacity(given.len());
-    let mut maps = Vec::with_capacity(given.len());
-    // Inputs named like `rl_open` names (no slash, no such file): shared objects to search for.
-    let mut searched = vec![false; given.len()];
-    for (i, g) in given.iter().enumerate() {
-        let name = g.path.or(g.name).map_or_else(|| format!("<memory image {i}>"), str::to_string);
-        let map = match (g.path, g.image) {
-            (Some(p), _) => match crate::os::map_file(std::path::Path::new(p)) {
-                Ok(m) => Some(m),
-                Err(e) if !p.contains('/') && e.kind() == std::io::ErrorKind::NotFound => {
-                    searched[i] = true;
-                    None
-                }
-                Err(e) => return Err(Error::Io { file: name, reason: e.to_string() }),
-            },
-            (None, Some(image)) if !image.is_empty() => None,
-            (None, _) => return Err(Error::InvalidArgument(format!("input {i} ({name}) has neither a path nor an image"))),
-        };
-        names.push(name);
-        maps.push(map);
-    }
-    let data = |i: usize| -> &[u8] { maps[i].as_deref().or(given[i].image).unwrap_or(&[]) };
-    let kind = |i: usize| if searched[i] { InputKind::Shared } else { input_kind(data(i)) };
-    let mut shared: Vec<Handle> = Vec::new();
-    let result = (|| {
-        for (i, g) in given.iter().enumerate() {
-            if kind(i) == InputKind::Shared {
-                let input = match g.path {
-                    Some(p) => registry::Input::Path(p),
-                    None => registry::Input::Memory { image: data(i), name: &names[i] },
-                };
-                let own = registry::GLOBAL | registry::NODELETE | registry::NOLOAD;
-                shared.push(registry::open(input, flags & !own, hooks)?);
-            }
-        }
-        let linked: Vec<usize> = (0..given.len()).filter(|&i| kind(i) != InputKind::Shared).collect();
-        if linked.is_empty() {
-            return Err(Error::InvalidArgument("rl_link: no relocatable object or archive among the inputs".into()));
-        }
-        let inputs: Vec<Input> =
-            linked.iter().map(|&i| Input { name: &names[i], data: data(i), whole_archive: given[i].whole_archive }).collect();
-        let unit_name = linked.iter().map(|&i| names[i].as_str()).collect::<Vec<_>>().join("+");
-        registry::open(registry::Input::Link { name: &unit_name, inputs: &inputs, shared: &shared }, flags, hooks)
-    })();
-    // The unit holds its shared-object inputs now (or failed and needs them no more).
-    for h in shared {
-        let _ = registry::close(h);
-    }
-    result
 }
