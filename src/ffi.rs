@@ -492,21 +492,6 @@ pub unsafe extern "C" fn rl_addr(addr: *const c_void, info: *mut rl_addr_info) -
     })
 }
 
-/// What `_dl_find_object` fills in: glibc's `struct dl_find_object` (2.35 and later).
-#[repr(C)]
-#[allow(non_camel_case_types)]
-pub struct dl_find_object {
-    pub dlfo_flags: u64,
-    pub dlfo_map_start: *mut c_void,
-    pub dlfo_map_end: *mut c_void,
-    pub dlfo_link_map: *mut c_void,
-    pub dlfo_eh_frame: *mut c_void,
-    /// On Arm: the number of .ARM.exidx entries `dlfo_eh_frame` points at, and padding.
-    #[cfg(target_arch = "arm")]
-    pub dlfo_eh_count: [c_int; 2],
-    pub dlfo_reserved: [u64; 7],
-}
-
 /// glibc's `_dl_find_object`, which libgcc's unwinder calls for every frame it unwinds: for an
 /// address inside an object relink mapped, its mapping and its .eh_frame_hdr (no `link_map`:
 /// relink's objects have none), found without taking a lock; any other address is answered by
@@ -516,7 +501,7 @@ pub struct dl_find_object {
 /// # Safety
 /// `result` must point to writable memory for a `struct dl_find_object`.
 #[no_mangle]
-pub unsafe extern "C" fn _dl_find_object(pc: *mut c_void, result: *mut dl_find_object) -> c_int {
+pub unsafe extern "C" fn _dl_find_object(pc: *mut c_void, result: *mut crate::host::dl_find_object) -> c_int {
     ffi_boundary!(-1, {
         let Some(f) = crate::unwind::find(pc as usize) else {
             // SAFETY: forwarded contract.
@@ -525,7 +510,7 @@ pub unsafe extern "C" fn _dl_find_object(pc: *mut c_void, result: *mut dl_find_o
         if result.is_null() {
             return Ok(-1);
         }
-        let out = dl_find_object {
+        let out = crate::host::dl_find_object {
             dlfo_flags: 0,
             dlfo_map_start: f.start as *mut c_void,
             dlfo_map_end: f.end as *mut c_void,

@@ -467,6 +467,21 @@ pub fn link_map(m: &Module) -> usize {
     0
 }
 
+/// What `_dl_find_object` fills in: glibc's `struct dl_find_object` (2.35 and later).
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct dl_find_object {
+    pub dlfo_flags: u64,
+    pub dlfo_map_start: *mut libc::c_void,
+    pub dlfo_map_end: *mut libc::c_void,
+    pub dlfo_link_map: *mut libc::c_void,
+    pub dlfo_eh_frame: *mut libc::c_void,
+    /// On Arm: the number of .ARM.exidx entries `dlfo_eh_frame` points at, and padding.
+    #[cfg(target_arch = "arm")]
+    pub dlfo_eh_count: [libc::c_int; 2],
+    pub dlfo_reserved: [u64; 7],
+}
+
 /// The system loader's `_dl_find_object` (glibc 2.35 and later), or -1 without one.
 ///
 /// # Safety
@@ -487,9 +502,9 @@ pub unsafe fn find_object(pc: *mut libc::c_void, result: *mut libc::c_void) -> l
 pub fn find_exidx(pc: usize) -> Option<(usize, usize)> {
     if real().find_object.is_some() {
         // SAFETY: an all-zero `dl_find_object` is a valid value for glibc to overwrite.
-        let mut data: crate::ffi::dl_find_object = unsafe { std::mem::zeroed() };
+        let mut data: dl_find_object = unsafe { std::mem::zeroed() };
         // SAFETY: `data` is writable and has glibc's layout.
-        if unsafe { find_object(pc as *mut c_void, (&mut data as *mut crate::ffi::dl_find_object).cast()) } != 0 {
+        if unsafe { find_object(pc as *mut c_void, (&mut data as *mut dl_find_object).cast()) } != 0 {
             return None;
         }
         return Some((data.dlfo_eh_frame as usize, data.dlfo_eh_count[0] as usize));

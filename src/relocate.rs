@@ -682,7 +682,10 @@ pub fn target<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modul
 pub fn extend_lazy_scope(m: &Module, root: u64, scope: &[Arc<Module>]) {
     let Some(image) = &m.image else { return };
     match &*image.lazy.lock() {
-        Some(ctx) => ctx.holds.store(true, Ordering::Release),
+        Some(ctx) => match ctx.downcast_ref::<LazyCtx>() {
+            Some(ctx) => ctx.holds.store(true, Ordering::Release),
+            None => return,
+        },
         None => return,
     }
     let mut later = image.lazy_later.lock();
