@@ -25,7 +25,9 @@ use elf::endian::LittleEndian;
 use elf::file::Class;
 use elf::relocation::RelaIterator;
 use elf::{abi, ElfBytes};
+use relink_core::arch::x86_64;
 use relink_core::load::{self, Placed, Segment};
+use relink_core::object::{self, Linked, Machine};
 use relink_core::mem::{Buffer, BufferError, Definition, Image, Memory, Prot, Request, Resolver, Span};
 use relink_core::reloc::{Calc, Check, Field, Howto, Inputs, Usage};
 
@@ -130,13 +132,27 @@ struct Arena {
 }
 
 impl Arena {
-    fn new(len: usize) -> Arena {
-        // SAFETY: a fresh private anonymous mapping: no existing memory is affected.
-        let addr = unsafe {
-            libc::mmap(std::ptr::null_mut(), len, libc::PROT_NONE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
-        };
-        assert_ne!(addr, libc::MAP_FAILED, "mmap: {}", std::io::Error::last_os_error());
-        Arena { addr: addr.cast(), len }
+    /// An arena within 1 GiB of `target`, as a kernel keeps modules near its own code: in
+    /// reach of the 32-bit displacements of code that refers to it.
+    fn near(target: u64, len: usize) -> Arena {
+        const STEP: u64 = 128 << 20;
+        let base = target & !(PAGE as u64 - 1);
+        for k in 1..8u64 {
+            for hint in [base.wrapping_add(k * STEP), base.wrapping_sub(k * STEP)] {
+                let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE;
+                // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping: the call
+                // fails when the range is in use.
+                let addr = unsafe { libc::mmap(hint as *mut libc::c_void, len, libc::PROT_NONE, flags, -1, 0) };
+                if addr != libc::MAP_FAILED {
+                    let arena = Arena { addr: addr.cast(), len };
+                    // A kernel that does not know the flag takes the address as a hint.
+                    if (addr as u64).abs_diff(target) < 1 << 30 {
+                        return arena;
+                    }
+                }
+            }
+        }
+        panic!("no room within 1 GiB of {target:#x}");
     }
 }
 
@@ -279,15 +295,35 @@ fn resolver(defined: &[(String, u64)]) -> impl FnMut(&Request<'_>) -> Option<Def
     }
 }
 
-/// Call `int name(void)` of an object placed in executable memory.
-fn call(image: &[u8], placed: &Placed, name: &str) -> Option<i32> {
+/// The run address of the function `name` of a shared object placed at `placed`.
+fn function(image: &[u8], placed: &Placed, name: &str) -> Option<u64> {
     let value = definitions(image).into_iter().find(|d| d.0 == name && d.3 == abi::STT_FUNC)?.1;
-    let addr = placed.bias.wrapping_add(value) as usize;
-    // SAFETY: `addr` is the run address of a function the object defines, placed, relocated
-    // and protected executable in memory the process runs; the caller names one of type
-    // `int (void)`.
-    let f = unsafe { std::mem::transmute::<usize, extern "C" fn() -> i32>(addr) };
-    Some(f())
+    Some(placed.bias.wrapping_add(value))
+}
+
+/// Link the relocatable object `image` into `mem` with the core's object linker.
+fn link_object<M: Memory<[u8]>>(image: &[u8], mem: &mut M, resolver: &mut dyn Resolver) -> Result<Linked, String>
+where
+    M::Error: std::fmt::Debug,
+{
+    let machine = Machine { e_machine: x86_64::EM_X86_64, howto: x86_64::howto, address_bits: x86_64::ADDRESS_BITS };
+    object::link(mem, image, &machine, resolver).map_err(|e| match e {
+        object::Error::Undefined(name) => format!("undefined symbol {}", String::from_utf8_lossy(&name)),
+        object::Error::Relocation { name, symbol, offset, error } => {
+            format!("{name} against {} at offset {offset:#x}: {error:?}", String::from_utf8_lossy(&symbol))
+        }
+        e => format!("{e:?}"),
+    })
+}
+
+/// Call `int f(void)` at `addr`.
+///
+/// `addr` must be the run address of a function of that type, of an object placed, relocated
+/// and protected executable in memory the process runs.
+fn call(addr: u64) -> i32 {
+    // SAFETY: as the function's contract requires of its caller.
+    let f = unsafe { std::mem::transmute::<usize, extern "C" fn() -> i32>(addr as usize) };
+    f()
 }
 
 fn main() {
@@ -298,7 +334,7 @@ fn main() {
         name
     });
     if args.is_empty() {
-        eprintln!("usage: caller_memory [--run FUNCTION] LIBRARY.so [name=0xADDRESS ...]");
+        eprintln!("usage: caller_memory [--run FUNCTION] OBJECT [name=0xADDRESS ...]");
         std::process::exit(2);
     }
     let path = args.remove(0);
@@ -317,17 +353,35 @@ fn main() {
         eprintln!("caller_memory: {path}: {e}");
         std::process::exit(1);
     };
+    let relocatable = image.get(16..18) == Some(&abi::ET_REL.to_le_bytes()[..]);
     if let Some(name) = run {
-        let mut arena = Arena::new(1 << 20);
+        // Near the example's code, which the object's 32-bit displacements may refer to.
+        let mut arena = Arena::near(exports()[0].1, 1 << 20);
         let mut mem = Executable::new(&mut arena);
-        let placed = load_into(&image, &mut mem, &mut resolver(&defined)).unwrap_or_else(|e| fail(e));
-        println!("{path}: {:#x} bytes at {:#x}", placed.span.len, placed.span.base);
-        let result = call(&image, &placed, &name).unwrap_or_else(|| fail(format!("no function {name}")));
-        println!("{name}() = {result}");
+        let addr = if relocatable {
+            let linked = link_object(&image, &mut mem, &mut resolver(&defined)).unwrap_or_else(|e| fail(e));
+            println!("{path}: {:#x} bytes at {:#x}", linked.span.len, linked.span.base);
+            linked.symbol(name.as_bytes())
+        } else {
+            let placed = load_into(&image, &mut mem, &mut resolver(&defined)).unwrap_or_else(|e| fail(e));
+            println!("{path}: {:#x} bytes at {:#x}", placed.span.len, placed.span.base);
+            function(&image, &placed, &name)
+        };
+        let addr = addr.unwrap_or_else(|| fail(format!("no function {name}")));
+        // The object's function of that name, which the command line says is an `int (void)`.
+        println!("{name}() = {}", call(addr));
         return;
     }
     let mut storage = vec![0u8; 1 << 20];
     let mut mem = Buffer::new(&mut storage, RUN_BASE, PAGE);
+    if relocatable {
+        let linked = link_object(&image, &mut mem, &mut resolver(&defined)).unwrap_or_else(|e| fail(e));
+        println!("{path}: {:#x} bytes at {:#x}", linked.span.len, linked.span.base);
+        for (name, run) in &linked.symbols {
+            println!("  {} at {run:#x}", String::from_utf8_lossy(name));
+        }
+        return;
+    }
     let placed = load_into(&image, &mut mem, &mut resolver(&defined)).unwrap_or_else(|e| fail(e));
     println!("{path}: {:#x} bytes at {:#x} (bias {:#x})", placed.span.len, placed.span.base, placed.bias);
     for (name, value, size, kind) in definitions(&image) {
@@ -360,22 +414,23 @@ mod tests {
         int bump(void) { return host_add(++counter, *greeting); }
     "#;
 
-    fn build(dir: &str) -> Vec<u8> {
+    /// Compile `source` with `flags` into `output` in a fresh directory; the file's bytes.
+    fn cc(dir: &str, source: &str, flags: &[&str], output: &str) -> Vec<u8> {
         let dir = std::env::temp_dir().join(format!("relink-core-{}-{dir}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let (src, lib) = (dir.join("plugin.c"), dir.join("libplugin.so"));
-        std::fs::write(&src, SOURCE).unwrap();
+        let (src, out) = (dir.join("source.c"), dir.join(output));
+        std::fs::write(&src, source).unwrap();
         let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-        let status = std::process::Command::new(cc)
-            .args(["-shared", "-fPIC", "-nostdlib", "-O1", "-Wl,-z,now", "-Wl,-z,relro", "-Wl,-Bsymbolic", "-o"])
-            .arg(&lib)
-            .arg(&src)
-            .status()
-            .expect("a C compiler");
+        let status = std::process::Command::new(cc).args(flags).arg("-o").arg(&out).arg(&src).status().expect("a C compiler");
         assert!(status.success());
-        let image = std::fs::read(lib).unwrap();
+        let image = std::fs::read(out).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         image
+    }
+
+    fn build(dir: &str) -> Vec<u8> {
+        let flags = ["-shared", "-fPIC", "-nostdlib", "-O1", "-Wl,-z,now", "-Wl,-z,relro", "-Wl,-Bsymbolic"];
+        cc(dir, SOURCE, &flags, "libplugin.so")
     }
 
     fn symbol(image: &[u8], name: &str) -> u64 {
@@ -450,7 +505,7 @@ mod tests {
     #[test]
     fn runs_in_executable_memory() {
         let image = build("caller_memory_runs");
-        let mut arena = Arena::new(1 << 20);
+        let mut arena = Arena::near(exports()[0].1, 1 << 20);
         let (start, end) = (arena.addr as u64, arena.addr as u64 + (1 << 20));
         let mut mem = Executable::new(&mut arena);
         let placed = load_into(&image, &mut mem, &mut resolver(&[])).unwrap();
@@ -458,10 +513,11 @@ mod tests {
         let run = |name: &str| placed.bias + symbol(&image, name);
 
         // The object's code runs: its own data, the caller's variable and function.
-        assert_eq!(call(&image, &placed, "get"), Some(5 + 37));
-        assert_eq!(call(&image, &placed, "bump"), Some(6 * 100 + i32::from(b'h')));
-        assert_eq!(call(&image, &placed, "bump"), Some(7 * 100 + i32::from(b'h')));
-        assert_eq!(call(&image, &placed, "counter"), None, "not a function");
+        let function = |name| function(&image, &placed, name);
+        assert_eq!(call(function("get").unwrap()), 5 + 37);
+        assert_eq!(call(function("bump").unwrap()), 6 * 100 + i32::from(b'h'));
+        assert_eq!(call(function("bump").unwrap()), 7 * 100 + i32::from(b'h'));
+        assert_eq!(function("counter"), None, "not a function");
 
         // The protections the core asked for are the ones the pages have.
         for (name, want, prot) in [("get", "r-xp", Prot::RX), ("greeting", "r--p", Prot::R), ("counter", "rw-p", Prot::RW)] {
@@ -481,5 +537,90 @@ mod tests {
         let mut nothing = |_: &Request<'_>| None;
         assert_eq!(load_into(&image, &mut mem, &mut nothing), Err("undefined symbol host_value".to_string()));
         assert_eq!(mapped(run("counter")), "---p", "a failed load leaves nothing accessible");
+    }
+
+    /// A relocatable object referring to the caller's function (R_X86_64_PLT32) and variable
+    /// (R_X86_64_PC32 and, from data, R_X86_64_64), to its own data from code (PC32) and from
+    /// data (R_X86_64_64 against a section), with read-only data; built as position-independent
+    /// executable code, which refers to the caller's variable directly.
+    const OBJECT: &str = r#"
+        extern int host_add(int, int);
+        extern int host_value;
+        static int counter = 5;
+        int *table[] = { &counter, &host_value };
+        const char limit[] = "abc";
+        int next(void) { return host_add(++counter, host_value + limit[2]); }
+        int sum(void) { return *table[0] + *table[1]; }
+    "#;
+
+    fn compile(dir: &str) -> Vec<u8> {
+        cc(dir, OBJECT, &["-c", "-O1", "-fpie", "-fno-common"], "module.o")
+    }
+
+    #[test]
+    fn links_an_object_and_runs_it() {
+        let image = compile("caller_memory_links");
+        let mut arena = Arena::near(exports()[0].1, 1 << 20);
+        let start = arena.addr as u64;
+        let mut mem = Executable::new(&mut arena);
+        let linked = link_object(&image, &mut mem, &mut resolver(&[])).unwrap();
+        assert_eq!(linked.span.base, start);
+        let symbol = |name: &str| linked.symbol(name.as_bytes()).unwrap_or_else(|| panic!("{name} not defined"));
+        assert_eq!(linked.symbol(b"counter"), None, "a local symbol");
+
+        // Through the caller's function and variable, and the object's own data.
+        assert_eq!(call(symbol("next")), 6 * 100 + 37 + i32::from(b'c'));
+        assert_eq!(call(symbol("sum")), 6 + 37);
+
+        // Code, read-only data and data, each in its own pages with its own protection.
+        for (name, want) in [("next", "r-xp"), ("limit", "r--p"), ("table", "rw-p")] {
+            assert_eq!(mapped(symbol(name)), want, "{name}");
+        }
+        assert_eq!(mapped(start + linked.span.len as u64), "---p");
+    }
+
+    #[test]
+    fn links_an_object_into_a_buffer() {
+        let image = compile("caller_memory_buffer");
+        let mut storage = vec![0u8; 1 << 20];
+        let mut mem = Buffer::new(&mut storage, RUN_BASE, PAGE);
+        let near = [("host_add".to_string(), RUN_BASE + 0x10_0000), ("host_value".to_string(), RUN_BASE + 0x10_1000)];
+        let linked = link_object(&image, &mut mem, &mut resolver(&near)).unwrap();
+        assert_eq!(linked.span.base, RUN_BASE);
+        let table = linked.symbol(b"table").unwrap();
+        let words = Memory::<[u8]>::bytes(&mem, &linked.span, (table - RUN_BASE) as usize, 16).unwrap();
+        let word = |i: usize| u64::from_le_bytes(words[i * 8..i * 8 + 8].try_into().unwrap());
+        // The first entry is `counter`, in the object's data; the second the caller's variable.
+        assert!((RUN_BASE..RUN_BASE + linked.span.len as u64).contains(&word(0)));
+        assert_eq!(mem.prot_at(word(0)), Some(Prot::RW));
+        assert_eq!(word(1), RUN_BASE + 0x10_1000);
+        assert_eq!(mem.prot_at(linked.symbol(b"next").unwrap()), Some(Prot::RX));
+        assert_eq!(mem.prot_at(linked.symbol(b"limit").unwrap()), Some(Prot::R));
+        Memory::<[u8]>::release(&mut mem, linked.span);
+
+        // What the object calls is out of reach of its 32-bit displacements: named, and the
+        // span given back.
+        let far = [("host_add".to_string(), 0x7fff_0000_0000), ("host_value".to_string(), RUN_BASE)];
+        let err = link_object(&image, &mut mem, &mut resolver(&far)).unwrap_err();
+        assert!(err.starts_with("R_X86_64_PLT32 against host_add at offset"), "{err}");
+        let mut nothing = |_: &Request<'_>| None;
+        let err = link_object(&image, &mut mem, &mut nothing).unwrap_err();
+        assert!(err.starts_with("undefined symbol host_"), "{err}");
+        assert_eq!(link_object(&image, &mut mem, &mut resolver(&near)).unwrap().span.base, RUN_BASE);
+        Memory::<[u8]>::release(&mut mem, Span { base: RUN_BASE, len: 1 << 20 });
+        // Damaged objects are refused, never a panic: every truncation, and every byte of the
+        // headers and tables changed.
+        for n in 0..image.len() {
+            assert!(link_object(&image[..n], &mut mem, &mut resolver(&near)).is_err(), "truncated to {n} bytes");
+        }
+        for i in 0..image.len() {
+            let mut bad = image.clone();
+            bad[i] ^= 0xa5;
+            if let Ok(linked) = link_object(&bad, &mut mem, &mut resolver(&near)) {
+                Memory::<[u8]>::release(&mut mem, linked.span);
+            }
+        }
+        // A shared object is not a relocatable object.
+        assert!(link_object(&build("caller_memory_not_rel"), &mut mem, &mut nothing).unwrap_err().contains("not a relocatable object"));
     }
 }
