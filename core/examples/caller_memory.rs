@@ -1,14 +1,21 @@
-//! Load a small x86-64 shared object into bytes the caller owns, through relink-core's
+//! Load a small x86-64 shared object into memory the caller provides, through relink-core's
 //! `Memory` and `Resolver` traits: the core maps, relocates and protects without a system
-//! call, and the object is linked to run at an address the caller picks (`RUN_BASE`), which
-//! is what a kernel copying a module into place, or a test checking relocated bytes, needs.
+//! call. The caller's side is the example's, as a kernel's would be, in two forms:
+//!
+//! - `Buffer`, bytes the caller owns, with the object linked to run at an address the caller
+//!   picks (`RUN_BASE`): what a kernel copying a module into place, or a test checking
+//!   relocated bytes, needs;
+//! - `Executable`, an anonymous mapping of the process whose run address is its own, the
+//!   protections the core asks for applied with `mprotect` by the caller: the object runs.
 //!
 //! ```text
-//! cargo run -p relink-core --example caller_memory -- libplugin.so [name=0xADDRESS ...]
+//! cargo run -p relink-core --example caller_memory -- [--run FUNCTION] libplugin.so [name=0xADDRESS ...]
 //! ```
 //!
-//! prints where each of the object's symbols would run and, for data, the word it holds after
-//! relocation. Undefined symbols are bound through the `name=address` pairs.
+//! prints where each of the object's symbols runs and, for data, the word it holds after
+//! relocation; with `--run`, loads into executable memory and calls `int FUNCTION(void)`.
+//! Undefined symbols are bound through the `name=address` pairs, then to what the example
+//! exports: `int host_add(int, int)` and `int host_value`.
 //!
 //! This is a skeleton of the loader the core will hold: the ELF64 headers are read with the
 //! `elf` crate and the relocation types are the four an object without TLS or IFUNC needs,
@@ -18,8 +25,10 @@ use elf::endian::LittleEndian;
 use elf::file::Class;
 use elf::relocation::RelaIterator;
 use elf::{abi, ElfBytes};
+use relink_core::arch::x86_64;
 use relink_core::load::{self, Placed, Segment};
-use relink_core::mem::{Buffer, Memory, Request, Resolver};
+use relink_core::object::{self, Linked, Machine};
+use relink_core::mem::{Buffer, BufferError, Definition, Image, Memory, Prot, Request, Resolver, Span};
 use relink_core::reloc::{Calc, Check, Field, Howto, Inputs, Usage};
 
 /// The address the buffer's first byte will run at.
@@ -41,7 +50,10 @@ fn howto(r_type: u32) -> Option<Howto> {
 
 /// Load `image` into `mem`, binding its undefined symbols through `resolver`. The object's
 /// own definitions bind inside it.
-fn load_into(image: &[u8], mem: &mut Buffer, resolver: &mut dyn Resolver) -> Result<Placed, String> {
+fn load_into<M: Memory<[u8]>>(image: &[u8], mem: &mut M, resolver: &mut dyn Resolver) -> Result<Placed, String>
+where
+    M::Error: std::fmt::Debug,
+{
     let file = ElfBytes::<LittleEndian>::minimal_parse(image).map_err(|e| format!("not an ELF file: {e}"))?;
     if file.ehdr.class != Class::ELF64 || file.ehdr.e_machine != abi::EM_X86_64 || file.ehdr.e_type != abi::ET_DYN {
         return Err("not an x86-64 shared object".into());
@@ -66,7 +78,7 @@ fn load_into(image: &[u8], mem: &mut Buffer, resolver: &mut dyn Resolver) -> Res
 }
 
 /// Apply DT_RELA and DT_JMPREL, read from the placed image.
-fn relocate(file: &ElfBytes<LittleEndian>, mem: &mut Buffer, placed: &Placed, resolver: &mut dyn Resolver) -> Result<(), String> {
+fn relocate<M: Memory<[u8]>>(file: &ElfBytes<LittleEndian>, mem: &mut M, placed: &Placed, resolver: &mut dyn Resolver) -> Result<(), String> {
     let dynamic = file.dynamic().map_err(|e| e.to_string())?.ok_or("no dynamic section")?;
     let tag = |t| dynamic.iter().find(|d| d.d_tag == t).map(|d| d.d_val());
     let (symtab, strtab) = file.dynamic_symbol_table().map_err(|e| e.to_string())?.ok_or("no dynamic symbol table")?;
@@ -113,13 +125,221 @@ fn definitions(image: &[u8]) -> Vec<(String, u64, u64, u8)> {
         .collect()
 }
 
+/// An anonymous mapping of the process, inaccessible until the core maps into it.
+struct Arena {
+    addr: *mut u8,
+    len: usize,
+}
+
+impl Arena {
+    /// An arena within 1 GiB of `target`, as a kernel keeps modules near its own code: in
+    /// reach of the 32-bit displacements of code that refers to it.
+    fn near(target: u64, len: usize) -> Arena {
+        const STEP: u64 = 128 << 20;
+        let base = target & !(PAGE as u64 - 1);
+        for k in 1..8u64 {
+            for hint in [base.wrapping_add(k * STEP), base.wrapping_sub(k * STEP)] {
+                let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE;
+                // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping: the call
+                // fails when the range is in use.
+                let addr = unsafe { libc::mmap(hint as *mut libc::c_void, len, libc::PROT_NONE, flags, -1, 0) };
+                if addr != libc::MAP_FAILED {
+                    let arena = Arena { addr: addr.cast(), len };
+                    // A kernel that does not know the flag takes the address as a hint.
+                    if (addr as u64).abs_diff(target) < 1 << 30 {
+                        return arena;
+                    }
+                }
+            }
+        }
+        panic!("no room within 1 GiB of {target:#x}");
+    }
+}
+
+impl Drop for Arena {
+    fn drop(&mut self) {
+        // SAFETY: the mapping is the arena's own, and nothing borrows it any more (an
+        // `Executable` borrows its arena).
+        unsafe { libc::munmap(self.addr.cast(), self.len) };
+    }
+}
+
+/// Why [`Executable`] refused a request.
+#[derive(Debug)]
+#[allow(dead_code)] // Read through `Debug`.
+enum ExecError {
+    Buffer(BufferError),
+    Protect(std::io::Error),
+}
+
+/// Memory the process can run: the core's `Buffer` over an [`Arena`] keeps the spans and the
+/// protection of each page, at the arena's own address as run address, and every change is
+/// applied to the pages with `mprotect`, so that what the core asked for is what the hardware
+/// enforces. Pages are opened read-write only while the core writes into them; no page is
+/// ever writable and executable at once.
+struct Executable<'a> {
+    buffer: Buffer<'a>,
+    base: u64,
+    len: usize,
+}
+
+impl<'a> Executable<'a> {
+    fn new(arena: &'a mut Arena) -> Executable<'a> {
+        // SAFETY: the mapping holds `arena.len` bytes and lives as long as the borrow of
+        // `arena`; its bytes are reached only through the `Buffer`, which gives out only the
+        // pages it records readable (or writable), and `sync` makes the pages so.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(arena.addr, arena.len) };
+        let base = arena.addr as u64;
+        Executable { buffer: Buffer::new(bytes, base, PAGE), base, len: arena.len }
+    }
+
+    /// The address of `at .. at + len` in `span`: whole pages inside the arena.
+    fn pages(&self, span: &Span, at: usize, len: usize) -> Result<u64, ExecError> {
+        let addr = span.base.checked_add(at as u64).ok_or(ExecError::Buffer(BufferError::Range))?;
+        let inside = addr >= self.base && addr.checked_add(len as u64).is_some_and(|end| end <= self.base + self.len as u64);
+        if !inside || at.checked_add(len).is_none_or(|end| end > span.len) || !addr.is_multiple_of(PAGE as u64) || !len.is_multiple_of(PAGE) {
+            return Err(ExecError::Buffer(BufferError::Range));
+        }
+        Ok(addr)
+    }
+
+    fn mprotect(addr: u64, len: usize, prot: Prot) -> Result<(), ExecError> {
+        let bits = [(prot.read, libc::PROT_READ), (prot.write, libc::PROT_WRITE), (prot.exec, libc::PROT_EXEC)];
+        let flags = bits.iter().filter(|b| b.0).fold(libc::PROT_NONE, |f, b| f | b.1);
+        // SAFETY: `addr .. addr + len` are whole pages of the arena (`pages` checked), which
+        // only the buffer reaches, by the protections recorded for them.
+        if unsafe { libc::mprotect(addr as *mut libc::c_void, len, flags) } != 0 {
+            return Err(ExecError::Protect(std::io::Error::last_os_error()));
+        }
+        Ok(())
+    }
+
+    /// Give the pages of `addr .. addr + len` the protections the buffer records for them.
+    fn sync(&self, addr: u64, len: usize) -> Result<(), ExecError> {
+        for page in (addr..addr + len as u64).step_by(PAGE) {
+            Self::mprotect(page, PAGE, self.buffer.prot_at(page).unwrap_or(Prot::NONE))?;
+        }
+        Ok(())
+    }
+
+    /// Run `op` with the pages of `at .. at + len` in `span` writable, then apply the
+    /// protections it recorded.
+    fn writing(&mut self, span: &Span, at: usize, len: usize, op: impl FnOnce(&mut Buffer<'a>) -> Result<(), BufferError>) -> Result<(), ExecError> {
+        let addr = self.pages(span, at, len)?;
+        Self::mprotect(addr, len, Prot::RW)?;
+        let done = op(&mut self.buffer).map_err(ExecError::Buffer);
+        self.sync(addr, len)?;
+        done
+    }
+}
+
+impl<I: Image + ?Sized> Memory<I> for Executable<'_> {
+    type Error = ExecError;
+
+    fn page_size(&self) -> usize {
+        PAGE
+    }
+
+    fn reserve(&mut self, len: usize, align: usize) -> Result<Span, ExecError> {
+        Memory::<I>::reserve(&mut self.buffer, len, align).map_err(ExecError::Buffer)
+    }
+
+    fn map(&mut self, span: &Span, at: usize, len: usize, image: &I, offset: u64, prot: Prot) -> Result<(), ExecError> {
+        self.writing(span, at, len, |b| b.map(span, at, len, image, offset, prot))
+    }
+
+    fn zero(&mut self, span: &Span, at: usize, len: usize, prot: Prot) -> Result<(), ExecError> {
+        self.writing(span, at, len, |b| Memory::<I>::zero(b, span, at, len, prot))
+    }
+
+    fn protect(&mut self, span: &Span, at: usize, len: usize, prot: Prot) -> Result<(), ExecError> {
+        let addr = self.pages(span, at, len)?;
+        Memory::<I>::protect(&mut self.buffer, span, at, len, prot).map_err(ExecError::Buffer)?;
+        self.sync(addr, len)
+    }
+
+    fn bytes(&self, span: &Span, at: usize, len: usize) -> Option<&[u8]> {
+        Memory::<I>::bytes(&self.buffer, span, at, len)
+    }
+
+    fn bytes_mut(&mut self, span: &Span, at: usize, len: usize) -> Option<&mut [u8]> {
+        Memory::<I>::bytes_mut(&mut self.buffer, span, at, len)
+    }
+
+    fn release(&mut self, span: Span) {
+        Memory::<I>::release(&mut self.buffer, span);
+        if let Ok(addr) = self.pages(&span, 0, span.len) {
+            // Inaccessible again; a failure leaves pages the buffer no longer gives out.
+            let _ = self.sync(addr, span.len);
+        }
+    }
+}
+
+/// What the example exports to the objects it loads, as a kernel exports symbols to modules.
+extern "C" fn host_add(a: i32, b: i32) -> i32 {
+    a * 100 + b
+}
+
+static HOST_VALUE: i32 = 37;
+
+fn exports() -> [(&'static str, u64); 2] {
+    [("host_add", host_add as extern "C" fn(i32, i32) -> i32 as usize as u64), ("host_value", &raw const HOST_VALUE as u64)]
+}
+
+/// A resolver binding names through `defined`, then to the example's exports.
+fn resolver(defined: &[(String, u64)]) -> impl FnMut(&Request<'_>) -> Option<Definition> + '_ {
+    move |r: &Request<'_>| {
+        let exported = exports().into_iter().map(|(n, v)| (n.to_string(), v));
+        let value = defined.iter().cloned().chain(exported).find(|(n, _)| n.as_bytes() == r.name)?.1;
+        Some(Definition::Address { value, size: 0 })
+    }
+}
+
+/// The run address of the function `name` of a shared object placed at `placed`.
+fn function(image: &[u8], placed: &Placed, name: &str) -> Option<u64> {
+    let value = definitions(image).into_iter().find(|d| d.0 == name && d.3 == abi::STT_FUNC)?.1;
+    Some(placed.bias.wrapping_add(value))
+}
+
+/// Link the relocatable object `image` into `mem` with the core's object linker.
+fn link_object<M: Memory<[u8]>>(image: &[u8], mem: &mut M, resolver: &mut dyn Resolver) -> Result<Linked, String>
+where
+    M::Error: std::fmt::Debug,
+{
+    let machine = Machine { e_machine: x86_64::EM_X86_64, howto: x86_64::howto, address_bits: x86_64::ADDRESS_BITS };
+    object::link(mem, image, &machine, resolver).map_err(|e| match e {
+        object::Error::Undefined(name) => format!("undefined symbol {}", String::from_utf8_lossy(&name)),
+        object::Error::Relocation { name, symbol, offset, error } => {
+            format!("{name} against {} at offset {offset:#x}: {error:?}", String::from_utf8_lossy(&symbol))
+        }
+        e => format!("{e:?}"),
+    })
+}
+
+/// Call `int f(void)` at `addr`.
+///
+/// `addr` must be the run address of a function of that type, of an object placed, relocated
+/// and protected executable in memory the process runs.
+fn call(addr: u64) -> i32 {
+    // SAFETY: as the function's contract requires of its caller.
+    let f = unsafe { std::mem::transmute::<usize, extern "C" fn() -> i32>(addr as usize) };
+    f()
+}
+
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let Some(path) = args.next() else {
-        eprintln!("usage: caller_memory LIBRARY.so [name=0xADDRESS ...]");
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let run = (args.first().map(String::as_str) == Some("--run") && args.len() > 1).then(|| {
+        let name = args.remove(1);
+        args.remove(0);
+        name
+    });
+    if args.is_empty() {
+        eprintln!("usage: caller_memory [--run FUNCTION] OBJECT [name=0xADDRESS ...]");
         std::process::exit(2);
-    };
+    }
+    let path = args.remove(0);
     let defined: Vec<(String, u64)> = args
+        .iter()
         .filter_map(|a| {
             let (name, value) = a.split_once('=')?;
             Some((name.to_string(), u64::from_str_radix(value.trim_start_matches("0x"), 16).ok()?))
@@ -129,16 +349,40 @@ fn main() {
         eprintln!("caller_memory: {path}: {e}");
         std::process::exit(1);
     });
-    let mut storage = vec![0u8; 1 << 20];
-    let mut mem = Buffer::new(&mut storage, RUN_BASE, PAGE);
-    let mut resolver = |r: &Request<'_>| {
-        let value = defined.iter().find(|(n, _)| n.as_bytes() == r.name)?.1;
-        Some(relink_core::mem::Definition::Address { value, size: 0 })
-    };
-    let placed = load_into(&image, &mut mem, &mut resolver).unwrap_or_else(|e| {
+    let fail = |e: String| -> ! {
         eprintln!("caller_memory: {path}: {e}");
         std::process::exit(1);
-    });
+    };
+    let relocatable = image.get(16..18) == Some(&abi::ET_REL.to_le_bytes()[..]);
+    if let Some(name) = run {
+        // Near the example's code, which the object's 32-bit displacements may refer to.
+        let mut arena = Arena::near(exports()[0].1, 1 << 20);
+        let mut mem = Executable::new(&mut arena);
+        let addr = if relocatable {
+            let linked = link_object(&image, &mut mem, &mut resolver(&defined)).unwrap_or_else(|e| fail(e));
+            println!("{path}: {:#x} bytes at {:#x}", linked.span.len, linked.span.base);
+            linked.symbol(name.as_bytes())
+        } else {
+            let placed = load_into(&image, &mut mem, &mut resolver(&defined)).unwrap_or_else(|e| fail(e));
+            println!("{path}: {:#x} bytes at {:#x}", placed.span.len, placed.span.base);
+            function(&image, &placed, &name)
+        };
+        let addr = addr.unwrap_or_else(|| fail(format!("no function {name}")));
+        // The object's function of that name, which the command line says is an `int (void)`.
+        println!("{name}() = {}", call(addr));
+        return;
+    }
+    let mut storage = vec![0u8; 1 << 20];
+    let mut mem = Buffer::new(&mut storage, RUN_BASE, PAGE);
+    if relocatable {
+        let linked = link_object(&image, &mut mem, &mut resolver(&defined)).unwrap_or_else(|e| fail(e));
+        println!("{path}: {:#x} bytes at {:#x}", linked.span.len, linked.span.base);
+        for (name, run) in &linked.symbols {
+            println!("  {} at {run:#x}", String::from_utf8_lossy(name));
+        }
+        return;
+    }
+    let placed = load_into(&image, &mut mem, &mut resolver(&defined)).unwrap_or_else(|e| fail(e));
     println!("{path}: {:#x} bytes at {:#x} (bias {:#x})", placed.span.len, placed.span.base, placed.bias);
     for (name, value, size, kind) in definitions(&image) {
         let run = placed.bias.wrapping_add(value);
@@ -154,36 +398,39 @@ fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use relink_core::mem::{Definition, Prot};
 
     /// A shared object with a pointer to its own data (R_X86_64_RELATIVE), a pointer and a
-    /// GOT entry for a symbol of the caller's (R_X86_64_64, R_X86_64_GLOB_DAT), a pointer
-    /// in RELRO, and code; built without the C runtime.
+    /// GOT entry for a symbol of the caller's (R_X86_64_64, R_X86_64_GLOB_DAT), a call to a
+    /// function of the caller's (R_X86_64_JUMP_SLOT), a pointer in RELRO, and code; built
+    /// without the C runtime.
     const SOURCE: &str = r#"
         int counter = 5;
         int *counter_ptr = &counter;
         extern int host_value;
         int *host_ptr = &host_value;
         const char *const greeting = "hello";
+        extern int host_add(int, int);
         int get(void) { return *counter_ptr + host_value; }
+        int bump(void) { return host_add(++counter, *greeting); }
     "#;
 
-    fn build(dir: &str) -> Vec<u8> {
+    /// Compile `source` with `flags` into `output` in a fresh directory; the file's bytes.
+    fn cc(dir: &str, source: &str, flags: &[&str], output: &str) -> Vec<u8> {
         let dir = std::env::temp_dir().join(format!("relink-core-{}-{dir}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let (src, lib) = (dir.join("plugin.c"), dir.join("libplugin.so"));
-        std::fs::write(&src, SOURCE).unwrap();
+        let (src, out) = (dir.join("source.c"), dir.join(output));
+        std::fs::write(&src, source).unwrap();
         let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-        let status = std::process::Command::new(cc)
-            .args(["-shared", "-fPIC", "-nostdlib", "-O1", "-Wl,-z,now", "-Wl,-z,relro", "-Wl,-Bsymbolic", "-o"])
-            .arg(&lib)
-            .arg(&src)
-            .status()
-            .expect("a C compiler");
+        let status = std::process::Command::new(cc).args(flags).arg("-o").arg(&out).arg(&src).status().expect("a C compiler");
         assert!(status.success());
-        let image = std::fs::read(lib).unwrap();
+        let image = std::fs::read(out).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         image
+    }
+
+    fn build(dir: &str) -> Vec<u8> {
+        let flags = ["-shared", "-fPIC", "-nostdlib", "-O1", "-Wl,-z,now", "-Wl,-z,relro", "-Wl,-Bsymbolic"];
+        cc(dir, SOURCE, &flags, "libplugin.so")
     }
 
     fn symbol(image: &[u8], name: &str) -> u64 {
@@ -198,11 +445,18 @@ mod tests {
         let mut asked = Vec::new();
         let mut resolver = |r: &Request<'_>| {
             asked.push(String::from_utf8_lossy(r.name).into_owned());
-            (r.name == b"host_value").then_some(Definition::Address { value: 0x5555_0000, size: 4 })
+            let value = match r.name {
+                b"host_value" => 0x5555_0000,
+                b"host_add" => 0x5555_1000,
+                _ => return None,
+            };
+            Some(Definition::Address { value, size: 0 })
         };
         let placed = load_into(&image, &mut mem, &mut resolver).unwrap();
         assert_eq!(placed.span.base, RUN_BASE);
-        assert!(asked.iter().all(|n| n == "host_value") && !asked.is_empty(), "only the import is asked for: {asked:?}");
+        asked.sort();
+        asked.dedup();
+        assert_eq!(asked, ["host_add", "host_value"], "only the imports are asked for");
 
         let word = |mem: &Buffer, name: &str| {
             let at = placed.offset(symbol(&image, name), 8).unwrap();
@@ -233,5 +487,140 @@ mod tests {
         let mut resolver = |_: &Request<'_>| Some(Definition::Address { value: 1, size: 0 });
         assert_eq!(load_into(&image, &mut mem, &mut resolver).unwrap().span.base, RUN_BASE);
         assert!(load_into(b"\x7fELF", &mut mem, &mut resolver).unwrap_err().starts_with("not an ELF file"));
+    }
+
+    /// The protection of the process's mapping at `addr`, from /proc/self/maps (`r-xp`).
+    fn mapped(addr: u64) -> String {
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        maps.lines()
+            .find_map(|line| {
+                let (range, rest) = line.split_once(' ')?;
+                let (lo, hi) = range.split_once('-')?;
+                let (lo, hi) = (u64::from_str_radix(lo, 16).ok()?, u64::from_str_radix(hi, 16).ok()?);
+                (lo..hi).contains(&addr).then(|| rest[..4].to_string())
+            })
+            .unwrap_or_else(|| panic!("{addr:#x} is not mapped"))
+    }
+
+    #[test]
+    fn runs_in_executable_memory() {
+        let image = build("caller_memory_runs");
+        let mut arena = Arena::near(exports()[0].1, 1 << 20);
+        let (start, end) = (arena.addr as u64, arena.addr as u64 + (1 << 20));
+        let mut mem = Executable::new(&mut arena);
+        let placed = load_into(&image, &mut mem, &mut resolver(&[])).unwrap();
+        assert_eq!(placed.span.base, start);
+        let run = |name: &str| placed.bias + symbol(&image, name);
+
+        // The object's code runs: its own data, the caller's variable and function.
+        let function = |name| function(&image, &placed, name);
+        assert_eq!(call(function("get").unwrap()), 5 + 37);
+        assert_eq!(call(function("bump").unwrap()), 6 * 100 + i32::from(b'h'));
+        assert_eq!(call(function("bump").unwrap()), 7 * 100 + i32::from(b'h'));
+        assert_eq!(function("counter"), None, "not a function");
+
+        // The protections the core asked for are the ones the pages have.
+        for (name, want, prot) in [("get", "r-xp", Prot::RX), ("greeting", "r--p", Prot::R), ("counter", "rw-p", Prot::RW)] {
+            assert_eq!(mapped(run(name)), want, "{name}");
+            assert_eq!(mem.buffer.prot_at(run(name)), Some(prot), "{name}");
+        }
+        // Nowhere in the arena writable and executable; past the object, inaccessible.
+        for page in (start..end).step_by(PAGE) {
+            let perms = mapped(page);
+            assert!(!(perms.contains('w') && perms.contains('x')), "{page:#x} is {perms}");
+        }
+        assert_eq!(mapped(start + placed.span.len as u64), "---p");
+
+        // Released, the pages are inaccessible again and the next load starts over.
+        Memory::<[u8]>::release(&mut mem, placed.span);
+        assert_eq!(mapped(run("get")), "---p");
+        let mut nothing = |_: &Request<'_>| None;
+        assert_eq!(load_into(&image, &mut mem, &mut nothing), Err("undefined symbol host_value".to_string()));
+        assert_eq!(mapped(run("counter")), "---p", "a failed load leaves nothing accessible");
+    }
+
+    /// A relocatable object referring to the caller's function (R_X86_64_PLT32) and variable
+    /// (R_X86_64_PC32 and, from data, R_X86_64_64), to its own data from code (PC32) and from
+    /// data (R_X86_64_64 against a section), with read-only data; built as position-independent
+    /// executable code, which refers to the caller's variable directly.
+    const OBJECT: &str = r#"
+        extern int host_add(int, int);
+        extern int host_value;
+        static int counter = 5;
+        int *table[] = { &counter, &host_value };
+        const char limit[] = "abc";
+        int next(void) { return host_add(++counter, host_value + limit[2]); }
+        int sum(void) { return *table[0] + *table[1]; }
+    "#;
+
+    fn compile(dir: &str) -> Vec<u8> {
+        cc(dir, OBJECT, &["-c", "-O1", "-fpie", "-fno-common"], "module.o")
+    }
+
+    #[test]
+    fn links_an_object_and_runs_it() {
+        let image = compile("caller_memory_links");
+        let mut arena = Arena::near(exports()[0].1, 1 << 20);
+        let start = arena.addr as u64;
+        let mut mem = Executable::new(&mut arena);
+        let linked = link_object(&image, &mut mem, &mut resolver(&[])).unwrap();
+        assert_eq!(linked.span.base, start);
+        let symbol = |name: &str| linked.symbol(name.as_bytes()).unwrap_or_else(|| panic!("{name} not defined"));
+        assert_eq!(linked.symbol(b"counter"), None, "a local symbol");
+
+        // Through the caller's function and variable, and the object's own data.
+        assert_eq!(call(symbol("next")), 6 * 100 + 37 + i32::from(b'c'));
+        assert_eq!(call(symbol("sum")), 6 + 37);
+
+        // Code, read-only data and data, each in its own pages with its own protection.
+        for (name, want) in [("next", "r-xp"), ("limit", "r--p"), ("table", "rw-p")] {
+            assert_eq!(mapped(symbol(name)), want, "{name}");
+        }
+        assert_eq!(mapped(start + linked.span.len as u64), "---p");
+    }
+
+    #[test]
+    fn links_an_object_into_a_buffer() {
+        let image = compile("caller_memory_buffer");
+        let mut storage = vec![0u8; 1 << 20];
+        let mut mem = Buffer::new(&mut storage, RUN_BASE, PAGE);
+        let near = [("host_add".to_string(), RUN_BASE + 0x10_0000), ("host_value".to_string(), RUN_BASE + 0x10_1000)];
+        let linked = link_object(&image, &mut mem, &mut resolver(&near)).unwrap();
+        assert_eq!(linked.span.base, RUN_BASE);
+        let table = linked.symbol(b"table").unwrap();
+        let words = Memory::<[u8]>::bytes(&mem, &linked.span, (table - RUN_BASE) as usize, 16).unwrap();
+        let word = |i: usize| u64::from_le_bytes(words[i * 8..i * 8 + 8].try_into().unwrap());
+        // The first entry is `counter`, in the object's data; the second the caller's variable.
+        assert!((RUN_BASE..RUN_BASE + linked.span.len as u64).contains(&word(0)));
+        assert_eq!(mem.prot_at(word(0)), Some(Prot::RW));
+        assert_eq!(word(1), RUN_BASE + 0x10_1000);
+        assert_eq!(mem.prot_at(linked.symbol(b"next").unwrap()), Some(Prot::RX));
+        assert_eq!(mem.prot_at(linked.symbol(b"limit").unwrap()), Some(Prot::R));
+        Memory::<[u8]>::release(&mut mem, linked.span);
+
+        // What the object calls is out of reach of its 32-bit displacements: named, and the
+        // span given back.
+        let far = [("host_add".to_string(), 0x7fff_0000_0000), ("host_value".to_string(), RUN_BASE)];
+        let err = link_object(&image, &mut mem, &mut resolver(&far)).unwrap_err();
+        assert!(err.starts_with("R_X86_64_PLT32 against host_add at offset"), "{err}");
+        let mut nothing = |_: &Request<'_>| None;
+        let err = link_object(&image, &mut mem, &mut nothing).unwrap_err();
+        assert!(err.starts_with("undefined symbol host_"), "{err}");
+        assert_eq!(link_object(&image, &mut mem, &mut resolver(&near)).unwrap().span.base, RUN_BASE);
+        Memory::<[u8]>::release(&mut mem, Span { base: RUN_BASE, len: 1 << 20 });
+        // Damaged objects are refused, never a panic: every truncation, and every byte of the
+        // headers and tables changed.
+        for n in 0..image.len() {
+            assert!(link_object(&image[..n], &mut mem, &mut resolver(&near)).is_err(), "truncated to {n} bytes");
+        }
+        for i in 0..image.len() {
+            let mut bad = image.clone();
+            bad[i] ^= 0xa5;
+            if let Ok(linked) = link_object(&bad, &mut mem, &mut resolver(&near)) {
+                Memory::<[u8]>::release(&mut mem, linked.span);
+            }
+        }
+        // A shared object is not a relocatable object.
+        assert!(link_object(&build("caller_memory_not_rel"), &mut mem, &mut nothing).unwrap_err().contains("not a relocatable object"));
     }
 }

@@ -9,3 +9,4 @@
 
 pub mod loongarch64;
 pub mod riscv32;
+pub mod x86_64;
