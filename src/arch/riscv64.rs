@@ -583,9 +583,7 @@ const fn exit_handler_relocs(target: &'static str) -> [(u32, u32, &'static str, 
     [(0, abi::R_RISCV_CALL, "__dso_handle", 0), (12, abi::R_RISCV_CALL_PLT, target, 0)]
 }
 
-/// `atexit`, `at_quick_exit` and `pthread_atfork` pass the caller's DSO handle on to the C
-/// library; `__relink_unit_fini` runs the unit's `__cxa_atexit` handlers when it is unloaded
-/// (see the x86_64 file).
+/// The runtime functions of the x86_64 file (which tells what each does), in RV64 code.
 pub const RUNTIME_FNS: &[RuntimeFn] = &[
     RuntimeFn { name: "atexit", code: EXIT_HANDLER, relocs: &exit_handler_relocs("__cxa_atexit") },
     RuntimeFn { name: "at_quick_exit", code: EXIT_HANDLER, relocs: &exit_handler_relocs("__cxa_at_quick_exit") },
