@@ -1,5 +1,5 @@
 /* An object whose code spans more than a branch reaches (129 MiB of executable .bss-like
- * section between its two halves, nothing of it on disk), for obj_far.c: calls (BL,
+ * section between its two halves, .far_gap, nothing of it on disk), for obj_far.c: calls (BL,
  * R_AARCH64_CALL26) and tail calls (B, R_AARCH64_JUMP26) across the gap both ways, and a
  * tail call to a function of the C library, whose stub lies beyond the gap too. */
     .text
@@ -34,7 +34,7 @@ far_a_labs:                     /* labs(x), from the C library */
     b labs
     .size far_a_labs, . - far_a_labs
 
-    .section .text.gap,"ax",%nobits
+    .section .far_gap,"ax",%nobits
     .skip 129 << 20
 
     .section .text.far,"ax",%progbits
