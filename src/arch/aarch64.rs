@@ -601,14 +601,43 @@ pub const STUB_SIZE: usize = 16;
 /// the intra-procedure-call registers as a PLT entry uses them:
 /// `adrp x16, slot; ldr x17, [x16, :lo12:slot]; br x17; brk #0`.
 pub fn call_stub(stub: u64, slot: u64) -> [u8; STUB_SIZE] {
-    let pages = ((slot >> 12) as i64).wrapping_sub((stub >> 12) as i64) as u32;
-    let adrp = 0x9000_0010 | (pages & 3) << 29 | ((pages >> 2) & 0x7ffff) << 5;
     let ldr = 0xf940_0211 | (((slot & 0xfff) as u32) >> 3) << 10;
-    let mut s = [0u8; STUB_SIZE];
-    for (i, w) in [adrp, ldr, 0xd61f_0220, 0xd420_0000].into_iter().enumerate() {
+    words([adrp_x16(stub, slot), ldr, 0xd61f_0220, 0xd420_0000])
+}
+
+/// `adrp x16, target` at `at`.
+fn adrp_x16(at: u64, target: u64) -> u32 {
+    let pages = ((target >> 12) as i64).wrapping_sub((at >> 12) as i64) as u32;
+    0x9000_0010 | (pages & 3) << 29 | ((pages >> 2) & 0x7ffff) << 5
+}
+
+/// Instruction words as little-endian bytes.
+fn words<const N: usize, const B: usize>(w: [u32; N]) -> [u8; B] {
+    let mut s = [0u8; B];
+    for (i, w) in w.into_iter().enumerate() {
         s[4 * i..4 * i + 4].copy_from_slice(&w.to_le_bytes());
     }
     s
+}
+
+/// How far (either way, in bytes) a `b`/`bl` reaches: a CALL26/JUMP26 branch to code of the
+/// unit farther away goes through a veneer placed after its section (see `link::layout`).
+pub const BRANCH_REACH: u64 = 1 << 27;
+
+/// Whether a relocation is a branch that a veneer may carry farther: CALL26 and JUMP26 (as
+/// with lld and mold; conditional branches and literal loads get none).
+pub fn veneered_branch(r_type: u32) -> bool {
+    matches!(r_type, abi::R_AARCH64_CALL26 | abi::R_AARCH64_JUMP26)
+}
+
+/// Size of a range-extension veneer.
+pub const VENEER_SIZE: usize = 12;
+
+/// A veneer at `at` to `target` (within ±4 GiB), with the register a linker's veneer
+/// may clobber: `adrp x16, target; add x16, x16, :lo12:target; br x16`.
+pub fn veneer(at: u64, target: u64) -> [u8; VENEER_SIZE] {
+    let add = 0x9100_0210 | ((target & 0xfff) as u32) << 10;
+    words([adrp_x16(at, target), add, 0xd61f_0200])
 }
 
 /// GOT loads are not rewritten on AArch64.
@@ -622,23 +651,6 @@ pub const INIT_PROLOGUE: &[u8] = &[0xfd, 0x7b, 0xbf, 0xa9, 0xfd, 0x03, 0x00, 0x9
 pub const INIT_EPILOGUE: &[u8] = &[0xfd, 0x7b, 0xc1, 0xa8, 0xc0, 0x03, 0x5f, 0xd6];
 /// Instructions are 4-byte words: fragments never leave a gap to fill.
 pub const CODE_FILL: u8 = 0;
-
-/// Instruction words as the little-endian bytes of a `&'static [u8]`.
-macro_rules! code {
-    ($($w:expr),* $(,)?) => {{
-        const W: &[u32] = &[$($w),*];
-        const B: [u8; W.len() * 4] = {
-            let mut b = [0u8; W.len() * 4];
-            let mut i = 0;
-            while i < b.len() {
-                b[i] = (W[i / 4] >> (8 * (i % 4))) as u8;
-                i += 1;
-            }
-            b
-        };
-        &B
-    }};
-}
 
 /// `atexit` and `at_quick_exit`: `bti c; adrp x2, __dso_handle; add x2, x2, :lo12:__dso_handle;
 /// mov x1, #0; b <the C library's function>`.

@@ -35,8 +35,29 @@
 //!   `.init` prologue and epilogue and `RUNTIME_FNS` describe them; `InsnField`, `insn_size` and
 //!   `write_insn` give and write fields of the machine's own shape (instruction immediates,
 //!   bytes updated in place; none on x86_64), and `is_pair_hi` the relocations whose value
-//!   `Calc::PairedLo` ones reuse (RISC-V's `%pcrel_lo`). Where `OBJECT_LINKING` is
+//!   `Calc::PairedLo` ones reuse (RISC-V's `%pcrel_lo`); `veneered_branch`, `BRANCH_REACH`,
+//!   `VENEER_SIZE` and `veneer` the range-extension veneers of branches that do not reach
+//!   (defaults below: none but on AArch64). Where `OBJECT_LINKING` is
 //!   false, `.o` and `.a` inputs are refused with a message saying so.
+
+/// Instruction words as the little-endian bytes of a `&'static [u8]` (the runtime functions
+/// of machines with 4-byte instruction words).
+#[allow(unused_macros)]
+macro_rules! code {
+    ($($w:expr),* $(,)?) => {{
+        const W: &[u32] = &[$($w),*];
+        const B: [u8; W.len() * 4] = {
+            let mut b = [0u8; W.len() * 4];
+            let mut i = 0;
+            while i < b.len() {
+                b[i] = (W[i / 4] >> (8 * (i % 4))) as u8;
+                i += 1;
+            }
+            b
+        };
+        &B
+    }};
+}
 
 #[cfg(target_arch = "x86_64")]
 mod x86_64;
@@ -352,6 +373,21 @@ impl Field {
 #[inline(always)]
 pub fn is_pair_hi(_r_type: u32) -> bool {
     false
+}
+
+/// Branches a veneer carries farther (see `link::layout`): none outside AArch64.
+#[cfg(not(target_arch = "aarch64"))]
+pub const BRANCH_REACH: u64 = u64::MAX;
+#[cfg(not(target_arch = "aarch64"))]
+pub const VENEER_SIZE: usize = 0;
+#[cfg(not(target_arch = "aarch64"))]
+#[inline(always)]
+pub fn veneered_branch(_r_type: u32) -> bool {
+    false
+}
+#[cfg(not(target_arch = "aarch64"))]
+pub fn veneer(_at: u64, _target: u64) -> [u8; VENEER_SIZE] {
+    []
 }
 
 /// A function of the runtime object every unit that needs one gets (see `link::runtime`):

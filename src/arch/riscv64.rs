@@ -572,6 +572,36 @@ pub const INIT_EPILOGUE: &[u8] = &[
 ];
 pub const CODE_FILL: u8 = 0;
 
-/// No runtime functions yet: `atexit`, `at_quick_exit` and `pthread_atfork`, which
-/// libc_nonshared.a gives a normal link, are not supplied to objects here.
-pub const RUNTIME_FNS: &[RuntimeFn] = &[];
+/// `atexit` and `at_quick_exit`: `auipc a2; addi a2` (`__dso_handle`), `li a1, 0`, `tail` the C
+/// library's function.
+const EXIT_HANDLER: &[u8] = code![0x0000_0617, 0x0006_0613, 0x0000_0593, 0x0000_0317, 0x0003_0067];
+
+/// The address of a symbol of the unit is S - P in an `auipc` and the I-type instruction
+/// after it, which R_RISCV_CALL fills (its partner here is an `addi`, not a `jalr`): no
+/// `%pcrel_lo` label needed.
+const fn exit_handler_relocs(target: &'static str) -> [(u32, u32, &'static str, i64); 2] {
+    [(0, abi::R_RISCV_CALL, "__dso_handle", 0), (12, abi::R_RISCV_CALL_PLT, target, 0)]
+}
+
+/// The runtime functions of the x86_64 file (which tells what each does), in RV64 code.
+pub const RUNTIME_FNS: &[RuntimeFn] = &[
+    RuntimeFn { name: "atexit", code: EXIT_HANDLER, relocs: &exit_handler_relocs("__cxa_atexit") },
+    RuntimeFn { name: "at_quick_exit", code: EXIT_HANDLER, relocs: &exit_handler_relocs("__cxa_at_quick_exit") },
+    RuntimeFn {
+        name: "pthread_atfork",
+        // auipc a3; addi a3 (__dso_handle); tail __register_atfork
+        code: code![0x0000_0697, 0x0006_8693, 0x0000_0317, 0x0003_0067],
+        relocs: &[(0, abi::R_RISCV_CALL, "__dso_handle", 0), (8, abi::R_RISCV_CALL_PLT, "__register_atfork", 0)],
+    },
+    RuntimeFn {
+        name: "__relink_unit_fini",
+        // auipc t0, 0; lw t1, 36(t0); add t1, t0, t1; ld a1, 0(t1) (__cxa_finalize's GOT entry,
+        // through the word at 36); beqz a1, 1f; auipc a0; addi a0 (__dso_handle); jr a1; 1: ret;
+        // .word __cxa_finalize@GOT - the auipc
+        code: code![
+            0x0000_0297, 0x0242_a303, 0x0062_8333, 0x0003_3583, 0x0005_8863, 0x0000_0517, 0x0005_0513, 0x0005_8067,
+            0x0000_8067, 0
+        ],
+        relocs: &[(36, R_RISCV_GOT32_PCREL, "__cxa_finalize", 36), (20, abi::R_RISCV_CALL, "__dso_handle", 0)],
+    },
+];

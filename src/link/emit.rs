@@ -404,7 +404,15 @@ impl<'l> Writer<'l, '_> {
             Calc::Unknown => return Err(fail("unknown relocation type")),
         };
         if !put(self.img, at, field, value) {
-            return Err(fail(&format!("the value {value:#x} does not fit the field")));
+            // A branch too far for its field goes through its veneer, if the layout gave it one.
+            let veneer = self.lay.veneers.get(&(oi, si)).and_then(|(start, v)| {
+                let i = v.iter().position(|&e| e == (key, a))?;
+                Some(base + (start + (i * arch::VENEER_SIZE) as u64) as i64 - p)
+            });
+            match veneer {
+                Some(v) if calc == Calc::CallPc && put(self.img, at, field, v) => return Ok(Some(v)),
+                _ => return Err(fail(&format!("the value {value:#x} does not fit the field"))),
+            }
         }
         Ok(Some(value))
     }
@@ -450,6 +458,19 @@ impl<'l> Writer<'l, '_> {
             let at = self.lay.stubs + (i * arch::STUB_SIZE) as u64;
             let code = arch::call_stub(base + at, base + self.got(Slot::Addr, key));
             self.img[at as usize..at as usize + arch::STUB_SIZE].copy_from_slice(&code);
+        }
+        for (start, v) in self.lay.veneers.values() {
+            for (i, &(key, addend)) in v.iter().enumerate() {
+                let at = start + (i * arch::VENEER_SIZE) as u64;
+                // To the stub of a function outside the unit, else to the unit's own code.
+                let to = match (self.key_target(key), self.plan.stub_at.get(&key)) {
+                    (Target::Local(x), _) => x,
+                    (_, Some(&s)) => self.lay.stub(s),
+                    _ => continue,
+                };
+                let code = arch::veneer(base + at, (base + to).wrapping_add_signed(addend));
+                self.img[at as usize..at as usize + arch::VENEER_SIZE].copy_from_slice(&code);
+            }
         }
         Ok(())
     }

@@ -132,6 +132,10 @@ pub struct Layout {
     pub init_fn: Option<(u64, u64)>,
     pub fini_fn: Option<(u64, u64)>,
     pub stubs: u64,
+    /// Range-extension veneers, after the code sections whose branches need them: for each
+    /// such section, where they start and what each jumps to (the key as for a stub, and the
+    /// addend).
+    pub veneers: Veneers,
     pub relro: (u64, u64),
     /// TLS block: image start, initialized size, whole size, alignment.
     pub tls: Option<(u64, u64, u64, u64)>,
@@ -154,6 +158,16 @@ pub struct Layout {
     pub bloom_words: u32,
     pub eh: EhFrame,
 }
+
+impl Layout {
+    /// The address of stub `i`.
+    pub fn stub(&self, i: u32) -> u64 {
+        self.stubs + i as u64 * arch::STUB_SIZE as u64
+    }
+}
+
+/// Veneers by code section (see [`Layout::veneers`]).
+pub type Veneers = FxMap<(u32, u32), (u64, Vec<(Key, i64)>)>;
 
 pub const DYNAMIC_ENTRIES: u64 = 20;
 pub const EH_HDR_SIZE: u64 = 8;
@@ -562,21 +576,28 @@ impl<'a> Linker<'a> {
         at += EH_HDR_SIZE;
         lay.r_end = at;
 
-        // Read-execute: code, then the stubs.
+        // Read-execute: code, then the stubs. Where the code is too large for some branch to
+        // reach its target, veneers follow the sections that need them (which moves what
+        // follows: again until every branch reaches).
         at = at.next_multiple_of(page);
         let rx = at;
-        at = self.place_bucket(&buckets, Bucket::Text, at);
-        for (b, f) in [(Bucket::InitCode, &mut lay.init_fn), (Bucket::FiniCode, &mut lay.fini_fn)] {
-            if buckets.contains_key(&(b as u8)) {
-                let start = at.next_multiple_of(16);
-                at = self.place_bucket(&buckets, b, start + arch::INIT_PROLOGUE.len() as u64);
-                at += arch::INIT_EPILOGUE.len() as u64;
-                *f = Some((start, at));
+        loop {
+            at = self.place_code(&buckets, Bucket::Text, rx, &mut lay.veneers);
+            for (b, f) in [(Bucket::InitCode, &mut lay.init_fn), (Bucket::FiniCode, &mut lay.fini_fn)] {
+                if buckets.contains_key(&(b as u8)) {
+                    let start = at.next_multiple_of(16);
+                    at = self.place_bucket(&buckets, b, start + arch::INIT_PROLOGUE.len() as u64);
+                    at += arch::INIT_EPILOGUE.len() as u64;
+                    *f = Some((start, at));
+                }
+            }
+            at = at.next_multiple_of(16);
+            lay.stubs = at;
+            at += (arch::STUB_SIZE * plan.stubs.len()) as u64;
+            if at - rx < arch::BRANCH_REACH || !self.add_veneers(plan, &buckets, &mut lay) {
+                break;
             }
         }
-        at = at.next_multiple_of(16);
-        lay.stubs = at;
-        at += (arch::STUB_SIZE * plan.stubs.len()) as u64;
         lay.rx = (rx, at);
 
         // RELRO: TLS image, .data.rel.ro, init/fini arrays, .dynamic, GOT.
@@ -642,14 +663,53 @@ impl<'a> Linker<'a> {
     }
 
     /// Lay the sections of one bucket out from `at`; returns the end.
-    fn place_bucket(&mut self, buckets: &FxMap<u8, Vec<(u32, u32)>>, b: Bucket, mut at: u64) -> u64 {
+    fn place_bucket(&mut self, buckets: &FxMap<u8, Vec<(u32, u32)>>, b: Bucket, at: u64) -> u64 {
+        self.place_code(buckets, b, at, &mut FxMap::default())
+    }
+
+    /// [`place_bucket`](Self::place_bucket), with room for the veneers of each section that
+    /// has some after it.
+    fn place_code(&mut self, buckets: &FxMap<u8, Vec<(u32, u32)>>, b: Bucket, mut at: u64, veneers: &mut Veneers) -> u64 {
         for &(o, s) in buckets.get(&(b as u8)).into_iter().flatten() {
             let sec = &mut self.objs[o as usize].sections[s as usize];
             at = at.next_multiple_of(sec.align);
             sec.addr = at;
             at += sec.size;
+            if let Some((start, v)) = veneers.get_mut(&(o, s)) {
+                *start = at.next_multiple_of(4);
+                at = *start + (v.len() * arch::VENEER_SIZE) as u64;
+            }
         }
         at
+    }
+
+    /// Give a veneer (after its section) to every branch of the code that does not reach its
+    /// target as the code is laid out now; whether any was added. (The target is the stub of a
+    /// function outside the unit, or the unit's own code; a veneer reaches ±4 GiB.)
+    #[cold]
+    fn add_veneers(&self, plan: &Plan, buckets: &FxMap<u8, Vec<(u32, u32)>>, lay: &mut Layout) -> bool {
+        let mut added = false;
+        for &(oi, si) in buckets.get(&(Bucket::Text as u8)).into_iter().flatten() {
+            let sec = &self.objs[oi as usize].sections[si as usize];
+            for r in sec.relocs.iter().filter(|r| arch::veneered_branch(r.ty)) {
+                let (key, t) = self.reloc_target(oi, r.sym);
+                let to = match (t, plan.stub_at.get(&key)) {
+                    (Target::External(_) | Target::Ifunc(_), Some(&i)) => lay.stub(i),
+                    (Target::Local(x), _) => x,
+                    _ => continue,
+                };
+                let off = (to as i64).wrapping_add(r.addend).wrapping_sub((sec.addr + r.offset) as i64);
+                if (-(arch::BRANCH_REACH as i64)..arch::BRANCH_REACH as i64).contains(&off) {
+                    continue;
+                }
+                let (_, v) = lay.veneers.entry((oi, si)).or_default();
+                if !v.contains(&(key, r.addend)) {
+                    v.push((key, r.addend));
+                    added = true;
+                }
+            }
+        }
+        added
     }
 
     /// Order init or fini array sections as `ld` does: those with a priority sorted by it
