@@ -150,12 +150,12 @@ impl SymTab {
     /// may extend that to symbols only relocations refer to.
     pub fn new(d: &DynInfo, span: &Span, in_use: usize) -> Result<SymTab, String> {
         let strtab = StrTab(span.slice::<u8>(d.strtab, d.strsz).ok_or("string table out of bounds")?);
-        let gnu = match d.gnu_hash {
-            Some(a) => Some(read_gnu(span, a).ok_or("GNU hash table out of bounds")?),
-            None => None,
-        };
         let sysv = match d.hash {
             Some(a) => Some(read_sysv(span, a).ok_or("SysV hash table out of bounds")?),
+            None => None,
+        };
+        let gnu = match d.gnu_hash {
+            Some(a) => Some(read_gnu(span, a, sysv.as_ref().map(|s| s.chains.len())).ok_or("GNU hash table out of bounds")?),
             None => None,
         };
         let hashed = if let Some(s) = &sysv {
@@ -468,7 +468,8 @@ impl SymTab {
     }
 }
 
-fn read_gnu(span: &Span, at: usize) -> Option<GnuHash> {
+/// `nsyms`, when a SysV table tells the symbol count, spares the walk that finds the chain's end.
+fn read_gnu(span: &Span, at: usize, nsyms: Option<usize>) -> Option<GnuHash> {
     let hdr = span.slice::<u32>(at, 4)?;
     let (nbuckets, symoffset, bloom_size, shift) = (hdr[0] as usize, hdr[1], hdr[2] as usize, hdr[3]);
     let bloom_at = at.checked_add(16)?;
@@ -480,6 +481,9 @@ fn read_gnu(span: &Span, at: usize) -> Option<GnuHash> {
     let buckets = span.slice::<u32>(buckets_at, nbuckets)?;
     // The chain's length is found by walking from the highest bucket to its end marker.
     let chain_at = buckets_at.checked_add(nbuckets.checked_mul(4)?)?;
+    if let Some(chain) = nsyms.and_then(|n| n.checked_sub(symoffset as usize)).and_then(|n| span.slice::<u32>(chain_at, n)) {
+        return Some(GnuHash { symoffset, shift: shift % 32, bloom, buckets, chain });
+    }
     // (A plain fold: `max()` goes through `Ordering` and costs several instructions per bucket.)
     let max = buckets.iter().fold(0, |m, &b| m.max(b));
     let mut len = 0usize;
