@@ -338,7 +338,7 @@ fn tables(bias: usize, phdrs: &[crate::raw::Phdr]) -> Option<Tables> {
     let fix = |v: u64| if (v as usize) < bias { bias.wrapping_add(v as usize) } else { v as usize };
     let dynamic = DynInfo::read(&span, dyn_addr, dyn_count, fix).ok()?;
     // Only lookups read a host object's symbols: its hash tables cover every one they can find.
-    let symtab = SymTab::new(&dynamic, &span, 0).ok()?;
+    let symtab = SymTab::new_in_place(&dynamic, &span).ok()?;
     Some((span, dynamic, symtab))
 }
 

@@ -7,6 +7,7 @@
 use crate::parse::DynInfo;
 use crate::raw::{Span, StrTab, Sym, Verdaux, Verdef, Verneed, Vernaux};
 use elf::abi;
+use std::sync::OnceLock;
 
 /// A version a reference asks for, or a definition carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,6 +127,10 @@ struct SysvHash {
 /// A version an object needs: (version, file that should define it, weak, name offset).
 type Need = (Version<'static>, &'static [u8], bool, u32);
 
+/// Where an object's version tables lie, for reading them the first time they are needed:
+/// (the object's readable ranges, DT_VERDEF and its count, DT_VERNEED and its count).
+type Unread = (Span, Option<(usize, usize)>, Option<(usize, usize)>);
+
 /// The dynamic symbol table of one object.
 pub struct SymTab {
     syms: &'static [Sym],
@@ -134,10 +139,13 @@ pub struct SymTab {
     sysv: Option<SysvHash>,
     versym: Option<&'static [u16]>,
     /// Version definitions by index (`vd_ndx`); `None` where the index defines nothing.
-    defs: Vec<Option<Version<'static>>>,
+    defs: OnceLock<Vec<Option<Version<'static>>>>,
     /// Versions this object needs, by index (`vna_other`): the version, the file that should
     /// provide it, whether the need is weak, and the version name's string-table offset.
-    needs: Vec<Option<Need>>,
+    needs: OnceLock<Vec<Option<Need>>>,
+    /// For tables read in place (the host's objects): where the version tables lie, read on
+    /// first use (most of the host's objects never need theirs).
+    unread: Option<Box<Unread>>,
     /// Set for the program: an undefined function symbol with a value is the canonical address
     /// of the function (a PLT entry of a non-PIE program that takes the function's address), which
     /// every reference in the process must get, as with glibc.
@@ -149,6 +157,33 @@ impl SymTab {
     /// The hash tables tell how many symbols can be looked up; `in_use` (known from elsewhere)
     /// may extend that to symbols only relocations refer to.
     pub fn new(d: &DynInfo, span: &Span, in_use: usize) -> Result<SymTab, String> {
+        let mut t = Self::without_versions(d, span, in_use)?;
+        let defs = match d.verdef {
+            Some(a) => read_verdefs(&t.strtab, span, a, d.verdefnum).ok_or("version definitions out of bounds")?,
+            None => Vec::new(),
+        };
+        let needs = match d.verneed {
+            Some(a) => read_verneeds(&t.strtab, span, a, d.verneednum).ok_or("version needs out of bounds")?,
+            None => Vec::new(),
+        };
+        t.defs = defs.into();
+        t.needs = needs.into();
+        Ok(t)
+    }
+
+    /// [`SymTab::new`] for an object the system loader mapped and vouched for: its version
+    /// tables are read the first time a lookup or a caller needs them (tables out of bounds then
+    /// read as none).
+    pub fn new_in_place(d: &DynInfo, span: &Span) -> Result<SymTab, String> {
+        let mut t = Self::without_versions(d, span, 0)?;
+        if d.verdef.is_some() || d.verneed.is_some() {
+            let unread = (span.clone(), d.verdef.map(|a| (a, d.verdefnum)), d.verneed.map(|a| (a, d.verneednum)));
+            t.unread = Some(Box::new(unread));
+        }
+        Ok(t)
+    }
+
+    fn without_versions(d: &DynInfo, span: &Span, in_use: usize) -> Result<SymTab, String> {
         let strtab = StrTab(span.slice::<u8>(d.strtab, d.strsz).ok_or("string table out of bounds")?);
         let sysv = match d.hash {
             Some(a) => Some(read_sysv(span, a).ok_or("SysV hash table out of bounds")?),
@@ -175,67 +210,25 @@ impl SymTab {
             Some(a) => Some(span.slice::<u16>(a, nsyms).ok_or("version symbol table out of bounds")?),
             None => None,
         };
-        let mut t = SymTab { syms, strtab, gnu, sysv, versym, defs: Vec::new(), needs: Vec::new(), canonical_plt: false };
-        if let Some(a) = d.verdef {
-            t.read_verdefs(span, a, d.verdefnum).ok_or("version definitions out of bounds")?;
-        }
-        if let Some(a) = d.verneed {
-            t.read_verneeds(span, a, d.verneednum).ok_or("version needs out of bounds")?;
-        }
-        Ok(t)
+        let (defs, needs) = (OnceLock::new(), OnceLock::new());
+        Ok(SymTab { syms, strtab, gnu, sysv, versym, defs, needs, unread: None, canonical_plt: false })
     }
 
-    fn read_verdefs(&mut self, span: &Span, mut at: usize, count: usize) -> Option<()> {
-        // Indexes usually run from 1 to `count`: sized once (entries stay `None` until defined).
-        self.defs.resize(count.min(1 << 12) + 1, None);
-        for _ in 0..count {
-            let vd: &Verdef = span.get(at)?;
-            let aux: &Verdaux = span.get(at.checked_add(vd.vd_aux as usize)?)?;
-            let name = self.strtab.get(aux.vda_name)?;
-            let mut ndx = vd.vd_ndx as usize & 0x7fff;
-            // The base definition (the object's own name) is no version a symbol can ask for.
-            if vd.vd_flags & abi::VER_FLG_BASE != 0 {
-                ndx = 0;
-            }
-            if ndx != 0 && self.defs.len() <= ndx {
-                self.defs.resize(ndx + 1, None);
-            }
-            if ndx != 0 {
-                self.defs[ndx] = Some(Version { name, hash: vd.vd_hash });
-            }
-            if vd.vd_next == 0 {
-                break;
-            }
-            at = at.checked_add(vd.vd_next as usize)?;
-        }
-        Some(())
+    /// Version definitions by index.
+    #[inline]
+    fn defs(&self) -> &[Option<Version<'static>>] {
+        self.defs.get_or_init(|| {
+            let unread = self.unread.as_deref();
+            unread.and_then(|(span, verdef, _)| verdef.and_then(|(a, n)| read_verdefs(&self.strtab, span, a, n))).unwrap_or_default()
+        })
     }
 
-    fn read_verneeds(&mut self, span: &Span, mut at: usize, count: usize) -> Option<()> {
-        for _ in 0..count {
-            let vn: &Verneed = span.get(at)?;
-            let file = self.strtab.get(vn.vn_file)?;
-            let mut aux_at = at.checked_add(vn.vn_aux as usize)?;
-            for _ in 0..vn.vn_cnt {
-                let a: &Vernaux = span.get(aux_at)?;
-                let ndx = a.vna_other as usize & 0x7fff;
-                if self.needs.len() <= ndx {
-                    self.needs.resize(ndx + 1, None);
-                }
-                let weak = a.vna_flags & abi::VER_FLG_WEAK != 0;
-                let v = Version { name: self.strtab.get(a.vna_name)?, hash: a.vna_hash };
-                self.needs[ndx] = Some((v, file, weak, a.vna_name));
-                if a.vna_next == 0 {
-                    break;
-                }
-                aux_at = aux_at.checked_add(a.vna_next as usize)?;
-            }
-            if vn.vn_next == 0 {
-                break;
-            }
-            at = at.checked_add(vn.vn_next as usize)?;
-        }
-        Some(())
+    /// Versions needed, by index.
+    fn needs(&self) -> &[Option<Need>] {
+        self.needs.get_or_init(|| {
+            let unread = self.unread.as_deref();
+            unread.and_then(|(span, _, verneed)| verneed.and_then(|(a, n)| read_verneeds(&self.strtab, span, a, n))).unwrap_or_default()
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -270,7 +263,7 @@ impl SymTab {
     /// What a reference through symbol `idx` asks for: (version, provider, weak, name offset).
     fn need_of(&self, idx: u32) -> Option<Need> {
         let ndx = *self.versym?.get(idx as usize)? as usize & 0x7fff;
-        self.needs.get(ndx).copied().flatten()
+        self.needs().get(ndx).copied().flatten()
     }
 
     /// The name of the version a reference through symbol `idx` asks for, as a C string.
@@ -291,7 +284,7 @@ impl SymTab {
 
     /// Every version this object needs: (version, file that should define it, weak).
     pub fn needed_versions(&self) -> impl Iterator<Item = (Version<'static>, &'static [u8], bool)> + '_ {
-        self.needs.iter().flatten().map(|&(v, file, weak, _)| (v, file, weak))
+        self.needs().iter().flatten().map(|&(v, file, weak, _)| (v, file, weak))
     }
 
     /// Whether a defined symbol is a candidate at all (not undefined, not local, a data/code kind).
@@ -326,7 +319,7 @@ impl SymTab {
         let ndx = (raw & 0x7fff) as usize;
         let hidden = raw & 0x8000 != 0;
         match q.version {
-            Some(want) => match self.defs.get(ndx).copied().flatten() {
+            Some(want) => match self.defs().get(ndx).copied().flatten() {
                 Some(have) => have.hash == want.hash && have.name == want.name,
                 // Index 0/1 (or a gap): an unversioned definition satisfies a versioned reference
                 // from a relocation (as in glibc), not an explicit request for that version.
@@ -448,7 +441,7 @@ impl SymTab {
     /// The version definition `idx` carries (None: unversioned, or the object's base version).
     pub fn defined_version(&self, idx: u32) -> Option<Version<'static>> {
         let ndx = *self.versym?.get(idx as usize)? as usize & 0x7fff;
-        self.defs.get(ndx).copied().flatten()
+        self.defs().get(ndx).copied().flatten()
     }
 
     /// The index of `sym`, one of this table's symbols.
@@ -464,8 +457,64 @@ impl SymTab {
 
     /// Whether the object defines the version `v` at all.
     pub fn defines_version(&self, v: &Version) -> bool {
-        self.defs.iter().flatten().any(|d| d.hash == v.hash && d.name == v.name)
+        self.defs().iter().flatten().any(|d| d.hash == v.hash && d.name == v.name)
     }
+}
+
+/// Version definitions by index (`vd_ndx`), `None` where an index defines nothing.
+fn read_verdefs(strtab: &StrTab, span: &Span, mut at: usize, count: usize) -> Option<Vec<Option<Version<'static>>>> {
+    // Indexes usually run from 1 to `count`: sized once (entries stay `None` until defined).
+    let mut defs = vec![None; count.min(1 << 12) + 1];
+    for _ in 0..count {
+        let vd: &Verdef = span.get(at)?;
+        let aux: &Verdaux = span.get(at.checked_add(vd.vd_aux as usize)?)?;
+        let name = strtab.get(aux.vda_name)?;
+        let mut ndx = vd.vd_ndx as usize & 0x7fff;
+        // The base definition (the object's own name) is no version a symbol can ask for.
+        if vd.vd_flags & abi::VER_FLG_BASE != 0 {
+            ndx = 0;
+        }
+        if ndx != 0 && defs.len() <= ndx {
+            defs.resize(ndx + 1, None);
+        }
+        if ndx != 0 {
+            defs[ndx] = Some(Version { name, hash: vd.vd_hash });
+        }
+        if vd.vd_next == 0 {
+            break;
+        }
+        at = at.checked_add(vd.vd_next as usize)?;
+    }
+    Some(defs)
+}
+
+/// Versions needed by index (`vna_other`).
+fn read_verneeds(strtab: &StrTab, span: &Span, mut at: usize, count: usize) -> Option<Vec<Option<Need>>> {
+    let mut needs = Vec::new();
+    for _ in 0..count {
+        let vn: &Verneed = span.get(at)?;
+        let file = strtab.get(vn.vn_file)?;
+        let mut aux_at = at.checked_add(vn.vn_aux as usize)?;
+        for _ in 0..vn.vn_cnt {
+            let a: &Vernaux = span.get(aux_at)?;
+            let ndx = a.vna_other as usize & 0x7fff;
+            if needs.len() <= ndx {
+                needs.resize(ndx + 1, None);
+            }
+            let weak = a.vna_flags & abi::VER_FLG_WEAK != 0;
+            let v = Version { name: strtab.get(a.vna_name)?, hash: a.vna_hash };
+            needs[ndx] = Some((v, file, weak, a.vna_name));
+            if a.vna_next == 0 {
+                break;
+            }
+            aux_at = aux_at.checked_add(a.vna_next as usize)?;
+        }
+        if vn.vn_next == 0 {
+            break;
+        }
+        at = at.checked_add(vn.vn_next as usize)?;
+    }
+    Some(needs)
 }
 
 /// `nsyms`, when a SysV table tells the symbol count, spares the walk that finds the chain's end.
