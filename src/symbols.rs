@@ -127,9 +127,24 @@ struct SysvHash {
 /// A version an object needs: (version, file that should define it, weak, name offset).
 type Need = (Version<'static>, &'static [u8], bool, u32);
 
-/// Where an object's version tables lie, for reading them the first time they are needed:
-/// (the object's readable ranges, DT_VERDEF and its count, DT_VERNEED and its count).
-type Unread = (Span, Option<(usize, usize)>, Option<(usize, usize)>);
+/// A version table left to read the first time it is needed: the readable range it lies in,
+/// its address and its number of entries.
+#[derive(Clone, Copy)]
+struct Unread {
+    range: (usize, usize),
+    at: usize,
+    count: usize,
+}
+
+impl Unread {
+    fn new(span: &Span, at: Option<usize>, count: usize) -> Option<Unread> {
+        at.and_then(|at| Some(Unread { range: span.range_of(at)?, at, count }))
+    }
+
+    fn read<T>(u: Option<Unread>, strtab: &StrTab, read: impl FnOnce(&StrTab, &Span, usize, usize) -> Option<Vec<T>>) -> Vec<T> {
+        u.and_then(|u| read(strtab, &Span { ranges: vec![u.range] }, u.at, u.count)).unwrap_or_default()
+    }
+}
 
 /// The dynamic symbol table of one object.
 pub struct SymTab {
@@ -143,9 +158,9 @@ pub struct SymTab {
     /// Versions this object needs, by index (`vna_other`): the version, the file that should
     /// provide it, whether the need is weak, and the version name's string-table offset.
     needs: OnceLock<Vec<Option<Need>>>,
-    /// For tables read in place (the host's objects): where the version tables lie, read on
-    /// first use (most of the host's objects never need theirs).
-    unread: Option<Box<Unread>>,
+    /// For tables read in place (the host's objects): where the version definitions and needs
+    /// lie, read on first use (most of the host's objects never need theirs).
+    unread: [Option<Unread>; 2],
     /// Set for the program: an undefined function symbol with a value is the canonical address
     /// of the function (a PLT entry of a non-PIE program that takes the function's address), which
     /// every reference in the process must get, as with glibc.
@@ -176,10 +191,7 @@ impl SymTab {
     /// read as none).
     pub fn new_in_place(d: &DynInfo, span: &Span) -> Result<SymTab, String> {
         let mut t = Self::without_versions(d, span, 0)?;
-        if d.verdef.is_some() || d.verneed.is_some() {
-            let unread = (span.clone(), d.verdef.map(|a| (a, d.verdefnum)), d.verneed.map(|a| (a, d.verneednum)));
-            t.unread = Some(Box::new(unread));
-        }
+        t.unread = [Unread::new(span, d.verdef, d.verdefnum), Unread::new(span, d.verneed, d.verneednum)];
         Ok(t)
     }
 
@@ -211,24 +223,18 @@ impl SymTab {
             None => None,
         };
         let (defs, needs) = (OnceLock::new(), OnceLock::new());
-        Ok(SymTab { syms, strtab, gnu, sysv, versym, defs, needs, unread: None, canonical_plt: false })
+        Ok(SymTab { syms, strtab, gnu, sysv, versym, defs, needs, unread: [None; 2], canonical_plt: false })
     }
 
     /// Version definitions by index.
     #[inline]
     fn defs(&self) -> &[Option<Version<'static>>] {
-        self.defs.get_or_init(|| {
-            let unread = self.unread.as_deref();
-            unread.and_then(|(span, verdef, _)| verdef.and_then(|(a, n)| read_verdefs(&self.strtab, span, a, n))).unwrap_or_default()
-        })
+        self.defs.get_or_init(|| Unread::read(self.unread[0], &self.strtab, read_verdefs))
     }
 
     /// Versions needed, by index.
     fn needs(&self) -> &[Option<Need>] {
-        self.needs.get_or_init(|| {
-            let unread = self.unread.as_deref();
-            unread.and_then(|(span, _, verneed)| verneed.and_then(|(a, n)| read_verneeds(&self.strtab, span, a, n))).unwrap_or_default()
-        })
+        self.needs.get_or_init(|| Unread::read(self.unread[1], &self.strtab, read_verneeds))
     }
 
     pub fn len(&self) -> usize {
