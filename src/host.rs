@@ -9,6 +9,7 @@ use crate::symbols::SymTab;
 use elf::abi;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::path::Path;
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Arc;
 
 type PhdrCallback = Option<unsafe extern "C" fn(*mut libc::dl_phdr_info, usize, *mut c_void) -> c_int>;
@@ -80,6 +81,8 @@ impl Real {
         // records stay valid while their objects are loaded, and the C library (the one object
         // looked for) is never unloaded.
         let mut l = unsafe { _r_debug.r_map };
+        // The tables of the last object read (the C library), with its base.
+        let mut last: Option<(usize, Tables)> = None;
         // Objects are read in list order until every name has its most preferred version (the
         // C library defines them all, early on the list).
         while !l.is_null() && best.iter().any(|b| b.is_none_or(|(v, _)| v > 0)) {
@@ -105,7 +108,8 @@ impl Real {
             if phdrs.iter().any(holds(me)) || (vdso != 0 && phdrs.iter().any(holds(vdso))) {
                 continue;
             }
-            let Some((_, _, symtab)) = tables(lm.l_addr, phdrs) else { continue };
+            let Some(t) = tables(lm.l_addr, phdrs) else { continue };
+            let symtab = &last.insert((lm.l_addr, t)).1 .2;
             for ((name, versions), best) in WANTED.iter().zip(&mut best) {
                 // glibc 2.34 moved the functions into the C library under new versions; the
                 // older ones name libdl's. On machines glibc came to later, the older ones are
@@ -119,6 +123,14 @@ impl Real {
                         break;
                     }
                 }
+            }
+        }
+        if let Some(t) = last {
+            let old = READ_FOR_REAL.swap(Box::into_raw(Box::new(t)), Ordering::AcqRel);
+            if !old.is_null() {
+                // SAFETY: every pointer stored there came from `Box::into_raw`; the swap took
+                // this one out, so nothing else frees it.
+                drop(unsafe { Box::from_raw(old) });
             }
         }
         let found = |i: usize| best[i].map(|(_, a)| a);
@@ -142,6 +154,24 @@ impl Real {
             }
         }
     }
+}
+
+/// An object's readable ranges, dynamic section and symbol table, as [`tables`] reads them.
+type Tables = (Span, DynInfo, SymTab);
+
+/// The tables [`Real::find`] read last (the C library's) with the object's base, boxed, kept for
+/// the first view of the host to take rather than read them again; null once taken.
+static READ_FOR_REAL: AtomicPtr<(usize, Tables)> = AtomicPtr::new(std::ptr::null_mut());
+
+/// Take the tables [`Real::find`] kept, if they are still there.
+fn take_read_for_real() -> Option<(usize, Tables)> {
+    if READ_FOR_REAL.load(Ordering::Acquire).is_null() {
+        return None;
+    }
+    let p = READ_FOR_REAL.swap(std::ptr::null_mut(), Ordering::AcqRel);
+    // SAFETY: a non-null pointer stored there came from `Box::into_raw`; the swap took it out,
+    // so this call alone owns it.
+    (!p.is_null()).then(|| *unsafe { Box::from_raw(p) })
 }
 
 /// What dl_iterate_phdr reported for one object.
@@ -212,12 +242,13 @@ pub fn list() -> ((u64, u64), Vec<Found>) {
 /// loader loaded at startup (it never unloads those).
 pub fn modules(found: &[Found], mut reuse: impl FnMut(&Found) -> Option<Arc<Module>>, next_id: &mut impl FnMut() -> u64) -> (Vec<Arc<Module>>, usize) {
     let tp = crate::arch::thread_pointer();
+    let mut kept = take_read_for_real();
     let mut program = None;
     let mut read: Vec<Result<Arc<Module>, Module>> = Vec::with_capacity(found.len());
     for (i, f) in found.iter().enumerate() {
         match reuse(f) {
             Some(m) => read.push(Ok(m)),
-            None => match module_of(f, i == 0, tp, next_id()) {
+            None => match module_of(f, i == 0, tp, next_id(), &mut kept) {
                 Some(m) => read.push(Err(m)),
                 None => continue,
             },
@@ -288,7 +319,7 @@ fn static_tls_size(modules: &[Result<Arc<Module>, Module>]) -> usize {
 
 /// The readable ranges, dynamic section and symbol table of an object the system loader mapped
 /// at `bias`, read in place.
-fn tables(bias: usize, phdrs: &[crate::raw::Phdr]) -> Option<(Span, DynInfo, SymTab)> {
+fn tables(bias: usize, phdrs: &[crate::raw::Phdr]) -> Option<Tables> {
     let mut ranges = Vec::with_capacity(4);
     let mut dynamic = None;
     for ph in phdrs {
@@ -307,7 +338,7 @@ fn tables(bias: usize, phdrs: &[crate::raw::Phdr]) -> Option<(Span, DynInfo, Sym
     let fix = |v: u64| if (v as usize) < bias { bias.wrapping_add(v as usize) } else { v as usize };
     let dynamic = DynInfo::read(&span, dyn_addr, dyn_count, fix).ok()?;
     // Only lookups read a host object's symbols: its hash tables cover every one they can find.
-    let symtab = SymTab::new(&dynamic, &span, 0).ok()?;
+    let symtab = SymTab::new_in_place(&dynamic, &span).ok()?;
     Some((span, dynamic, symtab))
 }
 
@@ -321,14 +352,19 @@ pub fn is_stub(phdrs: &[crate::raw::Phdr]) -> bool {
     phdrs.iter().any(|p| p.p_type == PT_RELINK_STATIC_TLS)
 }
 
-fn module_of(f: &Found, is_program: bool, tp: usize, id: u64) -> Option<Module> {
+/// `kept`: tables read earlier for one object (by base), used instead of reading them again.
+fn module_of(f: &Found, is_program: bool, tp: usize, id: u64, kept: &mut Option<(usize, Tables)>) -> Option<Module> {
     // SAFETY: the system loader's program headers stay mapped while the object is loaded.
     let phdrs = unsafe { std::slice::from_raw_parts(f.phdr as *const crate::raw::Phdr, f.phnum) };
     if is_stub(phdrs) {
         // relink's own, holding another object's static TLS: not an object of the host.
         return None;
     }
-    let (span, dynamic, mut symtab) = tables(f.addr, phdrs)?;
+    let read = match kept.take_if(|(base, _)| *base == f.addr) {
+        Some((_, t)) => Some(t),
+        None => tables(f.addr, phdrs),
+    };
+    let (span, dynamic, mut symtab) = read?;
     symtab.canonical_plt = is_program;
     let name = match is_program {
         true => crate::os::executable().map_or(f.name.as_str(), |p| p.to_str().unwrap_or(&f.name)),

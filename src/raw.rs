@@ -307,7 +307,7 @@ impl Span {
 
     /// The range `addr` lies in; an address at the end of one range and the start of the next
     /// lies in the next, and one only at the end of a range in none.
-    fn range_of(&self, addr: usize) -> Option<(usize, usize)> {
+    pub fn range_of(&self, addr: usize) -> Option<(usize, usize)> {
         self.ranges.iter().find(|&&(lo, hi)| addr >= lo && addr < hi).copied()
     }
 

@@ -258,9 +258,10 @@ impl Host {
         let arch::SearchCaps { platform, platform_bit, hwcap, hwcap_names, isa_levels, hwcaps_names } =
             arch::search_caps(cpu, auxv_platform);
 
+        const HWCAPS_DIR: &[u8] = b"glibc-hwcaps/";
         let mut subdirs: Vec<Vec<u8>> = hwcaps_names
             .iter()
-            .map(|n| format!("glibc-hwcaps/{n}/").into_bytes())
+            .map(|n| [HWCAPS_DIR, n.as_bytes(), b"/"].concat())
             .collect();
 
         // Legacy subdirectories: every subset of (hwcap names in bit order,
@@ -276,15 +277,19 @@ impl Host {
         }
         elems.push(b"tls");
         let count = elems.len();
+        // Distinct elements give distinct subsets, none of them a `glibc-hwcaps` one.
+        let distinct = elems.iter().enumerate().all(|(i, e)| *e != &HWCAPS_DIR[..HWCAPS_DIR.len() - 1] && !elems[..i].contains(e));
+        subdirs.reserve(1 << count);
         for m in (0..1u32 << count).rev() {
-            let mut s = Vec::new();
+            let len = (0..count).filter(|n| m & (1 << n) != 0).map(|n| elems[n].len() + 1).sum();
+            let mut s = Vec::with_capacity(len);
             for n in (0..count).rev() {
                 if m & (1 << n) != 0 {
                     s.extend_from_slice(elems[n]);
                     s.push(b'/');
                 }
             }
-            if !subdirs.contains(&s) {
+            if distinct || !subdirs.contains(&s) {
                 subdirs.push(s);
             }
         }

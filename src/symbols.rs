@@ -7,6 +7,7 @@
 use crate::parse::DynInfo;
 use crate::raw::{Span, StrTab, Sym, Verdaux, Verdef, Verneed, Vernaux};
 use elf::abi;
+use std::sync::OnceLock;
 
 /// A version a reference asks for, or a definition carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,6 +127,25 @@ struct SysvHash {
 /// A version an object needs: (version, file that should define it, weak, name offset).
 type Need = (Version<'static>, &'static [u8], bool, u32);
 
+/// A version table left to read the first time it is needed: the readable range it lies in,
+/// its address and its number of entries.
+#[derive(Clone, Copy)]
+struct Unread {
+    range: (usize, usize),
+    at: usize,
+    count: usize,
+}
+
+impl Unread {
+    fn new(span: &Span, at: Option<usize>, count: usize) -> Option<Unread> {
+        at.and_then(|at| Some(Unread { range: span.range_of(at)?, at, count }))
+    }
+
+    fn read<T>(u: Option<Unread>, strtab: &StrTab, read: impl FnOnce(&StrTab, &Span, usize, usize) -> Option<Vec<T>>) -> Vec<T> {
+        u.and_then(|u| read(strtab, &Span { ranges: vec![u.range] }, u.at, u.count)).unwrap_or_default()
+    }
+}
+
 /// The dynamic symbol table of one object.
 pub struct SymTab {
     syms: &'static [Sym],
@@ -134,10 +154,13 @@ pub struct SymTab {
     sysv: Option<SysvHash>,
     versym: Option<&'static [u16]>,
     /// Version definitions by index (`vd_ndx`); `None` where the index defines nothing.
-    defs: Vec<Option<Version<'static>>>,
+    defs: OnceLock<Vec<Option<Version<'static>>>>,
     /// Versions this object needs, by index (`vna_other`): the version, the file that should
     /// provide it, whether the need is weak, and the version name's string-table offset.
-    needs: Vec<Option<Need>>,
+    needs: OnceLock<Vec<Option<Need>>>,
+    /// For tables read in place (the host's objects): where the version definitions and needs
+    /// lie, read on first use (most of the host's objects never need theirs).
+    unread: [Option<Unread>; 2],
     /// Set for the program: an undefined function symbol with a value is the canonical address
     /// of the function (a PLT entry of a non-PIE program that takes the function's address), which
     /// every reference in the process must get, as with glibc.
@@ -149,13 +172,37 @@ impl SymTab {
     /// The hash tables tell how many symbols can be looked up; `in_use` (known from elsewhere)
     /// may extend that to symbols only relocations refer to.
     pub fn new(d: &DynInfo, span: &Span, in_use: usize) -> Result<SymTab, String> {
-        let strtab = StrTab(span.slice::<u8>(d.strtab, d.strsz).ok_or("string table out of bounds")?);
-        let gnu = match d.gnu_hash {
-            Some(a) => Some(read_gnu(span, a).ok_or("GNU hash table out of bounds")?),
-            None => None,
+        let mut t = Self::without_versions(d, span, in_use)?;
+        let defs = match d.verdef {
+            Some(a) => read_verdefs(&t.strtab, span, a, d.verdefnum).ok_or("version definitions out of bounds")?,
+            None => Vec::new(),
         };
+        let needs = match d.verneed {
+            Some(a) => read_verneeds(&t.strtab, span, a, d.verneednum).ok_or("version needs out of bounds")?,
+            None => Vec::new(),
+        };
+        t.defs = defs.into();
+        t.needs = needs.into();
+        Ok(t)
+    }
+
+    /// [`SymTab::new`] for an object the system loader mapped and vouched for: its version
+    /// tables are read the first time a lookup or a caller needs them (tables out of bounds then
+    /// read as none).
+    pub fn new_in_place(d: &DynInfo, span: &Span) -> Result<SymTab, String> {
+        let mut t = Self::without_versions(d, span, 0)?;
+        t.unread = [Unread::new(span, d.verdef, d.verdefnum), Unread::new(span, d.verneed, d.verneednum)];
+        Ok(t)
+    }
+
+    fn without_versions(d: &DynInfo, span: &Span, in_use: usize) -> Result<SymTab, String> {
+        let strtab = StrTab(span.slice::<u8>(d.strtab, d.strsz).ok_or("string table out of bounds")?);
         let sysv = match d.hash {
             Some(a) => Some(read_sysv(span, a).ok_or("SysV hash table out of bounds")?),
+            None => None,
+        };
+        let gnu = match d.gnu_hash {
+            Some(a) => Some(read_gnu(span, a, sysv.as_ref().map(|s| s.chains.len())).ok_or("GNU hash table out of bounds")?),
             None => None,
         };
         let hashed = if let Some(s) = &sysv {
@@ -175,67 +222,19 @@ impl SymTab {
             Some(a) => Some(span.slice::<u16>(a, nsyms).ok_or("version symbol table out of bounds")?),
             None => None,
         };
-        let mut t = SymTab { syms, strtab, gnu, sysv, versym, defs: Vec::new(), needs: Vec::new(), canonical_plt: false };
-        if let Some(a) = d.verdef {
-            t.read_verdefs(span, a, d.verdefnum).ok_or("version definitions out of bounds")?;
-        }
-        if let Some(a) = d.verneed {
-            t.read_verneeds(span, a, d.verneednum).ok_or("version needs out of bounds")?;
-        }
-        Ok(t)
+        let (defs, needs) = (OnceLock::new(), OnceLock::new());
+        Ok(SymTab { syms, strtab, gnu, sysv, versym, defs, needs, unread: [None; 2], canonical_plt: false })
     }
 
-    fn read_verdefs(&mut self, span: &Span, mut at: usize, count: usize) -> Option<()> {
-        // Indexes usually run from 1 to `count`: sized once (entries stay `None` until defined).
-        self.defs.resize(count.min(1 << 12) + 1, None);
-        for _ in 0..count {
-            let vd: &Verdef = span.get(at)?;
-            let aux: &Verdaux = span.get(at.checked_add(vd.vd_aux as usize)?)?;
-            let name = self.strtab.get(aux.vda_name)?;
-            let mut ndx = vd.vd_ndx as usize & 0x7fff;
-            // The base definition (the object's own name) is no version a symbol can ask for.
-            if vd.vd_flags & abi::VER_FLG_BASE != 0 {
-                ndx = 0;
-            }
-            if ndx != 0 && self.defs.len() <= ndx {
-                self.defs.resize(ndx + 1, None);
-            }
-            if ndx != 0 {
-                self.defs[ndx] = Some(Version { name, hash: vd.vd_hash });
-            }
-            if vd.vd_next == 0 {
-                break;
-            }
-            at = at.checked_add(vd.vd_next as usize)?;
-        }
-        Some(())
+    /// Version definitions by index.
+    #[inline]
+    fn defs(&self) -> &[Option<Version<'static>>] {
+        self.defs.get_or_init(|| Unread::read(self.unread[0], &self.strtab, read_verdefs))
     }
 
-    fn read_verneeds(&mut self, span: &Span, mut at: usize, count: usize) -> Option<()> {
-        for _ in 0..count {
-            let vn: &Verneed = span.get(at)?;
-            let file = self.strtab.get(vn.vn_file)?;
-            let mut aux_at = at.checked_add(vn.vn_aux as usize)?;
-            for _ in 0..vn.vn_cnt {
-                let a: &Vernaux = span.get(aux_at)?;
-                let ndx = a.vna_other as usize & 0x7fff;
-                if self.needs.len() <= ndx {
-                    self.needs.resize(ndx + 1, None);
-                }
-                let weak = a.vna_flags & abi::VER_FLG_WEAK != 0;
-                let v = Version { name: self.strtab.get(a.vna_name)?, hash: a.vna_hash };
-                self.needs[ndx] = Some((v, file, weak, a.vna_name));
-                if a.vna_next == 0 {
-                    break;
-                }
-                aux_at = aux_at.checked_add(a.vna_next as usize)?;
-            }
-            if vn.vn_next == 0 {
-                break;
-            }
-            at = at.checked_add(vn.vn_next as usize)?;
-        }
-        Some(())
+    /// Versions needed, by index.
+    fn needs(&self) -> &[Option<Need>] {
+        self.needs.get_or_init(|| Unread::read(self.unread[1], &self.strtab, read_verneeds))
     }
 
     pub fn len(&self) -> usize {
@@ -265,7 +264,7 @@ impl SymTab {
     /// What a reference through symbol `idx` asks for: (version, provider, weak, name offset).
     fn need_of(&self, idx: u32) -> Option<Need> {
         let ndx = *self.versym?.get(idx as usize)? as usize & 0x7fff;
-        self.needs.get(ndx).copied().flatten()
+        self.needs().get(ndx).copied().flatten()
     }
 
     /// The name of the version a reference through symbol `idx` asks for, as a C string.
@@ -286,7 +285,7 @@ impl SymTab {
 
     /// Every version this object needs: (version, file that should define it, weak).
     pub fn needed_versions(&self) -> impl Iterator<Item = (Version<'static>, &'static [u8], bool)> + '_ {
-        self.needs.iter().flatten().map(|&(v, file, weak, _)| (v, file, weak))
+        self.needs().iter().flatten().map(|&(v, file, weak, _)| (v, file, weak))
     }
 
     /// Whether a defined symbol is a candidate at all (not undefined, not local, a data/code kind).
@@ -321,7 +320,7 @@ impl SymTab {
         let ndx = (raw & 0x7fff) as usize;
         let hidden = raw & 0x8000 != 0;
         match q.version {
-            Some(want) => match self.defs.get(ndx).copied().flatten() {
+            Some(want) => match self.defs().get(ndx).copied().flatten() {
                 Some(have) => have.hash == want.hash && have.name == want.name,
                 // Index 0/1 (or a gap): an unversioned definition satisfies a versioned reference
                 // from a relocation (as in glibc), not an explicit request for that version.
@@ -443,7 +442,7 @@ impl SymTab {
     /// The version definition `idx` carries (None: unversioned, or the object's base version).
     pub fn defined_version(&self, idx: u32) -> Option<Version<'static>> {
         let ndx = *self.versym?.get(idx as usize)? as usize & 0x7fff;
-        self.defs.get(ndx).copied().flatten()
+        self.defs().get(ndx).copied().flatten()
     }
 
     /// The index of `sym`, one of this table's symbols.
@@ -459,11 +458,68 @@ impl SymTab {
 
     /// Whether the object defines the version `v` at all.
     pub fn defines_version(&self, v: &Version) -> bool {
-        self.defs.iter().flatten().any(|d| d.hash == v.hash && d.name == v.name)
+        self.defs().iter().flatten().any(|d| d.hash == v.hash && d.name == v.name)
     }
 }
 
-fn read_gnu(span: &Span, at: usize) -> Option<GnuHash> {
+/// Version definitions by index (`vd_ndx`), `None` where an index defines nothing.
+fn read_verdefs(strtab: &StrTab, span: &Span, mut at: usize, count: usize) -> Option<Vec<Option<Version<'static>>>> {
+    // Indexes usually run from 1 to `count`: sized once (entries stay `None` until defined).
+    let mut defs = vec![None; count.min(1 << 12) + 1];
+    for _ in 0..count {
+        let vd: &Verdef = span.get(at)?;
+        let aux: &Verdaux = span.get(at.checked_add(vd.vd_aux as usize)?)?;
+        let name = strtab.get(aux.vda_name)?;
+        let mut ndx = vd.vd_ndx as usize & 0x7fff;
+        // The base definition (the object's own name) is no version a symbol can ask for.
+        if vd.vd_flags & abi::VER_FLG_BASE != 0 {
+            ndx = 0;
+        }
+        if ndx != 0 && defs.len() <= ndx {
+            defs.resize(ndx + 1, None);
+        }
+        if ndx != 0 {
+            defs[ndx] = Some(Version { name, hash: vd.vd_hash });
+        }
+        if vd.vd_next == 0 {
+            break;
+        }
+        at = at.checked_add(vd.vd_next as usize)?;
+    }
+    Some(defs)
+}
+
+/// Versions needed by index (`vna_other`).
+fn read_verneeds(strtab: &StrTab, span: &Span, mut at: usize, count: usize) -> Option<Vec<Option<Need>>> {
+    let mut needs = Vec::new();
+    for _ in 0..count {
+        let vn: &Verneed = span.get(at)?;
+        let file = strtab.get(vn.vn_file)?;
+        let mut aux_at = at.checked_add(vn.vn_aux as usize)?;
+        for _ in 0..vn.vn_cnt {
+            let a: &Vernaux = span.get(aux_at)?;
+            let ndx = a.vna_other as usize & 0x7fff;
+            if needs.len() <= ndx {
+                needs.resize(ndx + 1, None);
+            }
+            let weak = a.vna_flags & abi::VER_FLG_WEAK != 0;
+            let v = Version { name: strtab.get(a.vna_name)?, hash: a.vna_hash };
+            needs[ndx] = Some((v, file, weak, a.vna_name));
+            if a.vna_next == 0 {
+                break;
+            }
+            aux_at = aux_at.checked_add(a.vna_next as usize)?;
+        }
+        if vn.vn_next == 0 {
+            break;
+        }
+        at = at.checked_add(vn.vn_next as usize)?;
+    }
+    Some(needs)
+}
+
+/// `nsyms`, when a SysV table tells the symbol count, spares the walk that finds the chain's end.
+fn read_gnu(span: &Span, at: usize, nsyms: Option<usize>) -> Option<GnuHash> {
     let hdr = span.slice::<u32>(at, 4)?;
     let (nbuckets, symoffset, bloom_size, shift) = (hdr[0] as usize, hdr[1], hdr[2] as usize, hdr[3]);
     let bloom_at = at.checked_add(16)?;
@@ -475,6 +531,9 @@ fn read_gnu(span: &Span, at: usize) -> Option<GnuHash> {
     let buckets = span.slice::<u32>(buckets_at, nbuckets)?;
     // The chain's length is found by walking from the highest bucket to its end marker.
     let chain_at = buckets_at.checked_add(nbuckets.checked_mul(4)?)?;
+    if let Some(chain) = nsyms.and_then(|n| n.checked_sub(symoffset as usize)).and_then(|n| span.slice::<u32>(chain_at, n)) {
+        return Some(GnuHash { symoffset, shift: shift % 32, bloom, buckets, chain });
+    }
     // (A plain fold: `max()` goes through `Ordering` and costs several instructions per bucket.)
     let max = buckets.iter().fold(0, |m, &b| m.max(b));
     let mut len = 0usize;
