@@ -516,7 +516,10 @@ pub unsafe extern "C" fn _dl_find_object(pc: *mut c_void, result: *mut crate::ho
             dlfo_map_end: f.end as *mut c_void,
             dlfo_link_map: std::ptr::null_mut(),
             dlfo_eh_frame: f.eh_frame_hdr as *mut c_void,
-            #[cfg(target_arch = "arm")]
+            // Pointers relative to a data base are refused in relink's objects (`unwind.rs`).
+            #[cfg(dlfo_eh_dbase)]
+            dlfo_eh_dbase: [0, 0],
+            #[cfg(dlfo_eh_count)]
             dlfo_eh_count: [f.eh_count as c_int, 0],
             dlfo_reserved: [0; 7],
         };
@@ -536,7 +539,7 @@ pub unsafe extern "C" fn _dl_find_object(pc: *mut c_void, result: *mut crate::ho
 ///
 /// # Safety
 /// `count` must point to a writable `int`.
-#[cfg(target_arch = "arm")]
+#[cfg(dlfo_eh_count)]
 #[no_mangle]
 pub unsafe extern "C" fn __gnu_Unwind_Find_exidx(pc: usize, count: *mut c_int) -> usize {
     ffi_boundary!(0, {

@@ -513,7 +513,10 @@ pub struct dl_find_object {
     pub dlfo_link_map: *mut libc::c_void,
     pub dlfo_eh_frame: *mut libc::c_void,
     /// On Arm: the number of .ARM.exidx entries `dlfo_eh_frame` points at, and padding.
-    #[cfg(target_arch = "arm")]
+    /// On i386: the base of DW_EH_PE_datarel pointers, and padding.
+    #[cfg(dlfo_eh_dbase)]
+    pub dlfo_eh_dbase: [usize; 2],
+    #[cfg(dlfo_eh_count)]
     pub dlfo_eh_count: [libc::c_int; 2],
     pub dlfo_reserved: [u64; 7],
 }
@@ -534,7 +537,7 @@ pub unsafe fn find_object(pc: *mut libc::c_void, result: *mut libc::c_void) -> l
 /// The .ARM.exidx table (address, number of entries) of the host object whose segments hold
 /// `pc`, as glibc's `__gnu_Unwind_Find_exidx` finds it: through `_dl_find_object` (glibc 2.35
 /// and later), else by walking the objects with `dl_iterate_phdr` (as glibc did before).
-#[cfg(target_arch = "arm")]
+#[cfg(dlfo_eh_count)]
 pub fn find_exidx(pc: usize) -> Option<(usize, usize)> {
     if real().find_object.is_some() {
         // SAFETY: an all-zero `dl_find_object` is a valid value for glibc to overwrite.
