@@ -275,6 +275,7 @@ impl Registry {
         let transient = self.host[self.host_startup.min(self.host.len())..].iter().any(|m| m.host_local.get() != Some(&true));
         GLOBAL_HOST_TRANSIENT.store(transient, Ordering::Release);
         GLOBAL_GEN.fetch_add(1, Ordering::Release);
+        symcache::publish_global(&self.global_view, transient, &mut self.retired);
     }
 }
 

@@ -769,18 +769,20 @@ thread_local! {
 /// The body of [`lazy_fixup`] when the object's own dependencies are all it searches besides
 /// the global scope.
 fn bind_own(ctx: &LazyCtx, m: &Module, r: &Rela, slot: usize) -> usize {
-    let global = crate::registry::global_scope_now();
+    let own_in = |global: &[Arc<Module>]| bind_own_in(ctx, m, r, slot, global);
+    crate::symcache::with_global(own_in).unwrap_or_else(|| own_in(&crate::registry::global_scope_now()))
+}
+
+/// [`bind_own`] through the global scope `global`.
+fn bind_own_in(ctx: &LazyCtx, m: &Module, r: &Rela, slot: usize, global: &[Arc<Module>]) -> usize {
     check_loaded(ctx, m);
     let [before, after] = &ctx.own_order;
-    let mut list = List::new(m);
-    list.extend(own(before));
-    list.extend(global.iter().map(|g| &**g));
-    list.extend(own(after));
-    bind_listed(ctx, m, r, slot, list.get(), &global, &[])
+    let scope = own(before).chain(global.iter().map(|g| &**g)).chain(own(after));
+    bind_listed(ctx, m, r, slot, scope, global, &[])
 }
 
 /// The objects of [`LazyCtx::own_order`].
-fn own(objects: &[*const Module]) -> impl ExactSizeIterator<Item = &Module> {
+fn own(objects: &[*const Module]) -> impl Iterator<Item = &Module> + Clone {
     // SAFETY: the object's own dependencies stay loaded as long as the object, which is
     // running (it called through its PLT), and its context lives as long as it does.
     objects.iter().map(|&p| unsafe { &*p })
@@ -848,13 +850,21 @@ fn bind_slot(ctx: &LazyCtx, m: &Module, r: &Rela, slot: usize, held: &mut Vec<Ar
         push_local(&mut list);
     }
     list.extend(later.iter().map(|l| &**l));
-    bind_listed(ctx, m, r, slot, list.get(), &global, held)
+    bind_listed(ctx, m, r, slot, list.get().iter().copied(), &global, held)
 }
 
 /// Bind the slot through the objects of `list` (in order), which `global` and `held` keep
 /// loaded, and return the target.
-fn bind_listed(ctx: &LazyCtx, m: &Module, r: &Rela, slot: usize, list: &[&Module], global: &[Arc<Module>], held: &[Arc<Module>]) -> usize {
-    let bound = Lookups::with_snapshot(&ctx.hooks, |lookups| bind_symbol(m, r.sym(), list.iter().copied(), lookups));
+fn bind_listed<'a>(
+    ctx: &LazyCtx,
+    m: &'a Module,
+    r: &Rela,
+    slot: usize,
+    list: impl Iterator<Item = &'a Module> + Clone,
+    global: &[Arc<Module>],
+    held: &[Arc<Module>],
+) -> usize {
+    let bound = Lookups::with_snapshot(&ctx.hooks, |lookups| bind_symbol(m, r.sym(), list, lookups));
     let observed = bound.and_then(|res| match &ctx.hooks.on_relocation {
         Some(hook) => observe(hook, m, r, slot, res.value).map(|value| Resolved { value, ..res }),
         None => Ok(res),
