@@ -98,50 +98,13 @@ pub fn name_hash(name: &[u8]) -> u64 {
         // one, two 4-byte words that may overlap (the length tells them apart).
         let tail = match name.len().checked_sub(8) {
             Some(at) => u64::from_le_bytes(name[at..].try_into().unwrap_or_default()) >> (64 - 8 * rest.len()),
-            None => short_word(name),
+            None => crate::raw::short_word(name),
         };
         h = (h ^ tail).wrapping_mul(K);
     }
     h ^= h >> 29;
     h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
     h ^ (h >> 32)
-}
-
-/// A name of fewer than 8 bytes as a word: its first and last 4 bytes (which overlap below 8)
-/// or, below 4, its bytes.
-#[inline(always)]
-fn short_word(name: &[u8]) -> u64 {
-    let n = name.len();
-    if n >= 4 {
-        let half = |at: usize| u32::from_le_bytes(name[at..at + 4].try_into().unwrap_or_default()) as u64;
-        half(0) | half(n - 4) << 32
-    } else {
-        name.iter().rev().fold(0, |t, &b| t << 8 | b as u64)
-    }
-}
-
-/// Whether the string table `strtab` holds `name` at `off` (8 bytes at a time).
-#[inline]
-fn same_name(strtab: &[u8], off: usize, name: &[u8]) -> bool {
-    let Some(s) = strtab.get(off..off + name.len() + 1) else { return false };
-    let (s, nul) = s.split_at(name.len());
-    if nul[0] != 0 {
-        return false;
-    }
-    let n = name.len();
-    if n < 8 {
-        return short_word(s) == short_word(name);
-    }
-    let word = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or_default());
-    // Whole words, then the last 8 bytes (overlapping the last word).
-    let mut at = 0;
-    while at + 8 <= n {
-        if word(s, at) != word(name, at) {
-            return false;
-        }
-        at += 8;
-    }
-    word(s, n - 8) == word(name, n - 8)
 }
 
 impl Index {
@@ -201,7 +164,7 @@ impl Index {
     /// Whether the name of an entry is `name`.
     #[inline]
     fn named(&self, entry: u32, name: &[u8]) -> bool {
-        self.objects.get((entry >> 24 & 0x7f) as usize).is_some_and(|o| same_name(o.strtab, (entry & (MAX_NAME - 1)) as usize, name))
+        self.objects.get((entry >> 24 & 0x7f) as usize).is_some_and(|o| crate::raw::StrTab(o.strtab).eq(entry & (MAX_NAME - 1), name))
     }
 
     /// What the scope answers for `name`.
