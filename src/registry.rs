@@ -519,7 +519,10 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
             w.global.push(id);
             w.rebuild_global();
         }
+        // The global scope this replaced, once no lazy binding reads it.
+        let freed = symcache::reclaim(&mut w.retired);
         drop(w);
+        drop(freed);
         // Asking the system loader for a reference takes its lock: never under relink's (a
         // constructor the system loader runs may be waiting for relink's lock).
         crate::host::pin(&m);
@@ -728,8 +731,10 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
     }
     w.adds += n as u64;
     w.in_flight.push((root_id, me));
+    let freed = symcache::reclaim(&mut w.retired);
     drop(w);
     drop(loading);
+    drop(freed);
     for m in &host_deps {
         crate::host::pin(m);
     }

@@ -1367,7 +1367,8 @@ fn lazy_first_calls_do_not_allocate() {
 }
 
 /// A lookup hook closes an RL_GLOBAL library while a lazy binding searches the global scope:
-/// the scope the binding started with keeps its objects mapped until it is done.
+/// the scope the binding started with keeps its objects mapped until it is done, and the next
+/// open frees it.
 #[test]
 fn lazy_binding_survives_a_global_close_in_a_hook() {
     let s = Scratch::new("lazy_global_closed");
