@@ -351,14 +351,43 @@ impl StrTab {
         CStr::from_bytes_until_nul(tail).ok()
     }
 
-    /// Whether the string at `off` equals `name` (cheaper than `get` for a miss).
+    /// Whether the string at `off` equals `name` (cheaper than `get` for a miss), compared
+    /// 8 bytes at a time.
     #[inline]
     pub fn eq(&self, off: u32, name: &[u8]) -> bool {
         let off = off as usize;
-        match self.0.get(off..off + name.len() + 1) {
-            Some(s) => s[name.len()] == 0 && &s[..name.len()] == name,
-            None => false,
+        let Some(s) = self.0.get(off..off + name.len() + 1) else { return false };
+        let (s, nul) = s.split_at(name.len());
+        if nul[0] != 0 {
+            return false;
         }
+        let n = name.len();
+        if n < 8 {
+            return short_word(s) == short_word(name);
+        }
+        let word = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or_default());
+        // Whole words, then the last 8 bytes (overlapping the last word).
+        let mut at = 0;
+        while at + 8 <= n {
+            if word(s, at) != word(name, at) {
+                return false;
+            }
+            at += 8;
+        }
+        word(s, n - 8) == word(name, n - 8)
+    }
+}
+
+/// A name of fewer than 8 bytes as a word: its first and last 4 bytes (which overlap below 8)
+/// or, below 4, its bytes.
+#[inline(always)]
+pub fn short_word(name: &[u8]) -> u64 {
+    let n = name.len();
+    if n >= 4 {
+        let half = |at: usize| u32::from_le_bytes(name[at..at + 4].try_into().unwrap_or_default()) as u64;
+        half(0) | half(n - 4) << 32
+    } else {
+        name.iter().rev().fold(0, |t, &b| t << 8 | b as u64)
     }
 }
 

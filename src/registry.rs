@@ -269,6 +269,7 @@ impl Registry {
         let transient = self.host[self.host_startup.min(self.host.len())..].iter().any(|m| m.host_local.get() != Some(&true));
         GLOBAL_HOST_TRANSIENT.store(transient, Ordering::Release);
         GLOBAL_GEN.fetch_add(1, Ordering::Release);
+        symcache::publish_global(&self.global_view, transient, &mut self.retired);
     }
 }
 
@@ -512,7 +513,10 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
             w.global.push(id);
             w.rebuild_global();
         }
+        // The global scope this replaced, once no lazy binding reads it.
+        let freed = symcache::reclaim(&mut w.retired);
         drop(w);
+        drop(freed);
         // Asking the system loader for a reference takes its lock: never under relink's (a
         // constructor the system loader runs may be waiting for relink's lock).
         crate::host::pin(&m);
@@ -722,8 +726,10 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
     }
     w.adds += n as u64;
     w.in_flight.push((root_id, me));
+    let freed = symcache::reclaim(&mut w.retired);
     drop(w);
     drop(loading);
+    drop(freed);
     for m in &host_deps {
         crate::host::pin(m);
     }

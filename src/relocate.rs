@@ -44,6 +44,10 @@ pub struct LazyCtx {
     local_own: Box<[bool]>,
     /// The object's place in `scope.local`.
     at: usize,
+    /// While nothing is held (see `holds`): the objects searched before the global scope (the
+    /// object itself if DT_SYMBOLIC, then `scope.local` under RTLD_DEEPBIND) and after it
+    /// (`scope.local` otherwise), all of them the object's own dependencies.
+    own_order: [Box<[*const Module]>; 2],
     /// The object's PLT relocations (DT_JMPREL), checked when it was relocated.
     plt: Plt,
     /// Whether a binding holds some scope object for its duration: `scope.extra` is not
@@ -236,7 +240,13 @@ impl Ctx<'_, '_> {
         let Some(at) = scope.local.iter().position(|w| std::ptr::eq(w.as_ptr(), m)) else {
             return Err(self.bad("lazy binding outside the scope of the object's open"));
         };
-        let lazy = Box::new(LazyCtx { module: m, scope, local_own, at, plt, holds, hooks: self.hooks.open.clone() });
+        let own_order = {
+            let local = || scope.local.iter().map(Weak::as_ptr);
+            let symbolic = m.dynamic.symbolic.then_some(m as *const Module);
+            let before = symbolic.into_iter().chain(local().filter(|_| scope.deepbind)).collect();
+            [before, local().filter(|_| !scope.deepbind).collect()]
+        };
+        let lazy = Box::new(LazyCtx { module: m, scope, local_own, at, own_order, plt, holds, hooks: self.hooks.open.clone() });
         let context = self.place(got.wrapping_add(WORD * arch::LAZY_GOT_CONTEXT), WORD)?;
         let entry = self.place(got.wrapping_add(WORD * arch::LAZY_GOT_ENTRY), WORD)?;
         // SAFETY: these GOT words are reserved for the dynamic linker; `place` checked them.
@@ -717,8 +727,8 @@ pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, arg: usize) -> usize {
     }
     if !ctx.holds.load(Ordering::Acquire) {
         // Every object searched outside the global scope is one of the object's own
-        // dependencies: nothing to hold.
-        return bind_slot(ctx, m, r, slot, &mut Vec::new());
+        // dependencies: nothing to hold, and their order is known.
+        return bind_own(ctx, m, r, slot);
     }
     // The scopes' objects held for the binding, in a buffer the thread reuses from one binding
     // to the next; a fresh one when a binding runs inside another (a hook or resolver calling
@@ -738,6 +748,36 @@ pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, arg: usize) -> usize {
 thread_local! {
     /// See [`lazy_fixup`].
     static LIVE: std::cell::RefCell<Vec<Arc<Module>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The body of [`lazy_fixup`] when the object's own dependencies are all it searches besides
+/// the global scope.
+fn bind_own(ctx: &LazyCtx, m: &Module, r: &Rela, slot: usize) -> usize {
+    let own_in = |global: &[Arc<Module>]| bind_own_in(ctx, m, r, slot, global);
+    crate::symcache::with_global(own_in).unwrap_or_else(|| own_in(&crate::registry::global_scope_now()))
+}
+
+/// [`bind_own`] through the global scope `global`.
+fn bind_own_in(ctx: &LazyCtx, m: &Module, r: &Rela, slot: usize, global: &[Arc<Module>]) -> usize {
+    check_loaded(ctx, m);
+    let [before, after] = &ctx.own_order;
+    let scope = own(before).chain(global.iter().map(|g| &**g)).chain(own(after));
+    bind_listed(ctx, m, r, slot, scope, global, &[])
+}
+
+/// The objects of [`LazyCtx::own_order`].
+fn own(objects: &[*const Module]) -> impl Iterator<Item = &Module> + Clone {
+    // SAFETY: the object's own dependencies stay loaded as long as the object, which is
+    // running (it called through its PLT), and its context lives as long as it does.
+    objects.iter().map(|&p| unsafe { &*p })
+}
+
+/// Die if the object was unloaded (a call through a PLT slot of an object closed since).
+#[inline]
+fn check_loaded(ctx: &LazyCtx, m: &Module) {
+    if ctx.scope.local.get(ctx.at).is_none_or(|w| w.strong_count() == 0) {
+        fatal(m, "lazy binding after unload");
+    }
 }
 
 /// The body of [`lazy_fixup`]: `held` is empty, and holds on return the scopes' objects that
@@ -768,9 +808,7 @@ fn bind_slot(ctx: &LazyCtx, m: &Module, r: &Rela, slot: usize, held: &mut Vec<Ar
     let (extra, rest) = held.split_at(n_extra);
     let later = &rest[n_local - n_extra..];
     let global = crate::registry::global_scope_now();
-    if ctx.scope.local.get(ctx.at).is_none_or(|w| w.strong_count() == 0) {
-        fatal(m, "lazy binding after unload");
-    }
+    check_loaded(ctx, m);
     // The order of `resolve::binding_scope`, in a list: searching it is cheaper than walking
     // chained parts of the scope. An object of the local scope is searched if it is one of the
     // object's own dependencies (loaded while the object is), or if it was held above: its count
@@ -790,13 +828,27 @@ fn bind_slot(ctx: &LazyCtx, m: &Module, r: &Rela, slot: usize, held: &mut Vec<Ar
     if ctx.scope.deepbind {
         push_local(&mut list);
     }
-    list.extend(&global);
-    list.extend(extra);
+    list.extend(global.iter().map(|g| &**g));
+    list.extend(extra.iter().map(|e| &**e));
     if !ctx.scope.deepbind {
         push_local(&mut list);
     }
-    list.extend(later);
-    let bound = Lookups::with_snapshot(&ctx.hooks, |lookups| bind_symbol(m, r.sym(), list.get().iter().copied(), lookups));
+    list.extend(later.iter().map(|l| &**l));
+    bind_listed(ctx, m, r, slot, list.get().iter().copied(), &global, held)
+}
+
+/// Bind the slot through the objects of `list` (in order), which `global` and `held` keep
+/// loaded, and return the target.
+fn bind_listed<'a>(
+    ctx: &LazyCtx,
+    m: &'a Module,
+    r: &Rela,
+    slot: usize,
+    list: impl Iterator<Item = &'a Module> + Clone,
+    global: &[Arc<Module>],
+    held: &[Arc<Module>],
+) -> usize {
+    let bound = Lookups::with_snapshot(&ctx.hooks, |lookups| bind_symbol(m, r.sym(), list, lookups));
     let observed = bound.and_then(|res| match &ctx.hooks.on_relocation {
         Some(hook) => observe(hook, m, r, slot, res.value).map(|value| Resolved { value, ..res }),
         None => Ok(res),
@@ -850,15 +902,16 @@ impl<'a, T> List<'a, T> {
         }
     }
 
-    fn extend(&mut self, objects: &'a [Arc<T>]) {
-        match self.stack.get_mut(self.n..self.n + objects.len()) {
+    fn extend(&mut self, objects: impl ExactSizeIterator<Item = &'a T>) {
+        let n = objects.len();
+        match self.stack.get_mut(self.n..self.n + n) {
             Some(places) => {
                 for (place, m) in places.iter_mut().zip(objects) {
                     *place = m;
                 }
-                self.n += objects.len();
+                self.n += n;
             }
-            None => self.spill().extend(objects.iter().map(|m| &**m)),
+            None => self.spill().extend(objects),
         }
     }
 
@@ -915,11 +968,11 @@ mod tests {
         for split in [0, 5, 15, 16, 17, 30] {
             let mut list = List::new(&*first[0]);
             list.push(&*first[0]);
-            list.extend(&rest[..split]);
+            list.extend(rest[..split].iter().map(|v| &**v));
             for one in &rest[split..split + 3] {
                 list.push(one);
             }
-            list.extend(&rest[split + 3..]);
+            list.extend(rest[split + 3..].iter().map(|v| &**v));
             let got: Vec<u32> = list.get().iter().map(|v| **v).collect();
             assert_eq!(got, (0..40).collect::<Vec<u32>>(), "split at {split}");
         }

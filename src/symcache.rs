@@ -24,6 +24,9 @@
 //! record announces it. The reader's side of the protocol is a plain store and a compiler
 //! barrier: the writer's side makes it a full one for every thread with `membarrier(2)`
 //! (`os::barrier_all_threads`); where the kernel refuses that, readers use a full fence.
+//!
+//! Lazy bindings read the global scope the same way ([`with_global`]): the registry publishes
+//! each scope it builds, and a replaced one is retired and reclaimed with the indexes.
 
 use crate::module::Module;
 use crate::raw::Sym;
@@ -95,50 +98,13 @@ pub fn name_hash(name: &[u8]) -> u64 {
         // one, two 4-byte words that may overlap (the length tells them apart).
         let tail = match name.len().checked_sub(8) {
             Some(at) => u64::from_le_bytes(name[at..].try_into().unwrap_or_default()) >> (64 - 8 * rest.len()),
-            None => short_word(name),
+            None => crate::raw::short_word(name),
         };
         h = (h ^ tail).wrapping_mul(K);
     }
     h ^= h >> 29;
     h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
     h ^ (h >> 32)
-}
-
-/// A name of fewer than 8 bytes as a word: its first and last 4 bytes (which overlap below 8)
-/// or, below 4, its bytes.
-#[inline(always)]
-fn short_word(name: &[u8]) -> u64 {
-    let n = name.len();
-    if n >= 4 {
-        let half = |at: usize| u32::from_le_bytes(name[at..at + 4].try_into().unwrap_or_default()) as u64;
-        half(0) | half(n - 4) << 32
-    } else {
-        name.iter().rev().fold(0, |t, &b| t << 8 | b as u64)
-    }
-}
-
-/// Whether the string table `strtab` holds `name` at `off` (8 bytes at a time).
-#[inline]
-fn same_name(strtab: &[u8], off: usize, name: &[u8]) -> bool {
-    let Some(s) = strtab.get(off..off + name.len() + 1) else { return false };
-    let (s, nul) = s.split_at(name.len());
-    if nul[0] != 0 {
-        return false;
-    }
-    let n = name.len();
-    if n < 8 {
-        return short_word(s) == short_word(name);
-    }
-    let word = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or_default());
-    // Whole words, then the last 8 bytes (overlapping the last word).
-    let mut at = 0;
-    while at + 8 <= n {
-        if word(s, at) != word(name, at) {
-            return false;
-        }
-        at += 8;
-    }
-    word(s, n - 8) == word(name, n - 8)
 }
 
 impl Index {
@@ -198,7 +164,7 @@ impl Index {
     /// Whether the name of an entry is `name`.
     #[inline]
     fn named(&self, entry: u32, name: &[u8]) -> bool {
-        self.objects.get((entry >> 24 & 0x7f) as usize).is_some_and(|o| same_name(o.strtab, (entry & (MAX_NAME - 1)) as usize, name))
+        self.objects.get((entry >> 24 & 0x7f) as usize).is_some_and(|o| crate::raw::StrTab(o.strtab).eq(entry & (MAX_NAME - 1), name))
     }
 
     /// What the scope answers for `name`.
@@ -228,10 +194,19 @@ fn value(m: &Module, sym: &'static Sym) -> usize {
     crate::resolve::Binding { module: m, sym }.value()
 }
 
-/// A thread's announcement of the index it reads. Records are never freed: a thread that ends
-/// leaves its record for the next one.
+/// The global scope as lazy bindings read it, without taking a reference: published by the
+/// registry each time it rebuilds the scope, and reclaimed like a handle's [`Index`].
+pub struct GlobalScope(Arc<[Arc<Module>]>);
+
+/// The global scope last published; null while bindings must ask the registry (see
+/// [`publish_global`]).
+static GLOBAL: AtomicPtr<GlobalScope> = AtomicPtr::new(std::ptr::null_mut());
+
+/// A thread's announcement of the index and the global scope it reads. Records are never
+/// freed: a thread that ends leaves its record for the next one.
 struct Record {
     hazard: AtomicPtr<Index>,
+    scope: AtomicPtr<GlobalScope>,
     free: AtomicBool,
     next: *const Record,
 }
@@ -252,7 +227,12 @@ fn claim_record() -> &'static Record {
         p = r.next;
     }
     let r: &'static mut Record =
-        Box::leak(Box::new(Record { hazard: AtomicPtr::new(std::ptr::null_mut()), free: AtomicBool::new(false), next: std::ptr::null() }));
+        Box::leak(Box::new(Record {
+            hazard: AtomicPtr::new(std::ptr::null_mut()),
+            scope: AtomicPtr::new(std::ptr::null_mut()),
+            free: AtomicBool::new(false),
+            next: std::ptr::null(),
+        }));
     let mut head = RECORDS.load(Ordering::Acquire);
     loop {
         r.next = head;
@@ -280,6 +260,7 @@ impl Drop for Owner {
     fn drop(&mut self) {
         crate::arch::hot_set(crate::arch::HOT_RECORD, 0);
         self.0.hazard.store(std::ptr::null_mut(), Ordering::Release);
+        self.0.scope.store(std::ptr::null_mut(), Ordering::Release);
         self.0.free.store(true, Ordering::Release);
     }
 }
@@ -326,11 +307,7 @@ pub fn with_answer<R>(id: u64, name: &[u8], f: impl FnOnce(Answer) -> R) -> Opti
         // A signal handler's lookup inside another one puts the outer announcement back.
         let outer = mine.hazard.load(Ordering::Relaxed);
         mine.hazard.store(p, Ordering::Relaxed);
-        if ASYMMETRIC.load(Ordering::Relaxed) {
-            compiler_fence(Ordering::SeqCst);
-        } else {
-            fence(Ordering::SeqCst);
-        }
+        announced();
         let r = if p.is_null() || slot.load(Ordering::Acquire) != p {
             None
         } else {
@@ -344,12 +321,67 @@ pub fn with_answer<R>(id: u64, name: &[u8], f: impl FnOnce(Answer) -> R) -> Opti
     }
 }
 
-/// Publish `index` for its handle: false when the slot is taken (by another open handle).
-/// The registry calls this with the handle open, under its lock.
-pub fn publish(index: Box<Index>) -> std::result::Result<(), Box<Index>> {
+/// The reader's barrier between announcing a pointer and checking it is still published.
+#[inline]
+fn announced() {
+    if ASYMMETRIC.load(Ordering::Relaxed) {
+        compiler_fence(Ordering::SeqCst);
+    } else {
+        fence(Ordering::SeqCst);
+    }
+}
+
+/// Run `f` with the global scope as last published, held by the calling thread's announcement
+/// instead of a reference (what `f` finds stays loaded until it returns). None, without calling
+/// `f`, when the registry must answer: no scope published, no record, or the thread already
+/// announces one (a binding inside another, from a resolver, a hook or a signal handler).
+#[inline]
+pub fn with_global<R>(f: impl FnOnce(&[Arc<Module>]) -> R) -> Option<R> {
+    let mine = my_record()?;
+    if !mine.scope.load(Ordering::Relaxed).is_null() {
+        return None;
+    }
+    let p = GLOBAL.load(Ordering::Acquire);
+    if p.is_null() {
+        return None;
+    }
+    mine.scope.store(p, Ordering::Relaxed);
+    announced();
+    let r = (GLOBAL.load(Ordering::Acquire) == p).then(|| {
+        // SAFETY: announced in this thread's record and still published after that: a writer
+        // that retires it from now on sees the announcement and keeps it.
+        f(&unsafe { &*p }.0)
+    });
+    mine.scope.store(std::ptr::null_mut(), Ordering::Release);
+    r
+}
+
+/// Publish the global scope `view` for lazy bindings (none when `transient`: the registry must
+/// then check the host's objects at each binding); the one published before goes to `retired`.
+/// The registry calls this under its write lock each time it rebuilds the scope.
+pub fn publish_global(view: &Arc<[Arc<Module>]>, transient: bool, retired: &mut Vec<Retired>) {
+    register_barrier();
+    let new = match transient {
+        true => std::ptr::null_mut(),
+        false => Box::into_raw(Box::new(GlobalScope(view.clone()))),
+    };
+    let old = GLOBAL.swap(new, Ordering::SeqCst);
+    if !old.is_null() {
+        retired.push(Retired(Held::Scope(old)));
+    }
+}
+
+/// Make the readers' barrier a compiler barrier if the kernel lets writers use `membarrier(2)`.
+fn register_barrier() {
     if !ASYMMETRIC.load(Ordering::Relaxed) && crate::os::barrier_all_threads_init() {
         ASYMMETRIC.store(true, Ordering::Release);
     }
+}
+
+/// Publish `index` for its handle: false when the slot is taken (by another open handle).
+/// The registry calls this with the handle open, under its lock.
+pub fn publish(index: Box<Index>) -> std::result::Result<(), Box<Index>> {
+    register_barrier();
     let slot = &TABLES[index.id as usize & (SLOTS - 1)];
     let p = Box::into_raw(index);
     match slot.compare_exchange(std::ptr::null_mut(), p, Ordering::AcqRel, Ordering::Relaxed) {
@@ -371,11 +403,23 @@ pub fn retire(id: u64, retired: &mut Vec<Retired>) {
         return;
     }
     slot.store(std::ptr::null_mut(), Ordering::SeqCst);
-    retired.push(Retired(p));
+    retired.push(Retired(Held::Index(p)));
 }
 
-/// An index taken out of [`TABLES`], still perhaps read by other threads.
-pub struct Retired(*mut Index);
+/// An index taken out of [`TABLES`], or a global scope replaced, still perhaps read by other
+/// threads.
+pub struct Retired(Held);
+
+enum Held {
+    Index(*mut Index),
+    Scope(*mut GlobalScope),
+}
+
+/// What [`reclaim`] frees, to be dropped with no lock held.
+pub enum Reclaimed {
+    Index { _index: Box<Index> },
+    Scope { _scope: Box<GlobalScope> },
+}
 
 // SAFETY: the index is only read by readers, and dropped by whoever owns the `Retired`.
 unsafe impl Send for Retired {}
@@ -384,7 +428,7 @@ unsafe impl Sync for Retired {}
 
 /// The retired indexes no reader holds any more, taken out of `retired`, to be dropped with no
 /// lock held (dropping one may unmap its objects).
-pub fn reclaim(retired: &mut Vec<Retired>) -> Vec<Index> {
+pub fn reclaim(retired: &mut Vec<Retired>) -> Vec<Reclaimed> {
     if retired.is_empty() {
         return Vec::new();
     }
@@ -398,15 +442,22 @@ pub fn reclaim(retired: &mut Vec<Retired>) -> Vec<Index> {
         // Readers might still be inside: keep them (for a later attempt).
         return Vec::new();
     }
-    let held: Vec<*mut Index> = records().map(|r| r.hazard.load(Ordering::Acquire)).filter(|p| !p.is_null()).collect();
+    let held: Vec<(*mut Index, *mut GlobalScope)> = records().map(|r| (r.hazard.load(Ordering::Acquire), r.scope.load(Ordering::Acquire))).collect();
     let mut free = Vec::new();
     retired.retain(|r| {
-        if held.contains(&r.0) {
-            return true;
+        match r.0 {
+            Held::Index(p) if !held.iter().any(|h| h.0 == p) => {
+                // SAFETY: out of its slot and announced by no reader after the barrier: no
+                // thread can reach it any more. It came from `Box::into_raw` in `publish`.
+                free.push(Reclaimed::Index { _index: unsafe { Box::from_raw(p) } });
+            }
+            Held::Scope(p) if !held.iter().any(|h| h.1 == p) => {
+                // SAFETY: no longer the published scope and announced by no reader after the
+                // barrier, as above. It came from `Box::into_raw` in `publish_global`.
+                free.push(Reclaimed::Scope { _scope: unsafe { Box::from_raw(p) } });
+            }
+            _ => return true,
         }
-        // SAFETY: out of its slot and announced by no reader after the barrier: no thread
-        // can reach it any more. It came from `Box::into_raw` in `publish`.
-        free.push(*unsafe { Box::from_raw(r.0) });
         false
     });
     free
@@ -417,6 +468,7 @@ pub fn fork_child() {
     let me = crate::arch::hot_get(crate::arch::HOT_RECORD) as *const Record;
     for r in records().filter(|&r| !std::ptr::eq(r, me)) {
         r.hazard.store(std::ptr::null_mut(), Ordering::Relaxed);
+        r.scope.store(std::ptr::null_mut(), Ordering::Relaxed);
         r.free.store(true, Ordering::Relaxed);
     }
 }

@@ -1382,6 +1382,19 @@ fn lazy_first_calls_do_not_allocate() {
     s.run_ok(&prog, &[s.dir_arg()], &[]);
 }
 
+/// A lookup hook closes an RL_GLOBAL library while a lazy binding searches the global scope:
+/// the scope the binding started with keeps its objects mapped until it is done, and the next
+/// open frees it.
+#[test]
+fn lazy_binding_survives_a_global_close_in_a_hook() {
+    let s = Scratch::new("lazy_global_closed");
+    s.lib("liblazy_many_dep.so", &["lazy_many_dep.c"], &[]);
+    s.lib("liblazy_many.so", &["lazy_many.c"], &["-Wl,-z,lazy", "-L.", "-llazy_many_dep", "-Wl,-rpath,$ORIGIN"]);
+    s.lib("libghost.so", &["ghost.c"], &[]);
+    let prog = s.program("lazy_global_closed_in_hook.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
 /// Lazy first calls take no lock of the system loader's (no dl_iterate_phdr): they go through
 /// while another thread is inside glibc's dl_iterate_phdr.
 #[test]
