@@ -49,23 +49,35 @@ impl<T> DerefMut for MutexGuard<'_, T> {
     }
 }
 
-/// A condition variable used with a [`Mutex`].
+/// A condition variable used with a [`Mutex`]. A notification with nobody waiting makes no
+/// system call: the waiters are counted, under the mutex, so a notifier that holds the mutex
+/// (or takes it after changing what waiters test) never misses one.
 #[derive(Debug, Default)]
-pub struct Condvar(std::sync::Condvar);
+pub struct Condvar {
+    inner: std::sync::Condvar,
+    waiters: std::sync::atomic::AtomicUsize,
+}
 
 impl Condvar {
     pub const fn new() -> Self {
-        Condvar(std::sync::Condvar::new())
+        Condvar { inner: std::sync::Condvar::new(), waiters: std::sync::atomic::AtomicUsize::new(0) }
     }
 
     /// Release the guard's lock, wait for a notification, and take the lock again.
     pub fn wait<T>(&self, guard: &mut MutexGuard<'_, T>) {
         let g = guard.0.take().expect("guard in use");
-        guard.0 = Some(self.0.wait(g).unwrap_or_else(PoisonError::into_inner));
+        // Counted while the lock is held, before it is released by the wait.
+        self.waiters.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        guard.0 = Some(self.inner.wait(g).unwrap_or_else(PoisonError::into_inner));
+        self.waiters.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Wake every waiter. The caller holds the mutex, or took it after the change waiters wait
+    /// for.
     pub fn notify_all(&self) {
-        self.0.notify_all();
+        if self.waiters.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+            self.inner.notify_all();
+        }
     }
 }
 
