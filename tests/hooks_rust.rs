@@ -174,10 +174,6 @@ fn allocator_redirected_for_one_plugin() {
         asked.lock().unwrap().iter().all(|(.., r)| *r == lib),
         "the per-open hook is only asked about its own open"
     );
-    drop(rounds);
-    drop(calloc_sum);
-    drop(hk_malloc);
-    drop(hk_free);
     h.close().unwrap();
     h2.close().unwrap();
     assert!(!is_mapped(Path::new(&lib)) && !is_mapped(Path::new(&lib2)));
