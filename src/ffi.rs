@@ -246,6 +246,11 @@ pub(crate) fn from_ptr(p: *mut rl_handle) -> Result<Handle, Error> {
 unsafe fn arg<'a>(p: *const c_char, what: &str) -> Result<&'a str, Error> {
     // SAFETY: forwarded contract.
     let bytes = unsafe { bytes_arg(p, what) }?;
+    // Names are nearly always ASCII, which is checked a word at a time.
+    if bytes.is_ascii() {
+        // SAFETY: ASCII is valid UTF-8.
+        return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
+    }
     std::str::from_utf8(bytes).map_err(|_| Error::InvalidArgument(format!("{what} is not valid UTF-8")))
 }
 

@@ -123,10 +123,12 @@ fn checked(path: &Path, f: os::File, known: &dyn Known) -> Result<Found> {
     })
 }
 
-/// Find `name` as object `requester` (None: the program, as for `rl_open`) would: a loaded
-/// object that answers to it, else a file in the search path.
+/// Find `name`, which has no slash (the caller checked), as object `requester` (None: the
+/// program, as for `rl_open`) would: a loaded object that answers to it, else a file in the
+/// search path.
 pub fn find(name: &str, requester: Option<&Module>, known: &dyn Known) -> Option<Found> {
-    find_noting(name, requester, known, &mut Vec::new())
+    debug_assert!(!name.contains('/'));
+    known.by_name(name.as_bytes()).map(Found::Existing).or_else(|| search_for(name, requester, known, &mut Vec::new()))
 }
 
 /// [`find`], telling in `skipped` why each candidate file that exists was passed over.
