@@ -468,7 +468,7 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
     let requester = guard.object_at(caller).cloned();
 
     // Is it loaded already?
-    let (display, found): (String, Option<Found>) = match &input {
+    let (display, found): (&str, Option<Found>) = match &input {
         Input::Path(p) => {
             let found = if p.contains('/') {
                 let origin = requester.clone().or_else(|| guard.program()).and_then(|m| m.origin.clone());
@@ -482,9 +482,9 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
             } else {
                 resolve::find(p, requester.as_deref(), &*guard)
             };
-            (p.to_string(), found)
+            (*p, found)
         }
-        Input::Memory { name, .. } | Input::Link { name, .. } => (name.to_string(), None),
+        Input::Memory { name, .. } | Input::Link { name, .. } => (*name, None),
     };
     if let Some(Found::Existing(m)) = &found {
         let id = m.id;
@@ -535,7 +535,7 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
         // denotes no file is, as with glibc.
         return Err(match (&input, &found) {
             (Input::Path(p), None) => not_found(p),
-            _ => Error::NotLoaded { file: display },
+            _ => Error::NotLoaded { file: display.to_string() },
         });
     }
 
