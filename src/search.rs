@@ -124,18 +124,23 @@ thread_local! {
 /// (`ldconfig` ran) and reads it again if so. The cache is unmapped when the returned value
 /// goes, at the end of the open, as glibc's `dlopen` does: it takes no memory between opens.
 pub fn new_open() -> OpenScope {
-    CACHE_CHECKED.set(false);
-    OpenScope(())
+    OpenScope { outer: CACHE_CHECKED.replace(false) }
 }
 
 /// See [`new_open`].
-pub struct OpenScope(());
+pub struct OpenScope {
+    /// Whether the open this one runs inside of (a constructor's `rl_open`) had used the cache.
+    outer: bool,
+}
 
 impl Drop for OpenScope {
     fn drop(&mut self) {
-        // Another thread's open may be using it: it holds its own reference.
-        let gone = REMEMBERED.lock().cache.take();
-        drop(gone);
+        // An open that never used the cache (one that found its library loaded) leaves it to
+        // the open that did. Another thread's open may be using it: it holds its own reference.
+        if CACHE_CHECKED.replace(self.outer) {
+            let gone = REMEMBERED.lock().cache.take();
+            drop(gone);
+        }
     }
 }
 

@@ -295,6 +295,16 @@ fn build_ctor_open(s: &Scratch) {
     s.lib("libopener.so", &["opener.c"], &[]);
 }
 
+/// The ld.so.cache an open used is unmapped at its end even when one of its constructors opened
+/// a library already loaded (a nested open that used no cache).
+#[test]
+fn ld_so_cache_unmapped_after_open_with_nested_open() {
+    let s = Scratch::new("cache_nested_open");
+    s.lib("libcache_opener.so", &["opener.c"], &["-Wl,--no-as-needed", "-lz"]);
+    let prog = s.program("cache_nested_open.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
 #[test]
 fn constructor_calls_rl_open() {
     let s = Scratch::new("ctor_open");
