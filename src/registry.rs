@@ -442,7 +442,7 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
 /// DT_RPATH/DT_RUNPATH and `$ORIGIN` is its directory, as with dlopen (code no loader knows,
 /// like `caller` 0, counts as the program's).
 pub fn open_from(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Result<Handle> {
-    let blocks = crate::tls::Reservations::begin();
+    let mut blocks = crate::tls::Reservations::begin();
     for attempt in 1.. {
         let r = open_once(input, flags, hooks, caller);
         let Some((file, reserved)) = blocks.reserve_wanted() else { return r };

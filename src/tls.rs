@@ -506,19 +506,29 @@ thread_local! {
 /// lock is released) unloads those nothing holds, so that an open that fails after mapping an
 /// object leaves no block behind.
 pub struct Reservations {
-    /// The reservations of an open this thread is inside of (a constructor's `rl_open`).
-    outer: Reserved,
+    /// The reservations of an open this thread is inside of (a constructor's `rl_open`); `None`
+    /// once given back.
+    outer: Option<Reserved>,
 }
 
 impl Reservations {
     pub fn begin() -> Reservations {
-        Reservations { outer: RESERVED.with(RefCell::take) }
+        Reservations { outer: Some(RESERVED.with(RefCell::take)) }
     }
 
-    /// Reserve the block the last attempt lacked. `None` if it lacked none; else the object's
-    /// name, with the error if the block could not be reserved.
-    pub fn reserve_wanted(&self) -> Option<(String, Result<(), String>)> {
-        let (w, name) = RESERVED.with(|r| r.borrow_mut().wanted.take())?;
+    /// Reserve the block the last attempt lacked. `None` if it lacked none: the open is over,
+    /// and the outer open's reservations are given back in the same visit to the thread's
+    /// state (the blocks no object took are released). Else the object's name, with the error
+    /// if the block could not be reserved.
+    pub fn reserve_wanted(&mut self) -> Option<(String, Result<(), String>)> {
+        let wanted = RESERVED.with(|r| {
+            let mut r = r.borrow_mut();
+            match r.wanted.take() {
+                Some(w) => Ok(w),
+                None => Err(std::mem::replace(&mut *r, self.outer.take().unwrap_or_default())),
+            }
+        });
+        let (w, name) = wanted.ok()?;
         let block = reserve_static(w.template(), &name);
         let r = block.map(|b| RESERVED.with(|r| r.borrow_mut().blocks.push(Arc::new(b))));
         Some((name, r))
@@ -527,8 +537,10 @@ impl Reservations {
 
 impl Drop for Reservations {
     fn drop(&mut self) {
-        let mine = RESERVED.with(|r| r.replace(std::mem::take(&mut self.outer)));
-        drop(mine);
+        if let Some(outer) = self.outer.take() {
+            let mine = RESERVED.with(|r| r.replace(outer));
+            drop(mine);
+        }
     }
 }
 
