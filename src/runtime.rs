@@ -48,10 +48,10 @@ pub struct Keeper {
     pub collect: fn(),
 }
 
-/// Set once by relink's start-up, before anything is opened.
+/// Set once by the registry when it is made, before any object is loaded.
 static KEEPER: OnceLock<Keeper> = OnceLock::new();
 
-/// Hands down the registry's side of `__cxa_thread_atexit` (relink's start-up calls it).
+/// Hands down the registry's side of `__cxa_thread_atexit`.
 pub fn set_keeper(k: Keeper) {
     let _ = KEEPER.set(k);
 }

@@ -13,8 +13,6 @@ const LEFT: &[(&str, &str)] = &[
     // call the Rust functions behind them.
     ("arch", "relocate"),
     ("arch", "tls"),
-    // Binding reads the unique-symbol table, lazy binding the global scope as it is now.
-    ("relocate", "registry"),
 ];
 
 type Graph = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
