@@ -1069,10 +1069,12 @@ unsafe fn open_hooks(opts: *const rl_open_opts) -> Result<OpenHooks, Error> {
 
 /// Relink's start-up, which the system loader runs with the program's arguments when it
 /// initializes relink (as a shared library, or linked statically into the program): the
-/// arguments for initializers, the fork handlers, `RELINK_DEBUG`. (Here, at the top of the
-/// layers, since it reaches several of them; this file is always linked in with the exports.)
+/// arguments for initializers, the address of the `_dl_find_object` export, the fork handlers,
+/// `RELINK_DEBUG`. (Here, at the top of the layers, since it reaches several of them; this file
+/// is always linked in with the exports.)
 unsafe extern "C" fn start(argc: c_int, argv: *const *const c_char, envp: *const *const c_char) {
     crate::init::capture_args(argc, argv, envp);
+    crate::unwind::set_own_find_object(_dl_find_object as *const () as usize);
     crate::fork::install();
     crate::debug::init();
 }

@@ -145,6 +145,9 @@ type UniqueDef = (Arc<Module>, &'static Sym);
 
 static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
     crate::arch::init();
+    // What binding and relink's `__cxa_thread_atexit` ask of the registry.
+    relocate::set_registry(relocate::Registry { definition, global_scope_now });
+    crate::runtime::set_keeper(crate::runtime::Keeper { pin, collect });
     let mut r = Registry {
         host: Vec::new(),
         host_startup: 0,

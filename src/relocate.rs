@@ -11,7 +11,7 @@ use crate::resolve::{self, Binding};
 use crate::hooks::{Lookups, OpenHooks, Phase, RelocEvent, RelocHook};
 use elf::abi;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 
 /// Where a thread-local variable's block is.
 #[derive(Clone, Copy)]
@@ -574,6 +574,25 @@ impl Ctx<'_, '_> {
     }
 }
 
+/// What binding asks of the registry, which hands it down when it is made (before any object).
+pub struct Registry {
+    /// The definition every binding of an STB_GNU_UNIQUE name gets (`b` itself for others).
+    pub definition: for<'a> fn(Binding<'a>) -> Binding<'a>,
+    /// The global scope as it is now (for lazy binding).
+    pub global_scope_now: fn() -> Arc<[Arc<Module>]>,
+}
+
+static REGISTRY: OnceLock<Registry> = OnceLock::new();
+
+/// Hands down the registry's side of binding (see [`Registry`]).
+pub fn set_registry(r: Registry) {
+    let _ = REGISTRY.set(r);
+}
+
+fn registry() -> &'static Registry {
+    REGISTRY.get().expect("the registry is made before any object is bound")
+}
+
 /// Bind the reference through symbol `idx` of `m`, looking it up through `scope` (used by the
 /// eager relocation loop and by lazy binding alike).
 fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Module> + Clone, hooks: &Lookups) -> Result<Resolved> {
@@ -584,7 +603,7 @@ fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modu
         Target::Runtime(value) | Target::Supplied(value) => Resolved { value, def: None, tls: false },
         Target::UndefinedWeak => Resolved { value: 0, def: None, tls: false },
         Target::Definition(b) => {
-            let b = crate::registry::definition(b);
+            let b = (registry().definition)(b);
             crate::debug::report!(
                 crate::debug::BINDINGS,
                 "binding file {} [{}] to {} [{}]: normal symbol `{}'{}",
@@ -754,7 +773,7 @@ thread_local! {
 /// the global scope.
 fn bind_own(ctx: &LazyCtx, m: &Module, r: &Rela, slot: usize) -> usize {
     let own_in = |global: &[Arc<Module>]| bind_own_in(ctx, m, r, slot, global);
-    crate::symcache::with_global(own_in).unwrap_or_else(|| own_in(&crate::registry::global_scope_now()))
+    crate::symcache::with_global(own_in).unwrap_or_else(|| own_in(&(registry().global_scope_now)()))
 }
 
 /// [`bind_own`] through the global scope `global`.
@@ -807,7 +826,7 @@ fn bind_slot(ctx: &LazyCtx, m: &Module, r: &Rela, slot: usize, held: &mut Vec<Ar
     }
     let (extra, rest) = held.split_at(n_extra);
     let later = &rest[n_local - n_extra..];
-    let global = crate::registry::global_scope_now();
+    let global = (registry().global_scope_now)();
     check_loaded(ctx, m);
     // The order of `resolve::binding_scope`, in a list: searching it is cheaper than walking
     // chained parts of the scope. An object of the local scope is searched if it is one of the

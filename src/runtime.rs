@@ -10,7 +10,7 @@
 use crate::module::Module;
 use std::ffi::{c_int, c_void};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 type Dtor = unsafe extern "C" fn(*mut c_void);
 
@@ -39,8 +39,25 @@ struct Pending {
 /// A byte of relink's own, handed to glibc as the registering object.
 static ANCHOR: u8 = 0;
 
+/// How the registry keeps an object with pending destructors loaded.
+pub struct Keeper {
+    /// The object containing an address, first, with its dependencies; `None` for an address
+    /// outside relink's objects.
+    pub pin: fn(usize) -> Option<Vec<Arc<Module>>>,
+    /// Unloads what nothing holds any more.
+    pub collect: fn(),
+}
+
+/// Set once by the registry when it is made, before any object is loaded.
+static KEEPER: OnceLock<Keeper> = OnceLock::new();
+
+/// Hands down the registry's side of `__cxa_thread_atexit`.
+pub fn set_keeper(k: Keeper) {
+    let _ = KEEPER.set(k);
+}
+
 extern "C" fn thread_atexit(dtor: Dtor, obj: *mut c_void, dso: *mut c_void) -> c_int {
-    let Some(pin) = crate::registry::pin(dso as usize) else {
+    let Some(pin) = KEEPER.get().and_then(|k| (k.pin)(dso as usize)) else {
         // SAFETY: forwarding the caller's registration unchanged.
         return unsafe { glibc_thread_atexit(dtor, obj, dso) };
     };
@@ -61,7 +78,7 @@ unsafe extern "C" fn run_pending(p: *mut c_void) {
     // Without the pin the object may be unreachable now: unload it (it is unmapped when the
     // last reference, possibly this one, goes).
     drop(pending);
-    if last {
-        crate::registry::collect();
+    if let Some(k) = KEEPER.get().filter(|_| last) {
+        (k.collect)();
     }
 }

@@ -290,6 +290,15 @@ fn words_of<const N: usize>(pc: usize) -> Option<[usize; N]> {
     }
 }
 
+/// The address of librelink's exported `_dl_find_object` (`ffi.rs`), which answers from
+/// [`find`]. Stored once by relink's start-up, before anything is opened; 0 before that.
+static OWN_FIND_OBJECT: AtomicUsize = AtomicUsize::new(0);
+
+/// Records the address of librelink's `_dl_find_object` export (relink's start-up calls it).
+pub fn set_own_find_object(addr: usize) {
+    OWN_FIND_OBJECT.store(addr, Ordering::Relaxed);
+}
+
 /// Whether the unwinder `p` finds frames through [`find`]: it calls `_dl_find_object`, and the
 /// first host object of the global scope that defines that name is relink (the system loader
 /// and relink bind the unwinder's reference to it).
@@ -303,7 +312,8 @@ fn reads_table(p: &Module, providers: &[&Arc<Module>]) -> bool {
         let s = h.symtab.sym(h.symtab.lookup(&q)?)?;
         Some(h.bias.wrapping_add(s.st_value as usize))
     });
-    first == Some(crate::ffi::_dl_find_object as *const () as usize)
+    let own = OWN_FIND_OBJECT.load(Ordering::Relaxed);
+    own != 0 && first == Some(own)
 }
 
 /// A cursor over bytes of the object in memory that knows the address of each byte.

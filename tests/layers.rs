@@ -13,12 +13,6 @@ const LEFT: &[(&str, &str)] = &[
     // call the Rust functions behind them.
     ("arch", "relocate"),
     ("arch", "tls"),
-    // Whether an unwinder reads relink's table: its `_dl_find_object` is relink's export.
-    ("unwind", "ffi"),
-    // relink's `__cxa_thread_atexit` keeps the registering object loaded.
-    ("runtime", "registry"),
-    // Binding reads the unique-symbol table, lazy binding the global scope as it is now.
-    ("relocate", "registry"),
 ];
 
 type Graph = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
