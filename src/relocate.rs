@@ -764,6 +764,10 @@ pub extern "C" fn lazy_fixup(ctx: *const LazyCtx, arg: usize) -> usize {
     }
 }
 
+// The machine's lazy-binding trampoline (GOT word `arch::LAZY_GOT_ENTRY`), which calls
+// `lazy_fixup`.
+arch::lazy_entry_asm!(fixup = lazy_fixup);
+
 thread_local! {
     /// See [`lazy_fixup`].
     static LIVE: std::cell::RefCell<Vec<Arc<Module>>> = const { std::cell::RefCell::new(Vec::new()) };

@@ -23,7 +23,10 @@ extern "C" {
 /// The address of relink's replacement for `name`, if it has one.
 pub fn interposed(name: &[u8]) -> Option<usize> {
     match name {
-        b"__tls_get_addr" => Some(crate::arch::tls_get_addr_entry()),
+        // The arch file's entry point where the machine has one, else the Rust function.
+        b"__tls_get_addr" => {
+            Some(crate::arch::tls_get_addr_entry().unwrap_or(crate::tls::tls_get_addr as *const () as usize))
+        }
         b"__cxa_thread_atexit_impl" | b"__cxa_thread_atexit" => Some(thread_atexit as *const () as usize),
         _ => crate::arch::tls_get_addr_alias(name),
     }

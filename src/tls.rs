@@ -259,6 +259,10 @@ pub extern "C" fn tlsdesc_offset(ti: *const TlsIndex) -> isize {
     addr - crate::arch::thread_pointer() as isize
 }
 
+// The machine's entry points for relocated code that call the two functions above: the TLS
+// descriptor functions, and `__tls_get_addr` where the machine needs an entry of its own.
+crate::arch::tls_entries_asm!(get_addr = tls_get_addr, desc_offset = tlsdesc_offset);
+
 // ---------------------------------------------------------------------------------------------
 // Static TLS: blocks at a fixed offset from the thread pointer, for initial-exec code.
 

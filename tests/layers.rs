@@ -8,12 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// References that still point up the layers, each explained in ARCHITECTURE.md ("Layers").
 /// Every one of them must still exist: remove it from here when it goes.
-const LEFT: &[(&str, &str)] = &[
-    // The assembly entry points (lazy-binding trampoline, TLS descriptors, `__tls_get_addr`)
-    // call the Rust functions behind them.
-    ("arch", "relocate"),
-    ("arch", "tls"),
-];
+const LEFT: &[(&str, &str)] = &[];
 
 type Graph = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
 

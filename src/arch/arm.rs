@@ -213,7 +213,7 @@ pub fn search_caps(cpu: &CpuInfo, auxv_platform: Option<Vec<u8>>) -> SearchCaps 
 /// Nonzero when the CPU has d16-d31, which the trampolines then save too (they are
 /// caller-saved, and the C library's string functions may use them). Read by the assembly
 /// below; set once by [`init`] before any object is relocated.
-static VFP_D32: AtomicU32 = AtomicU32::new(0);
+pub(crate) static VFP_D32: AtomicU32 = AtomicU32::new(0);
 
 /// Find out whether the trampolines must save d16-d31.
 pub fn init() {
@@ -229,7 +229,8 @@ pub fn trampolines_supported() -> bool {
 
 // Entry points called by relocated code with conventions Rust functions cannot meet directly
 // (A32 code; `.fpu vfpv3` lets the assembler accept d16-d31, which are only touched when
-// `VFP_D32` says they exist).
+// `VFP_D32` says they exist), written by the macros below, which the modules owning the Rust
+// functions they call invoke with them (`tls.rs`, `relocate.rs`).
 //
 // - `relink_tlsdesc_static` / `relink_tlsdesc_dynamic`: TLS descriptor functions (see the top
 //   of the file). The dynamic one saves r1-r3, ip, lr and the caller-saved VFP registers around
@@ -254,6 +255,7 @@ macro_rules! vfp_save {
              vpushne {{d16-d31}}"
     };
 }
+pub(crate) use vfp_save;
 
 /// Undo `vfp_save!`.
 macro_rules! vfp_restore {
@@ -264,6 +266,7 @@ macro_rules! vfp_restore {
              mov sp, r4"
     };
 }
+pub(crate) use vfp_restore;
 
 /// The PC-relative offset of `VFP_D32` that `vfp_save!` loads.
 macro_rules! vfp_flag {
@@ -271,59 +274,80 @@ macro_rules! vfp_flag {
         "2:  .word {d32} - (1b + 8)"
     };
 }
+pub(crate) use vfp_flag;
 
-std::arch::global_asm!(
-    ".arm",
-    ".fpu vfpv3",
-    ".globl relink_tlsdesc_static",
-    ".hidden relink_tlsdesc_static",
-    ".type relink_tlsdesc_static, %function",
-    "relink_tlsdesc_static:",
-    "    ldr r0, [r0]",
-    "    bx lr",
-    ".size relink_tlsdesc_static, . - relink_tlsdesc_static",
-    "",
-    ".globl relink_tlsdesc_dynamic",
-    ".hidden relink_tlsdesc_dynamic",
-    ".type relink_tlsdesc_dynamic, %function",
-    "relink_tlsdesc_dynamic:",
-    "    push {{r1, r2, r3, r4, r5, ip, lr}}",
-    vfp_save!(),
-    "    ldr r0, [r0]",
-    "    bl {desc_offset}",
-    vfp_restore!(),
-    "    pop {{r1, r2, r3, r4, r5, ip, lr}}",
-    "    bx lr",
-    vfp_flag!(),
-    ".size relink_tlsdesc_dynamic, . - relink_tlsdesc_dynamic",
-    "",
-    // Entry: ip = &GOT[n + 3], lr = &GOT[2], [sp] = the caller's lr.
-    ".globl relink_lazy_entry",
-    ".hidden relink_lazy_entry",
-    ".type relink_lazy_entry, %function",
-    "relink_lazy_entry:",
-    "    push {{r0, r1, r2, r3, r4, r5}}",
-    vfp_save!(),
-    "    ldr r0, [lr, #-4]",
-    "    sub r1, ip, lr",
-    "    lsr r1, r1, #2",
-    "    sub r1, r1, #1",
-    "    bl {fixup}",
-    "    mov ip, r0",
-    vfp_restore!(),
-    "    pop {{r0, r1, r2, r3, r4, r5, lr}}",
-    "    bx ip",
-    vfp_flag!(),
-    ".size relink_lazy_entry, . - relink_lazy_entry",
-    desc_offset = sym crate::tls::tlsdesc_offset,
-    fixup = sym crate::relocate::lazy_fixup,
-    d32 = sym VFP_D32,
-);
+/// The TLS descriptor functions `relink_tlsdesc_static` and `relink_tlsdesc_dynamic`, calling
+/// `desc_offset` (a dynamic descriptor's offset from the thread pointer). `get_addr` needs no
+/// entry point here (see `tls_get_addr_entry`).
+macro_rules! tls_entries_asm {
+    (get_addr = $get_addr:path, desc_offset = $desc_offset:path $(,)?) => {
+        std::arch::global_asm!(
+            ".arm",
+            ".fpu vfpv3",
+            ".globl relink_tlsdesc_static",
+            ".hidden relink_tlsdesc_static",
+            ".type relink_tlsdesc_static, %function",
+            "relink_tlsdesc_static:",
+            "    ldr r0, [r0]",
+            "    bx lr",
+            ".size relink_tlsdesc_static, . - relink_tlsdesc_static",
+            "",
+            ".globl relink_tlsdesc_dynamic",
+            ".hidden relink_tlsdesc_dynamic",
+            ".type relink_tlsdesc_dynamic, %function",
+            "relink_tlsdesc_dynamic:",
+            "    push {{r1, r2, r3, r4, r5, ip, lr}}",
+            $crate::arch::vfp_save!(),
+            "    ldr r0, [r0]",
+            "    bl {desc_offset}",
+            $crate::arch::vfp_restore!(),
+            "    pop {{r1, r2, r3, r4, r5, ip, lr}}",
+            "    bx lr",
+            $crate::arch::vfp_flag!(),
+            ".size relink_tlsdesc_dynamic, . - relink_tlsdesc_dynamic",
+            desc_offset = sym $desc_offset,
+            d32 = sym $crate::arch::VFP_D32,
+        );
+    };
+}
+pub(crate) use tls_entries_asm;
 
-/// Address of relink's `__tls_get_addr`, bound for relink-relocated code: the Rust function
-/// itself (Arm code calls it with the standard convention).
-pub fn tls_get_addr_entry() -> usize {
-    crate::tls::tls_get_addr as *const () as usize
+/// The lazy-binding trampoline `relink_lazy_entry`, calling `fixup` (which binds the slot and
+/// returns its target).
+macro_rules! lazy_entry_asm {
+    (fixup = $fixup:path $(,)?) => {
+        std::arch::global_asm!(
+            ".arm",
+            ".fpu vfpv3",
+            // Entry: ip = &GOT[n + 3], lr = &GOT[2], [sp] = the caller's lr.
+            ".globl relink_lazy_entry",
+            ".hidden relink_lazy_entry",
+            ".type relink_lazy_entry, %function",
+            "relink_lazy_entry:",
+            "    push {{r0, r1, r2, r3, r4, r5}}",
+            $crate::arch::vfp_save!(),
+            "    ldr r0, [lr, #-4]",
+            "    sub r1, ip, lr",
+            "    lsr r1, r1, #2",
+            "    sub r1, r1, #1",
+            "    bl {fixup}",
+            "    mov ip, r0",
+            $crate::arch::vfp_restore!(),
+            "    pop {{r0, r1, r2, r3, r4, r5, lr}}",
+            "    bx ip",
+            $crate::arch::vfp_flag!(),
+            ".size relink_lazy_entry, . - relink_lazy_entry",
+            fixup = sym $fixup,
+            d32 = sym $crate::arch::VFP_D32,
+        );
+    };
+}
+pub(crate) use lazy_entry_asm;
+
+/// Address of relink's `__tls_get_addr` entry point for relink-relocated code: none, the Rust
+/// function is bound itself (Arm code calls it with the standard convention).
+pub fn tls_get_addr_entry() -> Option<usize> {
+    None
 }
 
 /// GOT words reserved for lazy binding: GOT[1] (relink's context for the object), GOT[2] (the

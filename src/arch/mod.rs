@@ -16,12 +16,17 @@
 //!   block), `DTV_OFFSET` (what `DTPOFF` values are biased by: 0, or 0x800 on riscv), and
 //!   `in_static_tls` (whether a block offset lies in the system loader's static TLS area).
 //! * IFUNC: `call_ifunc` calls a resolver with the arguments glibc passes on that machine.
-//! * Entry points in assembly: `tls_get_addr_entry` (`__tls_get_addr` for relocated code), the
-//!   symbols `relink_tlsdesc_static` and `relink_tlsdesc_dynamic` (TLS descriptor functions,
-//!   given out by `tlsdesc_entries` below) and `relink_lazy_entry` (the trampoline PLT0 jumps
-//!   to, `lazy_entry` below, through GOT word `LAZY_GOT_ENTRY`, with the object's context in GOT
-//!   word `LAZY_GOT_CONTEXT`), `binds_at_load` (PLT calls the trampoline cannot carry: bound
-//!   eagerly), `trampolines_supported` and `init` (sizing them at startup),
+//! * Entry points in assembly. The blocks that call Rust functions of higher modules are
+//!   macros those modules invoke with them, so that `arch` names no module above it:
+//!   `tls_entries_asm!(get_addr = .., desc_offset = ..)`, invoked in `tls.rs`, defines the TLS
+//!   descriptor functions `relink_tlsdesc_static` and `relink_tlsdesc_dynamic` (given out by
+//!   `tlsdesc_entries` below) and, where the machine needs one, an entry point for
+//!   `__tls_get_addr` (`tls_get_addr_entry`; `None` where relocated code calls the Rust
+//!   function itself); `lazy_entry_asm!(fixup = ..)`, invoked in `relocate.rs`, defines
+//!   `relink_lazy_entry` (the trampoline PLT0 jumps to, `lazy_entry` below, through GOT word
+//!   `LAZY_GOT_ENTRY`, with the object's context in GOT word `LAZY_GOT_CONTEXT`). With them:
+//!   `binds_at_load` (PLT calls the trampoline cannot carry: bound eagerly),
+//!   `trampolines_supported` and `init` (sizing them at startup),
 //!   and the `entry_asm!` macro (the instructions of a naked export that hands its return
 //!   address on, which `with_caller!` below and the interposer put together). Defaults below
 //!   that only i386 overrides: `tls_get_addr_alias` (`___tls_get_addr`, argument in %eax) and
@@ -200,7 +205,7 @@ pub struct SearchCaps {
     pub hwcaps_names: Vec<&'static str>,
 }
 
-// Every arch file's assembly defines these entry points.
+// Every arch file's `lazy_entry_asm!` and `tls_entries_asm!` define these entry points.
 extern "C" {
     fn relink_lazy_entry();
     fn relink_tlsdesc_static();

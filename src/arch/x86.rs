@@ -223,7 +223,9 @@ pub fn search_caps(cpu: &CpuInfo, auxv_platform: Option<Vec<u8>>) -> SearchCaps 
     SearchCaps { platform, platform_bit, hwcap, hwcap_names: &HWCAP_NAMES, isa_levels: 1, hwcaps_names: Vec::new() }
 }
 
-// Entry points called by relocated code with conventions Rust functions cannot meet directly.
+// Entry points called by relocated code with conventions Rust functions cannot meet directly,
+// written by the macros below, which the modules owning the Rust functions they call invoke
+// with them (`tls.rs`, `relocate.rs`).
 //
 // - `relink_tls_get_addr`: `__tls_get_addr` (argument on the stack) and
 //   `relink_tls_get_addr_eax`: `___tls_get_addr` (GNU's, argument in %eax), for relink-relocated
@@ -235,92 +237,110 @@ pub fn search_caps(cpu: &CpuInfo, auxv_platform: Option<Vec<u8>>) -> SearchCaps 
 // - `relink_lazy_entry`: PLT0 jumps here with the object's lazy context (GOT[1]) and the byte
 //   offset of the PLT relocation pushed; %eax, %ecx and %edx (regparm arguments) must reach the
 //   bound function unchanged.
-std::arch::global_asm!(
-    ".globl relink_tls_get_addr",
-    ".hidden relink_tls_get_addr",
-    ".type relink_tls_get_addr, @function",
-    "relink_tls_get_addr:",
-    "    mov eax, [esp + 4]",
-    "    jmp relink_tls_get_addr_eax",
-    ".size relink_tls_get_addr, . - relink_tls_get_addr",
-    "",
-    ".globl relink_tls_get_addr_eax",
-    ".hidden relink_tls_get_addr_eax",
-    ".type relink_tls_get_addr_eax, @function",
-    "relink_tls_get_addr_eax:",
-    "    push ebp",
-    "    mov ebp, esp",
-    "    and esp, -16",
-    "    sub esp, 12",
-    "    push eax",
-    "    call {get_addr}",
-    "    leave",
-    "    ret",
-    ".size relink_tls_get_addr_eax, . - relink_tls_get_addr_eax",
-    "",
-    ".globl relink_tlsdesc_static",
-    ".hidden relink_tlsdesc_static",
-    ".type relink_tlsdesc_static, @function",
-    "relink_tlsdesc_static:",
-    "    mov eax, [eax + 4]",
-    "    ret",
-    ".size relink_tlsdesc_static, . - relink_tlsdesc_static",
-    "",
-    // Frame: [ebp-4] ecx, [ebp-8] edx, [ebp-12] the descriptor, then the FXSAVE area.
-    ".globl relink_tlsdesc_dynamic",
-    ".hidden relink_tlsdesc_dynamic",
-    ".type relink_tlsdesc_dynamic, @function",
-    "relink_tlsdesc_dynamic:",
-    "    push ebp",
-    "    mov ebp, esp",
-    "    push ecx",
-    "    push edx",
-    "    push eax",
-    "    and esp, -16",
-    "    sub esp, 512",
-    "    fxsave [esp]",
-    "    sub esp, 12",
-    "    push dword ptr [eax + 4]",
-    "    call {desc_offset}",
-    "    add esp, 16",
-    "    fxrstor [esp]",
-    "    lea esp, [ebp - 8]",
-    "    pop edx",
-    "    pop ecx",
-    "    pop ebp",
-    "    ret",
-    ".size relink_tlsdesc_dynamic, . - relink_tlsdesc_dynamic",
-    "",
-    // Entry stack: [esp] lazy context (GOT[1]), [esp+4] relocation offset, [esp+8] return
-    // address. After the pushes: [ebp+16] context, [ebp+20] offset. The target replaces the
-    // offset, and `ret` jumps to it with the caller's return address on top of the stack.
-    ".globl relink_lazy_entry",
-    ".hidden relink_lazy_entry",
-    ".type relink_lazy_entry, @function",
-    "relink_lazy_entry:",
-    "    push eax",
-    "    push ecx",
-    "    push edx",
-    "    push ebp",
-    "    mov ebp, esp",
-    "    and esp, -16",
-    "    sub esp, 8",
-    "    push dword ptr [ebp + 20]",
-    "    push dword ptr [ebp + 16]",
-    "    call {fixup}",
-    "    mov [ebp + 20], eax",
-    "    mov esp, ebp",
-    "    pop ebp",
-    "    pop edx",
-    "    pop ecx",
-    "    pop eax",
-    "    add esp, 4",
-    "    ret",
-    ".size relink_lazy_entry, . - relink_lazy_entry",
-    get_addr = sym crate::tls::tls_get_addr,
-    desc_offset = sym crate::tls::tlsdesc_offset,
-    fixup = sym crate::relocate::lazy_fixup,
-);
+
+/// The TLS entry points `relink_tls_get_addr`, `relink_tls_get_addr_eax`, `relink_tlsdesc_static`
+/// and `relink_tlsdesc_dynamic`, calling `get_addr` (the `__tls_get_addr` of relink's TLS) and
+/// `desc_offset` (a dynamic descriptor's offset from the thread pointer).
+macro_rules! tls_entries_asm {
+    (get_addr = $get_addr:path, desc_offset = $desc_offset:path $(,)?) => {
+        std::arch::global_asm!(
+            ".globl relink_tls_get_addr",
+            ".hidden relink_tls_get_addr",
+            ".type relink_tls_get_addr, @function",
+            "relink_tls_get_addr:",
+            "    mov eax, [esp + 4]",
+            "    jmp relink_tls_get_addr_eax",
+            ".size relink_tls_get_addr, . - relink_tls_get_addr",
+            "",
+            ".globl relink_tls_get_addr_eax",
+            ".hidden relink_tls_get_addr_eax",
+            ".type relink_tls_get_addr_eax, @function",
+            "relink_tls_get_addr_eax:",
+            "    push ebp",
+            "    mov ebp, esp",
+            "    and esp, -16",
+            "    sub esp, 12",
+            "    push eax",
+            "    call {get_addr}",
+            "    leave",
+            "    ret",
+            ".size relink_tls_get_addr_eax, . - relink_tls_get_addr_eax",
+            "",
+            ".globl relink_tlsdesc_static",
+            ".hidden relink_tlsdesc_static",
+            ".type relink_tlsdesc_static, @function",
+            "relink_tlsdesc_static:",
+            "    mov eax, [eax + 4]",
+            "    ret",
+            ".size relink_tlsdesc_static, . - relink_tlsdesc_static",
+            "",
+            // Frame: [ebp-4] ecx, [ebp-8] edx, [ebp-12] the descriptor, then the FXSAVE area.
+            ".globl relink_tlsdesc_dynamic",
+            ".hidden relink_tlsdesc_dynamic",
+            ".type relink_tlsdesc_dynamic, @function",
+            "relink_tlsdesc_dynamic:",
+            "    push ebp",
+            "    mov ebp, esp",
+            "    push ecx",
+            "    push edx",
+            "    push eax",
+            "    and esp, -16",
+            "    sub esp, 512",
+            "    fxsave [esp]",
+            "    sub esp, 12",
+            "    push dword ptr [eax + 4]",
+            "    call {desc_offset}",
+            "    add esp, 16",
+            "    fxrstor [esp]",
+            "    lea esp, [ebp - 8]",
+            "    pop edx",
+            "    pop ecx",
+            "    pop ebp",
+            "    ret",
+            ".size relink_tlsdesc_dynamic, . - relink_tlsdesc_dynamic",
+            get_addr = sym $get_addr,
+            desc_offset = sym $desc_offset,
+        );
+    };
+}
+pub(crate) use tls_entries_asm;
+
+/// The lazy-binding trampoline `relink_lazy_entry`, calling `fixup` (which binds the slot and
+/// returns its target).
+macro_rules! lazy_entry_asm {
+    (fixup = $fixup:path $(,)?) => {
+        std::arch::global_asm!(
+            // Entry stack: [esp] lazy context (GOT[1]), [esp+4] relocation offset, [esp+8] return
+            // address. After the pushes: [ebp+16] context, [ebp+20] offset. The target replaces the
+            // offset, and `ret` jumps to it with the caller's return address on top of the stack.
+            ".globl relink_lazy_entry",
+            ".hidden relink_lazy_entry",
+            ".type relink_lazy_entry, @function",
+            "relink_lazy_entry:",
+            "    push eax",
+            "    push ecx",
+            "    push edx",
+            "    push ebp",
+            "    mov ebp, esp",
+            "    and esp, -16",
+            "    sub esp, 8",
+            "    push dword ptr [ebp + 20]",
+            "    push dword ptr [ebp + 16]",
+            "    call {fixup}",
+            "    mov [ebp + 20], eax",
+            "    mov esp, ebp",
+            "    pop ebp",
+            "    pop edx",
+            "    pop ecx",
+            "    pop eax",
+            "    add esp, 4",
+            "    ret",
+            ".size relink_lazy_entry, . - relink_lazy_entry",
+            fixup = sym $fixup,
+        );
+    };
+}
+pub(crate) use lazy_entry_asm;
 
 /// Nothing to size at startup.
 pub fn init() {}
@@ -336,9 +356,10 @@ extern "C" {
     fn relink_tls_get_addr_eax();
 }
 
-/// Address of relink's `__tls_get_addr`, bound for relink-relocated code.
-pub fn tls_get_addr_entry() -> usize {
-    relink_tls_get_addr as *const () as usize
+/// Address of relink's `__tls_get_addr`, bound for relink-relocated code: the entry point of
+/// `tls_entries_asm!`.
+pub fn tls_get_addr_entry() -> Option<usize> {
+    Some(relink_tls_get_addr as *const () as usize)
 }
 
 /// The entry relink binds for `name` when it is another name of `__tls_get_addr`: GNU's

@@ -343,7 +343,9 @@ pub fn search_caps(cpu: &CpuInfo, auxv_platform: Option<Vec<u8>>) -> SearchCaps 
     SearchCaps { platform, platform_bit, hwcap, hwcap_names: &HWCAP_NAMES, isa_levels, hwcaps_names }
 }
 
-// Entry points called by relocated code with conventions Rust functions cannot meet directly.
+// Entry points called by relocated code with conventions Rust functions cannot meet directly,
+// written by the macros below, which the modules owning the Rust functions they call invoke
+// with them (`tls.rs`, `relocate.rs`).
 //
 // - `relink_tls_get_addr`: `__tls_get_addr` for relink-relocated code. General-dynamic code
 //   sequences may call it with a misaligned stack, so it realigns before calling into Rust.
@@ -356,155 +358,196 @@ pub fn search_caps(cpu: &CpuInfo, auxv_platform: Option<Vec<u8>>) -> SearchCaps 
 //
 // The last two save the complete extended register state with XSAVE around their call into Rust
 // (the `xstate_save`/`xstate_restore` macros), as glibc's resolvers do.
-std::arch::global_asm!(
-    ".macro relink_xstate_save",
-    "    and rsp, -64",
-    "    sub rsp, qword ptr [rip + {xsave_size}]",
-    // XRSTOR requires the XSAVE header (bytes 512..575) to be zero apart from what XSAVE writes.
-    "    xor eax, eax",
-    "    mov [rsp + 512], rax",
-    "    mov [rsp + 520], rax",
-    "    mov [rsp + 528], rax",
-    "    mov [rsp + 536], rax",
-    "    mov [rsp + 544], rax",
-    "    mov [rsp + 552], rax",
-    "    mov [rsp + 560], rax",
-    "    mov [rsp + 568], rax",
-    "    mov eax, {rfbm_lo}",
-    "    mov edx, -1",
-    // XSAVEC where the CPU has it: components in their initial state (the upper halves of
-    // vector registers, usually) are not written, as glibc's resolvers do.
-    "    cmp byte ptr [rip + {xsavec}], 0",
-    "    je 3f",
-    "    xsavec [rsp]",
-    "    jmp 4f",
-    "3:  xsave [rsp]",
-    "4:",
-    ".endm",
-    ".macro relink_xstate_restore",
-    "    mov eax, {rfbm_lo}",
-    "    mov edx, -1",
-    "    xrstor [rsp]",
-    ".endm",
-    "",
-    ".globl relink_tls_get_addr",
-    ".hidden relink_tls_get_addr",
-    ".type relink_tls_get_addr, @function",
-    "relink_tls_get_addr:",
-    "    endbr64",
-    "    push rbp",
-    "    mov rbp, rsp",
-    "    and rsp, -16",
-    "    call {get_addr}",
-    "    mov rsp, rbp",
-    "    pop rbp",
-    "    ret",
-    ".size relink_tls_get_addr, . - relink_tls_get_addr",
-    "",
-    ".globl relink_tlsdesc_static",
-    ".hidden relink_tlsdesc_static",
-    ".type relink_tlsdesc_static, @function",
-    "relink_tlsdesc_static:",
-    "    endbr64",
-    "    mov rax, [rax + 8]",
-    "    ret",
-    ".size relink_tlsdesc_static, . - relink_tlsdesc_static",
-    "",
-    // Frame: [rbp-8] result, then rdi rsi rdx rcx r8 r9 r10 r11 down to [rbp-72].
-    ".globl relink_tlsdesc_dynamic",
-    ".hidden relink_tlsdesc_dynamic",
-    ".type relink_tlsdesc_dynamic, @function",
-    "relink_tlsdesc_dynamic:",
-    "    endbr64",
-    "    push rbp",
-    "    mov rbp, rsp",
-    "    sub rsp, 8",
-    "    push rdi",
-    "    push rsi",
-    "    push rdx",
-    "    push rcx",
-    "    push r8",
-    "    push r9",
-    "    push r10",
-    "    push r11",
-    "    mov r11, rax",
-    "    relink_xstate_save",
-    "    mov rdi, [r11 + 8]",
-    "    call {desc_offset}",
-    "    mov [rbp - 8], rax",
-    "    relink_xstate_restore",
-    "    lea rsp, [rbp - 72]",
-    "    pop r11",
-    "    pop r10",
-    "    pop r9",
-    "    pop r8",
-    "    pop rcx",
-    "    pop rdx",
-    "    pop rsi",
-    "    pop rdi",
-    "    mov rax, [rbp - 8]",
-    "    leave",
-    "    ret",
-    ".size relink_tlsdesc_dynamic, . - relink_tlsdesc_dynamic",
-    "",
-    // Entry stack: [rsp] lazy context (GOT[1]), [rsp+8] relocation index, [rsp+16] return
-    // address. Frame: [rbp-8] target, then rax rdi rsi rdx rcx r8 r9 r10 down to [rbp-72].
-    ".globl relink_lazy_entry",
-    ".hidden relink_lazy_entry",
-    ".type relink_lazy_entry, @function",
-    "relink_lazy_entry:",
-    "    endbr64",
-    "    push rbp",
-    "    mov rbp, rsp",
-    "    sub rsp, 8",
-    "    push rax",
-    "    push rdi",
-    "    push rsi",
-    "    push rdx",
-    "    push rcx",
-    "    push r8",
-    "    push r9",
-    "    push r10",
-    "    relink_xstate_save",
-    "    mov rdi, [rbp + 8]",
-    "    mov rsi, [rbp + 16]",
-    "    call {fixup}",
-    "    mov [rbp - 8], rax",
-    "    relink_xstate_restore",
-    "    lea rsp, [rbp - 72]",
-    "    pop r10",
-    "    pop r9",
-    "    pop r8",
-    "    pop rcx",
-    "    pop rdx",
-    "    pop rsi",
-    "    pop rdi",
-    "    pop rax",
-    "    mov r11, [rbp - 8]",
-    "    leave",
-    "    add rsp, 16",
-    "    jmp r11",
-    ".size relink_lazy_entry, . - relink_lazy_entry",
-    get_addr = sym crate::tls::tls_get_addr,
-    desc_offset = sym crate::tls::tlsdesc_offset,
-    fixup = sym crate::relocate::lazy_fixup,
-    xsave_size = sym XSAVE_SIZE,
-    xsavec = sym XSAVEC,
-    rfbm_lo = const RFBM_LO,
-);
+
+/// A `global_asm!` block of entry points that save the extended register state with the
+/// assembler macros `relink_xstate_save` and `relink_xstate_restore`: the lines in brackets,
+/// then the operands they name besides the macros' own. The block defines the macros first
+/// and purges them last (the blocks of `tls_entries_asm!` and `lazy_entry_asm!` may end up in
+/// one assembly file).
+macro_rules! xstate_asm {
+    ([$($line:literal),* $(,)?] $($operand:tt)*) => {
+        std::arch::global_asm!(
+            ".macro relink_xstate_save",
+            "    and rsp, -64",
+            "    sub rsp, qword ptr [rip + {xsave_size}]",
+            // XRSTOR requires the XSAVE header (bytes 512..575) to be zero apart from what XSAVE
+            // writes.
+            "    xor eax, eax",
+            "    mov [rsp + 512], rax",
+            "    mov [rsp + 520], rax",
+            "    mov [rsp + 528], rax",
+            "    mov [rsp + 536], rax",
+            "    mov [rsp + 544], rax",
+            "    mov [rsp + 552], rax",
+            "    mov [rsp + 560], rax",
+            "    mov [rsp + 568], rax",
+            "    mov eax, {rfbm_lo}",
+            "    mov edx, -1",
+            // XSAVEC where the CPU has it: components in their initial state (the upper halves of
+            // vector registers, usually) are not written, as glibc's resolvers do.
+            "    cmp byte ptr [rip + {xsavec}], 0",
+            "    je 3f",
+            "    xsavec [rsp]",
+            "    jmp 4f",
+            "3:  xsave [rsp]",
+            "4:",
+            ".endm",
+            ".macro relink_xstate_restore",
+            "    mov eax, {rfbm_lo}",
+            "    mov edx, -1",
+            "    xrstor [rsp]",
+            ".endm",
+            "",
+            $($line,)*
+            ".purgem relink_xstate_save",
+            ".purgem relink_xstate_restore",
+            $($operand)*
+            xsave_size = sym $crate::arch::XSAVE_SIZE,
+            xsavec = sym $crate::arch::XSAVEC,
+            rfbm_lo = const $crate::arch::RFBM_LO,
+        );
+    };
+}
+pub(crate) use xstate_asm;
+
+/// The TLS entry points `relink_tls_get_addr`, `relink_tlsdesc_static` and
+/// `relink_tlsdesc_dynamic`, calling `get_addr` (the `__tls_get_addr` of relink's TLS) and
+/// `desc_offset` (a dynamic descriptor's offset from the thread pointer).
+macro_rules! tls_entries_asm {
+    (get_addr = $get_addr:path, desc_offset = $desc_offset:path $(,)?) => {
+        $crate::arch::xstate_asm!(
+            [
+                ".globl relink_tls_get_addr",
+                ".hidden relink_tls_get_addr",
+                ".type relink_tls_get_addr, @function",
+                "relink_tls_get_addr:",
+                "    endbr64",
+                "    push rbp",
+                "    mov rbp, rsp",
+                "    and rsp, -16",
+                "    call {get_addr}",
+                "    mov rsp, rbp",
+                "    pop rbp",
+                "    ret",
+                ".size relink_tls_get_addr, . - relink_tls_get_addr",
+                "",
+                ".globl relink_tlsdesc_static",
+                ".hidden relink_tlsdesc_static",
+                ".type relink_tlsdesc_static, @function",
+                "relink_tlsdesc_static:",
+                "    endbr64",
+                "    mov rax, [rax + 8]",
+                "    ret",
+                ".size relink_tlsdesc_static, . - relink_tlsdesc_static",
+                "",
+                // Frame: [rbp-8] result, then rdi rsi rdx rcx r8 r9 r10 r11 down to [rbp-72].
+                ".globl relink_tlsdesc_dynamic",
+                ".hidden relink_tlsdesc_dynamic",
+                ".type relink_tlsdesc_dynamic, @function",
+                "relink_tlsdesc_dynamic:",
+                "    endbr64",
+                "    push rbp",
+                "    mov rbp, rsp",
+                "    sub rsp, 8",
+                "    push rdi",
+                "    push rsi",
+                "    push rdx",
+                "    push rcx",
+                "    push r8",
+                "    push r9",
+                "    push r10",
+                "    push r11",
+                "    mov r11, rax",
+                "    relink_xstate_save",
+                "    mov rdi, [r11 + 8]",
+                "    call {desc_offset}",
+                "    mov [rbp - 8], rax",
+                "    relink_xstate_restore",
+                "    lea rsp, [rbp - 72]",
+                "    pop r11",
+                "    pop r10",
+                "    pop r9",
+                "    pop r8",
+                "    pop rcx",
+                "    pop rdx",
+                "    pop rsi",
+                "    pop rdi",
+                "    mov rax, [rbp - 8]",
+                "    leave",
+                "    ret",
+                ".size relink_tlsdesc_dynamic, . - relink_tlsdesc_dynamic",
+            ]
+            get_addr = sym $get_addr,
+            desc_offset = sym $desc_offset,
+        );
+    };
+}
+pub(crate) use tls_entries_asm;
+
+/// The lazy-binding trampoline `relink_lazy_entry`, calling `fixup` (which binds the slot and
+/// returns its target).
+macro_rules! lazy_entry_asm {
+    (fixup = $fixup:path $(,)?) => {
+        $crate::arch::xstate_asm!(
+            [
+                // Entry stack: [rsp] lazy context (GOT[1]), [rsp+8] relocation index, [rsp+16]
+                // return address. Frame: [rbp-8] target, then rax rdi rsi rdx rcx r8 r9 r10 down
+                // to [rbp-72].
+                ".globl relink_lazy_entry",
+                ".hidden relink_lazy_entry",
+                ".type relink_lazy_entry, @function",
+                "relink_lazy_entry:",
+                "    endbr64",
+                "    push rbp",
+                "    mov rbp, rsp",
+                "    sub rsp, 8",
+                "    push rax",
+                "    push rdi",
+                "    push rsi",
+                "    push rdx",
+                "    push rcx",
+                "    push r8",
+                "    push r9",
+                "    push r10",
+                "    relink_xstate_save",
+                "    mov rdi, [rbp + 8]",
+                "    mov rsi, [rbp + 16]",
+                "    call {fixup}",
+                "    mov [rbp - 8], rax",
+                "    relink_xstate_restore",
+                "    lea rsp, [rbp - 72]",
+                "    pop r10",
+                "    pop r9",
+                "    pop r8",
+                "    pop rcx",
+                "    pop rdx",
+                "    pop rsi",
+                "    pop rdi",
+                "    pop rax",
+                "    mov r11, [rbp - 8]",
+                "    leave",
+                "    add rsp, 16",
+                "    jmp r11",
+                ".size relink_lazy_entry, . - relink_lazy_entry",
+            ]
+            fixup = sym $fixup,
+        );
+    };
+}
+pub(crate) use lazy_entry_asm;
 
 /// The state components saved: all but AMX tile configuration and data (17, 18), which glibc
 /// leaves out too (argument registers never live there, and they are large).
-const RFBM_LO: u32 = !(0b11 << 17);
+pub(crate) const RFBM_LO: u32 = !(0b11 << 17);
 
 /// Stack the trampolines reserve for XSAVE, a multiple of 64: what CPUID says the enabled state
 /// components need (about 2.7 KiB with AVX-512), set by [`init`]. Until then, a size that covers
 /// every component, AMX tile data included.
-static XSAVE_SIZE: AtomicUsize = AtomicUsize::new(16384);
+pub(crate) static XSAVE_SIZE: AtomicUsize = AtomicUsize::new(16384);
 
 /// Whether the trampolines save with XSAVEC (compacted, skipping components in their initial
 /// state; XRSTOR reads either form). Its area is never larger than XSAVE's.
-static XSAVEC: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+pub(crate) static XSAVEC: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Whether the trampolines can run here (XSAVE enabled by the OS).
 static XSAVE_OK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -549,9 +592,10 @@ extern "C" {
     fn relink_tls_get_addr();
 }
 
-/// Address of relink's `__tls_get_addr`, bound for relink-relocated code.
-pub fn tls_get_addr_entry() -> usize {
-    relink_tls_get_addr as *const () as usize
+/// Address of relink's `__tls_get_addr`, bound for relink-relocated code: the entry point of
+/// `tls_entries_asm!`.
+pub fn tls_get_addr_entry() -> Option<usize> {
+    Some(relink_tls_get_addr as *const () as usize)
 }
 
 /// GOT words reserved for lazy binding: PLT0 pushes GOT[1] (relink's context for the object)
