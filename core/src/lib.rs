@@ -35,4 +35,7 @@ pub mod elf32;
 pub mod load;
 pub mod mem;
 pub mod object;
+pub mod parse;
+pub mod raw;
 pub mod reloc;
+pub mod symbols;
