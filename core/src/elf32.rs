@@ -173,21 +173,25 @@ impl Sym {
     }
 
     /// `st_value`, widened to 64 bits.
+    #[inline]
     pub fn value(&self) -> u64 {
         self.st_value as u64
     }
 
     /// `st_size`, widened to 64 bits.
+    #[inline]
     pub fn size(&self) -> u64 {
         self.st_size as u64
     }
 
     /// STB_* (the high four bits of `st_info`).
+    #[inline]
     pub fn bind(&self) -> u8 {
         self.st_info >> 4
     }
 
     /// STT_* (the low four bits of `st_info`).
+    #[inline]
     pub fn kind(&self) -> u8 {
         self.st_info & 0xf
     }
@@ -219,11 +223,13 @@ impl Rel {
     }
 
     /// ELF32_R_SYM: the symbol index (the high 24 bits of `r_info`).
+    #[inline]
     pub fn sym(&self) -> u32 {
         self.r_info >> 8
     }
 
     /// ELF32_R_TYPE: the relocation type (the low 8 bits of `r_info`).
+    #[inline]
     pub fn r_type(&self) -> u32 {
         self.r_info & 0xff
     }
@@ -242,15 +248,18 @@ impl Rela {
         })
     }
 
+    #[inline]
     pub fn sym(&self) -> u32 {
         Rel { r_offset: self.r_offset, r_info: self.r_info }.sym()
     }
 
+    #[inline]
     pub fn r_type(&self) -> u32 {
         Rel { r_offset: self.r_offset, r_info: self.r_info }.r_type()
     }
 
     /// `r_addend`, sign-extended to 64 bits.
+    #[inline]
     pub fn addend(&self) -> i64 {
         self.r_addend as i64
     }
@@ -273,11 +282,13 @@ impl Dyn {
     }
 
     /// `d_tag`, sign-extended to 64 bits (as the `DT_*` constants are).
+    #[inline]
     pub fn tag(&self) -> i64 {
         self.d_tag as i64
     }
 
     /// `d_val`, widened to 64 bits.
+    #[inline]
     pub fn val(&self) -> u64 {
         self.d_val as u64
     }

@@ -405,3 +405,161 @@ impl DynInfo {
         Ok(d)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::raw::WORD;
+    use std::vec;
+
+    /// A machine that refuses objects with e_flags bit 0 set.
+    const RISCV: Machine =
+        Machine { e_machine: abi::EM_RISCV, name: "riscv", flags_mismatch: |f| (f & 1 != 0).then_some("built for another ABI") };
+
+    fn put(b: &mut [u8], at: usize, v: u64, len: usize) {
+        b[at..at + len].copy_from_slice(&v.to_le_bytes()[..len]);
+    }
+
+    /// A file header of the native class: a shared object for `RISCV` with `phnum` program
+    /// headers right after it.
+    fn header(phnum: u16) -> Vec<u8> {
+        let mut h = vec![0u8; EHDR_SIZE];
+        h[..8].copy_from_slice(&[0x7f, b'E', b'L', b'F', raw::ELF_CLASS, 1, 1, 0]);
+        put(&mut h, 16, abi::ET_DYN as u64, 2);
+        put(&mut h, 18, abi::EM_RISCV as u64, 2);
+        put(&mut h, 20, 1, 4);
+        put(&mut h, 24 + WORD, EHDR_SIZE as u64, WORD);
+        put(&mut h, 24 + 3 * WORD + 6, PHDR_SIZE as u64, 2);
+        put(&mut h, 24 + 3 * WORD + 8, phnum as u64, 2);
+        h
+    }
+
+    fn refusal(h: &[u8], len: u64) -> String {
+        match check_header(h, len, &RISCV) {
+            Ok(_) => "accepted".to_string(),
+            Err(HeaderError::WrongClass) => "wrong class".to_string(),
+            Err(HeaderError::Other(why)) => why,
+        }
+    }
+
+    #[test]
+    fn headers_refused_for_each_reason() {
+        let len = (EHDR_SIZE + 2 * PHDR_SIZE) as u64;
+        let ok = header(2);
+        let h = check_header(&ok, len, &RISCV).map_err(|_| ()).unwrap();
+        assert_eq!((h.phoff, h.phnum, h.shdrs), (EHDR_SIZE as u64, 2, None));
+        let with = |at: usize, v: u64, n: usize| {
+            let mut h = ok.clone();
+            put(&mut h, at, v, n);
+            h
+        };
+        let cases: &[(Vec<u8>, &str)] = &[
+            (with(0, 0x7f, 4), "not an ELF file (bad magic)"),
+            (ok[..20].to_vec(), "truncated ELF file (20 bytes)"),
+            (with(5, 2, 1), "big-endian ELF files are not supported"),
+            (with(4, 3 - raw::ELF_CLASS as u64, 1), "wrong class"),
+            (with(7, 9, 1), "unsupported OS ABI (EI_OSABI 9)"),
+            (with(8, 1, 1), "unsupported ABI version (EI_ABIVERSION 1 for EI_OSABI 0)"),
+            (with(7, 0x403, 2), "unsupported ABI version (EI_ABIVERSION 4 for EI_OSABI 3)"),
+            (with(12, 1, 1), "nonzero padding in e_ident"),
+            (with(20, 2, 4), "unsupported ELF version 2 in e_version"),
+            (with(18, abi::EM_AARCH64 as u64, 2), "built for aarch64 (e_machine 183), not riscv"),
+            (with(18, 1234, 2), "built for another machine (e_machine 1234), not riscv"),
+            (with(24 + 3 * WORD, 5, 4), "built for another ABI (e_flags 0x5)"),
+            (with(16, abi::ET_EXEC as u64, 2), "is an executable (ET_EXEC), not a shared library"),
+            (with(16, abi::ET_REL as u64, 2), "is a relocatable object (ET_REL); loading .o files is not supported yet"),
+            (with(16, 4, 2), "unsupported ELF type 4"),
+            (header(0), "no program headers"),
+            (with(24 + 3 * WORD + 6, 20, 2), "bad program header size 20"),
+            (header(3), "program header table (ends at"),
+        ];
+        for (h, why) in cases {
+            let got = refusal(h, len);
+            assert!(got.starts_with(why), "{got:?} is not {why:?}");
+        }
+        // A GNU OS ABI with an ABI version below glibc's limit is accepted.
+        assert_eq!(refusal(&with(7, 0x303, 2), len), "accepted");
+    }
+
+    /// A program header of the native class.
+    fn phdr(kind: u32, flags: u32, offset: u64, vaddr: u64, filesz: u64, memsz: u64) -> Vec<u8> {
+        let mut p = vec![0u8; PHDR_SIZE];
+        put(&mut p, 0, kind as u64, 4);
+        let (flags_at, rest) = if WORD == 8 { (4, 8) } else { (24, 4) };
+        put(&mut p, flags_at, flags as u64, 4);
+        for (i, v) in [offset, vaddr, vaddr, filesz, memsz, 0x1000].into_iter().enumerate() {
+            let at = if i < 5 { rest + i * WORD } else if WORD == 8 { 48 } else { 28 };
+            put(&mut p, at, v, WORD);
+        }
+        p
+    }
+
+    #[test]
+    fn segments_checked_against_the_image() {
+        let text = phdr(abi::PT_LOAD, abi::PF_R | abi::PF_X, 0, 0, 0x800, 0x800);
+        let data = phdr(abi::PT_LOAD, abi::PF_R | abi::PF_W, 0x1000, 0x1000, 0x100, 0x2000);
+        let dynamic = phdr(abi::PT_DYNAMIC, abi::PF_R | abi::PF_W, 0x1000, 0x1000, 0x100, 0x100);
+        let check = |phdrs: &[&Vec<u8>]| check_segments(&phdrs.iter().flat_map(|p| p.iter().copied()).collect::<Vec<u8>>(), EHDR_SIZE as u64, 0x1100, 0x1000);
+        let l = check(&[&text, &data, &dynamic]).unwrap();
+        assert_eq!((l.loads.len(), l.lo, l.hi, l.align), (2, 0, 0x3000, 0x1000));
+        assert_eq!(l.dynamic.map(|d| d.p_vaddr), Some(0x1000));
+        assert_eq!(l.phdr_vaddr, Some(EHDR_SIZE as u64), "the first segment maps the program headers");
+
+        let why = |phdrs: &[&Vec<u8>]| check(phdrs).unwrap_err();
+        assert_eq!(why(&[&text, &data]), "no dynamic section (PT_DYNAMIC)");
+        assert_eq!(why(&[&dynamic]), "no loadable segments");
+        assert_eq!(why(&[&data, &text, &dynamic]), "load segments overlap, share a page, or are not in address order");
+        let past = phdr(abi::PT_LOAD, abi::PF_R, 0x1000, 0x1000, 0x200, 0x200);
+        assert!(why(&[&text, &past, &dynamic]).contains("lies past the end of the image"));
+        let bss_short = phdr(abi::PT_LOAD, abi::PF_R, 0x1000, 0x1000, 0x100, 0x80);
+        assert_eq!(why(&[&text, &bss_short, &dynamic]), "segment file size exceeds its memory size");
+        let misplaced = phdr(abi::PT_LOAD, abi::PF_R, 0x1000, 0x1010, 0x100, 0x100);
+        assert_eq!(why(&[&text, &misplaced, &dynamic]), "segment address and file offset disagree modulo the page size");
+        let interp = phdr(abi::PT_INTERP, abi::PF_R, 0, 0, 0, 0);
+        assert_eq!(why(&[&interp, &text, &data, &dynamic]), "is an executable (it has PT_INTERP), not a shared library");
+        let stack = phdr(abi::PT_GNU_STACK, abi::PF_R | abi::PF_W | abi::PF_X, 0, 0, 0, 0);
+        assert!(why(&[&text, &data, &dynamic, &stack]).starts_with("asks for an executable stack"));
+    }
+
+    #[test]
+    fn dynamic_section() {
+        // DT_* tag and value pairs as native words, in memory aligned for them.
+        let rela = RELA_SIZE as u64;
+        let entries: &[(i64, u64)] = &[
+            (abi::DT_NEEDED, 1),
+            (abi::DT_STRTAB, 0x100),
+            (abi::DT_STRSZ, 0x20),
+            (abi::DT_SYMTAB, 0x200),
+            (abi::DT_SYMENT, SYM_SIZE),
+            (abi::DT_RELA, 0x300),
+            (abi::DT_RELASZ, 5 * rela),
+            (abi::DT_RELAENT, rela),
+            // The PLT relocations, counted in DT_RELASZ too (as GNU ld does on some machines).
+            (abi::DT_JMPREL, 0x300 + 3 * rela),
+            (abi::DT_PLTRELSZ, 2 * rela),
+            (abi::DT_PLTREL, abi::DT_RELA as u64),
+            (abi::DT_FLAGS_1, abi::DF_1_NOW as u64 | abi::DF_1_NODELETE as u64),
+            (abi::DT_NULL, 0),
+            (abi::DT_NEEDED, 2),
+        ];
+        let words: Vec<usize> = entries.iter().flat_map(|&(t, v)| [t as usize, v as usize]).collect();
+        let at = words.as_ptr() as usize;
+        let span = Span { ranges: vec![(at, at + words.len() * WORD)] };
+        let d = DynInfo::read(&span, at, usize::MAX, |v| 0x10000 + v as usize).unwrap();
+        assert_eq!((d.strtab, d.strsz, d.symtab, d.needed.as_slice()), (0x10100, 0x20, 0x10200, &[1][..]));
+        assert_eq!(d.rela, Some((0x10300, 3)), "the PLT relocations are left out of DT_RELA");
+        assert_eq!(d.jmprel, Some((0x10300 + 3 * RELA_SIZE, 2)));
+        assert!(d.pltrel_is_rela && d.bind_now() && d.nodelete());
+
+        // A bad entry size, and a section without a string table.
+        let mut bad = words.clone();
+        bad[9] = 3;
+        let at = bad.as_ptr() as usize;
+        let span = Span { ranges: vec![(at, at + bad.len() * WORD)] };
+        assert_eq!(DynInfo::read(&span, at, usize::MAX, |v| v as usize).unwrap_err(), "bad symbol entry size 3");
+        let at = words[4..].as_ptr() as usize;
+        let span = Span { ranges: vec![(at, at + (words.len() - 4) * WORD)] };
+        assert_eq!(DynInfo::read(&span, at, usize::MAX, |v| v as usize).unwrap_err(), "no string table (DT_STRTAB)");
+        assert_eq!(DynInfo::read(&span, at + 1, usize::MAX, |v| v as usize).unwrap_err(), "dynamic section out of bounds");
+    }
+}

@@ -85,18 +85,22 @@ pub struct Sym {
 #[cfg(target_pointer_width = "64")]
 impl Sym {
     /// `st_value` (widened to 64 bits in ELF32).
+    #[inline]
     pub fn value(&self) -> u64 {
         self.st_value
     }
     /// `st_size` (widened to 64 bits in ELF32).
+    #[inline]
     pub fn size(&self) -> u64 {
         self.st_size
     }
     /// STB_* (the high four bits of `st_info`).
+    #[inline]
     pub fn bind(&self) -> u8 {
         self.st_info >> 4
     }
     /// STT_* (the low four bits of `st_info`).
+    #[inline]
     pub fn kind(&self) -> u8 {
         self.st_info & 0xf
     }
@@ -115,6 +119,7 @@ pub struct Rela {
 #[cfg(target_pointer_width = "64")]
 impl Rela {
     /// `r_addend` (sign-extended to 64 bits in ELF32).
+    #[inline]
     pub fn addend(&self) -> i64 {
         self.r_addend
     }
@@ -141,10 +146,12 @@ pub struct Dyn {
 #[cfg(target_pointer_width = "64")]
 impl Dyn {
     /// `d_tag` (sign-extended to 64 bits in ELF32, as the `DT_*` constants are).
+    #[inline]
     pub fn tag(&self) -> i64 {
         self.d_tag
     }
     /// `d_val` (widened to 64 bits in ELF32).
+    #[inline]
     pub fn val(&self) -> u64 {
         self.d_val
     }
@@ -171,6 +178,7 @@ pub trait Reloc: Pod {
     fn sym(&self) -> u32 {
         info_parts(self.info()).0
     }
+    #[inline]
     fn kind(&self) -> u32 {
         info_parts(self.info()).1
     }
@@ -317,6 +325,7 @@ pub fn within(ranges: &[(usize, usize)], addr: usize, len: usize) -> bool {
 
 impl Span {
     /// `n` records of type `T` at `addr`, if they lie inside one range and are aligned.
+    #[inline]
     pub fn slice<T: Pod>(&self, addr: usize, n: usize) -> Option<&'static [T]> {
         let bytes = n.checked_mul(core::mem::size_of::<T>())?;
         if !within(&self.ranges, addr, bytes) || !addr.is_multiple_of(core::mem::align_of::<T>()) {
@@ -329,23 +338,27 @@ impl Span {
     }
 
     /// One record at `addr`.
+    #[inline]
     pub fn get<T: Pod>(&self, addr: usize) -> Option<&'static T> {
         self.slice::<T>(addr, 1).map(|s| &s[0])
     }
 
     /// The range `addr` lies in; an address at the end of one range and the start of the next
     /// lies in the next, and one only at the end of a range in none.
+    #[inline]
     pub fn range_of(&self, addr: usize) -> Option<(usize, usize)> {
         self.ranges.iter().find(|&&(lo, hi)| addr >= lo && addr < hi).copied()
     }
 
     /// The bytes from `addr` to the end of its range, for tables whose length is found by walking.
     /// (An address where one range ends and the next begins belongs to the next.)
+    #[inline]
     pub fn rest(&self, addr: usize) -> Option<&'static [u8]> {
         rest_in(&self.ranges, addr)
     }
 
     /// Bytes available from `addr` to the end of its range (0 when outside).
+    #[inline]
     pub fn room(&self, addr: usize) -> usize {
         self.range_of(addr).map_or(0, |(_, hi)| hi - addr)
     }
@@ -353,6 +366,7 @@ impl Span {
 
 /// [`Span::rest`] over readable ranges kept without a `Span` (where nothing may be allocated:
 /// the unwinder's `_dl_find_object`, once per frame).
+#[inline]
 pub fn rest_in(ranges: &[(usize, usize)], addr: usize) -> Option<&'static [u8]> {
     let &(_, hi) = ranges.iter().find(|&&(lo, hi)| addr >= lo && addr < hi)?;
     // SAFETY: `ranges` are readable ranges of an object in memory (a span's, whose invariant and

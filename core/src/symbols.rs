@@ -22,6 +22,7 @@ pub struct Version<'a> {
 }
 
 impl<'a> Version<'a> {
+    #[inline]
     pub fn new(name: &'a [u8]) -> Self {
         Version { name, hash: elf::hash::sysv_hash(name) }
     }
@@ -39,6 +40,7 @@ pub struct Query<'a> {
 }
 
 impl<'a> Query<'a> {
+    #[inline]
     pub fn new(name: &'a [u8], version: Option<Version<'a>>) -> Self {
         Query { name, gnu: gnu_hash(name), version, explicit: false }
     }
@@ -151,6 +153,21 @@ impl Unread {
     }
 }
 
+/// The value of `cell`, made by `make` the first time. Lookups read version tables: making one
+/// is kept out of their way.
+#[inline(always)]
+fn once<T>(cell: &OnceBox<T>, make: impl FnOnce() -> T) -> &T {
+    #[cold]
+    #[inline(never)]
+    fn first<T>(cell: &OnceBox<T>, make: impl FnOnce() -> T) -> &T {
+        cell.get_or_init(|| Box::new(make()))
+    }
+    match cell.get() {
+        Some(v) => v,
+        None => first(cell, make),
+    }
+}
+
 /// The dynamic symbol table of one object.
 pub struct SymTab {
     syms: &'static [Sym],
@@ -234,31 +251,37 @@ impl SymTab {
     /// Version definitions by index.
     #[inline]
     fn defs(&self) -> &[Option<Version<'static>>] {
-        self.defs.get_or_init(|| Box::new(Unread::read(self.unread[0], &self.strtab, read_verdefs)))
+        once(&self.defs, || Unread::read(self.unread[0], &self.strtab, read_verdefs)).as_slice()
     }
 
     /// Versions needed, by index.
+    #[inline]
     fn needs(&self) -> &[Option<Need>] {
-        self.needs.get_or_init(|| Box::new(Unread::read(self.unread[1], &self.strtab, read_verneeds)))
+        once(&self.needs, || Unread::read(self.unread[1], &self.strtab, read_verneeds)).as_slice()
     }
 
+    #[inline]
     pub fn len(&self) -> usize {
         self.syms.len()
     }
 
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.syms.is_empty()
     }
 
+    #[inline]
     pub fn sym(&self, idx: u32) -> Option<&'static Sym> {
         self.syms.get(idx as usize)
     }
 
+    #[inline]
     pub fn name(&self, sym: &Sym) -> &'static [u8] {
         self.strtab.get(sym.st_name).unwrap_or(b"")
     }
 
     /// A query for the name of `sym` (hashed while its end is found), asking for `version`.
+    #[inline]
     pub fn name_query(&self, sym: &Sym, version: Option<Version<'static>>) -> Query<'static> {
         let named = self.strtab.0.get(sym.st_name as usize..).and_then(hashed_cstr);
         let (name, gnu) = named.unwrap_or((b"", gnu_hash(b"")));
@@ -271,6 +294,7 @@ impl SymTab {
     }
 
     /// What a reference through symbol `idx` asks for: (version, provider, weak, name offset).
+    #[inline]
     fn need_of(&self, idx: u32) -> Option<Need> {
         let ndx = *self.versym?.get(idx as usize)? as usize & 0x7fff;
         self.needs().get(ndx).copied().flatten()
@@ -282,6 +306,7 @@ impl SymTab {
     }
 
     /// The version a reference through symbol `idx` of this object asks for, if any.
+    #[inline]
     pub fn needed_version(&self, idx: u32) -> Option<Version<'static>> {
         self.need_of(idx).map(|(v, ..)| v)
     }
@@ -444,11 +469,13 @@ impl SymTab {
 
     /// Whether symbol `idx` is what an unversioned lookup finds (unversioned, or the default
     /// `@@` version).
+    #[inline]
     pub fn is_default_version(&self, idx: u32) -> bool {
         self.versym.and_then(|v| v.get(idx as usize)).is_none_or(|&x| x & 0x8000 == 0)
     }
 
     /// The version definition `idx` carries (None: unversioned, or the object's base version).
+    #[inline]
     pub fn defined_version(&self, idx: u32) -> Option<Version<'static>> {
         let ndx = *self.versym?.get(idx as usize)? as usize & 0x7fff;
         self.defs().get(ndx).copied().flatten()
@@ -600,5 +627,218 @@ mod tests {
             }
             assert_eq!(hashed_cstr(name), None, "no NUL, length {len}");
         }
+    }
+
+    use crate::raw::WORD;
+    use std::string::ToString;
+    use std::vec;
+
+    /// An object's dynamic tables laid out in one buffer (aligned for native words), as a
+    /// linker would write them.
+    struct Tables {
+        bytes: Vec<u8>,
+    }
+
+    impl Tables {
+        /// Append `b` at the next multiple of 8 bytes; its offset.
+        fn put(&mut self, b: &[u8]) -> usize {
+            self.bytes.resize(self.bytes.len().next_multiple_of(8), 0);
+            self.bytes.extend_from_slice(b);
+            self.bytes.len() - b.len()
+        }
+    }
+
+    fn words32(w: &[u32]) -> Vec<u8> {
+        w.iter().flat_map(|w| w.to_le_bytes()).collect()
+    }
+
+    fn word(v: u64) -> Vec<u8> {
+        v.to_le_bytes()[..WORD].to_vec()
+    }
+
+    /// A symbol of the native class: name offset, `st_info`, section, value.
+    fn sym(name: u32, info: u8, shndx: u16, value: u64) -> Vec<u8> {
+        let mut b = name.to_le_bytes().to_vec();
+        let tail = [info, 0, shndx as u8, (shndx >> 8) as u8];
+        if WORD == 8 {
+            b.extend_from_slice(&tail);
+            b.extend(word(value).into_iter().chain(word(4)));
+        } else {
+            b.extend(word(value).into_iter().chain(word(4)));
+            b.extend_from_slice(&tail);
+        }
+        b
+    }
+
+    const FUNC: u8 = abi::STB_GLOBAL << 4 | abi::STT_FUNC;
+
+    /// The symbols: (name, defined, version index). Index 0 is the null symbol.
+    const SYMS: &[(&str, bool, u16)] = &[
+        ("", false, 0),
+        ("malloc", false, 0),
+        ("foo", true, 1),
+        ("bar", true, 1),
+        ("a_name_longer_than_a_word", true, 1),
+        ("vers", true, 2),
+        ("vers", true, 0x8000 | 3),
+        ("only_old", true, 0x8000 | 3),
+    ];
+
+    /// The object's base version and two versions: 2 (`V2`, the default) and 3 (`V1`).
+    const VERSIONS: &[(u16, u16, &str)] = &[(1, abi::VER_FLG_BASE, "libt.so"), (2, 0, "V2"), (3, 0, "V1")];
+
+    /// Lay the tables out with a GNU hash table, a SysV one, or both; the dynamic section's
+    /// view of them and the buffer they are in (which must outlive the table).
+    fn tables(gnu: bool, sysv: bool) -> (DynInfo, Span, Vec<u64>) {
+        // The hashed symbols (from index 2 on, after the undefined one) in bucket order, as GNU
+        // hash tables need them.
+        const NBUCKETS: u32 = 3;
+        const SYMOFFSET: usize = 2;
+        let mut order: Vec<usize> = (SYMOFFSET..SYMS.len()).collect();
+        order.sort_by_key(|&i| gnu_hash(SYMS[i].0.as_bytes()) % NBUCKETS);
+        let order: Vec<usize> = (0..SYMOFFSET).chain(order).collect();
+        let syms: Vec<(&str, bool, u16)> = order.iter().map(|&i| SYMS[i]).collect();
+
+        let mut t = Tables { bytes: Vec::new() };
+        let mut strtab = vec![0u8];
+        let mut string = |s: &str| {
+            strtab.extend_from_slice(s.as_bytes());
+            strtab.push(0);
+            (strtab.len() - s.len() - 1) as u32
+        };
+        let names: Vec<u32> = syms.iter().map(|s| string(s.0)).collect();
+        let version_names: Vec<u32> = VERSIONS.iter().map(|v| string(v.2)).collect();
+        let strtab_at = t.put(&strtab);
+        let symtab: Vec<u8> = syms
+            .iter()
+            .zip(&names)
+            .enumerate()
+            .flat_map(|(i, (s, &n))| if i == 0 { sym(0, 0, 0, 0) } else { sym(n, FUNC, if s.1 { 7 } else { 0 }, if s.1 { 0x1000 + i as u64 } else { 0 }) })
+            .collect();
+        let symtab_at = t.put(&symtab);
+        let versym: Vec<u8> = syms.iter().flat_map(|s| s.2.to_le_bytes()).collect();
+        let versym_at = t.put(&versym);
+        // Verdef (20 bytes) then its Verdaux (8 bytes), for each version.
+        let mut verdef = Vec::new();
+        for (i, (&(ndx, flags, name), &off)) in VERSIONS.iter().zip(&version_names).enumerate() {
+            let next = if i + 1 < VERSIONS.len() { 28 } else { 0 };
+            let head = [1, flags, ndx, 1];
+            verdef.extend(head.iter().flat_map(|h: &u16| h.to_le_bytes()));
+            verdef.extend(words32(&[elf::hash::sysv_hash(name.as_bytes()), 20, next, off, 0]));
+        }
+        let verdef_at = t.put(&verdef);
+
+        let hash = |s: &str| gnu_hash(s.as_bytes());
+        let gnu_at = gnu.then(|| {
+            let (bloom_words, shift) = (2u32, 6u32);
+            let mut bloom = vec![0u64; bloom_words as usize];
+            let mut buckets = vec![0u32; NBUCKETS as usize];
+            let mut chain = Vec::new();
+            for (i, s) in syms.iter().enumerate().skip(SYMOFFSET) {
+                let h = hash(s.0);
+                let bits = usize::BITS;
+                bloom[(h / bits % bloom_words) as usize] |= 1 << (h % bits) | 1 << ((h >> shift) % bits);
+                let b = (h % NBUCKETS) as usize;
+                if buckets[b] == 0 {
+                    buckets[b] = i as u32;
+                }
+                let last = syms.get(i + 1).is_none_or(|n| hash(n.0) % NBUCKETS != b as u32);
+                chain.push(h & !1 | last as u32);
+            }
+            let mut b = words32(&[NBUCKETS, SYMOFFSET as u32, bloom_words, shift]);
+            b.extend(bloom.iter().flat_map(|&w| word(w)));
+            b.extend(words32(&buckets));
+            b.extend(words32(&chain));
+            t.put(&b)
+        });
+        let sysv_at = sysv.then(|| {
+            let mut buckets = vec![0u32; 2];
+            let mut chains = vec![0u32; syms.len()];
+            for (i, s) in syms.iter().enumerate().skip(1) {
+                let b = (elf::hash::sysv_hash(s.0.as_bytes()) % 2) as usize;
+                chains[i] = buckets[b];
+                buckets[b] = i as u32;
+            }
+            let mut b = words32(&[2, syms.len() as u32]);
+            b.extend(words32(&buckets).into_iter().chain(words32(&chains)));
+            t.put(&b)
+        });
+
+        let mut memory = vec![0u64; t.bytes.len().div_ceil(8)];
+        for (w, b) in memory.iter_mut().zip(t.bytes.chunks(8)) {
+            let mut le = [0u8; 8];
+            le[..b.len()].copy_from_slice(b);
+            *w = u64::from_le_bytes(le);
+        }
+        let base = memory.as_ptr() as usize;
+        let d = DynInfo {
+            strtab: base + strtab_at,
+            strsz: strtab.len(),
+            symtab: base + symtab_at,
+            hash: sysv_at.map(|a| base + a),
+            gnu_hash: gnu_at.map(|a| base + a),
+            versym: Some(base + versym_at),
+            verdef: Some(base + verdef_at),
+            verdefnum: VERSIONS.len(),
+            ..DynInfo::default()
+        };
+        (d, Span { ranges: vec![(base, base + t.bytes.len())] }, memory)
+    }
+
+    /// What a lookup of `name` (at `version`, explicit or not) finds: the symbol's name and the
+    /// version it defines.
+    fn find(t: &SymTab, name: &str, version: Option<&str>, explicit: bool) -> Option<(String, Option<String>)> {
+        let mut q = Query::new(name.as_bytes(), version.map(|v| Version::new(v.as_bytes())));
+        q.explicit = explicit;
+        let idx = t.lookup(&q)?;
+        let found = String::from_utf8(t.name(t.sym(idx)?).to_vec()).ok()?;
+        Some((found, t.defined_version(idx).map(|v| String::from_utf8(v.name.to_vec()).unwrap())))
+    }
+
+    fn lookups(t: &SymTab) {
+        let some = |name: &str, v: Option<&str>| Some((name.to_string(), v.map(str::to_string)));
+        assert_eq!(t.len(), SYMS.len());
+        for name in ["foo", "bar", "a_name_longer_than_a_word"] {
+            assert_eq!(find(t, name, None, false), some(name, None), "{name}");
+            assert_eq!(find(t, name, None, true), some(name, None), "{name}");
+        }
+        for name in ["malloc", "fo", "foo2", "a_name_longer_than_a_wor", "nothing"] {
+            assert_eq!(find(t, name, None, false), None, "{name}: undefined or absent");
+        }
+        // An unversioned lookup finds the default version, never a hidden one.
+        assert_eq!(find(t, "vers", None, true), some("vers", Some("V2")));
+        assert_eq!(find(t, "only_old", None, true), None);
+        assert_eq!(find(t, "vers", Some("V1"), false), some("vers", Some("V1")));
+        assert_eq!(find(t, "vers", Some("V2"), true), some("vers", Some("V2")));
+        assert_eq!(find(t, "vers", Some("V3"), false), None);
+        // An unversioned definition satisfies a versioned reference, not an explicit request.
+        assert_eq!(find(t, "foo", Some("V1"), false), some("foo", None));
+        assert_eq!(find(t, "foo", Some("V1"), true), None);
+        assert!(t.defines_version(&Version::new(b"V1")) && !t.defines_version(&Version::new(b"libt.so")));
+        assert_eq!(t.references().map(|(_, s)| t.name(s)).collect::<Vec<_>>(), [&b"malloc"[..]]);
+        assert_eq!(t.definitions().count(), SYMS.len() - 2);
+    }
+
+    #[test]
+    fn gnu_and_sysv_tables_looked_up() {
+        for (gnu, sysv) in [(true, false), (false, true), (true, true)] {
+            let (d, span, _memory) = tables(gnu, sysv);
+            lookups(&SymTab::new(&d, &span, 0).unwrap());
+            // Read in place, the version tables are read on first use.
+            lookups(&SymTab::new_in_place(&d, &span).unwrap());
+        }
+    }
+
+    #[test]
+    fn tables_out_of_bounds_refused() {
+        let (d, span, _memory) = tables(true, true);
+        let refused = |d: &DynInfo| SymTab::new(d, &span, 0).err();
+        assert_eq!(refused(&DynInfo { strsz: 1 << 20, ..d.clone() }).as_deref(), Some("string table out of bounds"));
+        assert_eq!(refused(&DynInfo { symtab: d.symtab + 1, ..d.clone() }).as_deref(), Some("symbol table out of bounds"));
+        assert_eq!(refused(&DynInfo { gnu_hash: Some(span.ranges[0].1 - 8), ..d.clone() }).as_deref(), Some("GNU hash table out of bounds"));
+        assert_eq!(refused(&DynInfo { hash: Some(span.ranges[0].1 - 4), ..d.clone() }).as_deref(), Some("SysV hash table out of bounds"));
+        assert_eq!(refused(&DynInfo { verdef: Some(span.ranges[0].1 - 8), ..d.clone() }).as_deref(), Some("version definitions out of bounds"));
+        // More symbols in use than the hash tables count, past the end of the tables.
+        assert_eq!(SymTab::new(&d, &span, 1 << 16).err().as_deref(), Some("symbol table out of bounds"));
     }
 }
