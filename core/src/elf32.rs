@@ -33,6 +33,64 @@ impl Reader<'_> {
     }
 }
 
+/// The accessors of a class's `Sym`, `Rela` and `Dyn` records that widen a field to 64 bits
+/// (no-ops in ELF64), so that the same code reads both classes: for these records here, and
+/// for the ELF64 ones in [`crate::raw`].
+macro_rules! widening_accessors {
+    ($sym:ty, $rela:ty, $dyn:ty) => {
+        #[allow(clippy::unnecessary_cast)]
+        impl $sym {
+            /// `st_value`, widened to 64 bits.
+            #[inline]
+            pub fn value(&self) -> u64 {
+                self.st_value as u64
+            }
+            /// `st_size`, widened to 64 bits.
+            #[inline]
+            pub fn size(&self) -> u64 {
+                self.st_size as u64
+            }
+            /// STB_* (the high four bits of `st_info`).
+            #[inline]
+            pub fn bind(&self) -> u8 {
+                self.st_info >> 4
+            }
+            /// STT_* (the low four bits of `st_info`).
+            #[inline]
+            pub fn kind(&self) -> u8 {
+                self.st_info & 0xf
+            }
+        }
+
+        #[allow(clippy::unnecessary_cast)]
+        impl $rela {
+            /// `r_addend`, sign-extended to 64 bits.
+            #[inline]
+            pub fn addend(&self) -> i64 {
+                self.r_addend as i64
+            }
+        }
+
+        #[allow(clippy::unnecessary_cast)]
+        impl $dyn {
+            /// `d_tag`, sign-extended to 64 bits (as the `DT_*` constants are).
+            #[inline]
+            pub fn tag(&self) -> i64 {
+                self.d_tag as i64
+            }
+            /// `d_val`, widened to 64 bits.
+            #[inline]
+            pub fn val(&self) -> u64 {
+                self.d_val as u64
+            }
+        }
+    };
+}
+#[cfg(target_pointer_width = "64")]
+pub(crate) use widening_accessors;
+
+widening_accessors!(Sym, Rela, Dyn);
+
 /// Elf32_Ehdr, 52 bytes.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -172,29 +230,6 @@ impl Sym {
         })
     }
 
-    /// `st_value`, widened to 64 bits.
-    #[inline]
-    pub fn value(&self) -> u64 {
-        self.st_value as u64
-    }
-
-    /// `st_size`, widened to 64 bits.
-    #[inline]
-    pub fn size(&self) -> u64 {
-        self.st_size as u64
-    }
-
-    /// STB_* (the high four bits of `st_info`).
-    #[inline]
-    pub fn bind(&self) -> u8 {
-        self.st_info >> 4
-    }
-
-    /// STT_* (the low four bits of `st_info`).
-    #[inline]
-    pub fn kind(&self) -> u8 {
-        self.st_info & 0xf
-    }
 }
 
 /// Elf32_Rel, 8 bytes: the addend is in the place.
@@ -257,12 +292,6 @@ impl Rela {
     pub fn r_type(&self) -> u32 {
         Rel { r_offset: self.r_offset, r_info: self.r_info }.r_type()
     }
-
-    /// `r_addend`, sign-extended to 64 bits.
-    #[inline]
-    pub fn addend(&self) -> i64 {
-        self.r_addend as i64
-    }
 }
 
 /// Elf32_Dyn, 8 bytes.
@@ -279,18 +308,6 @@ impl Dyn {
     pub fn parse(bytes: &[u8]) -> Option<Dyn> {
         let mut r = Reader { bytes };
         Some(Dyn { d_tag: r.u32()? as i32, d_val: r.u32()? })
-    }
-
-    /// `d_tag`, sign-extended to 64 bits (as the `DT_*` constants are).
-    #[inline]
-    pub fn tag(&self) -> i64 {
-        self.d_tag as i64
-    }
-
-    /// `d_val`, widened to 64 bits.
-    #[inline]
-    pub fn val(&self) -> u64 {
-        self.d_val as u64
     }
 }
 

@@ -82,30 +82,6 @@ pub struct Sym {
     pub st_size: u64,
 }
 
-#[cfg(target_pointer_width = "64")]
-impl Sym {
-    /// `st_value` (widened to 64 bits in ELF32).
-    #[inline]
-    pub fn value(&self) -> u64 {
-        self.st_value
-    }
-    /// `st_size` (widened to 64 bits in ELF32).
-    #[inline]
-    pub fn size(&self) -> u64 {
-        self.st_size
-    }
-    /// STB_* (the high four bits of `st_info`).
-    #[inline]
-    pub fn bind(&self) -> u8 {
-        self.st_info >> 4
-    }
-    /// STT_* (the low four bits of `st_info`).
-    #[inline]
-    pub fn kind(&self) -> u8 {
-        self.st_info & 0xf
-    }
-}
-
 /// `Elf64_Rela`.
 #[cfg(target_pointer_width = "64")]
 #[repr(C)]
@@ -114,15 +90,6 @@ pub struct Rela {
     pub r_offset: u64,
     pub r_info: u64,
     pub r_addend: i64,
-}
-
-#[cfg(target_pointer_width = "64")]
-impl Rela {
-    /// `r_addend` (sign-extended to 64 bits in ELF32).
-    #[inline]
-    pub fn addend(&self) -> i64 {
-        self.r_addend
-    }
 }
 
 /// `Elf64_Rel`: the addend is the value at the place (an in-place addend).
@@ -144,18 +111,7 @@ pub struct Dyn {
 }
 
 #[cfg(target_pointer_width = "64")]
-impl Dyn {
-    /// `d_tag` (sign-extended to 64 bits in ELF32, as the `DT_*` constants are).
-    #[inline]
-    pub fn tag(&self) -> i64 {
-        self.d_tag
-    }
-    /// `d_val` (widened to 64 bits in ELF32).
-    #[inline]
-    pub fn val(&self) -> u64 {
-        self.d_val
-    }
-}
+crate::elf32::widening_accessors!(Sym, Rela, Dyn);
 
 /// The symbol index and the type of an `r_info` word: split 32/32 in ELF64, 24/8 in ELF32.
 #[cfg(target_pointer_width = "64")]
