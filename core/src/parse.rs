@@ -464,6 +464,7 @@ mod tests {
             (with(12, 1, 1), "nonzero padding in e_ident"),
             (with(20, 2, 4), "unsupported ELF version 2 in e_version"),
             (with(18, abi::EM_AARCH64 as u64, 2), "built for aarch64 (e_machine 183), not riscv"),
+            (with(18, abi::EM_X86_64 as u64, 2), "built for x86_64 (e_machine 62), not riscv"),
             (with(18, 1234, 2), "built for another machine (e_machine 1234), not riscv"),
             (with(24 + 3 * WORD, 5, 4), "built for another ABI (e_flags 0x5)"),
             (with(16, abi::ET_EXEC as u64, 2), "is an executable (ET_EXEC), not a shared library"),
