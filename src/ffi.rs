@@ -588,7 +588,7 @@ pub unsafe extern "C" fn rl_iterate_phdr(cb: rl_phdr_callback, data: *mut c_void
         unsafe {
             let s = &mut *(data as *mut Shim);
             // The objects through which glibc holds relink's static TLS blocks are relink's own.
-            if crate::host::is_stub(std::slice::from_raw_parts((*info).dlpi_phdr, (*info).dlpi_phnum as usize)) {
+            if crate::host::is_stub(std::slice::from_raw_parts((*info).dlpi_phdr.cast(), (*info).dlpi_phnum as usize)) {
                 return 0;
             }
             if size >= std::mem::size_of::<libc::dl_phdr_info>() {
@@ -618,7 +618,7 @@ pub unsafe extern "C" fn rl_iterate_phdr(cb: rl_phdr_callback, data: *mut c_void
             let mut info = libc::dl_phdr_info {
                 dlpi_addr: m.bias as _,
                 dlpi_name: m.c_name.as_ptr(),
-                dlpi_phdr: phdr as *const crate::raw::Phdr,
+                dlpi_phdr: phdr as *const _,
                 dlpi_phnum: phnum as u16,
                 dlpi_adds: adds,
                 dlpi_subs: subs,

@@ -1,7 +1,9 @@
 //! ELF32 records (System V gABI, "Object Files"), for ELFCLASS32 targets: riscv32, arm and
 //! i686. Each record is decoded field by field from little-endian bytes (every relink
-//! architecture is little-endian), so the records carry no alignment or layout requirements
-//! and a short or truncated buffer gives `None`.
+//! architecture is little-endian), so decoding has no alignment requirements and a short or
+//! truncated buffer gives `None`. The records are also laid out as the gABI lays them out
+//! (`repr(C)`, no padding): on 32-bit machines they are the native records
+//! [`crate::raw`] reads in place from an image in memory.
 
 /// `e_ident[EI_CLASS]` of a 32-bit object.
 pub const ELFCLASS32: u8 = 1;
@@ -31,7 +33,66 @@ impl Reader<'_> {
     }
 }
 
+/// The accessors of a class's `Sym`, `Rela` and `Dyn` records that widen a field to 64 bits
+/// (no-ops in ELF64), so that the same code reads both classes: for these records here, and
+/// for the ELF64 ones in [`crate::raw`].
+macro_rules! widening_accessors {
+    ($sym:ty, $rela:ty, $dyn:ty) => {
+        #[allow(clippy::unnecessary_cast)]
+        impl $sym {
+            /// `st_value`, widened to 64 bits.
+            #[inline]
+            pub fn value(&self) -> u64 {
+                self.st_value as u64
+            }
+            /// `st_size`, widened to 64 bits.
+            #[inline]
+            pub fn size(&self) -> u64 {
+                self.st_size as u64
+            }
+            /// STB_* (the high four bits of `st_info`).
+            #[inline]
+            pub fn bind(&self) -> u8 {
+                self.st_info >> 4
+            }
+            /// STT_* (the low four bits of `st_info`).
+            #[inline]
+            pub fn kind(&self) -> u8 {
+                self.st_info & 0xf
+            }
+        }
+
+        #[allow(clippy::unnecessary_cast)]
+        impl $rela {
+            /// `r_addend`, sign-extended to 64 bits.
+            #[inline]
+            pub fn addend(&self) -> i64 {
+                self.r_addend as i64
+            }
+        }
+
+        #[allow(clippy::unnecessary_cast)]
+        impl $dyn {
+            /// `d_tag`, sign-extended to 64 bits (as the `DT_*` constants are).
+            #[inline]
+            pub fn tag(&self) -> i64 {
+                self.d_tag as i64
+            }
+            /// `d_val`, widened to 64 bits.
+            #[inline]
+            pub fn val(&self) -> u64 {
+                self.d_val as u64
+            }
+        }
+    };
+}
+#[cfg(target_pointer_width = "64")]
+pub(crate) use widening_accessors;
+
+widening_accessors!(Sym, Rela, Dyn);
+
 /// Elf32_Ehdr, 52 bytes.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Ehdr {
     pub e_ident: [u8; 16],
@@ -76,6 +137,7 @@ impl Ehdr {
 }
 
 /// Elf32_Phdr, 32 bytes (note: `p_flags` comes last in ELF32, after `p_memsz`).
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Phdr {
     pub p_type: u32,
@@ -142,6 +204,7 @@ impl Shdr {
 }
 
 /// Elf32_Sym, 16 bytes (ELF32 orders it name, value, size, info, other, shndx).
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Sym {
     pub st_name: u32,
@@ -167,18 +230,10 @@ impl Sym {
         })
     }
 
-    /// STB_* (the high four bits of `st_info`).
-    pub fn binding(&self) -> u8 {
-        self.st_info >> 4
-    }
-
-    /// STT_* (the low four bits of `st_info`).
-    pub fn kind(&self) -> u8 {
-        self.st_info & 0xf
-    }
 }
 
 /// Elf32_Rel, 8 bytes: the addend is in the place.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Rel {
     pub r_offset: u32,
@@ -186,6 +241,7 @@ pub struct Rel {
 }
 
 /// Elf32_Rela, 12 bytes.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Rela {
     pub r_offset: u32,
@@ -202,11 +258,13 @@ impl Rel {
     }
 
     /// ELF32_R_SYM: the symbol index (the high 24 bits of `r_info`).
+    #[inline]
     pub fn sym(&self) -> u32 {
         self.r_info >> 8
     }
 
     /// ELF32_R_TYPE: the relocation type (the low 8 bits of `r_info`).
+    #[inline]
     pub fn r_type(&self) -> u32 {
         self.r_info & 0xff
     }
@@ -225,16 +283,19 @@ impl Rela {
         })
     }
 
+    #[inline]
     pub fn sym(&self) -> u32 {
         Rel { r_offset: self.r_offset, r_info: self.r_info }.sym()
     }
 
+    #[inline]
     pub fn r_type(&self) -> u32 {
         Rel { r_offset: self.r_offset, r_info: self.r_info }.r_type()
     }
 }
 
 /// Elf32_Dyn, 8 bytes.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Dyn {
     pub d_tag: i32,
@@ -303,7 +364,7 @@ mod tests {
         // visibility, section 7.
         let sym = [9, 0, 0, 0, 0, 1, 0, 0, 4, 0, 0, 0, 0x12, 0, 7, 0];
         let s = Sym::parse(&sym).unwrap();
-        assert_eq!((s.st_name, s.st_value, s.st_size, s.binding(), s.kind(), s.st_shndx), (9, 0x100, 4, 1, 2, 7));
+        assert_eq!((s.st_name, s.st_value, s.st_size, s.bind(), s.kind(), s.st_shndx), (9, 0x100, 4, 1, 2, 7));
 
         // r_info = (symbol 5 << 8) | R_RISCV_JUMP_SLOT (5); addend -8.
         let mut rela = [0u8; 12];
