@@ -48,14 +48,27 @@ fn prot_of(flags: u32) -> Prot {
     Prot { read: flags & abi::PF_R != 0, write: flags & abi::PF_W != 0, exec: flags & abi::PF_X != 0 }
 }
 
+fn io_error(name: &str) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |e| Error::Io { file: name.to_string(), reason: crate::error::io_reason(&e) }
+}
+
+/// The first bytes of an image, which hold its ELF header and, in every linker's output, its
+/// program headers: one read takes both (as much as glibc reads first).
+pub fn read_head(src: &Source, name: &str) -> Result<Vec<u8>> {
+    const FIRST_READ: usize = 1024;
+    src.read(0, FIRST_READ).map_err(io_error(name))
+}
+
 /// Validate the headers of an image without mapping anything.
 pub fn read_layout(src: &Source, name: &str) -> Result<Layout> {
+    layout_from_head(src, &read_head(src, name)?, name)
+}
+
+/// [`read_layout`], given the image's first bytes as [`read_head`] read them: a second read is
+/// needed only when the program headers lie elsewhere.
+pub fn layout_from_head(src: &Source, head: &[u8], name: &str) -> Result<Layout> {
     let bad = |reason: String| Error::Malformed { file: name.to_string(), reason };
-    let io = |e: std::io::Error| Error::Io { file: name.to_string(), reason: crate::error::io_reason(&e) };
-    // The program headers follow the ELF header in every linker's output: one read takes both
-    // (as much as glibc reads first), a second one is needed only when they lie elsewhere.
-    const FIRST_READ: usize = 1024;
-    let head = src.read(0, FIRST_READ).map_err(io)?;
+    let io = io_error(name);
     let header = parse::check_header(&head[..head.len().min(parse::EHDR_SIZE)], src.len()).map_err(|e| match e {
         parse::HeaderError::WrongClass => Error::WrongClass { file: name.to_string() },
         parse::HeaderError::Other(reason) => bad(reason),
