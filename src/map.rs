@@ -89,8 +89,9 @@ pub fn layout_from_head(src: &Source, head: &[u8], name: &str) -> Result<Layout>
 
 /// How many symbols the object's relocations may refer to, beyond what its hash tables cover
 /// (they leave out what nothing can look up: the GNU hash table of an object that exports
-/// nothing covers symbol 0 only). The `.dynsym` section header tells, when there is a usable
-/// one; otherwise the highest symbol index the relocations use.
+/// nothing covers symbol 0 only; asked only then, see [`SymTab::counts_all`]). The `.dynsym`
+/// section header tells, when there is a usable one; otherwise the highest symbol index the
+/// relocations use.
 fn symbols_in_use(src: &Source, layout: &Layout, d: &DynInfo, bias: usize, span: &Span) -> usize {
     let from_headers = layout.shdrs.and_then(|(off, n)| {
         let size = n.checked_mul(parse::SHDR_SIZE)?;
@@ -268,8 +269,12 @@ pub fn load_placed(
             writable.push((seg.lo, seg.hi));
         }
     }
-    let in_use = symbols_in_use(src, &layout, &dynamic, bias, &span);
-    let symtab = SymTab::new(&dynamic, &span, in_use).map_err(|reason| Error::Malformed { file: file(), reason })?;
+    let malformed = |reason| Error::Malformed { file: file(), reason };
+    let mut symtab = SymTab::new(&dynamic, &span, 0).map_err(malformed)?;
+    if !symtab.counts_all() {
+        let in_use = symbols_in_use(src, &layout, &dynamic, bias, &span);
+        symtab = SymTab::new(&dynamic, &span, in_use).map_err(malformed)?;
+    }
     let (tls_id, host_tls, static_tls) = match layout.tls {
         None => (None, None, None),
         Some(t) => {
