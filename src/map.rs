@@ -13,6 +13,7 @@ use crate::parse::{self, DynInfo, Layout};
 use crate::raw::{Reloc, Span};
 use crate::symbols::SymTab;
 use elf::abi;
+use elf::segment::ProgramHeader;
 use std::path::PathBuf;
 
 /// Where an image's bytes come from.
@@ -46,6 +47,16 @@ impl Source<'_> {
 
 fn prot_of(flags: u32) -> Prot {
     Prot { read: flags & abi::PF_R != 0, write: flags & abi::PF_W != 0, exec: flags & abi::PF_X != 0 }
+}
+
+/// The protection a segment is mapped with first, and whether the part of its last file page
+/// past its file bytes belongs to .bss (and is zeroed): writable first when bytes must be
+/// written into a non-writable segment (that part, or an image copied from memory).
+fn first_prot(src: &Source, ph: &ProgramHeader, page: usize) -> (Prot, bool) {
+    let prot = prot_of(ph.p_flags);
+    let bss_tail = ph.p_filesz > 0 && ph.p_memsz > ph.p_filesz && (ph.p_vaddr + ph.p_filesz) % page as u64 != 0;
+    let write_first = !prot.write && (bss_tail || matches!(src, Source::Memory(_)));
+    (if write_first { Prot::RW } else { prot }, bss_tail)
 }
 
 fn io_error(name: &str) -> impl Fn(std::io::Error) -> Error + '_ {
@@ -169,10 +180,20 @@ pub fn load_placed(
     let page = os::page_size();
     let span_len = (layout.hi - layout.lo) as usize;
     let in_place = placement.is_some();
-    let (region, unit_tls, unit_file) = match placement {
-        Some(p) if p.region.len >= span_len => (p.region, p.static_tls, p.file_id),
-        Some(_) => return Err(bad("the image is larger than the span reserved for it")),
-        None => (Region::reserve(span_len, layout.align as usize).map_err(map_err)?, None, None),
+    // A file's first segment, when it begins the span and has bytes in the file, is mapped with
+    // the whole span in one call (as glibc maps): no separate reservation. Larger alignments
+    // than a page need the reservation's trimming.
+    let spanning = match (src, layout.loads.first()) {
+        (Source::File(f), Some(ph)) if placement.is_none() && layout.align <= page as u64 && ph.p_filesz > 0 && ph.p_vaddr & !(page as u64 - 1) == layout.lo => {
+            Some((f, ph.p_offset & !(page as u64 - 1), first_prot(src, ph, page).0))
+        }
+        _ => None,
+    };
+    let (region, unit_tls, unit_file) = match (placement, spanning) {
+        (Some(p), _) if p.region.len >= span_len => (p.region, p.static_tls, p.file_id),
+        (Some(_), _) => return Err(bad("the image is larger than the span reserved for it")),
+        (None, Some((f, off, prot))) => (Region::map_file_span(span_len, f, off, prot).map_err(map_err)?, None, None),
+        (None, None) => (Region::reserve(span_len, layout.align as usize).map_err(map_err)?, None, None),
     };
     let bias = region.base.wrapping_sub(layout.lo as usize);
     let at = |vaddr: u64| bias.wrapping_add(vaddr as usize);
@@ -194,7 +215,7 @@ pub fn load_placed(
         })
         .collect();
     let mut restore = Vec::new();
-    for (seg, ph) in segments.iter().zip(&layout.loads) {
+    for (i, (seg, ph)) in segments.iter().zip(&layout.loads).enumerate() {
         if seg.prot.write && seg.prot.exec {
             return Err(bad("a segment is both writable and executable, which relink refuses"));
         }
@@ -206,15 +227,13 @@ pub fn load_placed(
             continue;
         }
         let file_pages_end = (seg.file_end + page - 1) & !(page - 1);
-        // The part of the last file page past the file bytes belongs to .bss: zero it.
-        let bss_tail = ph.p_filesz > 0 && ph.p_memsz > ph.p_filesz && seg.file_end % page != 0;
-        // Map writable first when bytes must be written into a non-writable segment.
-        let mut first = seg.prot;
-        if !seg.prot.write && (bss_tail || matches!(src, Source::Memory(_))) {
-            first = Prot::RW;
+        let (first, bss_tail) = first_prot(src, ph, page);
+        if first != seg.prot {
             restore.push((seg.start, seg.end - seg.start, seg.prot));
         }
-        if ph.p_filesz > 0 {
+        if i == 0 && spanning.is_some() {
+            // Mapped with the span. Whatever of the span no segment covers is closed below.
+        } else if ph.p_filesz > 0 {
             match src {
                 Source::File(f) => {
                     let off = ph.p_offset & !(page as u64 - 1);
@@ -237,6 +256,12 @@ pub fn load_placed(
         let anon_start = if ph.p_filesz > 0 { file_pages_end } else { seg.start };
         if seg.end > anon_start {
             region.map_anon(anon_start, seg.end - anon_start, first).map_err(map_err)?;
+        }
+    }
+    if spanning.is_some() {
+        // The span was mapped from the file: the holes between segments must not show it.
+        for w in segments.windows(2).filter(|w| w[1].start > w[0].end) {
+            region.protect(w[0].end, w[1].start - w[0].end, Prot::NONE).map_err(map_err)?;
         }
     }
     // Bytes are in place: give the segments written above their final protections now, so
