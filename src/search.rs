@@ -167,12 +167,13 @@ fn ld_cache() -> std::sync::Arc<Cache> {
 /// Whether `dir` has the subdirectory `top` (both as the search writes them), asked of the
 /// file system once per process.
 fn has_subdir(dir: &[u8], top: &[u8]) -> bool {
+    let is_it = |d: &[u8]| d.len() == dir.len() + top.len() && d.starts_with(dir) && d.ends_with(top);
+    if let Some(&(_, known)) = REMEMBERED.lock().subdirs.iter().find(|(d, _)| is_it(d)) {
+        return known;
+    }
     let mut p = Vec::with_capacity(dir.len() + top.len());
     p.extend_from_slice(dir);
     p.extend_from_slice(top);
-    if let Some(&(_, known)) = REMEMBERED.lock().subdirs.iter().find(|(d, _)| *d == p) {
-        return known;
-    }
     let exists = os::is_dir(as_path(&p));
     REMEMBERED.lock().subdirs.push((p, exists));
     exists
@@ -899,7 +900,7 @@ impl<T, F: FnMut(&Path) -> Option<T>> Walker<'_, '_, F> {
         None
     }
 
-    fn try_list(&mut self, dirs: &[Vec<u8>]) -> Option<T> {
+    fn try_list(&mut self, dirs: Dirs<'_>) -> Option<T> {
         dirs.iter().find_map(|d| self.try_dir(d))
     }
 }
@@ -955,31 +956,48 @@ pub enum ListKind {
 /// The directory lists of a search for a bare name, in glibc's order (rpath entries when there is
 /// no runpath, LD_LIBRARY_PATH, runpath, the default directories), each given to `each` until it
 /// returns something.
-fn lists<T>(ctx: &Ctx<'_>, paths: &SearchPaths<'_>, mut each: impl FnMut(&[Vec<u8>], ListKind) -> Option<T>) -> Option<T> {
+fn lists<T>(ctx: &Ctx<'_>, paths: &SearchPaths<'_>, mut each: impl FnMut(Dirs<'_>, ListKind) -> Option<T>) -> Option<T> {
     if paths.runpath.is_none() {
         for &(list, o) in &paths.rpath {
             if list.is_empty() {
                 continue;
             }
-            if let Some(t) = each(&split_dirs(list.as_bytes(), b":", path_bytes(o), ctx), ListKind::Runpath) {
+            if let Some(t) = each(Dirs::Split(&split_dirs(list.as_bytes(), b":", path_bytes(o), ctx)), ListKind::Runpath) {
                 return Some(t);
             }
         }
     }
     if let Some(llp) = ctx.llp.filter(|l| !l.is_empty() && !ctx.secure) {
-        if let Some(t) = each(&split_dirs(llp, b":;", ctx.exe_origin, ctx), ListKind::LibPath) {
+        if let Some(t) = each(Dirs::Split(&split_dirs(llp, b":;", ctx.exe_origin, ctx)), ListKind::LibPath) {
             return Some(t);
         }
     }
     if let Some((list, o)) = paths.runpath {
         if !list.is_empty() {
-            if let Some(t) = each(&split_dirs(list.as_bytes(), b":", path_bytes(o), ctx), ListKind::Runpath) {
+            if let Some(t) = each(Dirs::Split(&split_dirs(list.as_bytes(), b":", path_bytes(o), ctx)), ListKind::Runpath) {
                 return Some(t);
             }
         }
     }
-    let defaults: Vec<Vec<u8>> = ctx.default_dirs.iter().map(|d| d.to_vec()).collect();
-    each(&defaults, ListKind::Default)
+    each(Dirs::Fixed(ctx.default_dirs), ListKind::Default)
+}
+
+/// One directory list of a search: split from a search string, or the default directories
+/// (as they are: no copy per search).
+#[derive(Clone, Copy)]
+enum Dirs<'a> {
+    Split(&'a [Vec<u8>]),
+    Fixed(&'a [&'a [u8]]),
+}
+
+impl<'a> Dirs<'a> {
+    fn iter(self) -> impl Iterator<Item = &'a [u8]> {
+        let (split, fixed) = match self {
+            Dirs::Split(d) => (d, &[][..]),
+            Dirs::Fixed(d) => (&[][..], d),
+        };
+        split.iter().map(Vec::as_slice).chain(fixed.iter().copied())
+    }
 }
 
 /// Every directory a search for a bare name with `paths` tries, in order, as
@@ -989,8 +1007,8 @@ pub fn directories(paths: &SearchPaths<'_>) -> Vec<(Vec<u8>, ListKind)> {
     let ctx = process_ctx();
     let mut out: Vec<(Vec<u8>, ListKind)> = Vec::new();
     lists(&ctx, paths, |dirs, kind| {
-        for d in dirs {
-            let mut d = d.clone();
+        for d in dirs.iter() {
+            let mut d = d.to_vec();
             if d.len() > 1 && d.ends_with(b"/") {
                 d.pop();
             }
