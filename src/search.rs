@@ -104,16 +104,19 @@ fn process_ctx() -> Ctx<'static> {
 
 /// What the searches of the process remember: `/etc/ld.so.cache` as last read (with the stamp
 /// of the file it was read from, None when there was none), and which capability
-/// subdirectories exist in each directory searched (glibc looks once per directory, too).
+/// subdirectories exist in each directory searched (glibc looks once per directory, too);
+/// `bare`: the directories that hold none of the process's (most do: a search there tries the
+/// name in the directory only).
 pub struct Remembered {
     cache: Option<(Option<os::Stamp>, std::sync::Arc<Cache>)>,
     subdirs: Vec<(Vec<u8>, bool)>,
+    bare: Vec<Vec<u8>>,
 }
 
 /// Taken only inside a search, never with another lock taken inside it; by the fork handlers
 /// last.
 static REMEMBERED: Lazy<crate::sync::Mutex<Remembered>> =
-    Lazy::new(|| crate::sync::Mutex::new(Remembered { cache: None, subdirs: Vec::new() }));
+    Lazy::new(|| crate::sync::Mutex::new(Remembered { cache: None, subdirs: Vec::new(), bare: Vec::new() }));
 
 thread_local! {
     /// Whether this thread's current open has compared `/etc/ld.so.cache` with the file yet.
@@ -871,10 +874,18 @@ impl<T, F: FnMut(&Path) -> Option<T>> Walker<'_, '_, F> {
     /// Try the name in `dir` (empty or ending in `/`) and its capability
     /// subdirectories.
     fn try_dir(&mut self, dir: &[u8]) -> Option<T> {
+        let ctx = self.ctx;
+        // (What is remembered holds for the process's host; tests search as other hosts.)
+        let remember = std::ptr::eq(ctx.host, &*HOST);
+        if remember && REMEMBERED.lock().bare.iter().any(|d| d == dir) {
+            return self.try_file([dir, self.name].concat());
+        }
         let mut missing: Vec<&[u8]> = Vec::new();
         let mut present: Vec<&[u8]> = Vec::new();
-        let ctx = self.ctx;
         for sub in &ctx.host.subdirs {
+            if sub.is_empty() && present.is_empty() && remember {
+                REMEMBERED.lock().bare.push(dir.to_vec());
+            }
             if let Some(slash) = sub.iter().position(|&c| c == b'/') {
                 let top = &sub[..slash];
                 if missing.contains(&top) {

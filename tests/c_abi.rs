@@ -858,6 +858,16 @@ fn ld_library_path_vs_runpath_and_rpath() {
 }
 
 #[test]
+fn capability_subdirectories_on_every_search() {
+    let s = Scratch::new("search_subdirs");
+    s.lib("bare/libpick_bare.so", &["pick.c"], &["-DPICK_VALUE=1"]);
+    s.lib("caps/libpick.so", &["pick.c"], &["-DPICK_VALUE=2"]);
+    s.lib("caps/tls/libpick.so", &["pick.c"], &["-DPICK_VALUE=3"]);
+    let prog = s.program("search_subdirs.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[("LD_LIBRARY_PATH", &format!("{}:{}", s.p("bare"), s.p("caps")))]);
+}
+
+#[test]
 fn gnu_unique_symbol_pins_the_library() {
     let s = Scratch::new("unique_pin");
     let lib = s.lib("libunique.so", &["unique.cpp"], &["-lstdc++"]);
