@@ -54,7 +54,7 @@ fn prot_of(flags: u32) -> Prot {
 /// written into a non-writable segment (that part, or an image copied from memory).
 fn first_prot(src: &Source, ph: &ProgramHeader, page: usize) -> (Prot, bool) {
     let prot = prot_of(ph.p_flags);
-    let bss_tail = ph.p_filesz > 0 && ph.p_memsz > ph.p_filesz && (ph.p_vaddr + ph.p_filesz) % page as u64 != 0;
+    let bss_tail = ph.p_filesz > 0 && ph.p_memsz > ph.p_filesz && !(ph.p_vaddr + ph.p_filesz).is_multiple_of(page as u64);
     let write_first = !prot.write && (bss_tail || matches!(src, Source::Memory(_)));
     (if write_first { Prot::RW } else { prot }, bss_tail)
 }
