@@ -1,6 +1,7 @@
 /* An object whose load segments leave a hole in its span: the hole is mapped, but neither
  * readable, writable nor executable (as with glibc), whether the object is opened from its file
- * or from memory, and the segments around it hold what they should.
+ * or from memory, and the segments around it hold what they should. A copy whose first segment
+ * asks to be writable and executable is refused with a message, from a file or from memory.
  * argv[1]: fixture dir (libsegment_gap.so, built with a 64 KiB hole before its read-only data). */
 #include <link.h>
 
@@ -63,6 +64,22 @@ int main(int argc, char **argv)
     check_hole(h, "rl_open_mem");
     CHECK(rl_close(h) == 0, "close (memory)");
 
+    /* The first load segment made writable and executable. */
+    ElfW(Ehdr) *eh = (ElfW(Ehdr) *)image;
+    ElfW(Phdr) *ph = (ElfW(Phdr) *)(image + eh->e_phoff);
+    int i = 0;
+    while (i < eh->e_phnum && ph[i].p_type != PT_LOAD)
+        i++;
+    CHECK(i < eh->e_phnum, "the image has a load segment");
+    ph[i].p_flags = PF_R | PF_W | PF_X;
+    char *wx = strf("%s/libsegment_wx.so", dir);
+    write_file_or_die(wx, image, len);
+    CHECK(rl_open(wx, RL_NOW) == NULL, "a first segment both writable and executable is refused");
+    EXPECT_ERROR("libsegment_wx.so", "writable and executable");
+    CHECK(rl_open_mem(image, len, "segment-wx-mem.so", RL_NOW) == NULL, "refused from memory too");
+    EXPECT_ERROR("segment-wx-mem.so", "writable and executable");
+
+    free(wx);
     free(image);
     free(path);
     CHECKS_DONE();

@@ -182,10 +182,12 @@ pub fn load_placed(
     let in_place = placement.is_some();
     // A file's first segment, when it begins the span and has bytes in the file, is mapped with
     // the whole span in one call (as glibc maps): no separate reservation. Larger alignments
-    // than a page need the reservation's trimming.
+    // than a page need the reservation's trimming; a segment both writable and executable is
+    // refused below.
     let spanning = match (src, layout.loads.first()) {
         (Source::File(f), Some(ph)) if placement.is_none() && layout.align <= page as u64 && ph.p_filesz > 0 && ph.p_vaddr & !(page as u64 - 1) == layout.lo => {
-            Some((f, ph.p_offset & !(page as u64 - 1), first_prot(src, ph, page).0))
+            let prot = first_prot(src, ph, page).0;
+            (!(prot.write && prot.exec)).then_some((f, ph.p_offset & !(page as u64 - 1), prot))
         }
         _ => None,
     };
