@@ -13,6 +13,7 @@ use crate::parse::{self, DynInfo, Layout};
 use crate::raw::{Reloc, Span};
 use crate::symbols::SymTab;
 use elf::abi;
+use elf::segment::ProgramHeader;
 use std::path::PathBuf;
 
 /// Where an image's bytes come from.
@@ -48,14 +49,37 @@ fn prot_of(flags: u32) -> Prot {
     Prot { read: flags & abi::PF_R != 0, write: flags & abi::PF_W != 0, exec: flags & abi::PF_X != 0 }
 }
 
+/// The protection a segment is mapped with first, and whether the part of its last file page
+/// past its file bytes belongs to .bss (and is zeroed): writable first when bytes must be
+/// written into a non-writable segment (that part, or an image copied from memory).
+fn first_prot(src: &Source, ph: &ProgramHeader, page: usize) -> (Prot, bool) {
+    let prot = prot_of(ph.p_flags);
+    let bss_tail = ph.p_filesz > 0 && ph.p_memsz > ph.p_filesz && !(ph.p_vaddr + ph.p_filesz).is_multiple_of(page as u64);
+    let write_first = !prot.write && (bss_tail || matches!(src, Source::Memory(_)));
+    (if write_first { Prot::RW } else { prot }, bss_tail)
+}
+
+fn io_error(name: &str) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |e| Error::Io { file: name.to_string(), reason: crate::error::io_reason(&e) }
+}
+
+/// The first bytes of an image, which hold its ELF header and, in every linker's output, its
+/// program headers: one read takes both (as much as glibc reads first).
+pub fn read_head(src: &Source, name: &str) -> Result<Vec<u8>> {
+    const FIRST_READ: usize = 1024;
+    src.read(0, FIRST_READ).map_err(io_error(name))
+}
+
 /// Validate the headers of an image without mapping anything.
 pub fn read_layout(src: &Source, name: &str) -> Result<Layout> {
+    layout_from_head(src, &read_head(src, name)?, name)
+}
+
+/// [`read_layout`], given the image's first bytes as [`read_head`] read them: a second read is
+/// needed only when the program headers lie elsewhere.
+pub fn layout_from_head(src: &Source, head: &[u8], name: &str) -> Result<Layout> {
     let bad = |reason: String| Error::Malformed { file: name.to_string(), reason };
-    let io = |e: std::io::Error| Error::Io { file: name.to_string(), reason: crate::error::io_reason(&e) };
-    // The program headers follow the ELF header in every linker's output: one read takes both
-    // (as much as glibc reads first), a second one is needed only when they lie elsewhere.
-    const FIRST_READ: usize = 1024;
-    let head = src.read(0, FIRST_READ).map_err(io)?;
+    let io = io_error(name);
     let header = parse::check_header(&head[..head.len().min(parse::EHDR_SIZE)], src.len()).map_err(|e| match e {
         parse::HeaderError::WrongClass => Error::WrongClass { file: name.to_string() },
         parse::HeaderError::Other(reason) => bad(reason),
@@ -76,8 +100,9 @@ pub fn read_layout(src: &Source, name: &str) -> Result<Layout> {
 
 /// How many symbols the object's relocations may refer to, beyond what its hash tables cover
 /// (they leave out what nothing can look up: the GNU hash table of an object that exports
-/// nothing covers symbol 0 only). The `.dynsym` section header tells, when there is a usable
-/// one; otherwise the highest symbol index the relocations use.
+/// nothing covers symbol 0 only; asked only then, see [`SymTab::counts_all`]). The `.dynsym`
+/// section header tells, when there is a usable one; otherwise the highest symbol index the
+/// relocations use.
 fn symbols_in_use(src: &Source, layout: &Layout, d: &DynInfo, bias: usize, span: &Span) -> usize {
     let from_headers = layout.shdrs.and_then(|(off, n)| {
         let size = n.checked_mul(parse::SHDR_SIZE)?;
@@ -155,10 +180,22 @@ pub fn load_placed(
     let page = os::page_size();
     let span_len = (layout.hi - layout.lo) as usize;
     let in_place = placement.is_some();
-    let (region, unit_tls, unit_file) = match placement {
-        Some(p) if p.region.len >= span_len => (p.region, p.static_tls, p.file_id),
-        Some(_) => return Err(bad("the image is larger than the span reserved for it")),
-        None => (Region::reserve(span_len, layout.align as usize).map_err(map_err)?, None, None),
+    // A file's first segment, when it begins the span and has bytes in the file, is mapped with
+    // the whole span in one call (as glibc maps): no separate reservation. Larger alignments
+    // than a page need the reservation's trimming; a segment both writable and executable is
+    // refused below.
+    let spanning = match (src, layout.loads.first()) {
+        (Source::File(f), Some(ph)) if placement.is_none() && layout.align <= page as u64 && ph.p_filesz > 0 && ph.p_vaddr & !(page as u64 - 1) == layout.lo => {
+            let prot = first_prot(src, ph, page).0;
+            (!(prot.write && prot.exec)).then_some((f, ph.p_offset & !(page as u64 - 1), prot))
+        }
+        _ => None,
+    };
+    let (region, unit_tls, unit_file) = match (placement, spanning) {
+        (Some(p), _) if p.region.len >= span_len => (p.region, p.static_tls, p.file_id),
+        (Some(_), _) => return Err(bad("the image is larger than the span reserved for it")),
+        (None, Some((f, off, prot))) => (Region::map_file_span(span_len, f, off, prot).map_err(map_err)?, None, None),
+        (None, None) => (Region::reserve(span_len, layout.align as usize).map_err(map_err)?, None, None),
     };
     let bias = region.base.wrapping_sub(layout.lo as usize);
     let at = |vaddr: u64| bias.wrapping_add(vaddr as usize);
@@ -180,7 +217,7 @@ pub fn load_placed(
         })
         .collect();
     let mut restore = Vec::new();
-    for (seg, ph) in segments.iter().zip(&layout.loads) {
+    for (i, (seg, ph)) in segments.iter().zip(&layout.loads).enumerate() {
         if seg.prot.write && seg.prot.exec {
             return Err(bad("a segment is both writable and executable, which relink refuses"));
         }
@@ -192,15 +229,13 @@ pub fn load_placed(
             continue;
         }
         let file_pages_end = (seg.file_end + page - 1) & !(page - 1);
-        // The part of the last file page past the file bytes belongs to .bss: zero it.
-        let bss_tail = ph.p_filesz > 0 && ph.p_memsz > ph.p_filesz && seg.file_end % page != 0;
-        // Map writable first when bytes must be written into a non-writable segment.
-        let mut first = seg.prot;
-        if !seg.prot.write && (bss_tail || matches!(src, Source::Memory(_))) {
-            first = Prot::RW;
+        let (first, bss_tail) = first_prot(src, ph, page);
+        if first != seg.prot {
             restore.push((seg.start, seg.end - seg.start, seg.prot));
         }
-        if ph.p_filesz > 0 {
+        if i == 0 && spanning.is_some() {
+            // Mapped with the span. Whatever of the span no segment covers is closed below.
+        } else if ph.p_filesz > 0 {
             match src {
                 Source::File(f) => {
                     let off = ph.p_offset & !(page as u64 - 1);
@@ -223,6 +258,12 @@ pub fn load_placed(
         let anon_start = if ph.p_filesz > 0 { file_pages_end } else { seg.start };
         if seg.end > anon_start {
             region.map_anon(anon_start, seg.end - anon_start, first).map_err(map_err)?;
+        }
+    }
+    if spanning.is_some() {
+        // The span was mapped from the file: the holes between segments must not show it.
+        for w in segments.windows(2).filter(|w| w[1].start > w[0].end) {
+            region.protect(w[0].end, w[1].start - w[0].end, Prot::NONE).map_err(map_err)?;
         }
     }
     // Bytes are in place: give the segments written above their final protections now, so
@@ -255,8 +296,12 @@ pub fn load_placed(
             writable.push((seg.lo, seg.hi));
         }
     }
-    let in_use = symbols_in_use(src, &layout, &dynamic, bias, &span);
-    let symtab = SymTab::new(&dynamic, &span, in_use).map_err(|reason| Error::Malformed { file: file(), reason })?;
+    let malformed = |reason| Error::Malformed { file: file(), reason };
+    let mut symtab = SymTab::new(&dynamic, &span, 0).map_err(malformed)?;
+    if !symtab.counts_all() {
+        let in_use = symbols_in_use(src, &layout, &dynamic, bias, &span);
+        symtab = SymTab::new(&dynamic, &span, in_use).map_err(malformed)?;
+    }
     let (tls_id, host_tls, static_tls) = match layout.tls {
         None => (None, None, None),
         Some(t) => {

@@ -164,6 +164,7 @@ pub struct Prot {
 
 impl Prot {
     pub const RW: Prot = Prot { read: true, write: true, exec: false };
+    pub const NONE: Prot = Prot { read: false, write: false, exec: false };
 
     fn bits(self) -> libc::c_int {
         // Never both writable and executable.
@@ -213,6 +214,20 @@ impl Region {
             }
         }
         Ok(Region { base, len })
+    }
+
+    /// Map `len` bytes of `file` from `offset` (page aligned) at an address the kernel picks (page
+    /// aligned), as a region: an object's first segment and the rest of its span in one call, as
+    /// glibc's loader maps an object; the other segments are then mapped over the rest.
+    pub fn map_file_span(len: usize, file: &File, offset: u64, prot: Prot) -> io::Result<Region> {
+        // SAFETY: a new private mapping at an address the kernel picks: it replaces nothing.
+        let p = unsafe {
+            libc::mmap64(std::ptr::null_mut(), len, prot.bits(), libc::MAP_PRIVATE, file.fd, offset as libc::off64_t)
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Region { base: p as usize, len })
     }
 
     /// Reserve `len` bytes aligned to `align` inside `[lo, hi)`: the highest free gap of the

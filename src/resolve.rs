@@ -106,16 +106,20 @@ fn try_candidate(path: &Path, known: &dyn Known, skipped: &mut Vec<Error>) -> Op
 }
 
 fn checked(path: &Path, f: os::File, known: &dyn Known) -> Result<Found> {
-    let mut head = [0u8; 18];
-    if f.size >= head.len() as u64 && f.read_at(&mut head, 0).is_ok() && crate::link::is_linkable(&head) {
+    let src = Source::File(f);
+    let name = path.to_string_lossy();
+    // One read serves both: telling objects and archives (to link) from shared objects, and
+    // the headers of the latter.
+    let head = map::read_head(&src, &name)?;
+    let linkable = head.len() >= 18 && crate::link::is_linkable(&head);
+    let layout = if linkable { None } else { Some(map::layout_from_head(&src, &head, &name)?) };
+    let Source::File(f) = src else { unreachable!("made from a file above") };
+    let Some(layout) = layout else {
         return Ok(match known.by_file(f.id, None) {
             Some(m) => Found::Existing(m),
             None => Found::Object(path.to_path_buf(), f),
         });
-    }
-    let src = Source::File(f);
-    let layout = map::read_layout(&src, &path.to_string_lossy())?;
-    let Source::File(f) = src else { unreachable!("made from a file above") };
+    };
     let dynamic = layout.dynamic.as_ref().map(|d| (d.p_vaddr, d.p_memsz));
     Ok(match known.by_file(f.id, dynamic) {
         Some(m) => Found::Existing(m),

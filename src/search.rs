@@ -104,16 +104,19 @@ fn process_ctx() -> Ctx<'static> {
 
 /// What the searches of the process remember: `/etc/ld.so.cache` as last read (with the stamp
 /// of the file it was read from, None when there was none), and which capability
-/// subdirectories exist in each directory searched (glibc looks once per directory, too).
+/// subdirectories exist in each directory searched (glibc looks once per directory, too);
+/// `bare`: the directories that hold none of the process's (most do: a search there tries the
+/// name in the directory only).
 pub struct Remembered {
     cache: Option<(Option<os::Stamp>, std::sync::Arc<Cache>)>,
     subdirs: Vec<(Vec<u8>, bool)>,
+    bare: Vec<Vec<u8>>,
 }
 
 /// Taken only inside a search, never with another lock taken inside it; by the fork handlers
 /// last.
 static REMEMBERED: Lazy<crate::sync::Mutex<Remembered>> =
-    Lazy::new(|| crate::sync::Mutex::new(Remembered { cache: None, subdirs: Vec::new() }));
+    Lazy::new(|| crate::sync::Mutex::new(Remembered { cache: None, subdirs: Vec::new(), bare: Vec::new() }));
 
 thread_local! {
     /// Whether this thread's current open has compared `/etc/ld.so.cache` with the file yet.
@@ -167,12 +170,13 @@ fn ld_cache() -> std::sync::Arc<Cache> {
 /// Whether `dir` has the subdirectory `top` (both as the search writes them), asked of the
 /// file system once per process.
 fn has_subdir(dir: &[u8], top: &[u8]) -> bool {
+    let is_it = |d: &[u8]| d.len() == dir.len() + top.len() && d.starts_with(dir) && d.ends_with(top);
+    if let Some(&(_, known)) = REMEMBERED.lock().subdirs.iter().find(|(d, _)| is_it(d)) {
+        return known;
+    }
     let mut p = Vec::with_capacity(dir.len() + top.len());
     p.extend_from_slice(dir);
     p.extend_from_slice(top);
-    if let Some(&(_, known)) = REMEMBERED.lock().subdirs.iter().find(|(d, _)| *d == p) {
-        return known;
-    }
     let exists = os::is_dir(as_path(&p));
     REMEMBERED.lock().subdirs.push((p, exists));
     exists
@@ -870,10 +874,18 @@ impl<T, F: FnMut(&Path) -> Option<T>> Walker<'_, '_, F> {
     /// Try the name in `dir` (empty or ending in `/`) and its capability
     /// subdirectories.
     fn try_dir(&mut self, dir: &[u8]) -> Option<T> {
+        let ctx = self.ctx;
+        // (What is remembered holds for the process's host; tests search as other hosts.)
+        let remember = std::ptr::eq(ctx.host, &*HOST);
+        if remember && REMEMBERED.lock().bare.iter().any(|d| d == dir) {
+            return self.try_file([dir, self.name].concat());
+        }
         let mut missing: Vec<&[u8]> = Vec::new();
         let mut present: Vec<&[u8]> = Vec::new();
-        let ctx = self.ctx;
         for sub in &ctx.host.subdirs {
+            if sub.is_empty() && present.is_empty() && remember {
+                REMEMBERED.lock().bare.push(dir.to_vec());
+            }
             if let Some(slash) = sub.iter().position(|&c| c == b'/') {
                 let top = &sub[..slash];
                 if missing.contains(&top) {
@@ -899,7 +911,7 @@ impl<T, F: FnMut(&Path) -> Option<T>> Walker<'_, '_, F> {
         None
     }
 
-    fn try_list(&mut self, dirs: &[Vec<u8>]) -> Option<T> {
+    fn try_list(&mut self, dirs: Dirs<'_>) -> Option<T> {
         dirs.iter().find_map(|d| self.try_dir(d))
     }
 }
@@ -955,31 +967,48 @@ pub enum ListKind {
 /// The directory lists of a search for a bare name, in glibc's order (rpath entries when there is
 /// no runpath, LD_LIBRARY_PATH, runpath, the default directories), each given to `each` until it
 /// returns something.
-fn lists<T>(ctx: &Ctx<'_>, paths: &SearchPaths<'_>, mut each: impl FnMut(&[Vec<u8>], ListKind) -> Option<T>) -> Option<T> {
+fn lists<T>(ctx: &Ctx<'_>, paths: &SearchPaths<'_>, mut each: impl FnMut(Dirs<'_>, ListKind) -> Option<T>) -> Option<T> {
     if paths.runpath.is_none() {
         for &(list, o) in &paths.rpath {
             if list.is_empty() {
                 continue;
             }
-            if let Some(t) = each(&split_dirs(list.as_bytes(), b":", path_bytes(o), ctx), ListKind::Runpath) {
+            if let Some(t) = each(Dirs::Split(&split_dirs(list.as_bytes(), b":", path_bytes(o), ctx)), ListKind::Runpath) {
                 return Some(t);
             }
         }
     }
     if let Some(llp) = ctx.llp.filter(|l| !l.is_empty() && !ctx.secure) {
-        if let Some(t) = each(&split_dirs(llp, b":;", ctx.exe_origin, ctx), ListKind::LibPath) {
+        if let Some(t) = each(Dirs::Split(&split_dirs(llp, b":;", ctx.exe_origin, ctx)), ListKind::LibPath) {
             return Some(t);
         }
     }
     if let Some((list, o)) = paths.runpath {
         if !list.is_empty() {
-            if let Some(t) = each(&split_dirs(list.as_bytes(), b":", path_bytes(o), ctx), ListKind::Runpath) {
+            if let Some(t) = each(Dirs::Split(&split_dirs(list.as_bytes(), b":", path_bytes(o), ctx)), ListKind::Runpath) {
                 return Some(t);
             }
         }
     }
-    let defaults: Vec<Vec<u8>> = ctx.default_dirs.iter().map(|d| d.to_vec()).collect();
-    each(&defaults, ListKind::Default)
+    each(Dirs::Fixed(ctx.default_dirs), ListKind::Default)
+}
+
+/// One directory list of a search: split from a search string, or the default directories
+/// (as they are: no copy per search).
+#[derive(Clone, Copy)]
+enum Dirs<'a> {
+    Split(&'a [Vec<u8>]),
+    Fixed(&'a [&'a [u8]]),
+}
+
+impl<'a> Dirs<'a> {
+    fn iter(self) -> impl Iterator<Item = &'a [u8]> {
+        let (split, fixed) = match self {
+            Dirs::Split(d) => (d, &[][..]),
+            Dirs::Fixed(d) => (&[][..], d),
+        };
+        split.iter().map(Vec::as_slice).chain(fixed.iter().copied())
+    }
 }
 
 /// Every directory a search for a bare name with `paths` tries, in order, as
@@ -989,8 +1018,8 @@ pub fn directories(paths: &SearchPaths<'_>) -> Vec<(Vec<u8>, ListKind)> {
     let ctx = process_ctx();
     let mut out: Vec<(Vec<u8>, ListKind)> = Vec::new();
     lists(&ctx, paths, |dirs, kind| {
-        for d in dirs {
-            let mut d = d.clone();
+        for d in dirs.iter() {
+            let mut d = d.to_vec();
             if d.len() > 1 && d.ends_with(b"/") {
                 d.pop();
             }

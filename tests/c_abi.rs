@@ -858,6 +858,16 @@ fn ld_library_path_vs_runpath_and_rpath() {
 }
 
 #[test]
+fn capability_subdirectories_on_every_search() {
+    let s = Scratch::new("search_subdirs");
+    s.lib("bare/libpick_bare.so", &["pick.c"], &["-DPICK_VALUE=1"]);
+    s.lib("caps/libpick.so", &["pick.c"], &["-DPICK_VALUE=2"]);
+    s.lib("caps/tls/libpick.so", &["pick.c"], &["-DPICK_VALUE=3"]);
+    let prog = s.program("search_subdirs.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[("LD_LIBRARY_PATH", &format!("{}:{}", s.p("bare"), s.p("caps")))]);
+}
+
+#[test]
 fn gnu_unique_symbol_pins_the_library() {
     let s = Scratch::new("unique_pin");
     let lib = s.lib("libunique.so", &["unique.cpp"], &["-lstdc++"]);
@@ -1329,6 +1339,31 @@ fn malformed_unwind_tables_refused() {
 }
 
 /// Program headers anywhere in the file, not only right after the ELF header, are read.
+#[test]
+fn hole_between_segments_is_inaccessible() {
+    let s = Scratch::new("segment_gap");
+    let lib = s.lib("libsegment_gap.so", &["segment_gap.c"], &[format!("-Wl,-T,{}", fixture("segment_gap.ld")).as_str()]);
+    let ph = readelf(&["-lW"], &lib);
+    let loads: Vec<(u64, u64, u64)> = ph
+        .lines()
+        .filter(|l| l.trim_start().starts_with("LOAD"))
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let hex = |i: usize| u64::from_str_radix(f.get(i)?.trim_start_matches("0x"), 16).ok();
+            Some((hex(2)?, hex(5)?, hex(f.len() - 1)?))
+        })
+        .collect();
+    assert_fixture(
+        loads.len() >= 3
+            && loads.iter().all(|&(_, _, align)| align == 0x1000)
+            && loads.windows(2).any(|w| w[1].0 >= ((w[0].0 + w[0].1 + 0xfff) & !0xfff) + 0x10000),
+        "libsegment_gap.so has page-aligned segments with a 64 KiB hole between two of them",
+        &ph,
+    );
+    let prog = s.program("segment_gap.c", &[]);
+    s.run_ok(&prog, &[s.dir_arg()], &[]);
+}
+
 #[test]
 fn program_headers_elsewhere_in_the_file() {
     let s = Scratch::new("phdrs_elsewhere");

@@ -265,6 +265,14 @@ impl SymTab {
         self.syms.len()
     }
 
+    /// Whether the hash tables tell how many symbols there are: a SysV table always does (one
+    /// chain entry per symbol), a GNU table when it hashes something (every symbol from its
+    /// first hashed one to the end of the table is hashed). A GNU table that hashes nothing
+    /// tells nothing: GNU ld writes `symoffset` 1 then, whatever the object imports.
+    pub fn counts_all(&self) -> bool {
+        self.sysv.is_some() || self.gnu.as_ref().is_some_and(|g| !g.chain.is_empty())
+    }
+
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.syms.is_empty()
