@@ -19,7 +19,7 @@
 #include <link.h>
 #include <sys/wait.h>
 
-enum { REFUSED = 0, SILENT = 2, LOADED = 3, CLOSE_FAILED = 4, LAZY_BINDING_ERROR = 127 };
+enum { REFUSED = 0, SILENT = 2, LOADED = 3, CLOSE_FAILED = 4, PANICKED = 5, LAZY_BINDING_ERROR = 127 };
 enum { TIME_LIMIT = 20 };
 
 static const char *const ways[] = {"rl_open_mem RL_NOW", "rl_open_mem RL_LAZY", "rl_open"};
@@ -95,6 +95,8 @@ static int run_one(const char *path, const char *image, size_t len, int way)
     }
     if (h == NULL) {
         err = rl_error();
+        if (err != NULL && strstr(err, "relink panicked") != NULL)
+            return PANICKED;
         return err != NULL && err[0] != '\0' ? REFUSED : SILENT;
     }
     exercise(h);
@@ -164,6 +166,9 @@ int main(int argc, char **argv)
                 break;
             case CLOSE_FAILED:
                 what = "loaded, but rl_close failed";
+                break;
+            case PANICKED:
+                what = "refused with relink's internal error (a panic caught at the C boundary)";
                 break;
             case CRASH_IN_RELINK:
                 what = "crashed in relink";
