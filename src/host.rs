@@ -291,7 +291,7 @@ pub fn modules(found: &[Found], mut reuse: impl FnMut(&Found) -> Option<Arc<Modu
         let last = closure.iter().copied().max().unwrap_or(root);
         let vdso = crate::os::auxv(libc::AT_SYSINFO_EHDR) as usize;
         for m in &modules[..=last] {
-            let _ = m.host_local.set(vdso != 0 && m.span.ranges.iter().any(|&(lo, hi)| vdso >= lo && vdso < hi));
+            let _ = m.host_local.set(vdso != 0 && m.span.ranges().iter().any(|&(lo, hi)| vdso >= lo && vdso < hi));
         }
         startup = last + 1;
     }
@@ -332,7 +332,10 @@ fn tables(bias: usize, phdrs: &[crate::raw::Phdr]) -> Option<Tables> {
         }
     }
     let (dyn_addr, dyn_count) = dynamic?;
-    let span = Span { ranges };
+    // SAFETY: the ranges are the readable PT_LOAD segments of an object the system loader
+    // lists as loaded; they stay readable while it keeps the object, and relink pins (`pin`)
+    // every host object its objects depend on, bind to or get handles for.
+    let span = unsafe { Span::new(ranges) };
     // The system loader rewrote most d_ptr entries to runtime addresses in place; read-only
     // dynamic sections (the vDSO's) keep link-time values.
     let fix = |v: u64| if (v as usize) < bias { bias.wrapping_add(v as usize) } else { v as usize };
@@ -476,7 +479,7 @@ pub fn classify(m: &Module) {
             if addr == 0 {
                 return true;
             }
-            if m.span.ranges.iter().any(|&(lo, hi)| addr >= lo && addr < hi) {
+            if m.span.ranges().iter().any(|&(lo, hi)| addr >= lo && addr < hi) {
                 return false;
             }
         }

@@ -271,7 +271,9 @@ pub fn load_placed(
     for (start, len, prot) in restore.drain(..) {
         region.protect(start, len, prot).map_err(map_err)?;
     }
-    let span = Span { ranges: segments.iter().filter(|s| s.prot.read).map(|s| (s.start, s.end)).collect() };
+    // SAFETY: the readable segments were just mapped into `region`, which the `Module` owns:
+    // they stay mapped until the module is dropped.
+    let span = unsafe { Span::new(segments.iter().filter(|s| s.prot.read).map(|s| (s.start, s.end)).collect()) };
     let mut writable: Vec<(usize, usize)> = segments.iter().filter(|s| s.prot.write).map(|s| (s.lo, s.hi)).collect();
     let exec = segments.iter().filter(|s| s.prot.exec).map(|s| (s.lo, s.hi)).collect();
 

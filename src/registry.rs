@@ -281,7 +281,7 @@ impl Registry {
     /// or a library the system loader mapped); None for code no loader knows.
     fn object_at(&self, addr: usize) -> Option<&Arc<Module>> {
         let loaded = self.entries.values().map(|e| &e.module).find(|m| m.contains(addr));
-        loaded.or_else(|| self.host.iter().find(|m| m.span.ranges.iter().any(|&(lo, hi)| addr >= lo && addr < hi)))
+        loaded.or_else(|| self.host.iter().find(|m| m.span.ranges().iter().any(|&(lo, hi)| addr >= lo && addr < hi)))
     }
 
     /// The dependency scope of a host object (itself, then its DT_NEEDED dependencies among the

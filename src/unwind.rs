@@ -600,7 +600,7 @@ fn walk(span: &Span, exec: &[(usize, usize)], start: usize, expect: usize) -> Re
         let id = word(rec, id_at).expect("inside the record");
         if id == 0 {
             let mut r = Reader { bytes: rec, base: start, pos: id_at + 4 };
-            let cie = parse_cie(&span.ranges, &mut r).map_err(fail)?;
+            let cie = parse_cie(span.ranges(), &mut r).map_err(fail)?;
             cies.push((start + at, cie));
         } else {
             // The unwinder finds the CIE at the CIE pointer's own address minus its value.
@@ -765,7 +765,9 @@ fn check_order(span: &Span, hdr: usize, (table, count): (usize, usize)) -> Resul
 fn fde_sound(hdr: usize, l: &Lazy, pc: usize) -> bool {
     let used = |r: &[(usize, usize)]| r.iter().take_while(|&&(_, hi)| hi != 0).count();
     let (ranges, exec) = (&l.ranges[..used(&l.ranges)], &l.exec[..used(&l.exec)]);
-    let Some(entries) = crate::raw::rest_in(ranges, l.table).and_then(|b| b.get(..l.count.checked_mul(8)?)) else {
+    // SAFETY: `l.ranges` is a copy of the object's span's ranges (`lazy_of`), and the object
+    // is mapped while the unwinder asks about its code.
+    let Some(entries) = unsafe { crate::raw::rest_in(ranges, l.table) }.and_then(|b| b.get(..l.count.checked_mul(8)?)) else {
         return false;
     };
     let rel = |i: usize, k: usize| hdr.wrapping_add(word(entries, 8 * i + k).expect("inside the table") as i32 as isize as usize);
@@ -788,7 +790,8 @@ fn fde_sound(hdr: usize, l: &Lazy, pc: usize) -> bool {
 /// unwinder skips.
 fn fde_at(ranges: &[(usize, usize)], exec: &[(usize, usize)], fde: usize) -> Result<Option<usize>, &'static str> {
     let record = |at: usize| {
-        let bytes = crate::raw::rest_in(ranges, at).ok_or("record outside the object")?;
+        // SAFETY: `ranges` are a span's ranges, or a copy of them (`fde_sound`).
+        let bytes = unsafe { crate::raw::rest_in(ranges, at) }.ok_or("record outside the object")?;
         let end = record_end(bytes, 0)?.ok_or("a terminator where a record should be")?;
         Ok::<_, &'static str>(&bytes[..end])
     };
@@ -814,12 +817,12 @@ fn lazy_of(m: &Module) -> Option<Lazy> {
     let image = m.image.as_ref()?;
     let (hdr, _) = image.eh_frame?;
     // On Arm the table handed out is .ARM.exidx, checked whole at open.
-    if image.exidx.is_some() || image.unwind_checked.load(Ordering::Relaxed) == WALKED || m.span.ranges.len() > RANGES_MAX || image.exec.len() > EXEC_MAX {
+    if image.exidx.is_some() || image.unwind_checked.load(Ordering::Relaxed) == WALKED || m.span.ranges().len() > RANGES_MAX || image.exec.len() > EXEC_MAX {
         return None;
     }
     let (table, count) = search_table(&m.span, hdr).ok()?.table.filter(|&(t, _)| t.is_multiple_of(4))?;
     let mut l = Lazy { table, count, ranges: [(0, 0); RANGES_MAX], exec: [(0, 0); EXEC_MAX] };
-    l.ranges[..m.span.ranges.len()].copy_from_slice(&m.span.ranges);
+    l.ranges[..m.span.ranges().len()].copy_from_slice(m.span.ranges());
     l.exec[..image.exec.len()].copy_from_slice(&image.exec);
     Some(l)
 }
@@ -1041,7 +1044,8 @@ mod tests {
         buf[..8].copy_from_slice(&[1, 0x1b, 3, 0x3b, 0x2c, 0, 0, 0]);
         buf[0x30] = 1;
         let base = buf.as_ptr() as usize;
-        let span = Span { ranges: vec![(base, base + buf.len())] };
+        // SAFETY: the span covers the test's own buffer, alive for the whole test.
+        let span = unsafe { Span::new(vec![(base, base + buf.len())]) };
         assert_eq!(eh_frame_from_hdr(&span, base), Some(base + 0x30));
     }
 
@@ -1074,7 +1078,8 @@ mod tests {
         buf[8..12].copy_from_slice(&1u32.to_le_bytes());
         buf[12..16].copy_from_slice(&(page as u32).to_le_bytes());
         buf[16..20].copy_from_slice(&(fde as u32).to_le_bytes());
-        let span = Span { ranges: vec![(table, table + page)] };
+        // SAFETY: the span covers the test's own buffer, alive for the whole test.
+        let span = unsafe { Span::new(vec![(table, table + page)]) };
         let exec = [(boundary, boundary + page)];
         assert_eq!(eh_frame_from_hdr(&span, table), Some(table + eh));
         let walked = walk(&span, &exec, table + eh, 1).expect("walk");

@@ -545,7 +545,8 @@ mod tests {
         ];
         let words: Vec<usize> = entries.iter().flat_map(|&(t, v)| [t as usize, v as usize]).collect();
         let at = words.as_ptr() as usize;
-        let span = Span { ranges: vec![(at, at + words.len() * WORD)] };
+        // SAFETY: the span covers the test's own buffer, alive for the whole test.
+        let span = unsafe { Span::new(vec![(at, at + words.len() * WORD)]) };
         let d = DynInfo::read(&span, at, usize::MAX, |v| 0x10000 + v as usize).unwrap();
         assert_eq!((d.strtab, d.strsz, d.symtab, d.needed.as_slice()), (0x10100, 0x20, 0x10200, &[1][..]));
         assert_eq!(d.rela, Some((0x10300, 3)), "the PLT relocations are left out of DT_RELA");
@@ -556,10 +557,12 @@ mod tests {
         let mut bad = words.clone();
         bad[9] = 3;
         let at = bad.as_ptr() as usize;
-        let span = Span { ranges: vec![(at, at + bad.len() * WORD)] };
+        // SAFETY: the span covers the test's own buffer, alive for the whole test.
+        let span = unsafe { Span::new(vec![(at, at + bad.len() * WORD)]) };
         assert_eq!(DynInfo::read(&span, at, usize::MAX, |v| v as usize).unwrap_err(), "bad symbol entry size 3");
         let at = words[4..].as_ptr() as usize;
-        let span = Span { ranges: vec![(at, at + (words.len() - 4) * WORD)] };
+        // SAFETY: the span covers the test's own buffer, alive for the whole test.
+        let span = unsafe { Span::new(vec![(at, at + (words.len() - 4) * WORD)]) };
         assert_eq!(DynInfo::read(&span, at, usize::MAX, |v| v as usize).unwrap_err(), "no string table (DT_STRTAB)");
         assert_eq!(DynInfo::read(&span, at + 1, usize::MAX, |v| v as usize).unwrap_err(), "dynamic section out of bounds");
     }

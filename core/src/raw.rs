@@ -258,12 +258,13 @@ unsafe impl Pod for usize {}
 /// memory is checked against one of these, so a table pointing into a gap between segments
 /// (left inaccessible) or outside the object is an error, never a fault.
 ///
-/// Whoever builds a `Span` vouches that its ranges are readable for as long as anything read
-/// through it is used (the records it hands out are `'static`).
+/// A `Span` is made only by [`Span::new`], whose caller vouches that the ranges are readable for
+/// as long as anything read through it is used (the records it hands out are `'static`); the
+/// empty span reads nothing.
 #[derive(Clone, Debug, Default)]
 pub struct Span {
     /// Disjoint `[lo, hi)` ranges.
-    pub ranges: Vec<(usize, usize)>,
+    ranges: Vec<(usize, usize)>,
 }
 
 /// Whether `[addr, addr + len)` lies inside the range `[lo, hi)`. The end is computed with
@@ -280,6 +281,30 @@ pub fn within(ranges: &[(usize, usize)], addr: usize, len: usize) -> bool {
 }
 
 impl Span {
+    /// A span over `ranges` (disjoint `[lo, hi)` address ranges).
+    ///
+    /// # Safety
+    /// Every byte of every range must be readable memory, and stay so (unchanged where records
+    /// read through the span are relied on) for as long as anything read through the span, or
+    /// through a copy of it, is used.
+    #[inline]
+    pub unsafe fn new(ranges: Vec<(usize, usize)>) -> Span {
+        Span { ranges }
+    }
+
+    /// The ranges, in the order they were given.
+    #[inline]
+    pub fn ranges(&self) -> &[(usize, usize)] {
+        &self.ranges
+    }
+
+    /// The span of the one range of `self` that holds `addr` (a span over part of a span is
+    /// as readable as the span itself).
+    #[inline]
+    pub fn narrowed_to(&self, addr: usize) -> Option<Span> {
+        self.range_of(addr).map(|r| Span { ranges: alloc::vec![r] })
+    }
+
     /// `n` records of type `T` at `addr`, if they lie inside one range and are aligned.
     #[inline]
     pub fn slice<T: Pod>(&self, addr: usize, n: usize) -> Option<&'static [T]> {
@@ -310,7 +335,9 @@ impl Span {
     /// (An address where one range ends and the next begins belongs to the next.)
     #[inline]
     pub fn rest(&self, addr: usize) -> Option<&'static [u8]> {
-        rest_in(&self.ranges, addr)
+        // SAFETY: a span's ranges are readable for as long as what is read through it is used
+        // (the contract of `Span::new`).
+        unsafe { rest_in(&self.ranges, addr) }
     }
 
     /// Bytes available from `addr` to the end of its range (0 when outside).
@@ -322,8 +349,11 @@ impl Span {
 
 /// [`Span::rest`] over readable ranges kept without a `Span` (where nothing may be allocated:
 /// the unwinder's `_dl_find_object`, once per frame).
+///
+/// # Safety
+/// `ranges` must satisfy the contract of [`Span::new`] (a copy of a span's ranges does).
 #[inline]
-pub fn rest_in(ranges: &[(usize, usize)], addr: usize) -> Option<&'static [u8]> {
+pub unsafe fn rest_in(ranges: &[(usize, usize)], addr: usize) -> Option<&'static [u8]> {
     let &(_, hi) = ranges.iter().find(|&&(lo, hi)| addr >= lo && addr < hi)?;
     // SAFETY: `ranges` are readable ranges of an object in memory (a span's, whose invariant and
     // lifetime contract are those of [`Span::slice`]), and `addr..hi` lies inside one.

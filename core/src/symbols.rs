@@ -149,7 +149,9 @@ impl Unread {
     }
 
     fn read<T>(u: Option<Unread>, strtab: &StrTab, read: impl FnOnce(&StrTab, &Span, usize, usize) -> Option<Vec<T>>) -> Vec<T> {
-        u.and_then(|u| read(strtab, &Span { ranges: vec![u.range] }, u.at, u.count)).unwrap_or_default()
+        // SAFETY: `u.range` is one range of the span the table was read from (`Unread::new`),
+        // readable as long as the table is used.
+        u.and_then(|u| read(strtab, &unsafe { Span::new(vec![u.range]) }, u.at, u.count)).unwrap_or_default()
     }
 }
 
@@ -790,7 +792,8 @@ mod tests {
             verdefnum: VERSIONS.len(),
             ..DynInfo::default()
         };
-        (d, Span { ranges: vec![(base, base + t.bytes.len())] }, memory)
+        // SAFETY: the span covers `memory`, which the test keeps alive with the span.
+        (d, unsafe { Span::new(vec![(base, base + t.bytes.len())]) }, memory)
     }
 
     /// What a lookup of `name` (at `version`, explicit or not) finds: the symbol's name and the
@@ -843,9 +846,9 @@ mod tests {
         let refused = |d: &DynInfo| SymTab::new(d, &span, 0).err();
         assert_eq!(refused(&DynInfo { strsz: 1 << 20, ..d.clone() }).as_deref(), Some("string table out of bounds"));
         assert_eq!(refused(&DynInfo { symtab: d.symtab + 1, ..d.clone() }).as_deref(), Some("symbol table out of bounds"));
-        assert_eq!(refused(&DynInfo { gnu_hash: Some(span.ranges[0].1 - 8), ..d.clone() }).as_deref(), Some("GNU hash table out of bounds"));
-        assert_eq!(refused(&DynInfo { hash: Some(span.ranges[0].1 - 4), ..d.clone() }).as_deref(), Some("SysV hash table out of bounds"));
-        assert_eq!(refused(&DynInfo { verdef: Some(span.ranges[0].1 - 8), ..d.clone() }).as_deref(), Some("version definitions out of bounds"));
+        assert_eq!(refused(&DynInfo { gnu_hash: Some(span.ranges()[0].1 - 8), ..d.clone() }).as_deref(), Some("GNU hash table out of bounds"));
+        assert_eq!(refused(&DynInfo { hash: Some(span.ranges()[0].1 - 4), ..d.clone() }).as_deref(), Some("SysV hash table out of bounds"));
+        assert_eq!(refused(&DynInfo { verdef: Some(span.ranges()[0].1 - 8), ..d.clone() }).as_deref(), Some("version definitions out of bounds"));
         // More symbols in use than the hash tables count, past the end of the tables.
         assert_eq!(SymTab::new(&d, &span, 1 << 16).err().as_deref(), Some("symbol table out of bounds"));
     }
