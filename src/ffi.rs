@@ -166,7 +166,7 @@ macro_rules! ffi_boundary {
     ($fail:expr, fast: $fast:block, $body:block) => {{
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| $fast)) {
             Ok(Some(v)) => v,
-            Ok(None) => $crate::ffi::ffi_boundary!($fail, $body),
+            Ok(None) => $crate::ffi::cold(|| $crate::ffi::ffi_boundary!($fail, $body)),
             Err(_) => {
                 $crate::ffi::set_error($crate::error::Error::Internal);
                 $fail
@@ -189,6 +189,13 @@ macro_rules! ffi_boundary {
 }
 
 pub(crate) use ffi_boundary;
+
+/// Run `f` out of line: the slow path of an export whose fast path should keep a small frame.
+#[cold]
+#[inline(never)]
+pub(crate) fn cold<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
 
 const HANDLE_TAG: usize = 0x8;
 

@@ -163,10 +163,16 @@ impl Lookups {
     #[inline]
     pub fn with_snapshot<R>(open: &OpenHooks, f: impl FnOnce(&Lookups) -> R) -> R {
         static NONE: Lookups = Lookups { before: Vec::new(), after: Vec::new() };
-        if Self::none_for(open) {
-            return f(&NONE);
-        }
-        f(&Self::snapshot(open))
+        // One call of `f`, which the compiler can then inline.
+        let snapshot;
+        let lookups = match Self::none_for(open) {
+            true => &NONE,
+            false => {
+                snapshot = Self::snapshot(open);
+                &snapshot
+            }
+        };
+        f(lookups)
     }
 
     /// Whether no lookup hook is in force for objects loaded with `open`'s hooks.

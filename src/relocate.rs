@@ -603,7 +603,8 @@ fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modu
         Target::Runtime(value) | Target::Supplied(value) => Resolved { value, def: None, tls: false },
         Target::UndefinedWeak => Resolved { value: 0, def: None, tls: false },
         Target::Definition(b) => {
-            let b = (registry().definition)(b);
+            // Only an STB_GNU_UNIQUE definition may be replaced by the registry's choice.
+            let b = if b.sym.bind() == abi::STB_GNU_UNIQUE { (registry().definition)(b) } else { b };
             crate::debug::report!(
                 crate::debug::BINDINGS,
                 "binding file {} [{}] to {} [{}]: normal symbol `{}'{}",
@@ -668,7 +669,8 @@ pub fn target<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modul
         if let Some(value) = hooked(Phase::Before) {
             return Ok(Target::Supplied(value));
         }
-        let found = {
+        // One test of the debug settings in the usual case, where nothing is reported.
+        let found = if crate::debug::on(crate::debug::SYMBOLS | crate::debug::STATISTICS) {
             let _timer = crate::debug::LookupTimer::start();
             if crate::debug::on(crate::debug::SYMBOLS) {
                 let seen = |s: &&Module| crate::debug::say(format_args!("symbol={};  lookup in file={} [{}]", String::from_utf8_lossy(name), s.name, s.id));
@@ -676,6 +678,8 @@ pub fn target<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modul
             } else {
                 resolve::lookup(scope.clone(), &q)
             }
+        } else {
+            resolve::lookup(scope.clone(), &q)
         };
         if found.is_none() {
             if let Some(value) = crate::hooks::defined(name).or_else(|| hooked(Phase::After)) {
@@ -871,14 +875,16 @@ fn bind_listed<'a>(
     global: &[Arc<Module>],
     held: &[Arc<Module>],
 ) -> usize {
-    let bound = Lookups::with_snapshot(&ctx.hooks, |lookups| bind_symbol(m, r.sym(), list, lookups));
-    let observed = bound.and_then(|res| match &ctx.hooks.on_relocation {
-        Some(hook) => observe(hook, m, r, slot, res.value).map(|value| Resolved { value, ..res }),
-        None => Ok(res),
-    });
-    if let Ok(Resolved { def: Some((def, _)), .. }) = &observed {
+    let failed = |e: Error| -> ! { fatal(m, &format!("symbol lookup error: {e}")) };
+    // Each result is taken apart at once: no `Result` of the error's size is moved along.
+    let res = Lookups::with_snapshot(&ctx.hooks, |lookups| bind_symbol(m, r.sym(), list, lookups)).unwrap_or_else(|e| failed(e));
+    let value = match &ctx.hooks.on_relocation {
+        Some(hook) => observe(hook, m, r, slot, res.value).unwrap_or_else(|e| failed(e)),
+        None => res.value,
+    };
+    if let Some((def, _)) = res.def {
         // SAFETY: `def` is one of the scope's objects, held above.
-        let id = unsafe { &**def }.id;
+        let id = unsafe { &*def }.id;
         if !ctx.scope.own.contains(&id) {
             // Bound outside its own dependencies (if only to another object of the same open):
             // keep the definition loaded with this object.
@@ -890,16 +896,11 @@ fn bind_listed<'a>(
             }
         }
     }
-    match observed {
-        Ok(res) => {
-            // One atomic store: other threads may be jumping through the slot right now.
-            // SAFETY: the slot is this object's word-aligned GOT entry for the PLT entry being
-            // called; it stays writable under lazy binding (it is outside RELRO).
-            unsafe { (*(slot as *const std::sync::atomic::AtomicUsize)).store(res.value, std::sync::atomic::Ordering::Release) };
-            res.value
-        }
-        Err(e) => fatal(m, &format!("symbol lookup error: {e}")),
-    }
+    // One atomic store: other threads may be jumping through the slot right now.
+    // SAFETY: the slot is this object's word-aligned GOT entry for the PLT entry being called;
+    // it stays writable under lazy binding (it is outside RELRO).
+    unsafe { (*(slot as *const std::sync::atomic::AtomicUsize)).store(value, std::sync::atomic::Ordering::Release) };
+    value
 }
 
 /// The objects one lazy binding searches, in order: on the stack while they are few.

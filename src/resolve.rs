@@ -302,6 +302,7 @@ pub struct Binding<'a> {
 
 impl Binding<'_> {
     /// The symbol's runtime address (calling the resolver of an IFUNC).
+    #[inline]
     pub fn address(&self) -> Result<usize> {
         let a = self.value();
         if self.sym.kind() != elf::abi::STT_GNU_IFUNC {
@@ -311,6 +312,7 @@ impl Binding<'_> {
     }
 
     /// The symbol's value as an address (for an IFUNC, its resolver's).
+    #[inline]
     pub fn value(&self) -> usize {
         // An absolute symbol's value is not relative to the object (glibc 2.28 and later).
         let base = if self.sym.st_shndx == elf::abi::SHN_ABS { 0 } else { self.module.bias };
@@ -338,17 +340,14 @@ pub fn call_resolver(m: &Module, addr: usize) -> Result<usize> {
 }
 
 
-/// Look `q` up through `scope`, in order.
+/// Look `q` up through `scope`, in order. The scope is walked with `find_map`, which a chain of
+/// parts (a lazy binding's scope) runs as one tight loop per part.
 pub fn lookup<'a, I>(scope: I, q: &Query) -> Option<Binding<'a>>
 where
     I: IntoIterator<Item = &'a Module>,
 {
-    for m in scope {
-        if let Some(idx) = m.symtab.lookup(q) {
-            return Some(Binding { module: m, sym: m.symtab.sym(idx)? });
-        }
-    }
-    None
+    let found = scope.into_iter().find_map(|m| Some((m, m.symtab.lookup(q)?)))?;
+    Some(Binding { module: found.0, sym: found.0.symtab.sym(found.1)? })
 }
 
 /// Check that each dependency defines the versions `m` needs from it (glibc does this before
