@@ -36,3 +36,4 @@ pub mod load;
 pub mod mem;
 pub mod object;
 pub mod reloc;
+pub mod tls;
