@@ -1,44 +1,53 @@
 //! Architecture interface. Everything that differs between processors lives in one file per
-//! architecture, `src/arch/<arch>.rs`, selected at compile time; the rest of the crate is
-//! written against the items below, which every architecture file defines:
+//! architecture, in two halves: what is pure data and arithmetic (the psABI's relocation
+//! tables, the machine's constants, the TLS layout constants, the object-file side of the link
+//! stage) in relink-core's `arch/<arch>.rs`, compiled and unit-tested on every host; what
+//! touches the running process in `src/arch/<arch>.rs`, selected at compile time, which
+//! re-exports its machine's core file. The rest of the crate is written against the items
+//! below, through `crate::arch`. [core] marks the items of the core's half.
 //!
-//! * Machine: `ELF_MACHINE` (e_machine), `ELF_FLAGS` (e_flags of the objects relink makes, such
-//!   as the one holding a static TLS block), `flags_mismatch` (e_flags the system loader
-//!   refuses), `NAME` (for messages), `GLIBC_BASE` (glibc's first symbol version there, which
-//!   names its oldest `dlopen` family).
-//! * Dynamic relocations: `classify` maps a raw type onto one of the generic [`Kind`]s that the
-//!   single apply loop in `relocate.rs` understands, `type_name` gives the psABI name, `RELATIVE`
-//!   and `TPOFF` the raw types used on fast paths and in the static TLS object (`tls.rs`),
-//!   `ACCEPTS_REL` whether REL tables (DT_REL, DT_PLTREL = DT_REL; the addend in place) are
-//!   loaded, as the machine's glibc does.
-//! * Thread pointer and TLS layout: `thread_pointer`, `TLS_VARIANT` (x86-64: II, blocks below
-//!   the thread pointer; aarch64 and riscv64: I, blocks above it after a `TCB_SIZE` control
-//!   block), `DTV_OFFSET` (what `DTPOFF` values are biased by: 0, or 0x800 on riscv), and
-//!   `in_static_tls` (whether a block offset lies in the system loader's static TLS area).
+//! * Machine [core]: `ELF_MACHINE` (e_machine), `ELF_FLAGS` (e_flags of the objects relink
+//!   makes, such as the one holding a static TLS block), `flags_mismatch` (e_flags the system
+//!   loader refuses), `NAME` (for messages), `GLIBC_BASE` (glibc's first symbol version there,
+//!   which names its oldest `dlopen` family).
+//! * Dynamic relocations [core]: `classify` maps a raw type onto one of the generic [`Kind`]s
+//!   that the single apply loop in `relocate.rs` understands, `type_name` gives the psABI name,
+//!   `RELATIVE` and `TPOFF` the raw types used on fast paths and in the static TLS object
+//!   (`tls.rs`), `ACCEPTS_REL` whether REL tables (DT_REL, DT_PLTREL = DT_REL; the addend in
+//!   place) are loaded, as the machine's glibc does, `TLSDESC_ARGUMENT_FIRST` the order of a
+//!   TLS descriptor's words (Arm's argument first).
+//! * TLS layout [core]: `TLS_VARIANT` (x86-64 and i386: II, blocks below the thread pointer;
+//!   aarch64, arm and riscv64: I, blocks above it after a `TCB_SIZE` control block),
+//!   `DTV_OFFSET` (what `DTPOFF` values are biased by: 0, or 0x800 on riscv); the arithmetic is
+//!   relink-core's `tls`, and `in_static_tls` below (whether a block offset lies in the system
+//!   loader's static TLS area) applies it to this machine. Here: `thread_pointer`.
 //! * IFUNC: `call_ifunc` calls a resolver with the arguments glibc passes on that machine.
+//! * Lazy binding [core]: the GOT words `LAZY_GOT_ENTRY` (the trampoline) and
+//!   `LAZY_GOT_CONTEXT` (the object's context), and `LAZY_ARG_IS_OFFSET` (i386's PLT pushes the
+//!   byte offset of the relocation, not its index).
 //! * Entry points in assembly: `tls_get_addr_entry` (`__tls_get_addr` for relocated code), the
 //!   symbols `relink_tlsdesc_static` and `relink_tlsdesc_dynamic` (TLS descriptor functions,
 //!   given out by `tlsdesc_entries` below) and `relink_lazy_entry` (the trampoline PLT0 jumps
-//!   to, `lazy_entry` below, through GOT word `LAZY_GOT_ENTRY`, with the object's context in GOT
-//!   word `LAZY_GOT_CONTEXT`), `binds_at_load` (PLT calls the trampoline cannot carry: bound
+//!   to, `lazy_entry` below), `binds_at_load` (PLT calls the trampoline cannot carry: bound
 //!   eagerly), `trampolines_supported` and `init` (sizing them at startup),
 //!   and the `entry_asm!` macro (the instructions of a naked export that hands its return
-//!   address on, which `with_caller!` below and the interposer put together). Defaults below
-//!   that only i386 overrides: `tls_get_addr_alias` (`___tls_get_addr`, argument in %eax) and
-//!   `LAZY_ARG_IS_OFFSET` (its PLT pushes the byte offset of the relocation, not its index).
+//!   address on, which `with_caller!` below and the interposer put together). A default below
+//!   that only i386 overrides: `tls_get_addr_alias` (`___tls_get_addr`, argument in %eax).
 //! * Library search: `multiarch!` (Debian's multiarch directory name, for `$LIB` and the system
 //!   directories), `CACHE_FLAGS` (the `/etc/ld.so.cache` entry flags this machine's loader
 //!   accepts), `CpuInfo`/`cpu_info` and `search_caps` (`$PLATFORM`, legacy hwcap names and the
 //!   `glibc-hwcaps` subdirectories that apply).
-//! * Relocatable objects (`src/link/`): `OBJECT_LINKING` says whether the machine's object
-//!   relocations are implemented; `object_reloc`, `dynrel`, `call_stub`, `relax_got_load`, the
-//!   `.init` prologue and epilogue and `RUNTIME_FNS` describe them; `InsnField`, `insn_size` and
-//!   `write_insn` give and write fields of the machine's own shape (instruction immediates,
-//!   bytes updated in place; none on x86_64), and `is_pair_hi` the relocations whose value
-//!   `Calc::PairedLo` ones reuse (RISC-V's `%pcrel_lo`); `veneered_branch`, `BRANCH_REACH`,
-//!   `VENEER_SIZE` and `veneer` the range-extension veneers of branches that do not reach
-//!   (defaults below: none but on AArch64). Where `OBJECT_LINKING` is
-//!   false, `.o` and `.a` inputs are refused with a message saying so.
+//! * Relocatable objects (`src/link/`) [core]: `OBJECT_LINKING` says whether the machine's
+//!   object relocations are implemented; `object_reloc` (onto the generic [`Calc`] and the
+//!   machine's `Field`), `dynrel`, `call_stub`/`STUB_SIZE`, `relax_got_load`, the `.init`
+//!   prologue and epilogue, `CODE_FILL` and `RUNTIME_FNS` describe them; `InsnField`,
+//!   `insn_size` and `write_insn` give and write fields of the machine's own shape
+//!   (instruction immediates, bytes updated in place; none on x86_64), and `is_pair_hi` the
+//!   relocations whose value `Calc::PairedLo` ones reuse (RISC-V's `%pcrel_lo`);
+//!   `veneered_branch`, `BRANCH_REACH`, `VENEER_SIZE` and `veneer` the range-extension veneers
+//!   of branches that do not reach (none but on AArch64; the defaults are the core's
+//!   `arch::defaults`). Where `OBJECT_LINKING` is false, `.o` and `.a` inputs are refused with
+//!   a message saying so.
 
 pub use relink_core::arch::{Calc, Kind};
 

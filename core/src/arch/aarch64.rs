@@ -510,3 +510,53 @@ pub const RUNTIME_FNS: &[RuntimeFn] = &[
         ],
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    //! Expected instruction words are assembled by hand from the A64 encodings ("Arm
+    //! Architecture Reference Manual": ADRP, ADD (immediate), LDR (immediate, unsigned offset),
+    //! BR, BRK, BL), not computed.
+    use super::*;
+
+    #[test]
+    fn dynamic_types() {
+        // AAELF64's numbers.
+        assert_eq!(classify(1027), Kind::Relative);
+        assert_eq!(classify(1025), Kind::Symbolic, "GLOB_DAT adds the addend");
+        assert_eq!(classify(1026), Kind::PltSlot);
+        assert_eq!(classify(1030), Kind::TpOff);
+        assert_eq!(classify(1031), Kind::TlsDesc);
+        assert_eq!(classify(283), Kind::Unknown, "CALL26 is an object-file type");
+        assert_eq!(type_name(283), "R_AARCH64_CALL26");
+        assert_eq!(type_name(9999), "an unknown relocation type");
+    }
+
+    #[test]
+    fn stubs_and_veneers() {
+        // From 0x2000 through the GOT entry at 0x3008: adrp x16, one page up (immlo = 1);
+        // ldr x17, [x16, #8] (imm12 = 8 / 8); br x17; brk #0.
+        let words = |b: &[u8]| b.chunks(4).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]])).collect::<std::vec::Vec<_>>();
+        assert_eq!(words(&call_stub(0x2000, 0x3008)), [0xb000_0010, 0xf940_0611, 0xd61f_0220, 0xd420_0000]);
+        // From 0x1000 to 0x5000_0123: 0x4ffff pages (immlo = 3, immhi = 0x13fff); add x16,
+        // x16, #0x123; br x16.
+        assert_eq!(words(&veneer(0x1000, 0x5000_0123)), [0xf027_fff0, 0x9104_8e10, 0xd61f_0200]);
+        assert!(veneered_branch(R_AARCH64_CALL26) && veneered_branch(R_AARCH64_JUMP26));
+        assert!(!veneered_branch(R_AARCH64_CONDBR19));
+    }
+
+    #[test]
+    fn branch_fields() {
+        let bl = |v: i64| {
+            let mut b = 0x9400_0000u32.to_le_bytes();
+            write_insn(InsnField::Words { bits: 26 }, &mut b, v, 0).then(|| u32::from_le_bytes(b))
+        };
+        // bl +0x100: imm26 = 0x40; bl −128 MiB: imm26 = 0x2000000 (its sign bit).
+        assert_eq!(bl(0x100), Some(0x9400_0040));
+        assert_eq!(bl(-(1 << 27)), Some(0x9600_0000));
+        // Not a multiple of 4, or beyond ±128 MiB.
+        assert_eq!(bl(2), None);
+        assert_eq!(bl(1 << 27), None);
+        assert_eq!(object_reloc(R_AARCH64_CALL26), (Calc::CallPc, Field::Insn(InsnField::Words { bits: 26 })));
+        assert_eq!(Field::Insn(InsnField::Adr).size(), 4);
+    }
+}

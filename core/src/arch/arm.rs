@@ -236,3 +236,23 @@ pub const CODE_FILL: u8 = 0;
 
 /// No runtime functions: no object is linked.
 pub const RUNTIME_FNS: &[RuntimeFn] = &[];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dynamic_types() {
+        // AAELF32's numbers.
+        assert_eq!(classify(23), Kind::Relative);
+        assert_eq!(classify(2), Kind::Symbolic);
+        assert_eq!(classify(19), Kind::TpOff);
+        assert_eq!(classify(13), Kind::TlsDesc);
+        assert_eq!(classify(160), Kind::Irelative);
+        assert_eq!(classify(28), Kind::Unknown, "CALL is an object-file type");
+        assert_eq!((ACCEPTS_REL, TLSDESC_ARGUMENT_FIRST, OBJECT_LINKING), (true, true, false));
+        // EABI version 5 with the soft-float ABI is what the hard-float loader refuses.
+        assert!(flags_mismatch(EF_ARM_EABI_VER5 | EF_ARM_ABI_FLOAT_SOFT).is_some());
+        assert_eq!(flags_mismatch(ELF_FLAGS), None);
+    }
+}

@@ -266,3 +266,31 @@ pub struct RuntimeFn {
     pub code: &'static [u8],
     pub relocs: &'static [(u32, u32, &'static str, i64)],
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn native_is_the_running_machine() {
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(native::ELF_MACHINE, 62);
+        #[cfg(target_arch = "aarch64")]
+        assert_eq!(native::ELF_MACHINE, 183);
+        // The defaults a machine does not override.
+        assert!(!x86_64::is_pair_hi(riscv64::object::R_RISCV_PCREL_HI20));
+        assert!(riscv64::is_pair_hi(riscv64::object::R_RISCV_PCREL_HI20));
+        assert_eq!((x86_64::BRANCH_REACH, aarch64::BRANCH_REACH), (u64::MAX, 1 << 27));
+        assert_eq!((x86_64::TLSDESC_ARGUMENT_FIRST, arm::TLSDESC_ARGUMENT_FIRST), (false, true));
+    }
+
+    #[test]
+    fn field_ranges() {
+        let f = |f: x86_64::Field, v: i64| (f.size(), f.fits(v));
+        assert_eq!(f(Field::Bits8, 0xff), (1, true));
+        assert_eq!(f(Field::Bits8, -0x81), (1, false));
+        assert_eq!(f(Field::U32, -1), (4, false));
+        assert_eq!(f(Field::S32, i32::MIN as i64), (4, true));
+        assert_eq!(f(Field::W64, i64::MIN), (8, true));
+    }
+}

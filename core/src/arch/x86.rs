@@ -226,3 +226,21 @@ pub const INIT_PROLOGUE: &[u8] = &[];
 pub const INIT_EPILOGUE: &[u8] = &[0xc3];
 pub const CODE_FILL: u8 = 0x90;
 pub const RUNTIME_FNS: &[RuntimeFn] = &[];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dynamic_types() {
+        // The i386 psABI's numbers: TLS_TPOFF is the (negative) offset from the thread
+        // pointer, TLS_TPOFF32 the same offset negated.
+        assert_eq!(classify(8), Kind::Relative);
+        assert_eq!(classify(14), Kind::TpOff);
+        assert_eq!(classify(37), Kind::TpOffNeg);
+        assert_eq!(classify(41), Kind::TlsDesc);
+        assert_eq!(classify(3), Kind::Unknown, "GOT32 is an object-file type");
+        assert_eq!((ACCEPTS_REL, LAZY_ARG_IS_OFFSET, OBJECT_LINKING), (true, true, false));
+        assert_eq!(TLS_VARIANT, super::super::TlsVariant::II);
+    }
+}
