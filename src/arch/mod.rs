@@ -40,13 +40,13 @@
 //! * Relocatable objects (`src/link/`) [core]: `OBJECT_LINKING` says whether the machine's
 //!   object relocations are implemented; `object_reloc` (onto the generic [`Calc`] and the
 //!   machine's `Field`), `dynrel`, `call_stub`/`STUB_SIZE`, `relax_got_load`, the `.init`
-//!   prologue and epilogue, `CODE_FILL` and `RUNTIME_FNS` describe them; `InsnField`,
-//!   `insn_size` and `write_insn` give and write fields of the machine's own shape
-//!   (instruction immediates, bytes updated in place; none on x86_64), and `is_pair_hi` the
+//!   prologue and epilogue, `CODE_FILL` and `RUNTIME_FNS` describe them; `InsnField` (sized
+//!   by the core's `arch::InsnSize`) and `write_insn` give and write fields of the machine's
+//!   own shape (instruction immediates, bytes updated in place; none on x86_64), and `is_pair_hi` the
 //!   relocations whose value `Calc::PairedLo` ones reuse (RISC-V's `%pcrel_lo`);
 //!   `veneered_branch`, `BRANCH_REACH`, `VENEER_SIZE` and `veneer` the range-extension veneers
-//!   of branches that do not reach (none but on AArch64; the defaults are the core's
-//!   `arch::defaults`). Where `OBJECT_LINKING` is false, `.o` and `.a` inputs are refused with
+//!   of branches that do not reach (none but on AArch64). What most machines share (no
+//!   instruction fields, no veneers, no rewritten GOT loads) is the core's `arch::defaults`. Where `OBJECT_LINKING` is false, `.o` and `.a` inputs are refused with
 //!   a message saying so.
 
 pub use relink_core::arch::{Calc, Kind};

@@ -271,9 +271,10 @@ pub enum InsnField {
 /// The field of an object relocation on this machine.
 pub type Field = super::Field<InsnField>;
 
+/// A `Field::Insn` field covers one instruction.
 impl super::InsnSize for InsnField {
     fn size(self) -> usize {
-        insn_size(self)
+        4
     }
 }
 
@@ -281,11 +282,6 @@ impl super::InsnSize for InsnField {
 fn insert(insn: u32, at: u32, width: u32, v: u64) -> u32 {
     let mask = ((1u32 << width) - 1) << at;
     (insn & !mask) | ((v as u32) << at & mask)
-}
-
-/// Bytes a `Field::Insn` field covers: one instruction.
-pub fn insn_size(_field: InsnField) -> usize {
-    4
 }
 
 /// Write `v` into the field of the instruction at the start of `place`, whose offset from the
@@ -344,7 +340,7 @@ fn encode_insn(field: InsnField, insn: u32, v: i64, place: u64) -> Option<u32> {
 
 /// The calculation and field of an object relocation type.
 pub fn object_reloc(r_type: u32) -> (Calc, Field) {
-    use InsnField::*;
+    use self::InsnField::*;
     let insn = Field::Insn;
     match r_type {
         R_AARCH64_NONE => (Calc::None, Field::None),
@@ -455,11 +451,6 @@ pub const VENEER_SIZE: usize = 12;
 pub fn veneer(at: u64, target: u64) -> [u8; VENEER_SIZE] {
     let add = 0x9100_0210 | ((target & 0xfff) as u32) << 10;
     words([adrp_x16(at, target), add, 0xd61f_0200])
-}
-
-/// GOT loads are not rewritten on AArch64.
-pub fn relax_got_load(_code: &mut [u8], _at: usize) -> bool {
-    false
 }
 
 /// crti.o's and crtn.o's `.init`/`.fini` frame: `stp x29, x30, [sp, #-16]!; mov x29, sp` and

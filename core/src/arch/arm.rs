@@ -178,29 +178,6 @@ pub fn object_reloc(_r_type: u32) -> (Calc, Field) {
     (Calc::Unknown, Field::None)
 }
 
-/// No instruction fields: no object relocation is applied on Arm.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InsnField {}
-
-/// The field of an object relocation on this machine.
-pub type Field = super::Field<InsnField>;
-
-impl super::InsnSize for InsnField {
-    fn size(self) -> usize {
-        insn_size(self)
-    }
-}
-
-/// Never called: there is no [`InsnField`].
-pub fn insn_size(field: InsnField) -> usize {
-    match field {}
-}
-
-/// Never called: there is no [`InsnField`].
-pub fn write_insn(field: InsnField, _place: &mut [u8], _v: i64, _at: u64) -> bool {
-    match field {}
-}
-
 /// Dynamic relocation types the linker would emit for what must be bound at load.
 pub mod dynrel {
     use super::*;
@@ -222,11 +199,6 @@ pub const STUB_SIZE: usize = 12;
 
 pub fn call_stub(_stub: u64, _slot: u64) -> [u8; STUB_SIZE] {
     [0; STUB_SIZE]
-}
-
-/// GOT loads are not rewritten on Arm.
-pub fn relax_got_load(_code: &mut [u8], _at: usize) -> bool {
-    false
 }
 
 /// crti.o's and crtn.o's `.init`/`.fini` frame: `push {r3, lr}` and `pop {r3, pc}`.

@@ -15,7 +15,7 @@
 //!   constants around them: `ELF_MACHINE`, `ELF_FLAGS`, `flags_mismatch`, `NAME`,
 //!   `GLIBC_BASE`, `RELATIVE`, `TPOFF`, `ACCEPTS_REL`, the lazy-binding GOT words, the TLS
 //!   layout (`TLS_VARIANT`, `TCB_SIZE`, `DTV_OFFSET`, see [`crate::tls`]), and the object side
-//!   (`OBJECT_LINKING`, `InsnField`, `insn_size`, `write_insn`, `is_pair_hi`, `dynrel`,
+//!   (`OBJECT_LINKING`, `InsnField` (its size by [`InsnSize`]), `write_insn`, `is_pair_hi`, `dynrel`,
 //!   `call_stub`/`STUB_SIZE`, `relax_got_load`, `INIT_PROLOGUE`/`INIT_EPILOGUE`, `CODE_FILL`,
 //!   `RUNTIME_FNS`, and the branch veneers `veneered_branch`, `BRANCH_REACH`, `VENEER_SIZE`,
 //!   `veneer`). What touches the running process (the thread pointer, IFUNC calls, CPU
@@ -103,6 +103,31 @@ pub mod defaults {
     /// Whether a TLS descriptor holds its argument word before its function (Arm's
     /// `{argument, function}`; elsewhere `{function, argument}`).
     pub const TLSDESC_ARGUMENT_FIRST: bool = false;
+
+    /// GOT loads are not rewritten (only x86-64's `mov foo@GOTPCREL(%rip)` is: the other
+    /// machines' rewrites are part of linker relaxation, which relink does not do).
+    pub fn relax_got_load(_code: &mut [u8], _at: usize) -> bool {
+        false
+    }
+
+    /// No relocation writes into an instruction's encoding: the fields are whole bytes
+    /// (x86-64, and the machines whose objects are not linked).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum InsnField {}
+
+    /// The field of an object relocation on such a machine.
+    pub type Field = super::Field<InsnField>;
+
+    impl super::InsnSize for InsnField {
+        fn size(self) -> usize {
+            match self {}
+        }
+    }
+
+    /// Never called: there is no [`InsnField`].
+    pub fn write_insn(field: InsnField, _place: &mut [u8], _v: i64, _at: u64) -> bool {
+        match field {}
+    }
 }
 
 /// What a dynamic relocation computes, independent of the architecture (each file's
@@ -200,7 +225,7 @@ pub enum Calc {
 /// A field of the machine's own shape (an instruction's immediate, bytes updated in place),
 /// named by the arch file's `InsnField`.
 pub trait InsnSize: Copy + core::fmt::Debug + PartialEq + Eq {
-    /// Bytes the field covers (the arch file's `insn_size`).
+    /// Bytes the field covers (at least; a RISC-V ULEB128 number may be longer).
     fn size(self) -> usize;
 }
 
@@ -218,8 +243,8 @@ pub enum Field<I> {
     S32,
     W64,
     /// A field of the machine's own shape (an instruction's immediate, bytes updated in
-    /// place), which the arch file's `InsnField` names, `insn_size` sizes and `write_insn`
-    /// encodes, checking its range (x86-64 has none).
+    /// place), which the arch file's `InsnField` names and sizes ([`InsnSize`]) and its
+    /// `write_insn` encodes, checking its range (x86-64 has none).
     Insn(I),
 }
 

@@ -239,20 +239,16 @@ pub struct InsnField(u8);
 /// The field of an object relocation on this machine.
 pub type Field = super::Field<InsnField>;
 
+/// Bytes a `Field::Insn` field covers (at least; a ULEB128 number may be longer).
 impl super::InsnSize for InsnField {
     fn size(self) -> usize {
-        insn_size(self)
-    }
-}
-
-/// Bytes a `Field::Insn` field covers (at least; a ULEB128 number may be longer).
-pub fn insn_size(InsnField(k): InsnField) -> usize {
-    match SITES[(k & 0xf) as usize] {
-        Site::None => 0,
-        Site::Word8 | Site::Low6 | Site::Uleb128 => 1,
-        Site::Word16 | Site::Cb | Site::Cj | Site::CLui => 2,
-        Site::Word32 | Site::U | Site::I | Site::S | Site::B | Site::J => 4,
-        Site::Word64 | Site::AuipcJalr => 8,
+        match SITES[(self.0 & 0xf) as usize] {
+            Site::None => 0,
+            Site::Word8 | Site::Low6 | Site::Uleb128 => 1,
+            Site::Word16 | Site::Cb | Site::Cj | Site::CLui => 2,
+            Site::Word32 | Site::U | Site::I | Site::S | Site::B | Site::J => 4,
+            Site::Word64 | Site::AuipcJalr => 8,
+        }
     }
 }
 
@@ -298,12 +294,6 @@ pub const STUB_SIZE: usize = 16;
 /// A call stub at `stub` that jumps through the GOT entry at `slot`.
 pub fn call_stub(stub: u64, slot: u64) -> [u8; STUB_SIZE] {
     object::plt_entry(stub, slot)
-}
-
-/// GOT loads are not rewritten on RISC-V (that is part of linker relaxation, which relink
-/// does not do).
-pub fn relax_got_load(_code: &mut [u8], _at: usize) -> bool {
-    false
 }
 
 /// crti.o and crtn.o around the `.init` and `.fini` fragments: save ra, restore it and return.

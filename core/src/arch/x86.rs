@@ -173,29 +173,6 @@ pub fn object_reloc(_r_type: u32) -> (Calc, Field) {
     (Calc::Unknown, Field::None)
 }
 
-/// No i386 relocation writes into an instruction's encoding.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InsnField {}
-
-/// The field of an object relocation on this machine.
-pub type Field = super::Field<InsnField>;
-
-impl super::InsnSize for InsnField {
-    fn size(self) -> usize {
-        insn_size(self)
-    }
-}
-
-/// Never called: there is no [`InsnField`].
-pub fn insn_size(field: InsnField) -> usize {
-    match field {}
-}
-
-/// Never called: there is no [`InsnField`].
-pub fn write_insn(field: InsnField, _place: &mut [u8], _v: i64, _at: u64) -> bool {
-    match field {}
-}
-
 /// Dynamic relocation types the linker would emit (unused: objects are refused).
 pub mod dynrel {
     pub const ABS64: u32 = 0;
@@ -215,11 +192,6 @@ pub const STUB_SIZE: usize = 16;
 /// Never called (objects are refused).
 pub fn call_stub(_stub: u64, _slot: u64) -> [u8; STUB_SIZE] {
     [0xcc; STUB_SIZE]
-}
-
-/// Never called (objects are refused).
-pub fn relax_got_load(_code: &mut [u8], _at: usize) -> bool {
-    false
 }
 
 pub const INIT_PROLOGUE: &[u8] = &[];

@@ -253,29 +253,6 @@ pub fn object_reloc(r_type: u32) -> (Calc, Field) {
     }
 }
 
-/// No x86-64 relocation writes into an instruction's encoding: its fields are whole bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InsnField {}
-
-/// The field of an object relocation on this machine.
-pub type Field = super::Field<InsnField>;
-
-impl super::InsnSize for InsnField {
-    fn size(self) -> usize {
-        insn_size(self)
-    }
-}
-
-/// Never called: there is no [`InsnField`].
-pub fn insn_size(field: InsnField) -> usize {
-    match field {}
-}
-
-/// Never called: there is no [`InsnField`].
-pub fn write_insn(field: InsnField, _place: &mut [u8], _v: i64, _at: u64) -> bool {
-    match field {}
-}
-
 /// Dynamic relocation types the linker emits for what must be bound at load.
 pub mod dynrel {
     use super::*;
