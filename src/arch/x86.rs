@@ -214,9 +214,6 @@ pub fn tls_get_addr_alias(name: &[u8]) -> Option<usize> {
     (name == b"___tls_get_addr").then_some(relink_tls_get_addr_eax as *const () as usize)
 }
 
-/// The trampoline hands on what the PLT pushed: the byte offset of the relocation.
-pub const LAZY_ARG_IS_OFFSET: bool = true;
-
 /// Whether a PLT call to a symbol with this `st_other` must be bound at load: never.
 pub fn binds_at_load(_st_other: u8) -> bool {
     false

@@ -194,8 +194,8 @@ pub const TCB_SIZE: usize = 16;
 /// `DTPREL` values are plain offsets into the block.
 pub const DTV_OFFSET: u64 = 0;
 
-/// GOT words reserved for lazy binding: GOT[1] (relink's context for the object), GOT[2] (the
-/// trampoline PLT0 branches to).
+/// GOT words reserved for lazy binding: `GOT[1]` (relink's context for the object),
+/// `GOT[2]` (the trampoline PLT0 branches to).
 pub const LAZY_GOT_CONTEXT: usize = 1;
 pub const LAZY_GOT_ENTRY: usize = 2;
 

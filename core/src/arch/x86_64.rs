@@ -168,8 +168,8 @@ pub const TCB_SIZE: usize = 0;
 /// `DTPOFF` values are plain offsets into the block.
 pub const DTV_OFFSET: u64 = 0;
 
-/// GOT words reserved for lazy binding: PLT0 pushes GOT[1] (relink's context for the object)
-/// and jumps to GOT[2] (the trampoline).
+/// GOT words reserved for lazy binding: PLT0 pushes `GOT[1]` (relink's context for the object)
+/// and jumps to `GOT[2]` (the trampoline).
 pub const LAZY_GOT_CONTEXT: usize = 1;
 pub const LAZY_GOT_ENTRY: usize = 2;
 
