@@ -18,8 +18,9 @@
 //! exports: `int host_add(int, int)` and `int host_value`.
 //!
 //! This is a skeleton of the loader the core will hold: the ELF64 headers are read with the
-//! `elf` crate and the relocation types are the four an object without TLS or IFUNC needs,
-//! until relink's parser and x86-64 table move into the core. Constructors are not run.
+//! `elf` crate until relink's parser moves into the core, and relocations are applied with the
+//! core's x86-64 table (`arch::x86_64::howto`; TLS, IFUNC and copies are the runtime's, which
+//! this example does not have). Constructors are not run.
 
 use elf::endian::LittleEndian;
 use elf::file::Class;
@@ -29,24 +30,11 @@ use relink_core::arch::x86_64;
 use relink_core::load::{self, Placed, Segment};
 use relink_core::object::{self, Linked, Machine};
 use relink_core::mem::{Buffer, BufferError, Definition, Image, Memory, Prot, Request, Resolver, Span};
-use relink_core::reloc::{Calc, Check, Field, Howto, Inputs, Usage};
+use relink_core::reloc::Inputs;
 
 /// The address the buffer's first byte will run at.
 const RUN_BASE: u64 = 0x7000_0000;
 const PAGE: usize = 4096;
-
-/// The x86-64 dynamic relocations an object without TLS or IFUNC has (psABI table 4.9).
-fn howto(r_type: u32) -> Option<Howto> {
-    let word = |name, calc| Howto { name, usage: Usage::Dynamic, calc, field: Field::Word64, check: Check::None, align: 1 };
-    Some(match r_type {
-        abi::R_X86_64_NONE => Howto { field: Field::None, ..word("R_X86_64_NONE", Calc::None) },
-        abi::R_X86_64_64 => word("R_X86_64_64", Calc::Abs),
-        abi::R_X86_64_GLOB_DAT => word("R_X86_64_GLOB_DAT", Calc::Slot),
-        abi::R_X86_64_JUMP_SLOT => word("R_X86_64_JUMP_SLOT", Calc::Slot),
-        abi::R_X86_64_RELATIVE => word("R_X86_64_RELATIVE", Calc::Base),
-        _ => return None,
-    })
-}
 
 /// Load `image` into `mem`, binding its undefined symbols through `resolver`. The object's
 /// own definitions bind inside it.
@@ -89,7 +77,7 @@ fn relocate<M: Memory<[u8]>>(file: &ElfBytes<LittleEndian>, mem: &mut M, placed:
         let at = placed.offset(addr, size).ok_or("relocation table outside the image")?;
         let bytes = Memory::<[u8]>::bytes(mem, &placed.span, at, size).ok_or("relocation table not readable")?.to_vec();
         for r in RelaIterator::new(LittleEndian, Class::ELF64, &bytes) {
-            let h = howto(r.r_type).ok_or_else(|| format!("relocation type {} is not handled", r.r_type))?;
+            let h = x86_64::howto(r.r_type).ok_or_else(|| format!("relocation type {} is not handled", r.r_type))?;
             let mut x = Inputs { a: r.r_addend, p: placed.bias.wrapping_add(r.r_offset), b: placed.bias, ..Inputs::default() };
             if r.r_sym != 0 {
                 let sym = symtab.get(r.r_sym as usize).map_err(|e| e.to_string())?;

@@ -13,20 +13,20 @@
 //! |---|---|---|
 //! | [`mem`] | the [`Memory`](mem::Memory) trait (reserve a span, map or copy image bytes into it, protect ranges), the [`Resolver`](mem::Resolver) trait (symbols by name and version), and [`mem::Buffer`], a span inside caller-provided bytes | here |
 //! | [`reloc`] | relocation arithmetic common to every architecture: data words, instruction-field encoders, overflow and alignment checks, the calculations (S + A, S + A − P, GOT and TLS entries, pages) | here |
-//! | [`arch`] | one file per architecture: the psABI relocation table (every dynamic type and the object-file types its toolchains emit) mapped onto [`reloc`] | riscv32 and loongarch64 here, x86_64's object-file types for [`object`]; the rest of x86_64, aarch64 and riscv64 move from `src/arch/` |
+//! | [`arch`] | one file per architecture, compiled on every host: the psABI relocation tables (every dynamic type and the object-file types its toolchains emit), mapped onto [`reloc`] or onto relink's generic kinds (`arch::Kind`, `arch::Calc`, `arch::Field`), the machine's constants, its TLS layout constants and the object-file side of relink's link stage (instruction fields, call stubs, veneers, runtime functions); [`arch::native`] is the running machine's | here: riscv32 and loongarch64; x86_64, x86, aarch64, arm and riscv64 (from `src/arch/`, which keeps the thread pointer, IFUNC calls, CPU features and the assembly entry points) |
 //! | [`raw`] | the ELF records of the machine's own class read in place (ELF64 ones defined there, ELF32 ones [`elf32`]'s), version records, [`Span`](raw::Span) (an object's readable ranges, every read checked against them) and [`StrTab`](raw::StrTab): all the core's byte-casting | here |
 //! | [`elf32`] | ELF32 records (ELFCLASS32 targets: riscv32, arm, i686), decoded from bytes; laid out as the gABI does, they are [`raw`]'s records on 32-bit machines | here |
 //! | [`load`] | placing PT_LOAD segments into a [`Memory`](mem::Memory) and protecting them | here (`src/map.rs` comes onto it) |
 //! | [`parse`] | header and program-header validation for the machine the caller names ([`parse::Machine`]), the dynamic section ([`parse::DynInfo`]) | here |
 //! | [`symbols`] | [`SymTab`](symbols::SymTab): GNU (with its Bloom filter) and SysV hash tables, versym/verdef/verneed, lookups of a [`Query`](symbols::Query) | here |
 //! | [`object`] | relocatable objects: one ELF64 `.o` laid out, bound and relocated into a [`Memory`](mem::Memory) | here, without GOT, PLT, TLS, COMDAT or archives: the rest moves from `src/link/` (its OS calls go through [`mem::Memory`]) |
-//! | `tls` | TLS layout computations (block offsets, variant I and II) | moves from `src/tls.rs`, without its runtime |
+//! | [`tls`] | TLS layout computations (block offsets, variant I and II, whether an offset lies in the static area) | here (`src/tls.rs` keeps the runtime) |
 //!
 //! The dependency graph is one-directional: `reloc` and `elf32` depend on nothing, `raw` on
-//! `elf32`, `parse` on `raw`, `symbols` on `parse`, `arch` and `mem` on `reloc`, `load` and
-//! `object` on `mem`, and the later stages on those; nothing here depends on the `relink` crate.
-//! Outside the core, only the `elf` crate (constants, hashes, header parsers) and `once_cell`'s
-//! `race` module are used, both without `std`.
+//! `elf32`, `parse` on `raw`, `symbols` on `parse`, `arch` and `mem` on `reloc`, `tls` on
+//! `arch`, `load` and `object` on `mem`, and the later stages on those; nothing here depends on
+//! the `relink` crate. Outside the core, only the `elf` crate (constants, hashes, header
+//! parsers) and `once_cell`'s `race` module are used, both without `std`.
 #![no_std]
 
 extern crate alloc;
@@ -42,3 +42,4 @@ pub mod parse;
 pub mod raw;
 pub mod reloc;
 pub mod symbols;
+pub mod tls;

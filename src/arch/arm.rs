@@ -1,24 +1,10 @@
 //! 32-bit Arm, hard-float EABI ("armhf": "ELF for the Arm Architecture", AAELF32, section 5.6,
 //! and the "Procedure Call Standard for the Arm Architecture", AAPCS, with its VFP variant).
 //!
-//! Relocations in shared objects are REL: the addend is the word at the place. The psABI's
-//! table of the dynamic relocations, with S the symbol value, A the addend, B the base (load
-//! bias), P the place and TP the offset of the symbol's static TLS block from the thread
-//! pointer:
-//!
-//! | type               | field    | calculation                          |
-//! |--------------------|----------|--------------------------------------|
-//! | 2   ABS32          | word32   | S + A (the place may be misaligned)  |
-//! | 3   REL32          | word32   | S + A - P                            |
-//! | 13  TLS_DESC       | 2×word32 | descriptor: argument, function       |
-//! | 17  TLS_DTPMOD32   | word32   | module id of S's block               |
-//! | 18  TLS_DTPOFF32   | word32   | S + A (offset in its TLS block)      |
-//! | 19  TLS_TPOFF32    | word32   | S + A + TP                           |
-//! | 20  COPY           | -        | copy st_size bytes (executables)     |
-//! | 21  GLOB_DAT       | word32   | S                                    |
-//! | 22  JUMP_SLOT      | word32   | S (lazy binding may defer it)        |
-//! | 23  RELATIVE       | word32   | B + A                                |
-//! | 160 IRELATIVE      | word32   | resolver(B + A)(AT_HWCAP)            |
+//! The psABI's relocation tables (dynamic and object-file types), the machine's constants,
+//! its TLS layout constants and the object-file side of the link stage are pure data and
+//! arithmetic: they are in relink-core's `arch::arm`, re-exported here. This file holds
+//! what touches the running process.
 //!
 //! A TLS descriptor is laid out the other way round from other machines': the argument word
 //! first, the function second. The function is called (through a linker-made veneer that loads
@@ -42,103 +28,10 @@
 //! relink itself is A32 code (what rustc emits for armv7-unknown-linux-gnueabihf); its entry
 //! points below are A32 too, and reached from Thumb code through interworking branches.
 
-use super::{Calc, Field, Kind, RuntimeFn, SearchCaps};
-use elf::abi;
+use super::SearchCaps;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-pub const ELF_MACHINE: u16 = abi::EM_ARM;
-/// The first symbol version of glibc on this machine (its oldest `dlopen` is `dlopen@GLIBC_2.4`).
-pub const GLIBC_BASE: &str = "GLIBC_2.4";
-/// `e_flags` of the objects relink makes: version 5 of the EABI, hard-float.
-pub const ELF_FLAGS: u32 = abi::EF_ARM_EABI_VER5 | abi::EF_ARM_ABI_FLOAT_HARD;
-/// Why a file's `e_flags` keep the system loader from running it here: an EABI version 5 file
-/// built for the soft-float procedure call standard (armel). glibc's hard-float loader refuses
-/// those and nothing else.
-pub fn flags_mismatch(e_flags: u32) -> Option<&'static str> {
-    if e_flags & abi::EF_ARM_EABIMASK == abi::EF_ARM_EABI_VER5 && e_flags & abi::EF_ARM_ABI_FLOAT_SOFT != 0 {
-        return Some("built for the soft-float ABI (armel), not the hard-float ABI (armhf)");
-    }
-    None
-}
-
-pub const NAME: &str = "arm";
-/// The type of a RELATIVE relocation, for the fast path.
-pub const RELATIVE: u32 = abi::R_ARM_RELATIVE;
-/// The type of a TPOFF relocation (offset from the thread pointer), for static TLS blocks.
-pub const TPOFF: u32 = abi::R_ARM_TLS_TPOFF32;
-/// Shared objects carry REL tables (the addend in place), as glibc reads them here.
-pub const ACCEPTS_REL: bool = true;
-
-/// Map a raw relocation type onto its generic kind.
-pub fn classify(r_type: u32) -> Kind {
-    match r_type {
-        abi::R_ARM_NONE => Kind::None,
-        abi::R_ARM_ABS32 => Kind::Symbolic,
-        abi::R_ARM_REL32 => Kind::PcRel32,
-        abi::R_ARM_GLOB_DAT => Kind::GotEntry,
-        abi::R_ARM_JUMP_SLOT => Kind::PltSlot,
-        abi::R_ARM_RELATIVE => Kind::Relative,
-        abi::R_ARM_COPY => Kind::Copy,
-        abi::R_ARM_TLS_DTPMOD32 => Kind::DtpMod,
-        abi::R_ARM_TLS_DTPOFF32 => Kind::DtpOff,
-        abi::R_ARM_TLS_TPOFF32 => Kind::TpOff,
-        abi::R_ARM_TLS_DESC => Kind::TlsDesc,
-        abi::R_ARM_IRELATIVE => Kind::Irelative,
-        _ => Kind::Unknown,
-    }
-}
-
-/// psABI names of the dynamic types and of the static ones most often met, for messages.
-const TYPE_NAMES: &[(u32, &str)] = &[
-    (0, "R_ARM_NONE"),
-    (1, "R_ARM_PC24"),
-    (2, "R_ARM_ABS32"),
-    (3, "R_ARM_REL32"),
-    (5, "R_ARM_ABS16"),
-    (8, "R_ARM_ABS8"),
-    (10, "R_ARM_THM_CALL"),
-    (13, "R_ARM_TLS_DESC"),
-    (17, "R_ARM_TLS_DTPMOD32"),
-    (18, "R_ARM_TLS_DTPOFF32"),
-    (19, "R_ARM_TLS_TPOFF32"),
-    (20, "R_ARM_COPY"),
-    (21, "R_ARM_GLOB_DAT"),
-    (22, "R_ARM_JUMP_SLOT"),
-    (23, "R_ARM_RELATIVE"),
-    (24, "R_ARM_GOTOFF32"),
-    (25, "R_ARM_BASE_PREL"),
-    (26, "R_ARM_GOT_BREL"),
-    (27, "R_ARM_PLT32"),
-    (28, "R_ARM_CALL"),
-    (29, "R_ARM_JUMP24"),
-    (30, "R_ARM_THM_JUMP24"),
-    (38, "R_ARM_TARGET1"),
-    (40, "R_ARM_V4BX"),
-    (41, "R_ARM_TARGET2"),
-    (42, "R_ARM_PREL31"),
-    (43, "R_ARM_MOVW_ABS_NC"),
-    (44, "R_ARM_MOVT_ABS"),
-    (45, "R_ARM_MOVW_PREL_NC"),
-    (46, "R_ARM_MOVT_PREL"),
-    (47, "R_ARM_THM_MOVW_ABS_NC"),
-    (48, "R_ARM_THM_MOVT_ABS"),
-    (96, "R_ARM_GOT_PREL"),
-    (104, "R_ARM_TLS_GD32"),
-    (105, "R_ARM_TLS_LDM32"),
-    (106, "R_ARM_TLS_LDO32"),
-    (107, "R_ARM_TLS_IE32"),
-    (108, "R_ARM_TLS_LE32"),
-    (129, "R_ARM_TLS_GOTDESC"),
-    (130, "R_ARM_TLS_CALL"),
-    (131, "R_ARM_TLS_DESCSEQ"),
-    (132, "R_ARM_THM_TLS_CALL"),
-    (160, "R_ARM_IRELATIVE"),
-];
-
-/// The psABI name of a relocation type, for messages.
-pub fn type_name(r_type: u32) -> &'static str {
-    TYPE_NAMES.iter().find(|(t, _)| *t == r_type).map_or("an unknown relocation type", |(_, n)| n)
-}
+pub use relink_core::arch::arm::*;
 
 /// The thread pointer of the calling thread.
 #[inline]
@@ -150,11 +43,6 @@ pub fn thread_pointer() -> usize {
     tp
 }
 
-/// TLS variant I: the static blocks follow an 8-byte thread control block at the thread pointer.
-pub const TLS_VARIANT: super::TlsVariant = super::TlsVariant::I;
-pub const TCB_SIZE: usize = 8;
-/// `DTPOFF` values are plain offsets into the block.
-pub const DTV_OFFSET: u64 = 0;
 
 /// Call an IFUNC resolver the way glibc does on Arm: with the `AT_HWCAP` word.
 ///
@@ -350,10 +238,6 @@ pub fn tls_get_addr_entry() -> Option<usize> {
     None
 }
 
-/// GOT words reserved for lazy binding: GOT[1] (relink's context for the object), GOT[2] (the
-/// trampoline PLT0 jumps to).
-pub const LAZY_GOT_CONTEXT: usize = 1;
-pub const LAZY_GOT_ENTRY: usize = 2;
 
 /// Whether a PLT call to a symbol with this `st_other` must be bound at load: never (Arm
 /// defines no variant calling convention marks).
@@ -391,65 +275,3 @@ macro_rules! entry_asm {
     (version "GLIBC_2.3.4") => { "GLIBC_2.4" };
     (version $v:literal) => { $v };
 }
-
-// -------------------------------------------------------------------------------------------
-// Relocatable objects.
-//
-// The in-process linker in `src/link/` does not link Arm objects (`OBJECT_LINKING`): `.o` and
-// `.a` inputs are refused with a message saying so. The items below only give the generic
-// linker the names it is compiled against.
-
-/// Relocatable objects are not linked on this machine.
-pub const OBJECT_LINKING: bool = false;
-
-/// The generic table `src/link/` reads: nothing is known on Arm.
-pub fn object_reloc(_r_type: u32) -> (Calc, Field) {
-    (Calc::Unknown, Field::None)
-}
-
-/// No instruction fields: no object relocation is applied on Arm.
-pub type InsnField = u8;
-
-pub fn insn_size(_field: InsnField) -> usize {
-    0
-}
-
-pub fn write_insn(_field: InsnField, _place: &mut [u8], _v: i64, _at: u64) -> bool {
-    false
-}
-
-/// Dynamic relocation types the linker would emit for what must be bound at load.
-pub mod dynrel {
-    use elf::abi;
-    pub const ABS64: u32 = abi::R_ARM_ABS32;
-    pub const PC32: u32 = abi::R_ARM_REL32;
-    pub const ABS32: u32 = abi::R_ARM_ABS32;
-    pub const ABS32S: u32 = abi::R_ARM_ABS32;
-    pub const GLOB_DAT: u32 = abi::R_ARM_GLOB_DAT;
-    pub const IRELATIVE: u32 = abi::R_ARM_IRELATIVE;
-    pub const DTPMOD64: u32 = abi::R_ARM_TLS_DTPMOD32;
-    pub const DTPOFF64: u32 = abi::R_ARM_TLS_DTPOFF32;
-    pub const TPOFF64: u32 = abi::R_ARM_TLS_TPOFF32;
-    pub const TLSDESC: u32 = abi::R_ARM_TLS_DESC;
-}
-
-/// Size of a call stub: `ldr ip, [pc]; ldr pc, [pc, ip]` and the offset they use (unused: no
-/// object is linked).
-pub const STUB_SIZE: usize = 12;
-
-pub fn call_stub(_stub: u64, _slot: u64) -> [u8; STUB_SIZE] {
-    [0; STUB_SIZE]
-}
-
-/// GOT loads are not rewritten on Arm.
-pub fn relax_got_load(_code: &mut [u8], _at: usize) -> bool {
-    false
-}
-
-/// crti.o's and crtn.o's `.init`/`.fini` frame: `push {r3, lr}` and `pop {r3, pc}`.
-pub const INIT_PROLOGUE: &[u8] = &[0x08, 0x40, 0x2d, 0xe9];
-pub const INIT_EPILOGUE: &[u8] = &[0x08, 0x80, 0xbd, 0xe8];
-pub const CODE_FILL: u8 = 0;
-
-/// No runtime functions: no object is linked.
-pub const RUNTIME_FNS: &[RuntimeFn] = &[];

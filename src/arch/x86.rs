@@ -1,145 +1,18 @@
 //! i386 (System V psABI, "Intel386 Architecture Processor Supplement", and the TLS and TLS
 //! descriptor extensions), ELF32, as i686 Linux runs it.
 //!
-//! Relocations in shared objects are REL: the addend is the word at the place (the second word
-//! of a TLS descriptor). The psABI's table, with S the symbol value, A the addend, B the base
-//! (load bias), P the place and TP the thread pointer:
-//!
-//! | type              | field  | calculation   |
-//! |-------------------|--------|---------------|
-//! | 1  32             | word32 | S + A         |
-//! | 2  PC32           | word32 | S + A - P     |
-//! | 5  COPY           |        | (executables) |
-//! | 6  GLOB_DAT       | word32 | S             |
-//! | 7  JUMP_SLOT      | word32 | S             |
-//! | 8  RELATIVE       | word32 | B + A         |
-//! | 14 TLS_TPOFF      | word32 | S + A - TP-relative block offset (negative) |
-//! | 35 TLS_DTPMOD32   | word32 | module id     |
-//! | 36 TLS_DTPOFF32   | word32 | S + A (in its TLS block) |
-//! | 37 TLS_TPOFF32    | word32 | A - (TP-relative offset of S) (positive) |
-//! | 41 TLS_DESC       | 2×word32 | descriptor  |
-//! | 42 IRELATIVE      | word32 | indirect (B + A) |
+//! The psABI's relocation tables (dynamic and object-file types), the machine's constants,
+//! its TLS layout constants and the object-file side of the link stage are pure data and
+//! arithmetic: they are in relink-core's `arch::x86`, re-exported here. This file holds
+//! what touches the running process.
 //!
 //! The thread pointer is %gs:0 and the TLS blocks of static modules sit below it (variant II).
 //! Functions take their arguments on the stack (cdecl); the PLT pushes the byte offset of its
 //! relocation in `.rel.plt`.
 
-use super::{Calc, Field, Kind, RuntimeFn, SearchCaps};
-use elf::abi;
+use super::SearchCaps;
 
-pub const ELF_MACHINE: u16 = abi::EM_386;
-/// The first symbol version of glibc on this machine.
-pub const GLIBC_BASE: &str = "GLIBC_2.0";
-/// `e_flags` of the objects relink makes (none are defined on i386).
-pub const ELF_FLAGS: u32 = 0;
-/// Why a file's `e_flags` keep the system loader from running it here: never on i386.
-pub fn flags_mismatch(_e_flags: u32) -> Option<&'static str> {
-    None
-}
-
-pub const NAME: &str = "i386";
-
-const R_386_NONE: u32 = 0;
-const R_386_32: u32 = 1;
-const R_386_PC32: u32 = 2;
-const R_386_GOT32: u32 = 3;
-const R_386_PLT32: u32 = 4;
-const R_386_COPY: u32 = 5;
-const R_386_GLOB_DAT: u32 = 6;
-const R_386_JMP_SLOT: u32 = 7;
-const R_386_RELATIVE: u32 = 8;
-const R_386_GOTOFF: u32 = 9;
-const R_386_GOTPC: u32 = 10;
-const R_386_TLS_TPOFF: u32 = 14;
-const R_386_TLS_IE: u32 = 15;
-const R_386_TLS_GOTIE: u32 = 16;
-const R_386_TLS_LE: u32 = 17;
-const R_386_TLS_GD: u32 = 18;
-const R_386_TLS_LDM: u32 = 19;
-const R_386_16: u32 = 20;
-const R_386_PC16: u32 = 21;
-const R_386_8: u32 = 22;
-const R_386_PC8: u32 = 23;
-const R_386_TLS_LDO_32: u32 = 32;
-const R_386_TLS_IE_32: u32 = 33;
-const R_386_TLS_LE_32: u32 = 34;
-const R_386_TLS_DTPMOD32: u32 = 35;
-const R_386_TLS_DTPOFF32: u32 = 36;
-const R_386_TLS_TPOFF32: u32 = 37;
-const R_386_SIZE32: u32 = 38;
-const R_386_TLS_GOTDESC: u32 = 39;
-const R_386_TLS_DESC_CALL: u32 = 40;
-const R_386_TLS_DESC: u32 = 41;
-const R_386_IRELATIVE: u32 = 42;
-const R_386_GOT32X: u32 = 43;
-
-/// The type of a RELATIVE relocation, for the fast path.
-pub const RELATIVE: u32 = R_386_RELATIVE;
-/// The type of a TPOFF relocation (offset from the thread pointer), for static TLS blocks.
-pub const TPOFF: u32 = R_386_TLS_TPOFF;
-/// REL tables are what i386 objects have (glibc loads RELA ones too).
-pub const ACCEPTS_REL: bool = true;
-
-/// Map a raw relocation type onto its generic kind. `R_386_32` fills a whole word: it is the
-/// symbolic word relocation here.
-pub fn classify(r_type: u32) -> Kind {
-    match r_type {
-        R_386_NONE => Kind::None,
-        R_386_32 => Kind::Symbolic,
-        R_386_PC32 => Kind::PcRel32,
-        R_386_GLOB_DAT => Kind::GotEntry,
-        R_386_JMP_SLOT => Kind::PltSlot,
-        R_386_RELATIVE => Kind::Relative,
-        R_386_COPY => Kind::Copy,
-        R_386_TLS_DTPMOD32 => Kind::DtpMod,
-        R_386_TLS_DTPOFF32 => Kind::DtpOff,
-        R_386_TLS_TPOFF => Kind::TpOff,
-        R_386_TLS_TPOFF32 => Kind::TpOffNeg,
-        R_386_TLS_DESC => Kind::TlsDesc,
-        R_386_IRELATIVE => Kind::Irelative,
-        _ => Kind::Unknown,
-    }
-}
-
-/// The psABI name of a relocation type, for messages.
-pub fn type_name(r_type: u32) -> &'static str {
-    match r_type {
-        R_386_NONE => "R_386_NONE",
-        R_386_32 => "R_386_32",
-        R_386_PC32 => "R_386_PC32",
-        R_386_GOT32 => "R_386_GOT32",
-        R_386_PLT32 => "R_386_PLT32",
-        R_386_COPY => "R_386_COPY",
-        R_386_GLOB_DAT => "R_386_GLOB_DAT",
-        R_386_JMP_SLOT => "R_386_JMP_SLOT",
-        R_386_RELATIVE => "R_386_RELATIVE",
-        R_386_GOTOFF => "R_386_GOTOFF",
-        R_386_GOTPC => "R_386_GOTPC",
-        R_386_TLS_TPOFF => "R_386_TLS_TPOFF",
-        R_386_TLS_IE => "R_386_TLS_IE",
-        R_386_TLS_GOTIE => "R_386_TLS_GOTIE",
-        R_386_TLS_LE => "R_386_TLS_LE",
-        R_386_TLS_GD => "R_386_TLS_GD",
-        R_386_TLS_LDM => "R_386_TLS_LDM",
-        R_386_16 => "R_386_16",
-        R_386_PC16 => "R_386_PC16",
-        R_386_8 => "R_386_8",
-        R_386_PC8 => "R_386_PC8",
-        R_386_TLS_LDO_32 => "R_386_TLS_LDO_32",
-        R_386_TLS_IE_32 => "R_386_TLS_IE_32",
-        R_386_TLS_LE_32 => "R_386_TLS_LE_32",
-        R_386_TLS_DTPMOD32 => "R_386_TLS_DTPMOD32",
-        R_386_TLS_DTPOFF32 => "R_386_TLS_DTPOFF32",
-        R_386_TLS_TPOFF32 => "R_386_TLS_TPOFF32",
-        R_386_SIZE32 => "R_386_SIZE32",
-        R_386_TLS_GOTDESC => "R_386_TLS_GOTDESC",
-        R_386_TLS_DESC_CALL => "R_386_TLS_DESC_CALL",
-        R_386_TLS_DESC => "R_386_TLS_DESC",
-        R_386_IRELATIVE => "R_386_IRELATIVE",
-        R_386_GOT32X => "R_386_GOT32X",
-        _ => "an unknown relocation type",
-    }
-}
+pub use relink_core::arch::x86::*;
 
 /// The thread pointer of the calling thread (%gs:0 holds its own address).
 #[inline]
@@ -150,12 +23,6 @@ pub fn thread_pointer() -> usize {
     tp
 }
 
-/// TLS variant II: the static blocks end at the thread pointer.
-pub const TLS_VARIANT: super::TlsVariant = super::TlsVariant::II;
-/// No thread control block precedes the blocks (variant II keeps it above the thread pointer).
-pub const TCB_SIZE: usize = 0;
-/// `DTPOFF` values are plain offsets into the block.
-pub const DTV_OFFSET: u64 = 0;
 
 /// Call an IFUNC resolver the way glibc does on i386 (no arguments).
 ///
@@ -368,13 +235,6 @@ pub fn tls_get_addr_alias(name: &[u8]) -> Option<usize> {
     (name == b"___tls_get_addr").then_some(relink_tls_get_addr_eax as *const () as usize)
 }
 
-/// GOT words reserved for lazy binding: PLT0 pushes GOT[1] (relink's context for the object)
-/// and jumps to GOT[2] (the trampoline).
-pub const LAZY_GOT_CONTEXT: usize = 1;
-pub const LAZY_GOT_ENTRY: usize = 2;
-/// The trampoline hands on what the PLT pushed: the byte offset of the relocation.
-pub const LAZY_ARG_IS_OFFSET: bool = true;
-
 /// Whether a PLT call to a symbol with this `st_other` must be bound at load: never.
 pub fn binds_at_load(_st_other: u8) -> bool {
     false
@@ -412,60 +272,3 @@ macro_rules! entry_asm {
     (version "GLIBC_2.2.5") => { "GLIBC_2.0" };
     (version $v:literal) => { $v };
 }
-
-// -------------------------------------------------------------------------------------------
-// Relocatable objects: not linked on i386 (`src/link/` is ELF64 only). The items below keep
-// the link stage compiling; a `.o` or `.a` input is refused before any of them is used.
-
-/// Relocatable objects are refused on this machine.
-pub const OBJECT_LINKING: bool = false;
-
-/// No object relocation is known.
-pub fn object_reloc(_r_type: u32) -> (Calc, Field) {
-    (Calc::Unknown, Field::None)
-}
-
-/// No i386 relocation writes into an instruction's encoding.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InsnField {}
-
-/// Never called: there is no [`InsnField`].
-pub fn insn_size(field: InsnField) -> usize {
-    match field {}
-}
-
-/// Never called: there is no [`InsnField`].
-pub fn write_insn(field: InsnField, _place: &mut [u8], _v: i64, _at: u64) -> bool {
-    match field {}
-}
-
-/// Dynamic relocation types the linker would emit (unused: objects are refused).
-pub mod dynrel {
-    pub const ABS64: u32 = 0;
-    pub const PC32: u32 = 0;
-    pub const ABS32: u32 = 0;
-    pub const ABS32S: u32 = 0;
-    pub const GLOB_DAT: u32 = 0;
-    pub const IRELATIVE: u32 = 0;
-    pub const DTPMOD64: u32 = 0;
-    pub const DTPOFF64: u32 = 0;
-    pub const TPOFF64: u32 = 0;
-    pub const TLSDESC: u32 = 0;
-}
-
-pub const STUB_SIZE: usize = 16;
-
-/// Never called (objects are refused).
-pub fn call_stub(_stub: u64, _slot: u64) -> [u8; STUB_SIZE] {
-    [0xcc; STUB_SIZE]
-}
-
-/// Never called (objects are refused).
-pub fn relax_got_load(_code: &mut [u8], _at: usize) -> bool {
-    false
-}
-
-pub const INIT_PROLOGUE: &[u8] = &[];
-pub const INIT_EPILOGUE: &[u8] = &[0xc3];
-pub const CODE_FILL: u8 = 0x90;
-pub const RUNTIME_FNS: &[RuntimeFn] = &[];

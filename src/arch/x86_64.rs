@@ -1,115 +1,16 @@
 //! x86-64 (System V psABI, "AMD64 Architecture Processor Supplement", chapter 4.4).
 //!
-//! Relocations in shared objects are RELA. The psABI's table, with S the symbol value, A the
-//! addend, B the base (load bias) and P the place:
-//!
-//! | type            | field  | calculation   |
-//! |-----------------|--------|---------------|
-//! | 1  64           | word64 | S + A         |
-//! | 2  PC32         | word32 | S + A - P     |
-//! | 6  GLOB_DAT     | word64 | S             |
-//! | 7  JUMP_SLOT    | word64 | S             |
-//! | 8  RELATIVE     | word64 | B + A         |
-//! | 10 32           | word32 | S + A         |
-//! | 11 32S          | word32 | S + A         |
-//! | 16 DTPMOD64     | word64 | module id     |
-//! | 17 DTPOFF64     | word64 | S + A (in its TLS block) |
-//! | 18 TPOFF64      | word64 | S + A - TP-relative block offset |
-//! | 36 TLSDESC      | 2×word64 | descriptor  |
-//! | 37 IRELATIVE    | word64 | indirect (B + A) |
+//! The psABI's relocation tables (dynamic and object-file types), the machine's constants,
+//! its TLS layout constants and the object-file side of the link stage are pure data and
+//! arithmetic: they are in relink-core's `arch::x86_64`, re-exported here. This file holds
+//! what touches the running process.
 //!
 //! The thread pointer is %fs:0 and the TLS blocks of static modules sit below it (variant II).
 
-use super::{Calc, Field, Kind, RuntimeFn, SearchCaps};
+use super::SearchCaps;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use elf::abi;
 
-pub const ELF_MACHINE: u16 = abi::EM_X86_64;
-/// The first symbol version of glibc on this machine.
-pub const GLIBC_BASE: &str = "GLIBC_2.2.5";
-/// `e_flags` of the objects relink makes (none are defined on x86-64).
-pub const ELF_FLAGS: u32 = 0;
-/// Why a file's `e_flags` keep the system loader from running it here: never on x86-64 (it
-/// defines no flags).
-pub fn flags_mismatch(_e_flags: u32) -> Option<&'static str> {
-    None
-}
-
-pub const NAME: &str = "x86_64";
-/// The type of a RELATIVE relocation, for the fast path.
-pub const RELATIVE: u32 = abi::R_X86_64_RELATIVE;
-/// The type of a TPOFF relocation (offset from the thread pointer), for static TLS blocks.
-pub const TPOFF: u32 = abi::R_X86_64_TPOFF64;
-/// REL tables are refused: glibc has no REL relocations on this machine.
-pub const ACCEPTS_REL: bool = false;
-
-/// Map a raw relocation type onto its generic kind.
-pub fn classify(r_type: u32) -> Kind {
-    match r_type {
-        abi::R_X86_64_NONE => Kind::None,
-        abi::R_X86_64_64 => Kind::Symbolic,
-        abi::R_X86_64_PC32 => Kind::PcRel32,
-        abi::R_X86_64_GLOB_DAT => Kind::GotEntry,
-        abi::R_X86_64_JUMP_SLOT => Kind::PltSlot,
-        abi::R_X86_64_RELATIVE => Kind::Relative,
-        abi::R_X86_64_32 => Kind::Abs32,
-        abi::R_X86_64_32S => Kind::Abs32Signed,
-        abi::R_X86_64_COPY => Kind::Copy,
-        abi::R_X86_64_DTPMOD64 => Kind::DtpMod,
-        abi::R_X86_64_DTPOFF64 => Kind::DtpOff,
-        abi::R_X86_64_TPOFF64 => Kind::TpOff,
-        abi::R_X86_64_TLSDESC => Kind::TlsDesc,
-        abi::R_X86_64_IRELATIVE => Kind::Irelative,
-        _ => Kind::Unknown,
-    }
-}
-
-/// The psABI name of a relocation type, for messages.
-pub fn type_name(r_type: u32) -> &'static str {
-    match r_type {
-        abi::R_X86_64_NONE => "R_X86_64_NONE",
-        abi::R_X86_64_64 => "R_X86_64_64",
-        abi::R_X86_64_PC32 => "R_X86_64_PC32",
-        abi::R_X86_64_GOT32 => "R_X86_64_GOT32",
-        abi::R_X86_64_PLT32 => "R_X86_64_PLT32",
-        abi::R_X86_64_COPY => "R_X86_64_COPY",
-        abi::R_X86_64_GLOB_DAT => "R_X86_64_GLOB_DAT",
-        abi::R_X86_64_JUMP_SLOT => "R_X86_64_JUMP_SLOT",
-        abi::R_X86_64_RELATIVE => "R_X86_64_RELATIVE",
-        abi::R_X86_64_32 => "R_X86_64_32",
-        abi::R_X86_64_32S => "R_X86_64_32S",
-        abi::R_X86_64_DTPMOD64 => "R_X86_64_DTPMOD64",
-        abi::R_X86_64_DTPOFF64 => "R_X86_64_DTPOFF64",
-        abi::R_X86_64_TPOFF64 => "R_X86_64_TPOFF64",
-        abi::R_X86_64_TLSDESC => "R_X86_64_TLSDESC",
-        abi::R_X86_64_IRELATIVE => "R_X86_64_IRELATIVE",
-        abi::R_X86_64_GOTPCREL => "R_X86_64_GOTPCREL",
-        abi::R_X86_64_16 => "R_X86_64_16",
-        abi::R_X86_64_PC16 => "R_X86_64_PC16",
-        abi::R_X86_64_8 => "R_X86_64_8",
-        abi::R_X86_64_PC8 => "R_X86_64_PC8",
-        abi::R_X86_64_TLSGD => "R_X86_64_TLSGD",
-        abi::R_X86_64_TLSLD => "R_X86_64_TLSLD",
-        abi::R_X86_64_DTPOFF32 => "R_X86_64_DTPOFF32",
-        abi::R_X86_64_GOTTPOFF => "R_X86_64_GOTTPOFF",
-        abi::R_X86_64_TPOFF32 => "R_X86_64_TPOFF32",
-        abi::R_X86_64_PC64 => "R_X86_64_PC64",
-        abi::R_X86_64_GOTOFF64 => "R_X86_64_GOTOFF64",
-        abi::R_X86_64_GOTPC32 => "R_X86_64_GOTPC32",
-        abi::R_X86_64_GOT64 => "R_X86_64_GOT64",
-        abi::R_X86_64_GOTPCREL64 => "R_X86_64_GOTPCREL64",
-        abi::R_X86_64_GOTPC64 => "R_X86_64_GOTPC64",
-        R_X86_64_GOTPLT64 => "R_X86_64_GOTPLT64",
-        abi::R_X86_64_PLTOFF64 => "R_X86_64_PLTOFF64",
-        abi::R_X86_64_SIZE32 => "R_X86_64_SIZE32",
-        abi::R_X86_64_SIZE64 => "R_X86_64_SIZE64",
-        abi::R_X86_64_GOTPC32_TLSDESC => "R_X86_64_GOTPC32_TLSDESC",
-        abi::R_X86_64_TLSDESC_CALL => "R_X86_64_TLSDESC_CALL",
-        abi::R_X86_64_GOTPCRELX => "R_X86_64_GOTPCRELX",
-        abi::R_X86_64_REX_GOTPCRELX => "R_X86_64_REX_GOTPCRELX",
-        _ => "an unknown relocation type",
-    }
-}
+pub use relink_core::arch::x86_64::*;
 
 /// The thread pointer of the calling thread (%fs:0 holds its own address).
 #[inline]
@@ -159,12 +60,6 @@ pub fn hot_words() -> *mut usize {
     thread_pointer().wrapping_add(off) as *mut usize
 }
 
-/// TLS variant II: the static blocks end at the thread pointer.
-pub const TLS_VARIANT: super::TlsVariant = super::TlsVariant::II;
-/// No thread control block precedes the blocks (variant II keeps it above the thread pointer).
-pub const TCB_SIZE: usize = 0;
-/// `DTPOFF` values are plain offsets into the block.
-pub const DTV_OFFSET: u64 = 0;
 
 /// Call an IFUNC resolver the way glibc does on x86-64 (no arguments).
 ///
@@ -598,10 +493,6 @@ pub fn tls_get_addr_entry() -> Option<usize> {
     Some(relink_tls_get_addr as *const () as usize)
 }
 
-/// GOT words reserved for lazy binding: PLT0 pushes GOT[1] (relink's context for the object)
-/// and jumps to GOT[2] (the trampoline).
-pub const LAZY_GOT_CONTEXT: usize = 1;
-pub const LAZY_GOT_ENTRY: usize = 2;
 
 /// Whether a PLT call to a symbol with this `st_other` must be bound at load: never (the
 /// trampoline preserves the whole extended state).
@@ -628,183 +519,3 @@ macro_rules! entry_asm {
     (version "GLIBC_2.2.4") => { "GLIBC_2.2.5" };
     (version $v:literal) => { $v };
 }
-// -------------------------------------------------------------------------------------------
-// Relocatable objects (the in-process linker in `src/link/`).
-//
-// The psABI's table for relocations in ET_REL objects. S is the symbol's value, A the addend,
-// P the place, G the offset of the symbol's GOT entry from the GOT base, GOT the GOT base
-// (`_GLOBAL_OFFSET_TABLE_`), L the symbol's call stub (the symbol itself when it needs none),
-// Z the symbol's size:
-//
-// | type                 | field  | calculation        |
-// |----------------------|--------|--------------------|
-// | 1  64                | word64 | S + A              |
-// | 2  PC32              | word32 | S + A - P          |
-// | 3  GOT32             | word32 | G + A              |
-// | 4  PLT32             | word32 | L + A - P          |
-// | 9  GOTPCREL          | word32 | G + GOT + A - P    |
-// | 10 32                | word32 | S + A (zero-ext.)  |
-// | 11 32S               | word32 | S + A (sign-ext.)  |
-// | 12 16, 14 8          | word16, word8 | S + A       |
-// | 13 PC16, 15 PC8      | word16, word8 | S + A - P   |
-// | 19 TLSGD             | word32 | GD tls_index pair + A - P |
-// | 20 TLSLD             | word32 | LD tls_index pair + A - P |
-// | 21 DTPOFF32          | word32 | offset in the TLS block   |
-// | 22 GOTTPOFF          | word32 | GOT entry of the TP offset + A - P |
-// | 23 TPOFF32           | word32 | TP offset          |
-// | 24 PC64              | word64 | S + A - P          |
-// | 25 GOTOFF64          | word64 | S + A - GOT        |
-// | 26 GOTPC32           | word32 | GOT + A - P        |
-// | 27 GOT64             | word64 | G + A              |
-// | 28 GOTPCREL64        | word64 | G + GOT + A - P    |
-// | 29 GOTPC64           | word64 | GOT + A - P        |
-// | 30 GOTPLT64          | word64 | G + A              |
-// | 31 PLTOFF64          | word64 | L - GOT + A        |
-// | 32 SIZE32, 33 SIZE64 | word32, word64 | Z + A      |
-// | 34 GOTPC32_TLSDESC   | word32 | TLS descriptor + A - P    |
-// | 35 TLSDESC_CALL      | none   | (marks the descriptor call) |
-// | 17 DTPOFF64          | word64 | offset in the TLS block   |
-// | 18 TPOFF64           | word64 | TP offset          |
-// | 41 GOTPCRELX, 42 REX_GOTPCRELX | word32 | G + GOT + A - P (the load may become a lea) |
-
-const R_X86_64_GOTPLT64: u32 = 30;
-
-/// Relocatable objects are linked on this machine.
-pub const OBJECT_LINKING: bool = true;
-
-/// The calculation and field of an object relocation type.
-pub fn object_reloc(r_type: u32) -> (Calc, Field) {
-    use abi::*;
-    match r_type {
-        R_X86_64_NONE => (Calc::None, Field::None),
-        R_X86_64_64 => (Calc::Abs, Field::W64),
-        R_X86_64_PC32 => (Calc::Pc, Field::S32),
-        R_X86_64_GOT32 => (Calc::GotEntry, Field::S32),
-        R_X86_64_PLT32 => (Calc::CallPc, Field::S32),
-        R_X86_64_GOTPCREL => (Calc::GotEntryPc { relax: false }, Field::S32),
-        R_X86_64_32 => (Calc::Abs, Field::U32),
-        R_X86_64_32S => (Calc::Abs, Field::S32),
-        R_X86_64_16 => (Calc::Abs, Field::Bits16),
-        R_X86_64_PC16 => (Calc::Pc, Field::Bits16),
-        R_X86_64_8 => (Calc::Abs, Field::Bits8),
-        R_X86_64_PC8 => (Calc::Pc, Field::Bits8),
-        R_X86_64_DTPOFF64 => (Calc::DtpOff, Field::W64),
-        R_X86_64_TPOFF64 => (Calc::TpOff, Field::W64),
-        R_X86_64_TLSGD => (Calc::TlsGd, Field::S32),
-        R_X86_64_TLSLD => (Calc::TlsLd, Field::S32),
-        R_X86_64_DTPOFF32 => (Calc::DtpOff, Field::S32),
-        R_X86_64_GOTTPOFF => (Calc::GotTpOff, Field::S32),
-        R_X86_64_TPOFF32 => (Calc::TpOff, Field::S32),
-        R_X86_64_PC64 => (Calc::Pc, Field::W64),
-        R_X86_64_GOTOFF64 => (Calc::GotRel, Field::W64),
-        R_X86_64_GOTPC32 => (Calc::GotBasePc, Field::S32),
-        R_X86_64_GOT64 | R_X86_64_GOTPLT64 => (Calc::GotEntry, Field::W64),
-        R_X86_64_GOTPCREL64 => (Calc::GotEntryPc { relax: false }, Field::W64),
-        R_X86_64_GOTPC64 => (Calc::GotBasePc, Field::W64),
-        R_X86_64_PLTOFF64 => (Calc::CallGotRel, Field::W64),
-        R_X86_64_SIZE32 => (Calc::Size, Field::U32),
-        R_X86_64_SIZE64 => (Calc::Size, Field::W64),
-        R_X86_64_GOTPC32_TLSDESC => (Calc::TlsDesc, Field::S32),
-        R_X86_64_TLSDESC_CALL => (Calc::TlsDescCall, Field::None),
-        R_X86_64_GOTPCRELX | R_X86_64_REX_GOTPCRELX => (Calc::GotEntryPc { relax: true }, Field::S32),
-        _ => (Calc::Unknown, Field::None),
-    }
-}
-
-/// No x86-64 relocation writes into an instruction's encoding: its fields are whole bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InsnField {}
-
-/// Never called: there is no [`InsnField`].
-pub fn insn_size(field: InsnField) -> usize {
-    match field {}
-}
-
-/// Never called: there is no [`InsnField`].
-pub fn write_insn(field: InsnField, _place: &mut [u8], _v: i64, _at: u64) -> bool {
-    match field {}
-}
-
-/// Dynamic relocation types the linker emits for what must be bound at load.
-pub mod dynrel {
-    use elf::abi;
-    pub const ABS64: u32 = abi::R_X86_64_64;
-    pub const PC32: u32 = abi::R_X86_64_PC32;
-    pub const ABS32: u32 = abi::R_X86_64_32;
-    pub const ABS32S: u32 = abi::R_X86_64_32S;
-    pub const GLOB_DAT: u32 = abi::R_X86_64_GLOB_DAT;
-    pub const IRELATIVE: u32 = abi::R_X86_64_IRELATIVE;
-    pub const DTPMOD64: u32 = abi::R_X86_64_DTPMOD64;
-    pub const DTPOFF64: u32 = abi::R_X86_64_DTPOFF64;
-    pub const TPOFF64: u32 = abi::R_X86_64_TPOFF64;
-    pub const TLSDESC: u32 = abi::R_X86_64_TLSDESC;
-}
-
-/// Size of a call stub, which reaches a symbol outside the unit (or an IFUNC's target) through
-/// its GOT entry.
-pub const STUB_SIZE: usize = 16;
-
-/// A call stub at `stub` that jumps through the GOT entry at `slot`:
-/// `endbr64; jmp *slot(%rip)`, padded with `int3`.
-pub fn call_stub(stub: u64, slot: u64) -> [u8; STUB_SIZE] {
-    let mut s = [0xcc; STUB_SIZE];
-    s[..4].copy_from_slice(&[0xf3, 0x0f, 0x1e, 0xfa]);
-    s[4..6].copy_from_slice(&[0xff, 0x25]);
-    let disp = slot.wrapping_sub(stub + 10) as i64 as i32;
-    s[6..10].copy_from_slice(&disp.to_le_bytes());
-    s
-}
-
-/// Rewrite the GOT load whose displacement starts at `at` in `code`,
-/// `mov foo@GOTPCREL(%rip), %reg`, into `lea foo(%rip), %reg` (the GOTPCRELX relaxation).
-/// Returns false, leaving the code as it is, for any other instruction.
-pub fn relax_got_load(code: &mut [u8], at: usize) -> bool {
-    // The opcode byte precedes the ModRM byte, which must select %rip-relative addressing.
-    match at.checked_sub(2).and_then(|i| code.get(i..at)) {
-        Some(&[0x8b, modrm]) if modrm & 0xc7 == 0x05 => {
-            code[at - 2] = 0x8d;
-            true
-        }
-        _ => false,
-    }
-}
-
-/// What a normal link's crti.o and crtn.o put around the `.init` and `.fini` fragments of the
-/// objects (which make up the bodies of `_init` and `_fini`): a prologue that aligns the
-/// stack, and the matching epilogue. Padding between fragments is `nop`.
-pub const INIT_PROLOGUE: &[u8] = &[0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x83, 0xec, 0x08];
-pub const INIT_EPILOGUE: &[u8] = &[0x48, 0x83, 0xc4, 0x08, 0xc3];
-pub const CODE_FILL: u8 = 0x90;
-
-/// `atexit`, `at_quick_exit` and `pthread_atfork` pass the caller's DSO handle on to the C
-/// library (in a normal link they come from libc_nonshared.a); `__relink_unit_fini` runs the
-/// unit's `__cxa_atexit` handlers when it is unloaded (crtbeginS.o's job in a normal link).
-pub const RUNTIME_FNS: &[RuntimeFn] = &[
-    RuntimeFn {
-        name: "atexit",
-        // endbr64; lea __dso_handle(%rip), %rdx; xor %esi, %esi; jmp __cxa_atexit
-        code: &[0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x8d, 0x15, 0, 0, 0, 0, 0x31, 0xf6, 0xe9, 0, 0, 0, 0],
-        relocs: &[(7, abi::R_X86_64_PC32, "__dso_handle", -4), (14, abi::R_X86_64_PLT32, "__cxa_atexit", -4)],
-    },
-    RuntimeFn {
-        name: "at_quick_exit",
-        code: &[0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x8d, 0x15, 0, 0, 0, 0, 0x31, 0xf6, 0xe9, 0, 0, 0, 0],
-        relocs: &[(7, abi::R_X86_64_PC32, "__dso_handle", -4), (14, abi::R_X86_64_PLT32, "__cxa_at_quick_exit", -4)],
-    },
-    RuntimeFn {
-        name: "pthread_atfork",
-        // endbr64; lea __dso_handle(%rip), %rcx; jmp __register_atfork
-        code: &[0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x8d, 0x0d, 0, 0, 0, 0, 0xe9, 0, 0, 0, 0],
-        relocs: &[(7, abi::R_X86_64_PC32, "__dso_handle", -4), (12, abi::R_X86_64_PLT32, "__register_atfork", -4)],
-    },
-    RuntimeFn {
-        name: "__relink_unit_fini",
-        // endbr64; mov __cxa_finalize@GOTPCREL(%rip), %rax; test %rax, %rax; je 1f;
-        // lea __dso_handle(%rip), %rdi; jmp *%rax; 1: ret
-        code: &[
-            0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x8b, 0x05, 0, 0, 0, 0, 0x48, 0x85, 0xc0, 0x74, 0x09, 0x48, 0x8d, 0x3d, 0, 0, 0,
-            0, 0xff, 0xe0, 0xc3,
-        ],
-        relocs: &[(7, abi::R_X86_64_GOTPCREL, "__cxa_finalize", -4), (19, abi::R_X86_64_PC32, "__dso_handle", -4)],
-    },
-];

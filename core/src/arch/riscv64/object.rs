@@ -42,16 +42,14 @@
 //! Without relaxation RELAX needs nothing, and ALIGN's `nop` padding stays: the code is
 //! correct as the assembler wrote it, but what follows the padding may be less aligned than
 //! asked for (alignment of code is a matter of speed only).
-use elf::abi::*;
-
-// Types the `elf` crate does not name (added to the psABI after it was written): the core's
-// table has every RISC-V type (the numbers are the same for RV32 and RV64). Some are used only
-// by riscv64.rs, which other machines' test builds do not compile.
-#[allow(unused_imports)]
-pub use relink_core::arch::riscv32::{
-    R_RISCV_GOT32_PCREL, R_RISCV_PLT32, R_RISCV_SET_ULEB128, R_RISCV_SUB_ULEB128, R_RISCV_TLSDESC, R_RISCV_TLSDESC_ADD_LO12,
-    R_RISCV_TLSDESC_CALL, R_RISCV_TLSDESC_HI20, R_RISCV_TLSDESC_LOAD_LO12,
+// The relocation numbers are the same for RV32 and RV64: the riscv32 file names them (those
+// of this file and of riscv64.rs).
+pub use crate::arch::riscv32::{
+    EM_RISCV, R_RISCV_32, R_RISCV_32_PCREL, R_RISCV_64, R_RISCV_ADD16, R_RISCV_ADD32, R_RISCV_ADD64, R_RISCV_ADD8, R_RISCV_ALIGN, R_RISCV_BRANCH, R_RISCV_CALL, R_RISCV_CALL_PLT, R_RISCV_COPY, R_RISCV_GOT32_PCREL, R_RISCV_GOT_HI20, R_RISCV_HI20, R_RISCV_IRELATIVE, R_RISCV_JAL, R_RISCV_JUMP_SLOT, R_RISCV_LO12_I, R_RISCV_LO12_S, R_RISCV_NONE, R_RISCV_PCREL_HI20, R_RISCV_PCREL_LO12_I, R_RISCV_PCREL_LO12_S, R_RISCV_PLT32, R_RISCV_RELATIVE, R_RISCV_RELAX, R_RISCV_RVC_BRANCH, R_RISCV_RVC_JUMP, R_RISCV_SET16, R_RISCV_SET32, R_RISCV_SET6, R_RISCV_SET8, R_RISCV_SET_ULEB128, R_RISCV_SUB16, R_RISCV_SUB32, R_RISCV_SUB6, R_RISCV_SUB64, R_RISCV_SUB8, R_RISCV_SUB_ULEB128, R_RISCV_TLSDESC, R_RISCV_TLSDESC_ADD_LO12, R_RISCV_TLSDESC_CALL, R_RISCV_TLSDESC_HI20, R_RISCV_TLSDESC_LOAD_LO12, R_RISCV_TLS_DTPMOD32, R_RISCV_TLS_DTPMOD64, R_RISCV_TLS_DTPREL32, R_RISCV_TLS_DTPREL64, R_RISCV_TLS_GD_HI20, R_RISCV_TLS_GOT_HI20, R_RISCV_TLS_TPREL32, R_RISCV_TLS_TPREL64, R_RISCV_TPREL_ADD, R_RISCV_TPREL_HI20, R_RISCV_TPREL_LO12_I, R_RISCV_TPREL_LO12_S,
 };
+
+/// `c.lui` ← the high part of S + A (the riscv32 table does not apply it).
+pub const R_RISCV_RVC_LUI: u32 = 46;
 
 /// What a relocation computes (see the table above).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -425,6 +423,7 @@ mod tests {
     //! Expected instruction words are written out from the instruction formats of the RISC-V
     //! unprivileged ISA manual (opcode, registers and immediate bit positions), not computed.
     use super::*;
+    use std::{vec, vec::Vec};
 
     fn le(w: u32) -> Vec<u8> {
         w.to_le_bytes().to_vec()
