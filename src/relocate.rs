@@ -117,8 +117,9 @@ unsafe impl Sync for LazyCtx {}
 /// be bound on first call.
 pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyScope>, bound: &mut Vec<u64>) -> Result<()> {
     let image = m.image.as_ref().expect("only objects relink mapped are relocated");
-    let mut cache: Vec<Option<Resolved>> = vec![None; m.symtab.len()];
+    let mut cache = Cache { at: vec![0; m.symtab.len()], resolved: Vec::with_capacity(m.symtab.len()) };
     let mut ctx = Ctx { m, scope, hooks, cache: &mut cache, writable: &image.writable, last: 0, bound };
+    populate(m, image);
 
     if let Some((addr, n)) = m.dynamic.relr {
         let words = span_slice::<usize>(m, addr, n)?;
@@ -161,6 +162,142 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyS
     Ok(())
 }
 
+/// Fault in, before relocation, the pages its relocations will write, a run of pages per
+/// call (see [`PageRuns`]), rather than one page fault per page as they are written: the
+/// kernel populates a run faster than it serves its faults. Only pages some relocation
+/// writes, inside the writable segments; tables that do not lie in the object are left to
+/// the relocation pass, which reports them.
+fn populate(m: &Module, image: &crate::module::Image) {
+    let page = crate::os::page_size();
+    let mut runs = PageRuns::new(page);
+    if let Some(words) = m.dynamic.relr.and_then(|(addr, n)| m.span.slice::<usize>(addr, n)) {
+        runs.relr(m.bias, words);
+    }
+    let (rela_plt, rel_plt) = match m.dynamic.pltrel_is_rela {
+        true => (m.dynamic.jmprel, None),
+        false => (None, m.dynamic.jmprel),
+    };
+    for (addr, n) in [m.dynamic.rela, rela_plt].into_iter().flatten() {
+        runs.table(m.bias, m.span.slice::<Rela>(addr, n).unwrap_or_default());
+    }
+    for (addr, n) in [m.dynamic.rel, rel_plt].into_iter().flatten() {
+        runs.table(m.bias, m.span.slice::<Rel>(addr, n).unwrap_or_default());
+    }
+    for (start, end) in runs.finish() {
+        for &(lo, hi) in &image.writable {
+            let (s, e) = (start.max(lo & !(page - 1)), end.min(hi.saturating_add(page - 1) & !(page - 1)));
+            // A lone page gains nothing over its fault.
+            if e > s + page {
+                image.region.populate_write(s, e - s);
+            }
+        }
+    }
+}
+
+/// The pages relocations write, gathered as runs of whole pages `[start, end)`. Tables are
+/// in address order in practice, so each place most often extends the last run; any order
+/// gives the same runs once [`PageRuns::finish`] sorts and merges them.
+struct PageRuns {
+    page: usize,
+    runs: Vec<(usize, usize)>,
+}
+
+impl PageRuns {
+    fn new(page: usize) -> Self {
+        PageRuns { page, runs: Vec::new() }
+    }
+
+    /// The page of address `p`.
+    #[inline]
+    fn add(&mut self, p: usize) {
+        let at = p & !(self.page - 1);
+        match self.runs.last_mut() {
+            Some(last) if at >= last.0 && at < last.1 => {}
+            Some(last) if at == last.1 => last.1 += self.page,
+            _ => self.runs.push((at, at.wrapping_add(self.page))),
+        }
+    }
+
+    /// The pages of a word written at `p`.
+    #[inline]
+    fn word(&mut self, p: usize) {
+        self.add(p);
+        self.add(p.wrapping_add(WORD - 1));
+    }
+
+    /// The places of a RELA or REL table. Where two records `STRIDE` apart write the same page
+    /// or neighbouring ones, those pages are taken and the records between are not read: in a
+    /// table in address order they write nothing else, and in any other order, what they
+    /// write elsewhere faults in as usual. Only pages some record writes are ever taken.
+    fn table<R: Reloc>(&mut self, bias: usize, table: &[R]) {
+        const STRIDE: usize = 32;
+        let place = |r: &R| bias.wrapping_add(r.offset() as usize);
+        let mut i = 0;
+        while i < table.len() {
+            let end = (i + STRIDE).min(table.len());
+            if let (Some(a), Some(b)) = (table.get(i), table.get(i + STRIDE)) {
+                let (pa, pb) = (place(a), place(b));
+                let pages_apart = (pb & !(self.page - 1)).wrapping_sub(pa & !(self.page - 1));
+                if a.kind() != 0 && b.kind() != 0 && pages_apart <= self.page {
+                    self.word(pa);
+                    self.word(pb);
+                    i = end;
+                    continue;
+                }
+            }
+            for r in &table[i..end] {
+                if r.kind() != 0 {
+                    self.word(place(r));
+                }
+            }
+            i = end;
+        }
+    }
+
+    /// The places of a RELR table (see [`Ctx::apply_relr`]).
+    fn relr(&mut self, bias: usize, words: &[usize]) {
+        let mut next = 0usize;
+        for &w in words {
+            if w & 1 == 0 {
+                let p = bias.wrapping_add(w);
+                self.word(p);
+                next = p.wrapping_add(WORD);
+            } else {
+                let mut bits = w >> 1;
+                let mut p = next;
+                while bits != 0 {
+                    // Whole pages of bits at a time: a word's place is on the page of the lowest
+                    // set bit; skip to the first bit past that page.
+                    let skip = bits.trailing_zeros() as usize;
+                    p = p.wrapping_add(skip * WORD);
+                    bits >>= skip;
+                    self.word(p);
+                    let left = ((self.page - (p & (self.page - 1))) / WORD).max(1);
+                    if left >= usize::BITS as usize {
+                        break;
+                    }
+                    bits >>= left;
+                    p = p.wrapping_add(left * WORD);
+                }
+                next = next.wrapping_add((usize::BITS as usize - 1) * WORD);
+            }
+        }
+    }
+
+    /// The runs in address order, overlapping and touching ones merged.
+    fn finish(mut self) -> Vec<(usize, usize)> {
+        self.runs.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(self.runs.len());
+        for (s, e) in self.runs {
+            match merged.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => merged.push((s, e)),
+            }
+        }
+        merged
+    }
+}
+
 fn span_slice<T: raw::Pod>(m: &Module, addr: usize, n: usize) -> Result<&'static [T]> {
     m.span.slice::<T>(addr, n).ok_or_else(|| Error::Malformed {
         file: m.name.clone(),
@@ -168,11 +305,39 @@ fn span_slice<T: raw::Pod>(m: &Module, addr: usize, n: usize) -> Result<&'static
     })
 }
 
+/// What each symbol of an object resolved to, once looked up: `at[idx]` is 0 before, then
+/// one more than the place of its result in `resolved`. Four bytes a symbol, zeroed by the
+/// allocator, and results one after the other in room reserved at once (never moved): of a
+/// large object's tables, only the pages that hold the symbols its relocations name are ever
+/// touched (a `Resolved` per symbol of `.dynsym` made the first open of libLLVM fault in
+/// 1.8 MB).
+struct Cache {
+    at: Vec<u32>,
+    resolved: Vec<Resolved>,
+}
+
+impl Cache {
+    #[inline]
+    fn get(&self, idx: u32) -> Option<&Resolved> {
+        match self.at.get(idx as usize) {
+            Some(&i) if i != 0 => self.resolved.get(i as usize - 1),
+            _ => None,
+        }
+    }
+
+    fn set(&mut self, idx: u32, r: Resolved) {
+        if let Some(slot) = self.at.get_mut(idx as usize) {
+            self.resolved.push(r);
+            *slot = self.resolved.len() as u32;
+        }
+    }
+}
+
 struct Ctx<'a, 'c> {
     m: &'a Module,
     scope: &'a [&'a Module],
     hooks: &'a Hooks,
-    cache: &'c mut Vec<Option<Resolved>>,
+    cache: &'c mut Cache,
     writable: &'a [(usize, usize)],
     last: usize,
     bound: &'c mut Vec<u64>,
@@ -320,8 +485,8 @@ impl Ctx<'_, '_> {
                 continue;
             }
             // A symbol seen before (and not the null one, whose PLT slots are refused).
-            let cached = match self.cache.get(r.sym() as usize) {
-                Some(Some(res)) if !observed && r.sym() != 0 => Some(res.value),
+            let cached = match self.cache.get(r.sym()) {
+                Some(res) if !observed && r.sym() != 0 => Some(res.value),
                 _ => None,
             };
             if let Some(s) = cached {
@@ -538,18 +703,16 @@ impl Ctx<'_, '_> {
 
     #[inline]
     fn symbol(&mut self, idx: u32) -> Result<Resolved> {
-        match self.cache.get(idx as usize) {
-            Some(Some(r)) => Ok(*r),
-            _ => self.symbol_slow(idx),
+        match self.cache.get(idx) {
+            Some(r) => Ok(*r),
+            None => self.symbol_slow(idx),
         }
     }
 
     #[inline(never)]
     fn symbol_slow(&mut self, idx: u32) -> Result<Resolved> {
         let r = self.resolve(idx)?;
-        if let Some(slot) = self.cache.get_mut(idx as usize) {
-            *slot = Some(r);
-        }
+        self.cache.set(idx, r);
         Ok(r)
     }
 
