@@ -163,58 +163,62 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyS
 }
 
 /// Fault in, before relocation, the pages its relocations will write, a run of pages per
-/// call (see [`PageRuns`]), rather than one page fault per page as they are written: the
-/// kernel populates a run faster than it serves its faults. Only pages some relocation
-/// writes, inside the writable segments; tables that do not lie in the object are left to
-/// the relocation pass, which reports them.
+/// call, rather than one page fault per page as they are written: the kernel populates a run
+/// faster than it serves its faults. Only pages some relocation writes, inside the writable
+/// segments (see [`Pages`]); tables that do not lie in the object are left to the relocation
+/// pass, which reports them.
 fn populate(m: &Module, image: &crate::module::Image) {
-    let page = crate::os::page_size();
-    let mut runs = PageRuns::new(page);
+    let Some(mut pages) = Pages::new(&image.writable) else { return };
     if let Some(words) = m.dynamic.relr.and_then(|(addr, n)| m.span.slice::<usize>(addr, n)) {
-        runs.relr(m.bias, words);
+        pages.relr(m.bias, words);
     }
     let (rela_plt, rel_plt) = match m.dynamic.pltrel_is_rela {
         true => (m.dynamic.jmprel, None),
         false => (None, m.dynamic.jmprel),
     };
     for (addr, n) in [m.dynamic.rela, rela_plt].into_iter().flatten() {
-        runs.table(m.bias, m.span.slice::<Rela>(addr, n).unwrap_or_default());
+        pages.table(m.bias, m.span.slice::<Rela>(addr, n).unwrap_or_default());
     }
     for (addr, n) in [m.dynamic.rel, rel_plt].into_iter().flatten() {
-        runs.table(m.bias, m.span.slice::<Rel>(addr, n).unwrap_or_default());
+        pages.table(m.bias, m.span.slice::<Rel>(addr, n).unwrap_or_default());
     }
-    for (start, end) in runs.finish() {
+    for (start, end) in pages.runs() {
         for &(lo, hi) in &image.writable {
-            let (s, e) = (start.max(lo & !(page - 1)), end.min(hi.saturating_add(page - 1) & !(page - 1)));
+            let (s, e) = (start.max(lo & !(pages.mask)), end.min(hi.saturating_add(pages.mask) & !pages.mask));
             // A lone page gains nothing over its fault.
-            if e > s + page {
+            if e > s + pages.mask + 1 {
                 image.region.populate_write(s, e - s);
             }
         }
     }
 }
 
-/// The pages relocations write, gathered as runs of whole pages `[start, end)`. Tables are
-/// in address order in practice, so each place most often extends the last run; any order
-/// gives the same runs once [`PageRuns::finish`] sorts and merges them.
-struct PageRuns {
-    page: usize,
-    runs: Vec<(usize, usize)>,
+/// The pages relocations write, a byte per page from the first writable page to the last
+/// (places outside are left out: relocating reports them), so that the order of the records
+/// does not matter.
+struct Pages {
+    /// The first writable page, and the page size less one.
+    lo: usize,
+    mask: usize,
+    shift: u32,
+    written: Vec<bool>,
 }
 
-impl PageRuns {
-    fn new(page: usize) -> Self {
-        PageRuns { page, runs: Vec::new() }
+impl Pages {
+    /// For an object whose writable segments are `writable`, if it has any.
+    fn new(writable: &[(usize, usize)]) -> Option<Pages> {
+        let page = crate::os::page_size();
+        let lo = writable.iter().map(|r| r.0).min()? & !(page - 1);
+        let hi = writable.iter().map(|r| r.1).max()?;
+        let n = (hi - lo).div_ceil(page);
+        Some(Pages { lo, mask: page - 1, shift: page.trailing_zeros(), written: vec![false; n] })
     }
 
     /// The page of address `p`.
     #[inline]
     fn add(&mut self, p: usize) {
-        let at = p & !(self.page - 1);
-        match self.runs.last_mut() {
-            Some(last) if at >= last.0 && at < last.1 => {}
-            Some(last) if at == last.1 => last.1 += self.page,
-            _ => self.runs.push((at, at.wrapping_add(self.page))),
+        if let Some(w) = self.written.get_mut(p.wrapping_sub(self.lo) >> self.shift) {
+            *w = true;
         }
     }
 
@@ -222,7 +226,9 @@ impl PageRuns {
     #[inline]
     fn word(&mut self, p: usize) {
         self.add(p);
-        self.add(p.wrapping_add(WORD - 1));
+        if p & self.mask > self.mask + 1 - WORD {
+            self.add(p.wrapping_add(WORD - 1));
+        }
     }
 
     /// The places of a RELA or REL table. Where two records `STRIDE` apart write the same page
@@ -237,8 +243,8 @@ impl PageRuns {
             let end = (i + STRIDE).min(table.len());
             if let (Some(a), Some(b)) = (table.get(i), table.get(i + STRIDE)) {
                 let (pa, pb) = (place(a), place(b));
-                let pages_apart = (pb & !(self.page - 1)).wrapping_sub(pa & !(self.page - 1));
-                if a.kind() != 0 && b.kind() != 0 && pages_apart <= self.page {
+                let pages_apart = (pb & !self.mask).wrapping_sub(pa & !self.mask);
+                if a.kind() != 0 && b.kind() != 0 && pages_apart <= self.mask + 1 {
                     self.word(pa);
                     self.word(pb);
                     i = end;
@@ -266,13 +272,13 @@ impl PageRuns {
                 let mut bits = w >> 1;
                 let mut p = next;
                 while bits != 0 {
-                    // Whole pages of bits at a time: a word's place is on the page of the lowest
-                    // set bit; skip to the first bit past that page.
+                    // A page at a time: the lowest set bit's place, then on from the first
+                    // word of the next page.
                     let skip = bits.trailing_zeros() as usize;
                     p = p.wrapping_add(skip * WORD);
                     bits >>= skip;
                     self.word(p);
-                    let left = ((self.page - (p & (self.page - 1))) / WORD).max(1);
+                    let left = ((self.mask + 1 - (p & self.mask)) / WORD).max(1);
                     if left >= usize::BITS as usize {
                         break;
                     }
@@ -284,17 +290,14 @@ impl PageRuns {
         }
     }
 
-    /// The runs in address order, overlapping and touching ones merged.
-    fn finish(mut self) -> Vec<(usize, usize)> {
-        self.runs.sort_unstable();
-        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(self.runs.len());
-        for (s, e) in self.runs {
-            match merged.last_mut() {
-                Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                _ => merged.push((s, e)),
-            }
-        }
-        merged
+    /// The runs of pages taken, `[start, end)`, in address order.
+    fn runs(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let at = |i: usize| self.lo + (i << self.shift);
+        self.written.chunk_by(|a, b| a == b).scan(0, move |i, run| {
+            *i += run.len();
+            Some((run[0], at(*i - run.len()), at(*i)))
+        })
+        .filter_map(|(written, start, end)| written.then_some((start, end)))
     }
 }
 
@@ -1140,8 +1143,118 @@ fn observe(hook: &RelocHook, m: &Module, r: &Rela, place: usize, value: usize) -
 
 #[cfg(test)]
 mod tests {
-    use super::List;
+    use super::{List, Pages};
+    use crate::raw::{Rela, WORD};
     use std::sync::Arc;
+
+    /// The pages a test object's writable span holds: 64 from 0x10000.
+    const LO: usize = 0x10000;
+
+    fn pages_of(f: impl FnOnce(&mut Pages)) -> Vec<(usize, usize)> {
+        let page = crate::os::page_size();
+        let mut p = Pages::new(&[(LO + 8, LO + 64 * page - 8)]).unwrap();
+        f(&mut p);
+        p.runs().collect()
+    }
+
+    /// Runs of the pages of `places` (inside the span), by brute force.
+    fn naive(places: &[usize]) -> Vec<(usize, usize)> {
+        let page = crate::os::page_size();
+        let mut set: Vec<usize> = places.iter().filter(|&&p| (LO..LO + 64 * page).contains(&p)).map(|p| p & !(page - 1)).collect();
+        set.sort_unstable();
+        set.dedup();
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for p in set {
+            match runs.last_mut() {
+                Some(last) if last.1 == p => last.1 += page,
+                _ => runs.push((p, p + page)),
+            }
+        }
+        runs
+    }
+
+    fn rela(offset: usize, kind: u32) -> Rela {
+        Rela { r_offset: offset as _, r_info: kind as _, r_addend: 0 }
+    }
+
+    /// A small pseudo-random sequence (xorshift), the same on every run.
+    fn sequence(n: usize, mut x: u64) -> Vec<u64> {
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pages_of_a_sorted_table_are_exact() {
+        let page = crate::os::page_size();
+        // Dense stretches, gaps of several pages, places outside the span, R_*_NONE records.
+        let mut places: Vec<usize> = (0..3000).map(|i| LO + i * WORD).collect();
+        places.extend((0..40).map(|i| LO + 20 * page + i * 97 * WORD));
+        places.push(LO + 40 * page + 16);
+        places.extend((0..500).map(|i| LO + 50 * page + i * WORD));
+        places.push(LO + 200 * page);
+        places.sort_unstable();
+        let table: Vec<Rela> = places.iter().map(|&p| rela(p, 8)).collect();
+        let mut with_none = table.clone();
+        with_none.push(rela(LO + 60 * page, 0));
+        assert_eq!(pages_of(|p| p.table(0, &with_none)), naive(&places));
+        // The same places, biased.
+        let biased: Vec<Rela> = places.iter().map(|&p| rela(p - 0x4000, 8)).collect();
+        assert_eq!(pages_of(|p| p.table(0x4000, &biased)), naive(&places));
+    }
+
+    #[test]
+    fn pages_of_a_shuffled_table_are_written_ones() {
+        let page = crate::os::page_size();
+        let pages = |runs: Vec<(usize, usize)>| runs.into_iter().flat_map(|(s, e)| (s..e).step_by(page)).collect::<Vec<_>>();
+        for (n, seed) in [(60, 1), (300, 2), (2000, 3)] {
+            let places: Vec<usize> = sequence(n, seed).iter().map(|&x| LO + (x as usize % (64 * page)) / WORD * WORD).collect();
+            let table: Vec<Rela> = places.iter().map(|&p| rela(p, 8)).collect();
+            let written = pages(naive(&places));
+            let got = pages(pages_of(|p| p.table(0, &table)));
+            // Every page taken is written (records between two on neighbouring pages are
+            // passed over: some pages written may be left out).
+            assert!(got.iter().all(|p| written.contains(p)), "{n} places: {got:x?} not all in {written:x?}");
+            assert!(!got.is_empty());
+        }
+    }
+
+    #[test]
+    fn pages_of_relr_tables_are_exact() {
+        let page = crate::os::page_size();
+        let bits = usize::BITS as usize - 1;
+        for seed in 1..40u64 {
+            // An address entry, then bitmaps; now and then a new address entry further on.
+            let mut words = Vec::new();
+            let mut places = Vec::new();
+            let mut next = 0;
+            for (i, x) in sequence(30, seed).into_iter().enumerate() {
+                if i == 0 || x % 7 == 0 {
+                    let at = LO + (x as usize % (48 * page)) / WORD * WORD;
+                    words.push(at);
+                    places.push(at);
+                    next = at + WORD;
+                } else {
+                    // Sparse or dense bitmaps of `bits` words after `next`.
+                    let mask = if x % 3 == 0 { x >> 20 } else { x & (x >> 9) & (x >> 31) };
+                    let mask = mask as usize & ((1 << bits) - 1);
+                    for b in 0..bits {
+                        if mask >> b & 1 != 0 {
+                            places.push(next + b * WORD);
+                        }
+                    }
+                    words.push(mask << 1 | 1);
+                    next += bits * WORD;
+                }
+            }
+            assert_eq!(pages_of(|p| p.relr(0, &words)), naive(&places), "seed {seed}");
+        }
+    }
 
     #[test]
     fn list_keeps_order_past_the_stack() {
