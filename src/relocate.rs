@@ -2,6 +2,10 @@
 //! the architecture file maps raw types onto; then RELRO is made read-only.
 //!
 //! Each distinct symbol of an object is looked up once, however many relocations name it.
+//!
+//! Before the loop, the pages the relocation tables write are faulted in, writable, a run of
+//! pages per call (`os::Region::populate_write`): that costs less than a write fault per page,
+//! and only pages some relocation writes become resident.
 
 use crate::arch::{self, Kind};
 use crate::error::{Error, Result};
@@ -172,15 +176,12 @@ fn populate(m: &Module, image: &crate::module::Image) {
     if let Some(words) = m.dynamic.relr.and_then(|(addr, n)| m.span.slice::<usize>(addr, n)) {
         pages.relr(m.bias, words);
     }
-    let (rela_plt, rel_plt) = match m.dynamic.pltrel_is_rela {
-        true => (m.dynamic.jmprel, None),
-        false => (None, m.dynamic.jmprel),
-    };
-    for (addr, n) in [m.dynamic.rela, rela_plt].into_iter().flatten() {
-        pages.table(m.bias, m.span.slice::<Rela>(addr, n).unwrap_or_default());
+    let (rela, rel) = crate::map::relocation_tables(&m.span, &m.dynamic);
+    for table in rela {
+        pages.table(m.bias, table);
     }
-    for (addr, n) in [m.dynamic.rel, rel_plt].into_iter().flatten() {
-        pages.table(m.bias, m.span.slice::<Rel>(addr, n).unwrap_or_default());
+    for table in rel {
+        pages.table(m.bias, table);
     }
     for (start, end) in pages.runs() {
         for &(lo, hi) in &image.writable {
