@@ -1,23 +1,15 @@
 /* The pages relocations write are faulted in before relocation begins (one populate call per
  * run of pages), and no page nothing writes is copied: libreloc_pages.so's block of scattered
- * pages (see fixtures/reloc_pages.c). A relocation callback sees each symbolic relocation
+ * pages (see reloc_pages.h). A relocation callback sees each symbolic relocation
  * before its word is written: its page must be a private copy already. After the open every
  * word is right, the pages of plain numbers are still the file's (never copied), and those
  * relocations wrote are copies. argv[1]: the library (with RELA or RELR relative relocations). */
 #include "check.h"
+#include "reloc_pages.h"
 
-#define PAGE 4096
-#define WORDS (PAGE / sizeof(void *))
-#define LONGS (PAGE / sizeof(long))
-
-struct rp_pages {
-    const char *relative[2 * WORDS];
-    long plain1[2 * LONGS];
-    void (*symbolic[4 * WORDS])(void);
-    long plain2[LONGS];
-    const char *lone[WORDS];
-    long plain3[2 * LONGS];
-};
+#define PAGE RP_PAGE
+#define WORDS RP_WORDS
+#define LONGS RP_LONGS
 
 static int pagemap = -1;
 
