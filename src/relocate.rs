@@ -206,12 +206,17 @@ struct Pages {
 }
 
 impl Pages {
-    /// For an object whose writable segments are `writable`, if it has any.
+    /// For an object whose writable segments are `writable`, if it has any and they span
+    /// less than `MAX_PAGES` pages (a huge .bss is left to fault as it is written).
     fn new(writable: &[(usize, usize)]) -> Option<Pages> {
+        const MAX_PAGES: usize = 1 << 22;
         let page = crate::os::page_size();
         let lo = writable.iter().map(|r| r.0).min()? & !(page - 1);
         let hi = writable.iter().map(|r| r.1).max()?;
         let n = (hi - lo).div_ceil(page);
+        if n > MAX_PAGES {
+            return None;
+        }
         Some(Pages { lo, mask: page - 1, shift: page.trailing_zeros(), written: vec![false; n] })
     }
 
