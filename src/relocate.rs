@@ -121,7 +121,7 @@ unsafe impl Sync for LazyCtx {}
 /// be bound on first call.
 pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyScope>, bound: &mut Vec<u64>) -> Result<()> {
     let image = m.image.as_ref().expect("only objects relink mapped are relocated");
-    let mut cache = Cache { at: vec![0; m.symtab.len()], resolved: Vec::with_capacity(m.symtab.len()) };
+    let mut cache = Cache::new(m.symtab.len());
     let mut ctx = Ctx { m, scope, hooks, cache: &mut cache, writable: &image.writable, last: 0, bound };
     populate(m, image);
 
@@ -314,30 +314,57 @@ fn span_slice<T: raw::Pod>(m: &Module, addr: usize, n: usize) -> Result<&'static
     })
 }
 
-/// What each symbol of an object resolved to, once looked up: `at[idx]` is 0 before, then
-/// one more than the place of its result in `resolved`. Four bytes a symbol, zeroed by the
-/// allocator, and results one after the other in room reserved at once (never moved): of a
-/// large object's tables, only the pages that hold the symbols its relocations name are ever
-/// touched (a `Resolved` per symbol of `.dynsym` made the first open of libLLVM fault in
-/// 1.8 MB).
+/// What each symbol of an object resolved to, once looked up. `at[idx]` is 0 before; then,
+/// for a reference through a thread-local symbol, `TLS` and one more than the place of its
+/// result in `tls`; for any other, one more than the place of its value in `values`: that is
+/// all relocating needs of it afterwards (the definition matters only to TLS relocations, which
+/// refuse a symbol that is not thread-local before looking it up). Four bytes a symbol, zeroed
+/// by the allocator, and results one after the other in room reserved at once (never moved):
+/// of a large object's tables, only the pages that hold the symbols its relocations name are
+/// ever touched (a 40-byte result per symbol of `.dynsym` made the first open of libLLVM fault
+/// in 1.8 MB). An object has fewer than 2^31 symbols: its symbol table lies in its image.
 struct Cache {
     at: Vec<u32>,
-    resolved: Vec<Resolved>,
+    values: Vec<usize>,
+    tls: Vec<Resolved>,
 }
 
 impl Cache {
+    const TLS: u32 = 1 << 31;
+
+    fn new(symbols: usize) -> Cache {
+        Cache { at: vec![0; symbols], values: Vec::with_capacity(symbols), tls: Vec::new() }
+    }
+
+    /// The value symbol `idx` resolved to, if it was looked up.
     #[inline]
-    fn get(&self, idx: u32) -> Option<&Resolved> {
+    fn value(&self, idx: u32) -> Option<usize> {
         match self.at.get(idx as usize) {
-            Some(&i) if i != 0 => self.resolved.get(i as usize - 1),
+            Some(&i) if i & Self::TLS != 0 => self.tls.get((i & !Self::TLS) as usize - 1).map(|r| r.value),
+            Some(&i) if i != 0 => self.values.get(i as usize - 1).copied(),
             _ => None,
         }
     }
 
-    fn set(&mut self, idx: u32, r: Resolved) {
+    #[inline]
+    fn get(&self, idx: u32) -> Option<Resolved> {
+        match self.at.get(idx as usize) {
+            Some(&i) if i & Self::TLS != 0 => self.tls.get((i & !Self::TLS) as usize - 1).copied(),
+            Some(&i) if i != 0 => self.values.get(i as usize - 1).map(|&value| Resolved { value, def: None, tls: false }),
+            _ => None,
+        }
+    }
+
+    /// Keep what symbol `idx` (thread-local or not) resolved to.
+    fn set(&mut self, idx: u32, thread_local: bool, r: Resolved) {
         if let Some(slot) = self.at.get_mut(idx as usize) {
-            self.resolved.push(r);
-            *slot = self.resolved.len() as u32;
+            *slot = if thread_local {
+                self.tls.push(r);
+                self.tls.len() as u32 | Self::TLS
+            } else {
+                self.values.push(r.value);
+                self.values.len() as u32
+            };
         }
     }
 }
@@ -494,8 +521,8 @@ impl Ctx<'_, '_> {
                 continue;
             }
             // A symbol seen before (and not the null one, whose PLT slots are refused).
-            let cached = match self.cache.get(r.sym()) {
-                Some(res) if !observed && r.sym() != 0 => Some(res.value),
+            let cached = match self.cache.value(r.sym()) {
+                Some(value) if !observed && r.sym() != 0 => Some(value),
                 _ => None,
             };
             if let Some(s) = cached {
@@ -713,7 +740,7 @@ impl Ctx<'_, '_> {
     #[inline]
     fn symbol(&mut self, idx: u32) -> Result<Resolved> {
         match self.cache.get(idx) {
-            Some(r) => Ok(*r),
+            Some(r) => Ok(r),
             None => self.symbol_slow(idx),
         }
     }
@@ -721,7 +748,8 @@ impl Ctx<'_, '_> {
     #[inline(never)]
     fn symbol_slow(&mut self, idx: u32) -> Result<Resolved> {
         let r = self.resolve(idx)?;
-        self.cache.set(idx, r);
+        let thread_local = self.m.symtab.sym(idx).is_some_and(|s| s.kind() == abi::STT_TLS);
+        self.cache.set(idx, thread_local, r);
         Ok(r)
     }
 
