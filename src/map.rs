@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::module::{HostTls, Image, Module, Parts};
 use crate::os::{self, Prot, Region};
 use crate::parse::{self, DynInfo, Layout};
-use crate::raw::{Reloc, Span};
+use crate::raw::{Rel, Rela, Reloc, Span};
 use crate::symbols::SymTab;
 use elf::abi;
 use elf::segment::ProgramHeader;
@@ -124,14 +124,20 @@ fn initial_exec_to_own_tls(span: &Span, dynamic: &DynInfo, symtab: &SymTab) -> b
     })
 }
 
-/// The symbol index and type of every dynamic relocation of an object (RELA, REL and PLT
-/// tables; those outside `span` are passed over: they are reported when the object is
-/// relocated).
+/// The symbol index and type of every dynamic relocation of an object (see
+/// [`relocation_tables`]).
 fn symbols_and_types<'a>(span: &'a Span, d: &'a DynInfo) -> impl Iterator<Item = (u32, u32)> + 'a {
-    let (rela_plt, rel_plt) = if d.pltrel_is_rela { (d.jmprel, None) } else { (None, d.jmprel) };
-    let rela = [d.rela, rela_plt].into_iter().flatten().filter_map(|(addr, n)| span.slice::<crate::raw::Rela>(addr, n));
-    let rel = [d.rel, rel_plt].into_iter().flatten().filter_map(|(addr, n)| span.slice::<crate::raw::Rel>(addr, n));
+    let (rela, rel) = relocation_tables(span, d);
     rela.flatten().map(|r| (r.sym(), r.kind())).chain(rel.flatten().map(|r| (r.sym(), r.kind())))
+}
+
+/// An object's dynamic relocation tables: RELA (DT_RELA and a DT_JMPREL of RELA records) and
+/// REL ones; those outside `span` are passed over (relocating the object reports them).
+pub fn relocation_tables<'a>(span: &'a Span, d: &DynInfo) -> (impl Iterator<Item = &'static [Rela]> + 'a, impl Iterator<Item = &'static [Rel]> + 'a) {
+    let (rela_plt, rel_plt) = if d.pltrel_is_rela { (d.jmprel, None) } else { (None, d.jmprel) };
+    let rela = [d.rela, rela_plt].into_iter().flatten().filter_map(|(addr, n)| span.slice::<Rela>(addr, n));
+    let rel = [d.rel, rel_plt].into_iter().flatten().filter_map(|(addr, n)| span.slice::<Rel>(addr, n));
+    (rela, rel)
 }
 
 /// One PT_LOAD in memory (runtime addresses).

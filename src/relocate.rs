@@ -2,6 +2,10 @@
 //! the architecture file maps raw types onto; then RELRO is made read-only.
 //!
 //! Each distinct symbol of an object is looked up once, however many relocations name it.
+//!
+//! Before the loop, the pages the relocation tables write are faulted in, writable, a run of
+//! pages per call (`os::Region::populate_write`): that costs less than a write fault per page,
+//! and only pages some relocation writes become resident.
 
 use crate::arch::{self, Kind};
 use crate::error::{Error, Result};
@@ -117,8 +121,9 @@ unsafe impl Sync for LazyCtx {}
 /// be bound on first call.
 pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyScope>, bound: &mut Vec<u64>) -> Result<()> {
     let image = m.image.as_ref().expect("only objects relink mapped are relocated");
-    let mut cache: Vec<Option<Resolved>> = vec![None; m.symtab.len()];
+    let mut cache = Cache::new(m.symtab.len());
     let mut ctx = Ctx { m, scope, hooks, cache: &mut cache, writable: &image.writable, last: 0, bound };
+    populate(m, image);
 
     if let Some((addr, n)) = m.dynamic.relr {
         let words = span_slice::<usize>(m, addr, n)?;
@@ -161,6 +166,147 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyS
     Ok(())
 }
 
+/// Fault in, before relocation, the pages its relocations will write, a run of pages per
+/// call, rather than one page fault per page as they are written: the kernel populates a run
+/// faster than it serves its faults. Only pages some relocation writes, inside the writable
+/// segments (see [`Pages`]); tables that do not lie in the object are left to the relocation
+/// pass, which reports them.
+fn populate(m: &Module, image: &crate::module::Image) {
+    let Some(mut pages) = Pages::new(&image.writable) else { return };
+    if let Some(words) = m.dynamic.relr.and_then(|(addr, n)| m.span.slice::<usize>(addr, n)) {
+        pages.relr(m.bias, words);
+    }
+    let (rela, rel) = crate::map::relocation_tables(&m.span, &m.dynamic);
+    for table in rela {
+        pages.table(m.bias, table);
+    }
+    for table in rel {
+        pages.table(m.bias, table);
+    }
+    for (start, end) in pages.runs() {
+        for &(lo, hi) in &image.writable {
+            let (s, e) = (start.max(lo & !(pages.mask)), end.min(hi.saturating_add(pages.mask) & !pages.mask));
+            // A lone page gains nothing over its fault.
+            if e > s + pages.mask + 1 {
+                image.region.populate_write(s, e - s);
+            }
+        }
+    }
+}
+
+/// The pages relocations write, a byte per page from the first writable page to the last
+/// (places outside are left out: relocating reports them), so that the order of the records
+/// does not matter.
+struct Pages {
+    /// The first writable page, and the page size less one.
+    lo: usize,
+    mask: usize,
+    shift: u32,
+    written: Vec<bool>,
+}
+
+impl Pages {
+    /// For an object whose writable segments are `writable`, if it has any and they span
+    /// less than `MAX_PAGES` pages (a huge .bss is left to fault as it is written).
+    fn new(writable: &[(usize, usize)]) -> Option<Pages> {
+        const MAX_PAGES: usize = 1 << 22;
+        let page = crate::os::page_size();
+        let lo = writable.iter().map(|r| r.0).min()? & !(page - 1);
+        let hi = writable.iter().map(|r| r.1).max()?;
+        let n = (hi - lo).div_ceil(page);
+        if n > MAX_PAGES {
+            return None;
+        }
+        Some(Pages { lo, mask: page - 1, shift: page.trailing_zeros(), written: vec![false; n] })
+    }
+
+    /// The page of address `p`.
+    #[inline]
+    fn add(&mut self, p: usize) {
+        if let Some(w) = self.written.get_mut(p.wrapping_sub(self.lo) >> self.shift) {
+            *w = true;
+        }
+    }
+
+    /// The pages of a word written at `p`.
+    #[inline]
+    fn word(&mut self, p: usize) {
+        self.add(p);
+        if p & self.mask > self.mask + 1 - WORD {
+            self.add(p.wrapping_add(WORD - 1));
+        }
+    }
+
+    /// The places of a RELA or REL table. Where two records `STRIDE` apart write the same page
+    /// or neighbouring ones, those pages are taken and the records between are not read: in a
+    /// table in address order they write nothing else, and in any other order, what they
+    /// write elsewhere faults in as usual. Only pages some record writes are ever taken.
+    fn table<R: Reloc>(&mut self, bias: usize, table: &[R]) {
+        const STRIDE: usize = 32;
+        let place = |r: &R| bias.wrapping_add(r.offset() as usize);
+        let mut i = 0;
+        while i < table.len() {
+            let end = (i + STRIDE).min(table.len());
+            if let (Some(a), Some(b)) = (table.get(i), table.get(i + STRIDE)) {
+                let (pa, pb) = (place(a), place(b));
+                let pages_apart = (pb & !self.mask).wrapping_sub(pa & !self.mask);
+                if a.kind() != 0 && b.kind() != 0 && pages_apart <= self.mask + 1 {
+                    self.word(pa);
+                    self.word(pb);
+                    i = end;
+                    continue;
+                }
+            }
+            for r in &table[i..end] {
+                if r.kind() != 0 {
+                    self.word(place(r));
+                }
+            }
+            i = end;
+        }
+    }
+
+    /// The places of a RELR table (see [`Ctx::apply_relr`]).
+    fn relr(&mut self, bias: usize, words: &[usize]) {
+        let mut next = 0usize;
+        for &w in words {
+            if w & 1 == 0 {
+                let p = bias.wrapping_add(w);
+                self.word(p);
+                next = p.wrapping_add(WORD);
+            } else {
+                let mut bits = w >> 1;
+                let mut p = next;
+                while bits != 0 {
+                    // A page at a time: the lowest set bit's place, then on from the first
+                    // word of the next page.
+                    let skip = bits.trailing_zeros() as usize;
+                    p = p.wrapping_add(skip * WORD);
+                    bits >>= skip;
+                    self.word(p);
+                    let left = ((self.mask + 1 - (p & self.mask)) / WORD).max(1);
+                    if left >= usize::BITS as usize {
+                        break;
+                    }
+                    bits >>= left;
+                    p = p.wrapping_add(left * WORD);
+                }
+                next = next.wrapping_add((usize::BITS as usize - 1) * WORD);
+            }
+        }
+    }
+
+    /// The runs of pages taken, `[start, end)`, in address order.
+    fn runs(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let at = |i: usize| self.lo + (i << self.shift);
+        self.written.chunk_by(|a, b| a == b).scan(0, move |i, run| {
+            *i += run.len();
+            Some((run[0], at(*i - run.len()), at(*i)))
+        })
+        .filter_map(|(written, start, end)| written.then_some((start, end)))
+    }
+}
+
 fn span_slice<T: raw::Pod>(m: &Module, addr: usize, n: usize) -> Result<&'static [T]> {
     m.span.slice::<T>(addr, n).ok_or_else(|| Error::Malformed {
         file: m.name.clone(),
@@ -168,11 +314,66 @@ fn span_slice<T: raw::Pod>(m: &Module, addr: usize, n: usize) -> Result<&'static
     })
 }
 
+/// What each symbol of an object resolved to, once looked up. `at[idx]` is 0 before; then,
+/// for a reference through a thread-local symbol, `TLS` and one more than the place of its
+/// result in `tls`; for any other, one more than the place of its value in `values`: that is
+/// all relocating needs of it afterwards (the definition matters only to TLS relocations, which
+/// refuse a symbol that is not thread-local before looking it up). Four bytes a symbol, zeroed
+/// by the allocator, and results one after the other in room reserved at once (never moved):
+/// of a large object's tables, only the pages that hold the symbols its relocations name are
+/// ever touched (a 40-byte result per symbol of `.dynsym` made the first open of libLLVM fault
+/// in 1.8 MB). An object has fewer than 2^31 symbols: its symbol table lies in its image.
+struct Cache {
+    at: Vec<u32>,
+    values: Vec<usize>,
+    tls: Vec<Resolved>,
+}
+
+impl Cache {
+    const TLS: u32 = 1 << 31;
+
+    fn new(symbols: usize) -> Cache {
+        Cache { at: vec![0; symbols], values: Vec::with_capacity(symbols), tls: Vec::new() }
+    }
+
+    /// The value symbol `idx` resolved to, if it was looked up.
+    #[inline]
+    fn value(&self, idx: u32) -> Option<usize> {
+        match self.at.get(idx as usize) {
+            Some(&i) if i & Self::TLS != 0 => self.tls.get((i & !Self::TLS) as usize - 1).map(|r| r.value),
+            Some(&i) if i != 0 => self.values.get(i as usize - 1).copied(),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn get(&self, idx: u32) -> Option<Resolved> {
+        match self.at.get(idx as usize) {
+            Some(&i) if i & Self::TLS != 0 => self.tls.get((i & !Self::TLS) as usize - 1).copied(),
+            Some(&i) if i != 0 => self.values.get(i as usize - 1).map(|&value| Resolved { value, def: None, tls: false }),
+            _ => None,
+        }
+    }
+
+    /// Keep what symbol `idx` (thread-local or not) resolved to.
+    fn set(&mut self, idx: u32, thread_local: bool, r: Resolved) {
+        if let Some(slot) = self.at.get_mut(idx as usize) {
+            *slot = if thread_local {
+                self.tls.push(r);
+                self.tls.len() as u32 | Self::TLS
+            } else {
+                self.values.push(r.value);
+                self.values.len() as u32
+            };
+        }
+    }
+}
+
 struct Ctx<'a, 'c> {
     m: &'a Module,
     scope: &'a [&'a Module],
     hooks: &'a Hooks,
-    cache: &'c mut Vec<Option<Resolved>>,
+    cache: &'c mut Cache,
     writable: &'a [(usize, usize)],
     last: usize,
     bound: &'c mut Vec<u64>,
@@ -320,8 +521,8 @@ impl Ctx<'_, '_> {
                 continue;
             }
             // A symbol seen before (and not the null one, whose PLT slots are refused).
-            let cached = match self.cache.get(r.sym() as usize) {
-                Some(Some(res)) if !observed && r.sym() != 0 => Some(res.value),
+            let cached = match self.cache.value(r.sym()) {
+                Some(value) if !observed && r.sym() != 0 => Some(value),
                 _ => None,
             };
             if let Some(s) = cached {
@@ -538,18 +739,17 @@ impl Ctx<'_, '_> {
 
     #[inline]
     fn symbol(&mut self, idx: u32) -> Result<Resolved> {
-        match self.cache.get(idx as usize) {
-            Some(Some(r)) => Ok(*r),
-            _ => self.symbol_slow(idx),
+        match self.cache.get(idx) {
+            Some(r) => Ok(r),
+            None => self.symbol_slow(idx),
         }
     }
 
     #[inline(never)]
     fn symbol_slow(&mut self, idx: u32) -> Result<Resolved> {
         let r = self.resolve(idx)?;
-        if let Some(slot) = self.cache.get_mut(idx as usize) {
-            *slot = Some(r);
-        }
+        let thread_local = self.m.symtab.sym(idx).is_some_and(|s| s.kind() == abi::STT_TLS);
+        self.cache.set(idx, thread_local, r);
         Ok(r)
     }
 
@@ -982,8 +1182,118 @@ fn observe(hook: &RelocHook, m: &Module, r: &Rela, place: usize, value: usize) -
 
 #[cfg(test)]
 mod tests {
-    use super::List;
+    use super::{List, Pages};
+    use crate::raw::{Rela, WORD};
     use std::sync::Arc;
+
+    /// The pages a test object's writable span holds: 64 from 0x10000.
+    const LO: usize = 0x10000;
+
+    fn pages_of(f: impl FnOnce(&mut Pages)) -> Vec<(usize, usize)> {
+        let page = crate::os::page_size();
+        let mut p = Pages::new(&[(LO + 8, LO + 64 * page - 8)]).unwrap();
+        f(&mut p);
+        p.runs().collect()
+    }
+
+    /// Runs of the pages of `places` (inside the span), by brute force.
+    fn naive(places: &[usize]) -> Vec<(usize, usize)> {
+        let page = crate::os::page_size();
+        let mut set: Vec<usize> = places.iter().filter(|&&p| (LO..LO + 64 * page).contains(&p)).map(|p| p & !(page - 1)).collect();
+        set.sort_unstable();
+        set.dedup();
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for p in set {
+            match runs.last_mut() {
+                Some(last) if last.1 == p => last.1 += page,
+                _ => runs.push((p, p + page)),
+            }
+        }
+        runs
+    }
+
+    fn rela(offset: usize, kind: u32) -> Rela {
+        Rela { r_offset: offset as _, r_info: kind as _, r_addend: 0 }
+    }
+
+    /// A small pseudo-random sequence (xorshift), the same on every run.
+    fn sequence(n: usize, mut x: u64) -> Vec<u64> {
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pages_of_a_sorted_table_are_exact() {
+        let page = crate::os::page_size();
+        // Dense stretches, gaps of several pages, places outside the span, R_*_NONE records.
+        let mut places: Vec<usize> = (0..3000).map(|i| LO + i * WORD).collect();
+        places.extend((0..40).map(|i| LO + 20 * page + i * 97 * WORD));
+        places.push(LO + 40 * page + 16);
+        places.extend((0..500).map(|i| LO + 50 * page + i * WORD));
+        places.push(LO + 200 * page);
+        places.sort_unstable();
+        let table: Vec<Rela> = places.iter().map(|&p| rela(p, 8)).collect();
+        let mut with_none = table.clone();
+        with_none.push(rela(LO + 60 * page, 0));
+        assert_eq!(pages_of(|p| p.table(0, &with_none)), naive(&places));
+        // The same places, biased.
+        let biased: Vec<Rela> = places.iter().map(|&p| rela(p - 0x4000, 8)).collect();
+        assert_eq!(pages_of(|p| p.table(0x4000, &biased)), naive(&places));
+    }
+
+    #[test]
+    fn pages_of_a_shuffled_table_are_written_ones() {
+        let page = crate::os::page_size();
+        let pages = |runs: Vec<(usize, usize)>| runs.into_iter().flat_map(|(s, e)| (s..e).step_by(page)).collect::<Vec<_>>();
+        for (n, seed) in [(60, 1), (300, 2), (2000, 3)] {
+            let places: Vec<usize> = sequence(n, seed).iter().map(|&x| LO + (x as usize % (64 * page)) / WORD * WORD).collect();
+            let table: Vec<Rela> = places.iter().map(|&p| rela(p, 8)).collect();
+            let written = pages(naive(&places));
+            let got = pages(pages_of(|p| p.table(0, &table)));
+            // Every page taken is written (records between two on neighbouring pages are
+            // passed over: some pages written may be left out).
+            assert!(got.iter().all(|p| written.contains(p)), "{n} places: {got:x?} not all in {written:x?}");
+            assert!(!got.is_empty());
+        }
+    }
+
+    #[test]
+    fn pages_of_relr_tables_are_exact() {
+        let page = crate::os::page_size();
+        let bits = usize::BITS as usize - 1;
+        for seed in 1..40u64 {
+            // An address entry, then bitmaps; now and then a new address entry further on.
+            let mut words = Vec::new();
+            let mut places = Vec::new();
+            let mut next = 0;
+            for (i, x) in sequence(30, seed).into_iter().enumerate() {
+                if i == 0 || x % 7 == 0 {
+                    let at = LO + (x as usize % (48 * page)) / WORD * WORD;
+                    words.push(at);
+                    places.push(at);
+                    next = at + WORD;
+                } else {
+                    // Sparse or dense bitmaps of `bits` words after `next`.
+                    let mask = if x % 3 == 0 { x >> 20 } else { x & (x >> 9) & (x >> 31) };
+                    let mask = mask as usize & ((1 << bits) - 1);
+                    for b in 0..bits {
+                        if mask >> b & 1 != 0 {
+                            places.push(next + b * WORD);
+                        }
+                    }
+                    words.push(mask << 1 | 1);
+                    next += bits * WORD;
+                }
+            }
+            assert_eq!(pages_of(|p| p.relr(0, &words)), naive(&places), "seed {seed}");
+        }
+    }
 
     #[test]
     fn list_keeps_order_past_the_stack() {

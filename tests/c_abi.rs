@@ -656,6 +656,25 @@ fn relr_relocations() {
 }
 
 #[test]
+fn relocated_pages_populated() {
+    let s = Scratch::new("reloc_pages");
+    let rela = s.lib("libreloc_pages.so", &["reloc_pages.c"], &[]);
+    let relr = s.lib("libreloc_pages_relr.so", &["reloc_pages.c"], &["-Wl,-z,pack-relative-relocs"]);
+    let r = readelf(&["-rW"], &rela);
+    assert_fixture(
+        r.contains("R_X86_64_RELATIVE") && r.contains("R_X86_64_64 ") && r.contains("rp_target"),
+        "libreloc_pages.so: RELATIVE relocations and R_X86_64_64 ones against rp_target",
+        &r,
+    );
+    let r = readelf(&["-rW"], &relr);
+    assert_fixture(r.contains(".relr.dyn"), "libreloc_pages_relr.so: a .relr.dyn section", &r);
+    let prog = s.program("reloc_pages.c", &[]);
+    for lib in [&rela, &relr] {
+        s.run_ok(&prog, &[lib.to_str().unwrap()], &[]);
+    }
+}
+
+#[test]
 fn hash_styles() {
     let s = Scratch::new("hash_styles");
     let sysv = s.lib(
