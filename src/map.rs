@@ -119,9 +119,22 @@ fn symbols_in_use(src: &Source, layout: &Layout, d: &DynInfo, bias: usize, span:
 /// (symbol 0) or against a thread-local variable the object defines. Such an object needs static
 /// TLS. (Malformed tables are reported when the object is relocated.)
 fn initial_exec_to_own_tls(span: &Span, dynamic: &DynInfo, symtab: &SymTab) -> bool {
-    symbols_and_types(span, dynamic).any(|(sym, ty)| {
-        matches!(crate::arch::classify(ty), Kind::TpOff | Kind::TpOffNeg) && (sym == 0 || symtab.sym(sym).is_some_and(|s| s.st_shndx != abi::SHN_UNDEF))
-    })
+    // Most records of a large library are RELATIVE ones: one comparison each, in a loop over
+    // each table's slice (no iterator chain per record).
+    let own = |sym: u32, ty: u32| {
+        ty != crate::arch::RELATIVE
+            && matches!(crate::arch::classify(ty), Kind::TpOff | Kind::TpOffNeg)
+            && (sym == 0 || symtab.sym(sym).is_some_and(|s| s.st_shndx != abi::SHN_UNDEF))
+    };
+    // DT_RELACOUNT (DT_RELCOUNT) leading records of DT_RELA (DT_REL) are RELATIVE, says the
+    // linker. Should a file lie, a TPOFF among them meets dynamic TLS when the object is
+    // relocated and is refused there with a message.
+    let past = |t: usize, len: usize, table: Option<(usize, usize)>, count: usize| {
+        if table.is_some_and(|(at, _)| at == t) { count.min(len) } else { 0 }
+    };
+    let (mut rela, mut rel) = relocation_tables(span, dynamic);
+    rela.any(|t| t[past(t.as_ptr() as usize, t.len(), dynamic.rela, dynamic.relacount)..].iter().any(|r| own(r.sym(), r.kind())))
+        || rel.any(|t| t[past(t.as_ptr() as usize, t.len(), dynamic.rel, dynamic.relcount)..].iter().any(|r| own(r.sym(), r.kind())))
 }
 
 /// The symbol index and type of every dynamic relocation of an object (see

@@ -309,6 +309,11 @@ pub struct DynInfo {
     pub flags_1: u64,
     pub textrel: bool,
     pub symbolic: bool,
+    /// DT_RELACOUNT and DT_RELCOUNT: how many records at the start of DT_RELA and DT_REL the
+    /// linker says are RELATIVE ones. A hint for scans that look for other types; relocation
+    /// reads every record anyway, so a wrong count is caught there.
+    pub relacount: usize,
+    pub relcount: usize,
 }
 
 impl DynInfo {
@@ -374,6 +379,8 @@ impl DynInfo {
                 abi::DT_TEXTREL => d.textrel = true,
                 abi::DT_BIND_NOW => d.flags |= abi::DF_BIND_NOW as u64,
                 abi::DT_SYMBOLIC => d.symbolic = true,
+                abi::DT_RELACOUNT => d.relacount = v as usize,
+                abi::DT_RELCOUNT => d.relcount = v as usize,
                 _ => {}
             }
         }
@@ -535,6 +542,7 @@ mod tests {
             (abi::DT_RELA, 0x300),
             (abi::DT_RELASZ, 5 * rela),
             (abi::DT_RELAENT, rela),
+            (abi::DT_RELACOUNT, 2),
             // The PLT relocations, counted in DT_RELASZ too (as GNU ld does on some machines).
             (abi::DT_JMPREL, 0x300 + 3 * rela),
             (abi::DT_PLTRELSZ, 2 * rela),
@@ -550,6 +558,7 @@ mod tests {
         let d = DynInfo::read(&span, at, usize::MAX, |v| 0x10000 + v as usize).unwrap();
         assert_eq!((d.strtab, d.strsz, d.symtab, d.needed.as_slice()), (0x10100, 0x20, 0x10200, &[1][..]));
         assert_eq!(d.rela, Some((0x10300, 3)), "the PLT relocations are left out of DT_RELA");
+        assert_eq!((d.relacount, d.relcount), (2, 0));
         assert_eq!(d.jmprel, Some((0x10300 + 3 * RELA_SIZE, 2)));
         assert!(d.pltrel_is_rela && d.bind_now() && d.nodelete());
 
