@@ -35,6 +35,7 @@ extern crate std;
 
 pub mod arch;
 pub mod elf32;
+pub mod link;
 pub mod load;
 pub mod mem;
 pub mod object;

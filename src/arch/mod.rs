@@ -55,7 +55,7 @@
 //!   instruction fields, no veneers, no rewritten GOT loads) is the core's `arch::defaults`. Where `OBJECT_LINKING` is false, `.o` and `.a` inputs are refused with
 //!   a message saying so.
 
-pub use relink_core::arch::{Calc, Kind};
+pub use relink_core::arch::Kind;
 
 #[cfg(target_arch = "x86_64")]
 mod x86_64;
