@@ -1,6 +1,7 @@
-//! Linking one relocatable ELF64 object (a `.o`) into the caller's [`Memory`]: the first
-//! piece of relink's link stage (`src/link/`) in the core, where the rest of it (archives,
-//! COMDAT groups, common symbols, GOT and PLT entries, TLS, unwind registration) comes next.
+//! Linking one relocatable ELF64 object (a `.o`) into the caller's [`Memory`]: a minimal
+//! linker, without archives, COMDAT groups, common symbols, GOT and PLT entries or TLS, which
+//! the caller-memory example uses. The full link stage is [`crate::link`]; this module is to
+//! become a driver of it that places the unit in a [`Memory`].
 //!
 //! [`link`] lays the object's SHF_ALLOC sections out in three page-aligned groups — code,
 //! read-only data, writable data (with .bss) — each section at its `sh_addralign`; binds its

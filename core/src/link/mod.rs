@@ -6,10 +6,10 @@
 //! dynamic relocations: addresses outside the unit (through GOT entries and call stubs the scan
 //! adds), TLS module ids, IFUNC targets.
 //!
-//! Steps: read the inputs ([`object`], [`archive`]) → resolve symbols, pull archive members
-//! ([`symbols`]) → scan relocations and lay sections out ([`layout`], [`ehframe`]): [`prepare`]
-//! → the caller reserves the unit's span inside [`Prepared::window`] and maps it → write the
-//! image ([`emit`]): [`Prepared::write`].
+//! Steps: read the inputs (`object`, `archive`) → resolve symbols, pull archive members
+//! (`symbols`) → scan relocations and lay sections out (`layout`, `ehframe`): [`prepare`] → the
+//! caller reserves the unit's span inside [`Prepared::window`] and maps it → write the image
+//! (`emit`): [`Prepared::write`].
 //!
 //! What only the process knows comes in through the caller's answers: the scope the unit's
 //! imports will be bound in ([`Scope`]), the page size, the address of the span, and a block of
@@ -195,7 +195,7 @@ pub enum Target {
 }
 
 /// The linker's state for one unit.
-pub struct Linker<'a> {
+pub(crate) struct Linker<'a> {
     /// The unit's name, for messages.
     pub unit: &'a str,
     /// The page size the unit is laid out for.
