@@ -59,7 +59,7 @@ impl core_link::StaticTls for StaticTls {
 /// Link `inputs` into one unit named `unit`; `scope` is where the unit's imports will be found.
 pub fn link(unit: &str, inputs: &[Input], scope: &dyn Scope) -> Result<Unit> {
     let page = crate::os::page_size();
-    let prepared = core_link::prepare(unit, inputs, scope, page as u64)?;
+    let mut prepared = core_link::prepare(unit, inputs, scope, page as u64)?;
     let len = prepared.span() as usize;
     let map_err = |e: std::io::Error| Error::Map { file: unit.to_string(), reason: e.to_string() };
     // Where its 32-bit fields reach what they refer to.

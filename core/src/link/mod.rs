@@ -261,7 +261,7 @@ pub struct Window {
     pub hi: u64,
 }
 
-impl Prepared<'_> {
+impl<'a> Prepared<'a> {
     /// The length of the unit's span, whole pages.
     pub fn span(&self) -> u64 {
         self.lay.rw.1.max(self.lay.relro.1).next_multiple_of(self.l.page)
@@ -312,7 +312,7 @@ impl Prepared<'_> {
     /// zeroed, at `base`); `tls` gives the unit's static TLS block when its code needs one.
     /// Returns, for each name the unit imports, the input that first referred to it (for
     /// messages).
-    pub fn write(mut self, img: &mut [u8], base: u64, tls: &mut dyn StaticTls) -> Result<Vec<(Vec<u8>, String)>> {
+    pub fn write(&mut self, img: &mut [u8], base: u64, tls: &mut dyn StaticTls) -> Result<Vec<(Vec<u8>, String)>> {
         let l = &self.l;
         l.emit(&self.plan, &self.lay, &mut self.targets, img, base, tls)?;
         let needers = self
@@ -327,4 +327,52 @@ impl Prepared<'_> {
             .collect();
         Ok(needers)
     }
+
+    /// The dynamic relocations [`write`](Self::write) wrote into `img`, for a loader that
+    /// applies them itself.
+    pub fn dynamic_relocations<'s>(&'s self, img: &'s [u8]) -> impl Iterator<Item = DynReloc<'a>> + 's {
+        let first_import = 1 + self.lay.locals.len();
+        let word = move |at: usize| u64::from_le_bytes(img[at..at + 8].try_into().expect("eight bytes"));
+        (0..self.plan.ndyn).map(move |i| {
+            let at = self.lay.rela as usize + 24 * i;
+            let info = word(at + 8);
+            let import = ((info >> 32) as usize).checked_sub(first_import).and_then(|k| self.plan.imports.get(k));
+            let global = import.map(|&g| &self.l.globals[g as usize]);
+            DynReloc {
+                offset: word(at),
+                ty: info as u32,
+                addend: word(at + 16) as i64,
+                symbol: global.map(|g| g.name),
+                weak: global.is_some_and(|g| !g.strong_ref),
+                tls: global.is_some_and(|g| g.tls_ref),
+            }
+        })
+    }
+
+    /// The unit's exported definitions in `img` as [`write`](Self::write) wrote them: name and
+    /// offset from the base.
+    pub fn exports<'s>(&self, img: &'s [u8]) -> impl Iterator<Item = (&'s [u8], u64)> + 's {
+        let (dynsym, dynstr) = (self.lay.dynsym as usize, self.lay.dynstr as usize);
+        let word = move |at: usize, n: usize| img[at..at + n].iter().rev().fold(0u64, |v, &b| v << 8 | b as u64);
+        (1 + self.lay.locals.len() + self.plan.imports.len()..self.lay.nsyms).map(move |i| {
+            let e = dynsym + 24 * i;
+            let name = &img[dynstr + word(e, 4) as usize..];
+            (object::until_nul(name).unwrap_or(name), word(e + 8, 8))
+        })
+    }
+}
+
+/// A dynamic relocation of a written unit.
+#[derive(Clone, Copy, Debug)]
+pub struct DynReloc<'a> {
+    /// The place's offset from the unit's base.
+    pub offset: u64,
+    pub ty: u32,
+    pub addend: i64,
+    /// The imported name it refers to (none: the unit's own address or nothing).
+    pub symbol: Option<&'a [u8]>,
+    /// Every reference to the name is weak: it may stay undefined.
+    pub weak: bool,
+    /// The name is a thread-local variable.
+    pub tls: bool,
 }
