@@ -27,6 +27,7 @@ use elf::file::Class;
 use elf::relocation::RelaIterator;
 use elf::{abi, ElfBytes};
 use relink_core::arch::x86_64;
+use relink_core::link;
 use relink_core::load::{self, Placed, Segment};
 use relink_core::object::{self, Linked, Machine};
 use relink_core::mem::{Buffer, BufferError, Definition, Image, Memory, Prot, Request, Resolver, Span};
@@ -289,7 +290,7 @@ fn function(image: &[u8], placed: &Placed, name: &str) -> Option<u64> {
     Some(placed.bias.wrapping_add(value))
 }
 
-/// Link the relocatable object `image` into `mem` with the core's object linker.
+/// Link the relocatable object `image` into `mem` through the core's link stage.
 fn link_object<M: Memory<[u8]>>(image: &[u8], mem: &mut M, resolver: &mut dyn Resolver) -> Result<Linked, String>
 where
     M::Error: std::fmt::Debug,
@@ -297,6 +298,8 @@ where
     let machine = Machine { e_machine: x86_64::EM_X86_64, howto: x86_64::howto, address_bits: x86_64::ADDRESS_BITS };
     object::link(mem, image, &machine, resolver).map_err(|e| match e {
         object::Error::Undefined(name) => format!("undefined symbol {}", String::from_utf8_lossy(&name)),
+        object::Error::Link(link::Error::Undefined { symbol, .. }) => format!("undefined symbol {symbol}"),
+        object::Error::Link(link::Error::Link { reason, .. } | link::Error::Malformed { reason, .. }) => reason,
         object::Error::Relocation { name, symbol, offset, error } => {
             format!("{name} against {} at offset {offset:#x}: {error:?}", String::from_utf8_lossy(&symbol))
         }
@@ -586,11 +589,16 @@ mod tests {
         assert_eq!(mem.prot_at(linked.symbol(b"limit").unwrap()), Some(Prot::R));
         Memory::<[u8]>::release(&mut mem, linked.span);
 
-        // What the object calls is out of reach of its 32-bit displacements: named, and the
-        // span given back.
-        let far = [("host_add".to_string(), 0x7fff_0000_0000), ("host_value".to_string(), RUN_BASE)];
+        // A function the object calls may be anywhere: the call goes through a stub.
+        let far_call = [("host_add".to_string(), 0x7fff_0000_0000), ("host_value".to_string(), RUN_BASE + 0x10_1000)];
+        let linked = link_object(&image, &mut mem, &mut resolver(&far_call)).unwrap();
+        Memory::<[u8]>::release(&mut mem, linked.span);
+        // The caller's variable, which -fpie code reaches with a 32-bit displacement, out of
+        // reach: named, and the span given back.
+        let far = [("host_add".to_string(), RUN_BASE + 0x10_0000), ("host_value".to_string(), 0x7fff_0000_0000)];
         let err = link_object(&image, &mut mem, &mut resolver(&far)).unwrap_err();
-        assert!(err.starts_with("R_X86_64_PLT32 against host_add at offset"), "{err}");
+        assert!(err.starts_with("cannot place the unit where its 32-bit fields reach: "), "{err}");
+        assert!(err.contains("0x7fff00000000"), "{err}");
         let mut nothing = |_: &Request<'_>| None;
         let err = link_object(&image, &mut mem, &mut nothing).unwrap_err();
         assert!(err.starts_with("undefined symbol host_"), "{err}");

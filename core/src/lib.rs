@@ -19,14 +19,16 @@
 //! | [`load`] | placing PT_LOAD segments into a [`Memory`](mem::Memory) and protecting them | here (`src/map.rs` comes onto it) |
 //! | [`parse`] | header and program-header validation for the machine the caller names ([`parse::Machine`]), the dynamic section ([`parse::DynInfo`]) | here |
 //! | [`symbols`] | [`SymTab`](symbols::SymTab): GNU (with its Bloom filter) and SysV hash tables, versym/verdef/verneed, lookups of a [`Query`](symbols::Query) | here |
-//! | [`object`] | relocatable objects: one ELF64 `.o` laid out, bound and relocated into a [`Memory`](mem::Memory) | here, without GOT, PLT, TLS, COMDAT or archives: the rest moves from `src/link/` (its OS calls go through [`mem::Memory`]) |
+//! | [`link`] | the link stage: relocatable objects (`.o`) and archives (`.a`) read, symbols resolved (archive members, COMDAT, COMMON), relocations scanned (GOT, stubs, TLS entries, dynamic relocations), sections laid out and the ET_DYN image written for its base; the scope's answers, the page size, the span's address and a static TLS block come from the caller ([`link::Scope`], [`link::StaticTls`]) | here (`src/link/` keeps the span's reservation and mapping, the static TLS reservation and the map stage) |
+//! | [`object`] | the link stage for a caller with a [`Memory`](mem::Memory) and a [`Resolver`](mem::Resolver): one `.o` linked by [`link`], placed, relocated (its dynamic relocations, with an architecture's table) and protected in the caller's memory | here (static TLS and IFUNCs, which need a runtime, are refused) |
 //! | [`tls`] | TLS layout computations (block offsets, variant I and II, whether an offset lies in the static area) | here (`src/tls.rs` keeps the runtime) |
 //!
 //! The dependency graph is one-directional: `reloc` and `elf32` depend on nothing, `raw` on
-//! `elf32`, `parse` on `raw`, `symbols` on `parse`, `arch` and `mem` on `reloc`, `tls` on
-//! `arch`, `load` and `object` on `mem`, and the later stages on those; nothing here depends on
-//! the `relink` crate. Outside the core, only the `elf` crate (constants, hashes, header
-//! parsers) and `once_cell`'s `race` module are used, both without `std`.
+//! `elf32`, `parse` on `raw`, `symbols` on `parse`, `arch` and `mem` on `reloc`, `tls` and
+//! `link` on `arch`, `load` on `mem`, `object` on `link` and `load`, and the later stages on
+//! those; nothing here depends on the `relink` crate. Outside the core, only the `elf` crate (constants, hashes,
+//! header parsers), `once_cell`'s `race` module and `hashbrown` (the link stage's tables) are
+//! used, all without `std`.
 #![no_std]
 
 extern crate alloc;
@@ -35,6 +37,7 @@ extern crate std;
 
 pub mod arch;
 pub mod elf32;
+pub mod link;
 pub mod load;
 pub mod mem;
 pub mod object;

@@ -43,7 +43,7 @@
 //!   directories), `CACHE_FLAGS` (the `/etc/ld.so.cache` entry flags this machine's loader
 //!   accepts), `CpuInfo`/`cpu_info` and `search_caps` (`$PLATFORM`, legacy hwcap names and the
 //!   `glibc-hwcaps` subdirectories that apply).
-//! * Relocatable objects (`src/link/`) [core]: `OBJECT_LINKING` says whether the machine's
+//! * Relocatable objects (relink-core's `link`) [core]: `OBJECT_LINKING` says whether the machine's
 //!   object relocations are implemented; `object_reloc` (onto the generic [`Calc`] and the
 //!   machine's `Field`), `dynrel`, `call_stub`/`STUB_SIZE`, `relax_got_load`, the `.init`
 //!   prologue and epilogue, `CODE_FILL` and `RUNTIME_FNS` describe them; `InsnField` (sized
@@ -55,7 +55,7 @@
 //!   instruction fields, no veneers, no rewritten GOT loads) is the core's `arch::defaults`. Where `OBJECT_LINKING` is false, `.o` and `.a` inputs are refused with
 //!   a message saying so.
 
-pub use relink_core::arch::{Calc, Kind};
+pub use relink_core::arch::Kind;
 
 #[cfg(target_arch = "x86_64")]
 mod x86_64;

@@ -16,8 +16,12 @@ use super::ehframe::{self, EhFrame};
 use super::object::{show, NONE};
 use super::symbols::Def;
 use super::{Linker, Outside, Scope, Target};
-use crate::arch::{self, Calc, Field};
-use crate::error::{Error, Result};
+use super::{arch, Error, Result};
+use crate::arch::Calc;
+use arch::Field;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
 use elf::abi;
 use super::FxMap;
 
@@ -192,7 +196,7 @@ enum Bucket {
 
 fn init_priority(name: &[u8], prefix: &[u8]) -> Option<u32> {
     let n = name.strip_prefix(prefix)?.strip_prefix(b".")?;
-    std::str::from_utf8(n).ok()?.parse().ok()
+    core::str::from_utf8(n).ok()?.parse().ok()
 }
 
 /// The init-array priority of a section (`.init_array.N`: N; `.ctors.N`: 65535 - N, as `ld`
@@ -310,7 +314,7 @@ impl<'a> Linker<'a> {
             let (locals, rest) = o.syms.split_at(o.first_global.min(o.syms.len()));
             all.extend(locals.iter().map(|s| defined_target(o, s)));
             // (`globals` has one id per non-local symbol; NONE for a malformed local one.)
-            let ids = o.globals.iter().copied().chain(std::iter::repeat(NONE));
+            let ids = o.globals.iter().copied().chain(core::iter::repeat(NONE));
             all.extend(rest.iter().zip(ids).map(|(s, g)| match globals.get(g as usize) {
                 Some(&t) => t,
                 None => defined_target(o, s),
@@ -510,7 +514,7 @@ impl<'a> Linker<'a> {
 
     /// Give every section its place; `targets` are the scan's.
     pub fn layout(&mut self, plan: &Plan, targets: &Targets) -> Result<Layout> {
-        let page = crate::os::page_size() as u64;
+        let page = self.page;
         let mut lay = Layout::default();
         let mut buckets: FxMap<u8, Vec<(u32, u32)>> = FxMap::default();
         let mut init: Vec<(Option<u32>, bool, u32, u32)> = Vec::new();

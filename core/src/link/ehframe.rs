@@ -5,7 +5,10 @@
 use super::object::{show, Reloc};
 use super::layout::{target_in, Targets};
 use super::{Linker, Target};
-use crate::error::Result;
+use super::Result;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// A kept record: where it is in its input section and where it goes in the output.
 #[derive(Clone, Copy, Debug)]

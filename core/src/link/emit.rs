@@ -6,14 +6,18 @@ use super::ehframe;
 use super::layout::{target_in, Key, Layout, Plan, Slot, Targets, DYNAMIC_ENTRIES, EH_HDR_SIZE};
 use super::object::{Reloc, NONE};
 use super::symbols::Def;
-use super::{FxMap, Linker, Target};
-use crate::arch::{self, dynrel, Calc, Field};
-use crate::error::{Error, Result};
+use super::{arch, Error, FxMap, Linker, Result, StaticTls, Target, TlsTemplate};
+use crate::arch::Calc;
+use arch::{dynrel, Field};
+use alloc::format;
+use alloc::string::ToString;
+use alloc::vec;
+use alloc::vec::Vec;
 use elf::abi;
 
 /// Init and fini array sections whose entries run in reverse (`.ctors`, `.dtors`): object and
 /// section.
-type ReversedSet = std::collections::HashSet<(u32, u32), std::hash::BuildHasherDefault<super::FxHasher>>;
+type ReversedSet = hashbrown::HashSet<(u32, u32), core::hash::BuildHasherDefault<super::FxHasher>>;
 
 /// How a section's bytes are placed in the image.
 #[derive(Clone, Copy)]
@@ -84,10 +88,10 @@ fn bucket_order(hashes: &[u32], nbuckets: u32) -> Vec<usize> {
 }
 
 impl<'a> Linker<'a> {
-    /// Write the image into `img` (zeroed memory at `base`, `lay.file_size` bytes); returns the
-    /// unit's block in static TLS, when its code uses initial or local exec on its own variables.
-    /// `targets` is the scan's table, refilled here with the layout's addresses.
-    pub fn emit(&self, plan: &Plan, lay: &Layout, targets: &mut Targets, img: &mut [u8], base: u64) -> Result<Option<std::sync::Arc<crate::tls::StaticBlock>>> {
+    /// Write the image into `img` (zeroed memory at `base`, `lay.file_size` bytes); `tls`
+    /// reserves the unit's block in static TLS, when its code uses initial or local exec on its
+    /// own variables. `targets` is the scan's table, refilled here with the layout's addresses.
+    pub fn emit(&self, plan: &Plan, lay: &Layout, targets: &mut Targets, img: &mut [u8], base: u64, tls: &mut dyn StaticTls) -> Result<()> {
         self.resolve_targets(targets);
         let mut w = Writer {
             l: self,
@@ -105,7 +109,7 @@ impl<'a> Linker<'a> {
         w.relocate_sections()?;
         w.got_and_stubs()?;
         w.tables();
-        let static_tls = w.static_tls()?;
+        w.static_tls(tls)?;
         if w.dyns.len() != plan.ndyn {
             return Err(Error::Link {
                 file: self.unit.to_string(),
@@ -119,7 +123,7 @@ impl<'a> Linker<'a> {
             w.img[at + 16..at + 24].copy_from_slice(&addend.to_le_bytes());
             at += 24;
         }
-        Ok(static_tls)
+        Ok(())
     }
 }
 
@@ -478,7 +482,7 @@ impl<'l> Writer<'l, '_> {
     /// The ELF header, program headers, dynamic section and symbols, and the unwind header.
     fn tables(&mut self) {
         let lay = self.lay;
-        let page = crate::os::page_size() as u64;
+        let page = self.l.page;
         let mut h = [0u8; 64];
         h[..8].copy_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0]);
         h[16..18].copy_from_slice(&abi::ET_DYN.to_le_bytes());
@@ -663,26 +667,24 @@ impl<'l> Writer<'l, '_> {
 
     /// Reserve the unit's static TLS block and write the thread-pointer offsets that depend on
     /// where it is.
-    fn static_tls(&mut self) -> Result<Option<std::sync::Arc<crate::tls::StaticBlock>>> {
+    fn static_tls(&mut self, tls: &mut dyn StaticTls) -> Result<()> {
         let (Some(who), Some((start, filesz, memsz, align))) = (&self.plan.static_tls, self.lay.tls) else {
-            return Ok(None);
+            return Ok(());
         };
         let image = &self.img[start as usize..(start + filesz) as usize];
-        let t = crate::tls::Template { image: image.as_ptr() as usize, filesz: filesz as usize, memsz: memsz as usize, align: align as usize };
-        // Reserved before the open took relink's lock; the first attempt notes that it needs it
-        // and fails (see `tls::Reservations`), and the open links again.
-        let Some(block) = crate::tls::reserved_for(&t, self.l.unit) else {
+        let t = TlsTemplate { image, memsz: memsz as usize, align: align as usize };
+        let Some(tp_offset) = tls.reserve(&t, self.l.unit) else {
             return Err(Error::Unsupported {
                 file: who.clone(),
                 what: "initial-exec or local-exec access to the unit's own thread-local variables: static TLS block not reserved".into(),
             });
         };
         for &(at, field, v) in &self.tp_patches {
-            let v = v + block.tp_offset as i64;
+            let v = v + tp_offset;
             if !put(self.img, at, field, v) {
                 return Err(Error::Link { file: who.clone(), reason: format!("thread-pointer offset {v:#x} does not fit its field") });
             }
         }
-        Ok(Some(block))
+        Ok(())
     }
 }

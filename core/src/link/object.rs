@@ -3,8 +3,12 @@
 //! later stages can index without failing.
 
 use super::bad;
-use crate::arch;
-use crate::error::Result;
+use super::{arch, Error, Result};
+use crate::arch::Calc;
+use alloc::borrow::Cow;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
 use elf::abi;
 use elf::endian::LittleEndian;
 use elf::file::Class;
@@ -80,7 +84,7 @@ impl Reloc {
 /// The relocations of a section: its RELA entries as the object stores them (checked by
 /// [`Object::parse`]), decoded as they are read, so that linking copies none of them.
 #[derive(Debug, Default)]
-pub struct Relocs<'a>(std::borrow::Cow<'a, [u8]>);
+pub struct Relocs<'a>(Cow<'a, [u8]>);
 
 impl Relocs<'_> {
     pub fn from_list(list: &[Reloc]) -> Relocs<'static> {
@@ -287,7 +291,7 @@ impl<'a> Object<'a> {
         }
 
         if sections.iter().any(|s| s.name.starts_with(b".gnu.lto_")) || syms.iter().any(|s| s.name == b"__gnu_lto_slim") {
-            return Err(crate::error::Error::Unsupported {
+            return Err(Error::Unsupported {
                 file: name,
                 what: "an LTO object (compiled with -flto): it holds compiler bitcode, not machine code".into(),
             });
@@ -375,11 +379,11 @@ impl Object<'_> {
     /// exists, its field lies inside the section), given its calculation and field; before
     /// anything uses it. What it needs of the section and the object is read once.
     #[inline(always)]
-    pub fn reloc_checker(&self, si: u32) -> impl Fn(&Reloc, arch::Calc, arch::Field) -> Result<()> + '_ {
+    pub fn reloc_checker(&self, si: u32) -> impl Fn(&Reloc, Calc, arch::Field) -> Result<()> + '_ {
         let (size, nsyms) = (self.sections[si as usize].size, self.syms.len());
         move |r, calc, field| {
             let fits = r.offset <= size && size - r.offset >= field.size() as u64;
-            if fits && calc != arch::Calc::Unknown && ((r.sym as usize) < nsyms || calc == arch::Calc::None) {
+            if fits && calc != Calc::Unknown && ((r.sym as usize) < nsyms || calc == Calc::None) {
                 return Ok(());
             }
             self.reloc_problem(si, r, calc, field)
@@ -387,17 +391,17 @@ impl Object<'_> {
     }
 
     #[cold]
-    fn reloc_problem(&self, si: u32, r: &Reloc, calc: arch::Calc, field: arch::Field) -> Result<()> {
+    fn reloc_problem(&self, si: u32, r: &Reloc, calc: Calc, field: arch::Field) -> Result<()> {
         let name = &self.name;
         let sec = &self.sections[si as usize];
         let tname = sec.name;
-        if calc == arch::Calc::Unknown {
-            return Err(crate::error::Error::Unsupported {
+        if calc == Calc::Unknown {
+            return Err(Error::Unsupported {
                 file: name.clone(),
                 what: format!("relocation type {} ({}) in section {} at offset {:#x}", r.ty, arch::type_name(r.ty), show(tname), r.offset),
             });
         }
-        if r.sym as usize >= self.syms.len() && calc != arch::Calc::None {
+        if r.sym as usize >= self.syms.len() && calc != Calc::None {
             return Err(bad(
                 name,
                 format!("relocation at {}+{:#x} refers to symbol {}, but the table has {}", show(tname), r.offset, r.sym, self.syms.len()),
@@ -414,13 +418,14 @@ impl Object<'_> {
 }
 
 /// A name from an object, for messages.
-pub fn show(name: &[u8]) -> std::borrow::Cow<'_, str> {
+pub fn show(name: &[u8]) -> Cow<'_, str> {
     String::from_utf8_lossy(name)
 }
 
 #[cfg(test)]
 mod tests {
     use super::{find_byte, until_nul};
+    use alloc::vec;
 
     #[test]
     fn names_end_at_the_first_nul() {

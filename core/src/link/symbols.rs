@@ -5,7 +5,10 @@
 use super::archive::Archive;
 use super::object::{self, Object, NONE, SHN_COMMON};
 use super::{runtime, Input, InputKind, Linker};
-use crate::error::{Error, Result};
+use super::{Error, Result};
+use alloc::format;
+use alloc::string::ToString;
+use alloc::vec::Vec;
 use elf::abi;
 
 /// How a global name is defined in the unit.

@@ -4,7 +4,10 @@
 
 use super::bad;
 use super::object::{Object, Sym};
-use crate::error::Result;
+use super::Result;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 use elf::abi;
 use super::FxMap;
 
@@ -48,7 +51,7 @@ impl<'a> Archive<'a> {
             if &header[58..60] != b"`\n" {
                 return Err(bad(name, format!("bad member header at offset {pos:#x}")));
             }
-            let field = |r: std::ops::Range<usize>| std::str::from_utf8(&header[r]).unwrap_or("").trim_end();
+            let field = |r: core::ops::Range<usize>| core::str::from_utf8(&header[r]).unwrap_or("").trim_end();
             let size: usize = field(48..58)
                 .parse()
                 .map_err(|_| bad(name, format!("bad member size at offset {pos:#x}")))?;

@@ -8,9 +8,12 @@
 //! - `atexit`, `at_quick_exit` and `pthread_atfork`, which pass the unit's handle on.
 
 use super::object::{Object, Reloc, Relocs, Section, Sym};
-use crate::arch;
+use super::arch;
+use alloc::boxed::Box;
+use alloc::vec;
+use alloc::vec::Vec;
 use elf::abi;
-use once_cell::sync::Lazy;
+use once_cell::race::OnceBox;
 
 /// The names whose reference pulls the runtime object in.
 pub const SYMBOLS: &[&str] = &["__dso_handle", "atexit", "at_quick_exit", "pthread_atfork"];
@@ -18,7 +21,9 @@ pub const SYMBOLS: &[&str] = &["__dso_handle", "atexit", "at_quick_exit", "pthre
 const FINI: &str = "__relink_unit_fini";
 
 /// The functions' code, one after the other, 16-byte aligned.
-static TEXT: Lazy<(Vec<u8>, Vec<u64>)> = Lazy::new(|| {
+static TEXT: OnceBox<(Vec<u8>, Vec<u64>)> = OnceBox::new();
+
+fn text() -> (Vec<u8>, Vec<u64>) {
     let mut text = Vec::new();
     let mut at = Vec::new();
     for f in arch::RUNTIME_FNS {
@@ -27,7 +32,7 @@ static TEXT: Lazy<(Vec<u8>, Vec<u64>)> = Lazy::new(|| {
         text.extend_from_slice(f.code);
     }
     (text, at)
-});
+}
 
 static ZERO: [u8; 8] = [0; 8];
 
@@ -37,7 +42,7 @@ fn section(name: &'static str, ty: u32, flags: u32, data: &'static [u8], align: 
 
 /// A fresh copy of the runtime object.
 pub fn object() -> Object<'static> {
-    let (text, at) = &*TEXT;
+    let (text, at) = TEXT.get_or_init(|| Box::new(text()));
     let sym = |name: &'static str, value: u64, shndx: u32, bind: u8, kind: u8, vis: u8| Sym {
         name: name.as_bytes(),
         value,
