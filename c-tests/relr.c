@@ -1,8 +1,14 @@
-/* DT_RELR: librelr.so (linked -z pack-relative-relocs, so its ~600 relative
- * relocations are all in .relr.dyn) has every pointer right after loading,
- * through rl_open and rl_open_mem, each copy pointing into itself.
+/* DT_RELR: librelr.so (linked -z pack-relative-relocs, or by lld with
+ * --pack-dyn-relocs=relr, so its ~600 relative relocations are all in
+ * .relr.dyn) has every pointer right after loading, through rl_open and
+ * rl_open_mem, each copy pointing into itself. The test first makes sure that
+ * the library it loaded has its relocations in a DT_RELR table: a linker that
+ * does not pack them (GNU ld 2.40 ignores the option on several machines)
+ * would otherwise leave nothing here for RELR to do.
  * argv[1]: fixture dir. */
 #include "check.h"
+
+#include <link.h>
 
 struct relr_pair {
     const char *name;
@@ -14,6 +20,58 @@ struct relr_view {
     const char **strs;
     struct relr_pair *pairs;
 };
+
+struct relr_dynamic {
+    uintptr_t base;
+    const ElfW(Dyn) *dyn;
+};
+
+static int find_dynamic(struct dl_phdr_info *info, size_t size, void *data)
+{
+    struct relr_dynamic *d = data;
+    int i;
+
+    (void)size;
+    if (info->dlpi_addr != d->base)
+        return 0;
+    for (i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+            d->dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+    return 1;
+}
+
+/* The loaded library's dynamic section has DT_RELR, DT_RELRSZ and DT_RELRENT, and
+ * its RELR table holds the offsets of at least the 600 pointers of the fixture
+ * (an even entry is one offset, an odd one a bitmap of up to 63 (or 31) more). */
+static void check_relr_table(rl_handle *h, const char *how)
+{
+    struct relr_dynamic d = {0, NULL};
+    const ElfW(Dyn) *e;
+    const ElfW(Addr) *table;
+    ElfW(Addr) relr = 0, relrsz = 0, relrent = 0;
+    size_t offsets = 0, i;
+    void *base;
+
+    CHECK(rl_info(h, NULL, &base, NULL) == 0, "rl_info (%s)", how);
+    d.base = (uintptr_t)base;
+    CHECK(rl_iterate_phdr(find_dynamic, &d) == 1 && d.dyn != NULL, "librelr.so's PT_DYNAMIC (%s)", how);
+    for (e = d.dyn; e->d_tag != DT_NULL; e++) {
+        if (e->d_tag == DT_RELR)
+            relr = e->d_un.d_ptr;
+        else if (e->d_tag == DT_RELRSZ)
+            relrsz = e->d_un.d_val;
+        else if (e->d_tag == DT_RELRENT)
+            relrent = e->d_un.d_val;
+    }
+    CHECK(relr != 0 && relrsz != 0 && relrent == sizeof(ElfW(Addr)),
+          "librelr.so has no DT_RELR table (DT_RELR %#lx, DT_RELRSZ %lu, DT_RELRENT %lu; %s): "
+          "its linker did not pack the relative relocations, so RELR would go untested",
+          (unsigned long)relr, (unsigned long)relrsz, (unsigned long)relrent, how);
+    table = (const ElfW(Addr) *)(d.base + relr);
+    for (i = 0; i < relrsz / sizeof *table; i++)
+        offsets += (table[i] & 1) ? (size_t)__builtin_popcountll(table[i]) - 1 : 1;
+    CHECK(offsets >= 600, "librelr.so's DT_RELR table holds %zu offsets, want at least 600 (%s)", offsets, how);
+}
 
 static struct relr_view check_tables(rl_handle *h, const char *how)
 {
@@ -51,6 +109,7 @@ int main(int argc, char **argv)
 
     hf = rl_open(path, RL_NOW);
     CHECK(hf != NULL, "rl_open(%s)", path);
+    check_relr_table(hf, "from the file");
     vf = check_tables(hf, "from the file");
 
     image = read_file_or_die(path, &len);
@@ -58,6 +117,7 @@ int main(int argc, char **argv)
     memset(image, 0xcc, len);
     free(image);
     CHECK(hm != NULL && hm != hf, "rl_open_mem(librelr.so image) gives a second copy");
+    check_relr_table(hm, "from memory");
     vm = check_tables(hm, "from memory");
 
     for (i = 0; i < 200; i++) {
