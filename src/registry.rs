@@ -607,7 +607,7 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
 
     // Scopes, then relocation, dependencies first.
     let n = group.modules.len();
-    let index: HashMap<u64, usize> = group.modules.iter().enumerate().map(|(i, m)| (m.id, i)).collect();
+    let index: IdMap<usize> = group.modules.iter().enumerate().map(|(i, m)| (m.id, i)).collect();
     let deps_of = |m: &Module| match index.get(&m.id) {
         Some(&i) => group.deps[i].clone(),
         None => guard.deps_of(m),
@@ -616,9 +616,9 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
     // Relocation and initialization order: dependencies first (depth-first post-order over the
     // new objects), so that IFUNC resolvers and constructors find their dependencies ready.
     let mut order = Vec::with_capacity(n);
-    let mut seen = HashSet::new();
-    fn visit(i: usize, g: &resolve::Group, index: &HashMap<u64, usize>, seen: &mut HashSet<usize>, out: &mut Vec<usize>) {
-        if !seen.insert(i) {
+    let mut seen = vec![false; n];
+    fn visit(i: usize, g: &resolve::Group, index: &IdMap<usize>, seen: &mut [bool], out: &mut Vec<usize>) {
+        if std::mem::replace(&mut seen[i], true) {
             return;
         }
         for d in &g.deps[i] {
