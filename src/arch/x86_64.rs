@@ -484,7 +484,7 @@ pub(crate) static XSAVEC: std::sync::atomic::AtomicBool = std::sync::atomic::Ato
 static XSAVE_OK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Nothing to do before the first object is relocated: the trampolines' XSAVE area is sized the
-/// first time [`trampolines_supported`] is asked (sizing executes CPUID, which an open that
+/// first time [`trampolines_supported`] is asked (which may execute CPUID, which an open that
 /// uses no trampoline does not need).
 pub fn init() {}
 
@@ -499,21 +499,30 @@ fn size_xsave() {
     // SAFETY: OSXSAVE is set, so XGETBV is enabled.
     let all = unsafe { _xgetbv(0) };
     let xcr0 = all & RFBM_LO as u64;
-    // EBX of leaf 0xD is the size for every component XCR0 enables; only when that includes the
-    // components left out (AMX) is the size worked out component by component.
-    let mut size = __cpuid_count(0xd, 0).ebx as usize;
-    if all != xcr0 {
-        size = 576;
+    // Leaf 0xD, subleaf 1 as glibc read it (its index 3): EAX bit 1 is XSAVEC, EBX the size of
+    // the compacted area of every component XCR0 (and IA32_XSS) enables, which a subset of them
+    // never exceeds.
+    let [eax_d1, ebx_d1, ..] = glibc_leaf(3);
+    let xsavec = eax_d1 & 2 != 0;
+    let size = if all != xcr0 {
+        // Components left out (AMX) are enabled: the size is worked out component by component
+        // (standard offsets, which the compacted form never exceeds either).
+        let mut size = 576;
         for i in 2..32 {
             if xcr0 & (1 << i) != 0 {
                 let c = __cpuid_count(0xd, i);
                 size = size.max(c.ebx as usize + c.eax as usize);
             }
         }
-    }
+        size
+    } else if xsavec && ebx_d1 >= 576 {
+        ebx_d1 as usize
+    } else {
+        // EBX of subleaf 0: the standard area of every component XCR0 enables.
+        __cpuid_count(0xd, 0).ebx as usize
+    };
     if size <= 16384 {
-        // Leaf 0xD, subleaf 1 as glibc read it (its index 3): EAX bit 1 is XSAVEC.
-        XSAVEC.store(glibc_leaf(3)[0] & 2 != 0, Ordering::Relaxed);
+        XSAVEC.store(xsavec, Ordering::Relaxed);
         XSAVE_SIZE.store((size + 63) & !63, Ordering::Relaxed);
         XSAVE_OK.store(true, Ordering::Relaxed);
     }
@@ -570,5 +579,30 @@ mod tests {
     #[test]
     fn glibc_cpu_record_is_read() {
         assert_eq!(super::glibc_basic(), Some(super::cpuid_leaf0()));
+    }
+
+    /// The trampolines' area, sized from glibc's cached leaves, holds what XSAVEC (or XSAVE)
+    /// writes for the components they save, as CPUID tells component by component.
+    #[test]
+    fn xsave_area_is_large_enough() {
+        use super::*;
+        use std::arch::x86_64::{__cpuid_count, _xgetbv};
+        assert!(trampolines_supported(), "this machine has XSAVE");
+        let size = XSAVE_SIZE.load(Ordering::Relaxed);
+        // SAFETY: XSAVE is in use (above), so XGETBV is enabled.
+        let rfbm = unsafe { _xgetbv(0) } & RFBM_LO as u64;
+        let (mut compacted, mut standard) = (576, 576);
+        for i in 2..32 {
+            if rfbm & (1 << i) != 0 {
+                let c = __cpuid_count(0xd, i);
+                if c.ecx & 2 != 0 {
+                    compacted = (compacted + 63) & !63;
+                }
+                compacted += c.eax as usize;
+                standard = standard.max(c.ebx as usize + c.eax as usize);
+            }
+        }
+        let needed = if XSAVEC.load(Ordering::Relaxed) { compacted } else { standard };
+        assert!(size >= needed, "{size} bytes for {needed}");
     }
 }
