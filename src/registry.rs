@@ -383,6 +383,18 @@ thread_local! {
     /// The STB_GNU_UNIQUE definitions the load in progress on this thread chose first: they
     /// enter the unique-symbol table when it commits, and are forgotten if it fails.
     static UNIQUE_PENDING: std::cell::RefCell<Vec<PendingUnique>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Whether this thread ever used [`UNIQUE_PENDING`] (empty until then, and left alone: its
+    /// first use registers a thread-exit destructor, which loads that bind no STB_GNU_UNIQUE
+    /// definition do not need).
+    static UNIQUE_PENDING_USED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Take the STB_GNU_UNIQUE definitions the load in progress on this thread chose.
+fn take_unique_pending() -> Vec<PendingUnique> {
+    if !UNIQUE_PENDING_USED.get() {
+        return Vec::new();
+    }
+    UNIQUE_PENDING.take()
 }
 
 /// Clears [`LOADING`] when the load ends, however it ends.
@@ -398,7 +410,9 @@ impl Loading {
 impl Drop for Loading {
     fn drop(&mut self) {
         LOADING.set(false);
-        UNIQUE_PENDING.with_borrow_mut(Vec::clear);
+        if UNIQUE_PENDING_USED.get() {
+            UNIQUE_PENDING.with_borrow_mut(Vec::clear);
+        }
     }
 }
 
@@ -714,7 +728,7 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
             },
         );
     }
-    for (name, id, _, sym) in UNIQUE_PENDING.take() {
+    for (name, id, _, sym) in take_unique_pending() {
         if let Some(m) = w.entries.get(&id).map(|e| e.module.clone()) {
             w.unique.get_mut().entry(name).or_insert((m, sym));
         }
@@ -1237,6 +1251,7 @@ impl Registry {
         }
         if LOADING.get() {
             // The load in progress decides for itself until it commits.
+            UNIQUE_PENDING_USED.set(true);
             return UNIQUE_PENDING.with_borrow_mut(|pending| match pending.iter().find(|p| *p.0 == *name) {
                 // SAFETY: the load holds every object its bindings reach until it commits, and
                 // clears this list when it ends.

@@ -392,6 +392,16 @@ fn system_test(test: &str, src: &str, libs: &[&str], headers: &[(&str, &str)], s
     s.run_ok(&prog, &[] as &[&str], &[]);
 }
 
+/// The first open of a library without static TLS (libz) in a process leaves the thread's
+/// static TLS reservations alone: no thread-exit destructor is registered for them.
+#[test]
+fn first_open_registers_no_thread_exit_destructor() {
+    let s = Scratch::new("first_open_tls_dtor");
+    let lib = s.lib("libsimple.so", &["simple.c"], &[]);
+    let prog = s.program("first_open_thread_exit.c", &["-ldl"]);
+    s.run_ok(&prog, &[lib.to_str().unwrap()], &[]);
+}
+
 #[test]
 fn system_libz() {
     system_test(
