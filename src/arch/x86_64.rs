@@ -531,8 +531,13 @@ fn size_xsave() {
 /// Whether lazy binding and dynamic TLS descriptors, whose trampolines save the extended
 /// register state with XSAVE, are available on this machine.
 pub fn trampolines_supported() -> bool {
-    static SIZED: std::sync::Once = std::sync::Once::new();
-    SIZED.call_once(size_xsave);
+    // Sizing gives the same answer every time: threads that race here all do it, and no lock
+    // is held that a fork could leave taken.
+    static SIZED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !SIZED.load(Ordering::Acquire) {
+        size_xsave();
+        SIZED.store(true, Ordering::Release);
+    }
     XSAVE_OK.load(Ordering::Relaxed)
 }
 
