@@ -132,7 +132,9 @@ struct Registry {
     /// name gets once one was bound. Entries stay for good (their objects are pinned). Lazy
     /// binding and `rl_sym` add to it under a shared lock of the registry, hence its own mutex,
     /// only ever taken inside the registry lock and never held across another lock.
-    unique: Mutex<HashMap<Box<[u8]>, UniqueDef>>,
+    /// (SipHash with fixed keys: the names come from loaded objects, and random keys would cost
+    /// the first open of a process a `getrandom` call.)
+    unique: Mutex<HashMap<Box<[u8]>, UniqueDef, std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>>>,
     /// Objects finalized at exit, kept (and mapped): code later in the exit sequence may still
     /// point into them.
     finalized_at_exit: Vec<Entry>,
