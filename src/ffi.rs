@@ -215,14 +215,15 @@ const HANDLE_BITS: u64 = (1 << (usize::BITS - 4)) - 1;
 fn handle_key() -> &'static HandleKey {
     static KEY: once_cell::sync::OnceCell<HandleKey> = once_cell::sync::OnceCell::new();
     KEY.get_or_init(|| {
-        let mul = crate::os::random_word() | 1;
+        let [mul, xor] = crate::os::random_words();
+        let mul = mul | 1;
         // The inverse of an odd number modulo 2^64 (Newton's iteration doubles the correct low
         // bits each step, from 3 correct ones).
         let mut inverse = mul;
         for _ in 0..5 {
             inverse = inverse.wrapping_mul(2u64.wrapping_sub(mul.wrapping_mul(inverse)));
         }
-        HandleKey { mul, inverse, xor: crate::os::random_word() & HANDLE_BITS }
+        HandleKey { mul, inverse, xor: xor & HANDLE_BITS }
     })
 }
 

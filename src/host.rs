@@ -81,8 +81,8 @@ impl Real {
         // records stay valid while their objects are loaded, and the C library (the one object
         // looked for) is never unloaded.
         let mut l = unsafe { _r_debug.r_map };
-        // The tables of the last object read (the C library), with its base.
-        let mut last: Option<(usize, Tables)> = None;
+        // The tables of the objects read (the C library and the few after it), with their bases.
+        let mut read: Vec<(usize, Tables)> = Vec::with_capacity(4);
         // Objects are read in list order until every name has its most preferred version (the
         // C library defines them all, early on the list).
         while !l.is_null() && best.iter().any(|b| b.is_none_or(|(v, _)| v > 0)) {
@@ -109,7 +109,8 @@ impl Real {
                 continue;
             }
             let Some(t) = tables(lm.l_addr, phdrs) else { continue };
-            let symtab = &last.insert((lm.l_addr, t)).1 .2;
+            read.push((lm.l_addr, t));
+            let symtab = &read[read.len() - 1].1 .2;
             for ((name, versions), best) in WANTED.iter().zip(&mut best) {
                 // glibc 2.34 moved the functions into the C library under new versions; the
                 // older ones name libdl's. On machines glibc came to later, the older ones are
@@ -125,8 +126,8 @@ impl Real {
                 }
             }
         }
-        if let Some(t) = last {
-            let old = READ_FOR_REAL.swap(Box::into_raw(Box::new(t)), Ordering::AcqRel);
+        if !read.is_empty() {
+            let old = READ_FOR_REAL.swap(Box::into_raw(Box::new(read)), Ordering::AcqRel);
             if !old.is_null() {
                 // SAFETY: every pointer stored there came from `Box::into_raw`; the swap took
                 // this one out, so nothing else frees it.
@@ -159,19 +160,23 @@ impl Real {
 /// An object's readable ranges, dynamic section and symbol table, as [`tables`] reads them.
 type Tables = (Span, DynInfo, SymTab);
 
-/// The tables [`Real::find`] read last (the C library's) with the object's base, boxed, kept for
-/// the first view of the host to take rather than read them again; null once taken.
-static READ_FOR_REAL: AtomicPtr<(usize, Tables)> = AtomicPtr::new(std::ptr::null_mut());
+/// The tables [`Real::find`] read (the C library's and those of the objects after it it had to
+/// read), each with its object's base, boxed, kept for the first view of the host to take rather
+/// than read them again (the version definitions its lookups read among them); null once taken.
+static READ_FOR_REAL: AtomicPtr<Vec<(usize, Tables)>> = AtomicPtr::new(std::ptr::null_mut());
 
 /// Take the tables [`Real::find`] kept, if they are still there.
-fn take_read_for_real() -> Option<(usize, Tables)> {
+fn take_read_for_real() -> Vec<(usize, Tables)> {
     if READ_FOR_REAL.load(Ordering::Acquire).is_null() {
-        return None;
+        return Vec::new();
     }
     let p = READ_FOR_REAL.swap(std::ptr::null_mut(), Ordering::AcqRel);
+    if p.is_null() {
+        return Vec::new();
+    }
     // SAFETY: a non-null pointer stored there came from `Box::into_raw`; the swap took it out,
     // so this call alone owns it.
-    (!p.is_null()).then(|| *unsafe { Box::from_raw(p) })
+    *unsafe { Box::from_raw(p) }
 }
 
 /// What dl_iterate_phdr reported for one object.
@@ -355,16 +360,16 @@ pub fn is_stub(phdrs: &[crate::raw::Phdr]) -> bool {
     phdrs.iter().any(|p| p.p_type == PT_RELINK_STATIC_TLS)
 }
 
-/// `kept`: tables read earlier for one object (by base), used instead of reading them again.
-fn module_of(f: &Found, is_program: bool, tp: usize, id: u64, kept: &mut Option<(usize, Tables)>) -> Option<Module> {
+/// `kept`: tables read earlier for some objects (by base), used instead of reading them again.
+fn module_of(f: &Found, is_program: bool, tp: usize, id: u64, kept: &mut Vec<(usize, Tables)>) -> Option<Module> {
     // SAFETY: the system loader's program headers stay mapped while the object is loaded.
     let phdrs = unsafe { std::slice::from_raw_parts(f.phdr as *const crate::raw::Phdr, f.phnum) };
     if is_stub(phdrs) {
         // relink's own, holding another object's static TLS: not an object of the host.
         return None;
     }
-    let read = match kept.take_if(|(base, _)| *base == f.addr) {
-        Some((_, t)) => Some(t),
+    let read = match kept.iter().position(|(base, _)| *base == f.addr) {
+        Some(i) => Some(kept.swap_remove(i).1),
         None => tables(f.addr, phdrs),
     };
     let (span, dynamic, mut symtab) = read?;

@@ -176,7 +176,7 @@ impl Module {
         Module {
             id: p.id,
             name: p.name.to_string(),
-            c_name: std::ffi::CString::new(p.name.replace('\0', "?")).unwrap_or_default(),
+            c_name: std::ffi::CString::new(p.name).unwrap_or_else(|_| std::ffi::CString::new(p.name.replace('\0', "?")).unwrap_or_default()),
             soname: p.dynamic.soname.and_then(|o| p.symtab.strtab.get(o)),
             basename_at: p.name.rfind('/').map_or(0, |i| i + 1),
             phdr: p.phdr,

@@ -124,16 +124,22 @@ impl File {
 
 /// The stamp of the file `path` names now (following symbolic links), without opening it.
 pub fn stamp(path: &Path) -> Option<Stamp> {
-    let c = CString::new(path.as_os_str().as_bytes()).ok()?;
-    // SAFETY: an all-zero stat is a valid value for stat to overwrite.
-    let mut st: libc::stat64 = unsafe { std::mem::zeroed() };
-    // SAFETY: `c` is NUL-terminated and `st` a valid out-pointer.
-    (unsafe { libc::stat64(c.as_ptr(), &mut st) } == 0).then_some(Stamp {
+    let st = stat(path)?;
+    Some(Stamp {
         id: (st.st_dev, st.st_ino),
         size: st.st_size as u64,
         mtime: mtime(&st),
         ctime: ctime(&st),
     })
+}
+
+/// `stat(2)` of the file `path` names (following symbolic links).
+fn stat(path: &Path) -> Option<libc::stat64> {
+    let c = CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: an all-zero stat is a valid value for stat to overwrite.
+    let mut st: libc::stat64 = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is NUL-terminated and `st` a valid out-pointer.
+    (unsafe { libc::stat64(c.as_ptr(), &mut st) } == 0).then_some(st)
 }
 
 /// A file's modification time, seconds and nanoseconds (`time_t` is 32 bits on some machines:
@@ -514,9 +520,17 @@ impl Drop for MemFile {
     }
 }
 
-/// Whether `path` names a directory.
+/// Whether `path` names a directory (following symbolic links).
 pub fn is_dir(path: &Path) -> bool {
-    std::fs::metadata(path).map(|m| m.is_dir()).unwrap_or(false)
+    dir_links(path).is_some()
+}
+
+/// The link count of the directory `path` names (following symbolic links), None if it names
+/// none. File systems that count subdirectories (ext4, xfs, tmpfs…) give a directory 2 plus the
+/// number of its subdirectories; the others give 1 (btrfs, overlayfs' merged directories).
+#[allow(clippy::unnecessary_cast)]
+pub fn dir_links(path: &Path) -> Option<u64> {
+    stat(path).filter(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR).map(|st| st.st_nlink as u64)
 }
 
 /// The path of the running program, read once (exec replaces the process, so it never changes).
@@ -612,17 +626,24 @@ pub fn at_fork(prepare: extern "C" fn(), parent: extern "C" fn(), child: extern 
     }
 }
 
-/// A random word from the kernel (for values that must not be guessable, not for keys that
-/// protect secrets); falls back to mixing the time and the process id if that fails.
-pub fn random_word() -> u64 {
-    let mut w = 0u64;
-    // SAFETY: getrandom writes at most the 8 bytes of `w`.
-    let n = unsafe { libc::getrandom(&mut w as *mut u64 as *mut libc::c_void, 8, libc::GRND_NONBLOCK) };
-    if n == 8 {
+/// `N` random words from the kernel, in one call (for values that must not be guessable, not
+/// for keys that protect secrets); falls back to mixing the time and the process id if that
+/// fails.
+pub fn random_words<const N: usize>() -> [u64; N] {
+    let mut w = [0u64; N];
+    let len = std::mem::size_of_val(&w);
+    // SAFETY: getrandom writes at most the `len` bytes of `w`.
+    let n = unsafe { libc::getrandom(w.as_mut_ptr() as *mut libc::c_void, len, libc::GRND_NONBLOCK) };
+    if n == len as isize {
         return w;
     }
     let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
-    (t ^ (std::process::id() as u64).rotate_left(32)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    let mut x = t ^ (std::process::id() as u64).rotate_left(32);
+    for v in &mut w {
+        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        *v = (x ^ (x >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    }
+    w
 }
 
 /// Whether shell pattern `pattern` matches `name` (`fnmatch(3)` without flags).

@@ -132,7 +132,9 @@ struct Registry {
     /// name gets once one was bound. Entries stay for good (their objects are pinned). Lazy
     /// binding and `rl_sym` add to it under a shared lock of the registry, hence its own mutex,
     /// only ever taken inside the registry lock and never held across another lock.
-    unique: Mutex<HashMap<Box<[u8]>, UniqueDef>>,
+    /// (SipHash with fixed keys: the names come from loaded objects, and random keys would cost
+    /// the first open of a process a `getrandom` call.)
+    unique: Mutex<HashMap<Box<[u8]>, UniqueDef, std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>>>,
     /// Objects finalized at exit, kept (and mapped): code later in the exit sequence may still
     /// point into them.
     finalized_at_exit: Vec<Entry>,
@@ -383,6 +385,18 @@ thread_local! {
     /// The STB_GNU_UNIQUE definitions the load in progress on this thread chose first: they
     /// enter the unique-symbol table when it commits, and are forgotten if it fails.
     static UNIQUE_PENDING: std::cell::RefCell<Vec<PendingUnique>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Whether this thread ever used [`UNIQUE_PENDING`] (empty until then, and left alone: its
+    /// first use registers a thread-exit destructor, which loads that bind no STB_GNU_UNIQUE
+    /// definition do not need).
+    static UNIQUE_PENDING_USED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Take the STB_GNU_UNIQUE definitions the load in progress on this thread chose.
+fn take_unique_pending() -> Vec<PendingUnique> {
+    if !UNIQUE_PENDING_USED.get() {
+        return Vec::new();
+    }
+    UNIQUE_PENDING.take()
 }
 
 /// Clears [`LOADING`] when the load ends, however it ends.
@@ -398,7 +412,9 @@ impl Loading {
 impl Drop for Loading {
     fn drop(&mut self) {
         LOADING.set(false);
-        UNIQUE_PENDING.with_borrow_mut(Vec::clear);
+        if UNIQUE_PENDING_USED.get() {
+            UNIQUE_PENDING.with_borrow_mut(Vec::clear);
+        }
     }
 }
 
@@ -607,7 +623,7 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
 
     // Scopes, then relocation, dependencies first.
     let n = group.modules.len();
-    let index: HashMap<u64, usize> = group.modules.iter().enumerate().map(|(i, m)| (m.id, i)).collect();
+    let index: IdMap<usize> = group.modules.iter().enumerate().map(|(i, m)| (m.id, i)).collect();
     let deps_of = |m: &Module| match index.get(&m.id) {
         Some(&i) => group.deps[i].clone(),
         None => guard.deps_of(m),
@@ -616,9 +632,9 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
     // Relocation and initialization order: dependencies first (depth-first post-order over the
     // new objects), so that IFUNC resolvers and constructors find their dependencies ready.
     let mut order = Vec::with_capacity(n);
-    let mut seen = HashSet::new();
-    fn visit(i: usize, g: &resolve::Group, index: &HashMap<u64, usize>, seen: &mut HashSet<usize>, out: &mut Vec<usize>) {
-        if !seen.insert(i) {
+    let mut seen = vec![false; n];
+    fn visit(i: usize, g: &resolve::Group, index: &IdMap<usize>, seen: &mut [bool], out: &mut Vec<usize>) {
+        if std::mem::replace(&mut seen[i], true) {
             return;
         }
         for d in &g.deps[i] {
@@ -714,7 +730,7 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
             },
         );
     }
-    for (name, id, _, sym) in UNIQUE_PENDING.take() {
+    for (name, id, _, sym) in take_unique_pending() {
         if let Some(m) = w.entries.get(&id).map(|e| e.module.clone()) {
             w.unique.get_mut().entry(name).or_insert((m, sym));
         }
@@ -1237,6 +1253,7 @@ impl Registry {
         }
         if LOADING.get() {
             // The load in progress decides for itself until it commits.
+            UNIQUE_PENDING_USED.set(true);
             return UNIQUE_PENDING.with_borrow_mut(|pending| match pending.iter().find(|p| *p.0 == *name) {
                 // SAFETY: the load holds every object its bindings reach until it commits, and
                 // clears this list when it ends.

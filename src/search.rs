@@ -880,6 +880,16 @@ impl<T, F: FnMut(&Path) -> Option<T>> Walker<'_, '_, F> {
         if remember && REMEMBERED.lock().bare.iter().any(|d| d == dir) {
             return self.try_file([dir, self.name].concat());
         }
+        // One `stat` of the directory tells when it has no subdirectory at all (a link count of
+        // 2, where the file system counts them), or is no directory: then none of the
+        // capability subdirectories needs asking about. (An empty `dir` is the current one.)
+        let here = if dir.is_empty() { &b"."[..] } else { dir };
+        if ctx.host.subdirs.len() > 1 && os::dir_links(as_path(here)).is_none_or(|n| n == 2) {
+            if remember {
+                REMEMBERED.lock().bare.push(dir.to_vec());
+            }
+            return self.try_file([dir, self.name].concat());
+        }
         let mut missing: Vec<&[u8]> = Vec::new();
         let mut present: Vec<&[u8]> = Vec::new();
         for sub in &ctx.host.subdirs {
@@ -1824,6 +1834,27 @@ mod tests {
                 t.0.join("d/libc1.so")
             ]
         );
+    }
+
+    #[test]
+    fn directories_without_subdirectories_are_not_probed() {
+        let t = TempDir::new("leaf");
+        t.file("leaf/libl.so");
+        t.file("full/libl.so");
+        t.sub("full/other");
+        let cache = Cache::default();
+        assert!(HOST.subdirs.len() > 1, "the process's host has capability subdirectories");
+        let c = Ctx { host: &HOST, ..ctx(&HOST, &cache, None, &[]) };
+        let probed = |dir: &str| REMEMBERED.lock().subdirs.iter().any(|(d, _)| d.starts_with(dir.as_bytes()));
+        for (dir, has_subdirs) in [("leaf", false), ("full", true)] {
+            let d = t.s(dir) + "/";
+            let paths = SearchPaths { rpath: vec![], runpath: Some((&d, None)) };
+            let (hit, tried) = run(&c, "libl.so", &paths);
+            assert_eq!(hit, Some(t.0.join(dir).join("libl.so")));
+            assert_eq!(tried, [t.0.join(dir).join("libl.so")]);
+            // The leaf is known to have none from one `stat` of it; the other one is asked.
+            assert_eq!(probed(&d), has_subdirs, "{dir}");
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@
 use crate::{host, os};
 use crate::sync::{Mutex, RwLock};
 use std::alloc::Layout;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -499,6 +499,11 @@ struct Reserved {
 
 thread_local! {
     static RESERVED: RefCell<Reserved> = RefCell::new(Reserved::default());
+    /// Whether this thread ever reserved or wanted a block. Until it has, `RESERVED` is empty and
+    /// left alone: its first use registers a thread-exit destructor with the C library (an
+    /// allocation and, the first time in the process, lazy bindings of the C library's own),
+    /// which an open of objects without static TLS does not need.
+    static RESERVED_USED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The static TLS blocks of one open, reserved with no relink lock held.
@@ -517,6 +522,9 @@ pub struct Reservations {
 
 impl Reservations {
     pub fn begin() -> Reservations {
+        if !RESERVED_USED.get() {
+            return Reservations { outer: Some(Reserved::default()) };
+        }
         Reservations { outer: Some(RESERVED.with(RefCell::take)) }
     }
 
@@ -525,6 +533,11 @@ impl Reservations {
     /// state (the blocks no object took are released). Else the object's name, with the error
     /// if the block could not be reserved.
     pub fn reserve_wanted(&mut self) -> Option<(String, Result<(), String>)> {
+        if !RESERVED_USED.get() {
+            // Nothing was reserved or wanted: the thread's state and the outer open's are empty.
+            self.outer = None;
+            return None;
+        }
         let wanted = RESERVED.with(|r| {
             let mut r = r.borrow_mut();
             match r.wanted.take() {
@@ -541,7 +554,7 @@ impl Reservations {
 
 impl Drop for Reservations {
     fn drop(&mut self) {
-        if let Some(outer) = self.outer.take() {
+        if let Some(outer) = self.outer.take().filter(|_| RESERVED_USED.get()) {
             let mine = RESERVED.with(|r| r.replace(outer));
             drop(mine);
         }
@@ -551,6 +564,7 @@ impl Drop for Reservations {
 /// The static TLS block reserved by the current open for an object with template `t`, or
 /// `None` after noting that the open needs one (see [`Reservations`]).
 pub fn reserved_for(t: &Template, name: &str) -> Option<Arc<StaticBlock>> {
+    RESERVED_USED.set(true);
     RESERVED.with(|r| {
         let mut r = r.borrow_mut();
         if let Some(b) = r.blocks.iter().find(|b| Arc::strong_count(b) == 1 && b.initializes(t)) {

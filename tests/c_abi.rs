@@ -392,6 +392,17 @@ fn system_test(test: &str, src: &str, libs: &[&str], headers: &[(&str, &str)], s
     s.run_ok(&prog, &[] as &[&str], &[]);
 }
 
+/// The first open of a library without static TLS in a process leaves the thread's static TLS
+/// reservations and pending unique definitions alone (no thread-exit destructor is registered
+/// for them), and asks the kernel for random bytes once.
+#[test]
+fn first_open_registers_no_destructor_and_asks_for_random_bytes_once() {
+    let s = Scratch::new("first_open_tls_dtor");
+    let lib = s.lib("libsimple.so", &["simple.c"], &[]);
+    let prog = s.program("first_open_thread_exit.c", &["-ldl"]);
+    s.run_ok(&prog, &[lib.to_str().unwrap()], &[]);
+}
+
 #[test]
 fn system_libz() {
     system_test(

@@ -35,7 +35,8 @@
 //!   `relink_lazy_entry` (the trampoline PLT0 jumps to, `lazy_entry` below, through GOT word
 //!   `LAZY_GOT_ENTRY`, with the object's context in GOT word `LAZY_GOT_CONTEXT`). With them:
 //!   `binds_at_load` (PLT calls the trampoline cannot carry: bound eagerly),
-//!   `trampolines_supported` and `init` (sizing them at startup),
+//!   `trampolines_supported` and `init` (sizing them: at startup, or on x86_64 the first time
+//!   `trampolines_supported` is asked),
 //!   and the `entry_asm!` macro (the instructions of a naked export that hands its return
 //!   address on, which `with_caller!` below and the interposer put together). A default below
 //!   that only i386 overrides: `tls_get_addr_alias` (`___tls_get_addr`, argument in %eax).

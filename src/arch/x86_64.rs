@@ -115,14 +115,50 @@ fn glibc_leaf(index: u32) -> [u32; 4] {
     unsafe { __x86_get_cpuid_feature_leaf(index).as_ref() }.map_or([0; 4], |f| f.cpuid)
 }
 
-/// CPUID leaf 0: (highest leaf, whether the vendor is Intel). Executed once.
+/// CPUID leaf 0: (highest leaf, whether the vendor is Intel), as glibc found them at startup
+/// when its record can be read (see [`glibc_basic`]), else executed once.
 fn leaf0() -> (u32, bool) {
     static LEAF0: once_cell::sync::OnceCell<(u32, bool)> = once_cell::sync::OnceCell::new();
     *LEAF0.get_or_init(|| {
-        let l0 = std::arch::x86_64::__cpuid(0);
-        let intel = &l0.ebx.to_le_bytes() == b"Genu" && &l0.edx.to_le_bytes() == b"ineI" && &l0.ecx.to_le_bytes() == b"ntel";
-        (l0.eax, intel)
+        glibc_basic().unwrap_or_else(cpuid_leaf0)
     })
+}
+
+/// CPUID leaf 0 executed: (highest leaf, whether the vendor is Intel).
+fn cpuid_leaf0() -> (u32, bool) {
+    let l0 = std::arch::x86_64::__cpuid(0);
+    let intel = &l0.ebx.to_le_bytes() == b"Genu" && &l0.edx.to_le_bytes() == b"ineI" && &l0.ecx.to_le_bytes() == b"ntel";
+    (l0.eax, intel)
+}
+
+/// glibc's own record of CPUID leaf 0, read rather than executing CPUID again (a trap to the
+/// hypervisor in a virtual machine, tens of microseconds on some): (highest leaf, whether the
+/// vendor is Intel). In glibc 2.33 and later the leaves [`glibc_leaf`] returns are the array
+/// that follows five words in its `struct cpu_features`: the vendor kind (1: Intel, up to 4:
+/// others), the highest leaf, and the family, model and stepping it decoded from leaf 1. The
+/// record is used only when those agree with leaf 1 as glibc read it; otherwise `None`.
+fn glibc_basic() -> Option<(u32, bool)> {
+    // SAFETY: as in `glibc_leaf`; a non-null answer points to static data.
+    let leaf1 = unsafe { __x86_get_cpuid_feature_leaf(0).as_ref() }?;
+    // SAFETY: the address is that of glibc's `features[0]`, inside its static `struct
+    // cpu_features`, which (2.33 and later, as `__x86_get_cpuid_feature_leaf` is) begins with
+    // the five words read here, 4-byte aligned.
+    let basic = unsafe { *(leaf1 as *const CpuidFeature).cast::<[u32; 5]>().sub(1) };
+    let [kind, max_leaf, family, model, stepping] = basic;
+    // Leaf 1 as glibc decodes it: the extended family counts for family 15, the extended model
+    // for families 6 and 15 (and others, depending on the vendor).
+    let eax = leaf1.cpuid[0];
+    let base_family = (eax >> 8) & 0xf;
+    let base_model = (eax >> 4) & 0xf;
+    let extended_model = (eax >> 12) & 0xf0;
+    let full_family = base_family + if base_family == 0xf { (eax >> 20) & 0xff } else { 0 };
+    let sound = eax != 0
+        && (1..=4).contains(&kind)
+        && max_leaf >= 1
+        && family == full_family
+        && (model == base_model || model == base_model + extended_model)
+        && stepping == eax & 0xf;
+    sound.then_some((max_leaf, kind == 1))
 }
 
 pub fn cpu_info() -> CpuInfo {
@@ -447,9 +483,14 @@ pub(crate) static XSAVEC: std::sync::atomic::AtomicBool = std::sync::atomic::Ato
 /// Whether the trampolines can run here (XSAVE enabled by the OS).
 static XSAVE_OK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Size the XSAVE area for this CPU (before any object is relocated). Keeping it small matters:
-/// the lazy-binding trampoline runs on the caller's stack, which may be a small thread stack.
-pub fn init() {
+/// Nothing to do before the first object is relocated: the trampolines' XSAVE area is sized the
+/// first time [`trampolines_supported`] is asked (which may execute CPUID, which an open that
+/// uses no trampoline does not need).
+pub fn init() {}
+
+/// Size the XSAVE area for this CPU. Keeping it small matters: the lazy-binding trampoline runs
+/// on the caller's stack, which may be a small thread stack.
+fn size_xsave() {
     use std::arch::x86_64::{__cpuid_count, _xgetbv};
     let osxsave = glibc_leaf(0)[2] & (1 << 27) != 0;
     if leaf0().0 < 0xd || !osxsave {
@@ -458,20 +499,30 @@ pub fn init() {
     // SAFETY: OSXSAVE is set, so XGETBV is enabled.
     let all = unsafe { _xgetbv(0) };
     let xcr0 = all & RFBM_LO as u64;
-    // EBX of leaf 0xD is the size for every component XCR0 enables; only when that includes the
-    // components left out (AMX) is the size worked out component by component.
-    let mut size = __cpuid_count(0xd, 0).ebx as usize;
-    if all != xcr0 {
-        size = 576;
+    // Leaf 0xD, subleaf 1 as glibc read it (its index 3): EAX bit 1 is XSAVEC, EBX the size of
+    // the compacted area of every component XCR0 (and IA32_XSS) enables, which a subset of them
+    // never exceeds.
+    let [eax_d1, ebx_d1, ..] = glibc_leaf(3);
+    let xsavec = eax_d1 & 2 != 0;
+    let size = if all != xcr0 {
+        // Components left out (AMX) are enabled: the size is worked out component by component
+        // (standard offsets, which the compacted form never exceeds either).
+        let mut size = 576;
         for i in 2..32 {
             if xcr0 & (1 << i) != 0 {
                 let c = __cpuid_count(0xd, i);
                 size = size.max(c.ebx as usize + c.eax as usize);
             }
         }
-    }
+        size
+    } else if xsavec && ebx_d1 >= 576 {
+        ebx_d1 as usize
+    } else {
+        // EBX of subleaf 0: the standard area of every component XCR0 enables.
+        __cpuid_count(0xd, 0).ebx as usize
+    };
     if size <= 16384 {
-        XSAVEC.store(__cpuid_count(0xd, 1).eax & 2 != 0, Ordering::Relaxed);
+        XSAVEC.store(xsavec, Ordering::Relaxed);
         XSAVE_SIZE.store((size + 63) & !63, Ordering::Relaxed);
         XSAVE_OK.store(true, Ordering::Relaxed);
     }
@@ -480,6 +531,13 @@ pub fn init() {
 /// Whether lazy binding and dynamic TLS descriptors, whose trampolines save the extended
 /// register state with XSAVE, are available on this machine.
 pub fn trampolines_supported() -> bool {
+    // Sizing gives the same answer every time: threads that race here all do it, and no lock
+    // is held that a fork could leave taken.
+    static SIZED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !SIZED.load(Ordering::Acquire) {
+        size_xsave();
+        SIZED.store(true, Ordering::Release);
+    }
     XSAVE_OK.load(Ordering::Relaxed)
 }
 
@@ -518,4 +576,38 @@ macro_rules! entry_asm {
     (version "GLIBC_2.1") => { "GLIBC_2.2.5" };
     (version "GLIBC_2.2.4") => { "GLIBC_2.2.5" };
     (version $v:literal) => { $v };
+}
+
+#[cfg(test)]
+mod tests {
+    /// glibc's record of leaf 0 is found and says what the CPU says.
+    #[test]
+    fn glibc_cpu_record_is_read() {
+        assert_eq!(super::glibc_basic(), Some(super::cpuid_leaf0()));
+    }
+
+    /// The trampolines' area, sized from glibc's cached leaves, holds what XSAVEC (or XSAVE)
+    /// writes for the components they save, as CPUID tells component by component.
+    #[test]
+    fn xsave_area_is_large_enough() {
+        use super::*;
+        use std::arch::x86_64::{__cpuid_count, _xgetbv};
+        assert!(trampolines_supported(), "this machine has XSAVE");
+        let size = XSAVE_SIZE.load(Ordering::Relaxed);
+        // SAFETY: XSAVE is in use (above), so XGETBV is enabled.
+        let rfbm = unsafe { _xgetbv(0) } & RFBM_LO as u64;
+        let (mut compacted, mut standard) = (576, 576);
+        for i in 2..32 {
+            if rfbm & (1 << i) != 0 {
+                let c = __cpuid_count(0xd, i);
+                if c.ecx & 2 != 0 {
+                    compacted = (compacted + 63) & !63;
+                }
+                compacted += c.eax as usize;
+                standard = standard.max(c.ebx as usize + c.eax as usize);
+            }
+        }
+        let needed = if XSAVEC.load(Ordering::Relaxed) { compacted } else { standard };
+        assert!(size >= needed, "{size} bytes for {needed}");
+    }
 }
