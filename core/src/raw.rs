@@ -298,13 +298,6 @@ impl Span {
         &self.ranges
     }
 
-    /// The span of the one range of `self` that holds `addr` (a span over part of a span is
-    /// as readable as the span itself).
-    #[inline]
-    pub fn narrowed_to(&self, addr: usize) -> Option<Span> {
-        self.range_of(addr).map(|r| Span { ranges: alloc::vec![r] })
-    }
-
     /// `n` records of type `T` at `addr`, if they lie inside one range and are aligned.
     #[inline]
     pub fn slice<T: Pod>(&self, addr: usize, n: usize) -> Option<&'static [T]> {
