@@ -227,6 +227,13 @@ pub enum Calc {
 pub trait InsnSize: Copy + core::fmt::Debug + PartialEq + Eq {
     /// Bytes the field covers (at least; a RISC-V ULEB128 number may be longer).
     fn size(self) -> usize;
+
+    /// For an absolute address written into the field (or into the instruction pair it is
+    /// part of, such as RISC-V's `lui` + `addi`): the end of the low addresses it reaches, so
+    /// that the unit is placed below it; `None` when the field never holds such an address.
+    fn low_end(self) -> Option<u64> {
+        None
+    }
 }
 
 /// The field an object relocation writes; `I` is the machine's `InsnField` (each arch file
@@ -258,6 +265,17 @@ impl<I: InsnSize> Field<I> {
             Field::U32 | Field::S32 => 4,
             Field::W64 => 8,
             Field::Insn(f) => f.size(),
+        }
+    }
+
+    /// The end of the low addresses an absolute address in the field reaches (see
+    /// [`InsnSize::low_end`]): 4 GiB zero-extended, 2 GiB sign-extended.
+    pub fn low_end(self) -> Option<u64> {
+        match self {
+            Field::U32 => Some(1 << 32),
+            Field::S32 => Some(1 << 31),
+            Field::Insn(f) => f.low_end(),
+            _ => None,
         }
     }
 

@@ -250,6 +250,21 @@ impl super::InsnSize for InsnField {
             Site::Word64 | Site::AuipcJalr => 8,
         }
     }
+
+    /// An absolute address in `lui` + `addi`/load/store (HI20 with LO12_I or LO12_S) is
+    /// sign-extended from 32 bits, its HI20 part rounded by 0x800: below 2 GiB - 2 KiB in user
+    /// space. A `c.lui` (RVC_LUI) reaches below 128 KiB - 2 KiB.
+    fn low_end(self) -> Option<u64> {
+        if self.0 & (ADD | SUB) != 0 {
+            return None;
+        }
+        match SITES[(self.0 & 0xf) as usize] {
+            Site::U => Some((1 << 31) - 0x800),
+            Site::I | Site::S if self.0 & LO != 0 => Some((1 << 31) - 0x800),
+            Site::CLui => Some((1 << 17) - 0x800),
+            _ => None,
+        }
+    }
 }
 
 /// Write `v` into the `Field::Insn` field `k` at the start of `place`; false if it does not
@@ -343,3 +358,25 @@ pub const RUNTIME_FNS: &[RuntimeFn] = &[
         relocs: &[(36, R_RISCV_GOT32_PCREL, "__cxa_finalize", 36), (20, R_RISCV_CALL, "__dso_handle", 0)],
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn low_window_of_absolute_addresses() {
+        let end = |t| object_reloc(t).1.low_end();
+        let hi20 = end(R_RISCV_HI20).unwrap();
+        assert_eq!(hi20, 0x7fff_f800);
+        assert_eq!(end(R_RISCV_LO12_I), Some(hi20));
+        assert_eq!(end(R_RISCV_LO12_S), Some(hi20));
+        assert_eq!(end(R_RISCV_32), Some(1 << 32));
+        assert_eq!(end(R_RISCV_64), None);
+        assert_eq!(end(R_RISCV_ADD32), None);
+        assert_eq!(end(R_RISCV_SET16), None);
+        // The last address below the end fits a lui, the end does not.
+        let lui = 0x0000_07b7u32.to_le_bytes();
+        assert!(object::write(Site::U, &mut lui.clone(), hi20 as i64 - 1, false).is_ok());
+        assert_eq!(object::write(Site::U, &mut lui.clone(), hi20 as i64, false), Err(object::Bad::Range));
+    }
+}

@@ -25,6 +25,9 @@ use alloc::vec::Vec;
 use elf::abi;
 use super::FxMap;
 
+/// Why an absolute reference to a symbol outside the unit is refused.
+const EXTERNAL_ABS: &str = "a field under 32 bits or an instruction's immediate cannot hold the address of a symbol outside the unit";
+
 /// What a GOT entry or a stub is for: a global name, or a local symbol of one object.
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
 pub enum Key {
@@ -410,19 +413,22 @@ impl<'a> Linker<'a> {
         match (calc, t) {
             (Calc::Abs, Target::External(g)) => match field {
                 Field::W64 => dynamic(plan, Some(g)),
-                Field::U32 | Field::S32 => match self.outside(plan, scope, g) {
+                _ if field.low_end().is_some() => match self.outside(plan, scope, g) {
                     Some(o) if o.func => {
                         // The stub is the function's address as the unit sees it.
                         plan.stub(self, key);
                         plan.low(field, describe);
                     }
+                    // An instruction's immediate has no dynamic relocation, and data outside
+                    // the unit is not in the low 2 GiB the unit's own addresses are in.
+                    _ if matches!(field, Field::Insn(_)) => return Err(unsupported(EXTERNAL_ABS)),
                     _ => dynamic(plan, Some(g)),
                 },
-                _ => return Err(unsupported("a field under 32 bits or an instruction's immediate cannot hold the address of a symbol outside the unit")),
+                _ => return Err(unsupported(EXTERNAL_ABS)),
             },
             (Calc::Abs, Target::Ifunc(_)) => match field {
                 Field::W64 => dynamic(plan, None),
-                Field::U32 | Field::S32 => {
+                _ if field.low_end().is_some() => {
                     plan.stub(self, key);
                     plan.low(field, describe);
                 }
@@ -844,13 +850,10 @@ impl Plan {
         self.stubs.push(key);
     }
 
-    /// A 32-bit absolute field must hold an address of the unit.
+    /// A 32-bit absolute field (or an instruction pair that holds such an address) must hold
+    /// an address of the unit.
     fn low(&mut self, field: Field, why: impl FnOnce() -> String) {
-        let end = match field {
-            Field::U32 => 1u64 << 32,
-            Field::S32 => 1u64 << 31,
-            _ => return,
-        };
+        let Some(end) = field.low_end() else { return };
         self.low_end = Some(self.low_end.map_or(end, |e| e.min(end)));
         if self.low_why.is_none() {
             self.low_why = Some(why());
