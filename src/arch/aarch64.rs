@@ -32,7 +32,6 @@ pub fn thread_pointer() -> usize {
     tp
 }
 
-
 /// glibc's `__ifunc_arg_t` (`<sys/ifunc.h>`).
 #[repr(C)]
 struct IfuncArg {
@@ -255,7 +254,6 @@ pub(crate) use lazy_entry_asm;
 pub fn tls_get_addr_entry() -> Option<usize> {
     None
 }
-
 
 /// `STO_AARCH64_VARIANT_PCS`: the function takes or returns values in registers the base
 /// procedure call standard does not use for arguments (SVE z/p registers, or the vector PCS),

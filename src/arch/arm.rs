@@ -43,7 +43,6 @@ pub fn thread_pointer() -> usize {
     tp
 }
 
-
 /// Call an IFUNC resolver the way glibc does on Arm: with the `AT_HWCAP` word.
 ///
 /// # Safety
@@ -237,7 +236,6 @@ pub(crate) use lazy_entry_asm;
 pub fn tls_get_addr_entry() -> Option<usize> {
     None
 }
-
 
 /// Whether a PLT call to a symbol with this `st_other` must be bound at load: never (Arm
 /// defines no variant calling convention marks).

@@ -31,7 +31,6 @@ pub fn thread_pointer() -> usize {
     tp
 }
 
-
 /// Call an IFUNC resolver the way glibc does on RISC-V: with the `AT_HWCAP` word first. Later
 /// glibc versions pass a pointer to `__riscv_hwprobe` second and a reserved null third; relink
 /// passes nulls for both (resolvers must check the pointer before use).
@@ -271,7 +270,6 @@ pub fn trampolines_supported() -> bool {
 pub fn tls_get_addr_entry() -> Option<usize> {
     None
 }
-
 
 /// `STO_RISCV_VARIANT_CC`: the function takes arguments in vector registers (the vector calling
 /// convention; its object has `DT_RISCV_VARIANT_CC`), which the trampoline does not preserve.

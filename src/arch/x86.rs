@@ -23,7 +23,6 @@ pub fn thread_pointer() -> usize {
     tp
 }
 
-
 /// Call an IFUNC resolver the way glibc does on i386 (no arguments).
 ///
 /// # Safety

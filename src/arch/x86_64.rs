@@ -60,7 +60,6 @@ pub fn hot_words() -> *mut usize {
     thread_pointer().wrapping_add(off) as *mut usize
 }
 
-
 /// Call an IFUNC resolver the way glibc does on x86-64 (no arguments).
 ///
 /// # Safety
@@ -550,7 +549,6 @@ extern "C" {
 pub fn tls_get_addr_entry() -> Option<usize> {
     Some(relink_tls_get_addr as *const () as usize)
 }
-
 
 /// Whether a PLT call to a symbol with this `st_other` must be bound at load: never (the
 /// trampoline preserves the whole extended state).

@@ -62,7 +62,6 @@ pub const TPOFF: u32 = R_RISCV_TLS_TPREL64;
 /// REL tables are refused: glibc has no REL relocations on this machine.
 pub const ACCEPTS_REL: bool = false;
 
-
 /// Map a raw relocation type onto its generic kind.
 pub fn classify(r_type: u32) -> Kind {
     match r_type {
@@ -170,7 +169,6 @@ pub const LAZY_GOT_ENTRY: usize = 0;
 
 /// The arithmetic of RV64 object relocations.
 pub mod object;
-
 
 /// Relocatable objects are linked on this machine.
 pub const OBJECT_LINKING: bool = true;
