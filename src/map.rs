@@ -189,6 +189,26 @@ pub fn load_placed(
     id: u64,
     placement: Option<Placement>,
 ) -> Result<Module> {
+    load_as(src, layout, name, origin, id, placement, None)
+}
+
+/// [`load`] of a linked unit's image kept in a file (the unit cache, see `link::cache`): the
+/// object is the unit, known by the identity of the file it was linked from (`file_id`), not
+/// of the file it is mapped from.
+pub fn load_unit_file(file: os::File, name: &str, origin: Option<PathBuf>, id: u64, file_id: Option<(u64, u64)>) -> Result<Module> {
+    load_as(&Source::File(file), None, name, origin, id, None, Some(file_id))
+}
+
+/// [`load_placed`]; `identity`, when given, is the object's file identity whatever the source.
+fn load_as(
+    src: &Source,
+    layout: Option<Layout>,
+    name: &str,
+    origin: Option<PathBuf>,
+    id: u64,
+    placement: Option<Placement>,
+    identity: Option<Option<(u64, u64)>>,
+) -> Result<Module> {
     let layout = match layout {
         Some(l) => l,
         None => read_layout(src, name)?,
@@ -403,9 +423,10 @@ pub fn load_placed(
         })
         .collect();
     let phdr = (phdrs.as_ptr() as usize, phdrs.len());
-    let file_id = match src {
-        Source::File(f) => Some(f.id),
-        Source::Memory(_) => unit_file,
+    let file_id = match (identity, src) {
+        (Some(id), _) => id,
+        (None, Source::File(f)) => Some(f.id),
+        (None, Source::Memory(_)) => unit_file,
     };
     let image = Image {
         region,

@@ -1584,6 +1584,59 @@ const OBJ_VARIANTS: &[(&str, &[&str])] = &[
     ("O0-sections", &["-O0", "-ffunction-sections", "-fdata-sections", "-fcommon"]),
 ];
 
+/// The unit cache directory of a scratch dir: created empty (mode 0700) on first use.
+fn unit_cache_dir(s: &Scratch) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = s.path("unit-cache");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    dir
+}
+
+/// The entries of a unit cache directory (file names of 32 hex digits).
+fn unit_cache_entries(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_str().is_some_and(|n| n.len() == 32 && n.bytes().all(|b| b.is_ascii_hexdigit())))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Runs `prog` (built with -DCHECK_UNIT_CACHE) with the unit cache `cache` and RELINK_DEBUG=files;
+/// returns its report (standard error).
+fn run_with_unit_cache(s: &Scratch, prog: &Path, args: &[String], cache: &Path, env: &[(&str, &str)]) -> String {
+    let mut env = env.to_vec();
+    let cache = cache.to_string_lossy();
+    env.extend([("CHECK_UNIT_CACHE", &*cache), ("RELINK_DEBUG", "files")]);
+    s.run_ok(prog, args, &env);
+    std::fs::read_to_string(s.path(&format!("{}.stderr", prog.file_name().unwrap().to_string_lossy()))).unwrap()
+}
+
+/// Runs the test program `src` (built with `extra` and -DCHECK_UNIT_CACHE) twice with a fresh
+/// unit cache: the first run links its units and writes at least `cached` of them to the cache,
+/// the second maps every unit it can from the cache (no miss), writes none, and passes the same
+/// checks.
+fn again_from_unit_cache(s: &Scratch, src: &str, extra: &[&str], args: &[String], env: &[(&str, &str)], cached: usize) {
+    let stem = src.trim_end_matches(".c");
+    let mut flags = extra.to_vec();
+    flags.push("-DCHECK_UNIT_CACHE");
+    let prog = s.program_as(&format!("{stem}_cached"), src, &flags);
+    let cache = unit_cache_dir(s);
+    // Entries are written only for inputs unchanged for more than a second.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let first = run_with_unit_cache(s, &prog, args, &cache, env);
+    let wrote = first.matches("unit cache: wrote").count();
+    assert!(wrote >= cached && unit_cache_entries(&cache).len() == wrote, "{src}: {wrote} units written to the cache, {cached} expected:\n{first}");
+    let second = run_with_unit_cache(s, &prog, args, &cache, env);
+    assert!(
+        second.matches(" mapped from ").count() >= wrote && !second.contains("unit cache: wrote") && !second.contains("unit cache: miss"),
+        "{src}: the second run must map the {wrote} cached units and write none:\n{second}"
+    );
+}
+
 #[test]
 fn objects_of_every_code_model() {
     let s = Scratch::new("obj_load");
@@ -1610,6 +1663,10 @@ fn objects_of_every_code_model() {
     let mut args = vec![s.dir_arg()];
     args.extend(OBJ_VARIANTS.iter().map(|(v, _)| v.to_string()));
     s.run_ok(&prog, &args, &[]);
+    // Cached units: position independent (the -fPIC and -O0 ones; not the others, whose
+    // images depend on where they are: a placement window, or their own addresses in code).
+    let args: Vec<String> = [s.dir_arg().as_str(), "fpic", "fpie", "large", "large-nopic", "O0-sections", "!fno-pic"].map(String::from).to_vec();
+    again_from_unit_cache(&s, "obj_load.c", &[], &args, &[], 2);
 }
 
 #[test]
@@ -1644,7 +1701,8 @@ fn archive_libz() {
     let s = Scratch::new("archive_zlib");
     s.object("arc_zlib_user.o", "arc_zlib_user.c", &[]);
     let prog = s.program("archive_zlib.c", &[]);
-    s.run_ok(&prog, &[s.dir_arg(), libz], &[]);
+    s.run_ok(&prog, &[s.dir_arg(), libz.clone()], &[]);
+    again_from_unit_cache(&s, "archive_zlib.c", &[], &[s.dir_arg(), libz], &[], 2);
 }
 
 #[test]
@@ -1657,7 +1715,8 @@ fn archive_sqlite_with_object() {
     let prog = s.program("archive_sqlite.c", &["-Wl,--as-needed"]);
     let d = readelf(&["-d"], &prog);
     assert!(!d.contains("[libm.so"), "archive_sqlite must not link libm:\n{d}");
-    s.run_ok(&prog, &[s.dir_arg(), sqlite], &[]);
+    s.run_ok(&prog, &[s.dir_arg(), sqlite.clone()], &[]);
+    again_from_unit_cache(&s, "archive_sqlite.c", &["-Wl,--as-needed"], &[s.dir_arg(), sqlite], &[], 1);
 }
 
 /// The members of `archive` that `ld` links together with `objects` (its link map), and the
@@ -1761,7 +1820,11 @@ fn cxx_objects_comdat_exceptions_ctors() {
     let prog = s.program("cxx_objects.c", &[]);
     let d = readelf(&["-d"], &prog);
     assert!(!d.contains("libstdc++"), "the host must not link libstdc++:\n{d}");
-    s.run_ok(&prog, &[s.dir_arg(), stdcxx], &[]);
+    s.run_ok(&prog, &[s.dir_arg(), stdcxx.clone()], &[]);
+    // -fPIC: no PC-relative reference to libstdc++'s data, no placement window; cached.
+    s.object("cxx_obj_a.o", "cxx_obj_a.cpp", &["-fPIC"]);
+    s.object("cxx_obj_b.o", "cxx_obj_b.cpp", &["-fPIC"]);
+    again_from_unit_cache(&s, "cxx_objects.c", &[], &[s.dir_arg(), stdcxx], &[], 1);
 }
 
 #[test]
@@ -1780,6 +1843,7 @@ fn object_initializer_order() {
     run_build(ld);
     let prog = s.program("init_order.c", &[]);
     s.run_ok(&prog, &[s.dir_arg(), s.p("liborder.so")], &[]);
+    again_from_unit_cache(&s, "init_order.c", &[], &[s.dir_arg(), s.p("liborder.so")], &[], 1);
 }
 
 /// obj_tls.c and obj_tls_other.c compiled for each TLS access model: (variant, flags, models).
@@ -1827,6 +1891,9 @@ fn units_mixed_with_shared_libraries() {
     assert_fixture(r.contains("R_X86_64_PC32") && r.contains("mix_dep_data"), "mix_user.o reaches mix_dep_data PC-relative", &r);
     let prog = s.program("mixed_units.c", &[]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
+    // -fPIC: no placement window, so the unit is cached (hooks, events, RL_GLOBAL as before).
+    s.object("mix_user.o", "mix_user.c", &["-fPIC"]);
+    again_from_unit_cache(&s, "mixed_units.c", &[], &[s.dir_arg()], &[], 1);
 }
 
 #[test]
