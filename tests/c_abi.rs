@@ -1915,6 +1915,150 @@ fn object_open_close_cycles_leak_nothing() {
     // Without the per-thread malloc caches, whose freed chunks count as in use and vary by
     // several KiB from one run to the next.
     s.run_ok(&prog, &[s.dir_arg()], &[("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0")]);
+    // Units mapped from the unit cache leak nothing either.
+    again_from_unit_cache(&s, "obj_cycles.c", &[], &[s.dir_arg()], &[("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0")], 2);
+}
+
+/// The unit cache's test program and fixtures, built in a scratch dir whose inputs have settled
+/// (entries are written only for inputs unchanged for more than a second).
+fn unit_cache_scratch(name: &str) -> (Scratch, std::path::PathBuf, std::path::PathBuf) {
+    let s = Scratch::new(name);
+    s.object("cache_seed.o", "cache_seed.c", &["-fPIC"]);
+    s.object("cache_seed_nopic.o", "cache_seed.c", &["-fno-pic"]);
+    s.object("cache_stdout.o", "cache_stdout.c", &["-fPIE"]);
+    s.object("cache_import.o", "cache_import.c", &["-fPIE"]);
+    s.object("obj_tls_fpie.o", "obj_tls.c", &["-fPIE"]);
+    s.object("obj_tls_other_fpie.o", "obj_tls_other.c", &["-fPIE"]);
+    s.lib("libcache_provider.so", &["cache_provider.c"], &[]);
+    let prog = s.program("unit_cache.c", &[]);
+    let cache = unit_cache_dir(&s);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    (s, prog, cache)
+}
+
+/// One step of unit_cache.c; returns its RELINK_DEBUG=files report.
+fn unit_cache_step(s: &Scratch, prog: &Path, cache: &Path, step: &[&str]) -> String {
+    let mut args = vec![s.dir_arg(), cache.to_string_lossy().into_owned()];
+    args.extend(step.iter().map(|a| a.to_string()));
+    s.run_ok(prog, &args, &[("RELINK_DEBUG", "files")]);
+    std::fs::read_to_string(s.path("unit_cache.stderr")).unwrap()
+}
+
+/// A hit maps the entry: a constant patched in the entry's image is what the next process
+/// gets; a changed input is a miss that writes a new entry.
+#[test]
+fn unit_cache_hit_maps_the_entry() {
+    let (s, prog, cache) = unit_cache_scratch("unit_cache_hit");
+    let first = unit_cache_step(&s, &prog, &cache, &["seed", "5eed1234"]);
+    let entries = unit_cache_entries(&cache);
+    assert!(first.contains("unit cache: wrote") && entries.len() == 1, "one entry written:\n{first}");
+    let entry = &entries[0];
+    let mut bytes = std::fs::read(entry).unwrap();
+    let at = bytes.windows(4).position(|w| w == 0x5eed1234u32.to_le_bytes()).expect("the constant in the entry");
+    bytes[at..at + 4].copy_from_slice(&0x5eed4321u32.to_le_bytes());
+    std::fs::write(entry, &bytes).unwrap();
+    let second = unit_cache_step(&s, &prog, &cache, &["seed", "5eed4321"]);
+    assert!(second.contains(" mapped from ") && !second.contains("unit cache: wrote"), "a hit:\n{second}");
+    // A changed input (its times) is another key: linked again, a new entry.
+    run_build({
+        let mut c = Command::new("touch");
+        c.arg(s.path("cache_seed.o"));
+        c
+    });
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let third = unit_cache_step(&s, &prog, &cache, &["seed", "5eed1234"]);
+    assert!(third.contains("unit cache: wrote") && unit_cache_entries(&cache).len() == 2, "linked again and written:\n{third}");
+    let fourth = unit_cache_step(&s, &prog, &cache, &["seed", "5eed1234"]);
+    assert!(fourth.contains(" mapped from "), "the new entry is used:\n{fourth}");
+}
+
+/// Entries and directories someone else could have written, damaged entries: misses (or no
+/// cache at all) that still link correctly, each replacing the entry.
+#[test]
+fn unit_cache_untrusted_or_damaged_entries_are_misses() {
+    use std::os::unix::fs::PermissionsExt;
+    let (s, prog, cache) = unit_cache_scratch("unit_cache_damaged");
+    let first = unit_cache_step(&s, &prog, &cache, &["seed", "5eed1234"]);
+    assert!(first.contains("unit cache: wrote"), "{first}");
+    let entry = unit_cache_entries(&cache).remove(0);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&entry), 0o600, "entries are private");
+    let bytes = std::fs::read(&entry).unwrap();
+    let damage: Vec<(&str, Box<dyn Fn()>)> = vec![
+        ("group-writable", Box::new(|| std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o620)).unwrap())),
+        ("other-writable", Box::new(|| std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o602)).unwrap())),
+        ("truncated", Box::new(|| std::fs::write(&entry, &bytes[..bytes.len() / 2]).unwrap())),
+        ("garbage trailer", Box::new(|| {
+            let mut b = bytes.clone();
+            let n = b.len();
+            for (i, x) in b[n - 200..n - 16].iter_mut().enumerate() {
+                *x = i as u8 ^ 0x5a;
+            }
+            std::fs::write(&entry, &b).unwrap()
+        })),
+        ("a symbolic link", Box::new(|| {
+            std::fs::copy(&entry, s.path("entry-copy")).unwrap();
+            std::fs::remove_file(&entry).unwrap();
+            std::os::unix::fs::symlink(s.path("entry-copy"), &entry).unwrap();
+        })),
+    ];
+    for (what, spoil) in &damage {
+        spoil();
+        let out = unit_cache_step(&s, &prog, &cache, &["seed", "5eed1234"]);
+        assert!(out.contains("unit cache: miss") && out.contains("unit cache: wrote"), "{what} entry: a miss, replaced:\n{out}");
+        assert!(std::fs::symlink_metadata(&entry).unwrap().file_type().is_file() && mode(&entry) == 0o600, "{what}: replaced");
+        let again = unit_cache_step(&s, &prog, &cache, &["seed", "5eed1234"]);
+        assert!(again.contains(" mapped from "), "{what}: the replaced entry is a hit:\n{again}");
+    }
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        // Owned by someone else.
+        std::os::unix::fs::chown(&entry, Some(65534), Some(65534)).unwrap();
+        let out = unit_cache_step(&s, &prog, &cache, &["seed", "5eed1234"]);
+        assert!(out.contains("unit cache: miss") && out.contains("unit cache: wrote"), "an entry of another user: a miss:\n{out}");
+        std::os::unix::fs::chown(&cache, Some(65534), Some(65534)).unwrap();
+        let out = unit_cache_step(&s, &prog, &cache, &["seed", "5eed1234"]);
+        assert!(out.contains("not a directory of this user") && !out.contains("unit cache: wrote"), "a directory of another user: no cache:\n{out}");
+        std::os::unix::fs::chown(&cache, Some(0), Some(0)).unwrap();
+    }
+    // A directory others can write into: no cache at all.
+    std::fs::remove_file(&entry).unwrap();
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = unit_cache_step(&s, &prog, &cache, &["seed", "5eed1234"]);
+    assert!(out.contains("not a directory of this user") && unit_cache_entries(&cache).is_empty(), "no cache:\n{out}");
+}
+
+/// What the link asked the scope must still hold at a hit: a shared-object input that no longer
+/// defines an import as it did is a miss (and an undefined import is reported against the input
+/// that needs it).
+#[test]
+fn unit_cache_checks_what_the_scope_said() {
+    let (s, prog, cache) = unit_cache_scratch("unit_cache_scope");
+    let first = unit_cache_step(&s, &prog, &cache, &["import"]);
+    assert!(first.contains("unit cache: wrote"), "{first}");
+    let hit = unit_cache_step(&s, &prog, &cache, &["import"]);
+    assert!(hit.contains(" mapped from "), "{hit}");
+    s.lib("libcache_provider.so", &["cache_provider.c"], &["-DAS_DATA"]);
+    let data = unit_cache_step(&s, &prog, &cache, &["import-data"]);
+    assert!(
+        data.contains("unit cache: miss") && data.contains("cache_provided is not defined as it was") && data.contains("not cached: its 32-bit fields need a placement window"),
+        "cache_provided is data now: a miss, and the unit is placed near it:\n{data}"
+    );
+    s.lib("libcache_provider.so", &["cache_provider.c"], &["-DWITHOUT"]);
+    let none = unit_cache_step(&s, &prog, &cache, &["import-none"]);
+    assert!(none.contains("unit cache: miss") && none.contains("cache_provided is not defined as it was"), "cache_provided is gone: a miss:\n{none}");
+}
+
+/// Units whose image depends on where they are mapped, or on memory the caller gave, are never
+/// written to the cache.
+#[test]
+fn unit_cache_never_holds_placed_static_tls_or_memory_units() {
+    let (s, prog, cache) = unit_cache_scratch("unit_cache_never");
+    let out = unit_cache_step(&s, &prog, &cache, &["never"]);
+    assert!(unit_cache_entries(&cache).is_empty() && !out.contains("unit cache: wrote"), "nothing cached:\n{out}");
+    for why in ["cache_seed_nopic.o not cached: its 32-bit fields need a placement window", "cache_stdout.o not cached: its 32-bit fields need a placement window", "needs a block of static TLS"] {
+        assert!(out.contains(why), "reported: {why}\n{out}");
+    }
 }
 
 #[test]
