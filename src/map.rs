@@ -177,30 +177,19 @@ pub struct Placement {
 /// Map an image and build its [`Module`]. On error everything mapped so far is unmapped.
 /// `layout` is the image's checked headers when the caller has read them already.
 pub fn load(src: &Source, layout: Option<Layout>, name: &str, origin: Option<PathBuf>, id: u64) -> Result<Module> {
-    load_placed(src, layout, name, origin, id, None)
-}
-
-/// [`load`], into the span `placement` reserved when it is given.
-pub fn load_placed(
-    src: &Source,
-    layout: Option<Layout>,
-    name: &str,
-    origin: Option<PathBuf>,
-    id: u64,
-    placement: Option<Placement>,
-) -> Result<Module> {
-    load_as(src, layout, name, origin, id, placement, None)
+    load_placed(src, layout, name, origin, id, None, None)
 }
 
 /// [`load`] of a linked unit's image kept in a file (the unit cache, see `link::cache`): the
 /// object is the unit, known by the identity of the file it was linked from (`file_id`), not
 /// of the file it is mapped from.
 pub fn load_unit_file(file: os::File, name: &str, origin: Option<PathBuf>, id: u64, file_id: Option<(u64, u64)>) -> Result<Module> {
-    load_as(&Source::File(file), None, name, origin, id, None, Some(file_id))
+    load_placed(&Source::File(file), None, name, origin, id, None, Some(file_id))
 }
 
-/// [`load_placed`]; `identity`, when given, is the object's file identity whatever the source.
-fn load_as(
+/// [`load`], into the span `placement` reserved when it is given; `identity`, when given, is the
+/// object's file identity whatever the source (see [`load_unit_file`]).
+pub fn load_placed(
     src: &Source,
     layout: Option<Layout>,
     name: &str,

@@ -51,38 +51,29 @@ impl Stamp {
 impl File {
     /// Open a regular file read-only (O_CLOEXEC).
     pub fn open(path: &Path) -> io::Result<File> {
-        let c = CString::new(path.as_os_str().as_bytes())
-            .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-        // SAFETY: `c` is a valid NUL-terminated string.
-        // (O_LARGEFILE: 64-bit offsets on 32-bit machines; 0 elsewhere.)
-        let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC | libc::O_LARGEFILE) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let mut file = File { fd, size: 0, id: (0, 0), stamp: Stamp::default() };
-        // SAFETY: an all-zero stat is a valid value for fstat to overwrite.
-        let mut st: libc::stat64 = unsafe { std::mem::zeroed() };
-        // SAFETY: `fd` is open and `st` is a valid out-pointer.
-        if unsafe { libc::fstat64(fd, &mut st) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        if st.st_mode & libc::S_IFMT != libc::S_IFREG {
-            let e = if st.st_mode & libc::S_IFMT == libc::S_IFDIR { libc::EISDIR } else { libc::EINVAL };
-            return Err(io::Error::from_raw_os_error(e));
-        }
-        file.size = st.st_size as u64;
-        file.id = (st.st_dev, st.st_ino);
-        file.stamp = Stamp { id: file.id, size: file.size, mtime: mtime(&st), ctime: ctime(&st) };
-        Ok(file)
+        File::open_checked(path, 0, |st| match st.st_mode & libc::S_IFMT {
+            libc::S_IFREG => Ok(()),
+            libc::S_IFDIR => Err(io::Error::from_raw_os_error(libc::EISDIR)),
+            _ => Err(io::Error::from_raw_os_error(libc::EINVAL)),
+        })
     }
 
     /// Open a file that only the effective user can have written: read-only, not through a
     /// symbolic link (O_NOFOLLOW), a regular file owned by the effective user and writable by
     /// no one else (a file that is not is refused with `PermissionDenied`).
     pub fn open_private(path: &Path) -> io::Result<File> {
-        let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        File::open_checked(path, libc::O_NOFOLLOW, |st| {
+            if private(st, libc::S_IFREG) { Ok(()) } else { Err(io::Error::from(io::ErrorKind::PermissionDenied)) }
+        })
+    }
+
+    /// Open `path` read-only (O_CLOEXEC and `flags`), if `check` accepts what fstat says of it.
+    fn open_checked(path: &Path, flags: libc::c_int, check: impl FnOnce(&libc::stat64) -> io::Result<()>) -> io::Result<File> {
+        let c = CString::new(path.as_os_str().as_bytes())
+            .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
         // SAFETY: `c` is a valid NUL-terminated string.
-        let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_LARGEFILE) };
+        // (O_LARGEFILE: 64-bit offsets on 32-bit machines; 0 elsewhere.)
+        let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC | libc::O_LARGEFILE | flags) };
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }
@@ -93,9 +84,7 @@ impl File {
         if unsafe { libc::fstat64(fd, &mut st) } != 0 {
             return Err(io::Error::last_os_error());
         }
-        if !private(&st, libc::S_IFREG) {
-            return Err(io::Error::from(io::ErrorKind::PermissionDenied));
-        }
+        check(&st)?;
         file.size = st.st_size as u64;
         file.id = (st.st_dev, st.st_ino);
         file.stamp = Stamp { id: file.id, size: file.size, mtime: mtime(&st), ctime: ctime(&st) };

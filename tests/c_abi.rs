@@ -1617,8 +1617,7 @@ fn run_with_unit_cache(s: &Scratch, prog: &Path, args: &[String], cache: &Path, 
 
 /// Runs the test program `src` (built with `extra` and -DCHECK_UNIT_CACHE) twice with a fresh
 /// unit cache: the first run links its units and writes at least `cached` of them to the cache,
-/// the second maps every unit it can from the cache (no miss), writes none, and passes the same
-/// checks.
+/// the second maps each of those from the cache, writes none, and passes the same checks.
 fn again_from_unit_cache(s: &Scratch, src: &str, extra: &[&str], args: &[String], env: &[(&str, &str)], cached: usize) {
     let stem = src.trim_end_matches(".c");
     let mut flags = extra.to_vec();
@@ -1632,7 +1631,7 @@ fn again_from_unit_cache(s: &Scratch, src: &str, extra: &[&str], args: &[String]
     assert!(wrote >= cached && unit_cache_entries(&cache).len() == wrote, "{src}: {wrote} units written to the cache, {cached} expected:\n{first}");
     let second = run_with_unit_cache(s, &prog, args, &cache, env);
     assert!(
-        second.matches(" mapped from ").count() >= wrote && !second.contains("unit cache: wrote") && !second.contains("unit cache: miss"),
+        second.matches(" mapped from ").count() >= wrote && !second.contains("unit cache: wrote"),
         "{src}: the second run must map the {wrote} cached units and write none:\n{second}"
     );
 }
@@ -1984,7 +1983,8 @@ fn unit_cache_untrusted_or_damaged_entries_are_misses() {
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&entry), 0o600, "entries are private");
     let bytes = std::fs::read(&entry).unwrap();
-    let damage: Vec<(&str, Box<dyn Fn()>)> = vec![
+    type Spoil<'a> = Box<dyn Fn() + 'a>;
+    let damage: Vec<(&str, Spoil)> = vec![
         ("group-writable", Box::new(|| std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o620)).unwrap())),
         ("other-writable", Box::new(|| std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o602)).unwrap())),
         ("truncated", Box::new(|| std::fs::write(&entry, &bytes[..bytes.len() / 2]).unwrap())),

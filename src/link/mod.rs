@@ -130,7 +130,7 @@ pub fn load(
         }
     }
     let placement = crate::map::Placement { region: unit.region, static_tls: unit.static_tls, file_id };
-    let m = crate::map::load_placed(&crate::map::Source::Memory(image), None, name, origin, id, Some(placement))?;
+    let m = crate::map::load_placed(&crate::map::Source::Memory(image), None, name, origin, id, Some(placement), None)?;
     Ok((m, unit.needers))
 }
 
