@@ -116,12 +116,11 @@ impl<'a> Linker<'a> {
                 reason: format!("internal error: {} dynamic relocations written, {} planned", w.dyns.len(), plan.ndyn),
             });
         }
-        let mut at = lay.rela as usize;
-        for &(off, ty, sym, addend) in &w.dyns {
-            w.img[at..at + 8].copy_from_slice(&off.to_le_bytes());
-            w.img[at + 8..at + 16].copy_from_slice(&((sym as u64) << 32 | ty as u64).to_le_bytes());
-            w.img[at + 16..at + 24].copy_from_slice(&addend.to_le_bytes());
-            at += 24;
+        let rela = &mut w.img[lay.rela as usize..lay.rela as usize + 24 * plan.ndyn];
+        for (e, &(off, ty, sym, addend)) in rela.chunks_exact_mut(24).zip(&w.dyns) {
+            e[..8].copy_from_slice(&off.to_le_bytes());
+            e[8..16].copy_from_slice(&((sym as u64) << 32 | ty as u64).to_le_bytes());
+            e[16..].copy_from_slice(&addend.to_le_bytes());
         }
         Ok(())
     }
@@ -252,7 +251,7 @@ impl<'l> Writer<'l, '_> {
                     continue;
                 }
                 let how = self.placing(&reversed, oi, si);
-                let writable = l.lands_writable(oi, si)?;
+                let writable = l.lands_writable(oi, si);
                 let mut hint = 0;
                 for r in s.relocs.iter() {
                     let at = match how {

@@ -370,14 +370,21 @@ impl<'a> Linker<'a> {
                 if !sec.live || sec.relocs.is_empty() {
                     continue;
                 }
-                let writable = self.lands_writable(oi, si)?;
+                let writable = self.lands_writable(oi, si);
                 let check = o.reloc_checker(si);
                 for r in sec.relocs.iter() {
                     let (calc, field) = arch::object_reloc(r.ty);
                     check(&r, calc, field)?;
-                    if matches!((calc, target_in(ts, r.sym)), (Calc::Pc | Calc::CallPc, Target::Local(_))) {
+                    match (calc, target_in(ts, r.sym)) {
                         // Most relocations: a reference inside the unit needs nothing.
-                        continue;
+                        (Calc::Pc | Calc::CallPc, Target::Local(_)) => continue,
+                        // The unit's own address in a data word: a RELATIVE relocation adds the
+                        // base at load, wherever the image is mapped.
+                        (Calc::Abs, Target::Local(_)) if field == Field::W64 && writable => {
+                            plan.ndyn += 1;
+                            continue;
+                        }
+                        _ => {}
                     }
                     self.scan_one(&mut plan, scope, ts, oi, si, r, (calc, field), writable)?;
                 }
@@ -439,9 +446,7 @@ impl<'a> Linker<'a> {
                 }
                 _ => return Err(unsupported("a field under 32 bits or an instruction's immediate cannot hold an IFUNC's address")),
             },
-            // The unit's own address in a data word: a RELATIVE relocation adds the base at
-            // load, wherever the image is mapped.
-            (Calc::Abs, Target::Local(_)) if field == Field::W64 && writable => plan.ndyn += 1,
+            // (A 64-bit field of a writable section takes the fast path in `scan`.)
             (Calc::Abs, Target::Local(_)) => {
                 plan.low(field, describe);
                 plan.pin(describe);
@@ -496,11 +501,13 @@ impl<'a> Linker<'a> {
         Ok(())
     }
 
-    /// Whether section `si` of object `oi` lands in a segment that is writable while the unit
-    /// is relocated (data, RELRO, init and fini arrays, the TLS image).
-    pub fn lands_writable(&self, oi: u32, si: u32) -> Result<bool> {
-        use Bucket::*;
-        Ok(matches!(self.bucket(oi, si)?, Some(Tdata | Tbss | Relro | Init | Fini | Data | Bss)))
+    /// Whether section `si` of object `oi` surely lands in a segment that is writable while the
+    /// unit is relocated: a writable section other than `.eh_frame` (see `bucket`; an
+    /// executable one is refused).
+    #[inline]
+    pub fn lands_writable(&self, oi: u32, si: u32) -> bool {
+        let s = &self.objs[oi as usize].sections[si as usize];
+        s.flags & abi::SHF_WRITE as u64 != 0 && s.name != b".eh_frame"
     }
 
     /// Whether the GOT load at `off` of a section may become a `lea` (checked on the original
