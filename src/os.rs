@@ -220,6 +220,16 @@ pub fn write_replacing(dir: &Path, temp: &str, name: &str, parts: &[&[u8]]) -> i
     written
 }
 
+/// Remove the file `path` names (not what a symbolic link there points to).
+pub fn remove_file(path: &Path) -> io::Result<()> {
+    let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: `c` is a valid NUL-terminated string.
+    if unsafe { libc::unlink(c.as_ptr()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Device and inode of a path, without opening it.
 pub fn file_id(path: &Path) -> Option<(u64, u64)> {
     stamp(path).map(|s| s.id)

@@ -463,7 +463,14 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
 pub fn open_from(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Result<Handle> {
     let mut blocks = crate::tls::Reservations::begin();
     for attempt in 1.. {
-        let r = open_once(input, flags, hooks, caller);
+        let mut hit = None;
+        let r = open_once(input, flags, hooks, caller, &mut hit);
+        // A unit mapped from the unit cache that then failed to load (its entry damaged in a
+        // way mapping does not see): the entry goes, and the unit is linked again.
+        if let (Err(_), Some(entry), true) = (&r, hit, attempt < 32) {
+            crate::link::cache::discard(&entry);
+            continue;
+        }
         let Some((file, reserved)) = blocks.reserve_wanted() else { return r };
         if let Err(reason) = reserved {
             return Err(Error::Map { file, reason });
@@ -478,7 +485,9 @@ pub fn open_from(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> 
     unreachable!("the loop returns")
 }
 
-fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Result<Handle> {
+/// One attempt of [`open_from`]; `hit` is set to the entry of the unit cache the unit was
+/// mapped from, if it was.
+fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize, hit: &mut Option<PathBuf>) -> Result<Handle> {
     check_flags(match &input { Input::Path(p) => p, Input::Memory { name, .. } | Input::Link { name, .. } => name }, flags)?;
     let _search = crate::search::new_open();
     prepare_host_view();
@@ -589,7 +598,8 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
         let (origin, file_id) = file.map_or((None, None), |(o, id)| (o, Some(id)));
         let scope = ModuleScope(scope.iter().chain(guard.global_view.iter()).chain(&extra).map(|m| &**m).collect());
         let cache = hooks.cache_dir.as_deref().map(|dir| crate::link::CacheRequest { dir, inputs: key });
-        let (m, needers) = crate::link::load(name, inputs, &scope, origin, file_id, ids(), cache)?;
+        let (m, needers, entry) = crate::link::load(name, inputs, &scope, origin, file_id, ids(), cache)?;
+        *hit = entry;
         unit = Some((deps, needers));
         Ok::<Module, Error>(m)
     };

@@ -159,7 +159,7 @@ impl Entry {
         Some(Entry { dir: dir.to_path_buf(), key, file, settled })
     }
 
-    fn path(&self) -> PathBuf {
+    pub fn path(&self) -> PathBuf {
         self.dir.join(&self.file)
     }
 
@@ -272,5 +272,14 @@ impl Entry {
             Ok(()) => report!(FILES, "unit cache: wrote {}", self.path().display()),
             Err(e) => report!(FILES, "unit cache: cannot write {}: {e}", self.path().display()),
         }
+    }
+}
+
+/// Remove an entry the unit it held failed to load from (relocation, initialization checks,
+/// unwind tables): the next link of the unit writes it again.
+pub fn discard(entry: &Path) {
+    report!(FILES, "unit cache: {} failed to load: removed", entry.display());
+    if let Err(e) = os::remove_file(entry) {
+        report!(FILES, "unit cache: cannot remove {}: {e}", entry.display());
     }
 }

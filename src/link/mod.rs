@@ -103,8 +103,9 @@ pub struct CacheRequest<'a> {
 
 /// Link a unit and map it (relocation, initialization and registration follow as for any
 /// object): the registry's part of opening objects and archives. `scope` is where imports will
-/// be found. With a cache, a sound entry for the same inputs is mapped instead, and a unit
-/// linked here is written to it when its image is position independent.
+/// be found. With a cache, a sound entry for the same inputs is mapped instead (its path comes
+/// back with the module), and a unit linked here is written to it when its image is position
+/// independent.
 pub fn load(
     name: &str,
     inputs: &[Input],
@@ -113,10 +114,12 @@ pub fn load(
     file_id: Option<(u64, u64)>,
     id: u64,
     cache: Option<CacheRequest>,
-) -> Result<(Module, Needers)> {
+) -> Result<(Module, Needers, Option<std::path::PathBuf>)> {
     let entry = cache.and_then(|c| cache::Entry::new(c.dir, name, c.inputs));
-    if let Some(hit) = entry.as_ref().and_then(|e| e.load(scope, name, origin.clone(), file_id, id)) {
-        return Ok(hit);
+    if let Some(e) = &entry {
+        if let Some((m, needers)) = e.load(scope, name, origin.clone(), file_id, id) {
+            return Ok((m, needers, Some(e.path())));
+        }
     }
     let recorder = entry.as_ref().map(|_| cache::Recorder::new(scope));
     let unit = link(name, inputs, recorder.as_ref().map_or(scope, |r| r as &dyn Scope))?;
@@ -131,7 +134,7 @@ pub fn load(
     }
     let placement = crate::map::Placement { region: unit.region, static_tls: unit.static_tls, file_id };
     let m = crate::map::load_placed(&crate::map::Source::Memory(image), None, name, origin, id, Some(placement), None)?;
-    Ok((m, unit.needers))
+    Ok((m, unit.needers, None))
 }
 
 /// For each name a unit imports, the input that first referred to it.
