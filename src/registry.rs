@@ -465,9 +465,11 @@ pub fn open_from(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> 
     for attempt in 1.. {
         let mut hit = None;
         let r = open_once(input, flags, hooks, caller, &mut hit);
-        // A unit mapped from the unit cache that then failed to load (its entry damaged in a
-        // way mapping does not see): the entry goes, and the unit is linked again.
-        if let (Err(_), Some(entry), true) = (&r, hit, attempt < 32) {
+        // A unit mapped from the unit cache that then failed to load as a damaged entry would
+        // (its image refused, not a symbol missing: linking again would not find it either):
+        // the entry goes, and the unit is linked again.
+        let damaged = matches!(r, Err(Error::Malformed { .. } | Error::Unsupported { .. } | Error::Map { .. } | Error::Link { .. }));
+        if let (true, Some(entry), true) = (damaged, hit, attempt < 32) {
             crate::link::cache::discard(&entry);
             continue;
         }
