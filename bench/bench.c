@@ -1734,6 +1734,22 @@ static struct table t_link = {
             "linking, against dlopen of the prebuilt library.",
     .unit = U_TIME};
 
+/* One sample of dlopen of `prebuilt` in a fresh process into `s` (sample `k`; below 0: not
+ * kept), while `*ok`; an error ends them. */
+static void sample_prebuilt(struct series *s, const char *prebuilt, int k, int *ok)
+{
+    struct open_result r;
+    if (!*ok)
+        return;
+    run_child_open(DL, RTLD_NOW, prebuilt, NULL, &r);
+    if (!r.ok) {
+        set_err(s, r.err);
+        *ok = 0;
+    } else if (k >= 0) {
+        push(s, r.v[0]);
+    }
+}
+
 /* Table 8: rl_link of `inputs` against cc -shared + dlopen and against dlopen of `prebuilt`. */
 static void link_rows(const char *label, char **inputs, const char *cc, const char *fixtures,
                       const char *prebuilt, int samples)
@@ -1765,15 +1781,7 @@ static void link_rows(const char *label, char **inputs, const char *cc, const ch
                     push(&pre->s[RL], r.v[0]);
             }
         }
-        if (ok_pre) {
-            run_child_open(DL, RTLD_NOW, prebuilt, NULL, &r);
-            if (!r.ok) {
-                set_err(&pre->s[DL], r.err);
-                ok_pre = 0;
-            } else if (k >= 0) {
-                push(&pre->s[DL], r.v[0]);
-            }
-        }
+        sample_prebuilt(&pre->s[DL], prebuilt, k, &ok_pre);
     }
     unlink(out_so);
 
@@ -1806,15 +1814,8 @@ static void link_rows(const char *label, char **inputs, const char *cc, const ch
                 push(&warm->s[RL], r.v[0]);
             }
         }
-        if (ok_pre && k >= -1) {
-            run_child_open(DL, RTLD_NOW, prebuilt, NULL, &r);
-            if (!r.ok) {
-                set_err(&warm->s[DL], r.err);
-                ok_pre = 0;
-            } else if (k >= 0) {
-                push(&warm->s[DL], r.v[0]);
-            }
-        }
+        if (k >= -1)
+            sample_prebuilt(&warm->s[DL], prebuilt, k, &ok_pre);
     }
     DIR *d = opendir(cache);
     for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
