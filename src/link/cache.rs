@@ -159,6 +159,7 @@ impl Entry {
         Some(Entry { dir: dir.to_path_buf(), key, file, settled })
     }
 
+    /// The entry's file.
     pub fn path(&self) -> PathBuf {
         self.dir.join(&self.file)
     }
