@@ -5,7 +5,7 @@
  *   relink-bench run --fixtures DIR --report FILE [--cc CC] [--callgrind] [--quick] [--link]
  *                    [--lib NAME]...
  *   relink-bench child-open relink|glibc FLAGS LIB FD
- *   relink-bench child-link relink|glibc FD CC OUT INPUT...
+ *   relink-bench child-link relink|glibc FD CC OUT [--cache=DIR] INPUT...
  *
  * The driver ("run") never opens a measured library nor calls relink itself, so every process it
  * forks starts clean:
@@ -20,6 +20,7 @@
  *     driver to link them into a shared library (ld -shared) and dlopen that.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
@@ -237,12 +238,17 @@ static int child_open_main(int argc, char **argv)
 static int child_link_main(int argc, char **argv)
 {
     if (argc < 5)
-        die("usage: child-link relink|glibc FD CC OUT INPUT...");
+        die("usage: child-link relink|glibc FD CC OUT [--cache=DIR] INPUT...");
     int loader = loader_of(argv[0]);
     int fd = atoi(argv[1]);
-    const char *cc = argv[2], *out_so = argv[3];
+    const char *cc = argv[2], *out_so = argv[3], *cache = NULL;
     int n = argc - 4;
     char **inputs = argv + 4;
+    if (strncmp(inputs[0], "--cache=", 8) == 0) { /* relink only: rl_open_opts.cache_dir */
+        cache = inputs[0] + 8;
+        inputs++;
+        n--;
+    }
     const char *err = NULL;
     char errbuf[ERR_LEN];
 
@@ -257,7 +263,8 @@ static int child_link_main(int argc, char **argv)
             rl_input x = {inputs[i] + whole, NULL, 0, NULL, whole ? RL_INPUT_WHOLE_ARCHIVE : 0};
             in[i] = x;
         }
-        if (rl_link(in, (size_t)n, RL_NOW, NULL) == NULL)
+        rl_open_opts opts = {.size = sizeof opts, .cache_dir = cache};
+        if (rl_link(in, (size_t)n, RL_NOW, cache ? &opts : NULL) == NULL)
             err = ld_error(RL);
     } else {
         char *args[64];
@@ -1722,8 +1729,26 @@ static struct table t_link = {
             "compiler driver to link the same inputs into a shared library (cc -shared "
             "-Wl,-Bsymbolic: the archives hold -fPIE code) and dlopen it; and, for reference, "
             "dlopen of the distribution's prebuilt shared library. Same relink samples in both "
-            "rows of an input set.",
+            "rows of an input set. Warm unit cache rows: rl_link with rl_open_opts.cache_dir "
+            "holding the unit (one run wrote it before the samples), which maps it instead of "
+            "linking, against dlopen of the prebuilt library.",
     .unit = U_TIME};
+
+/* One sample of dlopen of `prebuilt` in a fresh process into `s` (sample `k`; below 0: not
+ * kept), while `*ok`; an error ends them. */
+static void sample_prebuilt(struct series *s, const char *prebuilt, int k, int *ok)
+{
+    struct open_result r;
+    if (!*ok)
+        return;
+    run_child_open(DL, RTLD_NOW, prebuilt, NULL, &r);
+    if (!r.ok) {
+        set_err(s, r.err);
+        *ok = 0;
+    } else if (k >= 0) {
+        push(s, r.v[0]);
+    }
+}
 
 /* Table 8: rl_link of `inputs` against cc -shared + dlopen and against dlopen of `prebuilt`. */
 static void link_rows(const char *label, char **inputs, const char *cc, const char *fixtures,
@@ -1756,17 +1781,53 @@ static void link_rows(const char *label, char **inputs, const char *cc, const ch
                     push(&pre->s[RL], r.v[0]);
             }
         }
-        if (ok_pre) {
-            run_child_open(DL, RTLD_NOW, prebuilt, NULL, &r);
-            if (!r.ok) {
-                set_err(&pre->s[DL], r.err);
-                ok_pre = 0;
-            } else if (k >= 0) {
-                push(&pre->s[DL], r.v[0]);
-            }
-        }
+        sample_prebuilt(&pre->s[DL], prebuilt, k, &ok_pre);
     }
     unlink(out_so);
+
+    /* rl_link with a warm unit cache (one run writes the entry first) against dlopen of the
+     * prebuilt library, sample by sample. */
+    char warm_label[128];
+    snprintf(warm_label, sizeof warm_label, "%s, warm unit cache", label);
+    struct row *warm = add_row(&t_link, warm_label, prebuilt);
+    char cache[PATH_MAX], arg[PATH_MAX + 16];
+    snprintf(cache, sizeof cache, "%s/unit-cache-%d", fixtures, (int)getpid());
+    snprintf(arg, sizeof arg, "--cache=%s", cache);
+    if (mkdir(cache, 0700) != 0)
+        die("mkdir %s: %s", cache, strerror(errno));
+    n = 2;
+    tail[n++] = arg;
+    for (int i = 0; inputs[i] && n < 23; i++)
+        tail[n++] = inputs[i];
+    tail[n] = NULL;
+    /* Entries are written for inputs unchanged for over a second: the object was just built. */
+    sleep(2);
+    int ok_warm = 1;
+    ok_pre = 1;
+    for (int k = -2; k < samples; k++) { /* k = -2: writes the entry; -1: discarded */
+        if (ok_warm) {
+            run_child("child-link", RL, tail, NULL, &r);
+            if (!r.ok) {
+                set_err(&warm->s[RL], r.err);
+                ok_warm = 0;
+            } else if (k >= 0) {
+                push(&warm->s[RL], r.v[0]);
+            }
+        }
+        if (k >= -1)
+            sample_prebuilt(&warm->s[DL], prebuilt, k, &ok_pre);
+    }
+    DIR *d = opendir(cache);
+    for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] != '.') {
+            char entry[2 * PATH_MAX];
+            snprintf(entry, sizeof entry, "%s/%s", cache, e->d_name);
+            unlink(entry);
+        }
+    }
+    if (d)
+        closedir(d);
+    rmdir(cache);
 }
 
 /* Table 3c: RTLD_GLOBAL opens of `libs` (NAME PATH pairs) then lookups through the global scope,
@@ -1871,7 +1932,7 @@ int main(int argc, char **argv)
     if (argc < 2 || strcmp(argv[1], "run") != 0)
         die("usage: relink-bench run --fixtures DIR --report FILE [--cc CC] [--callgrind] [--quick] "
             "[--link] [--lib NAME]...\n       relink-bench child-open relink|glibc FLAGS LIB FD"
-            "\n       relink-bench child-link relink|glibc FD CC OUT INPUT...");
+            "\n       relink-bench child-link relink|glibc FD CC OUT [--cache=DIR] INPUT...");
 
     const char *fixtures = NULL, *report = NULL, *cc = "cc";
     int callgrind = 0, quick = 0, link_arg = 0;

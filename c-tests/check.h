@@ -276,4 +276,42 @@ static inline const char *fixture_dir(int argc, char **argv)
     return argc > 1 ? argv[1] : ".";
 }
 
+/* Built with -DCHECK_UNIT_CACHE, a program's rl_link, rl_open and rl_open_ex keep linked units
+ * in the directory the environment variable CHECK_UNIT_CACHE names (rl_open_opts.cache_dir), so
+ * that a second run maps them from there: the same checks then test the cached units. */
+#ifdef CHECK_UNIT_CACHE
+static inline rl_open_opts check_cache_opts_(const rl_open_opts *given)
+{
+    rl_open_opts o;
+    memset(&o, 0, sizeof o);
+    if (given)
+        memcpy(&o, given, given->size < sizeof o ? given->size : sizeof o);
+    o.size = sizeof o;
+    o.cache_dir = getenv("CHECK_UNIT_CACHE");
+    return o;
+}
+
+static inline rl_handle *check_cached_link_(const rl_input *in, size_t n, int flags, const rl_open_opts *given)
+{
+    rl_open_opts o = check_cache_opts_(given);
+    return (rl_link)(in, n, flags, &o);
+}
+
+static inline rl_handle *check_cached_open_ex_(const char *path, const void *image, size_t len, int flags,
+                                               const rl_open_opts *given)
+{
+    rl_open_opts o = check_cache_opts_(given);
+    return (rl_open_ex)(path, image, len, flags, &o);
+}
+
+static inline rl_handle *check_cached_open_(const char *path, int flags)
+{
+    return path ? check_cached_open_ex_(path, NULL, 0, flags, NULL) : (rl_open)(path, flags);
+}
+
+#define rl_link(in, n, flags, opts) check_cached_link_(in, n, flags, opts)
+#define rl_open_ex(path, image, len, flags, opts) check_cached_open_ex_(path, image, len, flags, opts)
+#define rl_open(path, flags) check_cached_open_(path, flags)
+#endif
+
 #endif

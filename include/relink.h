@@ -208,6 +208,15 @@ typedef struct rl_open_opts {
    */
   rl_reloc_fn on_relocation;
   void *relocation_user;
+  /**
+   * A directory for linked units (`rl_link`, and `rl_open_ex` of a `.o` or `.a` file), or
+   * NULL: a unit whose inputs are all files is written there once linked, and the next link
+   * of the same unchanged inputs maps it from there instead of linking it again. The
+   * directory must exist, belong to the effective user and be writable by no one else
+   * (otherwise nothing is cached). Deleting its files clears the cache; never modify them in
+   * place (a process may have them mapped).
+   */
+  const char *cache_dir;
 } rl_open_opts;
 
 /**

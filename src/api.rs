@@ -247,6 +247,14 @@ impl OpenOptions {
         self
     }
 
+    /// Keep units linked from files (objects and archives) in `dir`, and map them from there
+    /// when the same unchanged inputs are linked again (see `rl_open_opts.cache_dir` in the C
+    /// API). The directory must belong to the effective user and be writable by no one else.
+    pub fn cache_dir(mut self, dir: impl AsRef<std::path::Path>) -> Self {
+        self.hooks.cache_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
     /// Open a library by path or name with these options.
     ///
     /// # Safety

@@ -749,6 +749,13 @@ pub struct rl_open_opts {
     /// A relocation callback and its user pointer.
     pub on_relocation: rl_reloc_fn,
     pub relocation_user: *mut c_void,
+    /// A directory for linked units (`rl_link`, and `rl_open_ex` of a `.o` or `.a` file), or
+    /// NULL: a unit whose inputs are all files is written there once linked, and the next link
+    /// of the same unchanged inputs maps it from there instead of linking it again. The
+    /// directory must exist, belong to the effective user and be writable by no one else
+    /// (otherwise nothing is cached). Deleting its files clears the cache; never modify them in
+    /// place (a process may have them mapped).
+    pub cache_dir: *const c_char,
 }
 
 /// An event callback: `event` is `RL_EVENT_MAP` or `RL_EVENT_UNMAP`, `path` the object's path (or
@@ -1044,6 +1051,11 @@ unsafe fn open_hooks(opts: *const rl_open_opts) -> Result<OpenHooks, Error> {
         // SAFETY: the caller guarantees `search_len` handles at `search`.
         let hs = unsafe { std::slice::from_raw_parts(o.search, o.search_len) };
         out.search = hs.iter().map(|&h| from_ptr(h)).collect::<Result<_, _>>()?;
+    }
+    if !o.cache_dir.is_null() {
+        // SAFETY: NUL-terminated by the caller's contract.
+        let dir = unsafe { bytes_arg(o.cache_dir, "cache_dir") }?;
+        out.cache_dir = Some(std::path::PathBuf::from(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(dir)));
     }
     if let Some(f) = o.on_relocation {
         let u = User(o.relocation_user);

@@ -54,6 +54,9 @@ pub struct OpenHooks {
     pub on_relocation: Option<RelocHook>,
     /// Handles whose scopes are searched after the global scope.
     pub search: Vec<crate::module::Handle>,
+    /// Where units linked from files are kept once linked, to be mapped rather than linked
+    /// again (see `link::cache`); none: no cache.
+    pub cache_dir: Option<std::path::PathBuf>,
 }
 
 /// A registered global hook, with the identity it is removed by.

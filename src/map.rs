@@ -177,10 +177,18 @@ pub struct Placement {
 /// Map an image and build its [`Module`]. On error everything mapped so far is unmapped.
 /// `layout` is the image's checked headers when the caller has read them already.
 pub fn load(src: &Source, layout: Option<Layout>, name: &str, origin: Option<PathBuf>, id: u64) -> Result<Module> {
-    load_placed(src, layout, name, origin, id, None)
+    load_placed(src, layout, name, origin, id, None, None)
 }
 
-/// [`load`], into the span `placement` reserved when it is given.
+/// [`load`] of a linked unit's image kept in a file (the unit cache, see `link::cache`): the
+/// object is the unit, known by the identity of the file it was linked from (`file_id`), not
+/// of the file it is mapped from.
+pub fn load_unit_file(file: os::File, name: &str, origin: Option<PathBuf>, id: u64, file_id: Option<(u64, u64)>) -> Result<Module> {
+    load_placed(&Source::File(file), None, name, origin, id, None, Some(file_id))
+}
+
+/// [`load`], into the span `placement` reserved when it is given; `identity`, when given, is the
+/// object's file identity whatever the source (see [`load_unit_file`]).
 pub fn load_placed(
     src: &Source,
     layout: Option<Layout>,
@@ -188,6 +196,7 @@ pub fn load_placed(
     origin: Option<PathBuf>,
     id: u64,
     placement: Option<Placement>,
+    identity: Option<Option<(u64, u64)>>,
 ) -> Result<Module> {
     let layout = match layout {
         Some(l) => l,
@@ -403,9 +412,10 @@ pub fn load_placed(
         })
         .collect();
     let phdr = (phdrs.as_ptr() as usize, phdrs.len());
-    let file_id = match src {
-        Source::File(f) => Some(f.id),
-        Source::Memory(_) => unit_file,
+    let file_id = match (identity, src) {
+        (Some(id), _) => id,
+        (None, Source::File(f)) => Some(f.id),
+        (None, Source::Memory(_)) => unit_file,
     };
     let image = Image {
         region,

@@ -51,11 +51,29 @@ impl Stamp {
 impl File {
     /// Open a regular file read-only (O_CLOEXEC).
     pub fn open(path: &Path) -> io::Result<File> {
+        File::open_checked(path, 0, |st| match st.st_mode & libc::S_IFMT {
+            libc::S_IFREG => Ok(()),
+            libc::S_IFDIR => Err(io::Error::from_raw_os_error(libc::EISDIR)),
+            _ => Err(io::Error::from_raw_os_error(libc::EINVAL)),
+        })
+    }
+
+    /// Open a file that only the effective user can have written: read-only, not through a
+    /// symbolic link (O_NOFOLLOW), a regular file owned by the effective user and writable by
+    /// no one else (a file that is not is refused with `PermissionDenied`).
+    pub fn open_private(path: &Path) -> io::Result<File> {
+        File::open_checked(path, libc::O_NOFOLLOW, |st| {
+            if private(st, libc::S_IFREG) { Ok(()) } else { Err(io::Error::from(io::ErrorKind::PermissionDenied)) }
+        })
+    }
+
+    /// Open `path` read-only (O_CLOEXEC and `flags`), if `check` accepts what fstat says of it.
+    fn open_checked(path: &Path, flags: libc::c_int, check: impl FnOnce(&libc::stat64) -> io::Result<()>) -> io::Result<File> {
         let c = CString::new(path.as_os_str().as_bytes())
             .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
         // SAFETY: `c` is a valid NUL-terminated string.
         // (O_LARGEFILE: 64-bit offsets on 32-bit machines; 0 elsewhere.)
-        let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC | libc::O_LARGEFILE) };
+        let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC | libc::O_LARGEFILE | flags) };
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }
@@ -66,10 +84,7 @@ impl File {
         if unsafe { libc::fstat64(fd, &mut st) } != 0 {
             return Err(io::Error::last_os_error());
         }
-        if st.st_mode & libc::S_IFMT != libc::S_IFREG {
-            let e = if st.st_mode & libc::S_IFMT == libc::S_IFDIR { libc::EISDIR } else { libc::EINVAL };
-            return Err(io::Error::from_raw_os_error(e));
-        }
+        check(&st)?;
         file.size = st.st_size as u64;
         file.id = (st.st_dev, st.st_ino);
         file.stamp = Stamp { id: file.id, size: file.size, mtime: mtime(&st), ctime: ctime(&st) };
@@ -153,6 +168,66 @@ fn mtime(st: &libc::stat64) -> (i64, i64) {
 #[allow(clippy::useless_conversion)]
 fn ctime(st: &libc::stat64) -> (i64, i64) {
     (i64::from(st.st_ctime), i64::from(st.st_ctime_nsec))
+}
+
+/// Whether `st` is of type `kind`, owned by the effective user and writable by no one else.
+fn private(st: &libc::stat64, kind: libc::mode_t) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    let euid = unsafe { libc::geteuid() };
+    st.st_mode & libc::S_IFMT == kind && st.st_uid == euid && st.st_mode & (libc::S_IWGRP | libc::S_IWOTH) == 0
+}
+
+/// Whether `path` names (following symbolic links) a directory owned by the effective user
+/// that no one else can write into.
+pub fn is_private_dir(path: &Path) -> bool {
+    stat(path).is_some_and(|st| private(&st, libc::S_IFDIR))
+}
+
+/// Write `parts`, one after the other, to a new file `dir/temp` (created exclusively, mode
+/// 0600, never through a symbolic link), then rename it to `dir/name`, which it replaces. On
+/// failure the temporary file is removed.
+pub fn write_replacing(dir: &Path, temp: &str, name: &str, parts: &[&[u8]]) -> io::Result<()> {
+    let cpath = |n: &str| CString::new(dir.join(n).as_os_str().as_bytes()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL));
+    let (tmp, dest) = (cpath(temp)?, cpath(name)?);
+    let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_LARGEFILE;
+    // SAFETY: `tmp` is a valid NUL-terminated string.
+    let fd = unsafe { libc::open(tmp.as_ptr(), flags, 0o600 as libc::c_uint) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut written = Ok(());
+    for part in parts {
+        written = transfer(part.len(), io::ErrorKind::WriteZero, |done| {
+            // SAFETY: the source range lies inside `part`.
+            unsafe { libc::write(fd, part[done..].as_ptr().cast(), part.len() - done) }
+        });
+        if written.is_err() {
+            break;
+        }
+    }
+    // SAFETY: closing the descriptor opened above, once.
+    if unsafe { libc::close(fd) } != 0 && written.is_ok() {
+        written = Err(io::Error::last_os_error());
+    }
+    // SAFETY: both paths are valid NUL-terminated strings.
+    if written.is_ok() && unsafe { libc::rename(tmp.as_ptr(), dest.as_ptr()) } != 0 {
+        written = Err(io::Error::last_os_error());
+    }
+    if written.is_err() {
+        // SAFETY: `tmp` is a valid NUL-terminated string.
+        unsafe { libc::unlink(tmp.as_ptr()) };
+    }
+    written
+}
+
+/// Remove the file `path` names (not what a symbolic link there points to).
+pub fn remove_file(path: &Path) -> io::Result<()> {
+    let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: `c` is a valid NUL-terminated string.
+    if unsafe { libc::unlink(c.as_ptr()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// Device and inode of a path, without opening it.

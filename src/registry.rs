@@ -348,7 +348,7 @@ pub enum Input<'a> {
     Memory { image: &'a [u8], name: &'a str },
     /// Objects and archives to link into one unit, with the handles of its shared-object inputs
     /// (see `link::open`).
-    Link { name: &'a str, inputs: &'a [crate::link::Input<'a>], shared: &'a [Handle] },
+    Link { name: &'a str, inputs: &'a [crate::link::Input<'a>], shared: &'a [Handle], key: &'a [crate::link::cache::KeyInput<'a>] },
 }
 
 /// LD_BIND_NOW set to a non-empty value turns lazy binding off, as for the system loader.
@@ -463,7 +463,16 @@ pub fn open(input: Input, flags: i32, hooks: &OpenHooks) -> Result<Handle> {
 pub fn open_from(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Result<Handle> {
     let mut blocks = crate::tls::Reservations::begin();
     for attempt in 1.. {
-        let r = open_once(input, flags, hooks, caller);
+        let mut hit = None;
+        let r = open_once(input, flags, hooks, caller, &mut hit);
+        // A unit mapped from the unit cache that then failed to load as a damaged entry would
+        // (its image refused, not a symbol missing: linking again would not find it either):
+        // the entry goes, and the unit is linked again.
+        let damaged = matches!(r, Err(Error::Malformed { .. } | Error::Unsupported { .. } | Error::Map { .. } | Error::Link { .. }));
+        if let (true, Some(entry), true) = (damaged, hit, attempt < 32) {
+            crate::link::cache::discard(&entry);
+            continue;
+        }
         let Some((file, reserved)) = blocks.reserve_wanted() else { return r };
         if let Err(reason) = reserved {
             return Err(Error::Map { file, reason });
@@ -478,7 +487,9 @@ pub fn open_from(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> 
     unreachable!("the loop returns")
 }
 
-fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Result<Handle> {
+/// One attempt of [`open_from`]; `hit` is set to the entry of the unit cache the unit was
+/// mapped from, if it was.
+fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize, hit: &mut Option<PathBuf>) -> Result<Handle> {
     check_flags(match &input { Input::Path(p) => p, Input::Memory { name, .. } | Input::Link { name, .. } => name }, flags)?;
     let _search = crate::search::new_open();
     prepare_host_view();
@@ -575,7 +586,11 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
     }
     // A unit (objects and archives linked here) depends on its shared-object inputs.
     let mut unit: Option<(Vec<Arc<Module>>, crate::link::Needers)> = None;
-    let mut link = |name: &str, inputs: &[crate::link::Input], shared: &[Handle], file: Option<(Option<PathBuf>, (u64, u64))>| {
+    let mut link = |name: &str,
+                    inputs: &[crate::link::Input],
+                    shared: &[Handle],
+                    file: Option<(Option<PathBuf>, (u64, u64))>,
+                    key: &[crate::link::cache::KeyInput]| {
         let (mut deps, mut scope) = (Vec::new(), Vec::new());
         for h in shared {
             let e = guard.entries.get(&h.0).ok_or(Error::InvalidHandle)?;
@@ -584,17 +599,19 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
         }
         let (origin, file_id) = file.map_or((None, None), |(o, id)| (o, Some(id)));
         let scope = ModuleScope(scope.iter().chain(guard.global_view.iter()).chain(&extra).map(|m| &**m).collect());
-        let (m, needers) = crate::link::load(name, inputs, &scope, origin, file_id, ids())?;
+        let cache = hooks.cache_dir.as_deref().map(|dir| crate::link::CacheRequest { dir, inputs: key });
+        let (m, needers, entry) = crate::link::load(name, inputs, &scope, origin, file_id, ids(), cache)?;
+        *hit = entry;
         unit = Some((deps, needers));
         Ok::<Module, Error>(m)
     };
     let root = match (&input, found) {
         (Input::Memory { image, name }, _) if crate::link::is_linkable(image) => {
-            link(name, &[crate::link::Input { name, data: image, whole_archive: true }], &[], None)?
+            link(name, &[crate::link::Input { name, data: image, whole_archive: true }], &[], None, &[crate::link::cache::KeyInput::Memory])?
         }
-        (Input::Link { name, inputs, shared }, _) => {
+        (Input::Link { name, inputs, shared, key }, _) => {
             // Named after all its inputs: no `rl_open` name or DT_NEEDED entry denotes it.
-            let mut m = link(name, inputs, shared, None)?;
+            let mut m = link(name, inputs, shared, None, key)?;
             m.basename_at = m.name.len();
             m
         }
@@ -602,7 +619,8 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> Resu
             let name = path.to_string_lossy();
             let data = f.map_all().map_err(|e| Error::Io { file: name.to_string(), reason: e.to_string() })?;
             let origin = resolve::absolute(&path).parent().map(Path::to_path_buf);
-            link(&name, &[crate::link::Input { name: &name, data: &data, whole_archive: true }], &[], Some((origin, f.id)))?
+            let key = [crate::link::cache::KeyInput::File { name: &name, whole_archive: true, stamp: f.stamp }];
+            link(&name, &[crate::link::Input { name: &name, data: &data, whole_archive: true }], &[], Some((origin, f.id)), &key)?
         }
         (Input::Memory { image, name }, _) => map::load(&Source::Memory(image), None, name, None, ids())?,
         (_, Some(Found::File(path, f, layout))) => {
@@ -1431,18 +1449,24 @@ pub struct Given<'a> {
 /// `rl_link`: load the shared-object inputs (as `rl_open` would), link the objects and archives
 /// into one unit that depends on them, and return its handle.
 pub fn link(given: &[Given], flags: i32, hooks: &OpenHooks) -> Result<Handle> {
+    use crate::link::cache::KeyInput;
     use crate::link::{input_kind, InputKind};
     if given.is_empty() {
         return Err(Error::InvalidArgument("rl_link needs at least one input".into()));
     }
     let mut names = Vec::with_capacity(given.len());
     let mut maps = Vec::with_capacity(given.len());
+    let mut stamps = Vec::with_capacity(given.len());
     // Inputs named like `rl_open` names (no slash, no such file): shared objects to search for.
     let mut searched = vec![false; given.len()];
     for (i, g) in given.iter().enumerate() {
         let name = g.path.or(g.name).map_or_else(|| format!("<memory image {i}>"), str::to_string);
+        let mut stamp = None;
         let map = match (g.path, g.image) {
-            (Some(p), _) => match crate::os::map_file(std::path::Path::new(p)) {
+            (Some(p), _) => match crate::os::File::open(std::path::Path::new(p)).and_then(|f| {
+                stamp = Some(f.stamp);
+                f.map_all()
+            }) {
                 Ok(m) => Some(m),
                 Err(e) if !p.contains('/') && e.kind() == std::io::ErrorKind::NotFound => {
                     searched[i] = true;
@@ -1455,6 +1479,7 @@ pub fn link(given: &[Given], flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         };
         names.push(name);
         maps.push(map);
+        stamps.push(stamp);
     }
     let data = |i: usize| -> &[u8] { maps[i].as_deref().or(given[i].image).unwrap_or(&[]) };
     let kind = |i: usize| if searched[i] { InputKind::Shared } else { input_kind(data(i)) };
@@ -1477,7 +1502,15 @@ pub fn link(given: &[Given], flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         let inputs: Vec<crate::link::Input> =
             linked.iter().map(|&i| crate::link::Input { name: &names[i], data: data(i), whole_archive: given[i].whole_archive }).collect();
         let unit_name = linked.iter().map(|&i| names[i].as_str()).collect::<Vec<_>>().join("+");
-        open(Input::Link { name: &unit_name, inputs: &inputs, shared: &shared }, flags, hooks)
+        // How each input enters the unit cache's key.
+        let key: Vec<KeyInput> = (0..given.len())
+            .map(|i| match (kind(i), stamps[i]) {
+                (InputKind::Shared, _) if given[i].path.is_some() => KeyInput::Shared(&names[i]),
+                (InputKind::Object | InputKind::Archive, Some(stamp)) => KeyInput::File { name: &names[i], whole_archive: given[i].whole_archive, stamp },
+                _ => KeyInput::Memory,
+            })
+            .collect();
+        open(Input::Link { name: &unit_name, inputs: &inputs, shared: &shared, key: &key }, flags, hooks)
     })();
     // The unit holds its shared-object inputs now (or failed and needs them no more).
     for h in shared {

@@ -1584,6 +1584,58 @@ const OBJ_VARIANTS: &[(&str, &[&str])] = &[
     ("O0-sections", &["-O0", "-ffunction-sections", "-fdata-sections", "-fcommon"]),
 ];
 
+/// The unit cache directory of a scratch dir: created empty (mode 0700) on first use.
+fn unit_cache_dir(s: &Scratch) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = s.path("unit-cache");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    dir
+}
+
+/// The entries of a unit cache directory (file names of 32 hex digits).
+fn unit_cache_entries(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_str().is_some_and(|n| n.len() == 32 && n.bytes().all(|b| b.is_ascii_hexdigit())))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Runs `prog` (built with -DCHECK_UNIT_CACHE) with the unit cache `cache` and RELINK_DEBUG=files;
+/// returns its report (standard error).
+fn run_with_unit_cache(s: &Scratch, prog: &Path, args: &[String], cache: &Path, env: &[(&str, &str)]) -> String {
+    let mut env = env.to_vec();
+    let cache = cache.to_string_lossy();
+    env.extend([("CHECK_UNIT_CACHE", &*cache), ("RELINK_DEBUG", "files")]);
+    s.run_ok(prog, args, &env);
+    std::fs::read_to_string(s.path(&format!("{}.stderr", prog.file_name().unwrap().to_string_lossy()))).unwrap()
+}
+
+/// Runs the test program `src` (built with `extra` and -DCHECK_UNIT_CACHE) twice with a fresh
+/// unit cache: the first run links its units and writes at least `cached` of them to the cache,
+/// the second maps each of those from the cache, writes none, and passes the same checks.
+fn again_from_unit_cache(s: &Scratch, src: &str, extra: &[&str], args: &[String], env: &[(&str, &str)], cached: usize) {
+    let stem = src.trim_end_matches(".c");
+    let mut flags = extra.to_vec();
+    flags.push("-DCHECK_UNIT_CACHE");
+    let prog = s.program_as(&format!("{stem}_cached"), src, &flags);
+    let cache = unit_cache_dir(s);
+    // Entries are written only for inputs unchanged for more than a second.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let first = run_with_unit_cache(s, &prog, args, &cache, env);
+    let wrote = first.matches("unit cache: wrote").count();
+    assert!(wrote >= cached && unit_cache_entries(&cache).len() == wrote, "{src}: {wrote} units written to the cache, {cached} expected:\n{first}");
+    let second = run_with_unit_cache(s, &prog, args, &cache, env);
+    assert!(
+        second.matches(" mapped from ").count() >= wrote && !second.contains("unit cache: wrote"),
+        "{src}: the second run must map the {wrote} cached units and write none:\n{second}"
+    );
+}
+
 #[test]
 fn objects_of_every_code_model() {
     let s = Scratch::new("obj_load");
@@ -1610,6 +1662,10 @@ fn objects_of_every_code_model() {
     let mut args = vec![s.dir_arg()];
     args.extend(OBJ_VARIANTS.iter().map(|(v, _)| v.to_string()));
     s.run_ok(&prog, &args, &[]);
+    // Cached units: position independent (the -fPIC and -O0 ones; not the others, whose
+    // images depend on where they are: a placement window, or their own addresses in code).
+    let args: Vec<String> = [s.dir_arg().as_str(), "fpic", "fpie", "large", "large-nopic", "O0-sections", "!fno-pic"].map(String::from).to_vec();
+    again_from_unit_cache(&s, "obj_load.c", &[], &args, &[], 2);
 }
 
 #[test]
@@ -1644,7 +1700,8 @@ fn archive_libz() {
     let s = Scratch::new("archive_zlib");
     s.object("arc_zlib_user.o", "arc_zlib_user.c", &[]);
     let prog = s.program("archive_zlib.c", &[]);
-    s.run_ok(&prog, &[s.dir_arg(), libz], &[]);
+    s.run_ok(&prog, &[s.dir_arg(), libz.clone()], &[]);
+    again_from_unit_cache(&s, "archive_zlib.c", &[], &[s.dir_arg(), libz], &[], 2);
 }
 
 #[test]
@@ -1657,7 +1714,8 @@ fn archive_sqlite_with_object() {
     let prog = s.program("archive_sqlite.c", &["-Wl,--as-needed"]);
     let d = readelf(&["-d"], &prog);
     assert!(!d.contains("[libm.so"), "archive_sqlite must not link libm:\n{d}");
-    s.run_ok(&prog, &[s.dir_arg(), sqlite], &[]);
+    s.run_ok(&prog, &[s.dir_arg(), sqlite.clone()], &[]);
+    again_from_unit_cache(&s, "archive_sqlite.c", &["-Wl,--as-needed"], &[s.dir_arg(), sqlite], &[], 1);
 }
 
 /// The members of `archive` that `ld` links together with `objects` (its link map), and the
@@ -1761,7 +1819,11 @@ fn cxx_objects_comdat_exceptions_ctors() {
     let prog = s.program("cxx_objects.c", &[]);
     let d = readelf(&["-d"], &prog);
     assert!(!d.contains("libstdc++"), "the host must not link libstdc++:\n{d}");
-    s.run_ok(&prog, &[s.dir_arg(), stdcxx], &[]);
+    s.run_ok(&prog, &[s.dir_arg(), stdcxx.clone()], &[]);
+    // -fPIC: no PC-relative reference to libstdc++'s data, no placement window; cached.
+    s.object("cxx_obj_a.o", "cxx_obj_a.cpp", &["-fPIC"]);
+    s.object("cxx_obj_b.o", "cxx_obj_b.cpp", &["-fPIC"]);
+    again_from_unit_cache(&s, "cxx_objects.c", &[], &[s.dir_arg(), stdcxx], &[], 1);
 }
 
 #[test]
@@ -1780,6 +1842,7 @@ fn object_initializer_order() {
     run_build(ld);
     let prog = s.program("init_order.c", &[]);
     s.run_ok(&prog, &[s.dir_arg(), s.p("liborder.so")], &[]);
+    again_from_unit_cache(&s, "init_order.c", &[], &[s.dir_arg(), s.p("liborder.so")], &[], 1);
 }
 
 /// obj_tls.c and obj_tls_other.c compiled for each TLS access model: (variant, flags, models).
@@ -1827,6 +1890,9 @@ fn units_mixed_with_shared_libraries() {
     assert_fixture(r.contains("R_X86_64_PC32") && r.contains("mix_dep_data"), "mix_user.o reaches mix_dep_data PC-relative", &r);
     let prog = s.program("mixed_units.c", &[]);
     s.run_ok(&prog, &[s.dir_arg()], &[]);
+    // -fPIC: no placement window, so the unit is cached (hooks, events, RL_GLOBAL as before).
+    s.object("mix_user.o", "mix_user.c", &["-fPIC"]);
+    again_from_unit_cache(&s, "mixed_units.c", &[], &[s.dir_arg()], &[], 1);
 }
 
 #[test]
@@ -1848,6 +1914,162 @@ fn object_open_close_cycles_leak_nothing() {
     // Without the per-thread malloc caches, whose freed chunks count as in use and vary by
     // several KiB from one run to the next.
     s.run_ok(&prog, &[s.dir_arg()], &[("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0")]);
+    // Units mapped from the unit cache leak nothing either.
+    again_from_unit_cache(&s, "obj_cycles.c", &[], &[s.dir_arg()], &[("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0")], 2);
+}
+
+/// The unit cache's test program and fixtures, built in a scratch dir whose inputs have settled
+/// (entries are written only for inputs unchanged for more than a second).
+fn unit_cache_scratch(name: &str) -> (Scratch, std::path::PathBuf, std::path::PathBuf) {
+    let s = Scratch::new(name);
+    s.object("cache_seed.o", "cache_seed.c", &["-fPIC"]);
+    s.object("cache_seed_nopic.o", "cache_seed.c", &["-fno-pic"]);
+    s.object("cache_stdout.o", "cache_stdout.c", &["-fPIE"]);
+    s.object("cache_import.o", "cache_import.c", &["-fPIE"]);
+    s.object("obj_tls_fpie.o", "obj_tls.c", &["-fPIE"]);
+    s.object("obj_tls_other_fpie.o", "obj_tls_other.c", &["-fPIE"]);
+    s.lib("libcache_provider.so", &["cache_provider.c"], &[]);
+    let prog = s.program("unit_cache.c", &[]);
+    let cache = unit_cache_dir(&s);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    (s, prog, cache)
+}
+
+/// One step of unit_cache.c; returns its RELINK_DEBUG=files report.
+fn unit_cache_step(s: &Scratch, prog: &Path, cache: &Path, step: &[&str]) -> String {
+    let mut args = vec![s.dir_arg(), cache.to_string_lossy().into_owned()];
+    args.extend(step.iter().map(|a| a.to_string()));
+    s.run_ok(prog, &args, &[("RELINK_DEBUG", "files")]);
+    std::fs::read_to_string(s.path("unit_cache.stderr")).unwrap()
+}
+
+/// A hit maps the entry: a constant patched in the entry's image is what the next process
+/// gets; a changed input is a miss that writes a new entry.
+#[test]
+fn unit_cache_hit_maps_the_entry() {
+    let (s, prog, cache) = unit_cache_scratch("unit_cache_hit");
+    let first = unit_cache_step(&s, &prog, &cache, &["seed", "5eed1234"]);
+    let entries = unit_cache_entries(&cache);
+    assert!(first.contains("unit cache: wrote") && entries.len() == 1, "one entry written:\n{first}");
+    let entry = &entries[0];
+    let mut bytes = std::fs::read(entry).unwrap();
+    let at = bytes.windows(4).position(|w| w == 0x5eed1234u32.to_le_bytes()).expect("the constant in the entry");
+    bytes[at..at + 4].copy_from_slice(&0x5eed4321u32.to_le_bytes());
+    std::fs::write(entry, &bytes).unwrap();
+    let second = unit_cache_step(&s, &prog, &cache, &["seed", "5eed4321"]);
+    assert!(second.contains(" mapped from ") && !second.contains("unit cache: wrote"), "a hit:\n{second}");
+    // A changed input (its times) is another key: linked again, a new entry.
+    run_build({
+        let mut c = Command::new("touch");
+        c.arg(s.path("cache_seed.o"));
+        c
+    });
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let third = unit_cache_step(&s, &prog, &cache, &["seed", "5eed1234"]);
+    assert!(third.contains("unit cache: wrote") && unit_cache_entries(&cache).len() == 2, "linked again and written:\n{third}");
+    let fourth = unit_cache_step(&s, &prog, &cache, &["seed", "5eed1234"]);
+    assert!(fourth.contains(" mapped from "), "the new entry is used:\n{fourth}");
+}
+
+/// Entries and directories someone else could have written, damaged entries: misses (or no
+/// cache at all) that still link correctly, each replacing the entry.
+#[test]
+fn unit_cache_untrusted_or_damaged_entries_are_misses() {
+    use std::os::unix::fs::PermissionsExt;
+    let (s, prog, cache) = unit_cache_scratch("unit_cache_damaged");
+    let first = unit_cache_step(&s, &prog, &cache, &["seed", "5eed1234"]);
+    assert!(first.contains("unit cache: wrote"), "{first}");
+    let entry = unit_cache_entries(&cache).remove(0);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&entry), 0o600, "entries are private");
+    let bytes = std::fs::read(&entry).unwrap();
+    type Spoil<'a> = Box<dyn Fn() + 'a>;
+    let damage: Vec<(&str, Spoil)> = vec![
+        ("group-writable", Box::new(|| std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o620)).unwrap())),
+        ("other-writable", Box::new(|| std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o602)).unwrap())),
+        ("truncated", Box::new(|| std::fs::write(&entry, &bytes[..bytes.len() / 2]).unwrap())),
+        ("garbage trailer", Box::new(|| {
+            let mut b = bytes.clone();
+            let n = b.len();
+            for (i, x) in b[n - 200..n - 16].iter_mut().enumerate() {
+                *x = i as u8 ^ 0x5a;
+            }
+            std::fs::write(&entry, &b).unwrap()
+        })),
+        ("unknown relocation type", Box::new(|| {
+            // Sound to map, refused when relocated: the first dynamic relocation's type.
+            let mut b = bytes.clone();
+            let word = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap()) as usize;
+            let (phoff, phnum) = (word(&b, 32), u16::from_le_bytes([b[56], b[57]]) as usize);
+            let dynamic = (0..phnum).map(|i| phoff + 56 * i).find(|&p| b[p..p + 4] == 2u32.to_le_bytes()).map(|p| word(&b, p + 8)).unwrap();
+            let rela = (0..).map(|i| dynamic + 16 * i).find(|&d| word(&b, d) == 7).map(|d| word(&b, d + 8)).unwrap();
+            b[rela + 8..rela + 12].copy_from_slice(&0xfeu32.to_le_bytes());
+            std::fs::write(&entry, &b).unwrap()
+        })),
+        ("a symbolic link", Box::new(|| {
+            std::fs::copy(&entry, s.path("entry-copy")).unwrap();
+            std::fs::remove_file(&entry).unwrap();
+            std::os::unix::fs::symlink(s.path("entry-copy"), &entry).unwrap();
+        })),
+    ];
+    for (what, spoil) in &damage {
+        spoil();
+        let out = unit_cache_step(&s, &prog, &cache, &["seed", "5eed1234"]);
+        let missed = out.contains("unit cache: miss") || out.contains("failed to load: removed");
+        assert!(missed && out.contains("unit cache: wrote"), "{what} entry: a miss, replaced:\n{out}");
+        assert!(std::fs::symlink_metadata(&entry).unwrap().file_type().is_file() && mode(&entry) == 0o600, "{what}: replaced");
+        let again = unit_cache_step(&s, &prog, &cache, &["seed", "5eed1234"]);
+        assert!(again.contains(" mapped from "), "{what}: the replaced entry is a hit:\n{again}");
+    }
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        // Owned by someone else.
+        std::os::unix::fs::chown(&entry, Some(65534), Some(65534)).unwrap();
+        let out = unit_cache_step(&s, &prog, &cache, &["seed", "5eed1234"]);
+        assert!(out.contains("unit cache: miss") && out.contains("unit cache: wrote"), "an entry of another user: a miss:\n{out}");
+        std::os::unix::fs::chown(&cache, Some(65534), Some(65534)).unwrap();
+        let out = unit_cache_step(&s, &prog, &cache, &["seed", "5eed1234"]);
+        assert!(out.contains("not a directory of this user") && !out.contains("unit cache: wrote"), "a directory of another user: no cache:\n{out}");
+        std::os::unix::fs::chown(&cache, Some(0), Some(0)).unwrap();
+    }
+    // A directory others can write into: no cache at all.
+    std::fs::remove_file(&entry).unwrap();
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = unit_cache_step(&s, &prog, &cache, &["seed", "5eed1234"]);
+    assert!(out.contains("not a directory of this user") && unit_cache_entries(&cache).is_empty(), "no cache:\n{out}");
+}
+
+/// What the link asked the scope must still hold at a hit: a shared-object input that no longer
+/// defines an import as it did is a miss (and an undefined import is reported against the input
+/// that needs it).
+#[test]
+fn unit_cache_checks_what_the_scope_said() {
+    let (s, prog, cache) = unit_cache_scratch("unit_cache_scope");
+    let first = unit_cache_step(&s, &prog, &cache, &["import"]);
+    assert!(first.contains("unit cache: wrote"), "{first}");
+    let hit = unit_cache_step(&s, &prog, &cache, &["import"]);
+    assert!(hit.contains(" mapped from "), "{hit}");
+    s.lib("libcache_provider.so", &["cache_provider.c"], &["-DAS_DATA"]);
+    let data = unit_cache_step(&s, &prog, &cache, &["import-data"]);
+    assert!(
+        data.contains("unit cache: miss") && data.contains("cache_provided is not defined as it was") && data.contains("not cached: its 32-bit fields need a placement window"),
+        "cache_provided is data now: a miss, and the unit is placed near it:\n{data}"
+    );
+    s.lib("libcache_provider.so", &["cache_provider.c"], &["-DWITHOUT"]);
+    let none = unit_cache_step(&s, &prog, &cache, &["import-none"]);
+    assert!(none.contains("unit cache: miss") && none.contains("cache_provided is not defined as it was"), "cache_provided is gone: a miss:\n{none}");
+}
+
+/// Units whose image depends on where they are mapped, or on memory the caller gave, are never
+/// written to the cache.
+#[test]
+fn unit_cache_never_holds_placed_static_tls_or_memory_units() {
+    let (s, prog, cache) = unit_cache_scratch("unit_cache_never");
+    let out = unit_cache_step(&s, &prog, &cache, &["never"]);
+    assert!(unit_cache_entries(&cache).is_empty() && !out.contains("unit cache: wrote"), "nothing cached:\n{out}");
+    for why in ["cache_seed_nopic.o not cached: its 32-bit fields need a placement window", "cache_stdout.o not cached: its 32-bit fields need a placement window", "needs a block of static TLS"] {
+        assert!(out.contains(why), "reported: {why}\n{out}");
+    }
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! The safe Rust API over the loader: open, look up, call, close; errors as values.
 
-use relink::{Error, Library, NOLOAD, NOW};
+use relink::{Error, Input, Library, OpenOptions, NOLOAD, NOW};
 use std::ffi::{c_char, c_int, c_ulong, CStr};
 
 type Compress = unsafe extern "C" fn(*mut u8, *mut c_ulong, *const u8, c_ulong) -> c_int;
@@ -77,4 +77,32 @@ fn global_scope_finds_host_symbols() {
     let g = Library::global();
     let strlen = unsafe { g.get::<unsafe extern "C" fn(*const c_char) -> usize>("strlen") }.unwrap();
     assert_eq!(unsafe { strlen(c"four".as_ptr()) }, 4);
+}
+
+/// `OpenOptions::cache_dir`: the first link of libz.a writes the unit to the cache, the second
+/// (after the first is unloaded) maps that entry, which stays as it was.
+#[test]
+fn unit_cache_from_rust() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("rust_api_unit_cache.{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let libz = "/usr/lib/x86_64-linux-gnu/libz.a";
+    assert!(std::path::Path::new(libz).exists(), "{libz} is installed (zlib1g-dev)");
+    let options = OpenOptions::new().cache_dir(&dir);
+    let link = || unsafe { options.link(&[Input::path(libz).whole_archive()]) }.expect("libz.a links");
+    let lib = link();
+    zlib_round_trip(&lib);
+    drop(lib);
+    let entries = || std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect::<Vec<_>>();
+    let written = entries();
+    assert_eq!(written.len(), 1, "one entry: {written:?}");
+    let before = std::fs::metadata(&written[0]).unwrap();
+    let lib = link();
+    zlib_round_trip(&lib);
+    drop(lib);
+    let after = std::fs::metadata(&written[0]).unwrap();
+    assert_eq!((before.ino(), before.mtime_nsec()), (after.ino(), after.mtime_nsec()), "the entry was mapped, not written again");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -9,6 +9,8 @@
 //! the window the core computes, over /proc/self/maps). The unit is then mapped by
 //! `map::load_placed`.
 
+pub mod cache;
+
 use crate::error::{Error, Result};
 use crate::module::Module;
 use crate::os::Region;
@@ -38,6 +40,9 @@ pub struct Unit {
     pub static_tls: Option<Arc<crate::tls::StaticBlock>>,
     /// For each name the unit imports, the input that first referred to it (for messages).
     pub needers: Needers,
+    /// Why the image holds values that are only right at the span's base (see
+    /// `Prepared::position_dependent`); none: it may be mapped anywhere.
+    pub position_dependent: Option<String>,
 }
 
 /// The unit's block in glibc's static TLS area, once found.
@@ -86,12 +91,21 @@ pub fn link(unit: &str, inputs: &[Input], scope: &dyn Scope) -> Result<Unit> {
     let img = unsafe { crate::raw::bytes_mut(region.base, image_len) };
     let mut tls = StaticTls::default();
     let needers = prepared.write(img, region.base as u64, &mut tls)?.into_iter().collect();
-    Ok(Unit { region, image_len, static_tls: tls.0, needers })
+    let position_dependent = prepared.position_dependent();
+    Ok(Unit { region, image_len, static_tls: tls.0, needers, position_dependent })
+}
+
+/// Where a unit is cached, and the key of its inputs (see [`cache`]).
+pub struct CacheRequest<'a> {
+    pub dir: &'a std::path::Path,
+    pub inputs: &'a [cache::KeyInput<'a>],
 }
 
 /// Link a unit and map it (relocation, initialization and registration follow as for any
 /// object): the registry's part of opening objects and archives. `scope` is where imports will
-/// be found.
+/// be found. With a cache, a sound entry for the same inputs is mapped instead (its path comes
+/// back with the module), and a unit linked here is written to it when its image is position
+/// independent.
 pub fn load(
     name: &str,
     inputs: &[Input],
@@ -99,14 +113,28 @@ pub fn load(
     origin: Option<std::path::PathBuf>,
     file_id: Option<(u64, u64)>,
     id: u64,
-) -> Result<(Module, Needers)> {
-    let unit = link(name, inputs, scope)?;
+    cache: Option<CacheRequest>,
+) -> Result<(Module, Needers, Option<std::path::PathBuf>)> {
+    let entry = cache.and_then(|c| cache::Entry::new(c.dir, name, c.inputs));
+    if let Some(e) = &entry {
+        if let Some((m, needers)) = e.load(scope, name, origin.clone(), file_id, id) {
+            return Ok((m, needers, Some(e.path())));
+        }
+    }
+    let recorder = entry.as_ref().map(|_| cache::Recorder::new(scope));
+    let unit = link(name, inputs, recorder.as_ref().map_or(scope, |r| r as &dyn Scope))?;
     // SAFETY: the image lies in the unit's span, mapped and written by `link`; from now on it is
     // only read (the map stage reads the headers through this view, then sets protections).
     let image: &[u8] = unsafe { crate::raw::bytes_mut(unit.region.base, unit.image_len) };
+    if let (Some(entry), Some(recorder)) = (entry, recorder) {
+        match &unit.position_dependent {
+            None => entry.store(image, recorder, &unit.needers),
+            Some(why) => crate::debug::report!(crate::debug::FILES, "unit cache: {name} not cached: {why}"),
+        }
+    }
     let placement = crate::map::Placement { region: unit.region, static_tls: unit.static_tls, file_id };
-    let m = crate::map::load_placed(&crate::map::Source::Memory(image), None, name, origin, id, Some(placement))?;
-    Ok((m, unit.needers))
+    let m = crate::map::load_placed(&crate::map::Source::Memory(image), None, name, origin, id, Some(placement), None)?;
+    Ok((m, unit.needers, None))
 }
 
 /// For each name a unit imports, the input that first referred to it.

@@ -116,12 +116,11 @@ impl<'a> Linker<'a> {
                 reason: format!("internal error: {} dynamic relocations written, {} planned", w.dyns.len(), plan.ndyn),
             });
         }
-        let mut at = lay.rela as usize;
-        for &(off, ty, sym, addend) in &w.dyns {
-            w.img[at..at + 8].copy_from_slice(&off.to_le_bytes());
-            w.img[at + 8..at + 16].copy_from_slice(&((sym as u64) << 32 | ty as u64).to_le_bytes());
-            w.img[at + 16..at + 24].copy_from_slice(&addend.to_le_bytes());
-            at += 24;
+        let rela = &mut w.img[lay.rela as usize..lay.rela as usize + 24 * plan.ndyn];
+        for (e, &(off, ty, sym, addend)) in rela.chunks_exact_mut(24).zip(&w.dyns) {
+            e[..8].copy_from_slice(&off.to_le_bytes());
+            e[8..16].copy_from_slice(&((sym as u64) << 32 | ty as u64).to_le_bytes());
+            e[16..].copy_from_slice(&addend.to_le_bytes());
         }
         Ok(())
     }
@@ -252,6 +251,7 @@ impl<'l> Writer<'l, '_> {
                     continue;
                 }
                 let how = self.placing(&reversed, oi, si);
+                let writable = l.lands_writable(oi, si);
                 let mut hint = 0;
                 for r in s.relocs.iter() {
                     let at = match how {
@@ -263,7 +263,7 @@ impl<'l> Writer<'l, '_> {
                         },
                     };
                     let t = target_in(ts, r.sym);
-                    let value = match self.apply_local(t, r, at) {
+                    let value = match self.apply_local(t, r, at, writable) {
                         Some(v) => Some(v),
                         None => self.apply(oi, si, r, at, t)?,
                     };
@@ -303,13 +303,20 @@ impl<'l> Writer<'l, '_> {
     /// relocation, only the value (as [`apply`](Self::apply) computes it). Whether `r` was one
     /// and is done (its value); if not, or if its value does not fit, `apply` takes it.
     #[inline(always)]
-    fn apply_local(&mut self, t: Target, r: Reloc, at: u64) -> Option<i64> {
+    fn apply_local(&mut self, t: Target, r: Reloc, at: u64, writable: bool) -> Option<i64> {
         let Target::Local(x) = t else { return None };
         let (calc, field) = arch::object_reloc(r.ty);
         let s = self.base as i64 + x as i64;
         let value = match (calc, field) {
             (Calc::Pc | Calc::CallPc, _) => s + r.addend - (self.base + at) as i64,
-            (Calc::Abs, Field::W64) => s + r.addend,
+            (Calc::Abs, Field::W64) => {
+                // Written for this base, and relocated for wherever the image is mapped (see
+                // the scan).
+                if writable {
+                    self.dynamic(at, arch::RELATIVE, 0, (x as i64).wrapping_add(r.addend));
+                }
+                s + r.addend
+            }
             _ => return None,
         };
         put(self.img, at, field, value).then_some(value)
@@ -431,6 +438,7 @@ impl<'l> Writer<'l, '_> {
                 (Slot::Addr, Target::Ifunc(x)) => self.dynamic(at, dynrel::IRELATIVE, 0, x as i64),
                 (Slot::Addr, Target::Local(x)) => {
                     put(self.img, at, Field::W64, (base + x) as i64);
+                    self.dynamic(at, arch::RELATIVE, 0, x as i64);
                 }
                 (Slot::Addr, Target::Abs(v)) => {
                     put(self.img, at, Field::W64, v as i64);

@@ -85,6 +85,11 @@ pub struct Plan {
     pub static_tls: Option<String>,
     /// Dynamic relocations in sections that are not writable.
     pub textrel: bool,
+    /// A field that only the link can fill, with a value that depends on the address the unit
+    /// is written for (the unit's own address in read-only data or code, a PC-relative
+    /// reference to an absolute symbol): the first such relocation, for messages. Without one
+    /// (and without a placement window or static TLS), the image is position independent.
+    pub pinned: Option<String>,
     /// What the scopes say about imported names (for placement and stubs).
     pub outside: FxMap<u32, Option<Outside>>,
 }
@@ -365,14 +370,21 @@ impl<'a> Linker<'a> {
                 if !sec.live || sec.relocs.is_empty() {
                     continue;
                 }
-                let writable = sec.flags & abi::SHF_WRITE as u64 != 0;
+                let writable = self.lands_writable(oi, si);
                 let check = o.reloc_checker(si);
                 for r in sec.relocs.iter() {
                     let (calc, field) = arch::object_reloc(r.ty);
                     check(&r, calc, field)?;
-                    if matches!((calc, target_in(ts, r.sym)), (Calc::Pc | Calc::CallPc, Target::Local(_))) {
+                    match (calc, target_in(ts, r.sym)) {
                         // Most relocations: a reference inside the unit needs nothing.
-                        continue;
+                        (Calc::Pc | Calc::CallPc, Target::Local(_)) => continue,
+                        // The unit's own address in a data word: a RELATIVE relocation adds the
+                        // base at load, wherever the image is mapped.
+                        (Calc::Abs, Target::Local(_)) if field == Field::W64 && writable => {
+                            plan.ndyn += 1;
+                            continue;
+                        }
+                        _ => {}
                     }
                     self.scan_one(&mut plan, scope, ts, oi, si, r, (calc, field), writable)?;
                 }
@@ -434,7 +446,11 @@ impl<'a> Linker<'a> {
                 }
                 _ => return Err(unsupported("a field under 32 bits or an instruction's immediate cannot hold an IFUNC's address")),
             },
-            (Calc::Abs, Target::Local(_)) => plan.low(field, describe),
+            // (A 64-bit field of a writable section takes the fast path in `scan`.)
+            (Calc::Abs, Target::Local(_)) => {
+                plan.low(field, describe);
+                plan.pin(describe);
+            }
             (Calc::Pc, Target::External(g)) => match self.outside(plan, scope, g) {
                 Some(o) if o.func => plan.stub(self, key),
                 None if self.globals[g as usize].strong_ref => {
@@ -478,9 +494,20 @@ impl<'a> Linker<'a> {
             (Calc::TpOff, Target::Tls(_)) => {
                 plan.static_tls.get_or_insert_with(|| format!("{} ({})", self.objs[oi as usize].name, self.sym_name(oi, r.sym)));
             }
+            // The distance from the unit to a fixed address.
+            (Calc::Pc | Calc::CallPc | Calc::GotRel | Calc::CallGotRel, Target::Abs(_)) => plan.pin(describe),
             _ => {}
         }
         Ok(())
+    }
+
+    /// Whether section `si` of object `oi` surely lands in a segment that is writable while the
+    /// unit is relocated: a writable section other than `.eh_frame` (see `bucket`; an
+    /// executable one is refused).
+    #[inline]
+    pub fn lands_writable(&self, oi: u32, si: u32) -> bool {
+        let s = &self.objs[oi as usize].sections[si as usize];
+        s.flags & abi::SHF_WRITE as u64 != 0 && s.name != b".eh_frame"
     }
 
     /// Whether the GOT load at `off` of a section may become a `lea` (checked on the original
@@ -822,14 +849,15 @@ impl Plan {
             },
             Key::Local(..) => None,
         };
-        let ifunc = match key {
-            Key::Global(g) => matches!(l.global_target(g), Target::Ifunc(_)),
-            Key::Local(o, s) if o != NONE => matches!(l.symbol_target(o, s), Target::Ifunc(_)),
-            Key::Local(..) => false,
+        let target = match key {
+            Key::Global(g) => l.global_target(g),
+            Key::Local(o, s) if o != NONE => l.symbol_target(o, s),
+            Key::Local(..) => Target::Abs(0),
         };
         self.ndyn += match (kind, external) {
             (Slot::Addr, Some(_)) => 1,
-            (Slot::Addr, None) => ifunc as usize,
+            // IRELATIVE, or RELATIVE for the unit's own address.
+            (Slot::Addr, None) => matches!(target, Target::Ifunc(_) | Target::Local(_)) as usize,
             (Slot::Gd, Some(_)) => 2,
             (Slot::Gd | Slot::Ld | Slot::Desc, _) => 1,
             (Slot::TpOff, Some(_)) => 1,
@@ -848,6 +876,13 @@ impl Plan {
         self.slot(l, Slot::Addr, key);
         self.stub_at.insert(key, self.stubs.len() as u32);
         self.stubs.push(key);
+    }
+
+    /// A field the link fills with a value that depends on the unit's address (see `pinned`).
+    fn pin(&mut self, why: impl FnOnce() -> String) {
+        if self.pinned.is_none() {
+            self.pinned = Some(why());
+        }
     }
 
     /// A 32-bit absolute field (or an instruction pair that holds such an address) must hold

@@ -293,6 +293,22 @@ impl<'a> Prepared<'a> {
         Ok(Some(Window { lo, hi }))
     }
 
+    /// Why the image cannot be mapped anywhere but at the base it is written for: a placement
+    /// [`window`](Self::window), a block of static TLS, or a field only the link fills that
+    /// depends on the base (the first relocation that asks for it). `None`: the image is
+    /// position independent (every address of the unit it holds has a RELATIVE or IRELATIVE
+    /// relocation), and may be written to a file and mapped elsewhere later.
+    pub fn position_dependent(&self) -> Option<String> {
+        let plan = &self.plan;
+        if !plan.near.is_empty() || plan.low_end.is_some() {
+            return Some("its 32-bit fields need a placement window".into());
+        }
+        if let Some(who) = &plan.static_tls {
+            return Some(format!("{who} needs a block of static TLS"));
+        }
+        plan.pinned.as_ref().map(|why| format!("{why} holds a value that depends on the unit's address"))
+    }
+
     /// The error for a unit that fits nowhere in its [`window`](Self::window): it names the
     /// object, relocation and symbol behind each bound.
     #[cold]
