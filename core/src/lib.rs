@@ -43,6 +43,5 @@ pub mod mem;
 pub mod object;
 pub mod parse;
 pub mod raw;
-pub mod reloc;
 pub mod symbols;
 pub mod tls;

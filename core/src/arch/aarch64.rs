@@ -23,8 +23,7 @@
 //! The table of the object-file types (relink's in-process linker, `object_reloc`) is further
 //! down, with the code the linker writes (call stubs, `.init` frames, runtime functions).
 
-use super::{Calc, Kind, RuntimeFn};
-use crate::reloc::fits_signed;
+use super::{fits_signed, Calc, Kind, RuntimeFn};
 
 pub use super::defaults::*;
 
