@@ -109,7 +109,7 @@ pub mod defaults {
     }
 
     /// No relocation writes into an instruction's encoding: the fields are whole bytes
-    /// (x86-64, and the machines whose objects are not linked).
+    /// (x86-64, and the machines whose objects are not linked and that name no fields).
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub enum InsnField {}
 

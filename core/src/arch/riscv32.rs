@@ -2,8 +2,8 @@
 //! chapter "Relocations".
 //!
 //! Relocations are RELA, in ELF32 records (`crate::elf32`), `EM_RISCV` (243). The table is
-//! the psABI's, for both XLEN; only the address width differs on RV64 (which reuses it when
-//! it moves into the core). Variables: S symbol, A addend, P place, B base, G offset of the
+//! the psABI's, for both XLEN; only the address width differs from RV64's, whose arithmetic
+//! this file applies (see the end of this note). Variables: S symbol, A addend, P place, B base, G offset of the
 //! GOT entry, GOT its address, GP `__global_pointer$`, V the field's value, TLSMODULE and
 //! TLSOFFSET of the symbol's TLS block; TLS_DTV_OFFSET is 0x800 (a DTPREL value is biased so
 //! that a signed 12-bit immediate reaches 4 KiB of block).
