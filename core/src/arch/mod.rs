@@ -224,7 +224,8 @@ impl Kind {
     }
 }
 
-/// The psABIs' variables of one dynamic relocation.
+/// The psABIs' variables of one relocation. A dynamic relocation uses S, A, P, B and the TLS
+/// numbers; GOT and G are an object relocation's (the link stage has its own).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Inputs {
     /// S: the symbol's value (for a TLS symbol, the variable's offset in its block).
@@ -239,6 +240,10 @@ pub struct Inputs {
     pub module: u64,
     /// The offset of the symbol's TLS block from the thread pointer (static TLS).
     pub tls_offset: i64,
+    /// GOT: the address of the GOT.
+    pub got: u64,
+    /// G: the offset from GOT of the entry the relocation refers to.
+    pub g: u64,
 }
 
 /// What a dynamic relocation writes at its place.
@@ -459,24 +464,12 @@ pub struct RuntimeFn {
 
 /// For the architectures' tests: a relocation applied as relink applies it, a dynamic type
 /// through [`dynamic`], an object-file type through its `object_reloc` calculation (worked out
-/// here as the link stage works it out, from the psABI's variables) and field.
+/// here as the link stage works it out, from the psABI's variables, GOT and G included) and
+/// field.
 #[cfg(test)]
 pub(crate) mod testing {
+    pub use super::Inputs;
     use super::{dynamic, Bad, Calc, Field, InsnSize, Kind, Refused, Value};
-
-    /// The psABI's variables of one relocation: those of [`super::Inputs`], GOT (the GOT's
-    /// address) and G (the offset of the relocation's GOT entry in it).
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-    pub struct Inputs {
-        pub s: u64,
-        pub a: i64,
-        pub p: u64,
-        pub b: u64,
-        pub got: u64,
-        pub g: u64,
-        pub module: u64,
-        pub tls_offset: i64,
-    }
 
     /// Why a relocation was not applied.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -508,8 +501,7 @@ pub(crate) mod testing {
     pub fn apply<I: InsnSize>(m: &Machine<I>, r_type: u32, place: &mut [u8], x: &Inputs) -> Result<(), Error> {
         let kind = (m.classify)(r_type);
         if kind != Kind::Unknown {
-            let d = super::Inputs { s: x.s, a: x.a, p: x.p, b: x.b, module: x.module, tls_offset: x.tls_offset };
-            let (v, n) = match dynamic(kind, &d, m.word, m.dtv_offset) {
+            let (v, n) = match dynamic(kind, x, m.word, m.dtv_offset) {
                 Ok(Value::None) => return Ok(()),
                 Ok(Value::Word(v)) => (v, m.word),
                 Ok(Value::Word32(v)) => (u64::from(v), 4),
@@ -597,7 +589,7 @@ mod tests {
 
     #[test]
     fn dynamic_arithmetic() {
-        let x = Inputs { s: 0x5000, a: 0x10, p: 0x9000_1000, b: 0x7000_0000, module: 3, tls_offset: -0x40 };
+        let x = Inputs { s: 0x5000, a: 0x10, p: 0x9000_1000, b: 0x7000_0000, module: 3, tls_offset: -0x40, ..Inputs::default() };
         let v = |kind| dynamic(kind, &x, 8, 0);
         assert_eq!(v(Kind::Relative), Ok(Value::Word(0x7000_0010)));
         assert_eq!(v(Kind::Irelative), Ok(Value::Ifunc(0x7000_0010)));
