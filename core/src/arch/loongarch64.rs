@@ -74,9 +74,10 @@
 //! unit-tested against the laelf.
 
 use super::riscv64::object::{self as rv, Site, Value};
-use super::{bits, fits_signed, insert, Bad, Calc, Kind, RuntimeFn};
+use super::{bits, fits_signed, insert, Bad, Calc, Kind};
 
 pub use super::defaults::*;
+pub use super::unlinked::*;
 
 /// `e_machine` of LoongArch objects.
 pub const EM_LOONGARCH: u16 = 258;
@@ -523,18 +524,6 @@ pub mod dynrel {
     pub const TPOFF64: u32 = R_LARCH_TLS_TPREL64;
     pub const TLSDESC: u32 = R_LARCH_TLS_DESC64;
 }
-
-pub const STUB_SIZE: usize = 16;
-
-/// Never called (objects are refused).
-pub fn call_stub(_stub: u64, _slot: u64) -> [u8; STUB_SIZE] {
-    [0; STUB_SIZE]
-}
-
-pub const INIT_PROLOGUE: &[u8] = &[];
-pub const INIT_EPILOGUE: &[u8] = &[];
-pub const CODE_FILL: u8 = 0;
-pub const RUNTIME_FNS: &[RuntimeFn] = &[];
 
 #[cfg(test)]
 mod tests {

@@ -23,7 +23,8 @@
 //! process (the thread pointer, IFUNC calls, CPU features, assembly entry points) stays in
 //! relink's `src/arch/<arch>.rs`, which re-exports its machine's file from here. riscv32 and
 //! loongarch64 have no runtime (no toolchain runs them here): their files are the tables,
-//! unit-tested against values worked out from their psABIs.
+//! unit-tested against values worked out from their psABIs (the object-file items nothing
+//! uses there, call stubs and the like, are [`unlinked`]'s).
 //!
 //! [`native`] is the file of the machine the crate is compiled for.
 
@@ -126,6 +127,23 @@ pub mod defaults {
     pub fn write_insn(field: InsnField, _place: &mut [u8], _v: i64, _at: u64) -> bool {
         match field {}
     }
+}
+
+/// The rest of the object-file side for a machine whose objects are not linked and that has
+/// no runtime (riscv32, loongarch64): no call stubs, `.init` frames or runtime functions. Each
+/// such file glob-imports these.
+pub mod unlinked {
+    pub const STUB_SIZE: usize = 16;
+
+    /// Never called (objects are refused).
+    pub fn call_stub(_stub: u64, _slot: u64) -> [u8; STUB_SIZE] {
+        [0; STUB_SIZE]
+    }
+
+    pub const INIT_PROLOGUE: &[u8] = &[];
+    pub const INIT_EPILOGUE: &[u8] = &[];
+    pub const CODE_FILL: u8 = 0;
+    pub const RUNTIME_FNS: &[super::RuntimeFn] = &[];
 }
 
 /// What a dynamic relocation computes, independent of the architecture (each file's

@@ -67,9 +67,10 @@
 //! the tables (`OBJECT_LINKING` is false), unit-tested against the psABI.
 
 use super::riscv64::object::{Bad, Site};
-use super::{sext, Calc, Kind, RuntimeFn};
+use super::{sext, Calc, Kind};
 
 pub use super::defaults::*;
+pub use super::unlinked::*;
 pub use super::riscv64::InsnField;
 
 /// `e_machine` of RISC-V objects.
@@ -236,31 +237,21 @@ pub fn is_pair_hi(r_type: u32) -> bool {
     super::riscv64::is_pair_hi(r_type)
 }
 
-/// Dynamic relocation types the linker would emit (unused: objects are refused).
+/// Dynamic relocation types the linker would emit, the words being 32-bit (unused: objects
+/// are refused).
 pub mod dynrel {
-    pub const ABS64: u32 = 0;
-    pub const PC32: u32 = 0;
-    pub const ABS32: u32 = 0;
-    pub const ABS32S: u32 = 0;
-    pub const GLOB_DAT: u32 = 0;
-    pub const IRELATIVE: u32 = 0;
-    pub const DTPMOD64: u32 = 0;
-    pub const DTPOFF64: u32 = 0;
-    pub const TPOFF64: u32 = 0;
-    pub const TLSDESC: u32 = 0;
+    use super::*;
+    pub const ABS64: u32 = R_RISCV_64;
+    pub const PC32: u32 = R_RISCV_32_PCREL;
+    pub const ABS32: u32 = R_RISCV_32;
+    pub const ABS32S: u32 = R_RISCV_32;
+    pub const GLOB_DAT: u32 = R_RISCV_32;
+    pub const IRELATIVE: u32 = R_RISCV_IRELATIVE;
+    pub const DTPMOD64: u32 = R_RISCV_TLS_DTPMOD32;
+    pub const DTPOFF64: u32 = R_RISCV_TLS_DTPREL32;
+    pub const TPOFF64: u32 = R_RISCV_TLS_TPREL32;
+    pub const TLSDESC: u32 = R_RISCV_TLSDESC;
 }
-
-pub const STUB_SIZE: usize = 16;
-
-/// Never called (objects are refused).
-pub fn call_stub(_stub: u64, _slot: u64) -> [u8; STUB_SIZE] {
-    [0; STUB_SIZE]
-}
-
-pub const INIT_PROLOGUE: &[u8] = &[];
-pub const INIT_EPILOGUE: &[u8] = &[];
-pub const CODE_FILL: u8 = 0;
-pub const RUNTIME_FNS: &[RuntimeFn] = &[];
 
 #[cfg(test)]
 mod tests {
