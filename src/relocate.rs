@@ -8,6 +8,7 @@
 //! and only pages some relocation writes become resident.
 
 use crate::arch::{self, Kind};
+use relink_core::arch::Inputs;
 use crate::error::{Error, Result};
 use crate::module::Module;
 use crate::raw::{self, Rel, Rela, Reloc, WORD};
@@ -516,8 +517,9 @@ impl Ctx<'_, '_> {
                 if !holds(p) {
                     self.place(p, WORD)?;
                 }
+                let v = Kind::Relative.word(&Inputs { b: bias as u64, a: addend(p) as i64, ..Inputs::default() });
                 // SAFETY: the target lies in a writable segment (checked just above).
-                unsafe { raw::write_bytes(p, bias.wrapping_add(addend(p)).to_le_bytes()) };
+                unsafe { raw::write_bytes(p, (v as usize).to_le_bytes()) };
                 continue;
             }
             // A symbol seen before (and not the null one, whose PLT slots are refused).
@@ -532,9 +534,9 @@ impl Ctx<'_, '_> {
                 let kind = last_kind;
                 let word = matches!(kind, Kind::Symbolic | Kind::GotEntry | Kind::PltSlot);
                 if word && holds(p) && (!kind.is_got_word() || p.is_multiple_of(WORD)) {
-                    let v = if kind == Kind::Symbolic { s.wrapping_add(addend(p)) } else { s };
+                    let v = kind.word(&Inputs { s: s as u64, a: addend(p) as i64, ..Inputs::default() });
                     // SAFETY: the target lies in a writable segment (checked just above).
-                    unsafe { raw::write_bytes(p, v.to_le_bytes()) };
+                    unsafe { raw::write_bytes(p, (v as usize).to_le_bytes()) };
                     continue;
                 }
             }
@@ -583,47 +585,37 @@ impl Ctx<'_, '_> {
         if kind == Kind::PltSlot && r.sym() == 0 {
             return Err(self.bad("PLT slot relocation without a symbol"));
         }
+        let base = || Inputs { a, b: bias as u64, ..Inputs::default() };
         match kind {
             Kind::None => {}
             Kind::Relative => {
                 let p = self.place(p, WORD)?;
                 // SAFETY: `place` checked the target.
-                unsafe { raw::write_bytes(p, word((bias as u64).wrapping_add(a as u64))) };
+                unsafe { raw::write_bytes(p, word(kind.word(&base()))) };
             }
             Kind::Irelative => {
                 let p = self.place(p, WORD)?;
-                let v = resolve::call_resolver(self.m, bias.wrapping_add(a as usize))?;
+                let v = resolve::call_resolver(self.m, Kind::Relative.word(&base()) as usize)?;
                 // SAFETY: `place` checked the target.
                 unsafe { raw::write_bytes(p, word(v as u64)) };
             }
             Kind::Symbolic | Kind::GotEntry | Kind::PltSlot => {
                 let s = self.symbol(r.sym())?.value;
                 let s = self.observe(r, p, s)? as u64;
-                let v = if kind == Kind::Symbolic { s.wrapping_add(a as u64) } else { s };
+                let v = kind.word(&Inputs { s, a, ..Inputs::default() });
                 let p = self.place(p, WORD)?;
                 // SAFETY: `place` checked the target.
                 unsafe { raw::write_bytes(p, word(v)) };
             }
             Kind::PcRel32 | Kind::Abs32 | Kind::Abs32Signed => {
                 let s = self.symbol(r.sym())?.value;
-                let s = self.observe(r, p, s)? as i64;
-                let v = match kind {
-                    Kind::PcRel32 => s.wrapping_add(a).wrapping_sub(p as i64),
-                    _ => s.wrapping_add(a),
-                };
-                // On a 32-bit machine the field is the whole word: arithmetic wraps around the
-                // address space.
-                let fits = WORD == 4
-                    || match kind {
-                        Kind::Abs32 => (0..=u32::MAX as i64).contains(&v),
-                        _ => (i32::MIN as i64..=i32::MAX as i64).contains(&v),
-                    };
-                if !fits {
+                let s = self.observe(r, p, s)? as u64;
+                let Ok(v) = kind.field32(&Inputs { s, a, p: p as u64, ..Inputs::default() }, WORD) else {
                     return Err(self.bad(format!("{} value out of range", arch::type_name(ty))));
-                }
+                };
                 let p = self.place(p, 4)?;
                 // SAFETY: `place` checked the target.
-                unsafe { raw::write_bytes(p, (v as u32).to_le_bytes()) };
+                unsafe { raw::write_bytes(p, v.to_le_bytes()) };
             }
             Kind::DtpMod | Kind::DtpOff | Kind::TpOff | Kind::TpOffNeg | Kind::TlsDesc => self.apply_tls(r, kind, p)?,
             Kind::Copy => {
@@ -642,8 +634,8 @@ impl Ctx<'_, '_> {
         Ok(())
     }
 
-    /// Where a TLS relocation's variable lives: the defining module's TLS and the offset of
-    /// S + A inside its block.
+    /// Where a TLS relocation's variable lives: the defining module's TLS and S, the offset of
+    /// the variable inside its block.
     fn tls_target(&mut self, r: &Rela) -> Result<(Tls, u64)> {
         let unsupported = |what: String| Error::Unsupported { file: self.m.name.clone(), what };
         let (def, value): (&Module, u64) = if r.sym() == 0 {
@@ -661,7 +653,7 @@ impl Ctx<'_, '_> {
                 // `__tls_get_addr` places at address 0 (plus the offset), so that the code sees a
                 // NULL address as with glibc. An initial-exec access has no such way out.
                 if res.value == 0 && !matches!(arch::classify(r.kind()), Kind::TpOff | Kind::TpOffNeg) {
-                    return Ok((Tls::Dynamic(0), r.r_addend as u64));
+                    return Ok((Tls::Dynamic(0), 0));
                 }
                 return Err(unsupported(format!("{} against an undefined weak symbol", arch::type_name(r.kind()))));
             };
@@ -671,12 +663,11 @@ impl Ctx<'_, '_> {
             // SAFETY: `def` points into the scope, which outlives this relocation pass.
             (unsafe { &*def }, value)
         };
-        let off = value.wrapping_add(r.addend() as u64);
         match (def.tls_id, def.host_tls) {
-            (Some(id), _) => Ok((Tls::Dynamic(id), off)),
+            (Some(id), _) => Ok((Tls::Dynamic(id), value)),
             (None, Some(t)) => {
                 let modid = t.modid as u64;
-                Ok((t.tp_offset.map_or(Tls::Dynamic(modid), |tp| Tls::Static { modid, tp }), off))
+                Ok((t.tp_offset.map_or(Tls::Dynamic(modid), |tp| Tls::Static { modid, tp }), value))
             }
             (None, None) => Err(self.bad(format!("{} refers to {}, which has no TLS segment", arch::type_name(r.kind()), def.name))),
         }
@@ -684,16 +675,15 @@ impl Ctx<'_, '_> {
 
     fn apply_tls(&mut self, r: &Rela, kind: Kind, p: usize) -> Result<()> {
         let ty = arch::type_name(r.kind());
-        let (tls, off) = self.tls_target(r)?;
+        let (tls, s) = self.tls_target(r)?;
+        let (module, tls_offset) = match tls {
+            Tls::Dynamic(modid) => (modid, 0),
+            Tls::Static { modid, tp } => (modid, tp as i64),
+        };
+        let x = Inputs { s, a: r.addend(), module, tls_offset, ..Inputs::default() };
+        let tls_word = |kind: Kind| kind.tls_word(&x, arch::DTV_OFFSET);
         let words: [u64; 2] = match (kind, tls) {
-            (Kind::DtpMod, Tls::Dynamic(modid) | Tls::Static { modid, .. }) => [modid, 0],
-            (Kind::DtpOff, _) => [off.wrapping_sub(arch::DTV_OFFSET), 0],
-            (Kind::TpOff, Tls::Static { tp, .. }) => [(tp as i64 as u64).wrapping_add(off), 0],
-            (Kind::TpOffNeg, Tls::Static { tp, .. }) => {
-                // A - (TP offset of S): the addend is not negated (glibc's i386 TPOFF32).
-                let a = r.addend() as u64;
-                [a.wrapping_sub((tp as i64 as u64).wrapping_add(off.wrapping_sub(a))), 0]
-            }
+            (Kind::DtpMod | Kind::DtpOff, _) | (Kind::TpOff | Kind::TpOffNeg, Tls::Static { .. }) => [tls_word(kind), 0],
             (Kind::TpOff | Kind::TpOffNeg, Tls::Dynamic(_)) => {
                 let sym = self.m.symtab.sym(r.sym()).map_or(&b""[..], |s| self.m.symtab.name(s));
                 let what = if sym.is_empty() { "its own thread-local storage".to_string() } else { String::from_utf8_lossy(sym).into_owned() };
@@ -709,7 +699,7 @@ impl Ctx<'_, '_> {
                     ),
                 });
             }
-            (Kind::TlsDesc, Tls::Static { tp, .. }) => [arch::tlsdesc_entries().0 as u64, (tp as i64 as u64).wrapping_add(off)],
+            (Kind::TlsDesc, Tls::Static { .. }) => [arch::tlsdesc_entries().0 as u64, tls_word(Kind::TpOff)],
             (Kind::TlsDesc, Tls::Dynamic(_)) if !arch::trampolines_supported() => {
                 return Err(Error::Unsupported {
                     file: self.m.name.clone(),
@@ -717,7 +707,7 @@ impl Ctx<'_, '_> {
                 })
             }
             (Kind::TlsDesc, Tls::Dynamic(id)) => {
-                let arg = Box::new(crate::tls::TlsIndex { module: id as usize, offset: off.wrapping_sub(arch::DTV_OFFSET) as usize });
+                let arg = Box::new(crate::tls::TlsIndex { module: id as usize, offset: tls_word(Kind::DtpOff) as usize });
                 let a = &*arg as *const crate::tls::TlsIndex as u64;
                 self.m.image.as_ref().expect("mapped").tls_descs.lock().push(arg);
                 [arch::tlsdesc_entries().1 as u64, a]

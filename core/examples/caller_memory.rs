@@ -18,20 +18,20 @@
 //! exports: `int host_add(int, int)` and `int host_value`.
 //!
 //! This is a skeleton of the loader the core will hold: the ELF64 headers are read with the
-//! `elf` crate until relink's parser moves into the core, and relocations are applied with the
-//! core's x86-64 table (`arch::x86_64::howto`; TLS, IFUNC and copies are the runtime's, which
-//! this example does not have). Constructors are not run.
+//! `elf` crate until relink's parser moves into the core, and relocations are applied as relink
+//! applies them: the core's x86-64 table (`arch::x86_64::classify`) and the arithmetic of each
+//! kind (`arch::dynamic`; TLS descriptors, IFUNC and copies are the runtime's, which this example
+//! does not have). Constructors are not run.
 
 use elf::endian::LittleEndian;
 use elf::file::Class;
 use elf::relocation::RelaIterator;
 use elf::{abi, ElfBytes};
-use relink_core::arch::x86_64;
+use relink_core::arch::{self, x86_64, Inputs, Value};
 use relink_core::link;
 use relink_core::load::{self, Placed, Segment};
-use relink_core::object::{self, Linked, Machine};
+use relink_core::object::{self, Linked};
 use relink_core::mem::{Buffer, BufferError, Definition, Image, Memory, Prot, Request, Resolver, Span};
-use relink_core::reloc::Inputs;
 
 /// The address the buffer's first byte will run at.
 const RUN_BASE: u64 = 0x7000_0000;
@@ -78,7 +78,7 @@ fn relocate<M: Memory<[u8]>>(file: &ElfBytes<LittleEndian>, mem: &mut M, placed:
         let at = placed.offset(addr, size).ok_or("relocation table outside the image")?;
         let bytes = Memory::<[u8]>::bytes(mem, &placed.span, at, size).ok_or("relocation table not readable")?.to_vec();
         for r in RelaIterator::new(LittleEndian, Class::ELF64, &bytes) {
-            let h = x86_64::howto(r.r_type).ok_or_else(|| format!("relocation type {} is not handled", r.r_type))?;
+            let ty = x86_64::type_name(r.r_type);
             let mut x = Inputs { a: r.r_addend, p: placed.bias.wrapping_add(r.r_offset), b: placed.bias, ..Inputs::default() };
             if r.r_sym != 0 {
                 let sym = symtab.get(r.r_sym as usize).map_err(|e| e.to_string())?;
@@ -95,9 +95,16 @@ fn relocate<M: Memory<[u8]>>(file: &ElfBytes<LittleEndian>, mem: &mut M, placed:
                     }
                 };
             }
-            let at = placed.offset(r.r_offset, 8).ok_or("relocation outside the image")?;
-            let place = Memory::<[u8]>::bytes_mut(mem, &placed.span, at, 8).ok_or("relocation in a page that is not writable")?;
-            h.apply(place, &x, 64).map_err(|e| format!("{} at {:#x}: {e:?}", h.name, r.r_offset))?;
+            let (v, n) = match arch::dynamic(x86_64::classify(r.r_type), &x, 8, x86_64::DTV_OFFSET) {
+                Ok(Value::None) => continue,
+                Ok(Value::Word(v)) => (v, 8),
+                Ok(Value::Word32(v)) => (u64::from(v), 4),
+                Ok(Value::Ifunc(_)) => return Err(format!("{ty} at {:#x}: IFUNCs are not handled", r.r_offset)),
+                Err(e) => return Err(format!("{ty} at {:#x}: {e:?}", r.r_offset)),
+            };
+            let at = placed.offset(r.r_offset, n).ok_or("relocation outside the image")?;
+            let place = Memory::<[u8]>::bytes_mut(mem, &placed.span, at, n).ok_or("relocation in a page that is not writable")?;
+            place.copy_from_slice(&v.to_le_bytes()[..n]);
         }
     }
     Ok(())
@@ -295,8 +302,7 @@ fn link_object<M: Memory<[u8]>>(image: &[u8], mem: &mut M, resolver: &mut dyn Re
 where
     M::Error: std::fmt::Debug,
 {
-    let machine = Machine { e_machine: x86_64::EM_X86_64, howto: x86_64::howto, address_bits: x86_64::ADDRESS_BITS };
-    object::link(mem, image, &machine, resolver).map_err(|e| match e {
+    object::link(mem, image, resolver).map_err(|e| match e {
         object::Error::Undefined(name) => format!("undefined symbol {}", String::from_utf8_lossy(&name)),
         object::Error::Link(link::Error::Undefined { symbol, .. }) => format!("undefined symbol {symbol}"),
         object::Error::Link(link::Error::Link { reason, .. } | link::Error::Malformed { reason, .. }) => reason,

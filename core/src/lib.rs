@@ -12,20 +12,18 @@
 //! | module | contents | state |
 //! |---|---|---|
 //! | [`mem`] | the [`Memory`](mem::Memory) trait (reserve a span, map or copy image bytes into it, protect ranges), the [`Resolver`](mem::Resolver) trait (symbols by name and version), and [`mem::Buffer`], a span inside caller-provided bytes | here |
-//! | [`reloc`] | relocation arithmetic common to every architecture: data words, instruction-field encoders, overflow and alignment checks, the calculations (S + A, S + A − P, GOT and TLS entries, pages) | here |
-//! | [`arch`] | one file per architecture, compiled on every host: the psABI relocation tables (every dynamic type and the object-file types its toolchains emit), mapped onto [`reloc`] or onto relink's generic kinds (`arch::Kind`, `arch::Calc`, `arch::Field`), the machine's constants, its TLS layout constants and the object-file side of relink's link stage (instruction fields, call stubs, veneers, runtime functions); [`arch::native`] is the running machine's | here: riscv32 and loongarch64; x86_64, x86, aarch64, arm and riscv64 (from `src/arch/`, which keeps the thread pointer, IFUNC calls, CPU features and the assembly entry points) |
+//! | [`arch`] | one model of a relocation for every machine: a dynamic relocation's generic kind ([`arch::Kind`]) and its arithmetic ([`arch::dynamic`]: S + A, B + A, S + A − P and the range of a 32-bit field, the TLS words), an object relocation's calculation and field ([`arch::Calc`], [`arch::Field`]), range and bit helpers; and one file per architecture, compiled on every host: its psABI tables onto that model (`classify`, `type_name`, `object_reloc`, the machine's instruction fields), its constants, its TLS layout constants and the object-file side of relink's link stage (call stubs, veneers, runtime functions); [`arch::native`] is the running machine's | here: x86_64, x86, aarch64, arm and riscv64 (from `src/arch/`, which keeps the thread pointer, IFUNC calls, CPU features and the assembly entry points); riscv32 and loongarch64, the tables only (no runtime runs them) |
 //! | [`raw`] | the ELF records of the machine's own class read in place (ELF64 ones defined there, ELF32 ones [`elf32`]'s), version records, [`Span`](raw::Span) (an object's readable ranges, every read checked against them) and [`StrTab`](raw::StrTab): all the core's byte-casting | here |
 //! | [`elf32`] | ELF32 records (ELFCLASS32 targets: riscv32, arm, i686), decoded from bytes; laid out as the gABI does, they are [`raw`]'s records on 32-bit machines | here |
 //! | [`load`] | placing PT_LOAD segments into a [`Memory`](mem::Memory) and protecting them | here (`src/map.rs` comes onto it) |
 //! | [`parse`] | header and program-header validation for the machine the caller names ([`parse::Machine`]), the dynamic section ([`parse::DynInfo`]) | here |
 //! | [`symbols`] | [`SymTab`](symbols::SymTab): GNU (with its Bloom filter) and SysV hash tables, versym/verdef/verneed, lookups of a [`Query`](symbols::Query) | here |
 //! | [`link`] | the link stage: relocatable objects (`.o`) and archives (`.a`) read, symbols resolved (archive members, COMDAT, COMMON), relocations scanned (GOT, stubs, TLS entries, dynamic relocations), sections laid out and the ET_DYN image written for its base; the scope's answers, the page size, the span's address and a static TLS block come from the caller ([`link::Scope`], [`link::StaticTls`]) | here (`src/link/` keeps the span's reservation and mapping, the static TLS reservation and the map stage) |
-//! | [`object`] | the link stage for a caller with a [`Memory`](mem::Memory) and a [`Resolver`](mem::Resolver): one `.o` linked by [`link`], placed, relocated (its dynamic relocations, with an architecture's table) and protected in the caller's memory | here (static TLS and IFUNCs, which need a runtime, are refused) |
+//! | [`object`] | the link stage for a caller with a [`Memory`](mem::Memory) and a [`Resolver`](mem::Resolver): one `.o` linked by [`link`], placed, relocated (its dynamic relocations: the running machine's `classify`, then [`arch::dynamic`]) and protected in the caller's memory | here (static TLS and IFUNCs, which need a runtime, are refused) |
 //! | [`tls`] | TLS layout computations (block offsets, variant I and II, whether an offset lies in the static area) | here (`src/tls.rs` keeps the runtime) |
 //!
-//! The dependency graph is one-directional: `reloc` and `elf32` depend on nothing, `raw` on
-//! `elf32`, `parse` on `raw`, `symbols` on `parse`, `arch` and `mem` on `reloc`, `tls` and
-//! `link` on `arch`, `load` on `mem`, `object` on `link` and `load`, and the later stages on
+//! The dependency graph is one-directional: `arch` and `elf32` depend on nothing, `raw` on
+//! `elf32`, `parse` on `raw`, `symbols` on `parse`, `mem`, `tls` and `link` on `arch`, `load` on `mem`, `object` on `link` and `load`, and the later stages on
 //! those; nothing here depends on the `relink` crate. Outside the core, only the `elf` crate (constants, hashes,
 //! header parsers), `once_cell`'s `race` module and `hashbrown` (the link stage's tables) are
 //! used, all without `std`.
@@ -43,6 +41,5 @@ pub mod mem;
 pub mod object;
 pub mod parse;
 pub mod raw;
-pub mod reloc;
 pub mod symbols;
 pub mod tls;

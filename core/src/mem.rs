@@ -169,11 +169,11 @@ pub enum Definition {
 impl Definition {
     /// The relocation inputs this definition gives (`S`, and for TLS the module id and
     /// TLSOFFSET), over the place's own `x`.
-    pub fn inputs(&self, x: crate::reloc::Inputs) -> crate::reloc::Inputs {
+    pub fn inputs(&self, x: crate::arch::Inputs) -> crate::arch::Inputs {
         match *self {
-            Definition::Address { value, .. } => crate::reloc::Inputs { s: value, ..x },
+            Definition::Address { value, .. } => crate::arch::Inputs { s: value, ..x },
             Definition::Tls { module, offset, tp_offset } => {
-                crate::reloc::Inputs { s: offset, module, tls_offset: tp_offset.unwrap_or(0), ..x }
+                crate::arch::Inputs { s: offset, module, tls_offset: tp_offset.unwrap_or(0), ..x }
             }
         }
     }
@@ -327,7 +327,7 @@ impl<I: Image + ?Sized> Memory<I> for Buffer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reloc::Inputs;
+    use crate::arch::Inputs;
 
     #[test]
     fn buffer_reserves_maps_and_protects() {

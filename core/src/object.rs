@@ -7,14 +7,14 @@
 //! imports looked up through the caller's [`Resolver`]; reserves the unit's span where its
 //! 32-bit fields reach what they refer to when the memory can place it there
 //! ([`Memory::reserve_in`]); writes the image into it, applies the unit's dynamic relocations
-//! with the architecture's table ([`Howto::apply`]) and gives each segment its protection
+//! (the running machine's `classify`, then [`arch::dynamic`]) and gives each segment its protection
 //! ([`load::protect`]): code read and execute, read-only data read, data read-write, RELRO
 //! read-only. Thread-local variables and IFUNCs are the runtime's: refused here.
 
+use crate::arch::{self, native, Inputs, Refused, Value};
 use crate::link::{self, Input, Outside, Scope, StaticTls, TlsTemplate};
 use crate::load::{self, Placed, Segment};
 use crate::mem::{Definition, Memory, Prot, Request, Resolver, Span};
-use crate::reloc::{self, Howto, Inputs};
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
@@ -34,23 +34,14 @@ pub enum Error<E> {
     Link(link::Error),
     /// Something the core does not load (what).
     Unsupported(&'static str),
-    /// A relocation type the architecture's table does not have.
+    /// A relocation type the machine's table does not have.
     RelocationType(u32),
     /// A strong reference the object's definitions and the resolver leave unbound (its name).
     Undefined(Vec<u8>),
     /// A relocation that does not fit: its type, the symbol's name, its offset in the unit.
-    Relocation { name: &'static str, symbol: Vec<u8>, offset: u64, error: reloc::Error },
+    Relocation { name: &'static str, symbol: Vec<u8>, offset: u64, error: Refused },
     /// The caller's memory refused.
     Memory(E),
-}
-
-/// What the architecture contributes: its `e_machine` and its relocation table.
-#[derive(Clone, Copy, Debug)]
-pub struct Machine {
-    pub e_machine: u16,
-    pub howto: fn(u32) -> Option<Howto>,
-    /// Width of an address (32 or 64).
-    pub address_bits: u32,
 }
 
 /// Global and weak definitions: name and run address.
@@ -102,9 +93,9 @@ impl StaticTls for NoStaticTls {
     }
 }
 
-/// Link `image`, a relocatable object for `machine` (the machine the core runs on), into
+/// Link `image`, a relocatable object for the machine the core runs on ([`arch::native`]), into
 /// `mem`; undefined symbols bind through `resolver`. On failure nothing stays reserved.
-pub fn link<M>(mem: &mut M, image: &[u8], machine: &Machine, resolver: &mut dyn Resolver) -> Result<Linked, Error<M::Error>>
+pub fn link<M>(mem: &mut M, image: &[u8], resolver: &mut dyn Resolver) -> Result<Linked, Error<M::Error>>
 where
     M: Memory<[u8]> + ?Sized,
 {
@@ -112,7 +103,7 @@ where
     if image.get(..4) != Some(b"\x7fELF") || image.get(4) != Some(&2) || image.get(5) != Some(&1) {
         return Err(bad("not a little-endian ELF64 file"));
     }
-    if le(image, 16, 2) != Some(u64::from(ET_REL)) || le(image, 18, 2) != Some(u64::from(machine.e_machine)) {
+    if le(image, 16, 2) != Some(u64::from(ET_REL)) || le(image, 18, 2) != Some(u64::from(native::ELF_MACHINE)) {
         return Err(bad("not a relocatable object for this machine"));
     }
     let page = mem.page_size();
@@ -125,11 +116,11 @@ where
         Some(w) => mem.reserve_in(len, page, w.lo, w.hi).map_err(Error::Memory)?.ok_or_else(|| Error::Link(unit.unplaceable()))?,
     };
     let resolver = imports.0.into_inner();
-    place(mem, &span, &mut unit, machine, resolver).inspect_err(|_| mem.release(span))
+    place(mem, &span, &mut unit, resolver).inspect_err(|_| mem.release(span))
 }
 
 /// Write the unit into `span`, relocate and protect it.
-fn place<M>(mem: &mut M, span: &Span, unit: &mut link::Prepared, machine: &Machine, resolver: &mut dyn Resolver) -> Result<Linked, Error<M::Error>>
+fn place<M>(mem: &mut M, span: &Span, unit: &mut link::Prepared, resolver: &mut dyn Resolver) -> Result<Linked, Error<M::Error>>
 where
     M: Memory<[u8]> + ?Sized,
 {
@@ -138,7 +129,7 @@ where
     unit.write(img, span.base, &mut NoStaticTls).map_err(Error::Link)?;
     let relocations: Vec<link::DynReloc> = unit.dynamic_relocations(img).collect();
     for r in relocations {
-        let howto = (machine.howto)(r.ty).ok_or(Error::RelocationType(r.ty))?;
+        let kind = native::classify(r.ty);
         let mut x = Inputs { a: r.addend, p: span.base.wrapping_add(r.offset), b: span.base, ..Inputs::default() };
         if let Some(name) = r.symbol {
             let request = Request { name, version: None, version_file: None, weak: r.weak, tls: r.tls };
@@ -149,13 +140,20 @@ where
                 None => return Err(Error::Undefined(name.into())),
             }
         }
-        let place = usize::try_from(r.offset).ok().and_then(|at| img.get_mut(at..)).ok_or(Error::Malformed("relocation outside the image"))?;
-        howto.apply(place, &x, machine.address_bits).map_err(|error| Error::Relocation {
-            name: howto.name,
-            symbol: r.symbol.unwrap_or_default().into(),
-            offset: r.offset,
-            error,
-        })?;
+        // The unit is ELF64: its words are 8 bytes.
+        let (v, n) = match arch::dynamic(kind, &x, 8, native::DTV_OFFSET) {
+            Ok(Value::None) => continue,
+            Ok(Value::Word(v)) => (v, 8),
+            Ok(Value::Word32(v)) => (u64::from(v), 4),
+            Ok(Value::Ifunc(_)) => return Err(Error::Unsupported("IFUNCs")),
+            Err(Refused::Unknown) => return Err(Error::RelocationType(r.ty)),
+            Err(error) => {
+                let symbol = r.symbol.unwrap_or_default().into();
+                return Err(Error::Relocation { name: native::type_name(r.ty), symbol, offset: r.offset, error });
+            }
+        };
+        let place = usize::try_from(r.offset).ok().and_then(|at| img.get_mut(at..at.checked_add(n)?));
+        place.ok_or(Error::Malformed("relocation outside the image"))?.copy_from_slice(&v.to_le_bytes()[..n]);
     }
     let symbols = unit.exports(img).map(|(name, value)| (name.into(), span.base.wrapping_add(value))).collect();
     // The program headers the link stage wrote: 56 bytes each, after the 64-byte ELF header.
@@ -180,10 +178,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::arch::x86_64;
     use crate::mem::{Buffer, BufferError};
 
-    const X86_64: Machine = Machine { e_machine: x86_64::EM_X86_64, howto: x86_64::howto, address_bits: 64 };
+    const HERE: u16 = native::ELF_MACHINE;
 
     /// An ELF64 header of type `e_type` for `machine`, with no sections.
     fn header(e_type: u16, machine: u16) -> std::vec::Vec<u8> {
@@ -200,21 +197,21 @@ mod tests {
         let mut storage = std::vec![0u8; 0x4000];
         let mut mem = Buffer::new(&mut storage, 0x10_0000, 0x1000);
         let mut nothing = |_: &Request<'_>| None;
-        let mut link = |image: &[u8]| link(&mut mem, image, &X86_64, &mut nothing);
+        let mut link = |image: &[u8]| link(&mut mem, image, &mut nothing);
         let malformed = |why| Err::<Linked, Error<BufferError>>(Error::Malformed(why));
         assert_eq!(link(b"\x7fELF"), malformed("not a little-endian ELF64 file"));
-        let mut elf32 = header(ET_REL, x86_64::EM_X86_64);
+        let mut elf32 = header(ET_REL, HERE);
         elf32[4] = 1;
         assert_eq!(link(&elf32), malformed("not a little-endian ELF64 file"));
-        assert_eq!(link(&header(3, x86_64::EM_X86_64)), malformed("not a relocatable object for this machine"));
-        assert_eq!(link(&header(ET_REL, 183)), malformed("not a relocatable object for this machine"));
+        assert_eq!(link(&header(3, HERE)), malformed("not a relocatable object for this machine"));
+        assert_eq!(link(&header(ET_REL, HERE ^ 1)), malformed("not a relocatable object for this machine"));
         // What the link stage refuses it names: no section at all, then a section table past
         // the end of the file.
         let refused = |r: Result<Linked, Error<BufferError>>| match r {
             Err(Error::Link(link::Error::Malformed { file, reason })) => std::format!("{file}: {reason}"),
             r => panic!("{r:?}"),
         };
-        let mut version = header(ET_REL, x86_64::EM_X86_64);
+        let mut version = header(ET_REL, HERE);
         version[6] = 1;
         assert_eq!(refused(link(&version)), "object: no section headers");
         let mut past = version.clone();

@@ -11,7 +11,8 @@
 //!   loader refuses), `NAME` (for messages), `GLIBC_BASE` (glibc's first symbol version there,
 //!   which names its oldest `dlopen` family).
 //! * Dynamic relocations [core]: `classify` maps a raw type onto one of the generic [`Kind`]s
-//!   that the single apply loop in `relocate.rs` understands, `type_name` gives the psABI name,
+//!   that the single apply loop in `relocate.rs` understands (what each kind writes is the
+//!   core's `arch::dynamic` arithmetic, the same on every machine), `type_name` gives the psABI name,
 //!   `RELATIVE` and `TPOFF` the raw types used on fast paths and in the static TLS object
 //!   (`tls.rs`), `ACCEPTS_REL` whether REL tables (DT_REL, DT_PLTREL = DT_REL; the addend in
 //!   place) are loaded, as the machine's glibc does, `TLSDESC_ARGUMENT_FIRST` the order of a

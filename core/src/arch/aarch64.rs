@@ -23,8 +23,7 @@
 //! The table of the object-file types (relink's in-process linker, `object_reloc`) is further
 //! down, with the code the linker writes (call stubs, `.init` frames, runtime functions).
 
-use super::{Calc, Kind, RuntimeFn};
-use crate::reloc::fits_signed;
+use super::{fits_signed, insert, Calc, Kind, RuntimeFn};
 
 pub use super::defaults::*;
 
@@ -278,12 +277,6 @@ impl super::InsnSize for InsnField {
     }
 }
 
-/// `insn` with its `width` bits from bit `at` replaced by the low bits of `v`.
-fn insert(insn: u32, at: u32, width: u32, v: u64) -> u32 {
-    let mask = ((1u32 << width) - 1) << at;
-    (insn & !mask) | ((v as u32) << at & mask)
-}
-
 /// Write `v` into the field of the instruction at the start of `place`, whose offset from the
 /// (page-aligned) image base is `at`; false if it does not fit.
 pub fn write_insn(field: InsnField, place: &mut [u8], v: i64, at: u64) -> bool {
@@ -299,7 +292,7 @@ pub fn write_insn(field: InsnField, place: &mut [u8], v: i64, at: u64) -> bool {
 fn encode_insn(field: InsnField, insn: u32, v: i64, place: u64) -> Option<u32> {
     // X from X - P, where only its low 12 bits are used.
     let low = |v: i64| (v as u64).wrapping_add(place) & 0xfff;
-    let adr = |insn: u32, imm: i64| insert(insert(insn, 29, 2, imm as u64), 5, 19, (imm >> 2) as u64);
+    let adr = |insn: u32, imm: i64| insert(insert(insn, 29, 2, imm as u32), 5, 19, (imm >> 2) as u32);
     Some(match field {
         InsnField::AdrPage { check } => {
             let pages = v.wrapping_add((place & 0xfff) as i64) >> 12;
@@ -314,26 +307,26 @@ fn encode_insn(field: InsnField, insn: u32, v: i64, place: u64) -> Option<u32> {
             }
             adr(insn, v)
         }
-        InsnField::PageOff { shift } => insert(insn, 10, 12, low(v) >> shift),
+        InsnField::PageOff { shift } => insert(insn, 10, 12, (low(v) >> shift) as u32),
         InsnField::AddImm { hi, check } => {
             let limit = if hi { 1i64 << 24 } else { 1 << 12 };
             if check && !(0..limit).contains(&v) {
                 return None;
             }
-            insert(insn, 10, 12, (v as u64) >> if hi { 12 } else { 0 })
+            insert(insn, 10, 12, ((v as u64) >> if hi { 12 } else { 0 }) as u32)
         }
         InsnField::MovW { group, check } => {
             let shift = 16 * group as u32;
             if check && shift < 48 && (v as u64) >> (shift + 16) != 0 {
                 return None;
             }
-            insert(insn, 5, 16, (v as u64) >> shift)
+            insert(insn, 5, 16, ((v as u64) >> shift) as u32)
         }
         InsnField::Words { bits } => {
             if v & 3 != 0 || !fits_signed(v >> 2, bits as u32) {
                 return None;
             }
-            insert(insn, if bits == 26 { 0 } else { 5 }, bits as u32, (v >> 2) as u64)
+            insert(insn, if bits == 26 { 0 } else { 5 }, bits as u32, (v >> 2) as u32)
         }
     })
 }

@@ -125,6 +125,9 @@ pub fn type_name(r_type: u32) -> &'static str {
         R_RISCV_RVC_BRANCH => "R_RISCV_RVC_BRANCH",
         R_RISCV_RVC_JUMP => "R_RISCV_RVC_JUMP",
         R_RISCV_RVC_LUI => "R_RISCV_RVC_LUI",
+        super::riscv32::R_RISCV_GPREL_LO12_I => "R_RISCV_GPREL_LO12_I",
+        super::riscv32::R_RISCV_GPREL_LO12_S => "R_RISCV_GPREL_LO12_S",
+        super::riscv32::R_RISCV_GPREL_HI20 => "R_RISCV_GPREL_HI20",
         R_RISCV_RELAX => "R_RISCV_RELAX",
         R_RISCV_SUB6 => "R_RISCV_SUB6",
         R_RISCV_SET6 => "R_RISCV_SET6",
@@ -198,7 +201,7 @@ const ADD: u8 = 0x20;
 const SUB: u8 = 0x40;
 
 fn insn_field(site: Site, flags: u8) -> Field {
-    Field::Insn(InsnField(SITES.iter().position(|&x| x == site).unwrap_or(0) as u8 | flags))
+    Field::Insn(InsnField(InsnField::whole(site).0 | flags))
 }
 
 /// The calculation and field of an object relocation type.
@@ -267,15 +270,33 @@ impl super::InsnSize for InsnField {
 
 /// Write `v` into the `Field::Insn` field `k` at the start of `place`; false if it does not
 /// fit there. (No RISC-V field depends on where the place is.)
-pub fn write_insn(InsnField(k): InsnField, place: &mut [u8], v: i64, _at: u64) -> bool {
+pub fn write_insn(field: InsnField, place: &mut [u8], v: i64, _at: u64) -> bool {
+    put_insn(field, place, v).is_ok()
+}
+
+/// [`write_insn`], saying why a value does not fit.
+pub fn put_insn(InsnField(k): InsnField, place: &mut [u8], v: i64) -> Result<(), object::Bad> {
     let site = SITES[(k & 0xf) as usize];
     let v = if k & (ADD | SUB) != 0 {
-        let Some(old) = object::read_old(site, place) else { return false };
+        let old = object::read_old(site, place).ok_or(object::Bad::Place)?;
         object::word_value(if k & ADD != 0 { Value::Add } else { Value::Sub }, v, old)
     } else {
         v
     };
-    object::write(site, place, v, k & LO != 0).is_ok()
+    object::write(site, place, v, k & LO != 0)
+}
+
+impl InsnField {
+    /// Where the field is written.
+    pub fn site(self) -> Site {
+        SITES[(self.0 & 0xf) as usize]
+    }
+
+    /// The field of `site` for a relocation that writes the whole value there (not V ± it, not
+    /// the low part of a pair).
+    pub fn whole(site: Site) -> InsnField {
+        InsnField(SITES.iter().position(|&x| x == site).unwrap_or(0) as u8)
+    }
 }
 
 /// Whether PCREL_LO12 relocations take their value from a relocation of this type at their

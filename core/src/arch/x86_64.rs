@@ -22,17 +22,13 @@
 //!
 //! The table of the object-file types (relink's in-process linker, `object_reloc`) is further
 //! down, with the code the linker writes (call stubs, `.init` frames, runtime functions).
-//! `howto` gives the core's own object linker ([`crate::object`]) the rows it applies.
 
 use super::{Calc, Kind, RuntimeFn};
-use crate::reloc::{self, Check, Howto, Usage};
 
 pub use super::defaults::*;
 
 pub const EM_X86_64: u16 = 62;
 pub const ELF_MACHINE: u16 = EM_X86_64;
-/// Width of an address.
-pub const ADDRESS_BITS: u32 = 64;
 
 pub const R_X86_64_NONE: u32 = 0;
 pub const R_X86_64_64: u32 = 1;
@@ -337,67 +333,18 @@ pub const RUNTIME_FNS: &[RuntimeFn] = &[
     },
 ];
 
-// -------------------------------------------------------------------------------------------
-// The same tables as rows of `crate::reloc` ([`Howto`]), for the core's own loaders: the object
-// linker (`crate::object`), which has no GOT, call stubs or TLS of its own, and callers that
-// relocate a shared object themselves.
-
-/// The row for `r_type` as a [`Howto`]: the dynamic types, and the object-file types with the
-/// calculations `crate::reloc` has (S + A, S + A − P, where a call's L is S: there are no
-/// stubs; the TLS offsets). What needs a GOT entry, a stub or a symbol's size is there with
-/// [`reloc::Calc::Unsupported`], what the runtime does itself (copies, IFUNC, TLS
-/// descriptors) with [`reloc::Calc::Runtime`]. None for a type neither table has.
-pub fn howto(r_type: u32) -> Option<Howto> {
-    use reloc::{Calc as C, Field as F, Runtime};
-    let (dynamic, (calc, field)) = (classify(r_type), object_reloc(r_type));
-    let usage = match (dynamic, calc) {
-        (Kind::Unknown, Calc::Unknown) => return None,
-        (Kind::Unknown, _) => Usage::Static,
-        (_, Calc::Unknown) => Usage::Dynamic,
-        _ => Usage::Both,
-    };
-    let word = |calc| (calc, F::Word64, Check::None);
-    let runtime = |what| (C::Runtime(what), F::None, Check::None);
-    let (calc, field, check) = match dynamic {
-        Kind::Relative => word(C::Base),
-        Kind::GotEntry | Kind::PltSlot => word(C::Slot),
-        Kind::DtpMod => word(C::DtpMod),
-        Kind::Copy => runtime(Runtime::Copy),
-        Kind::Irelative => runtime(Runtime::Irelative),
-        Kind::TlsDesc => runtime(Runtime::TlsDesc),
-        _ => {
-            let calc = match calc {
-                Calc::None | Calc::TlsDescCall => C::None,
-                Calc::Abs => C::Abs,
-                Calc::Pc | Calc::CallPc => C::Pc,
-                Calc::DtpOff => C::DtpOff { bias: 0 },
-                Calc::TpOff => C::TpOff,
-                _ => C::Unsupported,
-            };
-            match field {
-                Field::None => (calc, F::None, Check::None),
-                Field::Bits8 => (calc, F::Word8, Check::Either(8)),
-                Field::Bits16 => (calc, F::Word16, Check::Either(16)),
-                Field::U32 => (calc, F::Word32, Check::Unsigned(32)),
-                Field::S32 => (calc, F::Word32, Check::Signed(32)),
-                Field::W64 => word(calc),
-                Field::Insn(f) => match f {},
-            }
-        }
-    };
-    Some(reloc::howto(type_name(r_type), usage, calc, field, check, 1))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reloc::{Error, Inputs};
+    use crate::arch::testing::{self, Error, Inputs, Machine};
+
+    const X86_64: Machine<InsnField> = Machine { classify, object_reloc, write: |f, _, _, _| match f {}, word: 8, dtv_offset: DTV_OFFSET };
 
     #[test]
     fn words_and_displacements() {
         let apply = |t, x: Inputs| {
             let mut b = [0xaau8; 8];
-            howto(t).unwrap().apply(&mut b, &x, ADDRESS_BITS).map(|()| b)
+            testing::apply(&X86_64, t, &mut b, &x).map(|()| b)
         };
         let x = Inputs { s: 0x1000, a: -4, p: 0x2000, ..Inputs::default() };
         assert_eq!(apply(R_X86_64_64, x), Ok(0xffcu64.to_le_bytes()));
@@ -418,20 +365,18 @@ mod tests {
         assert_eq!(apply(R_X86_64_8, byte(-0x80)), Ok([0x80, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa]));
         assert!(matches!(apply(R_X86_64_8, byte(0x100)), Err(Error::Overflow { .. })));
         assert_eq!(apply(R_X86_64_16, byte(-1)), Ok([0xff, 0xff, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa]));
-        // What needs a GOT is named but not applied; an unknown type is not in the table.
-        assert_eq!(apply(R_X86_64_GOTPCREL, x), Err(Error::Unsupported));
-        assert_eq!(howto(R_X86_64_GOTTPOFF).map(|h| h.name), Some("R_X86_64_GOTTPOFF"));
-        assert_eq!(howto(R_X86_64_PLT32).map(|h| h.usage), Some(Usage::Static));
-        assert_eq!(howto(R_X86_64_64).map(|h| h.usage), Some(Usage::Both));
-        assert_eq!(howto(R_X86_64_GLOB_DAT).map(|h| h.usage), Some(Usage::Dynamic));
-        assert_eq!(howto(200), None);
+        // GOTPCREL: G + GOT + A − P = 0x10 + 0x3000 − 4 − 0x2000.
+        let got = Inputs { got: 0x3000, g: 0x10, ..x };
+        assert_eq!(apply(R_X86_64_GOTPCREL, got), Ok([0x0c, 0x10, 0, 0, 0xaa, 0xaa, 0xaa, 0xaa]));
+        assert_eq!(type_name(R_X86_64_GOTTPOFF), "R_X86_64_GOTTPOFF");
+        assert_eq!(apply(200, x), Err(Error::Unsupported));
     }
 
     #[test]
     fn dynamic_rows() {
         let apply = |t, x: Inputs| {
             let mut b = [0xaau8; 8];
-            howto(t).unwrap().apply(&mut b, &x, ADDRESS_BITS).map(|()| b)
+            testing::apply(&X86_64, t, &mut b, &x).map(|()| b)
         };
         // RELATIVE: B + A; GLOB_DAT and JUMP_SLOT: S, the addend left out.
         let x = Inputs { s: 0x5000, a: 0x10, b: 0x7000_0000, ..Inputs::default() };

@@ -209,22 +209,8 @@ pub fn plt_entry(at: u64, slot: u64) -> [u8; 16] {
     s
 }
 
-/// Why a value could not be written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Bad {
-    /// The value does not fit the site.
-    Range,
-    /// A branch target that is not 2-byte aligned.
-    Odd,
-    /// The place is too short, or holds something the site cannot be written into (a
-    /// ULEB128 without end, a c.lui whose value would be 0).
-    Place,
-}
-
-fn fits_signed(v: i64, bits: u32) -> bool {
-    let half = 1i64 << (bits - 1);
-    (-half..half).contains(&v)
-}
+pub use crate::arch::Bad;
+use crate::arch::fits_signed;
 
 fn word<const N: usize>(b: &[u8]) -> Result<[u8; N], Bad> {
     b.get(..N).and_then(|s| s.try_into().ok()).ok_or(Bad::Place)
