@@ -8,8 +8,7 @@ use relink_core::parse::Machine;
 pub use relink_core::parse::{check_segments, dynsym_count, DynInfo, Header, HeaderError, Layout, CLASS, EHDR_SIZE, SHDR_SIZE};
 
 /// The machine relink runs on: the only one whose objects it loads.
-const MACHINE: Machine =
-    Machine { e_machine: crate::arch::ELF_MACHINE, name: crate::arch::NAME, flags_mismatch: crate::arch::flags_mismatch };
+const MACHINE: Machine = Machine::native();
 
 /// Validate what every ELF file for this machine shares, whatever its type: magic, class, data
 /// encoding, machine (`ident` holds at least its first [`EHDR_SIZE`] bytes, or the whole file

@@ -19,11 +19,11 @@
 //! | [`parse`] | header and program-header validation for the machine the caller names ([`parse::Machine`]), the dynamic section ([`parse::DynInfo`]) | here |
 //! | [`symbols`] | [`SymTab`](symbols::SymTab): GNU (with its Bloom filter) and SysV hash tables, versym/verdef/verneed, lookups of a [`Query`](symbols::Query) | here |
 //! | [`link`] | the link stage: relocatable objects (`.o`) and archives (`.a`) read, symbols resolved (archive members, COMDAT, COMMON), relocations scanned (GOT, stubs, TLS entries, dynamic relocations), sections laid out and the ET_DYN image written for its base; the scope's answers, the page size, the span's address and a static TLS block come from the caller ([`link::Scope`], [`link::StaticTls`]) | here (`src/link/` keeps the span's reservation and mapping, the static TLS reservation and the map stage) |
-//! | [`object`] | the link stage for a caller with a [`Memory`](mem::Memory) and a [`Resolver`](mem::Resolver): one `.o` linked by [`link`], placed, relocated (its dynamic relocations: the running machine's `classify`, then [`arch::dynamic`]) and protected in the caller's memory | here (static TLS and IFUNCs, which need a runtime, are refused) |
+//! | [`object`] | loading for a caller with a [`Memory`](mem::Memory) and a [`Resolver`](mem::Resolver): one `.o` linked by [`link`] ([`object::link`]), or a shared object ([`object::load_shared`]: [`parse`], [`load`], [`symbols`]), placed, relocated (the running machine's `classify`, then [`arch::dynamic`]) and protected in the caller's memory | here (static TLS and IFUNCs, which need a runtime, are refused; `src/map.rs` keeps relink's own loading) |
 //! | [`tls`] | TLS layout computations (block offsets, variant I and II, whether an offset lies in the static area) | here (`src/tls.rs` keeps the runtime) |
 //!
 //! The dependency graph is one-directional: `arch` and `elf32` depend on nothing, `raw` on
-//! `elf32`, `parse` on `raw`, `symbols` on `parse`, `mem`, `tls` and `link` on `arch`, `load` on `mem`, `object` on `link` and `load`, and the later stages on
+//! `elf32`, `parse` on `raw` and `arch`, `symbols` on `parse`, `mem`, `tls` and `link` on `arch`, `load` on `mem`, `object` on `link`, `load`, `parse` and `symbols`, and the later stages on
 //! those; nothing here depends on the `relink` crate. Outside the core, only the `elf` crate (constants, hashes,
 //! header parsers), `once_cell`'s `race` module and `hashbrown` (the link stage's tables) are
 //! used, all without `std`.

@@ -23,7 +23,7 @@ const DT_RELRENT: i64 = 37;
 pub const CLASS: Class = if raw::ELF_CLASS == 2 { Class::ELF64 } else { Class::ELF32 };
 /// Size of a file header of the native class.
 pub const EHDR_SIZE: usize = core::mem::size_of::<raw::Ehdr>();
-const PHDR_SIZE: usize = core::mem::size_of::<raw::Phdr>();
+pub const PHDR_SIZE: usize = core::mem::size_of::<raw::Phdr>();
 /// Size of a section header of the native class.
 pub const SHDR_SIZE: usize = if raw::WORD == 8 { 64 } else { 40 };
 /// Size of a symbol of the native class.
@@ -74,6 +74,14 @@ pub struct Machine {
     pub name: &'static str,
     /// Why `e_flags` make an object unusable on it (an ABI the machine's loader refuses), if they do.
     pub flags_mismatch: fn(u32) -> Option<&'static str>,
+}
+
+impl Machine {
+    /// The machine the core is compiled for ([`crate::arch::native`]).
+    pub const fn native() -> Machine {
+        use crate::arch::native;
+        Machine { e_machine: native::ELF_MACHINE, name: native::NAME, flags_mismatch: native::flags_mismatch }
+    }
 }
 
 fn machine_name(m: u16) -> &'static str {
