@@ -292,3 +292,84 @@ pub fn write_search_table(img: &mut [u8], eh: &EhFrame, eh_frame: u64, base: u64
     }
     Some(keys.len())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{write_search_table, EhFrame, Piece};
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    const EH_FRAME: u64 = 0x100;
+    const HDR: u64 = 0x800;
+    const BASE: u64 = 0x7000_0000_0000;
+
+    /// An image whose .eh_frame has one CIE ("zR" with FDE encoding `enc`, or no augmentation
+    /// when `enc` is `None`: absolute locations) and an FDE for each (location, length), in that
+    /// order; locations are offsets from the base (0: a discarded FDE, whose field is 0).
+    fn image(enc: Option<u8>, fdes: &[(u64, i64)]) -> (Vec<u8>, EhFrame) {
+        let mut img = vec![0u8; 0x1000];
+        let mut eh = EhFrame::default();
+        let cie: Vec<u8> = match enc {
+            Some(e) => vec![0, 0, 0, 0, 1, b'z', b'R', 0, 1, 0x78, 16, 1, e, 0, 0, 0],
+            None => vec![0, 0, 0, 0, 1, 0, 1, 0x78, 16, 0, 0, 0],
+        };
+        let at = EH_FRAME as usize;
+        img[at..at + 4].copy_from_slice(&(cie.len() as u32).to_le_bytes());
+        img[at + 4..at + 4 + cie.len()].copy_from_slice(&cie);
+        eh.pieces.push(Piece { obj: 0, sec: 0, from: 0, len: 4 + cie.len() as u64, to: 0, cie: None });
+        let mut to = 4 + cie.len() as u64;
+        let size = if matches!(enc, Some(0x1b)) { 4 } else { 8 };
+        for &(loc, len) in fdes {
+            let at = (EH_FRAME + to) as usize;
+            let body = 4 + 2 * size + if enc.is_some() { 1 } else { 0 };
+            img[at..at + 4].copy_from_slice(&(body as u32).to_le_bytes());
+            img[at + 4..at + 8].copy_from_slice(&((to + 4) as u32).to_le_bytes());
+            let field = (EH_FRAME + to + 8) as usize;
+            let start = match (loc, size) {
+                (0, _) => 0,
+                (_, 4) => loc.wrapping_sub(field as u64),
+                _ => BASE + loc,
+            };
+            img[field..field + size].copy_from_slice(&start.to_le_bytes()[..size]);
+            img[field + size..field + 2 * size].copy_from_slice(&len.to_le_bytes()[..size]);
+            eh.pieces.push(Piece { obj: 0, sec: 0, from: to, len: 4 + body as u64, to, cie: Some(0) });
+            eh.fdes += 1;
+            to += 4 + body as u64;
+        }
+        eh.size = to;
+        (img, eh)
+    }
+
+    /// The table written at `HDR`: (location, FDE offset from .eh_frame) of each entry.
+    fn table(img: &mut [u8], eh: &EhFrame) -> Option<Vec<(u64, u64)>> {
+        let n = write_search_table(img, eh, EH_FRAME, BASE, HDR)?;
+        let h = HDR as usize;
+        assert_eq!(u32::from_le_bytes(img[h + 8..h + 12].try_into().unwrap()) as usize, n);
+        let word = |at: usize| HDR.wrapping_add(i32::from_le_bytes(img[at..at + 4].try_into().unwrap()) as i64 as u64);
+        Some((0..n).map(|i| (word(h + 12 + 8 * i), word(h + 16 + 8 * i) - EH_FRAME)).collect())
+    }
+
+    #[test]
+    fn entries_sorted_without_fdes_that_cover_nothing() {
+        // Cold parts out of order, a discarded FDE, a zero-length one at a function's address
+        // and a negative length.
+        let (mut img, eh) = image(Some(0x1b), &[(0x2000, 0x10), (0x3000, 8), (0, 0x10), (0x2010, 0x20), (0x2010, 0), (0x2100, -4)]);
+        let fde = |i: u64| 20 + 17 * i;
+        assert_eq!(table(&mut img, &eh), Some(vec![(0x2000, fde(0)), (0x2010, fde(3)), (0x3000, fde(1))]));
+    }
+
+    #[test]
+    fn absolute_locations() {
+        let (mut img, eh) = image(None, &[(0x2040, 0x10), (0x2000, 0x40)]);
+        assert_eq!(table(&mut img, &eh), Some(vec![(0x2000, 16 + 24), (0x2040, 16)]));
+    }
+
+    #[test]
+    fn no_table_for_overlapping_fdes_or_none() {
+        for fdes in [&[(0x2000, 0x20), (0x2010, 0x8)][..], &[(0x2000, 0x10), (0x2000, 0x10)], &[(0, 0x10), (0x2000, 0)], &[]] {
+            let (mut img, eh) = image(Some(0x1b), fdes);
+            assert_eq!(table(&mut img, &eh), None, "{fdes:x?}");
+            assert!(img[HDR as usize..].iter().all(|&b| b == 0), "nothing written for {fdes:x?}");
+        }
+    }
+}
