@@ -124,9 +124,10 @@ pub fn plan(l: &Linker, targets: &Targets) -> Result<EhFrame> {
     Ok(out)
 }
 
-/// The size of a value of DWARF pointer format `enc` (its low nibble); `None` for a format of no
-/// fixed size (LEB128) or unknown.
-fn format_size(enc: u8) -> Option<usize> {
+/// The size of a value of DWARF pointer format `enc` (its low nibble, `DW_EH_PE_*`), as an
+/// unwinder computes it; `None` for the variable-length LEB128 formats (which an unwinder cannot
+/// size, and aborts on for FDE ranges) and unknown ones.
+pub fn eh_pointer_size(enc: u8) -> Option<usize> {
     match enc & 0x0f {
         0x00 => Some(crate::raw::WORD),
         0x02 | 0x0a => Some(2),
@@ -139,7 +140,7 @@ fn format_size(enc: u8) -> Option<usize> {
 /// The value of pointer format `enc` at `at` of `d`, sign-extended where signed, and its size.
 #[inline]
 fn fixed_value(d: &[u8], at: usize, enc: u8) -> Option<(i64, usize)> {
-    let n = format_size(enc)?;
+    let n = eh_pointer_size(enc)?;
     let b = d.get(at..at.checked_add(n)?)?;
     let v = match n {
         2 => u16::from_le_bytes([b[0], b[1]]) as u64,
@@ -186,14 +187,14 @@ fn fde_encoding(rec: &[u8]) -> Option<u8> {
                 if p & 0x70 == PE_ALIGNED {
                     return None;
                 }
-                at += format_size(p)?;
+                at += eh_pointer_size(p)?;
             }
             b'S' | b'B' => continue,
             _ => return None,
         }
         at += 1;
     }
-    (enc & PE_INDIRECT == 0 && format_size(enc).is_some()).then_some(enc)
+    (enc & PE_INDIRECT == 0 && eh_pointer_size(enc).is_some()).then_some(enc)
 }
 
 /// The usual encoding of initial locations (GCC and Clang): 32-bit signed, relative to the field.
