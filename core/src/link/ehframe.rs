@@ -203,7 +203,7 @@ const PE_PCREL_SDATA4: u8 = PE_PCREL | 0x0b;
 /// Write `.eh_frame_hdr`'s search table for the unit's `.eh_frame` (written and relocated at
 /// offset `eh_frame` of `img`, the image written for the address `base`) after the header at
 /// offset `hdr`: the number of entries (32-bit), then for each FDE that covers code its initial
-/// location and its own address, each 32-bit and relative to `hdr`, in ascending order of
+/// location and the FDE's address, each 32-bit and relative to `hdr`, in ascending order of
 /// location. Returns the number of entries; `None` when there is no table to write (nothing is
 /// written then).
 ///
@@ -219,13 +219,14 @@ pub fn write_search_table(img: &mut [u8], eh: &EhFrame, eh_frame: u64, base: u64
     let mut keys: Vec<u64> = Vec::with_capacity(eh.fdes as usize);
     let mut fdes: Vec<(u32, u32)> = Vec::with_capacity(eh.fdes as usize);
     let mut sorted = true;
-    // The FDE encodings of the CIEs seen (a section has one or two), the last used first.
+    // The FDE encodings of the CIEs seen, and of the one used last. (A section has one or two
+    // CIEs, the last ones seen: they are looked for from the end.)
     let mut last = (u64::MAX, 0);
     let mut cies: Vec<(u64, u8)> = Vec::new();
     for p in &eh.pieces {
         let Some(cie) = p.cie else { continue };
         if cie != last.0 {
-            let enc = match cies.iter().find(|&&(c, _)| c == cie) {
+            let enc = match cies.iter().rev().find(|&&(c, _)| c == cie) {
                 Some(&(_, enc)) => enc,
                 None => {
                     let at = (eh_frame + cie) as usize;
@@ -259,7 +260,8 @@ pub fn write_search_table(img: &mut [u8], eh: &EhFrame, eh_frame: u64, base: u64
             PE_PCREL => (fde + 8).wrapping_add(start as u64),
             _ => return None,
         };
-        // (The end in 32 bits: so is the location.)
+        // Offsets in the unit's first 4 GiB (the end's, so the location's too): the location
+        // fits the key's high half.
         let end = u32::try_from(loc.checked_add(len as u64)?).ok()?;
         let key = loc << 32 | fdes.len() as u64;
         sorted &= keys.last().is_none_or(|&k| k < key);
@@ -279,8 +281,8 @@ pub fn write_search_table(img: &mut [u8], eh: &EhFrame, eh_frame: u64, base: u64
     // Every entry reaches its place from the header: the FDEs lie between .eh_frame and the
     // header, the locations between the first and the last.
     let reach = |off: u64| i32::try_from(off as i64 - hdr as i64).is_ok();
-    let (&first, &last) = keys.first().zip(keys.last())?;
-    if !reach(eh_frame) || !reach(loc(first)) || !reach(loc(last)) {
+    let (&lowest, &highest) = keys.first().zip(keys.last())?;
+    if !reach(eh_frame) || !reach(loc(lowest)) || !reach(loc(highest)) {
         return None;
     }
     let at = (hdr + 8) as usize;
