@@ -52,6 +52,8 @@
 use crate::module::{Image, Module};
 use crate::raw::Span;
 use crate::symbols::Query;
+// The size of a fixed-size pointer format, as the unwinder computes it.
+use relink_core::link::eh_pointer_size as fixed_size;
 use std::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -407,18 +409,6 @@ impl Reader {
             PE_DATAREL => datarel.map(|b| b.wrapping_add(v)),
             _ => None,
         }
-    }
-}
-
-/// The size of a fixed-size pointer format, as the unwinder computes it (`None` for the
-/// variable-length LEB128 formats, which it cannot size and aborts on for FDE ranges).
-fn fixed_size(enc: u8) -> Option<usize> {
-    match enc & 0x0f {
-        0x00 => Some(crate::raw::WORD),
-        0x04 | 0x0c => Some(8),
-        0x02 | 0x0a => Some(2),
-        0x03 | 0x0b => Some(4),
-        _ => None,
     }
 }
 

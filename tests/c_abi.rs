@@ -1826,6 +1826,24 @@ fn cxx_objects_comdat_exceptions_ctors() {
     again_from_unit_cache(&s, "cxx_objects.c", &[], &[s.dir_arg(), stdcxx], &[], 1);
 }
 
+/// A unit's .eh_frame_hdr has the search table `ld --eh-frame-hdr` writes (sorted, one entry
+/// for each FDE that covers code): unwinders binary-search it, an exception and a backtrace go
+/// through functions that are not its first, and it agrees with the walk of .eh_frame that
+/// `rl_iterate_phdr` makes; the same for the unit mapped from the unit cache.
+#[test]
+fn unit_eh_frame_hdr_search_table() {
+    let stdcxx = system_arg("libstdc++.so.6");
+    let s = Scratch::new("unit_eh_table");
+    s.object("unit_eh_a.o", "unit_eh_a.cpp", &[]);
+    s.object("unit_eh_b.o", "unit_eh_b.cpp", &[]);
+    let prog = s.program("unit_eh_table.c", &["-lgcc_s"]);
+    s.run_ok(&prog, &[s.dir_arg(), stdcxx.clone()], &[]);
+    // -fPIC: no placement window (libstdc++'s typeinfo is reached through the GOT); cached.
+    s.object("unit_eh_a.o", "unit_eh_a.cpp", &["-fPIC"]);
+    s.object("unit_eh_b.o", "unit_eh_b.cpp", &["-fPIC"]);
+    again_from_unit_cache(&s, "unit_eh_table.c", &["-lgcc_s"], &[s.dir_arg(), stdcxx], &[], 1);
+}
+
 #[test]
 fn object_initializer_order() {
     let s = Scratch::new("init_order");

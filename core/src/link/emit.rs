@@ -487,8 +487,25 @@ impl<'l> Writer<'l, '_> {
         Ok(())
     }
 
+    /// `.eh_frame_hdr`, once `.eh_frame` is relocated: the pointer to `.eh_frame` (pc-relative
+    /// 32-bit), then the binary search table `ld --eh-frame-hdr` writes when the unit's FDEs make
+    /// one (see [`ehframe::write_search_table`]). Returns its size.
+    fn eh_frame_hdr(&mut self) -> u64 {
+        let lay = self.lay;
+        let eh = lay.eh_hdr as usize;
+        let entries = ehframe::write_search_table(self.img, &lay.eh, lay.eh_frame, self.base, lay.eh_hdr);
+        // Encodings: .eh_frame pc-relative sdata4; the count udata4 and the table datarel
+        // sdata4, or omitted.
+        let (count_enc, table_enc) = if entries.is_some() { (0x03, 0x3b) } else { (0xff, 0xff) };
+        self.img[eh..eh + 4].copy_from_slice(&[1, 0x1b, count_enc, table_enc]);
+        let ptr = (lay.eh_frame as i64 - (lay.eh_hdr as i64 + 4)) as i32;
+        self.img[eh + 4..eh + 8].copy_from_slice(&ptr.to_le_bytes());
+        EH_HDR_SIZE + entries.map_or(0, |n| 4 + 8 * n as u64)
+    }
+
     /// The ELF header, program headers, dynamic section and symbols, and the unwind header.
     fn tables(&mut self) {
+        let eh_hdr_size = self.eh_frame_hdr();
         let lay = self.lay;
         let page = self.l.page;
         let mut h = [0u8; 64];
@@ -519,7 +536,7 @@ impl<'l> Writer<'l, '_> {
         if let Some((start, filesz, memsz, align)) = lay.tls {
             ph.push((abi::PT_TLS, r, start, filesz, memsz, align));
         }
-        ph.push((abi::PT_GNU_EH_FRAME, r, lay.eh_hdr, EH_HDR_SIZE, EH_HDR_SIZE, 4));
+        ph.push((abi::PT_GNU_EH_FRAME, r, lay.eh_hdr, eh_hdr_size, eh_hdr_size, 4));
         ph.push((abi::PT_GNU_STACK, r | w, 0, 0, 0, 16));
         for (i, &(ty, flags, vaddr, filesz, memsz, align)) in ph.iter().enumerate() {
             let at = 64 + 56 * i;
@@ -533,12 +550,6 @@ impl<'l> Writer<'l, '_> {
             e[40..48].copy_from_slice(&memsz.to_le_bytes());
             e[48..56].copy_from_slice(&align.to_le_bytes());
         }
-
-        // .eh_frame_hdr: version, eh_frame_ptr (pcrel sdata4), no search table.
-        let eh = lay.eh_hdr as usize;
-        self.img[eh..eh + 4].copy_from_slice(&[1, 0x1b, 0xff, 0xff]);
-        let ptr = (lay.eh_frame as i64 - (lay.eh_hdr as i64 + 4)) as i32;
-        self.img[eh + 4..eh + 8].copy_from_slice(&ptr.to_le_bytes());
 
         self.symbols();
 

@@ -137,6 +137,8 @@ pub struct Layout {
     pub eh_frame: u64,
     pub eh_frame_size: u64,
     pub eh_hdr: u64,
+    /// The room for `.eh_frame_hdr`: its header, and a search table entry for every FDE.
+    pub eh_hdr_size: u64,
     pub r_end: u64,
     pub rx: (u64, u64),
     /// `_init` and `_fini` (crti/crtn-style prologue, the objects' fragments, epilogue), if any
@@ -610,7 +612,8 @@ impl<'a> Linker<'a> {
         at += lay.eh_frame_size;
         at = at.next_multiple_of(4);
         lay.eh_hdr = at;
-        at += EH_HDR_SIZE;
+        lay.eh_hdr_size = EH_HDR_SIZE + if lay.eh.fdes > 0 { 4 + 8 * lay.eh.fdes } else { 0 };
+        at += lay.eh_hdr_size;
         lay.r_end = at;
 
         // Read-execute: code, then the stubs. Where the code is too large for some branch to

@@ -29,6 +29,8 @@ use alloc::vec::Vec;
 use alloc::format;
 use object::NONE;
 
+pub use ehframe::eh_pointer_size;
+
 /// One input of a unit: a relocatable object, an archive, or a shared object (which the caller
 /// loads; the linker skips it).
 pub struct Input<'a> {
