@@ -56,19 +56,26 @@ impl Real {
         }
         // glibc 2.34 moved the functions into the C library under new versions; the older
         // ones name libdl's. Each name is taken from the first object on the list that defines
-        // its most preferred version, else the first that defines the next one, and so on.
-        const DL: &[&str] = &["GLIBC_2.34", "GLIBC_2.2.5"];
-        const WANTED: [(&str, &[&str]); 10] = [
-            ("dlopen", DL),
-            ("dlclose", DL),
-            ("dlsym", DL),
-            ("dlvsym", DL),
-            ("dlmopen", &["GLIBC_2.34", "GLIBC_2.3.4"]),
-            ("dlerror", DL),
-            ("dladdr1", &["GLIBC_2.34", "GLIBC_2.3.3"]),
-            ("dlinfo", &["GLIBC_2.34", "GLIBC_2.3.3"]),
-            ("dl_iterate_phdr", &["GLIBC_2.2.5", "GLIBC_2.2.4"]),
-            ("_dl_find_object", &["GLIBC_2.35"]),
+        // its most preferred version, else the first that defines the next one, and so on. On
+        // machines glibc came to later, the older ones are all its first version
+        // (`arch::GLIBC_BASE`), tried last. The queries are hashed at compile time.
+        use crate::symbols::Query;
+        macro_rules! versions {
+            ($name:literal: $($v:literal),*) => {
+                &[$(Query::of_const($name.as_bytes(), Some($v.as_bytes())),)* Query::of_const($name.as_bytes(), Some(crate::arch::GLIBC_BASE.as_bytes()))]
+            };
+        }
+        const WANTED: [&[Query<'static>]; 10] = [
+            versions!("dlopen": "GLIBC_2.34", "GLIBC_2.2.5"),
+            versions!("dlclose": "GLIBC_2.34", "GLIBC_2.2.5"),
+            versions!("dlsym": "GLIBC_2.34", "GLIBC_2.2.5"),
+            versions!("dlvsym": "GLIBC_2.34", "GLIBC_2.2.5"),
+            versions!("dlmopen": "GLIBC_2.34", "GLIBC_2.3.4"),
+            versions!("dlerror": "GLIBC_2.34", "GLIBC_2.2.5"),
+            versions!("dladdr1": "GLIBC_2.34", "GLIBC_2.3.3"),
+            versions!("dlinfo": "GLIBC_2.34", "GLIBC_2.3.3"),
+            versions!("dl_iterate_phdr": "GLIBC_2.2.5", "GLIBC_2.2.4"),
+            versions!("_dl_find_object": "GLIBC_2.35"),
         ];
         // (version index, address) of the best definition found so far, per name.
         let mut best: [Option<(usize, usize)>; WANTED.len()] = [None; WANTED.len()];
@@ -111,14 +118,10 @@ impl Real {
             let Some(t) = tables(lm.l_addr, phdrs) else { continue };
             read.push((lm.l_addr, t));
             let symtab = &read[read.len() - 1].1 .2;
-            for ((name, versions), best) in WANTED.iter().zip(&mut best) {
-                // glibc 2.34 moved the functions into the C library under new versions; the
-                // older ones name libdl's. On machines glibc came to later, the older ones are
-                // all its first version (`arch::GLIBC_BASE`), tried last.
-                let limit = best.map_or(versions.len() + 1, |(v, _)| v);
-                for (vi, v) in versions.iter().chain([&crate::arch::GLIBC_BASE]).enumerate().take(limit) {
-                    let q = crate::symbols::Query::new(name.as_bytes(), Some(crate::symbols::Version::new(v.as_bytes())));
-                    let Some(sym) = symtab.lookup(&q).and_then(|i| symtab.sym(i)) else { continue };
+            for (queries, best) in WANTED.iter().zip(&mut best) {
+                let limit = best.map_or(queries.len(), |(v, _)| v);
+                for (vi, q) in queries.iter().enumerate().take(limit) {
+                    let Some(sym) = symtab.lookup(q).and_then(|i| symtab.sym(i)) else { continue };
                     if sym.st_shndx != 0 && sym.st_value != 0 {
                         *best = Some((vi, lm.l_addr.wrapping_add(sym.st_value as usize)));
                         break;
@@ -136,7 +139,7 @@ impl Real {
         }
         let found = |i: usize| best[i].map(|(_, a)| a);
         let need = |i: usize| {
-            found(i).unwrap_or_else(|| crate::os::die(&format!("relink: the system loader's {} was not found", WANTED[i].0)))
+            found(i).unwrap_or_else(|| crate::os::die(&format!("relink: the system loader's {} was not found", String::from_utf8_lossy(WANTED[i][0].name))))
         };
         // SAFETY: each address is the C library's definition of the function of that name and
         // version, whose prototype is the field's type.
@@ -297,6 +300,8 @@ pub fn modules(found: &[Found], mut reuse: impl FnMut(&Found) -> Option<Arc<Modu
         let vdso = crate::os::auxv(libc::AT_SYSINFO_EHDR) as usize;
         for m in &modules[..=last] {
             let _ = m.host_local.set(vdso != 0 && m.span.ranges().iter().any(|&(lo, hi)| vdso >= lo && vdso < hi));
+            // Never unloaded: no reference to take (see `pin`).
+            let _ = m.glibc_ref.set(0);
         }
         startup = last + 1;
     }
@@ -420,6 +425,8 @@ pub fn tls_block(m: &Module) -> Option<usize> {
 
 /// Take a reference on a host object from the system loader, once, so that it stays mapped
 /// while relink's objects (or handles) use it; it is released when relink forgets the object.
+/// Objects the system loader loaded at startup, which it never unloads, need none: [`modules`]
+/// marks them as pinned already (a reference of 0).
 pub fn pin(m: &Module) {
     if !m.is_host {
         return;

@@ -140,7 +140,9 @@ pub struct Module {
     /// C++ `thread_local` destructors it registered that have not run yet: while any is
     /// pending, the object stays loaded (as glibc does).
     pub pending_tls_dtors: std::sync::atomic::AtomicUsize,
-    /// For host objects: the system loader's handle taken by `host::pin`, if any.
+    /// For host objects: the system loader's handle taken by `host::pin`, if any (0 when it
+    /// took none: objects loaded at startup, which the system loader never unloads, and objects
+    /// it could not find by name).
     pub glibc_ref: once_cell::sync::OnceCell<usize>,
     /// For host objects: whether they are in the system loader's global scope (not opened
     /// RTLD_LOCAL), once `host::classify` has found out; until then they count as global.

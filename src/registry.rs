@@ -232,18 +232,21 @@ fn unload(gone: Vec<Entry>) {
 impl Registry {
     /// Take the host's objects from the system loader's list `found`, made when its counters
     /// were `gen`. An object relink has read already is kept when it is still at its place
-    /// under the same name, and either nothing was unmapped since or relink holds a reference
-    /// on it (so it cannot have been replaced by another at the same address).
+    /// under the same name, and either nothing was unmapped since, or it was loaded at startup
+    /// (the system loader never unloads those), or relink holds a reference on it (so it cannot
+    /// have been replaced by another at the same address).
     fn refresh_host_from(&mut self, gen: (u64, u64), found: &[crate::host::Found]) {
         let none_gone = gen.1 == self.host_gen.1;
         self.host_gen = gen;
         let old = std::mem::take(&mut self.host);
+        let old_startup = self.host_startup;
         let mut next = self.next_id;
         let reuse = |f: &crate::host::Found| {
             old.iter()
-                .find(|o| o.bias == f.addr && o.phdr.0 == f.phdr && (o.name == f.name || f.name.is_empty()))
-                .filter(|o| none_gone || o.glibc_ref.get().is_some_and(|&h| h != 0))
-                .cloned()
+                .enumerate()
+                .find(|(_, o)| o.bias == f.addr && o.phdr.0 == f.phdr && (o.name == f.name || f.name.is_empty()))
+                .filter(|&(i, o)| none_gone || i < old_startup || o.glibc_ref.get().is_some_and(|&h| h != 0))
+                .map(|(_, o)| o.clone())
         };
         (self.host, self.host_startup) = crate::host::modules(found, reuse, &mut || {
             next += 1;

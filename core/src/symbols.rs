@@ -26,6 +26,17 @@ impl<'a> Version<'a> {
     pub fn new(name: &'a [u8]) -> Self {
         Version { name, hash: elf::hash::sysv_hash(name) }
     }
+
+    /// [`Version::new`] for a name known at compile time, hashed by the compiler.
+    pub const fn of_const(name: &'a [u8]) -> Self {
+        let (mut h, mut i) = (0u32, 0);
+        while i < name.len() {
+            h = (h << 4).wrapping_add(name[i] as u32);
+            h = (h ^ ((h & 0xf000_0000) >> 24)) & 0x0fff_ffff;
+            i += 1;
+        }
+        Version { name, hash: h }
+    }
 }
 
 /// A symbol name with its hashes, and the version wanted (if any).
@@ -44,6 +55,21 @@ impl<'a> Query<'a> {
     pub fn new(name: &'a [u8], version: Option<Version<'a>>) -> Self {
         Query { name, gnu: gnu_hash(name), version, explicit: false }
     }
+
+    /// [`Query::new`] for a name and version known at compile time, hashed by the compiler.
+    pub const fn of_const(name: &'a [u8], version: Option<&'a [u8]>) -> Self {
+        let mut h = 5381u32;
+        let mut i = 0;
+        while i < name.len() {
+            h = mix_byte(h, name[i]);
+            i += 1;
+        }
+        let version = match version {
+            Some(v) => Some(Version::of_const(v)),
+            None => None,
+        };
+        Query { name, gnu: h, version, explicit: false }
+    }
 }
 
 /// The GNU hash of `name`, taking it 8 bytes at a time (the byte-wise multiply-add chain, with
@@ -56,7 +82,7 @@ fn gnu_hash(name: &[u8]) -> u32 {
 }
 
 #[inline(always)]
-fn mix_byte(h: u32, c: u8) -> u32 {
+const fn mix_byte(h: u32, c: u8) -> u32 {
     h.wrapping_mul(33).wrapping_add(c as u32)
 }
 
@@ -621,6 +647,16 @@ mod tests {
         assert_eq!(gnu_hash(b""), 5381);
         assert_eq!(gnu_hash(b"printf"), 0x156b2bb8);
         assert_eq!(gnu_hash(b"exit"), elf::hash::gnu_hash(b"exit"));
+    }
+
+    #[test]
+    fn compile_time_hashes_match_the_run_time_ones() {
+        for name in [&b""[..], b"dl_iterate_phdr", b"GLIBC_2.2.5", b"\xff\x80longer than eight bytes"] {
+            let q = Query::of_const(name, Some(name));
+            assert_eq!(q.gnu, gnu_hash(name));
+            assert_eq!(q.version, Some(Version::new(name)));
+        }
+        assert_eq!(Query::of_const(b"x", None).version, None);
     }
 
     #[test]
