@@ -280,15 +280,13 @@ pub fn modules(listed: &Listed, mut reuse: impl FnMut(&Found, &str) -> Option<Ar
         let name = listed.name(f);
         match reuse(f, name) {
             Some(m) => modules.push(m),
-            None => match module_of(f, name, i == 0, tp, next_id(), &mut kept) {
-                Some(m) => {
-                    if m.host_tls.is_some_and(|t| t.tp_offset.is_some()) {
-                        static_tls.push(modules.len());
-                    }
-                    modules.push(Arc::new(m));
+            None => {
+                let Some(m) = module_of(f, name, i == 0, tp, next_id(), &mut kept) else { continue };
+                if m.host_tls.is_some_and(|t| t.tp_offset.is_some()) {
+                    static_tls.push(modules.len());
                 }
-                None => continue,
-            },
+                modules.push(m);
+            }
         }
         if i == 0 {
             program = Some(0);
@@ -307,7 +305,8 @@ pub fn modules(listed: &Listed, mut reuse: impl FnMut(&Found, &str) -> Option<Ar
     }
     let mut startup = 0;
     if let Some(root) = program {
-        let mut closure = vec![root];
+        let mut closure = Vec::with_capacity(modules.len());
+        closure.push(root);
         let mut next = 0;
         while let Some(&cur) = closure.get(next) {
             next += 1;
@@ -397,7 +396,7 @@ pub fn is_stub(phdrs: &[crate::raw::Phdr]) -> bool {
 }
 
 /// `kept`: tables read earlier for some objects (by base), used instead of reading them again.
-fn module_of(f: &Found, name: &str, is_program: bool, tp: usize, id: u64, kept: &mut Vec<(usize, Tables)>) -> Option<Module> {
+fn module_of(f: &Found, name: &str, is_program: bool, tp: usize, id: u64, kept: &mut Vec<(usize, Tables)>) -> Option<Arc<Module>> {
     // SAFETY: the system loader's program headers stay mapped while the object is loaded.
     let phdrs = unsafe { std::slice::from_raw_parts(f.phdr as *const crate::raw::Phdr, f.phnum) };
     if is_stub(phdrs) {
@@ -431,7 +430,7 @@ fn module_of(f: &Found, name: &str, is_program: bool, tp: usize, id: u64, kept: 
         symtab,
         phdr: (f.phdr, f.phnum),
     };
-    Some(Module::new(parts, host_tls, None, None, unpin))
+    Some(Arc::new(Module::new(parts, host_tls, None, None, unpin)))
 }
 
 /// The calling thread's TLS block of a host object, as the system loader reports it: None when
