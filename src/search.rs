@@ -890,24 +890,25 @@ impl<T, F: FnMut(&Path) -> Option<T>> Walker<'_, '_, F> {
             }
             return self.try_file([dir, self.name].concat());
         }
-        let mut missing: Vec<&[u8]> = Vec::new();
-        let mut present: Vec<&[u8]> = Vec::new();
+        // Whether each top-level subdirectory seen so far exists (a few names: glibc-hwcaps,
+        // tls, the platform, the hwcap names).
+        let mut tops: Vec<(&[u8], bool)> = Vec::with_capacity(8);
         for sub in &ctx.host.subdirs {
-            if sub.is_empty() && present.is_empty() && remember {
+            if sub.is_empty() && !tops.iter().any(|&(_, present)| present) && remember {
                 REMEMBERED.lock().bare.push(dir.to_vec());
             }
             if let Some(slash) = sub.iter().position(|&c| c == b'/') {
                 let top = &sub[..slash];
-                if missing.contains(&top) {
-                    continue;
-                }
-                if !present.contains(&top) {
-                    if has_subdir(dir, top) {
-                        present.push(top);
-                    } else {
-                        missing.push(top);
-                        continue;
+                let present = match tops.iter().find(|&&(t, _)| t == top) {
+                    Some(&(_, present)) => present,
+                    None => {
+                        let present = has_subdir(dir, top);
+                        tops.push((top, present));
+                        present
                     }
+                };
+                if !present {
+                    continue;
                 }
             }
             let mut p = Vec::with_capacity(dir.len() + sub.len() + self.name.len());
