@@ -202,7 +202,8 @@ impl Module {
             name: p.name.to_string(),
             c_name: std::ffi::CString::new(p.name).unwrap_or_else(|_| std::ffi::CString::new(p.name.replace('\0', "?")).unwrap_or_default()),
             soname: p.dynamic.soname.and_then(|o| p.symtab.strtab.get(o)),
-            basename_at: p.name.rfind('/').map_or(0, |i| i + 1),
+            // (From the end: the last component is short.)
+            basename_at: p.name.bytes().rposition(|c| c == b'/').map_or(0, |i| i + 1),
             phdr: p.phdr,
             origin: p.origin,
             file_id: match (p.file_id, image.is_none()) {
