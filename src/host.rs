@@ -56,19 +56,26 @@ impl Real {
         }
         // glibc 2.34 moved the functions into the C library under new versions; the older
         // ones name libdl's. Each name is taken from the first object on the list that defines
-        // its most preferred version, else the first that defines the next one, and so on.
-        const DL: &[&str] = &["GLIBC_2.34", "GLIBC_2.2.5"];
-        const WANTED: [(&str, &[&str]); 10] = [
-            ("dlopen", DL),
-            ("dlclose", DL),
-            ("dlsym", DL),
-            ("dlvsym", DL),
-            ("dlmopen", &["GLIBC_2.34", "GLIBC_2.3.4"]),
-            ("dlerror", DL),
-            ("dladdr1", &["GLIBC_2.34", "GLIBC_2.3.3"]),
-            ("dlinfo", &["GLIBC_2.34", "GLIBC_2.3.3"]),
-            ("dl_iterate_phdr", &["GLIBC_2.2.5", "GLIBC_2.2.4"]),
-            ("_dl_find_object", &["GLIBC_2.35"]),
+        // its most preferred version, else the first that defines the next one, and so on. On
+        // machines glibc came to later, the older ones are all its first version
+        // (`arch::GLIBC_BASE`), tried last. The queries are hashed at compile time.
+        use crate::symbols::Query;
+        macro_rules! versions {
+            ($name:literal: $($v:literal),*) => {
+                &[$(Query::of_const($name.as_bytes(), Some($v.as_bytes())),)* Query::of_const($name.as_bytes(), Some(crate::arch::GLIBC_BASE.as_bytes()))]
+            };
+        }
+        const WANTED: [&[Query<'static>]; 10] = [
+            versions!("dlopen": "GLIBC_2.34", "GLIBC_2.2.5"),
+            versions!("dlclose": "GLIBC_2.34", "GLIBC_2.2.5"),
+            versions!("dlsym": "GLIBC_2.34", "GLIBC_2.2.5"),
+            versions!("dlvsym": "GLIBC_2.34", "GLIBC_2.2.5"),
+            versions!("dlmopen": "GLIBC_2.34", "GLIBC_2.3.4"),
+            versions!("dlerror": "GLIBC_2.34", "GLIBC_2.2.5"),
+            versions!("dladdr1": "GLIBC_2.34", "GLIBC_2.3.3"),
+            versions!("dlinfo": "GLIBC_2.34", "GLIBC_2.3.3"),
+            versions!("dl_iterate_phdr": "GLIBC_2.2.5", "GLIBC_2.2.4"),
+            versions!("_dl_find_object": "GLIBC_2.35"),
         ];
         // (version index, address) of the best definition found so far, per name.
         let mut best: [Option<(usize, usize)>; WANTED.len()] = [None; WANTED.len()];
@@ -111,14 +118,10 @@ impl Real {
             let Some(t) = tables(lm.l_addr, phdrs) else { continue };
             read.push((lm.l_addr, t));
             let symtab = &read[read.len() - 1].1 .2;
-            for ((name, versions), best) in WANTED.iter().zip(&mut best) {
-                // glibc 2.34 moved the functions into the C library under new versions; the
-                // older ones name libdl's. On machines glibc came to later, the older ones are
-                // all its first version (`arch::GLIBC_BASE`), tried last.
-                let limit = best.map_or(versions.len() + 1, |(v, _)| v);
-                for (vi, v) in versions.iter().chain([&crate::arch::GLIBC_BASE]).enumerate().take(limit) {
-                    let q = crate::symbols::Query::new(name.as_bytes(), Some(crate::symbols::Version::new(v.as_bytes())));
-                    let Some(sym) = symtab.lookup(&q).and_then(|i| symtab.sym(i)) else { continue };
+            for (queries, best) in WANTED.iter().zip(&mut best) {
+                let limit = best.map_or(queries.len(), |(v, _)| v);
+                for (vi, q) in queries.iter().enumerate().take(limit) {
+                    let Some(sym) = symtab.lookup(q).and_then(|i| symtab.sym(i)) else { continue };
                     if sym.st_shndx != 0 && sym.st_value != 0 {
                         *best = Some((vi, lm.l_addr.wrapping_add(sym.st_value as usize)));
                         break;
@@ -136,7 +139,7 @@ impl Real {
         }
         let found = |i: usize| best[i].map(|(_, a)| a);
         let need = |i: usize| {
-            found(i).unwrap_or_else(|| crate::os::die(&format!("relink: the system loader's {} was not found", WANTED[i].0)))
+            found(i).unwrap_or_else(|| crate::os::die(&format!("relink: the system loader's {} was not found", String::from_utf8_lossy(WANTED[i][0].name))))
         };
         // SAFETY: each address is the C library's definition of the function of that name and
         // version, whose prototype is the field's type.
@@ -182,12 +185,29 @@ fn take_read_for_real() -> Vec<(usize, Tables)> {
 /// What dl_iterate_phdr reported for one object.
 pub struct Found {
     pub addr: usize,
-    /// The system loader's name of the object ("" for the program).
-    pub name: String,
+    /// Where the system loader's name of the object ("" for the program) lies in
+    /// [`Listed::names`].
+    name: (usize, usize),
     pub phdr: usize,
     phnum: usize,
     tls_modid: usize,
     tls_data: usize,
+}
+
+/// The host's objects as [`list`] found them.
+pub struct Listed {
+    /// The system loader's (adds, subs) counters when it listed them.
+    pub gen: (u64, u64),
+    pub found: Vec<Found>,
+    /// Their names, one after the other (one allocation for all).
+    names: String,
+}
+
+impl Listed {
+    /// The system loader's name of an object of the list ("" for the program).
+    pub fn name(&self, f: &Found) -> &str {
+        &self.names[f.name.0..f.name.1]
+    }
 }
 
 /// The system loader's (adds, subs) counters: they change whenever it maps or unmaps an object.
@@ -208,21 +228,24 @@ pub fn generation() -> (u64, u64) {
 
 /// The host's objects in the system loader's order (program first, then what it loaded at
 /// startup, then what it opened later), with its (adds, subs) counters at that moment.
-pub fn list() -> ((u64, u64), Vec<Found>) {
+pub fn list() -> Listed {
     unsafe extern "C" fn cb(info: *mut libc::dl_phdr_info, _size: libc::size_t, data: *mut libc::c_void) -> libc::c_int {
-        // SAFETY: the system loader passes a valid info record; `data` is our pair.
+        // SAFETY: the system loader passes a valid info record; `data` is our `Listed`.
         unsafe {
-            let (gen, out) = &mut *(data as *mut ((u64, u64), Vec<Found>));
+            let out = &mut *(data as *mut Listed);
             let i = &*info;
-            *gen = (i.dlpi_adds, i.dlpi_subs);
-            let name = if i.dlpi_name.is_null() {
-                String::new()
-            } else {
-                CStr::from_ptr(i.dlpi_name).to_string_lossy().into_owned()
-            };
-            out.push(Found {
+            out.gen = (i.dlpi_adds, i.dlpi_subs);
+            let at = out.names.len();
+            if !i.dlpi_name.is_null() {
+                let name = CStr::from_ptr(i.dlpi_name).to_bytes();
+                match std::str::from_utf8(name) {
+                    Ok(name) => out.names.push_str(name),
+                    Err(_) => out.names.push_str(&String::from_utf8_lossy(name)),
+                }
+            }
+            out.found.push(Found {
                 addr: i.dlpi_addr as usize,
-                name,
+                name: (at, out.names.len()),
                 phdr: i.dlpi_phdr as usize,
                 phnum: i.dlpi_phnum as usize,
                 tls_modid: i.dlpi_tls_modid,
@@ -231,32 +254,39 @@ pub fn list() -> ((u64, u64), Vec<Found>) {
         }
         0
     }
-    let mut listed = ((0u64, 0u64), Vec::with_capacity(16));
+    let mut listed = Listed { gen: (0, 0), found: Vec::with_capacity(16), names: String::with_capacity(512) };
     // SAFETY: the callback only writes into `listed`.
     unsafe { (real().dl_iterate_phdr)(Some(cb), &mut listed as *mut _ as *mut libc::c_void) };
     listed
 }
 
-/// relink's view of the host's objects listed in `found`: `reuse` gives the object relink has
-/// already read for an entry, if any; the others are read in place and numbered by `next_id`.
+/// relink's view of the host's objects `listed`: `reuse` gives the object relink has already
+/// read for an entry (with its name), if any; the others are read in place and numbered by
+/// `next_id`.
 ///
 /// Objects the system loader loaded at startup are in its global scope: the program, its
 /// DT_NEEDED closure and the preloaded objects, which precede anything opened later on its list
 /// (the vDSO, which no lookup of the system loader's sees, excepted). Objects that come after
 /// them are left for [`classify`]. Returns the objects and how many of them, first, the system
 /// loader loaded at startup (it never unloads those).
-pub fn modules(found: &[Found], mut reuse: impl FnMut(&Found) -> Option<Arc<Module>>, next_id: &mut impl FnMut() -> u64) -> (Vec<Arc<Module>>, usize) {
+pub fn modules(listed: &Listed, mut reuse: impl FnMut(&Found, &str) -> Option<Arc<Module>>, next_id: &mut impl FnMut() -> u64) -> (Vec<Arc<Module>>, usize) {
     let tp = crate::arch::thread_pointer();
     let mut kept = take_read_for_real();
     let mut program = None;
-    let mut read: Vec<Result<Arc<Module>, Module>> = Vec::with_capacity(found.len());
-    for (i, f) in found.iter().enumerate() {
-        match reuse(f) {
-            Some(m) => read.push(Ok(m)),
-            None => match module_of(f, i == 0, tp, next_id(), &mut kept) {
-                Some(m) => read.push(Err(m)),
-                None => continue,
-            },
+    let mut modules: Vec<Arc<Module>> = Vec::with_capacity(listed.found.len());
+    // Objects read now whose TLS block may be in static TLS (see below).
+    let mut static_tls = Vec::new();
+    for (i, f) in listed.found.iter().enumerate() {
+        let name = listed.name(f);
+        match reuse(f, name) {
+            Some(m) => modules.push(m),
+            None => {
+                let Some(m) = module_of(f, name, i == 0, tp, next_id(), &mut kept) else { continue };
+                if m.host_tls.is_some_and(|t| t.tp_offset.is_some()) {
+                    static_tls.push(modules.len());
+                }
+                modules.push(m);
+            }
         }
         if i == 0 {
             program = Some(0);
@@ -264,23 +294,19 @@ pub fn modules(found: &[Found], mut reuse: impl FnMut(&Found) -> Option<Arc<Modu
     }
     // A block is in static TLS only if it lies in the static TLS area, whose size the system
     // loader tells; anything else was allocated dynamically and has no fixed offset.
-    let mut size = None;
-    for i in 0..read.len() {
-        if let Err(m) = &read[i] {
-            if m.host_tls.is_some_and(|t| t.tp_offset.is_some()) {
-                let size = *size.get_or_insert_with(|| static_tls_size(&read));
-                if let Err(m) = &mut read[i] {
-                    if let Some(t) = &mut m.host_tls {
-                        t.tp_offset = t.tp_offset.filter(|&o| crate::arch::in_static_tls(o, size));
-                    }
-                }
+    if !static_tls.is_empty() {
+        let size = static_tls_size(&modules);
+        for i in static_tls {
+            // Made just now: nothing else holds it yet.
+            if let Some(t) = Arc::get_mut(&mut modules[i]).and_then(|m| m.host_tls.as_mut()) {
+                t.tp_offset = t.tp_offset.filter(|&o| crate::arch::in_static_tls(o, size));
             }
         }
     }
-    let modules: Vec<Arc<Module>> = read.into_iter().map(|r| r.unwrap_or_else(Arc::new)).collect();
     let mut startup = 0;
     if let Some(root) = program {
-        let mut closure = vec![root];
+        let mut closure = Vec::with_capacity(modules.len());
+        closure.push(root);
         let mut next = 0;
         while let Some(&cur) = closure.get(next) {
             next += 1;
@@ -295,8 +321,17 @@ pub fn modules(found: &[Found], mut reuse: impl FnMut(&Found) -> Option<Arc<Modu
         }
         let last = closure.iter().copied().max().unwrap_or(root);
         let vdso = crate::os::auxv(libc::AT_SYSINFO_EHDR) as usize;
-        for m in &modules[..=last] {
-            let _ = m.host_local.set(vdso != 0 && m.span.ranges().iter().any(|&(lo, hi)| vdso >= lo && vdso < hi));
+        for m in &mut modules[..=last] {
+            let local = vdso != 0 && m.span.ranges().iter().any(|&(lo, hi)| vdso >= lo && vdso < hi);
+            // Never unloaded: no reference to take (see `pin`). (One made just now is set in
+            // place: nothing else holds it yet.)
+            match Arc::get_mut(m) {
+                Some(m) => (m.host_local, m.glibc_ref) = (local.into(), 0.into()),
+                None => {
+                    let _ = m.host_local.set(local);
+                    let _ = m.glibc_ref.set(0);
+                }
+            }
         }
         startup = last + 1;
     }
@@ -305,12 +340,12 @@ pub fn modules(found: &[Found], mut reuse: impl FnMut(&Found) -> Option<Arc<Modu
 
 /// The size of glibc's static TLS area (`_dl_get_tls_static_info`, in the dynamic loader), or
 /// 0; fixed when the program starts, so asked once.
-fn static_tls_size(modules: &[Result<Arc<Module>, Module>]) -> usize {
+fn static_tls_size(modules: &[Arc<Module>]) -> usize {
     static SIZE: once_cell::sync::OnceCell<usize> = once_cell::sync::OnceCell::new();
     *SIZE.get_or_init(|| {
-        let q = crate::symbols::Query::new(b"_dl_get_tls_static_info", None);
-        for m in modules.iter().map(|r| r.as_ref().map_or_else(|m| m, |m| &**m)) {
-            let Some(sym) = m.symtab.lookup(&q).and_then(|i| m.symtab.sym(i)) else { continue };
+        const Q: crate::symbols::Query = crate::symbols::Query::of_const(b"_dl_get_tls_static_info", None);
+        for m in modules {
+            let Some(sym) = m.symtab.lookup(&Q).and_then(|i| m.symtab.sym(i)) else { continue };
             let f = m.bias.wrapping_add(sym.st_value as usize);
             let (mut size, mut align) = (0usize, 0usize);
             // SAFETY: glibc's `void _dl_get_tls_static_info(size_t *, size_t *)`, given two
@@ -361,7 +396,7 @@ pub fn is_stub(phdrs: &[crate::raw::Phdr]) -> bool {
 }
 
 /// `kept`: tables read earlier for some objects (by base), used instead of reading them again.
-fn module_of(f: &Found, is_program: bool, tp: usize, id: u64, kept: &mut Vec<(usize, Tables)>) -> Option<Module> {
+fn module_of(f: &Found, name: &str, is_program: bool, tp: usize, id: u64, kept: &mut Vec<(usize, Tables)>) -> Option<Arc<Module>> {
     // SAFETY: the system loader's program headers stay mapped while the object is loaded.
     let phdrs = unsafe { std::slice::from_raw_parts(f.phdr as *const crate::raw::Phdr, f.phnum) };
     if is_stub(phdrs) {
@@ -375,10 +410,10 @@ fn module_of(f: &Found, is_program: bool, tp: usize, id: u64, kept: &mut Vec<(us
     let (span, dynamic, mut symtab) = read?;
     symtab.canonical_plt = is_program;
     let name = match is_program {
-        true => crate::os::executable().map_or(f.name.as_str(), |p| p.to_str().unwrap_or(&f.name)),
-        false => &f.name,
+        true => crate::os::executable().map_or(name, |p| p.to_str().unwrap_or(name)),
+        false => name,
     };
-    let origin = (!name.is_empty()).then(|| Path::new(name).parent().map(Path::to_path_buf)).flatten();
+    let origin = (!name.is_empty()).then(|| crate::module::directory_of(Path::new(name))).flatten();
     let host_tls = (f.tls_modid != 0).then(|| HostTls {
         modid: f.tls_modid,
         // Checked against the static TLS area once every object is known.
@@ -395,7 +430,7 @@ fn module_of(f: &Found, is_program: bool, tp: usize, id: u64, kept: &mut Vec<(us
         symtab,
         phdr: (f.phdr, f.phnum),
     };
-    Some(Module::new(parts, host_tls, None, None, unpin))
+    Some(Arc::new(Module::new(parts, host_tls, None, None, unpin)))
 }
 
 /// The calling thread's TLS block of a host object, as the system loader reports it: None when
@@ -420,6 +455,8 @@ pub fn tls_block(m: &Module) -> Option<usize> {
 
 /// Take a reference on a host object from the system loader, once, so that it stays mapped
 /// while relink's objects (or handles) use it; it is released when relink forgets the object.
+/// Objects the system loader loaded at startup, which it never unloads, need none: [`modules`]
+/// marks them as pinned already (a reference of 0).
 pub fn pin(m: &Module) {
     if !m.is_host {
         return;

@@ -5,7 +5,7 @@ use crate::os::{Prot, Region};
 use crate::parse::DynInfo;
 use crate::raw::Span;
 use crate::symbols::SymTab;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64};
 
 /// Thread-local storage whose block the system loader set up: a host object's, or the static
@@ -140,7 +140,9 @@ pub struct Module {
     /// C++ `thread_local` destructors it registered that have not run yet: while any is
     /// pending, the object stays loaded (as glibc does).
     pub pending_tls_dtors: std::sync::atomic::AtomicUsize,
-    /// For host objects: the system loader's handle taken by `host::pin`, if any.
+    /// For host objects: the system loader's handle taken by `host::pin`, if any (0 when it
+    /// took none: objects loaded at startup, which the system loader never unloads, and objects
+    /// it could not find by name).
     pub glibc_ref: once_cell::sync::OnceCell<usize>,
     /// For host objects: whether they are in the system loader's global scope (not opened
     /// RTLD_LOCAL), once `host::classify` has found out; until then they count as global.
@@ -170,6 +172,28 @@ pub struct Parts<'a> {
     pub phdr: (usize, usize),
 }
 
+/// The directory part of `path` (the directory `$ORIGIN` stands for in an object loaded from
+/// it), as `Path::parent` gives it; a clean absolute path (the usual case) needs no parsing of
+/// its components: its directory is what precedes its last slash.
+pub fn directory_of(path: &Path) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    let b = path.as_os_str().as_bytes();
+    // Absolute, and no component empty (`//`, a trailing `/`) or `.`: `last` is its last slash.
+    let component_ok = |c: &[u8]| !c.is_empty() && c != b".";
+    let mut last = 0;
+    let mut clean = b.first() == Some(&b'/');
+    for (i, &c) in b.iter().enumerate().skip(1) {
+        if c == b'/' {
+            clean &= component_ok(&b[last + 1..i]);
+            last = i;
+        }
+    }
+    match clean && component_ok(&b[last + 1..]) {
+        true => Some(PathBuf::from(std::ffi::OsStr::from_bytes(&b[..last.max(1)]))),
+        false => path.parent().map(Path::to_path_buf),
+    }
+}
+
 impl Module {
     /// A host object (`image` None, already initialized) or one relink mapped.
     pub fn new(p: Parts, host_tls: Option<HostTls>, tls_id: Option<u64>, image: Option<Image>, teardown: Teardown) -> Module {
@@ -178,7 +202,8 @@ impl Module {
             name: p.name.to_string(),
             c_name: std::ffi::CString::new(p.name).unwrap_or_else(|_| std::ffi::CString::new(p.name.replace('\0', "?")).unwrap_or_default()),
             soname: p.dynamic.soname.and_then(|o| p.symtab.strtab.get(o)),
-            basename_at: p.name.rfind('/').map_or(0, |i| i + 1),
+            // (From the end: the last component is short.)
+            basename_at: p.name.bytes().rposition(|c| c == b'/').map_or(0, |i| i + 1),
             phdr: p.phdr,
             origin: p.origin,
             file_id: match (p.file_id, image.is_none()) {
@@ -304,5 +329,17 @@ impl Drop for Module {
 impl std::fmt::Debug for Module {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Module({} @ {:#x})", self.name, self.bias)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directory_of_is_path_parent() {
+        for p in ["/usr/lib/libz.so.1", "/libz.so", "/", "", "libz.so", "a/b", "/a//b", "/a/./b", "/a/b/", "/a/b/.", "/a/..", "./a", "/a/b/../c", "//a"] {
+            assert_eq!(directory_of(Path::new(p)), Path::new(p).parent().map(Path::to_path_buf), "{p:?}");
+        }
     }
 }

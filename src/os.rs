@@ -69,11 +69,10 @@ impl File {
 
     /// Open `path` read-only (O_CLOEXEC and `flags`), if `check` accepts what fstat says of it.
     fn open_checked(path: &Path, flags: libc::c_int, check: impl FnOnce(&libc::stat64) -> io::Result<()>) -> io::Result<File> {
-        let c = CString::new(path.as_os_str().as_bytes())
-            .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
         // SAFETY: `c` is a valid NUL-terminated string.
         // (O_LARGEFILE: 64-bit offsets on 32-bit machines; 0 elsewhere.)
-        let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC | libc::O_LARGEFILE | flags) };
+        let open = |c: &std::ffi::CStr| unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC | libc::O_LARGEFILE | flags) };
+        let fd = with_c_path(path, open).ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }
@@ -148,13 +147,26 @@ pub fn stamp(path: &Path) -> Option<Stamp> {
     })
 }
 
+/// `f` of `path` as a C string: on the stack when it is short (as the paths of a library
+/// search are), else on the heap. None (`f` not called) if `path` holds a NUL.
+fn with_c_path<R>(path: &Path, f: impl FnOnce(&std::ffi::CStr) -> R) -> Option<R> {
+    let bytes = path.as_os_str().as_bytes();
+    let mut buf = [0u8; 512];
+    match buf.get_mut(..bytes.len()) {
+        Some(head) if bytes.len() < 512 => {
+            head.copy_from_slice(bytes);
+            std::ffi::CStr::from_bytes_with_nul(&buf[..=bytes.len()]).ok().map(f)
+        }
+        _ => CString::new(bytes).ok().map(|c| f(&c)),
+    }
+}
+
 /// `stat(2)` of the file `path` names (following symbolic links).
 fn stat(path: &Path) -> Option<libc::stat64> {
-    let c = CString::new(path.as_os_str().as_bytes()).ok()?;
     // SAFETY: an all-zero stat is a valid value for stat to overwrite.
     let mut st: libc::stat64 = unsafe { std::mem::zeroed() };
     // SAFETY: `c` is NUL-terminated and `st` a valid out-pointer.
-    (unsafe { libc::stat64(c.as_ptr(), &mut st) } == 0).then_some(st)
+    (with_c_path(path, |c| unsafe { libc::stat64(c.as_ptr(), &mut st) })? == 0).then_some(st)
 }
 
 /// A file's modification time, seconds and nanoseconds (`time_t` is 32 bits on some machines:

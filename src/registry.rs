@@ -20,7 +20,7 @@ use crate::{init, relocate, symcache};
 use once_cell::sync::Lazy;
 use crate::sync::{Condvar, Mutex, RwLock, RwLockUpgradableReadGuard};
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -167,8 +167,7 @@ static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
         finalized_at_exit: Vec::new(),
         retired: Vec::new(),
     };
-    let (gen, found) = crate::host::list();
-    r.refresh_host_from(gen, &found);
+    r.refresh_host_from(&crate::host::list());
     // Like the system loader, run the finalizers of libraries still loaded when the process exits.
     crate::os::at_exit(finalize_all_at_exit);
     RwLock::new(r)
@@ -232,20 +231,23 @@ fn unload(gone: Vec<Entry>) {
 impl Registry {
     /// Take the host's objects from the system loader's list `found`, made when its counters
     /// were `gen`. An object relink has read already is kept when it is still at its place
-    /// under the same name, and either nothing was unmapped since or relink holds a reference
-    /// on it (so it cannot have been replaced by another at the same address).
-    fn refresh_host_from(&mut self, gen: (u64, u64), found: &[crate::host::Found]) {
-        let none_gone = gen.1 == self.host_gen.1;
-        self.host_gen = gen;
+    /// under the same name, and either nothing was unmapped since, or it was loaded at startup
+    /// (the system loader never unloads those), or relink holds a reference on it (so it cannot
+    /// have been replaced by another at the same address).
+    fn refresh_host_from(&mut self, listed: &crate::host::Listed) {
+        let none_gone = listed.gen.1 == self.host_gen.1;
+        self.host_gen = listed.gen;
         let old = std::mem::take(&mut self.host);
+        let old_startup = self.host_startup;
         let mut next = self.next_id;
-        let reuse = |f: &crate::host::Found| {
+        let reuse = |f: &crate::host::Found, name: &str| {
             old.iter()
-                .find(|o| o.bias == f.addr && o.phdr.0 == f.phdr && (o.name == f.name || f.name.is_empty()))
-                .filter(|o| none_gone || o.glibc_ref.get().is_some_and(|&h| h != 0))
-                .cloned()
+                .enumerate()
+                .find(|(_, o)| o.bias == f.addr && o.phdr.0 == f.phdr && (o.name == name || name.is_empty()))
+                .filter(|&(i, o)| none_gone || i < old_startup || o.glibc_ref.get().is_some_and(|&h| h != 0))
+                .map(|(_, o)| o.clone())
         };
-        (self.host, self.host_startup) = crate::host::modules(found, reuse, &mut || {
+        (self.host, self.host_startup) = crate::host::modules(listed, reuse, &mut || {
             next += 1;
             next - 1
         });
@@ -433,8 +435,8 @@ fn prepare_host_view() {
         return;
     }
     if stale {
-        let (gen, found) = crate::host::list();
-        REGISTRY.write().refresh_host_from(gen, &found);
+        let listed = crate::host::list();
+        REGISTRY.write().refresh_host_from(&listed);
     }
     let pending: Vec<Arc<Module>> = REGISTRY.read_recursive().host.iter().filter(|m| m.host_local.get().is_none()).cloned().collect();
     for m in &pending {
@@ -618,13 +620,13 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize, hit: &m
         (_, Some(Found::Object(path, f))) => {
             let name = path.to_string_lossy();
             let data = f.map_all().map_err(|e| Error::Io { file: name.to_string(), reason: e.to_string() })?;
-            let origin = resolve::absolute(&path).parent().map(Path::to_path_buf);
+            let origin = resolve::origin_of(&path);
             let key = [crate::link::cache::KeyInput::File { name: &name, whole_archive: true, stamp: f.stamp }];
             link(&name, &[crate::link::Input { name: &name, data: &data, whole_archive: true }], &[], Some((origin, f.id)), &key)?
         }
         (Input::Memory { image, name }, _) => map::load(&Source::Memory(image), None, name, None, ids())?,
         (_, Some(Found::File(path, f, layout))) => {
-            let origin = resolve::absolute(&path).parent().map(Path::to_path_buf);
+            let origin = resolve::origin_of(&path);
             map::load(&Source::File(f), Some(*layout), &path.to_string_lossy(), origin, ids())?
         }
         (Input::Path(p), Some(Found::OtherClass)) => return Err(Error::WrongClass { file: p.to_string() }),

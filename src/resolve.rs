@@ -45,7 +45,10 @@ pub fn absolute(p: &Path) -> PathBuf {
 
 /// The directory `$ORIGIN` stands for in an object loaded from `p`.
 pub fn origin_of(p: &Path) -> Option<PathBuf> {
-    absolute(p).parent().map(Path::to_path_buf)
+    match p.is_absolute() {
+        true => crate::module::directory_of(p),
+        false => absolute(p).parent().map(Path::to_path_buf),
+    }
 }
 
 /// Open a candidate file and check it is an object for this machine (glibc moves on to the next

@@ -255,7 +255,46 @@ struct Host {
     hwcaps_names: Vec<&'static str>,
     /// Subdirectories tried in each search directory, each ending in `/`,
     /// in order; the last one is empty (the directory itself).
-    subdirs: Vec<Vec<u8>>,
+    subdirs: Subdirs,
+}
+
+/// Names of subdirectories, one after the other in one buffer.
+#[derive(Debug, Clone, Default)]
+struct Subdirs {
+    bytes: Vec<u8>,
+    /// Where each name ends in `bytes`.
+    ends: Vec<usize>,
+}
+
+impl Subdirs {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.ends.iter().scan(0, |start, &end| Some(&self.bytes[std::mem::replace(start, end)..end]))
+    }
+
+    /// Make the bytes added since the last name a name, unless `unique` and it is one already.
+    fn end_name(&mut self, unique: bool) {
+        let start = self.ends.last().copied().unwrap_or(0);
+        if unique && self.iter().any(|n| *n == self.bytes[start..]) {
+            self.bytes.truncate(start);
+        } else {
+            self.ends.push(self.bytes.len());
+        }
+    }
+}
+
+impl<'a> FromIterator<&'a [u8]> for Subdirs {
+    fn from_iter<I: IntoIterator<Item = &'a [u8]>>(names: I) -> Subdirs {
+        let mut s = Subdirs::default();
+        for n in names {
+            s.bytes.extend_from_slice(n);
+            s.end_name(false);
+        }
+        s
+    }
 }
 
 impl Host {
@@ -268,10 +307,13 @@ impl Host {
             arch::search_caps(cpu, auxv_platform);
 
         const HWCAPS_DIR: &[u8] = b"glibc-hwcaps/";
-        let mut subdirs: Vec<Vec<u8>> = hwcaps_names
-            .iter()
-            .map(|n| [HWCAPS_DIR, n.as_bytes(), b"/"].concat())
-            .collect();
+        let mut subdirs = Subdirs { bytes: Vec::with_capacity(512), ends: Vec::with_capacity(32) };
+        for n in &hwcaps_names {
+            subdirs.bytes.extend_from_slice(HWCAPS_DIR);
+            subdirs.bytes.extend_from_slice(n.as_bytes());
+            subdirs.bytes.push(b'/');
+            subdirs.end_name(false);
+        }
 
         // Legacy subdirectories: every subset of (hwcap names in bit order,
         // platform, "tls"), largest first, each written with the last
@@ -288,19 +330,14 @@ impl Host {
         let count = elems.len();
         // Distinct elements give distinct subsets, none of them a `glibc-hwcaps` one.
         let distinct = elems.iter().enumerate().all(|(i, e)| *e != &HWCAPS_DIR[..HWCAPS_DIR.len() - 1] && !elems[..i].contains(e));
-        subdirs.reserve(1 << count);
         for m in (0..1u32 << count).rev() {
-            let len = (0..count).filter(|n| m & (1 << n) != 0).map(|n| elems[n].len() + 1).sum();
-            let mut s = Vec::with_capacity(len);
             for n in (0..count).rev() {
                 if m & (1 << n) != 0 {
-                    s.extend_from_slice(elems[n]);
-                    s.push(b'/');
+                    subdirs.bytes.extend_from_slice(elems[n]);
+                    subdirs.bytes.push(b'/');
                 }
             }
-            if distinct || !subdirs.contains(&s) {
-                subdirs.push(s);
-            }
+            subdirs.end_name(!distinct);
         }
 
         Host {
@@ -890,24 +927,25 @@ impl<T, F: FnMut(&Path) -> Option<T>> Walker<'_, '_, F> {
             }
             return self.try_file([dir, self.name].concat());
         }
-        let mut missing: Vec<&[u8]> = Vec::new();
-        let mut present: Vec<&[u8]> = Vec::new();
-        for sub in &ctx.host.subdirs {
-            if sub.is_empty() && present.is_empty() && remember {
+        // Whether each top-level subdirectory seen so far exists (a few names: glibc-hwcaps,
+        // tls, the platform, the hwcap names).
+        let mut tops: Vec<(&[u8], bool)> = Vec::with_capacity(8);
+        for sub in ctx.host.subdirs.iter() {
+            if sub.is_empty() && !tops.iter().any(|&(_, present)| present) && remember {
                 REMEMBERED.lock().bare.push(dir.to_vec());
             }
             if let Some(slash) = sub.iter().position(|&c| c == b'/') {
                 let top = &sub[..slash];
-                if missing.contains(&top) {
-                    continue;
-                }
-                if !present.contains(&top) {
-                    if has_subdir(dir, top) {
-                        present.push(top);
-                    } else {
-                        missing.push(top);
-                        continue;
+                let present = match tops.iter().find(|&&(t, _)| t == top) {
+                    Some(&(_, present)) => present,
+                    None => {
+                        let present = has_subdir(dir, top);
+                        tops.push((top, present));
+                        present
                     }
+                };
+                if !present {
+                    continue;
                 }
             }
             let mut p = Vec::with_capacity(dir.len() + sub.len() + self.name.len());
@@ -1056,11 +1094,7 @@ mod tests {
             hwcap: 1 << 1,
             isa_levels: 0b11,
             hwcaps_names: vec!["x86-64-v2"],
-            subdirs: vec![
-                b"glibc-hwcaps/x86-64-v2/".to_vec(),
-                b"tls/".to_vec(),
-                Vec::new(),
-            ],
+            subdirs: [&b"glibc-hwcaps/x86-64-v2/"[..], b"tls/", b""].into_iter().collect(),
         }
     }
 
@@ -1248,7 +1282,7 @@ mod tests {
         let subdirs: Vec<String> = h
             .subdirs
             .iter()
-            .map(|s| String::from_utf8(s.clone()).unwrap())
+            .map(|s| String::from_utf8(s.to_vec()).unwrap())
             .collect();
         assert_eq!(
             subdirs,
@@ -1296,8 +1330,8 @@ mod tests {
         };
         let h = Host::new(&skx, Some(b"x86_64".to_vec()));
         assert_eq!(h.hwcap, 0b110);
-        assert_eq!(h.subdirs[3], b"tls/haswell/avx512_1/x86_64/");
-        assert_eq!(h.subdirs.last().unwrap(), b"");
+        assert_eq!(h.subdirs.iter().nth(3).unwrap(), b"tls/haswell/avx512_1/x86_64/");
+        assert_eq!(h.subdirs.iter().last().unwrap(), b"");
         // Same features, other vendor: AT_PLATFORM stays.
         let h = Host::new(
             &CpuInfo {
@@ -1313,7 +1347,7 @@ mod tests {
     #[test]
     fn detected_host_is_consistent() {
         let h = Host::detect();
-        assert_eq!(h.subdirs.last().unwrap(), b"");
+        assert_eq!(h.subdirs.iter().last().unwrap(), b"");
         assert!(h.platform.is_some());
         if h.hwcaps_names.contains(&"x86-64-v4") {
             assert!(h.hwcaps_names.contains(&"x86-64-v3"));

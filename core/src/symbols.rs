@@ -26,6 +26,17 @@ impl<'a> Version<'a> {
     pub fn new(name: &'a [u8]) -> Self {
         Version { name, hash: elf::hash::sysv_hash(name) }
     }
+
+    /// [`Version::new`] for a name known at compile time, hashed by the compiler.
+    pub const fn of_const(name: &'a [u8]) -> Self {
+        let (mut h, mut i) = (0u32, 0);
+        while i < name.len() {
+            h = (h << 4).wrapping_add(name[i] as u32);
+            h = (h ^ ((h & 0xf000_0000) >> 24)) & 0x0fff_ffff;
+            i += 1;
+        }
+        Version { name, hash: h }
+    }
 }
 
 /// A symbol name with its hashes, and the version wanted (if any).
@@ -44,6 +55,21 @@ impl<'a> Query<'a> {
     pub fn new(name: &'a [u8], version: Option<Version<'a>>) -> Self {
         Query { name, gnu: gnu_hash(name), version, explicit: false }
     }
+
+    /// [`Query::new`] for a name and version known at compile time, hashed by the compiler.
+    pub const fn of_const(name: &'a [u8], version: Option<&'a [u8]>) -> Self {
+        let mut h = 5381u32;
+        let mut i = 0;
+        while i < name.len() {
+            h = mix_byte(h, name[i]);
+            i += 1;
+        }
+        let version = match version {
+            Some(v) => Some(Version::of_const(v)),
+            None => None,
+        };
+        Query { name, gnu: h, version, explicit: false }
+    }
 }
 
 /// The GNU hash of `name`, taking it 8 bytes at a time (the byte-wise multiply-add chain, with
@@ -56,7 +82,7 @@ fn gnu_hash(name: &[u8]) -> u32 {
 }
 
 #[inline(always)]
-fn mix_byte(h: u32, c: u8) -> u32 {
+const fn mix_byte(h: u32, c: u8) -> u32 {
     h.wrapping_mul(33).wrapping_add(c as u32)
 }
 
@@ -131,6 +157,15 @@ struct SysvHash {
     chains: &'static [u32],
 }
 
+/// A version an object defines: its name (a string-table offset, compared in place: a lookup
+/// compares the names of the few definitions its candidates carry, and reading a table would
+/// otherwise find the end of every name) and its hash.
+#[derive(Clone, Copy)]
+struct Def {
+    name: u32,
+    hash: u32,
+}
+
 /// A version an object needs: (version, file that should define it, weak, name offset).
 type Need = (Version<'static>, &'static [u8], bool, u32);
 
@@ -178,7 +213,7 @@ pub struct SymTab {
     sysv: Option<SysvHash>,
     versym: Option<&'static [u16]>,
     /// Version definitions by index (`vd_ndx`); `None` where the index defines nothing.
-    defs: OnceBox<Vec<Option<Version<'static>>>>,
+    defs: OnceBox<Vec<Option<Def>>>,
     /// Versions this object needs, by index (`vna_other`): the version, the file that should
     /// provide it, whether the need is weak, and the version name's string-table offset.
     needs: OnceBox<Vec<Option<Need>>>,
@@ -198,7 +233,7 @@ impl SymTab {
     pub fn new(d: &DynInfo, span: &Span, in_use: usize) -> Result<SymTab, String> {
         let mut t = Self::without_versions(d, span, in_use)?;
         let defs = match d.verdef {
-            Some(a) => read_verdefs(&t.strtab, span, a, d.verdefnum).ok_or("version definitions out of bounds")?,
+            Some(a) => read_verdefs(&t.strtab, span, a, d.verdefnum, true).ok_or("version definitions out of bounds")?,
             None => Vec::new(),
         };
         let needs = match d.verneed {
@@ -252,8 +287,9 @@ impl SymTab {
 
     /// Version definitions by index.
     #[inline]
-    fn defs(&self) -> &[Option<Version<'static>>] {
-        once(&self.defs, || Unread::read(self.unread[0], &self.strtab, read_verdefs)).as_slice()
+    fn defs(&self) -> &[Option<Def>] {
+        let read = |strtab: &StrTab, span: &Span, at, count| read_verdefs(strtab, span, at, count, false);
+        once(&self.defs, || Unread::read(self.unread[0], &self.strtab, read)).as_slice()
     }
 
     /// Versions needed, by index.
@@ -365,7 +401,7 @@ impl SymTab {
         let hidden = raw & 0x8000 != 0;
         match q.version {
             Some(want) => match self.defs().get(ndx).copied().flatten() {
-                Some(have) => have.hash == want.hash && have.name == want.name,
+                Some(have) => self.is(have, &want),
                 // Index 0/1 (or a gap): an unversioned definition satisfies a versioned reference
                 // from a relocation (as in glibc), not an explicit request for that version.
                 None => !hidden && !q.explicit,
@@ -488,7 +524,8 @@ impl SymTab {
     #[inline]
     pub fn defined_version(&self, idx: u32) -> Option<Version<'static>> {
         let ndx = *self.versym?.get(idx as usize)? as usize & 0x7fff;
-        self.defs().get(ndx).copied().flatten()
+        let d = self.defs().get(ndx).copied().flatten()?;
+        Some(Version { name: self.strtab.get(d.name)?, hash: d.hash })
     }
 
     /// The index of `sym`, one of this table's symbols.
@@ -504,18 +541,28 @@ impl SymTab {
 
     /// Whether the object defines the version `v` at all.
     pub fn defines_version(&self, v: &Version) -> bool {
-        self.defs().iter().flatten().any(|d| d.hash == v.hash && d.name == v.name)
+        self.defs().iter().flatten().any(|&d| self.is(d, v))
+    }
+
+    /// Whether definition `d` is version `v`.
+    #[inline]
+    fn is(&self, d: Def, v: &Version) -> bool {
+        d.hash == v.hash && self.strtab.eq(d.name, v.name)
     }
 }
 
 /// Version definitions by index (`vd_ndx`), `None` where an index defines nothing.
-fn read_verdefs(strtab: &StrTab, span: &Span, mut at: usize, count: usize) -> Option<Vec<Option<Version<'static>>>> {
+/// `check_names`: whether every name must be a string of `strtab` (for the objects relink maps;
+/// the system loader vouched for the others, whose names are only compared in place).
+fn read_verdefs(strtab: &StrTab, span: &Span, mut at: usize, count: usize, check_names: bool) -> Option<Vec<Option<Def>>> {
     // Indexes usually run from 1 to `count`: sized once (entries stay `None` until defined).
     let mut defs = vec![None; count.min(1 << 12) + 1];
     for _ in 0..count {
         let vd: &Verdef = span.get(at)?;
         let aux: &Verdaux = span.get(at.checked_add(vd.vd_aux as usize)?)?;
-        let name = strtab.get(aux.vda_name)?;
+        if check_names {
+            strtab.get(aux.vda_name)?;
+        }
         let mut ndx = vd.vd_ndx as usize & 0x7fff;
         // The base definition (the object's own name) is no version a symbol can ask for.
         if vd.vd_flags & abi::VER_FLG_BASE != 0 {
@@ -525,7 +572,7 @@ fn read_verdefs(strtab: &StrTab, span: &Span, mut at: usize, count: usize) -> Op
             defs.resize(ndx + 1, None);
         }
         if ndx != 0 {
-            defs[ndx] = Some(Version { name, hash: vd.vd_hash });
+            defs[ndx] = Some(Def { name: aux.vda_name, hash: vd.vd_hash });
         }
         if vd.vd_next == 0 {
             break;
@@ -621,6 +668,16 @@ mod tests {
         assert_eq!(gnu_hash(b""), 5381);
         assert_eq!(gnu_hash(b"printf"), 0x156b2bb8);
         assert_eq!(gnu_hash(b"exit"), elf::hash::gnu_hash(b"exit"));
+    }
+
+    #[test]
+    fn compile_time_hashes_match_the_run_time_ones() {
+        for name in [&b""[..], b"dl_iterate_phdr", b"GLIBC_2.2.5", b"\xff\x80longer than eight bytes"] {
+            let q = Query::of_const(name, Some(name));
+            assert_eq!(q.gnu, gnu_hash(name));
+            assert_eq!(q.version, Some(Version::new(name)));
+        }
+        assert_eq!(Query::of_const(b"x", None).version, None);
     }
 
     #[test]
