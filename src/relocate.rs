@@ -462,29 +462,10 @@ impl Ctx<'_, '_> {
 
     fn apply_relr(&mut self, words: &[usize]) -> Result<()> {
         let bias = self.m.bias;
-        let mut next = 0usize;
-        for &w in words {
-            if w & 1 == 0 {
-                let p = self.place(bias.wrapping_add(w), WORD)?;
-                // SAFETY: `place` checked that the word is inside a writable segment.
-                unsafe { raw::write_bytes(p, raw::read_word(p).wrapping_add(bias).to_le_bytes()) };
-                // `place` checked that p + WORD does not wrap.
-                next = p + WORD;
-            } else {
-                let mut bits = w >> 1;
-                let mut p = next;
-                while bits != 0 {
-                    if bits & 1 != 0 {
-                        let q = self.place(p, WORD)?;
-                        // SAFETY: as above.
-                        unsafe { raw::write_bytes(q, raw::read_word(q).wrapping_add(bias).to_le_bytes()) };
-                    }
-                    bits >>= 1;
-                    p = p.wrapping_add(WORD);
-                }
-                let step = (usize::BITS as usize - 1) * WORD;
-                next = next.checked_add(step).ok_or_else(|| self.bad("RELR bitmap runs past the end of the address space"))?;
-            }
+        for place in relink_core::parse::relr_places(words) {
+            let p = self.place(bias.wrapping_add(place), WORD)?;
+            // SAFETY: `place` checked that the word is inside a writable segment.
+            unsafe { raw::write_bytes(p, raw::read_word(p).wrapping_add(bias).to_le_bytes()) };
         }
         Ok(())
     }

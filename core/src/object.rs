@@ -301,19 +301,8 @@ where
     };
     if let Some((at, n)) = d.relr {
         let words = span.slice::<usize>(at, n).ok_or(Error::Malformed("RELR table outside the object"))?;
-        let relative = native::RELATIVE;
-        let mut next = 0u64;
-        for &w in words {
-            let w = w as u64;
-            if w & 1 == 0 {
-                one(w, relative, 0, None)?;
-                next = w + word as u64;
-            } else {
-                for bit in (1..8 * word as u64).filter(|b| w >> b & 1 != 0) {
-                    one(next + (bit - 1) * word as u64, relative, 0, None)?;
-                }
-                next += (8 * word as u64 - 1) * word as u64;
-            }
+        for place in parse::relr_places(words) {
+            one(place as u64, native::RELATIVE, 0, None)?;
         }
     }
     let rela = |t: Option<(usize, usize)>| t.map_or(Some(&[][..]), |(at, n)| span.slice::<raw::Rela>(at, n));

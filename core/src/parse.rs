@@ -421,11 +421,72 @@ impl DynInfo {
     }
 }
 
+/// The places a RELR table (DT_RELR, `words`) relocates, as link-time addresses in the table's
+/// order: an even word is a place, and the next bitmap starts at the word after it; an odd word
+/// is a bitmap of the places among the 63 (31) words that follow, after which the next bitmap
+/// starts. Addresses wrap around: the caller checks each place.
+pub fn relr_places(words: &[usize]) -> RelrPlaces<'_> {
+    RelrPlaces { words: words.iter(), next: 0, bits: 0, at: 0 }
+}
+
+/// The iterator of [`relr_places`].
+pub struct RelrPlaces<'w> {
+    words: core::slice::Iter<'w, usize>,
+    /// Where the next bitmap starts.
+    next: usize,
+    /// What is left of the current bitmap, its lowest bit for the place `at`.
+    bits: usize,
+    at: usize,
+}
+
+impl Iterator for RelrPlaces<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        loop {
+            if self.bits != 0 {
+                let skip = self.bits.trailing_zeros() as usize;
+                let place = self.at.wrapping_add(skip * raw::WORD);
+                // (At most `usize::BITS - 2` here: the bitmap had its tag bit shifted out.)
+                self.bits = (self.bits >> skip) >> 1;
+                self.at = place.wrapping_add(raw::WORD);
+                return Some(place);
+            }
+            let &w = self.words.next()?;
+            if w & 1 == 0 {
+                self.next = w.wrapping_add(raw::WORD);
+                return Some(w);
+            }
+            self.bits = w >> 1;
+            self.at = self.next;
+            self.next = self.next.wrapping_add((usize::BITS as usize - 1) * raw::WORD);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::raw::WORD;
     use std::vec;
+
+    /// RELR as the gABI proposal describes it: an address, then bitmaps of the words after it.
+    #[test]
+    fn relr_places_decodes_addresses_and_bitmaps() {
+        let w = WORD;
+        let bits = usize::BITS as usize - 1;
+        // 0x1000; then a bitmap of bits 1 and 3 (words 0x1000 + w and + 3w) and the last one;
+        // then a second bitmap, for the words after the first's, with bit 1 (its first word).
+        let last = 1usize << (usize::BITS - 1);
+        let words = [0x1000, (1 << 1 | 1 << 3) | last | 1, 1 << 1 | 1, 0x8000];
+        let got: vec::Vec<usize> = relr_places(&words).collect();
+        let after = 0x1000 + w;
+        assert_eq!(got, [0x1000, after, after + 2 * w, after + (bits - 1) * w, after + bits * w, 0x8000]);
+        assert_eq!(relr_places(&[]).count(), 0);
+        // A bitmap with no address before it starts at 0; one with no bits set relocates nothing.
+        assert_eq!(relr_places(&[1, 0b101]).collect::<vec::Vec<_>>(), [bits * w + w]);
+    }
 
     /// A machine that refuses objects with e_flags bit 0 set.
     const RISCV: Machine =
