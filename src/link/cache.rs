@@ -229,7 +229,7 @@ impl Entry {
         for _ in 0..r.u64()? {
             let name = r.bytes()?.to_vec();
             let who = String::from_utf8(r.bytes()?.to_vec()).ok()?;
-            needers.insert(name, who);
+            needers.push((name, who));
         }
         r.0.is_empty().then_some((answers, needers))
     }

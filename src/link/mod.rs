@@ -15,7 +15,6 @@ use crate::error::{Error, Result};
 use crate::module::Module;
 use crate::os::Region;
 use relink_core::link as core_link;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use relink_core::link::{input_kind, is_linkable, Input, InputKind, Outside, Scope};
@@ -90,7 +89,7 @@ pub fn link(unit: &str, inputs: &[Input], scope: &dyn Scope) -> Result<Unit> {
     // SAFETY: the span was just mapped read-write, and nothing else refers to it yet.
     let img = unsafe { crate::raw::bytes_mut(region.base, image_len) };
     let mut tls = StaticTls::default();
-    let needers = prepared.write(img, region.base as u64, &mut tls)?.into_iter().collect();
+    let needers = prepared.write(img, region.base as u64, &mut tls)?;
     let position_dependent = prepared.position_dependent();
     Ok(Unit { region, image_len, static_tls: tls.0, needers, position_dependent })
 }
@@ -137,14 +136,15 @@ pub fn load(
     Ok((m, unit.needers, None))
 }
 
-/// For each name a unit imports, the input that first referred to it.
-pub type Needers = HashMap<Vec<u8>, String>;
+/// For each name a unit imports (once each), the input that first referred to it. Read only to
+/// word an error: a list, which costs nothing to fill, rather than a hash map.
+pub type Needers = Vec<(Vec<u8>, String)>;
 
 /// A unit's undefined-symbol error names the input that refers to the symbol.
 pub fn blame(e: Error, needers: &Needers) -> Error {
     match e {
         Error::Undefined { file, symbol, version } => {
-            let file = needers.get(symbol.as_bytes()).cloned().unwrap_or(file);
+            let file = needers.iter().find(|(name, _)| name == symbol.as_bytes()).map_or(file, |(_, who)| who.clone());
             Error::Undefined { file, symbol, version }
         }
         e => e,
