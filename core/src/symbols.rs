@@ -119,7 +119,7 @@ fn mix_word(h: u32, w: u64, n: usize) -> u32 {
 
 /// The NUL-terminated string at the start of `tail` (without its NUL) and its GNU hash, found in
 /// one pass that reads 8 bytes at a time; `None` when `tail` holds no NUL.
-#[inline]
+#[inline(always)]
 fn hashed_cstr(tail: &[u8]) -> Option<(&[u8], u32)> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -327,7 +327,8 @@ impl SymTab {
     }
 
     /// A query for the name of `sym` (hashed while its end is found), asking for `version`.
-    #[inline]
+    /// Inlined into the binding path, which returns the query's parts in registers.
+    #[inline(always)]
     pub fn name_query(&self, sym: &Sym, version: Option<Version<'static>>) -> Query<'static> {
         let named = self.strtab.0.get(sym.st_name as usize..).and_then(hashed_cstr);
         let (name, gnu) = named.unwrap_or((b"", gnu_hash(b"")));
@@ -417,7 +418,8 @@ impl SymTab {
         }
     }
 
-    #[inline]
+    /// Inlined into the chain walks, which call it for every candidate whose hash matches.
+    #[inline(always)]
     fn check(&self, idx: usize, q: &Query) -> bool {
         let sym = &self.syms[idx];
         (Self::is_definition(sym) || (self.canonical_plt && Self::is_canonical_plt(sym)))
