@@ -492,8 +492,8 @@ impl Ctx<'_, '_> {
 
     /// Apply a RELA or REL table. RELATIVE relocations — most of them in large libraries — take a
     /// tight path that checks the target against the first writable segment only; so do the
-    /// word-sized symbolic ones (absolute words, GOT and PLT slots) whose symbol is bound
-    /// already, when no relocation callback is to see them. Everything else, and anything that
+    /// word-sized symbolic ones (absolute words, GOT and PLT slots), their symbol bound the first
+    /// time one names it, when no relocation callback is to see them. Everything else, and anything that
     /// would fail, goes through [`Ctx::apply`].
     fn apply_all<R: Reloc>(&mut self, relas: &[R]) -> Result<()> {
         let bias = self.m.bias;
@@ -523,18 +523,20 @@ impl Ctx<'_, '_> {
                 unsafe { raw::write_bytes(p, (v as usize).to_le_bytes()) };
                 continue;
             }
-            // A symbol seen before (and not the null one, whose PLT slots are refused).
-            let cached = match self.cache.value(r.sym()) {
-                Some(value) if !observed && r.sym() != 0 => Some(value),
-                _ => None,
-            };
-            if let Some(s) = cached {
+            // A word with a symbol's value (not the null one's, whose PLT slots are refused) that
+            // no callback observes: the symbol's value (bound the first time it is named) is
+            // written here; anything else, or a place `apply` must check, goes through it.
+            if !observed && r.sym() != 0 {
                 if ty != last_ty {
                     (last_ty, last_kind) = (ty, arch::classify(ty));
                 }
                 let kind = last_kind;
                 let word = matches!(kind, Kind::Symbolic | Kind::GotEntry | Kind::PltSlot);
                 if word && holds(p) && (!kind.is_got_word() || p.is_multiple_of(WORD)) {
+                    let s = match self.cache.value(r.sym()) {
+                        Some(value) => value,
+                        None => self.symbol_slow(r.sym())?.value,
+                    };
                     let v = kind.word(&Inputs { s: s as u64, a: addend(p) as i64, ..Inputs::default() });
                     // SAFETY: the target lies in a writable segment (checked just above).
                     unsafe { raw::write_bytes(p, (v as usize).to_le_bytes()) };

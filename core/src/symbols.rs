@@ -393,20 +393,16 @@ impl SymTab {
             && matches!(sym.bind(), abi::STB_GLOBAL | abi::STB_WEAK)
     }
 
-    /// glibc's version check for a candidate definition at `idx`.
-    #[inline]
+    /// glibc's version check for a candidate definition at `idx`. The unversioned case is
+    /// inlined into the chain walks; a versioned one reads the version definitions.
+    #[inline(always)]
     fn version_ok(&self, idx: usize, q: &Query) -> bool {
         let Some(versym) = self.versym else { return true };
         let raw = versym[idx];
         let ndx = (raw & 0x7fff) as usize;
         let hidden = raw & 0x8000 != 0;
         match q.version {
-            Some(want) => match self.defs().get(ndx).copied().flatten() {
-                Some(have) => self.is(have, &want),
-                // Index 0/1 (or a gap): an unversioned definition satisfies a versioned reference
-                // from a relocation (as in glibc), not an explicit request for that version.
-                None => !hidden && !q.explicit,
-            },
+            Some(want) => self.version_is(ndx, hidden, q.explicit, &want),
             // An unversioned reference takes an unversioned definition, or the default version.
             None => {
                 if ndx < if q.explicit { 2 } else { 3 } {
@@ -415,6 +411,18 @@ impl SymTab {
                     !hidden
                 }
             }
+        }
+    }
+
+    /// Whether a candidate definition of version index `ndx` (`hidden`: not the default
+    /// version) satisfies a reference asking for `want`.
+    #[inline(never)]
+    fn version_is(&self, ndx: usize, hidden: bool, explicit: bool, want: &Version) -> bool {
+        match self.defs().get(ndx).copied().flatten() {
+            Some(have) => self.is(have, want),
+            // Index 0/1 (or a gap): an unversioned definition satisfies a versioned reference
+            // from a relocation (as in glibc), not an explicit request for that version.
+            None => !hidden && !explicit,
         }
     }
 
