@@ -422,7 +422,7 @@ impl Ctx<'_, '_> {
                 }
                 // Bound at the first call, where an error ends the process: what can be
                 // checked now is.
-                if m.symtab.sym(r.sym()).is_none_or(|s| r.sym() == 0 || m.symtab.strtab.get(s.st_name).is_none_or(<[u8]>::is_empty)) {
+                if m.symtab.sym(r.sym()).is_none_or(|s| r.sym() == 0 || !m.symtab.strtab.has_name(s.st_name)) {
                     return Err(self.bad(format!("PLT slot relocation against symbol {} (no such symbol, or it has no name)", r.sym())));
                 }
                 let p = self.place(m.bias.wrapping_add(r.offset() as usize), WORD)?;
