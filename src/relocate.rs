@@ -492,9 +492,9 @@ impl Ctx<'_, '_> {
 
     /// Apply a RELA or REL table. RELATIVE relocations — most of them in large libraries — take a
     /// tight path that checks the target against the first writable segment only; so do the
-    /// word-sized symbolic ones (absolute words, GOT and PLT slots), their symbol bound the first
-    /// time one names it, when no relocation callback is to see them. Everything else, and anything that
-    /// would fail, goes through [`Ctx::apply`].
+    /// word-sized symbolic ones (absolute words, GOT and PLT slots), their symbol bound the
+    /// first time one names it, when no relocation callback is to see them. Everything else,
+    /// and anything that would fail, goes through [`Ctx::apply`].
     fn apply_all<R: Reloc>(&mut self, relas: &[R]) -> Result<()> {
         let bias = self.m.bias;
         let (lo, hi) = self.writable.first().copied().unwrap_or((1, 0));
