@@ -7,6 +7,7 @@
 //! spent relocating and looking symbols up, per open), `all`, and `help`.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::fmt::Write as _;
 
 pub const FILES: u32 = 1;
@@ -75,10 +76,20 @@ pub fn init() {
     once_cell::sync::Lazy::force(&SETTINGS);
 }
 
+/// The categories reported, once the settings are read ([`UNREAD`] before): what [`on`] tests
+/// in one load, on paths taken for every symbol bound.
+static MASK: AtomicU32 = AtomicU32::new(UNREAD);
+const UNREAD: u32 = u32::MAX;
+
 /// Whether any of the categories in `what` is reported.
 #[inline]
 pub fn on(what: u32) -> bool {
-    SETTINGS.mask & what != 0
+    let mut mask = MASK.load(Ordering::Relaxed);
+    if mask == UNREAD {
+        mask = SETTINGS.mask;
+        MASK.store(mask, Ordering::Relaxed);
+    }
+    mask & what != 0
 }
 
 /// Report one line (prefixed `relink: `), written at once so that threads do not interleave.

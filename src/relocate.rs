@@ -12,6 +12,7 @@ use relink_core::arch::Inputs;
 use crate::error::{Error, Result};
 use crate::module::Module;
 use crate::raw::{self, Rel, Rela, Reloc, WORD};
+use crate::symbols::{Query, Version};
 use crate::resolve::{self, Binding};
 use crate::hooks::{Lookups, OpenHooks, Phase, RelocEvent, RelocHook};
 use elf::abi;
@@ -421,7 +422,7 @@ impl Ctx<'_, '_> {
                 }
                 // Bound at the first call, where an error ends the process: what can be
                 // checked now is.
-                if m.symtab.sym(r.sym()).is_none_or(|s| r.sym() == 0 || m.symtab.strtab.get(s.st_name).is_none_or(<[u8]>::is_empty)) {
+                if m.symtab.sym(r.sym()).is_none_or(|s| r.sym() == 0 || !m.symtab.strtab.has_name(s.st_name)) {
                     return Err(self.bad(format!("PLT slot relocation against symbol {} (no such symbol, or it has no name)", r.sym())));
                 }
                 let p = self.place(m.bias.wrapping_add(r.offset() as usize), WORD)?;
@@ -472,9 +473,9 @@ impl Ctx<'_, '_> {
 
     /// Apply a RELA or REL table. RELATIVE relocations — most of them in large libraries — take a
     /// tight path that checks the target against the first writable segment only; so do the
-    /// word-sized symbolic ones (absolute words, GOT and PLT slots) whose symbol is bound
-    /// already, when no relocation callback is to see them. Everything else, and anything that
-    /// would fail, goes through [`Ctx::apply`].
+    /// word-sized symbolic ones (absolute words, GOT and PLT slots), their symbol bound the
+    /// first time one names it, when no relocation callback is to see them. Everything else,
+    /// and anything that would fail, goes through [`Ctx::apply`].
     fn apply_all<R: Reloc>(&mut self, relas: &[R]) -> Result<()> {
         let bias = self.m.bias;
         let (lo, hi) = self.writable.first().copied().unwrap_or((1, 0));
@@ -503,18 +504,20 @@ impl Ctx<'_, '_> {
                 unsafe { raw::write_bytes(p, (v as usize).to_le_bytes()) };
                 continue;
             }
-            // A symbol seen before (and not the null one, whose PLT slots are refused).
-            let cached = match self.cache.value(r.sym()) {
-                Some(value) if !observed && r.sym() != 0 => Some(value),
-                _ => None,
-            };
-            if let Some(s) = cached {
+            // A word with a symbol's value (not the null one's, whose PLT slots are refused) that
+            // no callback observes: the symbol's value (bound the first time it is named) is
+            // written here; anything else, or a place `apply` must check, goes through it.
+            if !observed && r.sym() != 0 {
                 if ty != last_ty {
                     (last_ty, last_kind) = (ty, arch::classify(ty));
                 }
                 let kind = last_kind;
                 let word = matches!(kind, Kind::Symbolic | Kind::GotEntry | Kind::PltSlot);
                 if word && holds(p) && (!kind.is_got_word() || p.is_multiple_of(WORD)) {
+                    let s = match self.cache.value(r.sym()) {
+                        Some(value) => value,
+                        None => self.symbol_slow(r.sym())?.value,
+                    };
                     let v = kind.word(&Inputs { s: s as u64, a: addend(p) as i64, ..Inputs::default() });
                     // SAFETY: the target lies in a writable segment (checked just above).
                     unsafe { raw::write_bytes(p, (v as usize).to_le_bytes()) };
@@ -776,21 +779,30 @@ fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modu
         Target::Definition(b) => {
             // Only an STB_GNU_UNIQUE definition may be replaced by the registry's choice.
             let b = if b.sym.bind() == abi::STB_GNU_UNIQUE { (registry().definition)(b) } else { b };
-            crate::debug::report!(
-                crate::debug::BINDINGS,
-                "binding file {} [{}] to {} [{}]: normal symbol `{}'{}",
-                m.name,
-                m.id,
-                b.module.name,
-                b.module.id,
-                String::from_utf8_lossy(m.symtab.sym(idx).map_or(&b""[..], |s| m.symtab.name(s))),
-                m.symtab.needed_version(idx).map_or(String::new(), |v| format!(" [{}]", String::from_utf8_lossy(v.name)))
-            );
+            if crate::debug::on(crate::debug::BINDINGS) {
+                report_binding(m, idx, &b);
+            }
             let tls = b.sym.kind() == abi::STT_TLS;
             let value = if tls { 0 } else { b.address()? };
             Resolved { value, def: Some((b.module as *const Module, b.sym.value())), tls }
         }
     })
+}
+
+/// Report (`RELINK_DEBUG=bindings`) that the reference through symbol `idx` of `m` binds to
+/// `b`. Kept out of the binding path.
+#[cold]
+#[inline(never)]
+fn report_binding(m: &Module, idx: u32, b: &Binding) {
+    crate::debug::say(format_args!(
+        "binding file {} [{}] to {} [{}]: normal symbol `{}'{}",
+        m.name,
+        m.id,
+        b.module.name,
+        b.module.id,
+        String::from_utf8_lossy(m.symtab.sym(idx).map_or(&b""[..], |s| m.symtab.name(s))),
+        m.symtab.needed_version(idx).map_or(String::new(), |v| format!(" [{}]", String::from_utf8_lossy(v.name)))
+    ));
 }
 
 /// What a symbolic reference binds to, before any address is worked out.
@@ -842,13 +854,7 @@ pub fn target<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modul
         }
         // One test of the debug settings in the usual case, where nothing is reported.
         let found = if crate::debug::on(crate::debug::SYMBOLS | crate::debug::STATISTICS) {
-            let _timer = crate::debug::LookupTimer::start();
-            if crate::debug::on(crate::debug::SYMBOLS) {
-                let seen = |s: &&Module| crate::debug::say(format_args!("symbol={};  lookup in file={} [{}]", String::from_utf8_lossy(name), s.name, s.id));
-                resolve::lookup(scope.clone().inspect(seen), &q)
-            } else {
-                resolve::lookup(scope.clone(), &q)
-            }
+            lookup_reported(scope.clone(), &q)
         } else {
             resolve::lookup(scope.clone(), &q)
         };
@@ -858,26 +864,45 @@ pub fn target<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modul
             }
         }
         if found.is_none() && sym.bind() != abi::STB_WEAK {
-            let symbol = String::from_utf8_lossy(name).into_owned();
-            // The file the version comes from is there, without the symbol in that version.
-            let provider = m.symtab.needed_from(idx).filter(|&file| scope.clone().any(|s| s.answers_to(file)));
-            if let (Some(v), Some(provider)) = (version, provider) {
-                return Err(Error::VersionNotInFile {
-                    file: m.name.clone(),
-                    symbol,
-                    version: String::from_utf8_lossy(v.name).into_owned(),
-                    provider: String::from_utf8_lossy(provider).into_owned(),
-                });
-            }
-            return Err(Error::Undefined {
-                file: m.name.clone(),
-                symbol,
-                version: version.map(|v| String::from_utf8_lossy(v.name).into_owned()),
-            });
+            return Err(undefined(m, idx, name, version, scope));
         }
         found
     };
     Ok(binding.map_or(Target::UndefinedWeak, Target::Definition))
+}
+
+/// [`resolve::lookup`] timed (`RELINK_DEBUG=statistics`), telling each object searched
+/// (`RELINK_DEBUG=symbols`). Kept out of the binding path.
+#[cold]
+#[inline(never)]
+fn lookup_reported<'a>(scope: impl Iterator<Item = &'a Module> + Clone, q: &Query) -> Option<Binding<'a>> {
+    let _timer = crate::debug::LookupTimer::start();
+    if crate::debug::on(crate::debug::SYMBOLS) {
+        let name = String::from_utf8_lossy(q.name);
+        let seen = |s: &&Module| crate::debug::say(format_args!("symbol={name};  lookup in file={} [{}]", s.name, s.id));
+        resolve::lookup(scope.inspect(seen), q)
+    } else {
+        resolve::lookup(scope, q)
+    }
+}
+
+/// The error of a reference through symbol `idx` of `m` (named `name`, asking for `version`)
+/// that nothing in `scope` defines. Kept out of the binding path.
+#[cold]
+#[inline(never)]
+fn undefined<'a>(m: &Module, idx: u32, name: &[u8], version: Option<Version<'static>>, mut scope: impl Iterator<Item = &'a Module>) -> Error {
+    let symbol = String::from_utf8_lossy(name).into_owned();
+    // The file the version comes from is there, without the symbol in that version.
+    let provider = m.symtab.needed_from(idx).filter(|&file| scope.any(|s| s.answers_to(file)));
+    if let (Some(v), Some(provider)) = (version, provider) {
+        return Error::VersionNotInFile {
+            file: m.name.clone(),
+            symbol,
+            version: String::from_utf8_lossy(v.name).into_owned(),
+            provider: String::from_utf8_lossy(provider).into_owned(),
+        };
+    }
+    Error::Undefined { file: m.name.clone(), symbol, version: version.map(|v| String::from_utf8_lossy(v.name).into_owned()) }
 }
 
 /// Add the scope of library `root`, whose open pulled in `m` (mapped by an earlier open), to the

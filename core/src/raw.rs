@@ -366,6 +366,17 @@ impl StrTab {
         Some(&tail[..n])
     }
 
+    /// Whether a name (a NUL-terminated string of at least one byte) starts at `off`: its first
+    /// byte, and the table's last one (a NUL there ends every string) tell, without finding
+    /// its end.
+    #[inline]
+    pub fn has_name(&self, off: u32) -> bool {
+        match self.0.get(off as usize..) {
+            Some(tail) if tail.first().is_some_and(|&b| b != 0) => self.0.last() == Some(&0) || tail.contains(&0),
+            _ => false,
+        }
+    }
+
     /// The NUL-terminated string at `off`, as a C string.
     pub fn get_cstr(&self, off: u32) -> Option<&'static CStr> {
         let tail = self.0.get(off as usize..)?;
@@ -456,5 +467,18 @@ mod tests {
         assert!(t.eq(1, b"abc") && t.eq(5, b"abcdefgh") && t.eq(14, b"abcdefghijk"));
         assert!(!t.eq(1, b"ab") && !t.eq(5, b"abcdefgi") && !t.eq(14, b"abcdefghij") && !t.eq(25, b"x"));
         assert_eq!(t.get(26), None);
+    }
+
+    #[test]
+    fn names_are_told_by_their_first_byte_and_a_terminator() {
+        let t = StrTab(b"\0abc\0abcdefgh\0");
+        assert!(t.has_name(1) && t.has_name(3) && t.has_name(5));
+        assert!(!t.has_name(0) && !t.has_name(4) && !t.has_name(14) && !t.has_name(15) && !t.has_name(u32::MAX));
+        // A table whose last string is not terminated: that one is no name, the others are.
+        let t = StrTab(b"\0abc\0abc");
+        assert!(t.has_name(1) && !t.has_name(5) && !t.has_name(7));
+        for off in 0..12 {
+            assert_eq!(t.has_name(off), t.get(off).is_some_and(|s| !s.is_empty()), "offset {off}");
+        }
     }
 }

@@ -119,7 +119,7 @@ fn mix_word(h: u32, w: u64, n: usize) -> u32 {
 
 /// The NUL-terminated string at the start of `tail` (without its NUL) and its GNU hash, found in
 /// one pass that reads 8 bytes at a time; `None` when `tail` holds no NUL.
-#[inline]
+#[inline(always)]
 fn hashed_cstr(tail: &[u8]) -> Option<(&[u8], u32)> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -327,7 +327,8 @@ impl SymTab {
     }
 
     /// A query for the name of `sym` (hashed while its end is found), asking for `version`.
-    #[inline]
+    /// Inlined into the binding path, which returns the query's parts in registers.
+    #[inline(always)]
     pub fn name_query(&self, sym: &Sym, version: Option<Version<'static>>) -> Query<'static> {
         let named = self.strtab.0.get(sym.st_name as usize..).and_then(hashed_cstr);
         let (name, gnu) = named.unwrap_or((b"", gnu_hash(b"")));
@@ -392,20 +393,16 @@ impl SymTab {
             && matches!(sym.bind(), abi::STB_GLOBAL | abi::STB_WEAK)
     }
 
-    /// glibc's version check for a candidate definition at `idx`.
-    #[inline]
+    /// glibc's version check for a candidate definition at `idx`. The unversioned case is
+    /// inlined into the chain walks; a versioned one reads the version definitions.
+    #[inline(always)]
     fn version_ok(&self, idx: usize, q: &Query) -> bool {
         let Some(versym) = self.versym else { return true };
         let raw = versym[idx];
         let ndx = (raw & 0x7fff) as usize;
         let hidden = raw & 0x8000 != 0;
         match q.version {
-            Some(want) => match self.defs().get(ndx).copied().flatten() {
-                Some(have) => self.is(have, &want),
-                // Index 0/1 (or a gap): an unversioned definition satisfies a versioned reference
-                // from a relocation (as in glibc), not an explicit request for that version.
-                None => !hidden && !q.explicit,
-            },
+            Some(want) => self.version_is(ndx, hidden, q.explicit, &want),
             // An unversioned reference takes an unversioned definition, or the default version.
             None => {
                 if ndx < if q.explicit { 2 } else { 3 } {
@@ -417,7 +414,20 @@ impl SymTab {
         }
     }
 
-    #[inline]
+    /// Whether a candidate definition of version index `ndx` (`hidden`: not the default
+    /// version) satisfies a reference asking for `want`.
+    #[inline(never)]
+    fn version_is(&self, ndx: usize, hidden: bool, explicit: bool, want: &Version) -> bool {
+        match self.defs().get(ndx).copied().flatten() {
+            Some(have) => self.is(have, want),
+            // Index 0/1 (or a gap): an unversioned definition satisfies a versioned reference
+            // from a relocation (as in glibc), not an explicit request for that version.
+            None => !hidden && !explicit,
+        }
+    }
+
+    /// Inlined into the chain walks, which call it for every candidate whose hash matches.
+    #[inline(always)]
     fn check(&self, idx: usize, q: &Query) -> bool {
         let sym = &self.syms[idx];
         (Self::is_definition(sym) || (self.canonical_plt && Self::is_canonical_plt(sym)))

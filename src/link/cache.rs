@@ -47,8 +47,9 @@ pub enum KeyInput<'a> {
 /// What the scope answered about a name: absent, or a function or not, and its size.
 type Answer = Option<(bool, u64)>;
 
-/// The questions a link asked its scope, in order, with the answers.
-type Answers = Vec<(Vec<u8>, Answer)>;
+/// The questions a link asked its scope, in order, with the answers (the names held, or read
+/// in place from an entry).
+type Answers<Name = Vec<u8>> = Vec<(Name, Answer)>;
 
 /// A scope that remembers every question the link asked it, and the answer.
 pub struct Recorder<'s> {
@@ -176,12 +177,13 @@ impl Entry {
                 return None;
             }
         };
-        let Some((answers, needers)) = self.read_trailer(&file) else {
+        let mut body = Vec::new();
+        let Some((answers, needers)) = self.read_trailer(&file, &mut body) else {
             miss("not an entry of this unit");
             return None;
         };
         if let Some(n) = answers.iter().position(|(n, a)| scope.find(n).map(|o| (o.func, o.size)) != *a) {
-            miss(&format!("{} is not defined as it was when the unit was linked", String::from_utf8_lossy(&answers[n].0)));
+            miss(&format!("{} is not defined as it was when the unit was linked", String::from_utf8_lossy(answers[n].0)));
             return None;
         }
         match crate::map::load_unit_file(file, name, origin, id, file_id) {
@@ -197,8 +199,9 @@ impl Entry {
     }
 
     /// The scope answers and needers of the entry in `file`, if its trailer is sound and
-    /// holds this entry's key.
-    fn read_trailer(&self, file: &os::File) -> Option<(Answers, Needers)> {
+    /// holds this entry's key. The trailer is read into `body`, which the answers' names are
+    /// read from in place.
+    fn read_trailer<'b>(&self, file: &os::File, body: &'b mut Vec<u8>) -> Option<(Answers<&'b [u8]>, Needers)> {
         let mut tail = [0u8; 16];
         file.read_at(&mut tail, file.size.checked_sub(16)?).ok()?;
         if tail[8..] != MAGIC[..] {
@@ -209,15 +212,15 @@ impl Entry {
         if start % os::page_size() as u64 != 0 {
             return None;
         }
-        let mut body = vec![0u8; len as usize];
-        file.read_at(&mut body, start).ok()?;
-        let mut r = Reader(&body);
+        body.resize(len as usize, 0);
+        file.read_at(body, start).ok()?;
+        let mut r = Reader(body);
         if r.u64()? != FORMAT as u64 || r.u64()? > start || r.bytes()? != self.key {
             return None;
         }
         let mut answers = Vec::new();
         for _ in 0..r.u64()? {
-            let name = r.bytes()?.to_vec();
+            let name = r.bytes()?;
             let answer = match r.u64()? {
                 0 => None,
                 f @ (1 | 2) => Some((f == 2, r.u64()?)),
@@ -225,11 +228,10 @@ impl Entry {
             };
             answers.push((name, answer));
         }
-        let mut needers = Needers::new();
+        let mut needers = Needers::default();
         for _ in 0..r.u64()? {
-            let name = r.bytes()?.to_vec();
-            let who = String::from_utf8(r.bytes()?.to_vec()).ok()?;
-            needers.insert(name, who);
+            let name = r.bytes()?;
+            needers.push(name, std::str::from_utf8(r.bytes()?).ok()?);
         }
         r.0.is_empty().then_some((answers, needers))
     }
@@ -260,7 +262,7 @@ impl Entry {
             }
         }
         put_u64(&mut t, needers.len() as u64);
-        for (name, who) in needers {
+        for (name, who) in needers.iter() {
             put_bytes(&mut t, name);
             put_bytes(&mut t, who.as_bytes());
         }

@@ -15,7 +15,6 @@ use crate::error::{Error, Result};
 use crate::module::Module;
 use crate::os::Region;
 use relink_core::link as core_link;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use relink_core::link::{input_kind, is_linkable, Input, InputKind, Outside, Scope};
@@ -90,7 +89,10 @@ pub fn link(unit: &str, inputs: &[Input], scope: &dyn Scope) -> Result<Unit> {
     // SAFETY: the span was just mapped read-write, and nothing else refers to it yet.
     let img = unsafe { crate::raw::bytes_mut(region.base, image_len) };
     let mut tls = StaticTls::default();
-    let needers = prepared.write(img, region.base as u64, &mut tls)?.into_iter().collect();
+    let mut needers = Needers::default();
+    for (name, who) in prepared.write(img, region.base as u64, &mut tls)? {
+        needers.push(&name, &who);
+    }
     let position_dependent = prepared.position_dependent();
     Ok(Unit { region, image_len, static_tls: tls.0, needers, position_dependent })
 }
@@ -137,14 +139,45 @@ pub fn load(
     Ok((m, unit.needers, None))
 }
 
-/// For each name a unit imports, the input that first referred to it.
-pub type Needers = HashMap<Vec<u8>, String>;
+/// For each name a unit imports (once each), the input that first referred to it. Read only to
+/// word an error: the names one after the other in one buffer, rather than a hash map or an
+/// allocation each, so that mapping a unit from the cache costs two allocations for them.
+#[derive(Default)]
+pub struct Needers {
+    text: Vec<u8>,
+    /// Where each import's name ends in `text`, and where the input's name after it ends.
+    ends: Vec<(usize, usize)>,
+}
+
+impl Needers {
+    pub fn push(&mut self, name: &[u8], who: &str) {
+        self.text.extend_from_slice(name);
+        let name_end = self.text.len();
+        self.text.extend_from_slice(who.as_bytes());
+        self.ends.push((name_end, self.text.len()));
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Each import's name and the input that needs it, in the order they were pushed.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &str)> {
+        let mut start = 0;
+        self.ends.iter().map(move |&(name_end, end)| {
+            let name = &self.text[start..name_end];
+            start = end;
+            // Pushed as a `str`: always UTF-8.
+            (name, std::str::from_utf8(&self.text[name_end..end]).unwrap_or_default())
+        })
+    }
+}
 
 /// A unit's undefined-symbol error names the input that refers to the symbol.
 pub fn blame(e: Error, needers: &Needers) -> Error {
     match e {
         Error::Undefined { file, symbol, version } => {
-            let file = needers.get(symbol.as_bytes()).cloned().unwrap_or(file);
+            let file = needers.iter().find(|&(name, _)| name == symbol.as_bytes()).map_or(file, |(_, who)| who.to_string());
             Error::Undefined { file, symbol, version }
         }
         e => e,
