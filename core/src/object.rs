@@ -28,8 +28,6 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 
 const ET_REL: u16 = 1;
-const PT_LOAD: u32 = 1;
-const PT_GNU_RELRO: u32 = 0x6474_e552;
 
 /// The unit's name in the link stage's messages.
 const NAME: &str = "object";
@@ -135,6 +133,7 @@ fn place<M>(mem: &mut M, span: &Span, unit: &mut link::Prepared, resolver: &mut 
 where
     M: Memory<[u8]> + ?Sized,
 {
+    let page = mem.page_size() as u64;
     mem.zero(span, 0, span.len, Prot::RW).map_err(Error::Memory)?;
     let img = mem.bytes_mut(span, 0, unit.image_len()).ok_or(Error::Malformed("image outside the span"))?;
     unit.write(img, span.base, &mut NoStaticTls).map_err(Error::Link)?;
@@ -150,17 +149,8 @@ where
         place.ok_or(Error::Malformed("relocation outside the image"))?.copy_from_slice(&v.to_le_bytes()[..n]);
     }
     let symbols = unit.exports(img).map(|(name, value)| (name.into(), span.base.wrapping_add(value))).collect();
-    // The program headers the link stage wrote: 56 bytes each, after the 64-byte ELF header.
-    let phnum = le(img, 56, 2).unwrap_or(0) as usize;
-    let (mut loads, mut relro) = (Vec::new(), None);
-    for ph in img.get(64..64 + 56 * phnum).unwrap_or_default().chunks_exact(56) {
-        let field = |at| le(ph, at, 8).unwrap_or(0);
-        match le(ph, 0, 4).unwrap_or(0) as u32 {
-            PT_LOAD => loads.push(Segment { vaddr: field(16), memsz: field(40), offset: field(8), filesz: field(32), flags: le(ph, 4, 4).unwrap_or(0) as u32 }),
-            PT_GNU_RELRO => relro = Some((field(16), field(40))),
-            _ => {}
-        }
-    }
+    // The program headers the link stage wrote, read as any shared object's are.
+    let (_, loads, relro) = headers(img, page)?;
     let placed = Placed { span: *span, lo: 0, bias: span.base };
     load::protect::<[u8], _>(mem, &placed, &loads, relro).map_err(placing)?;
     Ok(Linked { span: *span, symbols })
@@ -198,6 +188,26 @@ fn value<E>(ty: u32, x: &Inputs, word: usize, offset: u64, symbol: Option<&[u8]>
     }
 }
 
+/// The checked headers of `image`, a shared object (ET_DYN) for the machine the core runs on:
+/// its layout, its PT_LOAD segments as [`load`] takes them, and its RELRO range.
+#[allow(clippy::type_complexity)]
+fn headers<E>(image: &[u8], page: u64) -> Result<(parse::Layout, Vec<Segment>, Option<(u64, u64)>), Error<E>> {
+    let header = parse::check_header(image, image.len() as u64, &parse::Machine::native()).map_err(|e| match e {
+        HeaderError::WrongClass => Error::Malformed("an object of the other ELF class"),
+        HeaderError::Other(why) => Error::Invalid(why),
+    })?;
+    let phdrs = usize::try_from(header.phoff).ok().and_then(|at| image.get(at..at.checked_add(header.phnum * parse::PHDR_SIZE)?));
+    let phdrs = phdrs.ok_or(Error::Malformed("program headers outside the image"))?;
+    let layout = parse::check_segments(phdrs, header.phoff, image.len() as u64, page).map_err(Error::Invalid)?;
+    let loads = layout
+        .loads
+        .iter()
+        .map(|p| Segment { vaddr: p.p_vaddr, memsz: p.p_memsz, offset: p.p_offset, filesz: p.p_filesz, flags: p.p_flags })
+        .collect();
+    let relro = layout.relro.as_ref().map(|p| (p.p_vaddr, p.p_memsz));
+    Ok((layout, loads, relro))
+}
+
 /// Load `image`, a shared object (ET_DYN) for the machine the core runs on ([`arch::native`]),
 /// into `mem`: the object's own definitions bind inside it, its other references through
 /// `resolver`. Gives its span and its global and weak definitions (run addresses). Thread-local
@@ -207,20 +217,8 @@ pub fn load_shared<M>(mem: &mut M, image: &[u8], resolver: &mut dyn Resolver) ->
 where
     M: Memory<[u8]> + ?Sized,
 {
-    let header = parse::check_header(image, image.len() as u64, &parse::Machine::native()).map_err(|e| match e {
-        HeaderError::WrongClass => Error::Malformed("an object of the other ELF class"),
-        HeaderError::Other(why) => Error::Invalid(why),
-    })?;
-    let phdrs = usize::try_from(header.phoff).ok().and_then(|at| image.get(at..at.checked_add(header.phnum * parse::PHDR_SIZE)?));
-    let phdrs = phdrs.ok_or(Error::Malformed("program headers outside the image"))?;
-    let layout = parse::check_segments(phdrs, header.phoff, image.len() as u64, mem.page_size() as u64).map_err(Error::Invalid)?;
-    let loads: Vec<Segment> = layout
-        .loads
-        .iter()
-        .map(|p| Segment { vaddr: p.p_vaddr, memsz: p.p_memsz, offset: p.p_offset, filesz: p.p_filesz, flags: p.p_flags })
-        .collect();
+    let (layout, loads, relro) = headers(image, mem.page_size() as u64)?;
     let placed = load::place::<[u8], _>(mem, image, &loads, layout.align).map_err(placing)?;
-    let relro = layout.relro.as_ref().map(|p| (p.p_vaddr, p.p_memsz));
     relocate_shared(mem, &placed, &layout, &loads, resolver)
         .and_then(|symbols| {
             load::protect::<[u8], _>(mem, &placed, &loads, relro).map_err(placing)?;
