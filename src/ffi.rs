@@ -499,7 +499,7 @@ pub unsafe extern "C" fn rl_addr(addr: *const c_void, info: *mut rl_addr_info) -
         };
         // SAFETY: `info` is non-NULL and writable by the caller's contract.
         unsafe {
-            info.write(rl_addr_info { fname: m.c_name.as_ptr(), fbase: m.base() as *mut c_void, sname, saddr });
+            info.write(rl_addr_info { fname: m.c_name().as_ptr(), fbase: m.base() as *mut c_void, sname, saddr });
         }
         Ok(1)
     })
@@ -625,7 +625,7 @@ pub unsafe extern "C" fn rl_iterate_phdr(cb: rl_phdr_callback, data: *mut c_void
             let (phdr, phnum) = hidden.as_ref().map_or(m.phdr, |p| (p.as_ptr() as usize, p.len()));
             let mut info = libc::dl_phdr_info {
                 dlpi_addr: m.bias as _,
-                dlpi_name: m.c_name.as_ptr(),
+                dlpi_name: m.c_name().as_ptr(),
                 dlpi_phdr: phdr as *const _,
                 dlpi_phnum: phnum as u16,
                 dlpi_adds: adds,

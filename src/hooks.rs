@@ -136,7 +136,7 @@ pub fn fork_prepare() -> ForkHold {
 pub fn notify(event: Event, m: &Module) {
     let hooks: Vec<EventHook> = TABLE.read().events.iter().map(|g| g.hook.clone()).collect();
     for h in hooks {
-        h(event, &m.c_name, m.base(), m.id);
+        h(event, m.c_name(), m.base(), m.id);
     }
 }
 

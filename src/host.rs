@@ -8,7 +8,6 @@ use crate::raw::Span;
 use crate::symbols::SymTab;
 use elf::abi;
 use std::ffi::{c_char, c_int, c_void, CStr};
-use std::path::Path;
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Arc;
 
@@ -409,11 +408,8 @@ fn module_of(f: &Found, name: &str, is_program: bool, tp: usize, id: u64, kept: 
     };
     let (span, dynamic, mut symtab) = read?;
     symtab.canonical_plt = is_program;
-    let name = match is_program {
-        true => crate::os::executable().map_or(name, |p| p.to_str().unwrap_or(name)),
-        false => name,
-    };
-    let origin = (!name.is_empty()).then(|| crate::module::directory_of(Path::new(name))).flatten();
+    // Its origin is taken from its name when first asked for (`Module::origin`), the
+    // program's name too (`Module::name`).
     let host_tls = (f.tls_modid != 0).then(|| HostTls {
         modid: f.tls_modid,
         // Checked against the static TLS area once every object is known.
@@ -422,7 +418,8 @@ fn module_of(f: &Found, name: &str, is_program: bool, tp: usize, id: u64, kept: 
     let parts = crate::module::Parts {
         id,
         name,
-        origin,
+        program: is_program,
+        origin: None,
         file_id: None,
         bias: f.addr,
         span,
@@ -465,7 +462,7 @@ pub fn pin(m: &Module) {
         let outer = INSIDE.replace(true);
         // SAFETY: RTLD_NOLOAD only looks the object up and counts a reference; it maps nothing
         // and runs no initializer.
-        let h = unsafe { (real().dlopen)(m.c_name.as_ptr(), libc::RTLD_NOLOAD | libc::RTLD_LAZY) };
+        let h = unsafe { (real().dlopen)(m.c_name().as_ptr(), libc::RTLD_NOLOAD | libc::RTLD_LAZY) };
         INSIDE.set(outer);
         h as usize
     });

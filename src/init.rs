@@ -93,7 +93,7 @@ pub fn check(m: &Module) -> crate::error::Result<()> {
     let declared = |a: Option<(usize, usize)>| a.is_some_and(|(_, n)| n > 0);
     if (declared(m.dynamic.init_array) && inits.is_empty()) || (declared(m.dynamic.fini_array) && finis.is_empty()) {
         return Err(crate::error::Error::Malformed {
-            file: m.name.clone(),
+            file: m.name().to_string(),
             reason: "init or fini array outside the object's readable segments".into(),
         });
     }
@@ -101,7 +101,7 @@ pub fn check(m: &Module) -> crate::error::Result<()> {
         // What the unwinder will read of it must be sound too.
         None => crate::unwind::check(m),
         Some(f) => Err(crate::error::Error::Malformed {
-            file: m.name.clone(),
+            file: m.name().to_string(),
             reason: format!("initializer or finalizer at {:#x} lies outside the object's code", f.wrapping_sub(m.bias)),
         }),
     }

@@ -110,8 +110,9 @@ impl Tree {
         let refused = |error| Missing { error, skipped: Vec::new() };
         let mut skipped = Vec::new();
         let found = if file.contains('/') {
-            let origin = known.program().and_then(|p| p.origin.clone());
-            let path = resolve::expand_path(file, origin.as_deref()).map_err(refused)?;
+            let program = known.program();
+            let origin = program.as_ref().map_or(crate::search::Origin::Dir(None), |p| p.origin());
+            let path = resolve::expand_path(file, origin).map_err(refused)?;
             resolve::open_given(file, &path, known).map_err(refused)?
         } else {
             resolve::find_noting(file, None, known, &mut skipped).ok_or_else(|| Missing {
@@ -197,7 +198,7 @@ impl Tree {
             (false, false) => Origin::Loaded,
         };
         let soname = m.soname.map(|s| String::from_utf8_lossy(s).into_owned());
-        self.objects.push(Object { path: m.name.clone(), soname, origin, needed });
+        self.objects.push(Object { path: m.name().to_string(), soname, origin, needed });
         self.modules.push(m);
     }
 
@@ -230,7 +231,7 @@ impl Tree {
 
     /// The paths of the objects of the process's global scope, in lookup order.
     pub fn global_scope(&self) -> Vec<&str> {
-        self.global.iter().map(|m| m.name.as_str()).collect()
+        self.global.iter().map(|m| m.name()).collect()
     }
 
     /// The references of the objects relink would map that binding would refuse: undefined
@@ -299,7 +300,7 @@ impl Tree {
         };
         let idx = m.symtab.index_of(b.sym);
         Definition {
-            path: m.name.clone(),
+            path: m.name().to_string(),
             origin,
             version: idx.and_then(|i| m.symtab.defined_version(i)).map(|v| lossy(v.name)),
             default_version: idx.is_none_or(|i| m.symtab.is_default_version(i)),

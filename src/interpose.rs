@@ -154,7 +154,7 @@ pub unsafe extern "C" fn dladdr1(addr: *const c_void, info: *mut libc::Dl_info, 
         let (sname, saddr) = sym.map_or((std::ptr::null(), std::ptr::null_mut()), |(n, a, _)| (n.as_ptr() as *const c_char, a as *mut c_void));
         // SAFETY: `info` is non-NULL and writable by the caller's contract; the strings live as
         // long as the object.
-        unsafe { info.write(libc::Dl_info { dli_fname: m.c_name.as_ptr(), dli_fbase: m.base() as *mut c_void, dli_sname: sname, dli_saddr: saddr }) };
+        unsafe { info.write(libc::Dl_info { dli_fname: m.c_name().as_ptr(), dli_fbase: m.base() as *mut c_void, dli_sname: sname, dli_saddr: saddr }) };
         let out = match flags {
             RTLD_DL_SYMENT => sym.map_or(std::ptr::null_mut(), |(_, _, s)| s as *const crate::raw::Sym as *mut c_void),
             RTLD_DL_LINKMAP => link_map(&m) as *mut c_void,
@@ -177,7 +177,7 @@ fn link_map(m: &Arc<Module>) -> usize {
     let lm = m.link_map.get_or_init(|| {
         Box::new(crate::raw::LinkMap {
             l_addr: m.bias,
-            l_name: m.c_name.as_ptr(),
+            l_name: m.c_name().as_ptr(),
             l_ld: m.segment(elf::abi::PT_DYNAMIC).map_or(0, |(a, _)| a),
             l_next: std::ptr::null(),
             l_prev: std::ptr::null(),
@@ -226,7 +226,7 @@ pub unsafe extern "C" fn dlinfo(h: *mut c_void, request: c_int, arg: *mut c_void
             RTLD_DI_LINKMAP => unsafe { (arg as *mut usize).write(link_map(&m)) },
             RTLD_DI_ORIGIN => {
                 use std::os::unix::ffi::OsStrExt;
-                let o = m.origin.as_deref().map_or(&b""[..], |o| o.as_os_str().as_bytes());
+                let o = m.origin().path().map_or(&b""[..], |o| o.as_os_str().as_bytes());
                 // SAFETY: `arg` points to a buffer of at least PATH_MAX bytes for this request,
                 // and an origin is a path.
                 unsafe {
@@ -260,7 +260,7 @@ pub unsafe extern "C" fn dlinfo(h: *mut c_void, request: c_int, arg: *mut c_void
                 unsafe { (arg as *mut usize).write(m.phdr.0) };
                 return Ok(m.phdr.1 as c_int);
             }
-            _ => return Err(Error::InvalidArgument(format!("{}: unsupported dlinfo request {request}", m.name))),
+            _ => return Err(Error::InvalidArgument(format!("{}: unsupported dlinfo request {request}", m.name()))),
         }
         Ok(0)
     })

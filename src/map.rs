@@ -438,7 +438,7 @@ pub fn load_placed(
         tls_descs: Default::default(),
         static_tls: static_tls.map(|(block, template)| (block as std::sync::Arc<dyn crate::module::StaticTls>, template)),
     };
-    let parts = Parts { id, name, origin, file_id, bias, span, dynamic, symtab, phdr };
+    let parts = Parts { id, name, program: false, origin, file_id, bias, span, dynamic, symtab, phdr };
     Ok(Module::new(parts, host_tls, tls_id, Some(image), teardown))
 }
 

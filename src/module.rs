@@ -103,17 +103,21 @@ pub struct Image {
 pub struct Module {
     /// Unique for the life of the process; also the handle's identity.
     pub id: u64,
-    /// The path it was opened from, the name given to `rl_open_mem`, or the system loader's name.
-    pub name: String,
-    /// `name` as a C string, for introspection calls that hand it out.
-    pub c_name: std::ffi::CString,
+    /// The path it was opened from, the name given to `rl_open_mem`, or the system loader's name,
+    /// and that as a C string (for introspection calls that hand it out). The running
+    /// program's is its file's path, read on first request (see [`Module::name`]).
+    ident: once_cell::sync::OnceCell<(String, std::ffi::CString)>,
+    /// Set for the running program.
+    pub is_program: bool,
     /// Program headers in memory: (address, count).
     pub phdr: (usize, usize),
-    /// Its DT_SONAME, and where the last component of `name` starts (for `answers_to`).
+    /// Its DT_SONAME, and where the last component of its name starts (for `answers_to`;
+    /// `usize::MAX` when it does not answer to its file's name).
     pub soname: Option<&'static [u8]>,
     pub basename_at: usize,
-    /// The directory `$ORIGIN` expands to.
-    pub origin: Option<PathBuf>,
+    /// The directory `$ORIGIN` expands to (see [`Module::origin`]); a host object's is taken
+    /// from its name when first asked for.
+    origin: once_cell::sync::OnceCell<Option<PathBuf>>,
     /// Device and inode of the file it came from: known when relink mapped it, found out on
     /// first request for a host object (see [`Module::file_id`]).
     file_id: once_cell::sync::OnceCell<Option<(u64, u64)>>,
@@ -129,8 +133,9 @@ pub struct Module {
     /// Module id of the object's own dynamic TLS block, for objects relink mapped.
     pub tls_id: Option<u64>,
     pub is_host: bool,
-    /// Set for objects relink mapped.
-    pub image: Option<Image>,
+    /// Set for objects relink mapped (boxed: host objects, which have none, are most of the
+    /// process's objects).
+    pub image: Option<Box<Image>>,
     /// Whether its initializers have run (always true for host objects).
     pub initialized: AtomicBool,
     /// The thread running its initializers.
@@ -162,7 +167,10 @@ pub type Teardown = fn(&Module);
 /// What the loader found out about an object, host or relink-mapped.
 pub struct Parts<'a> {
     pub id: u64,
+    /// Empty for the running program (see [`Module::name`]).
     pub name: &'a str,
+    pub program: bool,
+    /// For an object relink maps (a host object's comes from its name, when asked for).
     pub origin: Option<PathBuf>,
     pub file_id: Option<(u64, u64)>,
     pub bias: usize,
@@ -199,13 +207,23 @@ impl Module {
     pub fn new(p: Parts, host_tls: Option<HostTls>, tls_id: Option<u64>, image: Option<Image>, teardown: Teardown) -> Module {
         Module {
             id: p.id,
-            name: p.name.to_string(),
-            c_name: std::ffi::CString::new(p.name).unwrap_or_else(|_| std::ffi::CString::new(p.name.replace('\0', "?")).unwrap_or_default()),
+            ident: match p.program {
+                true => Default::default(),
+                false => once_cell::sync::OnceCell::with_value(ident(p.name)),
+            },
+            is_program: p.program,
             soname: p.dynamic.soname.and_then(|o| p.symtab.strtab.get(o)),
-            // (From the end: the last component is short.)
-            basename_at: p.name.bytes().rposition(|c| c == b'/').map_or(0, |i| i + 1),
+            // (From the end: the last component is short.) The program does not answer to its
+            // file's name, as with glibc, whose link map for it is named "".
+            basename_at: match p.program {
+                true => usize::MAX,
+                false => p.name.bytes().rposition(|c| c == b'/').map_or(0, |i| i + 1),
+            },
             phdr: p.phdr,
-            origin: p.origin,
+            origin: match image.is_none() {
+                true => Default::default(),
+                false => once_cell::sync::OnceCell::with_value(p.origin),
+            },
             file_id: match (p.file_id, image.is_none()) {
                 (Some(id), _) => Some(id).into(),
                 (None, true) => Default::default(),
@@ -219,7 +237,7 @@ impl Module {
             tls_id,
             is_host: image.is_none(),
             initialized: image.is_none().into(),
-            image,
+            image: image.map(Box::new),
             init_owner: 0.into(),
             unique_in_use: false.into(),
             pending_tls_dtors: 0.into(),
@@ -231,6 +249,12 @@ impl Module {
     }
 }
 
+/// A name and the same as a C string (a NUL inside becomes `?`).
+fn ident(name: &str) -> (String, std::ffi::CString) {
+    let c = std::ffi::CString::new(name).unwrap_or_else(|_| std::ffi::CString::new(name.replace('\0', "?")).unwrap_or_default());
+    (name.to_string(), c)
+}
+
 // SAFETY: a Module is immutable once built; its raw views point into mappings that live as long
 // as the Module (its own image) or the process (host objects).
 unsafe impl Send for Module {}
@@ -238,6 +262,31 @@ unsafe impl Send for Module {}
 unsafe impl Sync for Module {}
 
 impl Module {
+    /// The path it was opened from, the name given to `rl_open_mem`, or the system loader's
+    /// name. The running program's is the path of its file: asked of the kernel on first request
+    /// (a `readlink` of `/proc/self/exe`, dearer than a whole first open of a small library),
+    /// empty if the kernel does not tell.
+    pub fn name(&self) -> &str {
+        &self.ident_now().0
+    }
+
+    /// [`Module::name`] as a C string, which lives as long as the object.
+    pub fn c_name(&self) -> &std::ffi::CStr {
+        &self.ident_now().1
+    }
+
+    fn ident_now(&self) -> &(String, std::ffi::CString) {
+        self.ident.get_or_init(|| ident(crate::os::executable().and_then(Path::to_str).unwrap_or("")))
+    }
+
+    /// The directory `$ORIGIN` expands to in the object's names and search lists.
+    pub fn origin(&self) -> crate::search::Origin<'_> {
+        match self.is_program {
+            true => crate::search::Origin::Program,
+            false => crate::search::Origin::Dir(self.origin.get_or_init(|| directory_of(Path::new(self.name()))).as_deref()),
+        }
+    }
+
     /// A string of the object's dynamic string table.
     pub fn string(&self, off: u32) -> Option<&'static [u8]> {
         self.symtab.strtab.get(off)
@@ -258,7 +307,7 @@ impl Module {
     /// name the first time it is asked for: only comparing a file with the host's objects needs
     /// it, and only for objects whose program headers match that file's.
     pub fn file_id(&self) -> Option<(u64, u64)> {
-        *self.file_id.get_or_init(|| match self.name.as_str() {
+        *self.file_id.get_or_init(|| match self.name() {
             "" => None,
             name => crate::os::file_id(std::path::Path::new(name)),
         })
@@ -307,7 +356,7 @@ impl Module {
     /// Whether a DT_NEEDED / rl_open name without a slash denotes this object: its SONAME, or
     /// the last component of the name it was loaded under.
     pub fn answers_to(&self, name: &[u8]) -> bool {
-        self.soname == Some(name) || (self.basename_at < self.name.len() && &self.name.as_bytes()[self.basename_at..] == name)
+        self.soname == Some(name) || (self.basename_at != usize::MAX && self.name().as_bytes().get(self.basename_at..).is_some_and(|b| !b.is_empty() && b == name))
     }
 
     /// Note that a reference was bound to `sym`, one of this object's definitions: an
@@ -328,7 +377,7 @@ impl Drop for Module {
 
 impl std::fmt::Debug for Module {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Module({} @ {:#x})", self.name, self.bias)
+        write!(f, "Module({} @ {:#x})", self.name(), self.bias)
     }
 }
 

@@ -243,7 +243,7 @@ impl Registry {
         let reuse = |f: &crate::host::Found, name: &str| {
             old.iter()
                 .enumerate()
-                .find(|(_, o)| o.bias == f.addr && o.phdr.0 == f.phdr && (o.name == name || name.is_empty()))
+                .find(|(_, o)| o.bias == f.addr && o.phdr.0 == f.phdr && (o.name() == name || name.is_empty()))
                 .filter(|&(i, o)| none_gone || i < old_startup || o.glibc_ref.get().is_some_and(|&h| h != 0))
                 .map(|(_, o)| o.clone())
         };
@@ -503,11 +503,11 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize, hit: &m
     let (display, found): (&str, Option<Found>) = match &input {
         Input::Path(p) => {
             let found = if p.contains('/') {
-                let origin = requester.clone().or_else(|| guard.program()).and_then(|m| m.origin.clone());
-                let path = resolve::expand_path(p, origin.as_deref())?;
+                let from = requester.clone().or_else(|| guard.program());
+                let path = resolve::expand_path(p, from.as_ref().map_or(crate::search::Origin::Dir(None), |m| m.origin()))?;
                 // A path a loaded object was opened under names it (as the system loader
                 // assumes too): no need to open the file again to compare identities.
-                match guard.entries.values().map(|e| &e.module).find(|m| !m.is_host && m.name == *path) {
+                match guard.entries.values().map(|e| &e.module).find(|m| !m.is_host && m.name() == &*path) {
                     Some(m) => Some(Found::Existing(m.clone())),
                     None => Some(resolve::open_given(p, &path, &*guard)?),
                 }
@@ -614,7 +614,7 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize, hit: &m
         (Input::Link { name, inputs, shared, key }, _) => {
             // Named after all its inputs: no `rl_open` name or DT_NEEDED entry denotes it.
             let mut m = link(name, inputs, shared, None, key)?;
-            m.basename_at = m.name.len();
+            m.basename_at = usize::MAX;
             m
         }
         (_, Some(Found::Object(path, f))) => {
@@ -798,15 +798,15 @@ fn report_open(modules: &[Arc<Module>], scope: &[Arc<Module>], stats: &crate::de
     use crate::debug::{report, FILES, SCOPES};
     for m in modules {
         let size = m.image.as_ref().map_or(0, |i| i.region.len);
-        report!(FILES, "file={} [{}];  base: {:#x}   size: {:#x}", m.name, m.id, m.base(), size);
+        report!(FILES, "file={} [{}];  base: {:#x}   size: {:#x}", m.name(), m.id, m.base(), size);
     }
     if crate::debug::on(SCOPES) {
-        let names = |v: &mut dyn Iterator<Item = &Arc<Module>>| v.map(|m| m.name.as_str()).collect::<Vec<_>>().join(" ");
-        report!(SCOPES, "object={} [{}]", modules[0].name, modules[0].id);
+        let names = |v: &mut dyn Iterator<Item = &Arc<Module>>| v.map(|m| m.name()).collect::<Vec<_>>().join(" ");
+        report!(SCOPES, "object={} [{}]", modules[0].name(), modules[0].id);
         report!(SCOPES, " scope 0: {}", names(&mut global_scope_now().iter()));
         report!(SCOPES, " scope 1: {}", names(&mut scope.iter()));
     }
-    stats.finish(&modules[0].name, modules.len());
+    stats.finish(modules[0].name(), modules.len());
 }
 
 /// The open of `root` by this thread is returning its reference to the caller.
@@ -1021,7 +1021,7 @@ pub fn sym_or<E: From<Error>>(h: Handle, name: &[u8], version: Option<&[u8]>, no
     let scope = build.then(|| e.scope.clone());
     let found = match resolve::lookup(e.scope.iter().map(|m| &**m), &q) {
         Some(b) => r.address(b).map_err(E::from),
-        None => Err(not_found(&e.module.name)),
+        None => Err(not_found(e.module.name())),
     };
     drop(r);
     if let Some(scope) = scope {
@@ -1084,7 +1084,7 @@ pub fn sym_from_or<E: From<Error>>(target: Target, name: &[u8], version: Option<
     let me = r.object_at(caller).cloned();
     let missing = |m: Option<&Arc<Module>>| {
         let file = m.cloned().or_else(|| r.program());
-        not_found(file.as_ref().map_or("the program", |m| &m.name))
+        not_found(file.as_ref().map_or("the program", |m| m.name()))
     };
     if next {
         // RL_NEXT: the objects after the caller in its lookup order, as glibc's RTLD_NEXT. For
@@ -1235,7 +1235,7 @@ fn tls_address(b: resolve::Binding) -> Result<usize> {
             let ti = crate::tls::TlsIndex { module: t.modid, offset: (value as u64).wrapping_sub(crate::arch::DTV_OFFSET) as usize };
             Ok(crate::tls::tls_get_addr(&ti) as usize)
         }
-        None => Err(Error::Malformed { file: b.module.name.clone(), reason: "TLS symbol without a TLS segment".into() }),
+        None => Err(Error::Malformed { file: b.module.name().to_string(), reason: "TLS symbol without a TLS segment".into() }),
     }
 }
 
@@ -1298,7 +1298,7 @@ pub fn name(h: Handle) -> Result<String> {
     }
     let r = REGISTRY.read_recursive();
     match r.entries.get(&h.0) {
-        Some(e) if e.is_open() => Ok(e.module.name.clone()),
+        Some(e) if e.is_open() => Ok(e.module.name().to_string()),
         _ => Err(Error::InvalidHandle),
     }
 }
@@ -1326,7 +1326,7 @@ pub fn object_or_program(h: Handle) -> Result<Arc<Module>> {
 /// string lives as long as the object is loaded.
 pub fn info(h: Handle) -> Result<(*const std::ffi::c_char, usize, u64)> {
     let m = object(h)?;
-    Ok((m.c_name.as_ptr(), m.base(), m.tls_id.or(m.host_tls.map(|t| t.modid as u64)).unwrap_or(0)))
+    Ok((m.c_name().as_ptr(), m.base(), m.tls_id.or(m.host_tls.map(|t| t.modid as u64)).unwrap_or(0)))
 }
 
 /// The calling thread's TLS block of a handle's object, or 0 when the object has no TLS or the

@@ -148,7 +148,7 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyS
         // Every thread's block was initialized from the image as it was before relocation.
         if !block.initializes(template) {
             return Err(Error::Unsupported {
-                file: m.name.clone(),
+                file: m.name().to_string(),
                 what: "static TLS whose initialization image is relocated (initial-exec thread-local variables \
                        initialized with addresses)"
                     .into(),
@@ -156,7 +156,7 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyS
         }
     }
     let region = &image.region;
-    let prot_err = |e: std::io::Error| Error::Map { file: m.name.clone(), reason: e.to_string() };
+    let prot_err = |e: std::io::Error| Error::Map { file: m.name().to_string(), reason: e.to_string() };
     for &(start, len, prot) in &image.restore {
         region.protect(start, len, prot).map_err(prot_err)?;
     }
@@ -311,7 +311,7 @@ impl Pages {
 
 fn span_slice<T: raw::Pod>(m: &Module, addr: usize, n: usize) -> Result<&'static [T]> {
     m.span.slice::<T>(addr, n).ok_or_else(|| Error::Malformed {
-        file: m.name.clone(),
+        file: m.name().to_string(),
         reason: "relocation table outside the readable segments".into(),
     })
 }
@@ -383,7 +383,7 @@ struct Ctx<'a, 'c> {
 
 impl Ctx<'_, '_> {
     fn bad(&self, reason: impl Into<String>) -> Error {
-        Error::Malformed { file: self.m.name.clone(), reason: reason.into() }
+        Error::Malformed { file: self.m.name().to_string(), reason: reason.into() }
     }
 
     /// Check that `[p, p + n)` lies in a segment relocations may write (a range that wraps
@@ -604,13 +604,13 @@ impl Ctx<'_, '_> {
             Kind::DtpMod | Kind::DtpOff | Kind::TpOff | Kind::TpOffNeg | Kind::TlsDesc => self.apply_tls(r, kind, p)?,
             Kind::Copy => {
                 return Err(Error::Unsupported {
-                    file: self.m.name.clone(),
+                    file: self.m.name().to_string(),
                     what: format!("{} relocation in a shared object", arch::type_name(ty)),
                 })
             }
             Kind::Unknown => {
                 return Err(Error::Unsupported {
-                    file: self.m.name.clone(),
+                    file: self.m.name().to_string(),
                     what: format!("{} (type {ty})", arch::type_name(ty)),
                 })
             }
@@ -621,7 +621,7 @@ impl Ctx<'_, '_> {
     /// Where a TLS relocation's variable lives: the defining module's TLS and S, the offset of
     /// the variable inside its block.
     fn tls_target(&mut self, r: &Rela) -> Result<(Tls, u64)> {
-        let unsupported = |what: String| Error::Unsupported { file: self.m.name.clone(), what };
+        let unsupported = |what: String| Error::Unsupported { file: self.m.name().to_string(), what };
         let (def, value): (&Module, u64) = if r.sym() == 0 {
             // Local-dynamic and descriptor references to the object's own block.
             (self.m, 0)
@@ -653,7 +653,7 @@ impl Ctx<'_, '_> {
                 let modid = t.modid as u64;
                 Ok((t.tp_offset.map_or(Tls::Dynamic(modid), |tp| Tls::Static { modid, tp }), value))
             }
-            (None, None) => Err(self.bad(format!("{} refers to {}, which has no TLS segment", arch::type_name(r.kind()), def.name))),
+            (None, None) => Err(self.bad(format!("{} refers to {}, which has no TLS segment", arch::type_name(r.kind()), def.name()))),
         }
     }
 
@@ -672,10 +672,10 @@ impl Ctx<'_, '_> {
                 let sym = self.m.symtab.sym(r.sym()).map_or(&b""[..], |s| self.m.symtab.name(s));
                 let what = if sym.is_empty() { "its own thread-local storage".to_string() } else { String::from_utf8_lossy(sym).into_owned() };
                 // SAFETY: `def` points into the scope, which outlives this relocation pass.
-                let def = self.symbol(r.sym()).ok().and_then(|res| res.def).map(|(d, _)| unsafe { &*d }.name.clone());
+                let def = self.symbol(r.sym()).ok().and_then(|res| res.def).map(|(d, _)| unsafe { &*d }.name().to_string());
                 let owner = def.map_or(String::new(), |d| format!(" of {d}"));
                 return Err(Error::Unsupported {
-                    file: self.m.name.clone(),
+                    file: self.m.name().to_string(),
                     what: format!(
                         "static TLS: {ty} against {what} (initial-exec access) in the dynamic TLS{owner}: relink \
                          gives static TLS only to objects that use their own thread-local variables initial-exec; \
@@ -686,7 +686,7 @@ impl Ctx<'_, '_> {
             (Kind::TlsDesc, Tls::Static { .. }) => [arch::tlsdesc_entries().0 as u64, tls_word(Kind::TpOff)],
             (Kind::TlsDesc, Tls::Dynamic(_)) if !arch::trampolines_supported() => {
                 return Err(Error::Unsupported {
-                    file: self.m.name.clone(),
+                    file: self.m.name().to_string(),
                     what: "dynamic TLS descriptors on a CPU without XSAVE".into(),
                 })
             }
@@ -796,9 +796,9 @@ fn bind_symbol<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modu
 fn report_binding(m: &Module, idx: u32, b: &Binding) {
     crate::debug::say(format_args!(
         "binding file {} [{}] to {} [{}]: normal symbol `{}'{}",
-        m.name,
+        m.name(),
         m.id,
-        b.module.name,
+        b.module.name(),
         b.module.id,
         String::from_utf8_lossy(m.symtab.sym(idx).map_or(&b""[..], |s| m.symtab.name(s))),
         m.symtab.needed_version(idx).map_or(String::new(), |v| format!(" [{}]", String::from_utf8_lossy(v.name)))
@@ -822,7 +822,7 @@ pub enum Target<'a> {
 /// IFUNC resolvers are not run.
 pub fn target<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Module> + Clone, hooks: &Lookups) -> Result<Target<'a>> {
     let sym = m.symtab.sym(idx).ok_or_else(|| Error::Malformed {
-        file: m.name.clone(),
+        file: m.name().to_string(),
         reason: format!("symbol index {idx} out of range"),
     })?;
     let local = sym.bind() == abi::STB_LOCAL || (sym.st_shndx != abi::SHN_UNDEF && (sym.st_other & 3) != abi::STV_DEFAULT);
@@ -831,7 +831,7 @@ pub fn target<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modul
         let addr = m.bias.wrapping_add(sym.st_value as usize);
         if sym.st_shndx == abi::SHN_UNDEF || (sym.st_shndx != abi::SHN_ABS && sym.kind() != abi::STT_TLS && !m.contains(addr)) {
             return Err(Error::Malformed {
-                file: m.name.clone(),
+                file: m.name().to_string(),
                 reason: format!("relocation against local symbol {idx} that the object does not define"),
             });
         }
@@ -847,7 +847,7 @@ pub fn target<'a>(m: &'a Module, idx: u32, scope: impl Iterator<Item = &'a Modul
             if hooks.is_empty() {
                 return None;
             }
-            hooks.ask(phase, m.symtab.name_cstr(sym), m.symtab.needed_version_cstr(idx), &m.c_name)
+            hooks.ask(phase, m.symtab.name_cstr(sym), m.symtab.needed_version_cstr(idx), m.c_name())
         };
         if let Some(value) = hooked(Phase::Before) {
             return Ok(Target::Supplied(value));
@@ -879,7 +879,7 @@ fn lookup_reported<'a>(scope: impl Iterator<Item = &'a Module> + Clone, q: &Quer
     let _timer = crate::debug::LookupTimer::start();
     if crate::debug::on(crate::debug::SYMBOLS) {
         let name = String::from_utf8_lossy(q.name);
-        let seen = |s: &&Module| crate::debug::say(format_args!("symbol={name};  lookup in file={} [{}]", s.name, s.id));
+        let seen = |s: &&Module| crate::debug::say(format_args!("symbol={name};  lookup in file={} [{}]", s.name(), s.id));
         resolve::lookup(scope.inspect(seen), q)
     } else {
         resolve::lookup(scope, q)
@@ -896,13 +896,13 @@ fn undefined<'a>(m: &Module, idx: u32, name: &[u8], version: Option<Version<'sta
     let provider = m.symtab.needed_from(idx).filter(|&file| scope.any(|s| s.answers_to(file)));
     if let (Some(v), Some(provider)) = (version, provider) {
         return Error::VersionNotInFile {
-            file: m.name.clone(),
+            file: m.name().to_string(),
             symbol,
             version: String::from_utf8_lossy(v.name).into_owned(),
             provider: String::from_utf8_lossy(provider).into_owned(),
         };
     }
-    Error::Undefined { file: m.name.clone(), symbol, version: version.map(|v| String::from_utf8_lossy(v.name).into_owned()) }
+    Error::Undefined { file: m.name().to_string(), symbol, version: version.map(|v| String::from_utf8_lossy(v.name).into_owned()) }
 }
 
 /// Add the scope of library `root`, whose open pulled in `m` (mapped by an earlier open), to the
@@ -1156,14 +1156,14 @@ impl<'a, T> List<'a, T> {
 }
 
 fn fatal(m: &Module, what: &str) -> ! {
-    crate::os::die(&format!("{}: {what}", m.name))
+    crate::os::die(&format!("{}: {what}", m.name()))
 }
 
 /// Run the relocation callback on one symbolic relocation; its veto becomes the load's error.
 fn observe(hook: &RelocHook, m: &Module, r: &Rela, place: usize, value: usize) -> Result<usize> {
     let sym = m.symtab.sym(r.sym());
     let mut ev = RelocEvent {
-        requester: &m.c_name,
+        requester: m.c_name(),
         r_type: r.kind(),
         name: sym.map_or(c"", |s| m.symtab.name_cstr(s)),
         version: m.symtab.needed_version_cstr(r.sym()),
@@ -1172,7 +1172,7 @@ fn observe(hook: &RelocHook, m: &Module, r: &Rela, place: usize, value: usize) -
     };
     match hook(&mut ev) {
         Ok(()) => Ok(ev.value),
-        Err(message) => Err(Error::Vetoed { file: m.name.clone(), message }),
+        Err(message) => Err(Error::Vetoed { file: m.name().to_string(), message }),
     }
 }
 

@@ -75,7 +75,7 @@ pub fn open_path(path: &Path, known: &dyn Known) -> Result<Found> {
 /// A path given to `rl_open` (one with a slash) with its dynamic string tokens expanded, as
 /// dlopen expands them: `$ORIGIN` is `origin`, the directory of the object that made the call.
 /// A token without a value leaves no file to open.
-pub fn expand_path<'a>(given: &'a str, origin: Option<&Path>) -> Result<Cow<'a, str>> {
+pub fn expand_path<'a>(given: &'a str, origin: search::Origin<'_>) -> Result<Cow<'a, str>> {
     if !given.contains('$') {
         return Ok(Cow::Borrowed(given));
     }
@@ -166,12 +166,12 @@ pub fn search_paths<'a>(requester: Option<&'a Module>, program: Option<&'a Modul
                 break;
             }
             if let Some(rp) = str_of(m, m.dynamic.rpath) {
-                paths.rpath.push((rp, m.origin.as_deref()));
+                paths.rpath.push((rp, m.origin()));
             }
         }
     }
     if let (Some(r), Some(rp)) = (requester, own_runpath) {
-        paths.runpath = Some((rp, r.origin.as_deref()));
+        paths.runpath = Some((rp, r.origin()));
     }
     paths
 }
@@ -185,7 +185,7 @@ fn search_for(name: &str, requester: Option<&Module>, known: &dyn Known, skipped
     let paths = search_paths(requester, program.as_deref());
     // A candidate that cannot be opened or is not for this machine is skipped, as glibc does.
     let first_skipped = skipped.len();
-    search::search(name, requester.and_then(|r| r.origin.as_deref()), &paths, |p| try_candidate(p, known, skipped)).or_else(
+    search::search(name, requester.map_or(search::Origin::Dir(None), |r| r.origin()), &paths, |p| try_candidate(p, known, skipped)).or_else(
         || skipped[first_skipped..].iter().any(|e| matches!(e, Error::WrongClass { .. })).then_some(Found::OtherClass),
     )
 }
@@ -245,7 +245,7 @@ fn needed_object(
     next_id: &mut dyn FnMut() -> u64,
     skipped: &mut Vec<Error>,
 ) -> Result<Option<Arc<Module>>> {
-    let needed = m.string(off).ok_or_else(|| Error::Malformed { file: m.name.clone(), reason: "DT_NEEDED name out of bounds".into() })?;
+    let needed = m.string(off).ok_or_else(|| Error::Malformed { file: m.name().to_string(), reason: "DT_NEEDED name out of bounds".into() })?;
     let needed = String::from_utf8_lossy(needed).into_owned();
     if !needed.contains('/') {
         let other = || group.iter().find(|g| g.id != m.id && g.answers_to(needed.as_bytes())).cloned();
@@ -263,20 +263,20 @@ fn needed_object(
             let name = path.to_string_lossy().into_owned();
             let origin = origin_of(&path);
             let new = map::load(&Source::File(f), Some(*layout), &name, origin, next_id())
-                .map_err(|e| Error::Dependency { file: m.name.clone(), source: Box::new(e) })?;
+                .map_err(|e| Error::Dependency { file: m.name().to_string(), source: Box::new(e) })?;
             let new = Arc::new(new);
             group.push(new.clone());
             Ok(Some(new))
         }
         Some(Found::OtherClass) => {
             let source = Box::new(Error::WrongClass { file: needed });
-            Err(Error::Dependency { file: m.name.clone(), source })
+            Err(Error::Dependency { file: m.name().to_string(), source })
         }
         Some(Found::Object(path, _)) => Err(Error::Unsupported {
-            file: m.name.clone(),
+            file: m.name().to_string(),
             what: format!("dependency {} is a relocatable object or an archive, not a shared library", path.display()),
         }),
-        None => Err(Error::MissingDependency { file: m.name.clone(), needed }),
+        None => Err(Error::MissingDependency { file: m.name().to_string(), needed }),
     }
 }
 
@@ -327,13 +327,13 @@ impl Binding<'_> {
 pub fn call_resolver(m: &Module, addr: usize) -> Result<usize> {
     if m.image.is_some() && m.dynamic.textrel {
         return Err(Error::Unsupported {
-            file: m.name.clone(),
+            file: m.name().to_string(),
             what: "an IFUNC in an object with text relocations (its code is not executable while it is relocated)".into(),
         });
     }
     if !m.is_code(addr) {
         return Err(Error::Malformed {
-            file: m.name.clone(),
+            file: m.name().to_string(),
             reason: format!("IFUNC resolver at {:#x} lies outside the object's code", addr.wrapping_sub(m.bias)),
         });
     }
@@ -360,9 +360,9 @@ pub fn check_versions(m: &Module, deps: &[Arc<Module>]) -> Result<()> {
         let Some(dep) = deps.iter().find(|d| d.answers_to(file)) else { continue };
         if !weak && !dep.symtab.defines_version(&version) {
             return Err(Error::MissingVersion {
-                file: m.name.clone(),
+                file: m.name().to_string(),
                 version: String::from_utf8_lossy(version.name).into_owned(),
-                needed: dep.name.clone(),
+                needed: dep.name().to_string(),
             });
         }
     }

@@ -48,9 +48,36 @@ pub struct SearchPaths<'a> {
     /// `DT_RPATH` entries to try, in order, each with the `$ORIGIN` of the
     /// object that carries it: the requester's, then its loader's, ..., then
     /// the executable's. Only consulted when `runpath` is `None`.
-    pub rpath: Vec<(&'a str, Option<&'a Path>)>,
+    pub rpath: Vec<(&'a str, Origin<'a>)>,
     /// The requester's `DT_RUNPATH` and its `$ORIGIN`.
-    pub runpath: Option<(&'a str, Option<&'a Path>)>,
+    pub runpath: Option<(&'a str, Origin<'a>)>,
+}
+
+/// The directory `$ORIGIN` stands for, looked up only when a name or list uses it: the running
+/// program's takes a `readlink` of `/proc/self/exe`, which costs more than a whole search.
+#[derive(Clone, Copy, Debug)]
+pub enum Origin<'a> {
+    /// A known directory, or None when it is unknown (an object from memory).
+    Dir(Option<&'a Path>),
+    /// The running program's directory.
+    Program,
+}
+
+impl<'a> Origin<'a> {
+    fn bytes(self) -> Option<&'a [u8]> {
+        match self {
+            Origin::Dir(d) => d.map(|p| p.as_os_str().as_bytes()),
+            Origin::Program => EXE_ORIGIN.as_deref(),
+        }
+    }
+
+    /// The directory, looked up now if it is the program's.
+    pub fn path(self) -> Option<&'a Path> {
+        match self {
+            Origin::Dir(d) => d,
+            Origin::Program => EXE_ORIGIN.as_deref().map(|b| Path::new(std::ffi::OsStr::from_bytes(b))),
+        }
+    }
 }
 
 /// Expand `$ORIGIN`, `${ORIGIN}`, `$LIB`, `${LIB}`, `$PLATFORM` and
@@ -61,8 +88,7 @@ pub struct SearchPaths<'a> {
 /// setgid process `$ORIGIN` is only honoured as the whole first path
 /// component and when the result lies in a system directory. A `$` that
 /// does not start one of these tokens is kept as it is.
-pub fn expand_dst(s: &str, origin: Option<&Path>) -> Option<String> {
-    let origin = origin.map(|p| p.as_os_str().as_bytes());
+pub fn expand_dst(s: &str, origin: Origin<'_>) -> Option<String> {
     let out = expand_dst_bytes(s.as_bytes(), origin, &HOST, is_secure())?;
     Some(match String::from_utf8(out) {
         Ok(s) => s,
@@ -81,12 +107,11 @@ pub fn expand_dst(s: &str, origin: Option<&Path>) -> Option<String> {
 /// (for example for a wrong ELF class or machine) makes the search go on.
 pub fn search<T>(
     name: &str,
-    origin: Option<&Path>,
+    origin: Origin<'_>,
     paths: &SearchPaths<'_>,
     try_path: impl FnMut(&Path) -> Option<T>,
 ) -> Option<T> {
     let ctx = process_ctx();
-    let origin = origin.map(|p| p.as_os_str().as_bytes());
     search_in(&ctx, name.as_bytes(), origin, paths, try_path)
 }
 
@@ -96,7 +121,7 @@ fn process_ctx() -> Ctx<'static> {
         host: &HOST,
         secure: is_secure(),
         llp: LD_LIBRARY_PATH.as_deref(),
-        exe_origin: EXE_ORIGIN.as_deref(),
+        exe_origin: Origin::Program,
         cache: CacheRef::System,
         default_dirs: &DEFAULT_DIRS,
     }
@@ -395,7 +420,7 @@ fn parse_dst(s: &[u8]) -> Option<(Dst, usize)> {
     None
 }
 
-fn expand_dst_bytes(s: &[u8], origin: Option<&[u8]>, host: &Host, secure: bool) -> Option<Vec<u8>> {
+fn expand_dst_bytes(s: &[u8], origin: Origin<'_>, host: &Host, secure: bool) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(s.len() + 32);
     let mut used_origin = false;
     let mut i = 0;
@@ -408,7 +433,7 @@ fn expand_dst_bytes(s: &[u8], origin: Option<&[u8]>, host: &Host, secure: bool) 
                             return None;
                         }
                         used_origin = true;
-                        origin?
+                        origin.bytes()?
                     }
                     Dst::Platform => host.platform.as_deref()?,
                     Dst::Lib => DST_LIB,
@@ -847,7 +872,7 @@ struct Ctx<'a> {
     secure: bool,
     /// Raw `LD_LIBRARY_PATH` (`None` when unset or in a secure process).
     llp: Option<&'a [u8]>,
-    exe_origin: Option<&'a [u8]>,
+    exe_origin: Origin<'a>,
     cache: CacheRef<'a>,
     default_dirs: &'a [&'a [u8]],
 }
@@ -855,7 +880,7 @@ struct Ctx<'a> {
 /// Split a search list into directories: DSTs expanded, entries with an
 /// unknown token dropped, trailing slashes normalised to one, an empty
 /// element meaning the current directory (written as an empty prefix).
-fn split_dirs(list: &[u8], seps: &[u8], origin: Option<&[u8]>, ctx: &Ctx<'_>) -> Vec<Vec<u8>> {
+fn split_dirs(list: &[u8], seps: &[u8], origin: Origin<'_>, ctx: &Ctx<'_>) -> Vec<Vec<u8>> {
     let mut dirs: Vec<Vec<u8>> = Vec::new();
     for elem in list.split(|c| seps.contains(c)) {
         let dir = if elem.is_empty() {
@@ -880,10 +905,6 @@ fn split_dirs(list: &[u8], seps: &[u8], origin: Option<&[u8]>, ctx: &Ctx<'_>) ->
         }
     }
     dirs
-}
-
-fn path_bytes(p: Option<&Path>) -> Option<&[u8]> {
-    p.map(|p| p.as_os_str().as_bytes())
 }
 
 fn as_path(bytes: &[u8]) -> &Path {
@@ -967,7 +988,7 @@ impl<T, F: FnMut(&Path) -> Option<T>> Walker<'_, '_, F> {
 fn search_in<T>(
     ctx: &Ctx<'_>,
     name: &[u8],
-    origin: Option<&[u8]>,
+    origin: Origin<'_>,
     paths: &SearchPaths<'_>,
     mut try_path: impl FnMut(&Path) -> Option<T>,
 ) -> Option<T> {
@@ -1021,7 +1042,7 @@ fn lists<T>(ctx: &Ctx<'_>, paths: &SearchPaths<'_>, mut each: impl FnMut(Dirs<'_
             if list.is_empty() {
                 continue;
             }
-            if let Some(t) = each(Dirs::Split(&split_dirs(list.as_bytes(), b":", path_bytes(o), ctx)), ListKind::Runpath) {
+            if let Some(t) = each(Dirs::Split(&split_dirs(list.as_bytes(), b":", o, ctx)), ListKind::Runpath) {
                 return Some(t);
             }
         }
@@ -1033,7 +1054,7 @@ fn lists<T>(ctx: &Ctx<'_>, paths: &SearchPaths<'_>, mut each: impl FnMut(Dirs<'_
     }
     if let Some((list, o)) = paths.runpath {
         if !list.is_empty() {
-            if let Some(t) = each(Dirs::Split(&split_dirs(list.as_bytes(), b":", path_bytes(o), ctx)), ListKind::Runpath) {
+            if let Some(t) = each(Dirs::Split(&split_dirs(list.as_bytes(), b":", o, ctx)), ListKind::Runpath) {
                 return Some(t);
             }
         }
@@ -1143,7 +1164,7 @@ mod tests {
             host,
             secure: false,
             llp,
-            exe_origin: Some(b"/exe/dir"),
+            exe_origin: Origin::Dir(Some(Path::new("/exe/dir"))),
             cache: CacheRef::Given(cache),
             default_dirs: defaults,
         }
@@ -1153,7 +1174,7 @@ mod tests {
     /// path tried.
     fn run(ctx: &Ctx<'_>, name: &str, paths: &SearchPaths<'_>) -> (Option<PathBuf>, Vec<PathBuf>) {
         let mut tried = Vec::new();
-        let hit = search_in(ctx, name.as_bytes(), None, paths, |p| {
+        let hit = search_in(ctx, name.as_bytes(), Origin::Dir(None), paths, |p| {
             tried.push(p.to_path_buf());
             p.is_file().then(|| p.to_path_buf())
         });
@@ -1163,7 +1184,7 @@ mod tests {
     // -- DST expansion -----------------------------------------------------
 
     fn exp(s: &str, origin: Option<&str>) -> Option<String> {
-        let out = expand_dst_bytes(s.as_bytes(), origin.map(str::as_bytes), &test_host(), false)?;
+        let out = expand_dst_bytes(s.as_bytes(), Origin::Dir(origin.map(Path::new)), &test_host(), false)?;
         Some(String::from_utf8(out).unwrap())
     }
 
@@ -1204,7 +1225,7 @@ mod tests {
             ..test_host()
         };
         assert_eq!(
-            expand_dst_bytes(b"/p/$PLATFORM", None, &no_platform, false),
+            expand_dst_bytes(b"/p/$PLATFORM", Origin::Dir(None), &no_platform, false),
             None
         );
     }
@@ -1230,7 +1251,7 @@ mod tests {
     #[test]
     fn dst_secure_rules() {
         let h = test_host();
-        let sec = |s: &str, o: &str| expand_dst_bytes(s.as_bytes(), Some(o.as_bytes()), &h, true);
+        let sec = |s: &str, o: &str| expand_dst_bytes(s.as_bytes(), Origin::Dir(Some(Path::new(o))), &h, true);
         assert_eq!(
             sec("$ORIGIN", "/usr/lib/x86_64-linux-gnu").as_deref(),
             Some(&b"/usr/lib/x86_64-linux-gnu"[..])
@@ -1248,21 +1269,21 @@ mod tests {
         assert_eq!(sec("/usr/lib/$ORIGIN", "/usr/lib"), None);
         assert_eq!(sec("${ORIGIN}x", "/usr/lib"), None);
         assert_eq!(
-            expand_dst_bytes(b"/usr/$LIB", None, &h, true),
+            expand_dst_bytes(b"/usr/$LIB", Origin::Dir(None), &h, true),
             Some(b"/usr/lib/x86_64-linux-gnu".to_vec())
         );
     }
 
     #[test]
     fn public_expand_dst() {
-        let lib = expand_dst("/x/$LIB", None).unwrap();
+        let lib = expand_dst("/x/$LIB", Origin::Dir(None)).unwrap();
         assert_eq!(lib, "/x/lib/x86_64-linux-gnu");
         assert_eq!(
-            expand_dst("$ORIGIN/a", Some(Path::new("/b"))).as_deref(),
+            expand_dst("$ORIGIN/a", Origin::Dir(Some(Path::new("/b")))).as_deref(),
             Some("/b/a")
         );
-        assert_eq!(expand_dst("$ORIGIN/a", None), None);
-        let plat = expand_dst("$PLATFORM", None).unwrap();
+        assert_eq!(expand_dst("$ORIGIN/a", Origin::Dir(None)), None);
+        let plat = expand_dst("$PLATFORM", Origin::Dir(None)).unwrap();
         assert!(!plat.is_empty() && !plat.contains('$'));
     }
 
@@ -1375,7 +1396,7 @@ mod tests {
             .is_none_or(|p| p.ends_with(b"libz.so")));
         assert!(ld_cache().lookup(b"libdefinitely-not-there.so.7").is_none());
 
-        let found = search("libz.so.1", None, &SearchPaths::default(), |p| {
+        let found = search("libz.so.1", Origin::Dir(None), &SearchPaths::default(), |p| {
             p.is_file().then(|| p.to_path_buf())
         });
         let found = found.expect("libz.so.1 found by search");
@@ -1731,7 +1752,7 @@ mod tests {
 
         let (rp1, rp2, rn) = (t.s("rp1"), t.s("rp2"), t.s("run"));
         let with_rpath = SearchPaths {
-            rpath: vec![(&rp1, None), (&rp2, None)],
+            rpath: vec![(&rp1, Origin::Dir(None)), (&rp2, Origin::Dir(None))],
             runpath: None,
         };
         let c = ctx(&host, &cache, Some(llp.as_bytes()), &defaults);
@@ -1755,8 +1776,8 @@ mod tests {
         // still comes first.
         t.file("rp1/libq.so");
         let with_runpath = SearchPaths {
-            rpath: vec![(&rp1, None)],
-            runpath: Some((&rn, None)),
+            rpath: vec![(&rp1, Origin::Dir(None))],
+            runpath: Some((&rn, Origin::Dir(None))),
         };
         assert_eq!(
             run(&c, "libq.so", &with_runpath).0,
@@ -1803,7 +1824,7 @@ mod tests {
             format!("{}//", t.s("r")),
         );
         let paths = SearchPaths {
-            rpath: vec![(&a, None), (&b, None), ("", None)],
+            rpath: vec![(&a, Origin::Dir(None)), (&b, Origin::Dir(None)), ("", Origin::Dir(None))],
             runpath: None,
         };
         let c = ctx(&host, &cache, Some(llp.as_bytes()), &[]);
@@ -1821,8 +1842,8 @@ mod tests {
         assert_eq!(tried, expect);
 
         let paths = SearchPaths {
-            rpath: vec![(&a, None)],
-            runpath: Some((&r, None)),
+            rpath: vec![(&a, Origin::Dir(None))],
+            runpath: Some((&r, Origin::Dir(None))),
         };
         let (_, tried) = run(&c, "libnone.so", &paths);
         let expect: Vec<PathBuf> = ["l1/libnone.so", "l2/libnone.so", "r/libnone.so"]
@@ -1846,7 +1867,7 @@ mod tests {
         let c = ctx(&host, &cache, None, &[]);
         let paths = SearchPaths {
             rpath: vec![],
-            runpath: Some((&d, None)),
+            runpath: Some((&d, Origin::Dir(None))),
         };
         assert_eq!(
             run(&c, "libc1.so", &paths).0,
@@ -1882,7 +1903,7 @@ mod tests {
         let probed = |dir: &str| REMEMBERED.lock().subdirs.iter().any(|(d, _)| d.starts_with(dir.as_bytes()));
         for (dir, has_subdirs) in [("leaf", false), ("full", true)] {
             let d = t.s(dir) + "/";
-            let paths = SearchPaths { rpath: vec![], runpath: Some((&d, None)) };
+            let paths = SearchPaths { rpath: vec![], runpath: Some((&d, Origin::Dir(None))) };
             let (hit, tried) = run(&c, "libl.so", &paths);
             assert_eq!(hit, Some(t.0.join(dir).join("libl.so")));
             assert_eq!(tried, [t.0.join(dir).join("libl.so")]);
@@ -1901,11 +1922,11 @@ mod tests {
         let list = format!("{}:{}", t.s("wrong"), t.s("right"));
         let c = ctx(&host, &cache, None, &[]);
         let paths = SearchPaths {
-            rpath: vec![(&list, None)],
+            rpath: vec![(&list, Origin::Dir(None))],
             runpath: None,
         };
         let wrong = t.0.join("wrong/libw.so");
-        let hit = search_in(&c, b"libw.so", None, &paths, |p| {
+        let hit = search_in(&c, b"libw.so", Origin::Dir(None), &paths, |p| {
             (p.is_file() && p != wrong).then(|| p.to_path_buf())
         });
         assert_eq!(hit, Some(t.0.join("right/libw.so")));
@@ -1921,7 +1942,7 @@ mod tests {
         let app = t.0.join("app");
         let c = ctx(&host, &cache, None, &[]);
         let paths = SearchPaths {
-            rpath: vec![("$ORIGIN/lib", Some(&app))],
+            rpath: vec![("$ORIGIN/lib", Origin::Dir(Some(&app)))],
             runpath: None,
         };
         assert_eq!(
@@ -1930,14 +1951,14 @@ mod tests {
         );
         // Unknown origin: the entry is dropped.
         let paths = SearchPaths {
-            rpath: vec![("${ORIGIN}/lib", None)],
+            rpath: vec![("${ORIGIN}/lib", Origin::Dir(None))],
             runpath: None,
         };
         let (hit, tried) = run(&c, "libo.so", &paths);
         assert_eq!((hit, tried.len()), (None, 0));
         let paths = SearchPaths {
             rpath: vec![],
-            runpath: Some(("$ORIGIN/lib", Some(&app))),
+            runpath: Some(("$ORIGIN/lib", Origin::Dir(Some(&app)))),
         };
         assert_eq!(
             run(&c, "libo.so", &paths).0,
@@ -1947,7 +1968,7 @@ mod tests {
         // $ORIGIN in LD_LIBRARY_PATH is the executable's directory.
         let exe = t.0.join("exe").into_os_string().into_vec();
         let c = Ctx {
-            exe_origin: Some(&exe),
+            exe_origin: Origin::Dir(Some(as_path(&exe))),
             llp: Some(b"$ORIGIN/x"),
             ..ctx(&host, &cache, None, &[])
         };
@@ -1983,7 +2004,7 @@ mod tests {
         let c = ctx(&host, &cache, None, &[]);
         let paths = SearchPaths {
             rpath: vec![],
-            runpath: Some(("/n1;/n2", None)),
+            runpath: Some(("/n1;/n2", Origin::Dir(None))),
         };
         assert_eq!(run(&c, "l.so", &paths).1, [PathBuf::from("/n1;/n2/l.so")]);
     }
@@ -2000,12 +2021,12 @@ mod tests {
         let r = t.s("r");
         let c = ctx(&host, &cache, Some(r.as_bytes()), &[b"/lib/"]);
         let paths = SearchPaths {
-            rpath: vec![(&r, None)],
-            runpath: Some((&r, None)),
+            rpath: vec![(&r, Origin::Dir(None))],
+            runpath: Some((&r, Origin::Dir(None))),
         };
 
         let mut tried = Vec::new();
-        let hit = search_in(&c, b"./libs.so", None, &paths, |p| {
+        let hit = search_in(&c, b"./libs.so", Origin::Dir(None), &paths, |p| {
             tried.push(p.to_path_buf());
             None::<()>
         });
@@ -2016,7 +2037,7 @@ mod tests {
         let hit = search_in(
             &c,
             b"$ORIGIN/libs.so",
-            Some(o.as_os_str().as_bytes()),
+            Origin::Dir(Some(&o)),
             &paths,
             |p| {
                 tried.push(p.to_path_buf());
@@ -2026,12 +2047,12 @@ mod tests {
         assert_eq!((hit, tried), (Some(()), vec![t.0.join("o/libs.so")]));
 
         let mut called = false;
-        let hit = search_in(&c, b"$ORIGIN/libs.so", None, &paths, |_| {
+        let hit = search_in(&c, b"$ORIGIN/libs.so", Origin::Dir(None), &paths, |_| {
             called = true;
             Some(())
         });
         assert_eq!((hit, called), (None, false));
-        assert_eq!(search_in(&c, b"", None, &paths, |_| Some(())), None);
+        assert_eq!(search_in(&c, b"", Origin::Dir(None), &paths, |_| Some(())), None);
     }
 
     #[test]
@@ -2050,14 +2071,14 @@ mod tests {
         // $ORIGIN outside the system directories is refused.
         let o = t.0.join("l");
         let paths = SearchPaths {
-            rpath: vec![("$ORIGIN", Some(&o))],
+            rpath: vec![("$ORIGIN", Origin::Dir(Some(&o)))],
             runpath: None,
         };
         let (hit, tried) = run(&c, "libs.so", &paths);
         assert_eq!((hit, tried.len()), (None, 0));
         // Plain directories still work.
         let paths = SearchPaths {
-            rpath: vec![(&l, None)],
+            rpath: vec![(&l, Origin::Dir(None))],
             runpath: None,
         };
         assert_eq!(run(&c, "libs.so", &paths).0, Some(t.0.join("l/libs.so")));

@@ -176,7 +176,7 @@ impl Index {
         loop {
             let s = self.slots[i];
             if s.entry == 0 {
-                return Answer::Missing(&self.scope[0].name);
+                return Answer::Missing(self.scope[0].name());
             }
             if s.tag == h as u32 && self.named(s.entry, name) {
                 if s.entry & SLOW != 0 {

@@ -847,7 +847,7 @@ pub fn check(m: &Module) -> crate::error::Result<()> {
 }
 
 fn malformed(m: &Module, table: &str, reason: String) -> crate::error::Error {
-    crate::error::Error::Malformed { file: m.name.clone(), reason: format!("malformed {table}: {reason}") }
+    crate::error::Error::Malformed { file: m.name().to_string(), reason: format!("malformed {table}: {reason}") }
 }
 
 /// Check everything an unwinder may read of `m`'s .eh_frame and .eh_frame_hdr: every record,
