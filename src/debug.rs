@@ -151,9 +151,17 @@ impl OpenStats {
         OpenStats { start: on(STATISTICS).then(std::time::Instant::now), relocation: Default::default() }
     }
 
-    /// Relocation has taken `d` so far.
-    pub fn relocated(&mut self, d: std::time::Duration) {
-        self.relocation += d;
+    /// A clock for [`OpenStats::relocated`], read only when statistics are on (a first read of
+    /// the clock in a process faults in the vDSO's data page).
+    pub fn clock(&self) -> Option<std::time::Instant> {
+        self.start.map(|_| std::time::Instant::now())
+    }
+
+    /// Relocation has taken since `since` (from [`OpenStats::clock`]) more.
+    pub fn relocated(&mut self, since: Option<std::time::Instant>) {
+        if let Some(t) = since {
+            self.relocation += t.elapsed();
+        }
     }
 
     pub fn finish(&self, name: &str, objects: usize) {

@@ -671,7 +671,7 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize, hit: &m
     let lazy = flags & LAZY != 0 && flags & NOW == 0 && !bind_now_from_env() && crate::arch::trampolines_supported();
     let bind_hooks = relocate::Hooks { open: hooks.clone(), lookups: Lookups::snapshot(hooks) };
     let mut stats = crate::debug::OpenStats::start();
-    let relocation = std::time::Instant::now();
+    let relocation = stats.clock();
     for &i in &order {
         let m = &group.modules[i];
         // A unit binds what it imports in its own scope first (its shared-object inputs).
@@ -702,7 +702,7 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize, hit: &m
         }
     }
     drop(global);
-    stats.relocated(relocation.elapsed());
+    stats.relocated(relocation);
 
     for m in &group.modules {
         init::check(m)?;
