@@ -350,7 +350,7 @@ pub enum Input<'a> {
     Memory { image: &'a [u8], name: &'a str },
     /// Objects and archives to link into one unit, with the handles of its shared-object inputs
     /// (see `link::open`).
-    Link { name: &'a str, inputs: &'a [crate::link::Input<'a>], shared: &'a [Handle], key: &'a [crate::link::cache::KeyInput<'a>] },
+    Link { name: &'a str, inputs: &'a dyn crate::link::Sources, shared: &'a [Handle], key: &'a [crate::link::cache::KeyInput<'a>] },
 }
 
 /// LD_BIND_NOW set to a non-empty value turns lazy binding off, as for the system loader.
@@ -589,7 +589,7 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize, hit: &m
     // A unit (objects and archives linked here) depends on its shared-object inputs.
     let mut unit: Option<(Vec<Arc<Module>>, crate::link::Needers)> = None;
     let mut link = |name: &str,
-                    inputs: &[crate::link::Input],
+                    inputs: &dyn crate::link::Sources,
                     shared: &[Handle],
                     file: Option<(Option<PathBuf>, (u64, u64))>,
                     key: &[crate::link::cache::KeyInput]| {
@@ -609,20 +609,22 @@ fn open_once(input: Input, flags: i32, hooks: &OpenHooks, caller: usize, hit: &m
     };
     let root = match (&input, found) {
         (Input::Memory { image, name }, _) if crate::link::is_linkable(image) => {
-            link(name, &[crate::link::Input { name, data: image, whole_archive: true }], &[], None, &[crate::link::cache::KeyInput::Memory])?
+            link(name, &crate::link::Input { name, data: image, whole_archive: true }, &[], None, &[crate::link::cache::KeyInput::Memory])?
         }
         (Input::Link { name, inputs, shared, key }, _) => {
             // Named after all its inputs: no `rl_open` name or DT_NEEDED entry denotes it.
-            let mut m = link(name, inputs, shared, None, key)?;
+            let mut m = link(name, *inputs, shared, None, key)?;
             m.basename_at = usize::MAX;
             m
         }
         (_, Some(Found::Object(path, f))) => {
             let name = path.to_string_lossy();
-            let data = f.map_all().map_err(|e| Error::Io { file: name.to_string(), reason: e.to_string() })?;
             let origin = resolve::origin_of(&path);
-            let key = [crate::link::cache::KeyInput::File { name: &name, whole_archive: true, stamp: f.stamp }];
-            link(&name, &[crate::link::Input { name: &name, data: &data, whole_archive: true }], &[], Some((origin, f.id)), &key)?
+            let (stamp, id) = (f.stamp, f.id);
+            let key = [crate::link::cache::KeyInput::File { name: &name, whole_archive: true, stamp }];
+            let source = LinkSource::File(f);
+            let sources = LinkSources { inputs: vec![(&*name, &source, true)], maps: Default::default() };
+            link(&name, &sources, &[], Some((origin, id)), &key)?
         }
         (Input::Memory { image, name }, _) => map::load(&Source::Memory(image), None, name, None, ids())?,
         (_, Some(Found::File(path, f, layout))) => {
@@ -1457,61 +1459,64 @@ pub fn link(given: &[Given], flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         return Err(Error::InvalidArgument("rl_link needs at least one input".into()));
     }
     let mut names = Vec::with_capacity(given.len());
-    let mut maps = Vec::with_capacity(given.len());
-    let mut stamps = Vec::with_capacity(given.len());
-    // Inputs named like `rl_open` names (no slash, no such file): shared objects to search for.
-    let mut searched = vec![false; given.len()];
+    let mut sources = Vec::with_capacity(given.len());
+    let mut kinds = Vec::with_capacity(given.len());
     for (i, g) in given.iter().enumerate() {
         let name = g.path.or(g.name).map_or_else(|| format!("<memory image {i}>"), str::to_string);
-        let mut stamp = None;
-        let map = match (g.path, g.image) {
-            (Some(p), _) => match crate::os::File::open(std::path::Path::new(p)).and_then(|f| {
-                stamp = Some(f.stamp);
-                f.map_all()
-            }) {
-                Ok(m) => Some(m),
-                Err(e) if !p.contains('/') && e.kind() == std::io::ErrorKind::NotFound => {
-                    searched[i] = true;
-                    None
+        let (source, kind) = match (g.path, g.image) {
+            // A file is read through the descriptor opened here: its first bytes tell its kind
+            // now, the rest is mapped if the unit is linked (see `LinkSources`).
+            (Some(p), _) => match crate::os::File::open(std::path::Path::new(p)) {
+                Ok(f) => {
+                    let mut head = [0u8; 64];
+                    let head = &mut head[..(f.size as usize).min(64)];
+                    f.read_at(head, 0).map_err(|e| Error::Io { file: name.clone(), reason: e.to_string() })?;
+                    let kind = input_kind(head);
+                    (LinkSource::File(f), kind)
                 }
+                // Named like `rl_open` names (no slash, no such file): a shared object to search for.
+                Err(e) if !p.contains('/') && e.kind() == std::io::ErrorKind::NotFound => (LinkSource::Searched, InputKind::Shared),
                 Err(e) => return Err(Error::Io { file: name, reason: e.to_string() }),
             },
-            (None, Some(image)) if !image.is_empty() => None,
+            (None, Some(image)) if !image.is_empty() => (LinkSource::Image(image), input_kind(image)),
             (None, _) => return Err(Error::InvalidArgument(format!("input {i} ({name}) has neither a path nor an image"))),
         };
         names.push(name);
-        maps.push(map);
-        stamps.push(stamp);
+        sources.push(source);
+        kinds.push(kind);
     }
-    let data = |i: usize| -> &[u8] { maps[i].as_deref().or(given[i].image).unwrap_or(&[]) };
-    let kind = |i: usize| if searched[i] { InputKind::Shared } else { input_kind(data(i)) };
     let mut shared: Vec<Handle> = Vec::new();
     let result = (|| {
         for (i, g) in given.iter().enumerate() {
-            if kind(i) == InputKind::Shared {
-                let input = match g.path {
-                    Some(p) => Input::Path(p),
-                    None => Input::Memory { image: data(i), name: &names[i] },
+            if kinds[i] == InputKind::Shared {
+                let input = match (g.path, &sources[i]) {
+                    (Some(p), _) => Input::Path(p),
+                    (None, LinkSource::Image(image)) => Input::Memory { image, name: &names[i] },
+                    (None, _) => unreachable!("an input without a path has an image"),
                 };
                 let own = GLOBAL | NODELETE | NOLOAD;
                 shared.push(open(input, flags & !own, hooks)?);
             }
         }
-        let linked: Vec<usize> = (0..given.len()).filter(|&i| kind(i) != InputKind::Shared).collect();
+        let linked: Vec<usize> = (0..given.len()).filter(|&i| kinds[i] != InputKind::Shared).collect();
         if linked.is_empty() {
             return Err(Error::InvalidArgument("rl_link: no relocatable object or archive among the inputs".into()));
         }
-        let inputs: Vec<crate::link::Input> =
-            linked.iter().map(|&i| crate::link::Input { name: &names[i], data: data(i), whole_archive: given[i].whole_archive }).collect();
         let unit_name = linked.iter().map(|&i| names[i].as_str()).collect::<Vec<_>>().join("+");
         // How each input enters the unit cache's key.
         let key: Vec<KeyInput> = (0..given.len())
-            .map(|i| match (kind(i), stamps[i]) {
+            .map(|i| match (kinds[i], &sources[i]) {
                 (InputKind::Shared, _) if given[i].path.is_some() => KeyInput::Shared(&names[i]),
-                (InputKind::Object | InputKind::Archive, Some(stamp)) => KeyInput::File { name: &names[i], whole_archive: given[i].whole_archive, stamp },
+                (InputKind::Object | InputKind::Archive, LinkSource::File(f)) => {
+                    KeyInput::File { name: &names[i], whole_archive: given[i].whole_archive, stamp: f.stamp }
+                }
                 _ => KeyInput::Memory,
             })
             .collect();
+        let inputs = LinkSources {
+            inputs: linked.iter().map(|&i| (names[i].as_str(), &sources[i], given[i].whole_archive)).collect(),
+            maps: Default::default(),
+        };
         open(Input::Link { name: &unit_name, inputs: &inputs, shared: &shared, key: &key }, flags, hooks)
     })();
     // The unit holds its shared-object inputs now (or failed and needs them no more).
@@ -1519,4 +1524,42 @@ pub fn link(given: &[Given], flags: i32, hooks: &OpenHooks) -> Result<Handle> {
         let _ = close(h);
     }
     result
+}
+
+/// Where an input of `rl_link` comes from.
+enum LinkSource<'a> {
+    /// A file, open.
+    File(crate::os::File),
+    /// An image in memory.
+    Image(&'a [u8]),
+    /// A shared object to search for by name.
+    Searched,
+}
+
+/// The objects and archives of an `rl_link` (name, source, whether linked whole): files are
+/// mapped only when the unit is linked, not when it is mapped from the cache.
+struct LinkSources<'a> {
+    inputs: Vec<(&'a str, &'a LinkSource<'a>, bool)>,
+    maps: once_cell::unsync::OnceCell<Vec<Option<crate::os::Bytes>>>,
+}
+
+impl<'a> crate::link::Sources for LinkSources<'a> {
+    fn inputs<'s>(&'s self) -> Result<Vec<crate::link::Input<'s>>> {
+        let maps = self.maps.get_or_try_init(|| {
+            let map = |&(name, source, _): &(&str, &LinkSource, bool)| match source {
+                LinkSource::File(f) => f.map_all().map(Some).map_err(|e| Error::Io { file: name.to_string(), reason: e.to_string() }),
+                _ => Ok(None),
+            };
+            self.inputs.iter().map(map).collect::<Result<Vec<_>>>()
+        })?;
+        let input = |(&(name, source, whole_archive), map): (&(&'a str, &'a LinkSource<'a>, bool), &'s Option<crate::os::Bytes>)| {
+            let data: &'s [u8] = match (source, map) {
+                (_, Some(m)) => m,
+                (LinkSource::Image(image), None) => image,
+                _ => &[],
+            };
+            crate::link::Input { name, data, whole_archive }
+        };
+        Ok(self.inputs.iter().zip(maps).map(input).collect())
+    }
 }

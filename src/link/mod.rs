@@ -97,6 +97,20 @@ pub fn link(unit: &str, inputs: &[Input], scope: &dyn Scope) -> Result<Unit> {
     Ok(Unit { region, image_len, static_tls: tls.0, needers, position_dependent })
 }
 
+/// A unit's inputs, read when the unit is linked: a unit mapped from the cache needs only their
+/// identities (the cache key), not their bytes.
+pub trait Sources {
+    /// The inputs, read now if they were not yet.
+    fn inputs(&self) -> Result<Vec<Input<'_>>>;
+}
+
+/// One input already in memory.
+impl Sources for Input<'_> {
+    fn inputs(&self) -> Result<Vec<Input<'_>>> {
+        Ok(vec![*self])
+    }
+}
+
 /// Where a unit is cached, and the key of its inputs (see [`cache`]).
 pub struct CacheRequest<'a> {
     pub dir: &'a std::path::Path,
@@ -110,7 +124,7 @@ pub struct CacheRequest<'a> {
 /// independent.
 pub fn load(
     name: &str,
-    inputs: &[Input],
+    inputs: &dyn Sources,
     scope: &dyn Scope,
     origin: Option<std::path::PathBuf>,
     file_id: Option<(u64, u64)>,
@@ -124,7 +138,8 @@ pub fn load(
         }
     }
     let recorder = entry.as_ref().map(|_| cache::Recorder::new(scope));
-    let unit = link(name, inputs, recorder.as_ref().map_or(scope, |r| r as &dyn Scope))?;
+    let inputs = inputs.inputs()?;
+    let unit = link(name, &inputs, recorder.as_ref().map_or(scope, |r| r as &dyn Scope))?;
     // SAFETY: the image lies in the unit's span, mapped and written by `link`; from now on it is
     // only read (the map stage reads the headers through this view, then sets protections).
     let image: &[u8] = unsafe { crate::raw::bytes_mut(unit.region.base, unit.image_len) };

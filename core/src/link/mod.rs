@@ -33,6 +33,7 @@ pub use ehframe::eh_pointer_size;
 
 /// One input of a unit: a relocatable object, an archive, or a shared object (which the caller
 /// loads; the linker skips it).
+#[derive(Clone, Copy, Debug)]
 pub struct Input<'a> {
     /// The path, or the name given for an image in memory.
     pub name: &'a str,
