@@ -24,6 +24,7 @@ use crate::os::{self, Stamp};
 use std::cell::RefCell;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 /// The layout of entries and of their keys: changed whenever either changes.
 const FORMAT: u32 = 1;
@@ -75,8 +76,8 @@ impl Scope for Recorder<'_> {
 pub struct Entry {
     dir: PathBuf,
     key: Vec<u8>,
-    /// The file name: 32 hex digits.
-    file: String,
+    /// The entry's path: `dir`, then the file name (32 hex digits).
+    path: PathBuf,
     /// Whether every input file was unchanged for a while (see [`Stamp::settled`]): only then
     /// is an entry written, whose key then names one content of each.
     settled: bool,
@@ -88,13 +89,13 @@ fn put_u64(out: &mut Vec<u8>, v: u64) {
 }
 
 /// Append bytes with their length.
-fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+pub(super) fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     put_u64(out, b.len() as u64);
     out.extend_from_slice(b);
 }
 
 /// A reader of what [`put_u64`] and [`put_bytes`] wrote; `None` past the end.
-struct Reader<'b>(&'b [u8]);
+pub(super) struct Reader<'b>(pub(super) &'b [u8]);
 
 impl<'b> Reader<'b> {
     fn u64(&mut self) -> Option<u64> {
@@ -103,7 +104,7 @@ impl<'b> Reader<'b> {
         Some(u64::from_le_bytes(*head))
     }
 
-    fn bytes(&mut self) -> Option<&'b [u8]> {
+    pub(super) fn bytes(&mut self) -> Option<&'b [u8]> {
         let n = usize::try_from(self.u64()?).ok()?;
         let b = self.0.get(..n)?;
         self.0 = &self.0[n..];
@@ -156,13 +157,26 @@ impl Entry {
             key.hash(&mut h);
             h.finish()
         };
-        let file = format!("{:016x}{:016x}", half(0), half(1));
-        Some(Entry { dir: dir.to_path_buf(), key, file, settled })
+        let mut path = dir.as_os_str().as_bytes().to_vec();
+        if !path.ends_with(b"/") {
+            path.push(b'/');
+        }
+        for h in [half(0), half(1)] {
+            path.extend((0..16).rev().map(|i| b"0123456789abcdef"[(h >> (4 * i)) as usize & 15]));
+        }
+        let path = PathBuf::from(std::ffi::OsString::from_vec(path));
+        Some(Entry { dir: dir.to_path_buf(), key, path, settled })
     }
 
     /// The entry's file.
-    pub fn path(&self) -> PathBuf {
-        self.dir.join(&self.file)
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The entry's file name (32 hex digits).
+    fn file(&self) -> &str {
+        // Made of ASCII hex digits in `new`.
+        self.path.file_name().and_then(|f| f.to_str()).unwrap_or_default()
     }
 
     /// Map the unit from its entry, if there is a sound one whose scope answers `scope` still
@@ -170,7 +184,7 @@ impl Entry {
     pub fn load(&self, scope: &dyn Scope, name: &str, origin: Option<PathBuf>, file_id: Option<(u64, u64)>, id: u64) -> Option<(Module, Needers)> {
         let path = self.path();
         let miss = |why: &str| report!(FILES, "unit cache: miss for {name} ({}): {why}", path.display());
-        let file = match os::File::open_private(&path) {
+        let file = match os::File::open_private(path) {
             Ok(f) => f,
             Err(e) => {
                 miss(&crate::error::io_reason(&e));
@@ -228,19 +242,15 @@ impl Entry {
             };
             answers.push((name, answer));
         }
-        let mut needers = Needers::default();
-        for _ in 0..r.u64()? {
-            let name = r.bytes()?;
-            needers.push(name, std::str::from_utf8(r.bytes()?).ok()?);
-        }
-        r.0.is_empty().then_some((answers, needers))
+        let count = usize::try_from(r.u64()?).ok()?;
+        Some((answers, Needers::from_encoded(r.0, count)?))
     }
 
     /// Write the entry: `image` (as linked, before relocation), what `recorder` heard, and the
     /// needers. Failures are only reported (with `RELINK_DEBUG=files`).
     pub fn store(&self, image: &[u8], recorder: Recorder, needers: &Needers) {
         if !self.settled {
-            report!(FILES, "unit cache: an input of {} changed within the last seconds: not written", self.file);
+            report!(FILES, "unit cache: an input of {} changed within the last seconds: not written", self.file());
             return;
         }
         let page = os::page_size();
@@ -261,17 +271,15 @@ impl Entry {
                 }
             }
         }
-        put_u64(&mut t, needers.len() as u64);
-        for (name, who) in needers.iter() {
-            put_bytes(&mut t, name);
-            put_bytes(&mut t, who.as_bytes());
-        }
+        let (count, encoded) = needers.encoded();
+        put_u64(&mut t, count as u64);
+        t.extend_from_slice(encoded);
         let len = t.len() as u64;
         put_u64(&mut t, len);
         t.extend_from_slice(MAGIC);
         let [salt] = os::random_words::<1>();
-        let temp = format!(".{}.{}.{salt:016x}", self.file, std::process::id());
-        match os::write_replacing(&self.dir, &temp, &self.file, &[image, &padding, &t]) {
+        let temp = format!(".{}.{}.{salt:016x}", self.file(), std::process::id());
+        match os::write_replacing(&self.dir, &temp, self.file(), &[image, &padding, &t]) {
             Ok(()) => report!(FILES, "unit cache: wrote {}", self.path().display()),
             Err(e) => report!(FILES, "unit cache: cannot write {}: {e}", self.path().display()),
         }

@@ -134,7 +134,7 @@ pub fn load(
     let entry = cache.and_then(|c| cache::Entry::new(c.dir, name, c.inputs));
     if let Some(e) = &entry {
         if let Some((m, needers)) = e.load(scope, name, origin.clone(), file_id, id) {
-            return Ok((m, needers, Some(e.path())));
+            return Ok((m, needers, Some(e.path().to_path_buf())));
         }
     }
     let recorder = entry.as_ref().map(|_| cache::Recorder::new(scope));
@@ -155,36 +155,43 @@ pub fn load(
 }
 
 /// For each name a unit imports (once each), the input that first referred to it. Read only to
-/// word an error: the names one after the other in one buffer, rather than a hash map or an
-/// allocation each, so that mapping a unit from the cache costs two allocations for them.
+/// word an error, so kept as the unit cache stores it: each name and input name after its
+/// length, one after the other in one buffer. A unit mapped from the cache copies the entry's
+/// bytes as they are.
 #[derive(Default)]
 pub struct Needers {
-    text: Vec<u8>,
-    /// Where each import's name ends in `text`, and where the input's name after it ends.
-    ends: Vec<(usize, usize)>,
+    encoded: Vec<u8>,
+    count: usize,
 }
 
 impl Needers {
     pub fn push(&mut self, name: &[u8], who: &str) {
-        self.text.extend_from_slice(name);
-        let name_end = self.text.len();
-        self.text.extend_from_slice(who.as_bytes());
-        self.ends.push((name_end, self.text.len()));
+        cache::put_bytes(&mut self.encoded, name);
+        cache::put_bytes(&mut self.encoded, who.as_bytes());
+        self.count += 1;
     }
 
-    pub fn len(&self) -> usize {
-        self.ends.len()
+    /// The needers encoded as `encoded` (see [`Needers::encoded`]), if that holds `count` of
+    /// them and nothing else.
+    pub fn from_encoded(encoded: &[u8], count: usize) -> Option<Needers> {
+        let mut r = cache::Reader(encoded);
+        for _ in 0..count {
+            r.bytes()?;
+            r.bytes()?;
+        }
+        r.0.is_empty().then(|| Needers { encoded: encoded.to_vec(), count })
     }
 
-    /// Each import's name and the input that needs it, in the order they were pushed.
+    /// How many there are, and their encoding.
+    pub fn encoded(&self) -> (usize, &[u8]) {
+        (self.count, &self.encoded)
+    }
+
+    /// Each import's name and the input that needs it, in the order they were pushed (an input
+    /// name that is not UTF-8, only possible in a damaged cache entry, reads as "").
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &str)> {
-        let mut start = 0;
-        self.ends.iter().map(move |&(name_end, end)| {
-            let name = &self.text[start..name_end];
-            start = end;
-            // Pushed as a `str`: always UTF-8.
-            (name, std::str::from_utf8(&self.text[name_end..end]).unwrap_or_default())
-        })
+        let mut r = cache::Reader(&self.encoded);
+        std::iter::from_fn(move || Some((r.bytes()?, std::str::from_utf8(r.bytes()?).unwrap_or_default())))
     }
 }
 
