@@ -10,6 +10,8 @@
 #                       installs what they need)
 #   make demo           build and run the C demo in examples/demo
 #   make bench          relink vs glibc side by side (CALLGRIND=1 adds instruction counts)
+#   make hot-symbols    list again the functions opening libraries runs, which the linker puts
+#                       first in librelink.so (bench/hot-symbols.txt; needs valgrind)
 #   make header         regenerate include/relink.h
 #   make install        install into $(DESTDIR)$(PREFIX)
 #   make clean          remove build output
@@ -64,7 +66,7 @@ TSAN_LIB := $(TSAN)/$(TARGET_TRIPLE)/release
 
 CROSS ?= 1
 
-.PHONY: all build test test-cross core-bare demo bench header install install-check clean
+.PHONY: all build test test-cross core-bare demo bench hot-symbols header install install-check clean
 .PHONY: nightly fuzz fuzz-build fuzz-seeds check-valgrind tsan
 
 all: build
@@ -114,6 +116,9 @@ demo: build
 
 bench:
 	CALLGRIND=$(CALLGRIND) bench/run.sh
+
+hot-symbols:
+	python3 bench/hot_symbols.py --cc $(CC)
 
 header:
 	RELINK_UPDATE_HEADER=1 $(CARGO) test --release --test header
