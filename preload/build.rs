@@ -12,4 +12,9 @@ fn main() {
     println!("cargo:rerun-if-changed={map}");
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,librelink_preload.so");
     println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={dir}/{map}");
+    // The interposer holds librelink's functions: laid out as in librelink.so.
+    let outcome = hot_symbols_first(&std::path::Path::new(&dir).join("../bench/hot-symbols.txt"), "rustc-cdylib-link-arg");
+    println!("cargo:rustc-env=RELINK_HOT_SYMBOLS={outcome}");
 }
+
+include!("../bench/hot_symbols.rs");

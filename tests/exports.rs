@@ -178,16 +178,21 @@ fn header_compiles_as_cxx11_and_links() {
     );
 }
 
-/// The functions that opening libraries runs (bench/hot-symbols.txt) come first in librelink.so's
-/// text, together, as build.rs has the linker lay them out: a first open faults in a few
-/// adjacent pages of relink's code.
+/// The functions that opening libraries runs (bench/hot-symbols.txt) come first in the text of
+/// librelink.so and of the interposer, together, as the build scripts have the linker lay them
+/// out: a first open faults in a few adjacent pages of relink's code.
 #[test]
 fn hot_functions_come_first() {
     assert_eq!(env!("RELINK_HOT_SYMBOLS"), "applied", "build.rs did not lay out librelink.so's hot functions");
     let list = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/hot-symbols.txt")).unwrap();
     let hot: std::collections::HashSet<&str> = list.lines().collect();
+    assert_hot_first(&relink_so(), &hot);
+    assert_hot_first(&preload_so(), &hot);
+}
+
+fn assert_hot_first(so: &Path, hot: &std::collections::HashSet<&str>) {
     // (address, section index, name) of every function of the symbol table.
-    let out = readelf(&["-sW"], &relink_so());
+    let out = readelf(&["-sW"], so);
     let mut functions: Vec<(u64, String, String)> = Vec::new();
     for line in out.lines() {
         let f: Vec<&str> = line.split_whitespace().collect();
@@ -198,9 +203,10 @@ fn hot_functions_come_first() {
     let laid_out: Vec<&(u64, String, String)> = functions.iter().filter(|(_, _, n)| hot.contains(n.as_str())).collect();
     assert!(
         laid_out.len() * 2 >= hot.len(),
-        "only {} of the {} functions of bench/hot-symbols.txt are in librelink.so: run `make hot-symbols`",
+        "only {} of the {} functions of bench/hot-symbols.txt are in {}: run `make hot-symbols`",
         laid_out.len(),
-        hot.len()
+        hot.len(),
+        so.display()
     );
     let text = &laid_out[0].1;
     let hot_at: std::collections::HashSet<u64> = laid_out.iter().map(|(a, _, _)| *a).collect();
@@ -211,5 +217,5 @@ fn hot_functions_come_first() {
         .filter(|(a, s, _)| s == text && *a >= start && *a <= end && !hot_at.contains(a))
         .map(|(_, _, n)| n.as_str())
         .collect();
-    assert!(cold.is_empty(), "functions not in bench/hot-symbols.txt lie among the hot ones ({start:#x}..={end:#x}): {cold:?}");
+    assert!(cold.is_empty(), "{}: functions not in bench/hot-symbols.txt lie among the hot ones ({start:#x}..={end:#x}): {cold:?}", so.display());
 }
