@@ -561,8 +561,7 @@ const PE_PCREL_SDATA4: u8 = PE_PCREL | 0x0b;
 /// A little-endian 32-bit word of `b` at `at`, if it is there.
 #[inline]
 fn word(b: &[u8], at: usize) -> Option<u32> {
-    // `at` is an offset into a mapped table, far below `usize::MAX - 4`.
-    b.get(at..at + 4).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+    relink_core::raw::le_u32(b, at)
 }
 
 /// Walk .eh_frame at `start`: every record, up to its terminator, or why the table is

@@ -72,12 +72,6 @@ impl Linked {
     }
 }
 
-/// The little-endian integer of `len` bytes at `at`.
-fn le(bytes: &[u8], at: usize, len: usize) -> Option<u64> {
-    let b = bytes.get(at..at.checked_add(len)?)?;
-    Some(b.iter().rev().fold(0, |v, &x| v << 8 | u64::from(x)))
-}
-
 /// The caller's resolver as the scope the link stage looks imported names up in.
 struct Imports<'r>(RefCell<&'r mut dyn Resolver>);
 
@@ -112,7 +106,7 @@ where
     if image.get(..4) != Some(b"\x7fELF") || image.get(4) != Some(&2) || image.get(5) != Some(&1) {
         return Err(bad("not a little-endian ELF64 file"));
     }
-    if le(image, 16, 2) != Some(u64::from(ET_REL)) || le(image, 18, 2) != Some(u64::from(native::ELF_MACHINE)) {
+    if crate::raw::le(image, 16, 2) != Some(u64::from(ET_REL)) || crate::raw::le(image, 18, 2) != Some(u64::from(native::ELF_MACHINE)) {
         return Err(bad("not a relocatable object for this machine"));
     }
     let page = mem.page_size();

@@ -410,6 +410,32 @@ impl StrTab {
     }
 }
 
+/// The little-endian integer of the `len` bytes (at most 8) at `at` of `bytes`, if they are all
+/// there: the one reader of byte-encoded fields (object files, unwind tables, images in
+/// memory) that are not read as records.
+#[inline]
+pub fn le(bytes: &[u8], at: usize, len: usize) -> Option<u64> {
+    let field = bytes.get(at..at.checked_add(len)?)?;
+    match *field {
+        [a, b, c, d] => Some(u32::from_le_bytes([a, b, c, d]) as u64),
+        [a, b, c, d, e, f, g, h] => Some(u64::from_le_bytes([a, b, c, d, e, f, g, h])),
+        _ if len <= 8 => Some(field.iter().rev().fold(0, |v, &x| v << 8 | u64::from(x))),
+        _ => None,
+    }
+}
+
+/// The little-endian `u32` at `at` of `bytes` (see [`le`]).
+#[inline]
+pub fn le_u32(bytes: &[u8], at: usize) -> Option<u32> {
+    le(bytes, at, 4).map(|v| v as u32)
+}
+
+/// The little-endian `u64` at `at` of `bytes` (see [`le`]).
+#[inline]
+pub fn le_u64(bytes: &[u8], at: usize) -> Option<u64> {
+    le(bytes, at, 8)
+}
+
 /// A name of fewer than 8 bytes as a word: its first and last 4 bytes (which overlap below 8)
 /// or, below 4, its bytes.
 #[inline(always)]
@@ -427,6 +453,18 @@ pub fn short_word(name: &[u8]) -> u64 {
 mod tests {
     use super::*;
     use std::vec;
+
+    #[test]
+    fn little_endian_fields() {
+        let b = [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09];
+        assert_eq!(le(&b, 0, 2), Some(0x0201));
+        assert_eq!(le_u32(&b, 1), Some(0x0504_0302));
+        assert_eq!(le_u64(&b, 1), Some(0x0908_0706_0504_0302));
+        assert_eq!(le(&b, 6, 3), Some(0x09_0807));
+        assert_eq!(le_u32(&b, 6), None, "past the end");
+        assert_eq!(le(&b, usize::MAX, 4), None, "offset overflows");
+        assert_eq!(le(&b, 0, 9), None, "wider than 8 bytes");
+    }
 
     #[test]
     fn ranges_never_wrap() {

@@ -60,7 +60,7 @@ pub fn place_in(pieces: &[Piece], hint: &mut usize, off: u64) -> Option<u64> {
 }
 
 fn u32_at(d: &[u8], at: u64) -> Option<u32> {
-    Some(u32::from_le_bytes(d.get(at as usize..at as usize + 4)?.try_into().ok()?))
+    crate::raw::le_u32(d, usize::try_from(at).ok()?)
 }
 
 /// Choose the records to keep; `targets` tell which relocations refer to code not linked.

@@ -32,12 +32,13 @@ pub struct Reloc {
 const RELA_SIZE: usize = 24;
 const SYM_SIZE: usize = 24;
 
+/// Fields of records whose bounds the caller checked.
 fn u64_at(d: &[u8], at: usize) -> u64 {
-    u64::from_le_bytes(d[at..at + 8].try_into().expect("eight bytes"))
+    crate::raw::le_u64(d, at).expect("eight bytes")
 }
 
 fn u32_at(d: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(d[at..at + 4].try_into().expect("four bytes"))
+    crate::raw::le_u32(d, at).expect("four bytes")
 }
 
 /// Where byte `b` first occurs in `bytes`, looking at eight bytes at a time (names in string
