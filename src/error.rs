@@ -46,6 +46,11 @@ pub enum Error {
     /// Objects could not be linked into a unit (duplicate or hidden undefined symbols, a
     /// relocation that cannot be satisfied, no place where the unit's 32-bit fields reach).
     Link { file: String, reason: String },
+    /// The object needs static TLS (initial-exec access to thread-local variables) that relink
+    /// cannot give it: `no_block` when no block of glibc's static TLS area could be had (see
+    /// `tls::reserve_static`), else because of how its variables are accessed or initialized.
+    /// The system loader may still load such an object.
+    StaticTls { file: String, reason: String, no_block: bool },
 }
 
 fn version_suffix(v: &Option<String>) -> String {
@@ -58,6 +63,8 @@ impl fmt::Display for Error {
             Error::Io { file, reason } => write!(f, "{file}: cannot open shared object file: {reason}"),
             Error::Malformed { file, reason } => write!(f, "{file}: invalid ELF image: {reason}"),
             Error::Unsupported { file, what } => write!(f, "{file}: unsupported: {what}"),
+            Error::StaticTls { file, reason, no_block: false } => write!(f, "{file}: unsupported: {reason}"),
+            Error::StaticTls { file, reason, no_block: true } => write!(f, "{file}: cannot map: {reason}"),
             Error::MissingDependency { file, needed } => write!(
                 f,
                 "{needed}: cannot open shared object file: No such file or directory (needed by {file}, not found in \
@@ -107,9 +114,7 @@ impl Error {
     /// (the system loader may still load it).
     pub fn is_static_tls(&self) -> bool {
         match self {
-            Error::Unsupported { what, .. } => what.starts_with("static TLS"),
-            // No block in glibc's static TLS area could be had (see `tls::reserve_static`).
-            Error::Map { reason, .. } => reason.starts_with("static TLS"),
+            Error::StaticTls { .. } => true,
             Error::Dependency { source, .. } => source.is_static_tls(),
             _ => false,
         }
@@ -126,3 +131,20 @@ pub fn io_reason(e: &std::io::Error) -> String {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn static_tls_errors() {
+        let refused = Error::StaticTls { file: "libx.so".into(), reason: "static TLS: why".into(), no_block: false };
+        let no_block = Error::StaticTls { file: "liby.so".into(), reason: "static TLS block of 9 bytes".into(), no_block: true };
+        assert_eq!(refused.to_string(), "libx.so: unsupported: static TLS: why");
+        assert_eq!(no_block.to_string(), "liby.so: cannot map: static TLS block of 9 bytes");
+        let dep = Error::Dependency { file: "libz.so".into(), source: Box::new(no_block) };
+        assert!(refused.is_static_tls() && dep.is_static_tls());
+        // Known by its kind, not by its words.
+        assert!(!Error::Unsupported { file: "a".into(), what: "static TLS".into() }.is_static_tls());
+    }
+}

@@ -353,7 +353,7 @@ pub fn load_placed(
                 (None, Some(host), Some((block, template)))
             } else if dynamic.flags & abi::DF_STATIC_TLS as u64 != 0 || initial_exec_to_own_tls(&span, &dynamic, &symtab) {
                 let Some(block) = crate::tls::reserved_for(&template, name) else {
-                    return Err(Error::Unsupported { file: file(), what: "static TLS block not reserved".into() });
+                    return Err(Error::StaticTls { file: file(), reason: "static TLS block not reserved".into(), no_block: false });
                 };
                 let host = HostTls { modid: block.modid as usize, tp_offset: Some(block.tp_offset) };
                 (None, Some(host), Some((block, template)))

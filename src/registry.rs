@@ -470,14 +470,15 @@ pub fn open_from(input: Input, flags: i32, hooks: &OpenHooks, caller: usize) -> 
         // A unit mapped from the unit cache that then failed to load as a damaged entry would
         // (its image refused, not a symbol missing: linking again would not find it either):
         // the entry goes, and the unit is linked again.
-        let damaged = matches!(r, Err(Error::Malformed { .. } | Error::Unsupported { .. } | Error::Map { .. } | Error::Link { .. }));
+        let damaged =
+            matches!(r, Err(Error::Malformed { .. } | Error::Unsupported { .. } | Error::StaticTls { .. } | Error::Map { .. } | Error::Link { .. }));
         if let (true, Some(entry), true) = (damaged, hit, attempt < 32) {
             crate::link::cache::discard(&entry);
             continue;
         }
         let Some((file, reserved)) = blocks.reserve_wanted() else { return r };
         if let Err(reason) = reserved {
-            return Err(Error::Map { file, reason });
+            return Err(Error::StaticTls { file, reason, no_block: true });
         }
         // An attempt stops at the first object it has no block for: one more attempt per such
         // object (a few at most: glibc's spare static TLS is small). The bound only stops an

@@ -147,11 +147,12 @@ pub fn relocate(m: &Module, scope: &[&Module], hooks: &Hooks, lazy: Option<LazyS
     if let Some((block, template)) = &image.static_tls {
         // Every thread's block was initialized from the image as it was before relocation.
         if !block.initializes(template) {
-            return Err(Error::Unsupported {
+            return Err(Error::StaticTls {
                 file: m.name().to_string(),
-                what: "static TLS whose initialization image is relocated (initial-exec thread-local variables \
-                       initialized with addresses)"
+                reason: "static TLS whose initialization image is relocated (initial-exec thread-local variables \
+                         initialized with addresses)"
                     .into(),
+                no_block: false,
             });
         }
     }
@@ -674,13 +675,14 @@ impl Ctx<'_, '_> {
                 // SAFETY: `def` points into the scope, which outlives this relocation pass.
                 let def = self.symbol(r.sym()).ok().and_then(|res| res.def).map(|(d, _)| unsafe { &*d }.name().to_string());
                 let owner = def.map_or(String::new(), |d| format!(" of {d}"));
-                return Err(Error::Unsupported {
+                return Err(Error::StaticTls {
                     file: self.m.name().to_string(),
-                    what: format!(
+                    reason: format!(
                         "static TLS: {ty} against {what} (initial-exec access) in the dynamic TLS{owner}: relink \
                          gives static TLS only to objects that use their own thread-local variables initial-exec; \
                          build with -ftls-model=global-dynamic"
                     ),
+                    no_block: false,
                 });
             }
             (Kind::TlsDesc, Tls::Static { .. }) => [arch::tlsdesc_entries().0 as u64, tls_word(Kind::TpOff)],
