@@ -556,25 +556,21 @@ pub fn build_rust(src: &str, crate_type: &str, out_name: &str) -> PathBuf {
 
 /// This run's snapshot of `librelink_preload.so` (the LD_PRELOAD interposer), taken from the
 /// build output next to librelink.so. `cargo test` does not build it (it is another package of
-/// the workspace): `make test` does, and so does `cargo build --release --workspace`. A copy
-/// older than librelink.so was built from older sources, and is refused.
+/// the workspace): `make test` does, and so does `cargo build --release --workspace`. When it
+/// is missing, or older than librelink.so (built from older sources), it is built here first.
 pub fn preload_so() -> PathBuf {
     static SO: OnceLock<PathBuf> = OnceLock::new();
     SO.get_or_init(|| {
         let dir = relink_lib_dir();
         let candidates = [dir.join("librelink_preload.so"), dir.parent().map(|p| p.join("librelink_preload.so")).unwrap_or_default()];
-        let built = candidates.iter().find(|p| p.is_file()).unwrap_or_else(|| {
-            panic!(
-                "librelink_preload.so not found next to {} (build it with `make build` or `cargo build --release --workspace`)",
-                dir.display()
-            )
-        });
         let mtime = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-        assert!(
-            mtime(built) >= mtime(&dir.join("librelink.so")),
-            "{} is older than librelink.so: rebuild it with `cargo build --release --workspace`",
-            built.display()
-        );
+        let current = || candidates.iter().find(|p| p.is_file()).filter(|p| mtime(p) >= mtime(&dir.join("librelink.so")));
+        if current().is_none() {
+            build_preload(&dir);
+        }
+        let built = current().unwrap_or_else(|| {
+            panic!("no librelink_preload.so as recent as librelink.so next to {} after building it", dir.display())
+        });
         let to = scratch_root().join("lib/librelink_preload.so");
         if !to.exists() {
             fs::copy(built, &to).unwrap_or_else(|e| panic!("cannot copy {} to {}: {e}", built.display(), to.display()));
@@ -582,6 +578,21 @@ pub fn preload_so() -> PathBuf {
         to
     })
     .clone()
+}
+
+/// Build the interposer into the build output `dir` (a profile's directory, or its `deps`) is
+/// part of, with the cargo running the tests.
+fn build_preload(dir: &Path) {
+    let profile = if dir.ends_with("deps") { dir.parent().unwrap() } else { dir };
+    let target_dir = profile.parent().unwrap_or_else(|| panic!("no target directory above {}", profile.display()));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "-p", "relink-preload", "--target-dir"]).arg(target_dir);
+    if profile.file_name().is_some_and(|n| n == "release") {
+        cmd.arg("--release");
+    }
+    let status = cmd.status().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(status.success(), "{cmd:?} failed ({status})");
 }
 
 impl Scratch {
