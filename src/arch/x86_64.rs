@@ -347,6 +347,8 @@ macro_rules! tls_entries_asm {
     (get_addr = $get_addr:path, desc_offset = $desc_offset:path $(,)?) => {
         $crate::arch::xstate_asm!(
             [
+                ".pushsection .text.relink_tls_get_addr, \"ax\", @progbits",
+                ".p2align 4",
                 ".globl relink_tls_get_addr",
                 ".hidden relink_tls_get_addr",
                 ".type relink_tls_get_addr, @function",
@@ -360,7 +362,10 @@ macro_rules! tls_entries_asm {
                 "    pop rbp",
                 "    ret",
                 ".size relink_tls_get_addr, . - relink_tls_get_addr",
+                ".popsection",
                 "",
+                ".pushsection .text.relink_tlsdesc_static, \"ax\", @progbits",
+                ".p2align 4",
                 ".globl relink_tlsdesc_static",
                 ".hidden relink_tlsdesc_static",
                 ".type relink_tlsdesc_static, @function",
@@ -369,8 +374,11 @@ macro_rules! tls_entries_asm {
                 "    mov rax, [rax + 8]",
                 "    ret",
                 ".size relink_tlsdesc_static, . - relink_tlsdesc_static",
+                ".popsection",
                 "",
                 // Frame: [rbp-8] result, then rdi rsi rdx rcx r8 r9 r10 r11 down to [rbp-72].
+                ".pushsection .text.relink_tlsdesc_dynamic, \"ax\", @progbits",
+                ".p2align 4",
                 ".globl relink_tlsdesc_dynamic",
                 ".hidden relink_tlsdesc_dynamic",
                 ".type relink_tlsdesc_dynamic, @function",
@@ -406,6 +414,7 @@ macro_rules! tls_entries_asm {
                 "    leave",
                 "    ret",
                 ".size relink_tlsdesc_dynamic, . - relink_tlsdesc_dynamic",
+                ".popsection",
             ]
             get_addr = sym $get_addr,
             desc_offset = sym $desc_offset,
@@ -423,6 +432,8 @@ macro_rules! lazy_entry_asm {
                 // Entry stack: [rsp] lazy context (GOT[1]), [rsp+8] relocation index, [rsp+16]
                 // return address. Frame: [rbp-8] target, then rax rdi rsi rdx rcx r8 r9 r10 down
                 // to [rbp-72].
+                ".pushsection .text.relink_lazy_entry, \"ax\", @progbits",
+                ".p2align 4",
                 ".globl relink_lazy_entry",
                 ".hidden relink_lazy_entry",
                 ".type relink_lazy_entry, @function",
@@ -459,6 +470,7 @@ macro_rules! lazy_entry_asm {
                 "    add rsp, 16",
                 "    jmp r11",
                 ".size relink_lazy_entry, . - relink_lazy_entry",
+                ".popsection",
             ]
             fixup = sym $fixup,
         );
