@@ -243,7 +243,7 @@ impl Registry {
         let reuse = |f: &crate::host::Found, name: &str| {
             old.iter()
                 .enumerate()
-                .find(|(_, o)| o.bias == f.addr && o.phdr.0 == f.phdr && (o.name() == name || name.is_empty()))
+                .find(|(_, o)| o.bias == f.addr && o.phdr.0 == f.phdr && (name.is_empty() || o.name() == name))
                 .filter(|&(i, o)| none_gone || i < old_startup || o.glibc_ref.get().is_some_and(|&h| h != 0))
                 .map(|(_, o)| o.clone())
         };
